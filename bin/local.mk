@@ -1,0 +1,1 @@
+# Tools: the runners and shmheap-ctl.

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shmheap.h - heaps in POSIX shared memory, shared by any number of processes.
+ *
+ * Objects are handed between processes as shmheap_object_handle values, which
+ * stay valid although every process maps the heap at a different address.
+ * See shmheap(7) for the layout, the locking and the limits.
+ */
+#ifndef SHMHEAP_H
+#define SHMHEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A process's connection to one heap; copies of it name the same heap. */
+typedef struct shmheap_heap *shmheap_memory_handle;
+
+/*
+ * A position-independent reference to an object: an offset from the start of
+ * the heap plus a few bits identifying the heap.  It may be copied bitwise
+ * (through a pipe, a file, another shared object) to any process connected to
+ * the same heap.  The all-zero handle is the null handle.
+ */
+typedef struct shmheap_object_handle {
+	uint64_t value;
+} shmheap_object_handle;
+
+/* The exercise API (see the lab specification). */
+shmheap_memory_handle shmheap_create(const char *name, size_t len);
+shmheap_memory_handle shmheap_connect(const char *name);
+void shmheap_disconnect(shmheap_memory_handle mem);
+void shmheap_destroy(const char *name, shmheap_memory_handle mem);
+void *shmheap_underlying(shmheap_memory_handle mem);
+void *shmheap_alloc(shmheap_memory_handle mem, size_t sz);
+void shmheap_free(shmheap_memory_handle mem, void *ptr);
+shmheap_object_handle shmheap_ptr_to_handle(shmheap_memory_handle mem, void *ptr);
+void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_handle hdl);
+
+/* Largest heap the layout can address, and the alignment of every object. */
+#define SHMHEAP_MAX_HEAP_SIZE ((size_t)1 << 35) /* 32 GiB */
+#define SHMHEAP_ALIGNMENT 8
+
+/* Like shmheap_free, but reports a pointer that is not a live object: -1, EINVAL. */
+int shmheap_free_checked(shmheap_memory_handle mem, void *ptr);
+
+/* Figures about a heap, computed by one walk over its blocks under the lock. */
+struct shmheap_stats {
+	size_t heap_size;      /* bytes the heap spans now */
+	size_t max_size;       /* bytes it may grow to */
+	size_t header_size;    /* bytes before the first block */
+	size_t used_bytes;     /* bytes of live objects (rounded sizes) */
+	size_t free_bytes;     /* bytes of free blocks, their headers included */
+	size_t overhead_bytes; /* block headers of live objects */
+	size_t largest_free;   /* largest object shmheap_alloc can return now */
+	size_t objects;        /* live objects */
+	size_t free_blocks;    /* free blocks */
+	size_t invalid_frees;  /* frees this connection rejected */
+};
+int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st);
+
+/* One block of the heap, as shmheap_walk reports it. */
+struct shmheap_block {
+	size_t offset; /* of the object (the first byte after the block header) */
+	size_t size;   /* usable bytes: the object's rounded size, or a free block's payload */
+	int in_use;    /* 1 for a live object, 0 for free space */
+};
+/* Called for each block in address order; a non-zero return stops the walk. */
+typedef int (*shmheap_walk_fn)(const struct shmheap_block *blk, void *arg);
+int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg);
+
+/* Called once for each broken invariant that shmheap_check finds. */
+typedef void (*shmheap_problem_fn)(size_t offset, const char *problem, void *arg);
+/* Verifies every invariant of the heap; returns the number of problems, or -1. */
+int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHMHEAP_H */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* api.c - allocation, release and handles: the calls every user makes. */
+#include <errno.h>
+
+#include "heap.h"
+
+/* Handles carry 29 bits of the heap's seed above the 35-bit offset. */
+#define HANDLE_OFF_BITS 35
+#define HANDLE_OFF_MASK ((UINT64_C(1) << HANDLE_OFF_BITS) - 1)
+
+static uint64_t handle_heap_bits(const struct shmheap_heap *h)
+{
+	return ((uint64_t)h->seed | 1u) << HANDLE_OFF_BITS;
+}
+
+EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
+{
+	if (!mem) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (sz > HEAP_MAX_SIZE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* malloc(0) in glibc returns a unique object: so does this. */
+	uint64_t need = ((sz ? sz : 1) + 2 * HEAP_UNIT - 1) / HEAP_UNIT * HEAP_UNIT;
+
+	if (heap_lock(mem) < 0)
+		return NULL;
+	heap_off off = block_alloc(mem, need);
+	heap_unlock(mem);
+	if (!off) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return mem->base + off + HEAP_UNIT;
+}
+
+EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
+{
+	if (!ptr)
+		return 0;
+	if (!mem) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (heap_lock(mem) < 0)
+		return -1;
+	heap_off off = block_of_object(mem, ptr);
+	if (off)
+		block_free(mem, off);
+	heap_unlock(mem);
+	if (!off) {
+		__atomic_add_fetch(&mem->invalid_frees, 1, __ATOMIC_RELAXED);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+EXPORT void shmheap_free(shmheap_memory_handle mem, void *ptr)
+{
+	(void)shmheap_free_checked(mem, ptr);
+}
+
+EXPORT shmheap_object_handle shmheap_ptr_to_handle(shmheap_memory_handle mem, void *ptr)
+{
+	shmheap_object_handle hdl = {0};
+	if (!ptr)
+		return hdl;
+	uintptr_t p = (uintptr_t)ptr;
+	uintptr_t b = mem ? (uintptr_t)mem->base : 0;
+	if (!mem || p < b + HEAP_FIRST_OBJECT ||
+	    p - b >= __atomic_load_n(&mem->mapped, __ATOMIC_ACQUIRE)) {
+		errno = EINVAL;
+		return hdl;
+	}
+	hdl.value = (uint64_t)(p - b) | handle_heap_bits(mem);
+	return hdl;
+}
+
+EXPORT void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_handle hdl)
+{
+	if (!hdl.value)
+		return NULL;
+	uint64_t off = hdl.value & HANDLE_OFF_MASK;
+	if (!mem || (hdl.value & ~HANDLE_OFF_MASK) != handle_heap_bits(mem) ||
+	    off < HEAP_FIRST_OBJECT) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* A handle into space another process grew the heap by. */
+	if (off >= __atomic_load_n(&mem->mapped, __ATOMIC_ACQUIRE) &&
+	    (heap_sync_mapping(mem) < 0 || off >= mem->mapped)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return mem->base + off;
+}

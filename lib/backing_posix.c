@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* backing_posix.c - heaps in POSIX shared memory objects (shm_open). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backing.h"
+
+int backing_valid_name(const char *name)
+{
+	if (!name || name[0] != '/' || name[1] == '\0')
+		return 0;
+	size_t len = strnlen(name, NAME_MAX + 1);
+	if (len > NAME_MAX)
+		return 0;
+	return strchr(name + 1, '/') == NULL;
+}
+
+static int posix_create(struct backing *b, const char *name, mode_t mode)
+{
+	b->fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (b->fd < 0)
+		return -1;
+	/* shm_open applies the umask; the caller asked for exactly this mode. */
+	if (fchmod(b->fd, mode) < 0) {
+		int err = errno;
+		close(b->fd);
+		shm_unlink(name);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static int posix_open(struct backing *b, const char *name)
+{
+	b->fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+	return b->fd < 0 ? -1 : 0;
+}
+
+static int posix_length(struct backing *b, size_t *len)
+{
+	struct stat st;
+	if (fstat(b->fd, &st) < 0)
+		return -1;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+static int posix_extend(struct backing *b, size_t len)
+{
+	int err = posix_fallocate(b->fd, 0, (off_t)len);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static void *posix_map_fixed(struct backing *b, void *addr, size_t off, size_t len)
+{
+	void *p = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd,
+		       (off_t)off);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int posix_read(struct backing *b, void *buf, size_t len, size_t off)
+{
+	ssize_t n = pread(b->fd, buf, len, (off_t)off);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != len) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+static void posix_close(struct backing *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+}
+
+static int posix_remove(const char *name)
+{
+	return shm_unlink(name);
+}
+
+const struct backing_ops backing_posix_shm = {
+	.create = posix_create,
+	.open = posix_open,
+	.length = posix_length,
+	.extend = posix_extend,
+	.map_fixed = posix_map_fixed,
+	.read = posix_read,
+	.close = posix_close,
+	.remove = posix_remove,
+};

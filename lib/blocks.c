@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blocks.c - first-fit allocation and coalescing release of blocks.
+ *
+ * Every change to the block chain ends in one aligned 8-byte store of a block
+ * word (a "commit"), done with release ordering, so that a process killed at
+ * any instant leaves a chain that still tiles the heap: a block is either
+ * wholly allocated or wholly free.  What may be stale after a kill is only
+ * derived state (the free-block index, prev fields, footers, two adjacent
+ * free blocks), which heap_repair() rebuilds from the chain.
+ */
+#include "heap.h"
+
+static inline void commit(uint64_t *word, uint64_t value)
+{
+	__atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+/* Tells the block after [off, off+size) what now precedes it. */
+static void set_prev_of_next(struct shmheap_heap *h, heap_off next, uint64_t prev_state)
+{
+	if (next >= heap_size_bytes(h->hdr))
+		return;
+	uint64_t *w = block_word(h->base, next);
+	*w = (*w & ~BW_PREV_MASK) | prev_state;
+}
+
+void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size, uint64_t prev_state,
+		    uint32_t prio)
+{
+	commit(block_word(h->base, off), size | prev_state | (uint64_t)prio << BW_TAG_SHIFT);
+	if (size >= BLOCK_FOOTER_MIN)
+		*block_word(h->base, off + size - HEAP_UNIT) = size;
+	set_prev_of_next(h, off + size, prev_state_for_free(size));
+}
+
+static uint64_t used_word(struct shmheap_heap *h, heap_off off, uint64_t size, uint64_t prev_state)
+{
+	return size | prev_state | BW_IN_USE |
+	       (uint64_t)block_tag(h->seed, off, size) << BW_TAG_SHIFT;
+}
+
+heap_off block_alloc(struct shmheap_heap *h, uint64_t need)
+{
+	heap_off off = fi_first_fit(&h->index, need);
+	if (!off)
+		return 0;
+
+	uint64_t *w = block_word(h->base, off);
+	uint64_t bw = *w;
+	uint64_t size = bw_size(bw);
+	uint64_t prev_state = bw & BW_PREV_MASK;
+	uint64_t rest = size - need;
+
+	if (rest >= BLOCK_MAIN_MIN) {
+		/* The remainder keeps the block's place and priority in the index. */
+		heap_off r = off + need;
+		*block_word(h->base, r) = rest | BW_PREV_USED | (bw & (BW_TAG_MASK << BW_TAG_SHIFT));
+		if (rest >= BLOCK_FOOTER_MIN)
+			*block_word(h->base, r + rest - HEAP_UNIT) = rest;
+		commit(w, used_word(h, off, need, prev_state));
+		set_prev_of_next(h, off + size, prev_state_for_free(rest));
+		fi_move(&h->index, off, r);
+	} else if (rest == BLOCK_MIN) {
+		heap_off r = off + need;
+		fi_remove(&h->index, off);
+		*block_word(h->base, r) = rest | BW_PREV_USED |
+					  (uint64_t)block_priority(h->seed, r) << BW_TAG_SHIFT;
+		commit(w, used_word(h, off, need, prev_state));
+		set_prev_of_next(h, off + size, BW_PREV_FREE16);
+		fi_insert(&h->index, r);
+	} else {
+		/* An 8-byte remainder could hold no object: the object takes it. */
+		fi_remove(&h->index, off);
+		commit(w, used_word(h, off, size, prev_state));
+		set_prev_of_next(h, off + size, BW_PREV_USED);
+	}
+	return off;
+}
+
+heap_off block_of_object(struct shmheap_heap *h, const void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	uintptr_t b = (uintptr_t)h->base;
+	uint64_t end = heap_size_bytes(h->hdr);
+
+	if (p < b + HEAP_FIRST_OBJECT || p - b >= end || (p - b) % HEAP_UNIT)
+		return 0;
+	heap_off off = p - b - HEAP_UNIT;
+	uint64_t bw = *block_word(h->base, off);
+	uint64_t size = bw_size(bw);
+	if (!(bw & BW_IN_USE) || size < BLOCK_MIN || size > end - off ||
+	    bw_tag(bw) != block_tag(h->seed, off, size))
+		return 0;
+	return off;
+}
+
+/* The free block that ends at off, from off's prev field; 0 if none. */
+static heap_off free_left_neighbour(struct shmheap_heap *h, heap_off off, uint64_t prev_state)
+{
+	uint64_t size;
+
+	switch (prev_state) {
+	case BW_PREV_FREE16:
+		size = 16;
+		break;
+	case BW_PREV_FREE24:
+		size = 24;
+		break;
+	case BW_PREV_FREE_BIG:
+		size = *block_word(h->base, off - HEAP_UNIT);
+		break;
+	default:
+		return 0;
+	}
+	/* A footer is only trusted when the block word it leads to agrees. */
+	if (size < BLOCK_MIN || size > off - HEAP_FIRST_BLOCK)
+		return 0;
+	uint64_t bw = *block_word(h->base, off - size);
+	if ((bw & BW_IN_USE) || bw_size(bw) != size)
+		return 0;
+	return off - size;
+}
+
+void block_free(struct shmheap_heap *h, heap_off off)
+{
+	unsigned char *base = h->base;
+	uint64_t *w = block_word(base, off);
+	uint64_t size = bw_size(*w);
+	uint64_t prev_state = *w & BW_PREV_MASK;
+	uint64_t end = heap_size_bytes(h->hdr);
+
+	heap_off prev = free_left_neighbour(h, off, prev_state);
+	uint64_t psize = prev ? bw_size(*block_word(base, prev)) : 0;
+	heap_off next = off + size;
+	uint64_t nsize = 0;
+	if (next < end && !(*block_word(base, next) & BW_IN_USE))
+		nsize = bw_size(*block_word(base, next));
+
+	/* First the block itself becomes free: the chain stays walkable. */
+	uint32_t prio = block_priority(h->seed, off);
+	commit(w, size | prev_state | (uint64_t)prio << BW_TAG_SHIFT);
+
+	bool keep_prev = psize >= BLOCK_MAIN_MIN;
+	bool keep_next = !keep_prev && nsize >= BLOCK_MAIN_MIN;
+	if (nsize && !keep_next)
+		fi_remove(&h->index, next);
+	if (psize && !keep_prev)
+		fi_remove(&h->index, prev);
+
+	heap_off start = prev ? prev : off;
+	uint64_t total = psize + size + nsize;
+	uint64_t start_prev = prev ? (*block_word(base, prev) & BW_PREV_MASK) : prev_state;
+	if (keep_prev)
+		prio = bw_tag(*block_word(base, prev));
+	else if (keep_next)
+		prio = bw_tag(*block_word(base, next));
+
+	block_set_free(h, start, total, start_prev, prio);
+	/* Block words now inside the merged block must not pass for objects.
+	 * They are cleared before the index is updated: one of them may be
+	 * the merged block's subtree-maximum word. */
+	if (start != off)
+		*w = 0;
+	if (nsize)
+		*block_word(base, next) = 0;
+
+	if (keep_prev)
+		fi_grown(&h->index, start);
+	else if (keep_next)
+		fi_move(&h->index, next, start);
+	else
+		fi_insert(&h->index, start);
+}

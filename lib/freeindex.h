@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* freeindex.h - the index of free blocks, kept inside the free blocks. */
+#ifndef SHMHEAP_FREEINDEX_H
+#define SHMHEAP_FREEINDEX_H
+
+#include "layout.h"
+
+/* The two treaps of one heap (see layout.h). */
+struct free_index {
+	unsigned char *base;
+	struct heap_header *hdr;
+};
+
+/* The lowest-addressed free block of at least need bytes, or 0. */
+heap_off fi_first_fit(const struct free_index *fi, uint64_t need);
+
+/* Adds the free block at off; its block word (size, priority) is written. */
+void fi_insert(const struct free_index *fi, heap_off off);
+
+/* Removes the free block at off, whose block word still gives its size. */
+void fi_remove(const struct free_index *fi, heap_off off);
+
+/*
+ * The large free block at old_off becomes the block at new_off, taking its
+ * place in address order and its priority: new_off's block word is written,
+ * old_off's links are still intact.  No other free block lies between them.
+ */
+void fi_move(const struct free_index *fi, heap_off old_off, heap_off new_off);
+
+/* The large free block at off has grown in place; its block word is written. */
+void fi_grown(const struct free_index *fi, heap_off off);
+
+/* Empties both treaps (before they are rebuilt from the blocks). */
+void fi_clear(const struct free_index *fi);
+
+/* Largest free block size in the heap (0 when none). */
+uint64_t fi_largest(const struct free_index *fi);
+
+/*
+ * Verifies one treap (the tiny one or the main one): key order, priorities,
+ * subtree maxima, that every node is a free block of the right size inside
+ * the heap.  Calls fn() for each node in address order and bad() for each
+ * problem; returns the number of problems.
+ */
+typedef void (*fi_problem_fn)(heap_off off, const char *problem, void *arg);
+typedef void (*fi_node_fn)(heap_off off, void *arg);
+size_t fi_verify(const struct free_index *fi, bool tiny, uint64_t heap_size, fi_node_fn fn,
+		 fi_problem_fn bad, void *arg);
+
+#endif /* SHMHEAP_FREEINDEX_H */

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * heap.c - creating, connecting to, and tearing down heaps.
+ *
+ * A process reserves address space for the heap's largest size once, and maps
+ * the shared object into the start of it; growth maps more of the object right
+ * behind, so nothing already mapped ever moves.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "heap.h"
+
+/* How long connect waits for a heap whose creator is still initialising it. */
+#define CONNECT_WAIT_MS 1000
+
+struct create_params {
+	size_t len;
+	size_t max;
+	mode_t mode;
+	uint16_t flags;
+};
+
+static size_t page_size(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	return ps > 0 ? (size_t)ps : HEAP_PAGE;
+}
+
+static struct shmheap_heap *heap_new(const struct backing_ops *ops)
+{
+	struct shmheap_heap *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->backing.ops = ops;
+	h->backing.fd = -1;
+	pthread_mutex_init(&h->map_lock, NULL);
+	return h;
+}
+
+static void heap_release(struct shmheap_heap *h)
+{
+	if (h->base)
+		munmap(h->base, h->reserved);
+	h->backing.ops->close(&h->backing);
+	pthread_mutex_destroy(&h->map_lock);
+	free(h);
+}
+
+/* Reserves address space for max bytes and maps the first len of the object. */
+static int heap_map(struct shmheap_heap *h, size_t len, size_t max)
+{
+	void *p = mmap(NULL, max, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	h->base = p;
+	h->reserved = max;
+	if (!h->backing.ops->map_fixed(&h->backing, p, 0, len))
+		return -1;
+	h->hdr = p;
+	h->mapped = len;
+	h->index.base = h->base;
+	h->index.hdr = h->hdr;
+	return 0;
+}
+
+static int init_lock(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+	int err = pthread_mutexattr_init(&attr);
+	if (!err)
+		err = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	if (!err)
+		err = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (!err)
+		err = pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static int init_heap(struct shmheap_heap *h, const struct create_params *p)
+{
+	struct heap_header *hdr = h->hdr;
+	uint32_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint32_t)mix64((uint64_t)getpid() ^ (uint64_t)time(NULL) ^ (uintptr_t)h);
+	if (init_lock(&hdr->lock) < 0)
+		return -1;
+	hdr->version = HEAP_LAYOUT_VERSION;
+	hdr->flags = p->flags;
+	hdr->size_pages = (uint32_t)(p->len / HEAP_PAGE);
+	hdr->max_pages = (uint32_t)(p->max / HEAP_PAGE);
+	hdr->seed = seed;
+	hdr->created = (uint32_t)time(NULL);
+	h->seed = seed;
+
+	uint64_t size = p->len - HEAP_FIRST_BLOCK;
+	block_set_free(h, HEAP_FIRST_BLOCK, size, BW_PREV_USED,
+		       block_priority(seed, HEAP_FIRST_BLOCK));
+	fi_insert(&h->index, HEAP_FIRST_BLOCK);
+	/* The magic goes last: until it is there, nobody takes this for a heap. */
+	__atomic_store_n(&hdr->magic, HEAP_MAGIC, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int valid_sizes(size_t len, size_t max)
+{
+	size_t ps = page_size();
+	return len >= ps && len % ps == 0 && len % HEAP_PAGE == 0 && max >= len &&
+	       max <= HEAP_MAX_SIZE && max % HEAP_PAGE == 0;
+}
+
+static shmheap_memory_handle heap_create(const char *name, const struct create_params *p)
+{
+	if (!backing_valid_name(name) || !valid_sizes(p->len, p->max)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct shmheap_heap *h = heap_new(&backing_posix_shm);
+	if (!h)
+		return NULL;
+	if (h->backing.ops->create(&h->backing, name, p->mode) < 0) {
+		heap_release(h);
+		return NULL;
+	}
+	if (h->backing.ops->extend(&h->backing, p->len) < 0 || heap_map(h, p->len, p->max) < 0 ||
+	    init_heap(h, p) < 0) {
+		int err = errno;
+		h->backing.ops->remove(name);
+		heap_release(h);
+		errno = err;
+		return NULL;
+	}
+	return h;
+}
+
+EXPORT shmheap_memory_handle shmheap_create(const char *name, size_t len)
+{
+	struct create_params p = {len, len, 0600, 0};
+	return heap_create(name, &p);
+}
+
+/* 1: a sane, complete header; 0: not complete yet; -1: not a heap (EINVAL). */
+static int read_header(struct backing *b, struct heap_header *hdr, size_t *len)
+{
+	if (b->ops->length(b, len) < 0)
+		return -1;
+	if (*len == 0)
+		return 0;
+	if (*len < HEAP_HEADER_SIZE + BLOCK_MIN) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (b->ops->read(b, hdr, sizeof(*hdr), 0) < 0)
+		return -1;
+	uint32_t magic = __atomic_load_n(&hdr->magic, __ATOMIC_ACQUIRE);
+	if (magic == 0)
+		return 0;
+	uint64_t size = (uint64_t)hdr->size_pages * HEAP_PAGE;
+	uint64_t max = (uint64_t)hdr->max_pages * HEAP_PAGE;
+	if (magic != HEAP_MAGIC || hdr->version != HEAP_LAYOUT_VERSION ||
+	    (hdr->flags & ~HEAP_FLAG_GROWABLE) || size < HEAP_PAGE || size > *len ||
+	    max < size || max > HEAP_MAX_SIZE ||
+	    unit_to_off(hdr->main_root) >= size || unit_to_off(hdr->tiny_root) >= size) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 1;
+}
+
+EXPORT shmheap_memory_handle shmheap_connect(const char *name)
+{
+	if (!backing_valid_name(name)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct shmheap_heap *h = heap_new(&backing_posix_shm);
+	if (!h)
+		return NULL;
+	if (h->backing.ops->open(&h->backing, name) < 0)
+		goto fail;
+
+	struct heap_header hdr;
+	size_t len;
+	int state;
+	for (int waited = 0;; waited++) {
+		state = read_header(&h->backing, &hdr, &len);
+		if (state != 0 || waited >= CONNECT_WAIT_MS)
+			break;
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+	}
+	if (state <= 0) {
+		if (state == 0)
+			errno = EAGAIN;
+		goto fail;
+	}
+	if (heap_map(h, (size_t)hdr.size_pages * HEAP_PAGE, (size_t)hdr.max_pages * HEAP_PAGE) < 0)
+		goto fail;
+	h->seed = hdr.seed;
+	return h;
+fail:;
+	int err = errno;
+	heap_release(h);
+	errno = err;
+	return NULL;
+}
+
+EXPORT void shmheap_disconnect(shmheap_memory_handle mem)
+{
+	if (mem)
+		heap_release(mem);
+}
+
+EXPORT void shmheap_destroy(const char *name, shmheap_memory_handle mem)
+{
+	if (mem && name)
+		mem->backing.ops->remove(name);
+	shmheap_disconnect(mem);
+}
+
+EXPORT void *shmheap_underlying(shmheap_memory_handle mem)
+{
+	if (!mem) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return mem->base;
+}

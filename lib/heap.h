@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* heap.h - one process's connection to a heap, and what the library shares inside. */
+#ifndef SHMHEAP_HEAP_H
+#define SHMHEAP_HEAP_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "backing.h"
+#include "freeindex.h"
+#include "shmheap.h"
+
+#define HIDDEN __attribute__((visibility("hidden")))
+#define EXPORT __attribute__((visibility("default")))
+
+struct shmheap_heap {
+	unsigned char *base;     /* where this process maps the heap */
+	struct heap_header *hdr; /* == base */
+	size_t mapped;           /* bytes mapped now */
+	size_t reserved;         /* address space reserved for growth */
+	uint32_t seed;           /* the heap's seed, immutable */
+	struct backing backing;
+	pthread_mutex_t map_lock; /* serialises this process's remaps */
+	size_t invalid_frees;     /* updated atomically */
+	struct free_index index;
+};
+
+/* lock.c: the heap lock; a dead owner's heap is repaired before use. */
+HIDDEN int heap_lock(struct shmheap_heap *h);
+HIDDEN void heap_unlock(struct shmheap_heap *h);
+/* Maps whatever another process grew the heap by. */
+HIDDEN int heap_sync_mapping(struct shmheap_heap *h);
+
+/* blocks.c: allocation and release of blocks, under the lock. */
+HIDDEN heap_off block_alloc(struct shmheap_heap *h, uint64_t need);
+HIDDEN void block_free(struct shmheap_heap *h, heap_off off);
+/* The block of the live object at ptr, or 0 if ptr is no such object. */
+HIDDEN heap_off block_of_object(struct shmheap_heap *h, const void *ptr);
+/* Writes a free block word (and footer) and tells the next block. */
+HIDDEN void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size,
+			   uint64_t prev_state, uint32_t prio);
+
+/* repair.c: rebuilds the index (and fixes block words) from the block chain. */
+HIDDEN int heap_repair(struct shmheap_heap *h);
+
+#endif /* SHMHEAP_HEAP_H */

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * layout.h - what a heap looks like in shared memory.
+ *
+ * A heap is one shared object, mapped at a different address by every
+ * process, so nothing in it is a pointer: every reference is an offset from
+ * the start of the heap.  The object starts with a 72-byte header and is then
+ * tiled exactly by blocks, each starting with one 64-bit block word:
+ *
+ *   0        72   80                       80+n  88+n
+ *   +--------+----+------------------------+-----+------------- - -
+ *   | header | bw | object (n bytes)       | bw  | object ...
+ *   +--------+----+------------------------+-----+------------- - -
+ *
+ * So the first bookkeeping space is 80 bytes (header and first block word)
+ * and every later one is 8 bytes.  A block's size counts its block word, is a
+ * multiple of 8 and at least 16; objects are 8-byte aligned.
+ *
+ * The block word:
+ *
+ *   63          36 35                       3  2  1  0
+ *   +-------------+--------------------------+-----+---+
+ *   | tag / prio  | size in bytes (8-aligned)| prev|use|
+ *   +-------------+--------------------------+-----+---+
+ *
+ *   use   1 when the block holds a live object.
+ *   prev  what precedes the block: PREV_USED (a live object or the header),
+ *         or a free block of 16 bytes, of 24 bytes, or of 32 and more (whose
+ *         last word then holds its size, a footer).  Freeing finds the start of
+ *         a free left neighbour from this alone, without a search.
+ *   tag   in a live block, 28 bits of a keyed hash of (offset, size): a pointer
+ *         that is not the start of a live object is recognised and refused.
+ *   prio  in a free block, its random treap priority.
+ *
+ * Free space holds the free-block index (see freeindex.c): two treaps keyed by
+ * address, one of all free blocks of 24 bytes or more (augmented with the
+ * largest size in each subtree, so the lowest-addressed block that fits is
+ * found in O(log n)), and one of the 16-byte blocks, which only an 8-byte
+ * object fits.  A free block's second word holds its left and right children
+ * as 32-bit offsets in 8-byte units; a large block's third word holds its
+ * subtree's largest size.  32-bit unit offsets are what limit a heap to 32 GiB.
+ */
+#ifndef SHMHEAP_LAYOUT_H
+#define SHMHEAP_LAYOUT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HEAP_MAGIC 0x50414548u /* "HEAP" read as little-endian bytes */
+#define HEAP_LAYOUT_VERSION 1u
+#define HEAP_UNIT 8u            /* alignment and size granularity */
+#define HEAP_PAGE 4096u         /* unit of the header's size fields */
+#define HEAP_MAX_SIZE ((uint64_t)1 << 35)
+#define HEAP_FLAG_GROWABLE 0x1u
+
+/* The shared header.  Its fields are only written under the lock, except
+ * magic, written once and last when the heap is complete. */
+struct heap_header {
+	pthread_mutex_t lock;
+	uint32_t magic;
+	uint16_t version;
+	uint16_t flags;
+	uint32_t size_pages; /* current size, in HEAP_PAGE units */
+	uint32_t max_pages;  /* growth limit, in HEAP_PAGE units */
+	uint32_t main_root;  /* treap of free blocks >= 24 bytes (unit offset) */
+	uint32_t tiny_root;  /* treap of 16-byte free blocks (unit offset) */
+	uint32_t seed;       /* keys the tags and priorities, and names the heap in handles */
+	uint32_t created;    /* seconds since the epoch */
+};
+
+#define HEAP_HEADER_SIZE ((uint64_t)sizeof(struct heap_header))
+#define HEAP_FIRST_BLOCK HEAP_HEADER_SIZE
+#define HEAP_FIRST_OBJECT (HEAP_FIRST_BLOCK + HEAP_UNIT)
+
+_Static_assert(sizeof(struct heap_header) <= 72, "the first bookkeeping space must stay <= 80 bytes");
+_Static_assert(sizeof(struct heap_header) % HEAP_UNIT == 0, "blocks must start 8-aligned");
+
+/* Block word fields. */
+#define BW_IN_USE 0x1ull
+#define BW_PREV_MASK 0x6ull
+#define BW_PREV_USED 0x0ull
+#define BW_PREV_FREE16 0x2ull
+#define BW_PREV_FREE24 0x4ull
+#define BW_PREV_FREE_BIG 0x6ull
+#define BW_SIZE_MASK 0x0000000ffffffff8ull
+#define BW_TAG_SHIFT 36
+#define BW_TAG_MASK 0x0fffffffull
+
+#define BLOCK_MIN 16u       /* block word + an 8-byte object */
+#define BLOCK_MAIN_MIN 24u  /* smallest block the main treap can hold */
+#define BLOCK_FOOTER_MIN 32u
+
+typedef uint64_t heap_off; /* byte offset from the start of the heap */
+typedef uint32_t heap_unit; /* offset in HEAP_UNIT units; 0 means none */
+
+static inline uint64_t *block_word(unsigned char *base, heap_off off)
+{
+	return (uint64_t *)(void *)(base + off);
+}
+
+static inline uint64_t bw_size(uint64_t bw)
+{
+	return bw & BW_SIZE_MASK;
+}
+
+static inline uint32_t bw_tag(uint64_t bw)
+{
+	return (uint32_t)(bw >> BW_TAG_SHIFT);
+}
+
+static inline heap_unit off_to_unit(heap_off off)
+{
+	return (heap_unit)(off / HEAP_UNIT);
+}
+
+static inline heap_off unit_to_off(heap_unit u)
+{
+	return (heap_off)u * HEAP_UNIT;
+}
+
+/* A strong 64-bit mixer (splitmix64's finaliser). */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+/* The tag a live block at off of the given size must carry. */
+static inline uint32_t block_tag(uint32_t seed, heap_off off, uint64_t size)
+{
+	return (uint32_t)(mix64(off ^ mix64(size ^ ((uint64_t)seed << 32))) & BW_TAG_MASK);
+}
+
+/* A priority for a block entering the index. */
+static inline uint32_t block_priority(uint32_t seed, heap_off off)
+{
+	return (uint32_t)(mix64(off ^ ((uint64_t)seed << 29) ^ 0x5bd1e995u) & BW_TAG_MASK);
+}
+
+/* The prev field a block gets when a free block of this size precedes it. */
+static inline uint64_t prev_state_for_free(uint64_t size)
+{
+	if (size == 16)
+		return BW_PREV_FREE16;
+	if (size == 24)
+		return BW_PREV_FREE24;
+	return BW_PREV_FREE_BIG;
+}
+
+static inline uint64_t heap_size_bytes(const struct heap_header *hdr)
+{
+	return (uint64_t)__atomic_load_n(&hdr->size_pages, __ATOMIC_ACQUIRE) * HEAP_PAGE;
+}
+
+#endif /* SHMHEAP_LAYOUT_H */

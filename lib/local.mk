@@ -1,0 +1,34 @@
+# libshmheap.  Libtool version (current:revision:age), updated before a release:
+#  - code changed, interface not: revision++
+#  - interfaces added: current++, revision=0, age++
+#  - interfaces removed or changed: current++, revision=0, age=0
+# The SONAME is libshmheap.so.(current - age).
+LIBSHMHEAP_CURRENT = 0
+LIBSHMHEAP_REVISION = 0
+LIBSHMHEAP_AGE = 0
+
+lib_LTLIBRARIES += lib/libshmheap.la
+pkginclude_HEADERS = include/shmheap.h include/mmf.h
+lib_libshmheap_la_SOURCES = \
+	lib/api.c \
+	lib/backing.h \
+	lib/backing_posix.c \
+	lib/blocks.c \
+	lib/freeindex.c \
+	lib/freeindex.h \
+	lib/heap.c \
+	lib/heap.h \
+	lib/inspect.c \
+	lib/layout.h \
+	lib/lock.c \
+	lib/mmf.c \
+	lib/repair.c
+lib_libshmheap_la_LDFLAGS = $(AM_LDFLAGS) \
+	-version-info $(LIBSHMHEAP_CURRENT):$(LIBSHMHEAP_REVISION):$(LIBSHMHEAP_AGE) \
+	-Wl,--version-script=$(top_srcdir)/lib/libshmheap.sym
+EXTRA_lib_libshmheap_la_DEPENDENCIES = lib/libshmheap.sym
+EXTRA_DIST += lib/libshmheap.sym lib/shmheap.pc.in
+
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = lib/shmheap.pc
+DISTCLEANFILES += lib/shmheap.pc

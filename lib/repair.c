@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * repair.c - rebuilds everything derived from the block chain.
+ *
+ * Run under the lock by the process that found the previous owner dead.  The
+ * chain (each block word's size and in-use bit) is the truth; prev fields,
+ * footers, the merging of adjacent free blocks and both treaps are rebuilt
+ * from it in one walk.  Live objects are never touched, so every object whose
+ * allocation had returned survives, and so does one whose allocation had
+ * committed its block word when its process died (it stays allocated).
+ */
+#include <errno.h>
+
+#include "heap.h"
+
+/* Makes the run of free blocks at run one block: the new size is committed
+ * before the words inside it are cleared, so the chain stays walkable. */
+static void merge_run(struct shmheap_heap *h, heap_off run, uint64_t first_size,
+		      uint64_t run_size)
+{
+	block_set_free(h, run, run_size, BW_PREV_USED, block_priority(h->seed, run));
+	for (heap_off o = run + first_size; o < run + run_size;) {
+		uint64_t *w = block_word(h->base, o);
+		o += bw_size(*w);
+		*w = 0;
+	}
+	fi_insert(&h->index, run);
+}
+
+int heap_repair(struct shmheap_heap *h)
+{
+	uint64_t end = heap_size_bytes(h->hdr);
+	heap_off run = 0; /* start of the current run of free blocks */
+	uint64_t run_size = 0, first_size = 0;
+	uint64_t prev_state = BW_PREV_USED;
+
+	/* Verify the chain before writing anything. */
+	for (heap_off off = HEAP_FIRST_BLOCK; off < end;) {
+		uint64_t size = bw_size(*block_word(h->base, off));
+		if (size < BLOCK_MIN || size > end - off) {
+			errno = EUCLEAN;
+			return -1;
+		}
+		off += size;
+	}
+
+	fi_clear(&h->index);
+	for (heap_off off = HEAP_FIRST_BLOCK; off <= end;) {
+		uint64_t bw = off < end ? *block_word(h->base, off) : BW_IN_USE;
+		if (!(bw & BW_IN_USE)) {
+			if (!run) {
+				run = off;
+				run_size = 0;
+				first_size = bw_size(bw);
+			}
+			run_size += bw_size(bw);
+			off += bw_size(bw);
+			continue;
+		}
+		if (run) {
+			merge_run(h, run, first_size, run_size);
+			run = 0;
+			prev_state = prev_state_for_free(run_size);
+		}
+		if (off == end)
+			break;
+		*block_word(h->base, off) = (bw & ~BW_PREV_MASK) | prev_state;
+		prev_state = BW_PREV_USED;
+		off += bw_size(bw);
+	}
+	return 0;
+}

@@ -1,0 +1,18 @@
+dnl SHMHEAP_CC_TRY_FLAG(FLAG, ACTION-IF-ACCEPTED)
+AC_DEFUN([SHMHEAP_CC_TRY_FLAG], [
+	AC_MSG_CHECKING([whether $CC accepts $1])
+	shmheap_save_CFLAGS="$CFLAGS"
+	CFLAGS="$CFLAGS -Werror $1"
+	AC_COMPILE_IFELSE([AC_LANG_PROGRAM([], [])],
+		[AC_MSG_RESULT([yes]); $2], [AC_MSG_RESULT([no])])
+	CFLAGS="$shmheap_save_CFLAGS"
+])
+dnl SHMHEAP_LD_TRY_FLAG(FLAG, ACTION-IF-ACCEPTED)
+AC_DEFUN([SHMHEAP_LD_TRY_FLAG], [
+	AC_MSG_CHECKING([whether the linker accepts $1])
+	shmheap_save_LDFLAGS="$LDFLAGS"
+	LDFLAGS="$LDFLAGS $1"
+	AC_LINK_IFELSE([AC_LANG_PROGRAM([], [])],
+		[AC_MSG_RESULT([yes]); $2], [AC_MSG_RESULT([no])])
+	LDFLAGS="$shmheap_save_LDFLAGS"
+])

@@ -1,0 +1,1 @@
+# Check test suites.
