@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* tool.h - argument parsing and error reporting shared by the shmheap tools. */
+#ifndef SHMHEAP_TOOL_H
+#define SHMHEAP_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit statuses every tool uses. */
+#define TOOL_EXIT_OK 0
+#define TOOL_EXIT_FAIL 1  /* the operation failed, or a check found problems */
+#define TOOL_EXIT_USAGE 2 /* bad arguments or bad input */
+
+/* Set once from argv[0]; messages start with it. */
+void tool_init(const char *argv0);
+const char *tool_name(void);
+
+/* "name: message\n" on stderr. */
+void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* tool_warn, then exit(status). */
+_Noreturn void tool_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Whole decimal numbers only; false on anything else or overflow. */
+bool tool_parse_size(const char *s, size_t *out);
+bool tool_parse_uint(const char *s, unsigned long max, unsigned long *out);
+/* A size with an optional K, M, G suffix (powers of 1024). */
+bool tool_parse_size_suffix(const char *s, size_t *out);
+
+#endif /* SHMHEAP_TOOL_H */
