@@ -45,6 +45,26 @@ void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_handle hdl
 #define SHMHEAP_MAX_HEAP_SIZE ((size_t)1 << 35) /* 32 GiB */
 #define SHMHEAP_ALIGNMENT 8
 
+/*
+ * Growth.  A heap grows inside shmheap_alloc when no free block fits, by
+ * doubling (at most 256 MiB at a time) up to its maximum size; no mapping
+ * moves, so every pointer and handle stays valid.  shmheap_create makes a
+ * heap that may grow to SHMHEAP_DEFAULT_MAX_SIZE (or stays at len when len is
+ * larger); shmheap_create_ex chooses.
+ */
+#define SHMHEAP_DEFAULT_MAX_SIZE ((size_t)4 << 30) /* 4 GiB */
+#define SHMHEAP_NO_GROW 0x1u /* the heap keeps its initial size */
+
+struct shmheap_options {
+	size_t max_size; /* growth limit in bytes, a page multiple; 0: the default */
+	mode_t mode;     /* permission bits of the object; 0: 0600 */
+	unsigned flags;  /* SHMHEAP_NO_GROW */
+};
+shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
+					const struct shmheap_options *opts);
+/* Grows the heap to at least new_size bytes now (0 if it is that large already). */
+int shmheap_grow(shmheap_memory_handle mem, size_t new_size);
+
 /* Like shmheap_free, but reports a pointer that is not a live object: -1, EINVAL. */
 int shmheap_free_checked(shmheap_memory_handle mem, void *ptr);
 

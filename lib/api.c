@@ -29,12 +29,41 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 	if (heap_lock(mem) < 0)
 		return NULL;
 	heap_off off = block_alloc(mem, need);
+	if (!off) {
+		uint64_t target = heap_growth_target(mem, need);
+		if (target && heap_grow_locked(mem, target) == 0)
+			off = block_alloc(mem, need);
+	}
+	int err = errno;
 	heap_unlock(mem);
 	if (!off) {
-		errno = ENOMEM;
+		errno = err == ENOSPC ? ENOSPC : ENOMEM;
 		return NULL;
 	}
 	return mem->base + off + HEAP_UNIT;
+}
+
+EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
+{
+	if (!mem) {
+		errno = EINVAL;
+		return -1;
+	}
+	uint64_t target = ((uint64_t)new_size + HEAP_PAGE - 1) / HEAP_PAGE * HEAP_PAGE;
+	if (heap_lock(mem) < 0)
+		return -1;
+	int ret = 0;
+	if (target > heap_size_bytes(mem->hdr)) {
+		if (!(mem->hdr->flags & HEAP_FLAG_GROWABLE) ||
+		    target > (uint64_t)mem->hdr->max_pages * HEAP_PAGE) {
+			errno = ENOMEM;
+			ret = -1;
+		} else {
+			ret = heap_grow_locked(mem, target);
+		}
+	}
+	heap_unlock(mem);
+	return ret;
 }
 
 EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)

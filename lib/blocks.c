@@ -124,10 +124,21 @@ static heap_off free_left_neighbour(struct shmheap_heap *h, heap_off off, uint64
 
 void block_free(struct shmheap_heap *h, heap_off off)
 {
+	uint64_t *w = block_word(h->base, off);
+	uint32_t prio = block_priority(h->seed, off);
+
+	/* First the block itself becomes free: the chain stays walkable. */
+	commit(w, (*w & (BW_SIZE_MASK | BW_PREV_MASK)) | (uint64_t)prio << BW_TAG_SHIFT);
+	block_merge_free(h, off);
+}
+
+void block_merge_free(struct shmheap_heap *h, heap_off off)
+{
 	unsigned char *base = h->base;
 	uint64_t *w = block_word(base, off);
 	uint64_t size = bw_size(*w);
 	uint64_t prev_state = *w & BW_PREV_MASK;
+	uint32_t prio = bw_tag(*w);
 	uint64_t end = heap_size_bytes(h->hdr);
 
 	heap_off prev = free_left_neighbour(h, off, prev_state);
@@ -136,10 +147,6 @@ void block_free(struct shmheap_heap *h, heap_off off)
 	uint64_t nsize = 0;
 	if (next < end && !(*block_word(base, next) & BW_IN_USE))
 		nsize = bw_size(*block_word(base, next));
-
-	/* First the block itself becomes free: the chain stays walkable. */
-	uint32_t prio = block_priority(h->seed, off);
-	commit(w, size | prev_state | (uint64_t)prio << BW_TAG_SHIFT);
 
 	bool keep_prev = psize >= BLOCK_MAIN_MIN;
 	bool keep_next = !keep_prev && nsize >= BLOCK_MAIN_MIN;

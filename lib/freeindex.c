@@ -244,6 +244,20 @@ void fi_grown(const struct free_index *fi, heap_off off)
 	}
 }
 
+heap_off fi_last(const struct free_index *fi)
+{
+	heap_unit last = 0;
+	for (int tiny = 0; tiny < 2; tiny++) {
+		struct tree t = tree_for(fi, tiny ? BLOCK_MIN : BLOCK_MAIN_MIN);
+		heap_unit u = *t.root;
+		while (u && right_of(&t, u))
+			u = right_of(&t, u);
+		if (u > last)
+			last = u;
+	}
+	return unit_to_off(last);
+}
+
 void fi_clear(const struct free_index *fi)
 {
 	fi->hdr->main_root = 0;
@@ -281,14 +295,19 @@ static void complain(struct verify_ctx *c, heap_unit u, const char *problem)
  * key bounds make every path finite even in a corrupted heap.
  */
 static uint64_t verify_subtree(struct verify_ctx *c, heap_unit u, uint64_t lo, uint64_t hi,
-			       uint32_t prio)
+			       uint32_t prio, unsigned depth)
 {
 	const struct tree *t = c->t;
 	heap_off off = unit_to_off(u);
 
 	if (!u)
 		return 0;
-	if (u <= lo || u >= hi || off < HEAP_FIRST_BLOCK || off + BLOCK_MIN > c->heap_size) {
+	if (depth > FI_MAX_DEPTH) {
+		complain(c, u, "index deeper than a random treap can be");
+		return 0;
+	}
+	if (u <= lo || u >= hi || off < HEAP_FIRST_BLOCK ||
+	    off + (t->aug ? BLOCK_MAIN_MIN : BLOCK_MIN) > c->heap_size) {
 		complain(c, u, "index link outside its range");
 		return 0;
 	}
@@ -302,10 +321,10 @@ static uint64_t verify_subtree(struct verify_ctx *c, heap_unit u, uint64_t lo, u
 		complain(c, u, "indexed block is in the wrong treap");
 	if (bw_tag(bw) > prio)
 		complain(c, u, "treap priority above its parent's");
-	uint64_t lmax = verify_subtree(c, left_of(t, u), lo, u, bw_tag(bw));
+	uint64_t lmax = verify_subtree(c, left_of(t, u), lo, u, bw_tag(bw), depth + 1);
 	if (c->fn)
 		c->fn(off, c->arg);
-	uint64_t rmax = verify_subtree(c, right_of(t, u), u, hi, bw_tag(bw));
+	uint64_t rmax = verify_subtree(c, right_of(t, u), u, hi, bw_tag(bw), depth + 1);
 	uint64_t m = max3(size, lmax, rmax);
 	if (t->aug && node(t, u)[2] != m)
 		complain(c, u, "subtree maximum is wrong");
@@ -317,6 +336,6 @@ size_t fi_verify(const struct free_index *fi, bool tiny, uint64_t heap_size, fi_
 {
 	struct tree t = tree_for(fi, tiny ? BLOCK_MIN : BLOCK_MAIN_MIN);
 	struct verify_ctx c = {&t, heap_size, fn, bad, arg, 0};
-	verify_subtree(&c, *t.root, 0, UINT64_MAX, UINT32_MAX);
+	verify_subtree(&c, *t.root, 0, UINT64_MAX, UINT32_MAX, 0);
 	return c.problems;
 }

@@ -5,6 +5,13 @@
 
 #include "layout.h"
 
+/*
+ * With random priorities a treap of 2^31 nodes is about 45 deep and almost
+ * never deeper than 100; a deeper one was built by a corrupted or hostile
+ * heap image, and is refused before the recursive operations walk it.
+ */
+#define FI_MAX_DEPTH 256
+
 /* The two treaps of one heap (see layout.h). */
 struct free_index {
 	unsigned char *base;
@@ -29,6 +36,9 @@ void fi_move(const struct free_index *fi, heap_off old_off, heap_off new_off);
 
 /* The large free block at off has grown in place; its block word is written. */
 void fi_grown(const struct free_index *fi, heap_off off);
+
+/* The highest-addressed free block, or 0. */
+heap_off fi_last(const struct free_index *fi);
 
 /* Empties both treaps (before they are rebuilt from the blocks). */
 void fi_clear(const struct free_index *fi);

@@ -16,8 +16,10 @@
 
 #include "heap.h"
 
-/* How long connect waits for a heap whose creator is still initialising it. */
+/* How long connect waits for a heap whose creator is still initialising it,
+ * and for the lock under which it verifies the heap. */
 #define CONNECT_WAIT_MS 1000
+#define CONNECT_LOCK_MS 5000
 
 struct create_params {
 	size_t len;
@@ -144,10 +146,31 @@ static shmheap_memory_handle heap_create(const char *name, const struct create_p
 	return h;
 }
 
+EXPORT shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
+					       const struct shmheap_options *opts)
+{
+	struct create_params p = {len, 0, 0600, HEAP_FLAG_GROWABLE};
+	if (opts) {
+		if (opts->mode)
+			p.mode = opts->mode & 07777;
+		if (opts->flags & ~SHMHEAP_NO_GROW) {
+			errno = EINVAL;
+			return NULL;
+		}
+		if (opts->flags & SHMHEAP_NO_GROW)
+			p.flags = 0;
+		p.max = opts->max_size;
+	}
+	if (!p.max)
+		p.max = len > SHMHEAP_DEFAULT_MAX_SIZE ? len : SHMHEAP_DEFAULT_MAX_SIZE;
+	if (!p.flags)
+		p.max = len;
+	return heap_create(name, &p);
+}
+
 EXPORT shmheap_memory_handle shmheap_create(const char *name, size_t len)
 {
-	struct create_params p = {len, len, 0600, 0};
-	return heap_create(name, &p);
+	return shmheap_create_ex(name, len, NULL);
 }
 
 /* 1: a sane, complete header; 0: not complete yet; -1: not a heap (EINVAL). */
@@ -176,6 +199,27 @@ static int read_header(struct backing *b, struct heap_header *hdr, size_t *len)
 		return -1;
 	}
 	return 1;
+}
+
+/*
+ * A heap is only used once it has been verified whole: a corrupted or hostile
+ * heap image is refused here (EINVAL) instead of crashing a later call.  The
+ * lock is taken with a timeout, since a garbage mutex may never be released.
+ */
+static int verify_on_connect(struct shmheap_heap *h)
+{
+	if (heap_lock_timed(h, CONNECT_LOCK_MS) < 0) {
+		if (errno != ETIMEDOUT && errno != ENOTRECOVERABLE)
+			errno = EINVAL;
+		return -1;
+	}
+	int problems = heap_verify(h, NULL, NULL);
+	heap_unlock(h);
+	if (problems) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
 }
 
 EXPORT shmheap_memory_handle shmheap_connect(const char *name)
@@ -208,6 +252,8 @@ EXPORT shmheap_memory_handle shmheap_connect(const char *name)
 	if (heap_map(h, (size_t)hdr.size_pages * HEAP_PAGE, (size_t)hdr.max_pages * HEAP_PAGE) < 0)
 		goto fail;
 	h->seed = hdr.seed;
+	if (verify_on_connect(h) < 0)
+		goto fail;
 	return h;
 fail:;
 	int err = errno;

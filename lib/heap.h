@@ -28,6 +28,8 @@ struct shmheap_heap {
 
 /* lock.c: the heap lock; a dead owner's heap is repaired before use. */
 HIDDEN int heap_lock(struct shmheap_heap *h);
+/* heap_lock, giving up with ETIMEDOUT after timeout_ms. */
+HIDDEN int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms);
 HIDDEN void heap_unlock(struct shmheap_heap *h);
 /* Maps whatever another process grew the heap by. */
 HIDDEN int heap_sync_mapping(struct shmheap_heap *h);
@@ -35,11 +37,23 @@ HIDDEN int heap_sync_mapping(struct shmheap_heap *h);
 /* blocks.c: allocation and release of blocks, under the lock. */
 HIDDEN heap_off block_alloc(struct shmheap_heap *h, uint64_t need);
 HIDDEN void block_free(struct shmheap_heap *h, heap_off off);
+/* Merges the block at off, whose word already says free, with its free
+ * neighbours, and indexes the result. */
+HIDDEN void block_merge_free(struct shmheap_heap *h, heap_off off);
 /* The block of the live object at ptr, or 0 if ptr is no such object. */
 HIDDEN heap_off block_of_object(struct shmheap_heap *h, const void *ptr);
 /* Writes a free block word (and footer) and tells the next block. */
 HIDDEN void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size,
 			   uint64_t prev_state, uint32_t prio);
+
+/* grow.c: adds space at the end of the heap, under the lock. */
+HIDDEN int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size);
+/* The size to grow to so that a block of need bytes fits, or 0 (errno set). */
+HIDDEN uint64_t heap_growth_target(struct shmheap_heap *h, uint64_t need);
+
+/* inspect.c: checks every invariant, under the lock the caller holds;
+ * returns the number of problems. */
+HIDDEN int heap_verify(struct shmheap_heap *h, shmheap_problem_fn fn, void *arg);
 
 /* repair.c: rebuilds the index (and fixes block words) from the block chain. */
 HIDDEN int heap_repair(struct shmheap_heap *h);

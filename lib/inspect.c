@@ -160,14 +160,8 @@ static void check_header(struct check_ctx *c)
 		report(c, 0, "header seed changed");
 }
 
-EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void *arg)
+int heap_verify(struct shmheap_heap *mem, shmheap_problem_fn fn, void *arg)
 {
-	if (!mem) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (heap_lock(mem) < 0)
-		return -1;
 	struct check_ctx c = {mem, heap_size_bytes(mem->hdr), fn, arg, 0, HEAP_FIRST_BLOCK, false};
 	check_header(&c);
 	check_chain(&c);
@@ -178,6 +172,18 @@ EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void 
 		if (next_free(&c, c.cursor) != c.end)
 			report(&c, next_free(&c, c.cursor), "free block missing from the index");
 	}
-	heap_unlock(mem);
 	return c.problems;
+}
+
+EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void *arg)
+{
+	if (!mem) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (heap_lock(mem) < 0)
+		return -1;
+	int problems = heap_verify(mem, fn, arg);
+	heap_unlock(mem);
+	return problems;
 }

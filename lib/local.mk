@@ -16,6 +16,7 @@ lib_libshmheap_la_SOURCES = \
 	lib/blocks.c \
 	lib/freeindex.c \
 	lib/freeindex.h \
+	lib/grow.c \
 	lib/heap.c \
 	lib/heap.h \
 	lib/inspect.c \

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "heap.h"
 
@@ -35,10 +36,10 @@ int heap_sync_mapping(struct shmheap_heap *h)
 	return ret;
 }
 
-int heap_lock(struct shmheap_heap *h)
+/* What every locker does once pthread_mutex_*lock has answered err. */
+static int after_acquire(struct shmheap_heap *h, int err)
 {
 	pthread_mutex_t *m = &h->hdr->lock;
-	int err = pthread_mutex_lock(m);
 
 	if (err == EOWNERDEAD) {
 		if (heap_sync_mapping(h) < 0 || heap_repair(h) < 0) {
@@ -61,6 +62,24 @@ int heap_lock(struct shmheap_heap *h)
 		return -1;
 	}
 	return 0;
+}
+
+int heap_lock(struct shmheap_heap *h)
+{
+	return after_acquire(h, pthread_mutex_lock(&h->hdr->lock));
+}
+
+int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	return after_acquire(h, pthread_mutex_timedlock(&h->hdr->lock, &until));
 }
 
 void heap_unlock(struct shmheap_heap *h)

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * grow.c - adding space at the end of a heap.
+ *
+ * Every process reserved address space for the heap's maximum size when it
+ * connected, so new space is mapped right behind the old and no mapping ever
+ * moves.  The grower reserves the memory first (posix_fallocate: a full
+ * /dev/shm fails here, not with SIGBUS later), maps it, writes a free block
+ * word there, and only then publishes the new size in the header; other
+ * processes map the new space when they next take the lock or resolve a
+ * handle that points into it.
+ */
+#include <errno.h>
+
+#include "heap.h"
+
+/* Growth doubles the heap, but by no more than this at a time. */
+#define GROWTH_STEP_MAX ((uint64_t)256 << 20)
+
+static uint64_t round_up(uint64_t v, uint64_t to)
+{
+	return (v + to - 1) / to * to;
+}
+
+uint64_t heap_growth_target(struct shmheap_heap *h, uint64_t need)
+{
+	uint64_t size = heap_size_bytes(h->hdr);
+	uint64_t max = (uint64_t)h->hdr->max_pages * HEAP_PAGE;
+
+	if (!(h->hdr->flags & HEAP_FLAG_GROWABLE) || size >= max) {
+		errno = ENOMEM;
+		return 0;
+	}
+	/* A free block at the end counts towards what is needed. */
+	heap_off last = fi_last(&h->index);
+	uint64_t tail = 0;
+	if (last && last + bw_size(*block_word(h->base, last)) == size)
+		tail = bw_size(*block_word(h->base, last));
+	uint64_t required = round_up(size + need - tail, HEAP_PAGE);
+	if (required > max) {
+		errno = ENOMEM;
+		return 0;
+	}
+	uint64_t step = size < GROWTH_STEP_MAX ? size : GROWTH_STEP_MAX;
+	uint64_t target = size + step > required ? size + step : required;
+	return target < max ? target : max;
+}
+
+int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size)
+{
+	uint64_t old = heap_size_bytes(h->hdr);
+	if (new_size <= old)
+		return 0;
+	if (new_size > (uint64_t)h->hdr->max_pages * HEAP_PAGE || new_size % HEAP_PAGE) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (h->backing.ops->extend(&h->backing, new_size) < 0)
+		return -1;
+	pthread_mutex_lock(&h->map_lock);
+	void *p = h->backing.ops->map_fixed(&h->backing, h->base + h->mapped, h->mapped,
+					    new_size - h->mapped);
+	if (p)
+		__atomic_store_n(&h->mapped, new_size, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&h->map_lock);
+	if (!p)
+		return -1;
+
+	/* What precedes the new block: the old last block, free or not. */
+	heap_off last = fi_last(&h->index);
+	uint64_t prev_state = BW_PREV_USED;
+	if (last && last + bw_size(*block_word(h->base, last)) == old)
+		prev_state = prev_state_for_free(bw_size(*block_word(h->base, last)));
+
+	uint64_t size = new_size - old;
+	*block_word(h->base, old) = size | prev_state |
+				    (uint64_t)block_priority(h->seed, old) << BW_TAG_SHIFT;
+	if (size >= BLOCK_FOOTER_MIN)
+		*block_word(h->base, new_size - HEAP_UNIT) = size;
+	__atomic_store_n(&h->hdr->size_pages, (uint32_t)(new_size / HEAP_PAGE), __ATOMIC_RELEASE);
+	block_merge_free(h, old);
+	return 0;
+}
