@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -97,6 +98,50 @@ int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg);
 typedef void (*shmheap_problem_fn)(size_t offset, const char *problem, void *arg);
 /* Verifies every invariant of the heap; returns the number of problems, or -1. */
 int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void *arg);
+
+/*
+ * Inspection, for tools such as shmheap-ctl.  shmheap_info reads a heap's
+ * header without connecting, locking or writing anything.
+ */
+enum shmheap_lock_state {
+	SHMHEAP_LOCK_FREE = 0,          /* nobody holds the heap lock */
+	SHMHEAP_LOCK_HELD = 1,          /* a live thread holds it (lock_owner) */
+	SHMHEAP_LOCK_OWNER_DEAD = 2,    /* its holder died; the next locker repairs */
+	SHMHEAP_LOCK_UNRECOVERABLE = 3, /* released unrepaired; the heap is unusable */
+};
+struct shmheap_info {
+	unsigned version;   /* layout version */
+	size_t heap_size;   /* bytes the heap spans now */
+	size_t max_size;    /* bytes it may grow to */
+	size_t object_size; /* bytes of the shared-memory object */
+	int growable;       /* 1 unless created with SHMHEAP_NO_GROW */
+	time_t created;     /* creation time */
+	uid_t uid;          /* owner of the object */
+	gid_t gid;
+	mode_t mode;        /* permission bits of the object */
+	int lock_state;     /* enum shmheap_lock_state */
+	pid_t lock_owner;   /* thread id of the holder (HELD, OWNER_DEAD), else 0 */
+};
+int shmheap_info(const char *name, struct shmheap_info *info);
+
+/*
+ * SHMHEAP_CONNECT_INSPECT: connect without verifying the heap first (so that a
+ * damaged heap can still be examined) and never change it: shmheap_alloc,
+ * shmheap_free_checked and shmheap_grow fail with EPERM; shmheap_stats,
+ * shmheap_walk and shmheap_check wait at most lock_timeout_ms for the lock
+ * (ETIMEDOUT), and fail with EOWNERDEAD rather than repair a heap whose lock
+ * holder died.  SHMHEAP_CONNECT_UNLOCKED (with INSPECT): open the object
+ * read-only and read without the lock, so the figures may be torn while other
+ * processes change the heap.
+ */
+#define SHMHEAP_CONNECT_INSPECT 0x1u
+#define SHMHEAP_CONNECT_UNLOCKED 0x2u
+struct shmheap_connect_options {
+	unsigned flags;           /* SHMHEAP_CONNECT_* */
+	unsigned lock_timeout_ms; /* INSPECT: longest wait for the lock; 0: 5000 */
+};
+shmheap_memory_handle shmheap_connect_ex(const char *name,
+					 const struct shmheap_connect_options *opts);
 
 #ifdef __cplusplus
 }
