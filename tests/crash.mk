@@ -1,0 +1,2 @@
+# Crash torture test (see tests/torture.c).
+# (filled in by its owner)
