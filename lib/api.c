@@ -13,12 +13,24 @@ static uint64_t handle_heap_bits(const struct shmheap_heap *h)
 	return ((uint64_t)h->seed | 1u) << HANDLE_OFF_BITS;
 }
 
-EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
+/* 0 if mem may change its heap; -1 with errno set if not. */
+static int may_change(shmheap_memory_handle mem)
 {
 	if (!mem) {
 		errno = EINVAL;
-		return NULL;
+		return -1;
 	}
+	if (mem->connect_flags & SHMHEAP_CONNECT_INSPECT) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
+{
+	if (may_change(mem) < 0)
+		return NULL;
 	if (sz > HEAP_MAX_SIZE) {
 		errno = ENOMEM;
 		return NULL;
@@ -45,10 +57,8 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 
 EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
 {
-	if (!mem) {
-		errno = EINVAL;
+	if (may_change(mem) < 0)
 		return -1;
-	}
 	uint64_t target = ((uint64_t)new_size + HEAP_PAGE - 1) / HEAP_PAGE * HEAP_PAGE;
 	if (heap_lock(mem) < 0)
 		return -1;
@@ -70,10 +80,8 @@ EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
 {
 	if (!ptr)
 		return 0;
-	if (!mem) {
-		errno = EINVAL;
+	if (may_change(mem) < 0)
 		return -1;
-	}
 	if (heap_lock(mem) < 0)
 		return -1;
 	heap_off off = block_of_object(mem, ptr);

@@ -11,21 +11,25 @@
 #define SHMHEAP_BACKING_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct backing {
 	const struct backing_ops *ops;
 	int fd;
+	int read_only; /* opened for reading only: mappings are PROT_READ */
 };
 
 /* Every operation returns 0 (or a pointer) on success, -1 (NULL) with errno set. */
 struct backing_ops {
 	/* Creates a new, empty object; EEXIST if the name is taken. */
 	int (*create)(struct backing *b, const char *name, mode_t mode);
-	/* Opens an existing object for reading and writing. */
-	int (*open)(struct backing *b, const char *name);
+	/* Opens an existing object for reading and writing, or only reading. */
+	int (*open)(struct backing *b, const char *name, int read_only);
 	/* The object's current length in bytes. */
 	int (*length)(struct backing *b, size_t *len);
+	/* Its owner, mode and length, as fstat(2) gives them. */
+	int (*stat)(struct backing *b, struct stat *st);
 	/* Grows the object to len bytes with its memory reserved (ENOSPC when full). */
 	int (*extend)(struct backing *b, size_t len);
 	/* Maps [off, off+len) of the object shared at exactly addr. */

@@ -36,16 +36,22 @@ static int posix_create(struct backing *b, const char *name, mode_t mode)
 	return 0;
 }
 
-static int posix_open(struct backing *b, const char *name)
+static int posix_open(struct backing *b, const char *name, int read_only)
 {
-	b->fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+	b->read_only = read_only;
+	b->fd = shm_open(name, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
 	return b->fd < 0 ? -1 : 0;
+}
+
+static int posix_stat(struct backing *b, struct stat *st)
+{
+	return fstat(b->fd, st);
 }
 
 static int posix_length(struct backing *b, size_t *len)
 {
 	struct stat st;
-	if (fstat(b->fd, &st) < 0)
+	if (posix_stat(b, &st) < 0)
 		return -1;
 	*len = (size_t)st.st_size;
 	return 0;
@@ -63,8 +69,8 @@ static int posix_extend(struct backing *b, size_t len)
 
 static void *posix_map_fixed(struct backing *b, void *addr, size_t off, size_t len)
 {
-	void *p = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd,
-		       (off_t)off);
+	int prot = b->read_only ? PROT_READ : PROT_READ | PROT_WRITE;
+	void *p = mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, b->fd, (off_t)off);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -96,6 +102,7 @@ const struct backing_ops backing_posix_shm = {
 	.create = posix_create,
 	.open = posix_open,
 	.length = posix_length,
+	.stat = posix_stat,
 	.extend = posix_extend,
 	.map_fixed = posix_map_fixed,
 	.read = posix_read,

@@ -264,15 +264,6 @@ void fi_clear(const struct free_index *fi)
 	fi->hdr->tiny_root = 0;
 }
 
-uint64_t fi_largest(const struct free_index *fi)
-{
-	struct tree t = tree_for(fi, BLOCK_MAIN_MIN);
-	uint64_t largest = max_of(&t, *t.root);
-	if (!largest && fi->hdr->tiny_root)
-		largest = BLOCK_MIN;
-	return largest;
-}
-
 struct verify_ctx {
 	const struct tree *t;
 	uint64_t heap_size;

@@ -43,9 +43,6 @@ heap_off fi_last(const struct free_index *fi);
 /* Empties both treaps (before they are rebuilt from the blocks). */
 void fi_clear(const struct free_index *fi);
 
-/* Largest free block size in the heap (0 when none). */
-uint64_t fi_largest(const struct free_index *fi);
-
 /*
  * Verifies one treap (the tiny one or the main one): key order, priorities,
  * subtree maxima, that every node is a free block of the right size inside

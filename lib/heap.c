@@ -20,6 +20,8 @@
  * and for the lock under which it verifies the heap. */
 #define CONNECT_WAIT_MS 1000
 #define CONNECT_LOCK_MS 5000
+/* How long an inspecting connection waits for the lock by default. */
+#define INSPECT_LOCK_MS 5000
 
 struct create_params {
 	size_t len;
@@ -173,14 +175,14 @@ EXPORT shmheap_memory_handle shmheap_create(const char *name, size_t len)
 	return shmheap_create_ex(name, len, NULL);
 }
 
-/* 1: a sane, complete header; 0: not complete yet; -1: not a heap (EINVAL). */
-static int read_header(struct backing *b, struct heap_header *hdr, size_t *len)
+int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
 {
 	if (b->ops->length(b, len) < 0)
 		return -1;
 	if (*len == 0)
 		return 0;
-	if (*len < HEAP_HEADER_SIZE + BLOCK_MIN) {
+	/* A heap being created already has its whole first size. */
+	if (*len < HEAP_PAGE || *len % HEAP_PAGE) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -222,7 +224,7 @@ static int verify_on_connect(struct shmheap_heap *h)
 	return 0;
 }
 
-EXPORT shmheap_memory_handle shmheap_connect(const char *name)
+static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsigned timeout_ms)
 {
 	if (!backing_valid_name(name)) {
 		errno = EINVAL;
@@ -231,14 +233,16 @@ EXPORT shmheap_memory_handle shmheap_connect(const char *name)
 	struct shmheap_heap *h = heap_new(&backing_posix_shm);
 	if (!h)
 		return NULL;
-	if (h->backing.ops->open(&h->backing, name) < 0)
+	h->connect_flags = flags;
+	h->lock_timeout_ms = timeout_ms;
+	if (h->backing.ops->open(&h->backing, name, (flags & SHMHEAP_CONNECT_UNLOCKED) != 0) < 0)
 		goto fail;
 
 	struct heap_header hdr;
 	size_t len;
 	int state;
 	for (int waited = 0;; waited++) {
-		state = read_header(&h->backing, &hdr, &len);
+		state = heap_read_header(&h->backing, &hdr, &len);
 		if (state != 0 || waited >= CONNECT_WAIT_MS)
 			break;
 		struct timespec ms = {0, 1000000};
@@ -252,7 +256,8 @@ EXPORT shmheap_memory_handle shmheap_connect(const char *name)
 	if (heap_map(h, (size_t)hdr.size_pages * HEAP_PAGE, (size_t)hdr.max_pages * HEAP_PAGE) < 0)
 		goto fail;
 	h->seed = hdr.seed;
-	if (verify_on_connect(h) < 0)
+	/* An inspecting connection is how a damaged heap gets examined. */
+	if (!(flags & SHMHEAP_CONNECT_INSPECT) && verify_on_connect(h) < 0)
 		goto fail;
 	return h;
 fail:;
@@ -260,6 +265,25 @@ fail:;
 	heap_release(h);
 	errno = err;
 	return NULL;
+}
+
+EXPORT shmheap_memory_handle shmheap_connect(const char *name)
+{
+	return heap_connect(name, 0, 0);
+}
+
+EXPORT shmheap_memory_handle shmheap_connect_ex(const char *name,
+						const struct shmheap_connect_options *opts)
+{
+	unsigned flags = opts ? opts->flags : 0;
+	unsigned timeout_ms = opts && opts->lock_timeout_ms ? opts->lock_timeout_ms : INSPECT_LOCK_MS;
+	unsigned known = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED;
+	if ((flags & ~known) ||
+	    ((flags & SHMHEAP_CONNECT_UNLOCKED) && !(flags & SHMHEAP_CONNECT_INSPECT))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return heap_connect(name, flags, timeout_ms);
 }
 
 EXPORT void shmheap_disconnect(shmheap_memory_handle mem)

@@ -23,14 +23,29 @@ struct shmheap_heap {
 	struct backing backing;
 	pthread_mutex_t map_lock; /* serialises this process's remaps */
 	size_t invalid_frees;     /* updated atomically */
+	unsigned connect_flags;   /* SHMHEAP_CONNECT_*: an inspecting connection */
+	unsigned lock_timeout_ms; /* how long an inspecting connection waits */
 	struct free_index index;
 };
+
+/* heap.c: 1 when the object holds a complete, sane header (copied to *hdr, the
+ * object's length to *len); 0 while its creator is still writing it; -1 with
+ * errno set (EINVAL: not a heap) otherwise. */
+HIDDEN int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len);
 
 /* lock.c: the heap lock; a dead owner's heap is repaired before use. */
 HIDDEN int heap_lock(struct shmheap_heap *h);
 /* heap_lock, giving up with ETIMEDOUT after timeout_ms. */
 HIDDEN int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms);
 HIDDEN void heap_unlock(struct shmheap_heap *h);
+/* For calls that only read the heap: like heap_lock, except that an inspecting
+ * connection waits a bounded time, reports a dead owner (EOWNERDEAD) instead
+ * of repairing, and with SHMHEAP_CONNECT_UNLOCKED does not lock at all. */
+HIDDEN int heap_read_lock(struct shmheap_heap *h);
+HIDDEN void heap_read_unlock(struct shmheap_heap *h);
+/* The state of a heap lock (enum shmheap_lock_state) read without taking it,
+ * and the thread id of its holder or dead holder. */
+HIDDEN int heap_lock_probe(const pthread_mutex_t *m, pid_t *owner);
 /* Maps whatever another process grew the heap by. */
 HIDDEN int heap_sync_mapping(struct shmheap_heap *h);
 

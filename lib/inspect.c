@@ -9,30 +9,37 @@
 
 #include "heap.h"
 
-EXPORT int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg)
+/* Calls fn for each block in address order, under the caller's lock. */
+static int walk_blocks(struct shmheap_heap *h, shmheap_walk_fn fn, void *arg)
 {
-	if (!mem || !fn) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (heap_lock(mem) < 0)
-		return -1;
-	uint64_t end = heap_size_bytes(mem->hdr);
-	int ret = 0;
+	uint64_t end = heap_size_bytes(h->hdr);
 	for (heap_off off = HEAP_FIRST_BLOCK; off < end;) {
-		uint64_t bw = *block_word(mem->base, off);
+		uint64_t bw = *block_word(h->base, off);
 		uint64_t size = bw_size(bw);
 		if (size < BLOCK_MIN || size > end - off) {
-			errno = EUCLEAN;
-			ret = -1;
-			break;
+			errno = EUCLEAN; /* the chain is broken: shmheap_check says where */
+			return -1;
 		}
 		struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT, (bw & BW_IN_USE) != 0};
 		if (fn(&blk, arg))
 			break;
 		off += size;
 	}
-	heap_unlock(mem);
+	return 0;
+}
+
+EXPORT int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg)
+{
+	if (!mem || !fn) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (heap_read_lock(mem) < 0)
+		return -1;
+	int ret = walk_blocks(mem, fn, arg);
+	int err = errno;
+	heap_read_unlock(mem);
+	errno = err;
 	return ret;
 }
 
@@ -46,6 +53,8 @@ static int count_block(const struct shmheap_block *blk, void *arg)
 	} else {
 		st->free_blocks++;
 		st->free_bytes += blk->size + HEAP_UNIT;
+		if (blk->size > st->largest_free)
+			st->largest_free = blk->size;
 	}
 	return 0;
 }
@@ -57,18 +66,17 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 		return -1;
 	}
 	*st = (struct shmheap_stats){0};
-	if (shmheap_walk(mem, count_block, st) < 0)
+	if (heap_read_lock(mem) < 0)
 		return -1;
-	if (heap_lock(mem) < 0)
-		return -1;
+	int ret = walk_blocks(mem, count_block, st);
+	int err = errno;
 	st->heap_size = heap_size_bytes(mem->hdr);
 	st->max_size = (size_t)mem->hdr->max_pages * HEAP_PAGE;
-	uint64_t largest = fi_largest(&mem->index);
-	heap_unlock(mem);
+	heap_read_unlock(mem);
+	errno = err;
 	st->header_size = HEAP_FIRST_OBJECT;
-	st->largest_free = largest ? largest - HEAP_UNIT : 0;
 	st->invalid_frees = __atomic_load_n(&mem->invalid_frees, __ATOMIC_RELAXED);
-	return 0;
+	return ret;
 }
 
 struct check_ctx {
@@ -181,9 +189,9 @@ EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void 
 		errno = EINVAL;
 		return -1;
 	}
-	if (heap_lock(mem) < 0)
+	if (heap_read_lock(mem) < 0)
 		return -1;
 	int problems = heap_verify(mem, fn, arg);
-	heap_unlock(mem);
+	heap_read_unlock(mem);
 	return problems;
 }

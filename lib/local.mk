@@ -19,6 +19,7 @@ lib_libshmheap_la_SOURCES = \
 	lib/grow.c \
 	lib/heap.c \
 	lib/heap.h \
+	lib/info.c \
 	lib/inspect.c \
 	lib/layout.h \
 	lib/lock.c \

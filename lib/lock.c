@@ -8,6 +8,8 @@
  * again: the repair works from whatever the chain holds.
  */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -85,4 +87,71 @@ int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms)
 void heap_unlock(struct shmheap_heap *h)
 {
 	pthread_mutex_unlock(&h->hdr->lock);
+}
+
+int heap_read_lock(struct shmheap_heap *h)
+{
+	if (!(h->connect_flags & SHMHEAP_CONNECT_INSPECT))
+		return heap_lock(h);
+	if (h->connect_flags & SHMHEAP_CONNECT_UNLOCKED)
+		return heap_sync_mapping(h);
+
+	pid_t owner;
+	switch (heap_lock_probe(&h->hdr->lock, &owner)) {
+	case SHMHEAP_LOCK_OWNER_DEAD:
+		errno = EOWNERDEAD;
+		return -1;
+	case SHMHEAP_LOCK_UNRECOVERABLE:
+		errno = ENOTRECOVERABLE;
+		return -1;
+	}
+	/* Should the owner die between the probe and here, this repairs the
+	 * heap like any other locker: the mutex leaves no other choice. */
+	return heap_lock_timed(h, h->lock_timeout_ms);
+}
+
+void heap_read_unlock(struct shmheap_heap *h)
+{
+	if (!(h->connect_flags & SHMHEAP_CONNECT_UNLOCKED))
+		heap_unlock(h);
+}
+
+/* Linux futex bits in a robust mutex's lock word (see futex(2)). */
+#define FUTEX_OWNER_DIED_BIT 0x40000000u
+#define FUTEX_TID_BITS 0x3fffffffu
+
+static int thread_alive(pid_t tid)
+{
+	return kill(tid, 0) == 0 || errno != ESRCH;
+}
+
+/*
+ * glibc keeps the holder's thread id in the mutex's futex word; when a holder
+ * dies the kernel clears it and sets FUTEX_OWNER_DIED, while __owner still
+ * names the dead thread.  A mutex released without being made consistent has
+ * __owner == INT_MAX (glibc's PTHREAD_MUTEX_NOTRECOVERABLE).  Thread ids are
+ * those of the caller's pid namespace.
+ */
+int heap_lock_probe(const pthread_mutex_t *m, pid_t *owner)
+{
+	*owner = 0;
+#ifdef __GLIBC__
+	unsigned word = (unsigned)__atomic_load_n(&m->__data.__lock, __ATOMIC_ACQUIRE);
+	int recorded = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+	pid_t tid = (pid_t)(word & FUTEX_TID_BITS);
+
+	if (recorded == INT_MAX)
+		return SHMHEAP_LOCK_UNRECOVERABLE;
+	if (tid) {
+		*owner = tid;
+		return thread_alive(tid) ? SHMHEAP_LOCK_HELD : SHMHEAP_LOCK_OWNER_DEAD;
+	}
+	if (word & FUTEX_OWNER_DIED_BIT) {
+		*owner = recorded > 0 ? recorded : 0;
+		return SHMHEAP_LOCK_OWNER_DEAD;
+	}
+#else
+	(void)m;
+#endif
+	return SHMHEAP_LOCK_FREE;
 }

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * info.c - what a heap's header says, read without connecting to the heap.
+ *
+ * Tools list every heap in /dev/shm with this: it opens the object read-only,
+ * reads the header with pread (so a short object cannot raise SIGBUS), and
+ * never takes the lock, so a heap whose lock is held, or whose holder died,
+ * is described as it is.
+ */
+#include <errno.h>
+
+#include "heap.h"
+
+EXPORT int shmheap_info(const char *name, struct shmheap_info *info)
+{
+	if (!backing_valid_name(name) || !info) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct backing b = {.ops = &backing_posix_shm, .fd = -1};
+	if (b.ops->open(&b, name, 1) < 0)
+		return -1;
+
+	struct heap_header hdr;
+	struct stat st;
+	size_t len;
+	int state = heap_read_header(&b, &hdr, &len);
+	int ret = -1;
+	if (state == 0)
+		errno = EAGAIN; /* its creator has not finished it */
+	else if (state > 0 && b.ops->stat(&b, &st) == 0)
+		ret = 0;
+	int err = errno;
+	b.ops->close(&b);
+	errno = err;
+	if (ret < 0)
+		return -1;
+
+	*info = (struct shmheap_info){
+		.version = hdr.version,
+		.heap_size = heap_size_bytes(&hdr),
+		.max_size = (size_t)hdr.max_pages * HEAP_PAGE,
+		.object_size = len,
+		.growable = (hdr.flags & HEAP_FLAG_GROWABLE) != 0,
+		.created = (time_t)hdr.created,
+		.uid = st.st_uid,
+		.gid = st.st_gid,
+		.mode = st.st_mode & 07777,
+	};
+	info->lock_state = heap_lock_probe(&hdr.lock, &info->lock_owner);
+	return 0;
+}
