@@ -1,1 +1,17 @@
-# (filled in by its owner)
+# shmheap-ctl: the administration tool (list, inspect, check, unlink, create).
+bin_PROGRAMS += bin/shmheap-ctl
+bin_shmheap_ctl_SOURCES = \
+	bin/ctl.c \
+	bin/ctl.h \
+	bin/ctl-common.c \
+	bin/ctl-list.c \
+	bin/ctl-inspect.c \
+	bin/ctl-check.c \
+	bin/ctl-unlink.c \
+	bin/ctl-create.c \
+	bin/ctl-maps.c \
+	bin/ctl-maps.h \
+	bin/ctl-out.c \
+	bin/ctl-out.h
+bin_shmheap_ctl_LDADD = bin/libtool-util.la lib/libshmheap.la
+dist_man_MANS += man/shmheap-ctl.1

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/* ctl-common.c - names, errors and careful heap access shared by the commands. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl-out.h"
+#include "ctl.h"
+#include "tool.h"
+
+void ctl_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", tool_name());
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try '%s --help')\n", tool_name());
+	exit(TOOL_EXIT_USAGE);
+}
+
+int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	char spec[64];
+	/* A leading ':' makes a missing argument ':' rather than '?'. */
+	snprintf(spec, sizeof(spec), ":%s", shortopts);
+	opterr = 0;
+	int c = getopt_long(argc, argv, spec, longopts, NULL);
+	if (c == '?') {
+		if (optopt)
+			ctl_usage_error(argv[0], "unknown option '-%c'", optopt);
+		ctl_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+	}
+	if (c == ':')
+		ctl_usage_error(argv[0], "option '%s' needs an argument", argv[optind - 1]);
+	return c;
+}
+
+const char *ctl_shown(const char *name)
+{
+	/* A tool runs once: the few names it shows may stay allocated. */
+	return printable(name);
+}
+
+void ctl_require_name(const char *name)
+{
+	const char *shown = ctl_shown(name);
+	if (name[0] == '\0')
+		tool_die(TOOL_EXIT_USAGE, "empty heap name");
+	if (name[0] != '/')
+		tool_die(TOOL_EXIT_USAGE, "%s: a heap name starts with '/'", shown);
+	if (name[1] == '\0')
+		tool_die(TOOL_EXIT_USAGE, "%s: a heap name needs a character after '/'", shown);
+	if (strchr(name + 1, '/'))
+		tool_die(TOOL_EXIT_USAGE, "%s: a heap name has no '/' after the first", shown);
+	if (strlen(name + 1) > NAME_MAX)
+		tool_die(TOOL_EXIT_USAGE, "%s: name longer than %d bytes", shown, NAME_MAX);
+}
+
+unsigned ctl_parse_timeout(const char *cmd, const char *arg)
+{
+	unsigned long ms;
+	/* 0 would mean the library's default, not "don't wait". */
+	if (!tool_parse_uint(arg, 3600u * 1000u, &ms) || ms == 0)
+		ctl_usage_error(cmd, "--timeout wants milliseconds from 1 to 3600000, not '%s'",
+				arg);
+	return (unsigned)ms;
+}
+
+const char *ctl_heap_error(int err)
+{
+	switch (err) {
+	case ENOENT: return "no such shared-memory object";
+	case EACCES:
+	case EPERM: return "permission denied";
+	case EINVAL: return "not a shmheap, or its header is corrupted";
+	case EUCLEAN: return "corrupted heap header";
+	case EPROTONOSUPPORT: return "unsupported heap layout version";
+	case EAGAIN: return "not a complete shmheap (empty, or its creator has not finished)";
+	case ENAMETOOLONG: return "name too long";
+	default: return strerror(err);
+	}
+}
+
+void ctl_shm_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "/dev/shm%s", name);
+}
+
+const char *ctl_lock_state_name(int state)
+{
+	switch (state) {
+	case SHMHEAP_LOCK_FREE: return "free";
+	case SHMHEAP_LOCK_HELD: return "held";
+	case SHMHEAP_LOCK_OWNER_DEAD: return "owner-dead";
+	case SHMHEAP_LOCK_UNRECOVERABLE: return "unrecoverable";
+	default: return "unknown";
+	}
+}
+
+static int connect_unlocked(struct ctl_heap *h)
+{
+	struct shmheap_connect_options o = {
+		.flags = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED,
+	};
+	h->mem = shmheap_connect_ex(h->name, &o);
+	if (!h->mem)
+		return -1;
+	h->unlocked = true;
+	return 0;
+}
+
+/* Records why the lock was not used; err is ETIMEDOUT or EOWNERDEAD. */
+static void note_unlocked(struct ctl_heap *h, int err)
+{
+	if (err == ETIMEDOUT && h->info.lock_owner)
+		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
+			 "lock held by pid %ld, not taken within %u ms",
+			 (long)h->info.lock_owner, h->timeout_ms);
+	else if (err == ETIMEDOUT)
+		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
+			 "lock not taken within %u ms", h->timeout_ms);
+	else if (h->info.lock_state == SHMHEAP_LOCK_UNRECOVERABLE)
+		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
+			 "lock is unrecoverable (a holder died and the heap was not repaired)");
+	else if (h->info.lock_owner)
+		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
+			 "lock owner pid %ld died; the heap needs the repair its next user does",
+			 (long)h->info.lock_owner);
+	else
+		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
+			 "lock owner died; the heap needs the repair its next user does");
+}
+
+static bool lock_unusable(int err)
+{
+	return err == ETIMEDOUT || err == EOWNERDEAD || err == ENOTRECOVERABLE;
+}
+
+/* The lock cannot be used (err): read without it, saying why. */
+static int fall_back_unlocked(struct ctl_heap *h, int err)
+{
+	/* The lock may have changed hands since shmheap_info: look again. */
+	struct shmheap_info now;
+	if (shmheap_info(h->name, &now) == 0)
+		h->info = now;
+	note_unlocked(h, err);
+	if (h->mem)
+		shmheap_disconnect(h->mem);
+	h->mem = NULL;
+	return connect_unlocked(h);
+}
+
+int ctl_heap_open(struct ctl_heap *h, const char *name, unsigned timeout_ms)
+{
+	*h = (struct ctl_heap){.name = name, .timeout_ms = timeout_ms};
+	if (shmheap_info(name, &h->info) < 0)
+		return -1;
+	/* Waiting for a dead owner's lock is pointless, and taking it would repair. */
+	if (h->info.lock_state == SHMHEAP_LOCK_OWNER_DEAD ||
+	    h->info.lock_state == SHMHEAP_LOCK_UNRECOVERABLE) {
+		note_unlocked(h, EOWNERDEAD);
+		return connect_unlocked(h);
+	}
+	struct shmheap_connect_options o = {
+		.flags = SHMHEAP_CONNECT_INSPECT,
+		.lock_timeout_ms = timeout_ms,
+	};
+	h->mem = shmheap_connect_ex(name, &o);
+	if (h->mem)
+		return 0;
+	if (!lock_unusable(errno))
+		return -1;
+	return fall_back_unlocked(h, errno);
+}
+
+int ctl_heap_run(struct ctl_heap *h, int (*op)(shmheap_memory_handle mem, void *arg),
+		 void *arg)
+{
+	if (op(h->mem, arg) == 0)
+		return 0;
+	if (h->unlocked || !lock_unusable(errno))
+		return -1;
+	if (fall_back_unlocked(h, errno) < 0)
+		return -1;
+	return op(h->mem, arg);
+}
+
+void ctl_heap_close(struct ctl_heap *h)
+{
+	if (h->mem)
+		shmheap_disconnect(h->mem);
+	h->mem = NULL;
+}

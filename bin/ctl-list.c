@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl-list.c - `shmheap-ctl list`: every heap in /dev/shm, one line each.
+ *
+ * Heaps are recognised by their header (shmheap_info), not by their names.
+ * An entry that cannot be read is shown with its status rather than ending
+ * the list, since an operator wants to see everything that is there.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctl-maps.h"
+#include "ctl-out.h"
+#include "ctl.h"
+#include "tool.h"
+
+#define SHM_DIR "/dev/shm"
+#define MAX_PIDS 256
+
+struct entry {
+	char *name;         /* "/x" */
+	const char *status; /* see status_of */
+	const char *note;   /* why the figures are missing or may be torn, or NULL */
+	char note_buf[192];
+	bool heap;          /* a heap's figures follow */
+	bool have_stats;
+	struct shmheap_info info;
+	struct shmheap_stats stats;
+	struct stat st;
+	bool have_st;
+	pid_t pids[MAX_PIDS];
+	size_t npids;
+};
+
+static int stats_op(shmheap_memory_handle mem, void *arg)
+{
+	return shmheap_stats(mem, arg);
+}
+
+/* Fills in what can be learnt about one entry of /dev/shm. */
+static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeout_ms)
+{
+	char path[CTL_PATH_LEN];
+	ctl_shm_path(path, sizeof(path), e->name);
+	e->have_st = stat(path, &e->st) == 0;
+	if (e->have_st && !S_ISREG(e->st.st_mode)) {
+		e->status = "not-heap";
+		e->note = "not a regular file";
+		return;
+	}
+	e->npids = shm_maps_pids(maps, e->name, e->have_st ? e->st.st_ino : 0, e->pids, MAX_PIDS);
+
+	struct ctl_heap h;
+	if (ctl_heap_open(&h, e->name, timeout_ms) < 0) {
+		int err = errno;
+		e->note = ctl_heap_error(err);
+		switch (err) {
+		case EINVAL: e->status = "not-heap"; break;
+		case EAGAIN: e->status = "incomplete"; break;
+		case EACCES:
+		case EPERM: e->status = "unreadable"; break;
+		default: e->status = "error"; break;
+		}
+		/* Having read the header, connecting may still fail: it is a heap. */
+		if (h.info.version)
+			e->heap = true, e->info = h.info;
+		ctl_heap_close(&h);
+		return;
+	}
+	e->heap = true;
+	e->info = h.info;
+	if (ctl_heap_run(&h, stats_op, &e->stats) == 0) {
+		e->have_stats = true;
+		e->status = h.unlocked ? "unlocked" : "ok";
+		if (h.unlocked) {
+			snprintf(e->note_buf, sizeof(e->note_buf), "%s; figures may be torn",
+				 h.why_unlocked);
+			e->note = e->note_buf;
+		}
+	} else {
+		int err = errno;
+		e->status = err == EUCLEAN ? "corrupt" : "error";
+		e->note = err == EUCLEAN ? "block chain is broken (see check)" : strerror(err);
+	}
+	ctl_heap_close(&h);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+static struct entry *read_dir(size_t *count)
+{
+	DIR *d = opendir(SHM_DIR);
+	if (!d)
+		tool_die(TOOL_EXIT_FAIL, "%s: %s", SHM_DIR, strerror(errno));
+	struct entry *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[n] = (struct entry){0};
+		v[n].name = xmalloc(strlen(de->d_name) + 2);
+		v[n].name[0] = '/';
+		strcpy(v[n].name + 1, de->d_name);
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_entry);
+	*count = n;
+	return v;
+}
+
+/* Entries that are no heap, nor might be one, are shown only with --all. */
+static bool shown(const struct entry *e, bool all)
+{
+	return all || strcmp(e->status, "not-heap") != 0;
+}
+
+static const char *owner_name(char buf[NUM_BUF], uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+	if (pw)
+		snprintf(buf, NUM_BUF, "%s", pw->pw_name);
+	else
+		snprintf(buf, NUM_BUF, "%lu", (unsigned long)uid);
+	return buf;
+}
+
+static void pid_list(char *buf, size_t len, const struct entry *e)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < e->npids && i < MAX_PIDS && used + 16 < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%ld", i ? "," : "",
+					 (long)e->pids[i]);
+	if (e->npids > MAX_PIDS)
+		snprintf(buf + used, len - used, ",...");
+}
+
+static void print_plain(const struct entry *v, size_t n, bool all)
+{
+	static const char *const heads[] = {"NAME", "STATUS", "SIZE", "MAX", "USED", "FREE",
+					    "LARGEST", "OBJECTS", "FREEBLKS", "PIDS", "OWNER",
+					    "MODE"};
+	struct table t;
+	table_init(&t, 12, heads, "llrrrrrrrlll");
+	for (size_t i = 0; i < n; i++) {
+		const struct entry *e = &v[i];
+		if (!shown(e, all))
+			continue;
+		char b[9][NUM_BUF], pids[MAX_PIDS * 12 + 8];
+		const char *row[12] = {NULL};
+		char *name = printable(e->name);
+		row[0] = name;
+		row[1] = e->status;
+		if (e->heap) {
+			row[2] = fmt_size(b[0], e->info.heap_size);
+			row[3] = fmt_size(b[1], e->info.max_size);
+		}
+		if (e->have_stats) {
+			row[4] = fmt_size(b[2], e->stats.used_bytes);
+			row[5] = fmt_size(b[3], e->stats.free_bytes);
+			row[6] = fmt_size(b[4], e->stats.largest_free);
+			row[7] = fmt_size(b[5], e->stats.objects);
+			row[8] = fmt_size(b[6], e->stats.free_blocks);
+		}
+		pid_list(pids, sizeof(pids), e);
+		row[9] = e->npids ? pids : "-";
+		if (e->have_st) {
+			row[10] = owner_name(b[7], e->st.st_uid);
+			row[11] = fmt_mode(b[8], e->st.st_mode);
+		}
+		table_add(&t, row);
+		free(name);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	for (size_t i = 0; i < n; i++) {
+		const struct entry *e = &v[i];
+		if (shown(e, all) && e->note && strcmp(e->status, "not-heap") != 0) {
+			char *name = printable(e->name);
+			tool_warn("%s: %s", name, e->note);
+			free(name);
+		}
+	}
+}
+
+static void print_json(const struct entry *v, size_t n, bool all)
+{
+	struct json j;
+	char b[NUM_BUF];
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	json_array_begin(&j, "heaps");
+	for (size_t i = 0; i < n; i++) {
+		const struct entry *e = &v[i];
+		if (!shown(e, all))
+			continue;
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", e->name);
+		json_string(&j, "status", e->status);
+		json_bool(&j, "heap", e->heap);
+		json_string(&j, "note", e->note);
+		if (e->heap) {
+			json_uint(&j, "size", e->info.heap_size);
+			json_uint(&j, "max_size", e->info.max_size);
+			json_bool(&j, "growable", e->info.growable);
+			json_string(&j, "lock", ctl_lock_state_name(e->info.lock_state));
+		}
+		if (e->have_stats) {
+			json_uint(&j, "used_bytes", e->stats.used_bytes);
+			json_uint(&j, "free_bytes", e->stats.free_bytes);
+			json_uint(&j, "largest_free", e->stats.largest_free);
+			json_uint(&j, "objects", e->stats.objects);
+			json_uint(&j, "free_blocks", e->stats.free_blocks);
+		}
+		json_array_begin(&j, "pids");
+		for (size_t k = 0; k < e->npids && k < MAX_PIDS; k++)
+			json_int(&j, NULL, e->pids[k]);
+		json_array_end(&j);
+		if (e->have_st) {
+			json_uint(&j, "object_size", (uintmax_t)e->st.st_size);
+			json_uint(&j, "uid", e->st.st_uid);
+			json_string(&j, "owner", owner_name(b, e->st.st_uid));
+			json_uint(&j, "gid", e->st.st_gid);
+			json_string(&j, "mode", fmt_mode(b, e->st.st_mode));
+		}
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+int ctl_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"all", no_argument, NULL, 'a'},
+		{"json", no_argument, NULL, 'j'},
+		{"timeout", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
+	};
+	bool all = false, json = false;
+	unsigned timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
+	int c;
+	while ((c = ctl_getopt(argc, argv, "ajt:", opts)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'j': json = true; break;
+		case 't': timeout_ms = ctl_parse_timeout(argv[0], optarg); break;
+		}
+	}
+	if (optind < argc)
+		ctl_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+
+	struct shm_maps maps;
+	if (shm_maps_scan(&maps) < 0)
+		tool_warn("/proc: %s; PIDS left empty", strerror(errno));
+	size_t n;
+	struct entry *v = read_dir(&n);
+	for (size_t i = 0; i < n; i++)
+		examine(&v[i], &maps, timeout_ms);
+	if (json)
+		print_json(v, n, all);
+	else
+		print_plain(v, n, all);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	shm_maps_free(&maps);
+	return TOOL_EXIT_OK;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl-maps.c - which processes map which objects of /dev/shm.
+ *
+ * A line of /proc/PID/maps ends in the mapped file's path, and in
+ * " (deleted)" once it has been unlinked; its fifth field is the inode, which
+ * tells a current object from an unlinked one of the same name.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl-maps.h"
+#include "ctl-out.h"
+
+#define SHM_DIR_PREFIX "/dev/shm/"
+#define DELETED_SUFFIX " (deleted)"
+
+static void add_mapping(struct shm_maps *m, pid_t pid, ino_t ino, const char *name)
+{
+	/* A heap is often several mappings (growth); one entry per object is enough. */
+	for (size_t i = m->n; i-- > 0 && m->v[i].pid == pid;)
+		if (m->v[i].ino == ino && strcmp(m->v[i].name + 1, name) == 0)
+			return;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 64;
+		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
+	}
+	char *full = xmalloc(strlen(name) + 2);
+	full[0] = '/';
+	strcpy(full + 1, name);
+	m->v[m->n++] = (struct shm_mapping){pid, ino, full};
+}
+
+/* "addr perms offset dev inode   path": the inode and where the path starts. */
+static bool parse_line(char *line, ino_t *ino, char **path)
+{
+	char *p = line;
+	for (int field = 0; field < 4; field++) {
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	char *end;
+	errno = 0;
+	uintmax_t v = strtoumax(p, &end, 10);
+	if (errno || end == p)
+		return false;
+	while (*end == ' ')
+		end++;
+	*ino = (ino_t)v;
+	*path = end;
+	return true;
+}
+
+static void scan_process(struct shm_maps *m, pid_t pid)
+{
+	char file[64];
+	snprintf(file, sizeof(file), "/proc/%ld/maps", (long)pid);
+	FILE *f = fopen(file, "re");
+	if (!f) {
+		/* ENOENT: it exited meanwhile, which is no mapping at all. */
+		if (errno != ENOENT && errno != ESRCH)
+			m->unreadable++;
+		return;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		ino_t ino;
+		char *path;
+		if (!parse_line(line, &ino, &path))
+			continue;
+		if (strncmp(path, SHM_DIR_PREFIX, strlen(SHM_DIR_PREFIX)) != 0)
+			continue;
+		char *name = path + strlen(SHM_DIR_PREFIX);
+		size_t n = strlen(name), sn = strlen(DELETED_SUFFIX);
+		if (n > sn && strcmp(name + n - sn, DELETED_SUFFIX) == 0)
+			name[n - sn] = '\0';
+		if (*name && !strchr(name, '/'))
+			add_mapping(m, pid, ino, name);
+	}
+	free(line);
+	fclose(f);
+}
+
+int shm_maps_scan(struct shm_maps *m)
+{
+	*m = (struct shm_maps){0};
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -1;
+	pid_t self = getpid();
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		long pid = strtol(e->d_name, NULL, 10);
+		if (pid > 0 && pid != self)
+			scan_process(m, (pid_t)pid);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+size_t shm_maps_pids(const struct shm_maps *m, const char *name, ino_t ino, pid_t *pids,
+		     size_t max)
+{
+	size_t count = 0;
+	pid_t last = 0;
+	/* Entries are grouped by process, so a repeat is always the previous match. */
+	for (size_t i = 0; i < m->n; i++) {
+		const struct shm_mapping *e = &m->v[i];
+		if (strcmp(e->name, name) != 0 || (ino && e->ino != ino))
+			continue;
+		if (count && e->pid == last)
+			continue;
+		if (count < max)
+			pids[count] = e->pid;
+		last = e->pid;
+		count++;
+	}
+	qsort(pids, count < max ? count : max, sizeof(*pids), cmp_pid);
+	return count;
+}
+
+void shm_maps_free(struct shm_maps *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].name);
+	free(m->v);
+	*m = (struct shm_maps){0};
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* ctl-maps.h - which processes map which objects of /dev/shm, from /proc/PID/maps. */
+#ifndef SHMHEAP_CTL_MAPS_H
+#define SHMHEAP_CTL_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct shm_mapping {
+	pid_t pid;
+	ino_t ino;
+	char *name; /* "/x", as shm_open names it */
+};
+
+struct shm_maps {
+	struct shm_mapping *v;
+	size_t n, cap;
+	size_t unreadable; /* processes whose maps we may not read */
+};
+
+/* Reads every process's maps once (this process excluded); 0 or -1 with errno. */
+int shm_maps_scan(struct shm_maps *m);
+/*
+ * The processes, in increasing order and each once, that map the object now
+ * named name with inode ino (0: any inode).  A mapping of an unlinked object
+ * that had the same name but is another inode does not count.
+ * Returns how many, storing at most max of them.
+ */
+size_t shm_maps_pids(const struct shm_maps *m, const char *name, ino_t ino, pid_t *pids,
+		     size_t max);
+void shm_maps_free(struct shm_maps *m);
+
+#endif /* SHMHEAP_CTL_MAPS_H */

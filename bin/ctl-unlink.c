@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl-unlink.c - `shmheap-ctl unlink`: removes heaps, but not an object that
+ * is no heap, nor a heap a live process still maps, unless --force.
+ *
+ * Removing a mapped heap does not unmap it, but the next process to connect
+ * gets a different heap, or none: that is what the refusal protects.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "ctl-maps.h"
+#include "ctl.h"
+#include "tool.h"
+
+#define MAX_PIDS 16
+
+/* Why name must not be removed without --force, or NULL. */
+static const char *refusal(const char *name, const struct shm_maps *maps, char *buf, size_t len)
+{
+	struct shmheap_info info;
+	if (shmheap_info(name, &info) < 0) {
+		int err = errno;
+		if (err == ENOENT)
+			return NULL; /* shm_unlink says so */
+		snprintf(buf, len, "%s; not removed (--force removes it anyway)",
+			 ctl_heap_error(err));
+		return buf;
+	}
+	char path[CTL_PATH_LEN];
+	struct stat st;
+	ctl_shm_path(path, sizeof(path), name);
+	pid_t pids[MAX_PIDS];
+	size_t n = shm_maps_pids(maps, name, stat(path, &st) == 0 ? st.st_ino : 0, pids, MAX_PIDS);
+	if (n == 0)
+		return NULL;
+	size_t used = (size_t)snprintf(buf, len, "mapped by pid");
+	for (size_t i = 0; i < n && i < MAX_PIDS && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s %ld", i ? "," : "",
+					 (long)pids[i]);
+	if (used < len)
+		snprintf(buf + used, len - used, "%s; not removed (--force removes it anyway)",
+			 n > MAX_PIDS ? ", ..." : "");
+	return buf;
+}
+
+int ctl_unlink(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"force", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	bool force = false;
+	int c;
+	while ((c = ctl_getopt(argc, argv, "f", opts)) != -1)
+		if (c == 'f')
+			force = true;
+	if (optind >= argc)
+		ctl_usage_error(argv[0], "missing heap name");
+	/* Every name is checked before anything is removed. */
+	for (int i = optind; i < argc; i++)
+		ctl_require_name(argv[i]);
+
+	struct shm_maps maps = {0};
+	if (!force && shm_maps_scan(&maps) < 0)
+		tool_die(TOOL_EXIT_FAIL, "/proc: %s; cannot tell which heaps are in use", strerror(errno));
+	if (!force && maps.unreadable)
+		tool_warn("cannot read the maps of %zu process%s; %s may map the heaps too",
+			  maps.unreadable, maps.unreadable == 1 ? "" : "es",
+			  maps.unreadable == 1 ? "it" : "they");
+	int status = TOOL_EXIT_OK;
+	for (int i = optind; i < argc; i++) {
+		const char *name = argv[i];
+		char why[256];
+		const char *no = force ? NULL : refusal(name, &maps, why, sizeof(why));
+		if (!no && shm_unlink(name) < 0)
+			no = ctl_heap_error(errno);
+		if (no) {
+			tool_warn("%s: %s", ctl_shown(name), no);
+			status = TOOL_EXIT_FAIL;
+		}
+	}
+	shm_maps_free(&maps);
+	return status;
+}
