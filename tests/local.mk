@@ -1,1 +1,30 @@
-# Check test suites.
+# Check test suites of the library: one program per concern.
+#   make check                        runs them (CK_FORK=yes, per-test timeouts)
+#   make check-valgrind-suites        runs them under valgrind with CK_FORK=no
+# SHMHEAP_TEST_MODEL_OPS shortens the model test (e.g. under valgrind).
+if HAVE_CHECK
+suite_common_src = tests/testutil.c tests/testutil.h
+suite_common_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
+# -no-install: plain binaries with an rpath, so valgrind runs them directly.
+suite_common_ldflags = $(AM_LDFLAGS) -no-install -pthread
+suite_common_libs = lib/libshmheap.la $(CHECK_LIBS)
+
+SUITES = tests/test-api
+check_PROGRAMS += $(SUITES)
+TESTS += $(SUITES)
+
+tests_test_api_SOURCES = tests/test-api.c $(suite_common_src)
+tests_test_api_CFLAGS = $(suite_common_cflags)
+tests_test_api_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_LDADD = $(suite_common_libs)
+
+VALGRIND_SUITES = tests/test-api
+check-valgrind-suites: $(VALGRIND_SUITES)
+	@test -n "$(VALGRIND)" || { echo "valgrind not found" >&2; exit 1; }
+	@for t in $(VALGRIND_SUITES); do \
+		echo "valgrind $$t"; \
+		CK_FORK=no SHMHEAP_TEST_MODEL_OPS=$${SHMHEAP_TEST_MODEL_OPS:-5000} \
+		$(VALGRIND) -q --error-exitcode=3 --leak-check=full ./$$t || exit 1; \
+	done
+.PHONY: check-valgrind-suites
+endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * testutil.h - helpers shared by the Check suites of libshmheap.
+ *
+ * Names: every shared-memory object a suite makes is called
+ * "/shmheap-test-<runner pid>-<pid>-<n>-<tag>".  The process that made it
+ * unlinks it in the checked teardown; the runner (the process that called
+ * tu_run) also sweeps its whole prefix after every test case, at exit and on
+ * a fatal signal, which catches what a failed or killed test left behind.
+ *
+ * Children: worker processes forked by a test report failure through their
+ * exit status (TU_REQUIRE prints why and _exits 1) rather than through Check,
+ * whose assertions belong to the test process.  Every child runs under an
+ * alarm, and every wait for a child has a timeout, so a deadlock fails the
+ * test instead of hanging it.
+ */
+#ifndef SHMHEAP_TESTUTIL_H
+#define SHMHEAP_TESTUTIL_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shmheap.h"
+
+#define TU_PREFIX "shmheap-test-"
+#define TU_NAME_MAX 96
+
+/* Runs the suite (and the parent-side cleanup); returns an exit status. */
+int tu_run(Suite *s);
+/* A test case with the cleanup fixtures and the given timeout (seconds). */
+TCase *tu_tcase(const char *name, double timeout_s);
+
+/* A fresh object name, registered for cleanup by this process. */
+const char *tu_name(const char *tag);
+/* Unlinks the names this process registered (checked teardown). */
+void tu_unlink_mine(void);
+/* Unlinks every object of this runner, whichever process made it. */
+void tu_sweep(void);
+/* 1 if an object of that name exists in /dev/shm. */
+int tu_shm_exists(const char *name);
+
+/* Fails the calling child process: message on stderr, _exit(1). */
+__attribute__((format(printf, 3, 4), noreturn))
+void tu_child_fail(const char *file, int line, const char *fmt, ...);
+#define TU_REQUIRE(cond, ...) \
+	do { \
+		if (!(cond)) \
+			tu_child_fail(__FILE__, __LINE__, __VA_ARGS__); \
+	} while (0)
+
+/* Forks a child that runs fn(arg) under alarm(timeout_s) and exits 0. */
+pid_t tu_fork(void (*fn)(void *), void *arg, unsigned timeout_s);
+/* Waits at most timeout_s for pid; kills it on timeout.  Returns 0 if it
+ * exited with status 0, else -1, describing what happened in why. */
+int tu_wait(pid_t pid, unsigned timeout_s, char *why, size_t len);
+/* tu_wait for each child; the first failure's description goes to why. */
+int tu_wait_all(const pid_t *pids, int n, unsigned timeout_s, char *why, size_t len);
+
+/* Whole reads and writes on pipes; tu_read_all returns -1 on EOF or error. */
+void tu_write_all(int fd, const void *buf, size_t len);
+int tu_read_all(int fd, void *buf, size_t len);
+
+/* A small fast generator (xorshift64*), deterministic for a given seed. */
+static inline uint64_t tu_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* A block listing of a heap, as shmheap_walk reports it. */
+struct tu_layout {
+	size_t n, cap;
+	struct shmheap_block *blk;
+};
+void tu_layout_take(shmheap_memory_handle mem, struct tu_layout *l);
+int tu_layout_equal(const struct tu_layout *a, const struct tu_layout *b);
+void tu_layout_free(struct tu_layout *l);
+
+/* shmheap_check with every problem printed on stderr. */
+int tu_check(shmheap_memory_handle mem);
+
+/* Fills and verifies an object with bytes derived from (owner, seq). */
+void tu_fill(void *p, size_t len, uint32_t owner, uint32_t seq);
+/* The offset of the first wrong byte, or -1 if all are right. */
+long tu_verify(const void *p, size_t len, uint32_t owner, uint32_t seq);
+
+/* An unsigned integer from the environment, or def. */
+unsigned long tu_env_ulong(const char *var, unsigned long def);
+
+#endif /* SHMHEAP_TESTUTIL_H */
