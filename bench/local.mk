@@ -1,1 +1,44 @@
-# (filled in by its owner)
+# Benchmarks: libshmheap against Boost.Interprocess, APR rmm and glibc malloc.
+# Not built by `make` or `make check`: `make bench` builds and runs them and
+# keeps the output in bench/results/ of the build tree (see bench/RESULTS.md).
+# BENCH_QUICK=1 makes a short smoke run; BENCH_ARGS passes options to shmbench.
+EXTRA_PROGRAMS = bench/shmbench
+CLEANFILES += bench/shmbench$(EXEEXT)
+
+bench_shmbench_SOURCES = \
+	bench/bench.h \
+	bench/driver.c \
+	bench/ops.c \
+	bench/report.c \
+	bench/report.h \
+	bench/shm.c \
+	bench/timing.c \
+	bench/workloads.c \
+	bench/alloc_glibc.c \
+	bench/alloc_shmheap.c
+bench_shmbench_CPPFLAGS = $(AM_CPPFLAGS)
+bench_shmbench_CFLAGS = $(AM_CFLAGS) -O2
+bench_shmbench_CXXFLAGS = -O2 -Wall -Wextra
+bench_shmbench_LDADD = lib/libshmheap.la
+
+if HAVE_BOOST
+bench_shmbench_SOURCES += bench/alloc_boost.cc
+bench_shmbench_CPPFLAGS += -DBENCH_HAVE_BOOST
+endif
+if HAVE_APR
+bench_shmbench_SOURCES += bench/alloc_apr.c
+bench_shmbench_CPPFLAGS += -DBENCH_HAVE_APR $(APR_CFLAGS)
+bench_shmbench_LDADD += $(APR_LIBS)
+endif
+
+EXTRA_DIST += bench/RESULTS.md bench/results
+
+BENCH_RESULTS_DIR = bench/results
+.PHONY: bench
+bench: bench/shmbench$(EXEEXT)
+	@mkdir -p $(BENCH_RESULTS_DIR)
+	@out=$(BENCH_RESULTS_DIR)/shmbench-$$(date +%Y%m%d-%H%M%S)$$(test "$(BENCH_QUICK)" = 1 && echo -quick).txt; \
+	echo "shmbench: writing $$out"; \
+	{ BENCH_QUICK=$(BENCH_QUICK) ./bench/shmbench$(EXEEXT) $(BENCH_ARGS) 2>&1; \
+	  echo $$? >$$out.rc; } | tee $$out; \
+	rc=$$(cat $$out.rc); rm -f $$out.rc; test "$$rc" = 0

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench.h - the benchmark's allocator interface and workloads.
+ *
+ * Each allocator under test sits behind a struct bench_allocator, so that the
+ * workloads (workloads.c) replay exactly the same operations on every one of
+ * them.  The adapters are alloc_*.c (and alloc_boost.cc, which is C++).
+ */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* bench_allocator.flags */
+#define BENCH_SHARED 0x1u  /* forked children can allocate from the parent's heap */
+#define BENCH_BOUNDED 0x2u /* create's size is a hard limit: the space test applies */
+#define BENCH_LINEAR 0x4u  /* cost grows with the objects: run scaled-down counts */
+
+struct bench_allocator {
+	const char *name;
+	unsigned flags;
+	/* A heap of bytes bytes (the size of the shared object), or NULL. */
+	void *(*create)(size_t bytes);
+	/* Makes the heap's pages resident, so that page faults are not timed. */
+	void (*prefault)(void *heap);
+	/* In a forked child, before its first allocation; 0 or -1.  May be NULL. */
+	int (*attach_child)(void *heap);
+	void *(*alloc)(void *heap, size_t n);
+	void (*free)(void *heap, void *p);
+	void (*destroy)(void *heap);
+};
+
+extern const struct bench_allocator bench_shmheap;
+extern const struct bench_allocator bench_glibc;
+#ifdef BENCH_HAVE_BOOST
+extern const struct bench_allocator bench_boost;
+#endif
+#ifdef BENCH_HAVE_APR
+extern const struct bench_allocator bench_apr;
+#endif
+
+/* shm.c: names for the shared objects, removed again if the run is interrupted. */
+/* Writes a fresh object name ("/shmbench-PID-N-tag", without the slash when
+ * slash is 0) into buf and remembers it until bench_shm_forget. */
+void bench_shm_name(char *buf, size_t len, const char *tag, int slash);
+void bench_shm_forget(const char *name);
+/* Installs the handlers that remove remembered objects on SIGINT/SIGTERM/exit. */
+void bench_shm_cleanup_on_exit(void);
+/* madvise(MADV_POPULATE_WRITE) over [base, base+len), ignoring failure. */
+void bench_populate(void *base, size_t len);
+
+/* ops.c: operation sequences, generated once from a fixed seed. */
+struct churn_op {
+	uint32_t slot;
+	uint32_t size;
+};
+/* nops operations on slots [0, nslots), sizes in [min, max]. */
+struct churn_op *churn_ops_make(uint64_t seed, size_t nops, uint32_t nslots, uint32_t min,
+				uint32_t max);
+
+/* timing.c */
+uint64_t bench_now_ns(void);
+double bench_median(double *v, size_t n);
+
+/* workloads.c: each returns its figure, or a negative value on failure. */
+/* W1: ns per free+alloc pair over ops[0..nops). */
+double bench_churn(const struct bench_allocator *a, void *heap, const struct churn_op *ops,
+		   size_t nops, uint32_t nslots);
+/* W2/W4: 2*holes blocks of small bytes, every other freed, then ns per
+ * allocation of allocs blocks of big bytes. */
+double bench_fragmented(const struct bench_allocator *a, void *heap, size_t holes, size_t small,
+			size_t allocs, size_t big);
+/* W3: nprocs forked processes each replay ops[p] (nops each, nslots own slots)
+ * on the one heap; ops per second of all of them, from their common start to
+ * the last exit.  *vcsw gets the children's voluntary context switches. */
+double bench_procs(const struct bench_allocator *a, void *heap, unsigned nprocs,
+		   struct churn_op *const *ops, size_t nops, uint32_t nslots, long *vcsw);
+/* Space: objects of size bytes allocated until the first failure. */
+size_t bench_fill(const struct bench_allocator *a, void *heap, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BENCH_H */
