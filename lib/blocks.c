@@ -34,6 +34,11 @@ void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size, uint64_
 	set_prev_of_next(h, off + size, prev_state_for_free(size));
 }
 
+uint32_t block_free_priority(struct shmheap_heap *h, heap_off off, uint64_t size)
+{
+	return off + size == heap_size_bytes(h->hdr) ? BLOCK_PRIO_TOP : block_priority(h->seed, off);
+}
+
 static uint64_t used_word(struct shmheap_heap *h, heap_off off, uint64_t size, uint64_t prev_state)
 {
 	return size | prev_state | BW_IN_USE |
@@ -42,7 +47,8 @@ static uint64_t used_word(struct shmheap_heap *h, heap_off off, uint64_t size, u
 
 heap_off block_alloc(struct shmheap_heap *h, uint64_t need)
 {
-	heap_off off = fi_first_fit(&h->index, need);
+	struct fi_path path;
+	heap_off off = fi_first_fit(&h->index, need, &path);
 	if (!off)
 		return 0;
 
@@ -60,10 +66,10 @@ heap_off block_alloc(struct shmheap_heap *h, uint64_t need)
 			*block_word(h->base, r + rest - HEAP_UNIT) = rest;
 		commit(w, used_word(h, off, need, prev_state));
 		set_prev_of_next(h, off + size, prev_state_for_free(rest));
-		fi_move(&h->index, off, r);
+		fi_move(&h->index, off, r, &path);
 	} else if (rest == BLOCK_MIN) {
 		heap_off r = off + need;
-		fi_remove(&h->index, off);
+		fi_remove(&h->index, off, &path);
 		*block_word(h->base, r) = rest | BW_PREV_USED |
 					  (uint64_t)block_priority(h->seed, r) << BW_TAG_SHIFT;
 		commit(w, used_word(h, off, need, prev_state));
@@ -71,7 +77,7 @@ heap_off block_alloc(struct shmheap_heap *h, uint64_t need)
 		fi_insert(&h->index, r);
 	} else {
 		/* An 8-byte remainder could hold no object: the object takes it. */
-		fi_remove(&h->index, off);
+		fi_remove(&h->index, off, &path);
 		commit(w, used_word(h, off, size, prev_state));
 		set_prev_of_next(h, off + size, BW_PREV_USED);
 	}
@@ -148,20 +154,27 @@ void block_merge_free(struct shmheap_heap *h, heap_off off)
 	if (next < end && !(*block_word(base, next) & BW_IN_USE))
 		nsize = bw_size(*block_word(base, next));
 
-	bool keep_prev = psize >= BLOCK_MAIN_MIN;
-	bool keep_next = !keep_prev && nsize >= BLOCK_MAIN_MIN;
-	if (nsize && !keep_next)
-		fi_remove(&h->index, next);
-	if (psize && !keep_prev)
-		fi_remove(&h->index, prev);
-
 	heap_off start = prev ? prev : off;
 	uint64_t total = psize + size + nsize;
+	/* A neighbour keeps its node unless the merged block ends the heap and
+	 * so must become the top (see BLOCK_PRIO_TOP). */
+	uint32_t want = start + total == end ? BLOCK_PRIO_TOP : 0;
+	uint32_t pprio = psize ? bw_tag(*block_word(base, prev)) : 0;
+	uint32_t nprio = nsize ? bw_tag(*block_word(base, next)) : 0;
+	bool keep_prev = psize >= BLOCK_MAIN_MIN && (!want || pprio == want);
+	bool keep_next = !keep_prev && nsize >= BLOCK_MAIN_MIN && (!want || nprio == want);
+	if (nsize && !keep_next)
+		fi_remove(&h->index, next, NULL);
+	if (psize && !keep_prev)
+		fi_remove(&h->index, prev, NULL);
+
 	uint64_t start_prev = prev ? (*block_word(base, prev) & BW_PREV_MASK) : prev_state;
 	if (keep_prev)
-		prio = bw_tag(*block_word(base, prev));
+		prio = pprio;
 	else if (keep_next)
-		prio = bw_tag(*block_word(base, next));
+		prio = nprio;
+	else if (want)
+		prio = want;
 
 	block_set_free(h, start, total, start_prev, prio);
 	/* Block words now inside the merged block must not pass for objects.
@@ -175,7 +188,7 @@ void block_merge_free(struct shmheap_heap *h, heap_off off)
 	if (keep_prev)
 		fi_grown(&h->index, start);
 	else if (keep_next)
-		fi_move(&h->index, next, start);
+		fi_move(&h->index, next, start, NULL);
 	else
 		fi_insert(&h->index, start);
 }

@@ -24,9 +24,17 @@ struct tree {
 	bool aug; /* keeps subtree maxima (the main treap) */
 };
 
+/* A node's links, left then right, as 32-bit unit offsets in its second word. */
+typedef heap_unit link_word __attribute__((may_alias));
+
 static inline uint64_t *node(const struct tree *t, heap_unit u)
 {
 	return block_word(t->base, unit_to_off(u));
+}
+
+static inline link_word *links_of(const struct tree *t, heap_unit u)
+{
+	return (link_word *)(void *)(t->base + unit_to_off(u) + HEAP_UNIT);
 }
 
 static inline uint64_t size_of(const struct tree *t, heap_unit u)
@@ -41,32 +49,53 @@ static inline uint32_t prio_of(const struct tree *t, heap_unit u)
 
 static inline heap_unit left_of(const struct tree *t, heap_unit u)
 {
-	return (heap_unit)node(t, u)[1];
+	return links_of(t, u)[0];
 }
 
 static inline heap_unit right_of(const struct tree *t, heap_unit u)
 {
-	return (heap_unit)(node(t, u)[1] >> 32);
+	return links_of(t, u)[1];
+}
+
+/* The link of u on the side where key belongs. */
+static inline link_word *toward(const struct tree *t, heap_unit u, heap_unit key)
+{
+	return &links_of(t, u)[key > u];
+}
+
+/*
+ * Stores skip unchanged values: the words stay clean in other processors'
+ * caches, which is most of the cost of a lock shared between processes.
+ */
+static inline void store_link(link_word *slot, heap_unit v)
+{
+	if (*slot != v)
+		*slot = v;
 }
 
 static inline void set_links(const struct tree *t, heap_unit u, heap_unit l, heap_unit r)
 {
-	node(t, u)[1] = (uint64_t)l | (uint64_t)r << 32;
-}
-
-static inline void set_left(const struct tree *t, heap_unit u, heap_unit l)
-{
-	set_links(t, u, l, right_of(t, u));
-}
-
-static inline void set_right(const struct tree *t, heap_unit u, heap_unit r)
-{
-	set_links(t, u, left_of(t, u), r);
+	link_word *k = links_of(t, u);
+	store_link(&k[0], l);
+	store_link(&k[1], r);
 }
 
 static inline uint64_t max_of(const struct tree *t, heap_unit u)
 {
 	return u ? node(t, u)[2] : 0;
+}
+
+static inline void store_max(const struct tree *t, heap_unit u, uint64_t m)
+{
+	uint64_t *w = &node(t, u)[2];
+	if (*w != m)
+		*w = m;
+}
+
+static inline void raise_max(const struct tree *t, heap_unit u, uint64_t size)
+{
+	if (node(t, u)[2] < size)
+		node(t, u)[2] = size;
 }
 
 static inline uint64_t max3(uint64_t a, uint64_t b, uint64_t c)
@@ -78,8 +107,8 @@ static inline uint64_t max3(uint64_t a, uint64_t b, uint64_t c)
 static inline void update(const struct tree *t, heap_unit u)
 {
 	if (t->aug)
-		node(t, u)[2] = max3(size_of(t, u), max_of(t, left_of(t, u)),
-				     max_of(t, right_of(t, u)));
+		store_max(t, u, max3(size_of(t, u), max_of(t, left_of(t, u)),
+				     max_of(t, right_of(t, u))));
 }
 
 static struct tree tree_for(const struct free_index *fi, uint64_t size)
@@ -92,6 +121,13 @@ static struct tree tree_for(const struct free_index *fi, uint64_t size)
 	return t;
 }
 
+/*
+ * The recursive helpers below only ever work near the bottom of the treap:
+ * a new node goes in where its random priority puts it (a small subtree is
+ * split), and a removed node's two subtrees are joined along their facing
+ * spines.  The paths from the root are walked by loops.
+ */
+
 /* Splits subtree u into the keys below key (*l) and above it (*r). */
 static void split(const struct tree *t, heap_unit u, heap_unit key, heap_unit *l, heap_unit *r)
 {
@@ -103,11 +139,11 @@ static void split(const struct tree *t, heap_unit u, heap_unit key, heap_unit *l
 	}
 	if (u < key) {
 		split(t, right_of(t, u), key, &part, r);
-		set_right(t, u, part);
+		store_link(&links_of(t, u)[1], part);
 		*l = u;
 	} else {
 		split(t, left_of(t, u), key, l, &part);
-		set_left(t, u, part);
+		store_link(&links_of(t, u)[0], part);
 		*r = u;
 	}
 	update(t, u);
@@ -121,85 +157,135 @@ static heap_unit merge(const struct tree *t, heap_unit a, heap_unit b)
 	if (!b)
 		return a;
 	if (prio_of(t, a) >= prio_of(t, b)) {
-		set_right(t, a, merge(t, right_of(t, a), b));
+		store_link(&links_of(t, a)[1], merge(t, right_of(t, a), b));
 		update(t, a);
 		return a;
 	}
-	set_left(t, b, merge(t, a, left_of(t, b)));
+	store_link(&links_of(t, b)[0], merge(t, a, left_of(t, b)));
 	update(t, b);
 	return b;
 }
 
-static heap_unit insert(const struct tree *t, heap_unit u, heap_unit x)
+/* Records the path from the root to key; false if key is not found on it. */
+static bool find_path(const struct tree *t, heap_unit key, struct fi_path *p)
 {
+	p->depth = 0;
+	for (heap_unit u = *t->root; u && p->depth < FI_MAX_DEPTH; u = *toward(t, u, key)) {
+		p->node[p->depth++] = u;
+		if (u == key)
+			return true;
+	}
+	return false;
+}
+
+/* The path to key: the one given if it ends there (fi_first_fit's), else a new one. */
+static const struct fi_path *path_to(const struct tree *t, heap_unit key,
+				     const struct fi_path *given, struct fi_path *scratch)
+{
+	if (given && given->depth && given->node[given->depth - 1] == key)
+		return given;
+	return find_path(t, key, scratch) ? scratch : NULL;
+}
+
+/* The link that holds the path's node i. */
+static link_word *slot_of(const struct tree *t, const struct fi_path *p, unsigned i)
+{
+	return i ? toward(t, p->node[i - 1], p->node[i]) : t->root;
+}
+
+/*
+ * Node i of the path has a new subtree maximum, below: recomputes those of
+ * nodes i-1, ... 0, each from its own size, the one below it on the path and
+ * its other child.  Once one comes out unchanged, so would every one above.
+ */
+static void refresh_up(const struct tree *t, const struct fi_path *p, unsigned i, uint64_t below)
+{
+	while (i-- > 0) {
+		heap_unit u = p->node[i];
+		heap_unit other = p->node[i + 1] < u ? right_of(t, u) : left_of(t, u);
+		uint64_t m = max3(size_of(t, u), below, max_of(t, other));
+		if (node(t, u)[2] == m)
+			return;
+		node(t, u)[2] = m;
+		below = m;
+	}
+}
+
+static void tree_insert(const struct tree *t, heap_unit x)
+{
+	uint64_t size = size_of(t, x);
+	uint32_t prio = prio_of(t, x);
+	link_word *slot = t->root;
+	heap_unit u = *slot;
+
+	while (u && prio_of(t, u) >= prio) {
+		if (t->aug)
+			raise_max(t, u, size);
+		slot = toward(t, u, x);
+		u = *slot;
+	}
 	heap_unit l, r;
-
-	if (!u || prio_of(t, x) > prio_of(t, u)) {
-		split(t, u, x, &l, &r);
-		set_links(t, x, l, r);
-		update(t, x);
-		return x;
-	}
-	if (x < u)
-		set_left(t, u, insert(t, left_of(t, u), x));
-	else
-		set_right(t, u, insert(t, right_of(t, u), x));
-	update(t, u);
-	return u;
+	split(t, u, x, &l, &r);
+	set_links(t, x, l, r);
+	update(t, x);
+	*slot = x;
 }
 
-static heap_unit remove_key(const struct tree *t, heap_unit u, heap_unit key)
+static void tree_remove(const struct tree *t, heap_unit x, const struct fi_path *given)
 {
-	if (!u)
-		return 0;
-	if (u == key)
-		return merge(t, left_of(t, u), right_of(t, u));
-	if (key < u)
-		set_left(t, u, remove_key(t, left_of(t, u), key));
-	else
-		set_right(t, u, remove_key(t, right_of(t, u), key));
-	update(t, u);
-	return u;
+	struct fi_path scratch;
+	const struct fi_path *p = path_to(t, x, given, &scratch);
+	if (!p)
+		return; /* not indexed: shmheap_check reports it */
+	unsigned i = p->depth - 1;
+	heap_unit joined = merge(t, left_of(t, x), right_of(t, x));
+	store_link(slot_of(t, p, i), joined);
+	if (t->aug)
+		refresh_up(t, p, i, max_of(t, joined));
 }
 
-/* Puts repl in key's place (same links) and recomputes maxima on the path. */
-static heap_unit replace_key(const struct tree *t, heap_unit u, heap_unit key, heap_unit repl)
+/* The main treap's node old becomes node new (see fi_move). */
+static void tree_move(const struct tree *t, heap_unit old, heap_unit new,
+		      const struct fi_path *given)
 {
-	if (!u)
-		return 0;
-	if (u == key) {
-		if (repl != key)
-			node(t, repl)[1] = node(t, key)[1];
-		update(t, repl);
-		return repl;
-	}
-	if (key < u)
-		set_left(t, u, replace_key(t, left_of(t, u), key, repl));
-	else
-		set_right(t, u, replace_key(t, right_of(t, u), key, repl));
-	update(t, u);
-	return u;
+	struct fi_path scratch;
+	const struct fi_path *p = path_to(t, old, given, &scratch);
+	if (!p)
+		return;
+	unsigned i = p->depth - 1;
+	heap_unit l = left_of(t, old), r = right_of(t, old);
+	set_links(t, new, l, r);
+	store_link(slot_of(t, p, i), new);
+	update(t, new);
+	refresh_up(t, p, i, max_of(t, new));
 }
 
-heap_off fi_first_fit(const struct free_index *fi, uint64_t need)
+heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path *path)
 {
 	struct tree main_t = tree_for(fi, BLOCK_MAIN_MIN);
 	heap_unit best = 0;
 	heap_unit u = *main_t.root;
+	unsigned depth = 0;
 
 	if (u && max_of(&main_t, u) >= need) {
-		for (;;) {
+		/* The maxima lead straight down to the first fit: one path. */
+		while (depth < FI_MAX_DEPTH) {
+			if (path)
+				path->node[depth] = u;
+			depth++;
 			heap_unit l = left_of(&main_t, u);
 			if (l && max_of(&main_t, l) >= need) {
 				u = l;
 			} else if (size_of(&main_t, u) >= need) {
 				best = u;
 				break;
-			} else {
-				u = right_of(&main_t, u);
+			} else if (!(u = right_of(&main_t, u))) {
+				break; /* a wrong maximum: shmheap_check reports it */
 			}
 		}
 	}
+	if (path)
+		path->depth = best ? depth : 0;
 	if (need <= BLOCK_MIN) {
 		struct tree tiny = tree_for(fi, BLOCK_MIN);
 		heap_unit v = *tiny.root;
@@ -214,19 +300,20 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need)
 void fi_insert(const struct free_index *fi, heap_off off)
 {
 	struct tree t = tree_for(fi, bw_size(*block_word(fi->base, off)));
-	*t.root = insert(&t, *t.root, off_to_unit(off));
+	tree_insert(&t, off_to_unit(off));
 }
 
-void fi_remove(const struct free_index *fi, heap_off off)
+void fi_remove(const struct free_index *fi, heap_off off, const struct fi_path *path)
 {
 	struct tree t = tree_for(fi, bw_size(*block_word(fi->base, off)));
-	*t.root = remove_key(&t, *t.root, off_to_unit(off));
+	tree_remove(&t, off_to_unit(off), t.aug ? path : NULL);
 }
 
-void fi_move(const struct free_index *fi, heap_off old_off, heap_off new_off)
+void fi_move(const struct free_index *fi, heap_off old_off, heap_off new_off,
+	     const struct fi_path *path)
 {
 	struct tree t = tree_for(fi, BLOCK_MAIN_MIN);
-	*t.root = replace_key(&t, *t.root, off_to_unit(old_off), off_to_unit(new_off));
+	tree_move(&t, off_to_unit(old_off), off_to_unit(new_off), path);
 }
 
 void fi_grown(const struct free_index *fi, heap_off off)
@@ -236,9 +323,8 @@ void fi_grown(const struct free_index *fi, heap_off off)
 	uint64_t size = bw_size(*block_word(fi->base, off));
 
 	/* Growing only raises maxima, so they can be fixed top-down. */
-	for (heap_unit u = *t.root; u; u = key < u ? left_of(&t, u) : right_of(&t, u)) {
-		if (node(&t, u)[2] < size)
-			node(&t, u)[2] = size;
+	for (heap_unit u = *t.root; u; u = *toward(&t, u, key)) {
+		raise_max(&t, u, size);
 		if (u == key)
 			break;
 	}

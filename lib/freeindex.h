@@ -18,21 +18,32 @@ struct free_index {
 	struct heap_header *hdr;
 };
 
-/* The lowest-addressed free block of at least need bytes, or 0. */
-heap_off fi_first_fit(const struct free_index *fi, uint64_t need);
+/* A path from the main treap's root, as fi_first_fit leaves it. */
+struct fi_path {
+	unsigned depth;
+	heap_unit node[FI_MAX_DEPTH];
+};
+
+/* The lowest-addressed free block of at least need bytes, or 0.  When path
+ * is given it receives the path to that block if the main treap holds it;
+ * fi_remove and fi_move then skip walking down again. */
+heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path *path);
 
 /* Adds the free block at off; its block word (size, priority) is written. */
 void fi_insert(const struct free_index *fi, heap_off off);
 
-/* Removes the free block at off, whose block word still gives its size. */
-void fi_remove(const struct free_index *fi, heap_off off);
+/* Removes the free block at off, whose block word still gives its size;
+ * path is fi_first_fit's or NULL. */
+void fi_remove(const struct free_index *fi, heap_off off, const struct fi_path *path);
 
 /*
  * The large free block at old_off becomes the block at new_off, taking its
  * place in address order and its priority: new_off's block word is written,
  * old_off's links are still intact.  No other free block lies between them.
+ * path is fi_first_fit's or NULL.
  */
-void fi_move(const struct free_index *fi, heap_off old_off, heap_off new_off);
+void fi_move(const struct free_index *fi, heap_off old_off, heap_off new_off,
+	     const struct fi_path *path);
 
 /* The large free block at off has grown in place; its block word is written. */
 void fi_grown(const struct free_index *fi, heap_off off);

@@ -109,8 +109,7 @@ static int init_heap(struct shmheap_heap *h, const struct create_params *p)
 	h->seed = seed;
 
 	uint64_t size = p->len - HEAP_FIRST_BLOCK;
-	block_set_free(h, HEAP_FIRST_BLOCK, size, BW_PREV_USED,
-		       block_priority(seed, HEAP_FIRST_BLOCK));
+	block_set_free(h, HEAP_FIRST_BLOCK, size, BW_PREV_USED, BLOCK_PRIO_TOP);
 	fi_insert(&h->index, HEAP_FIRST_BLOCK);
 	/* The magic goes last: until it is there, nobody takes this for a heap. */
 	__atomic_store_n(&hdr->magic, HEAP_MAGIC, __ATOMIC_RELEASE);

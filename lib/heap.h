@@ -57,6 +57,8 @@ HIDDEN void block_free(struct shmheap_heap *h, heap_off off);
 HIDDEN void block_merge_free(struct shmheap_heap *h, heap_off off);
 /* The block of the live object at ptr, or 0 if ptr is no such object. */
 HIDDEN heap_off block_of_object(struct shmheap_heap *h, const void *ptr);
+/* The treap priority for a free block at off of size bytes. */
+HIDDEN uint32_t block_free_priority(struct shmheap_heap *h, heap_off off, uint64_t size);
 /* Writes a free block word (and footer) and tells the next block. */
 HIDDEN void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size,
 			   uint64_t prev_state, uint32_t prio);

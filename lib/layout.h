@@ -137,10 +137,18 @@ static inline uint32_t block_tag(uint32_t seed, heap_off off, uint64_t size)
 	return (uint32_t)(mix64(off ^ mix64(size ^ ((uint64_t)seed << 32))) & BW_TAG_MASK);
 }
 
-/* A priority for a block entering the index. */
+/*
+ * The free block that ends the heap gets the one priority no other block
+ * can have, which keeps it at the main treap's root: allocations carved from
+ * the end of the heap then change the root alone (dlmalloc's "top chunk",
+ * kept inside the exact first-fit order).
+ */
+#define BLOCK_PRIO_TOP ((uint32_t)BW_TAG_MASK)
+
+/* A priority for a block entering the index, below BLOCK_PRIO_TOP. */
 static inline uint32_t block_priority(uint32_t seed, heap_off off)
 {
-	return (uint32_t)(mix64(off ^ ((uint64_t)seed << 29) ^ 0x5bd1e995u) & BW_TAG_MASK);
+	return (uint32_t)(mix64(off ^ ((uint64_t)seed << 29) ^ 0x5bd1e995u) % BLOCK_PRIO_TOP);
 }
 
 /* The prev field a block gets when a free block of this size precedes it. */
