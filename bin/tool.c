@@ -26,7 +26,7 @@ const char *tool_name(void)
 	return program;
 }
 
-static void vwarn_line(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vwarn_line(const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: ", program);
 	vfprintf(stderr, fmt, ap);

@@ -73,7 +73,7 @@ int shmheap_free_checked(shmheap_memory_handle mem, void *ptr);
 struct shmheap_stats {
 	size_t heap_size;      /* bytes the heap spans now */
 	size_t max_size;       /* bytes it may grow to */
-	size_t header_size;    /* bytes before the first block */
+	size_t header_size;    /* bytes before the first object */
 	size_t used_bytes;     /* bytes of live objects (rounded sizes) */
 	size_t free_bytes;     /* bytes of free blocks, their headers included */
 	size_t overhead_bytes; /* block headers of live objects */
@@ -122,6 +122,8 @@ struct shmheap_info {
 	int lock_state;     /* enum shmheap_lock_state */
 	pid_t lock_owner;   /* thread id of the holder (HELD, OWNER_DEAD), else 0 */
 };
+/* -1 with errno ENOENT, EACCES, EINVAL (not a heap), EUCLEAN (a heap whose
+ * header is damaged) or EAGAIN (its creator has not finished it). */
 int shmheap_info(const char *name, struct shmheap_info *info);
 
 /*

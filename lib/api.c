@@ -59,6 +59,10 @@ EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
 {
 	if (may_change(mem) < 0)
 		return -1;
+	if (new_size > HEAP_MAX_SIZE) {
+		errno = ENOMEM;
+		return -1;
+	}
 	uint64_t target = ((uint64_t)new_size + HEAP_PAGE - 1) / HEAP_PAGE * HEAP_PAGE;
 	if (heap_lock(mem) < 0)
 		return -1;

@@ -190,13 +190,16 @@ int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
 	uint32_t magic = __atomic_load_n(&hdr->magic, __ATOMIC_ACQUIRE);
 	if (magic == 0)
 		return 0;
+	if (magic != HEAP_MAGIC || hdr->version != HEAP_LAYOUT_VERSION) {
+		errno = EINVAL; /* not a heap, or one of another layout */
+		return -1;
+	}
 	uint64_t size = (uint64_t)hdr->size_pages * HEAP_PAGE;
 	uint64_t max = (uint64_t)hdr->max_pages * HEAP_PAGE;
-	if (magic != HEAP_MAGIC || hdr->version != HEAP_LAYOUT_VERSION ||
-	    (hdr->flags & ~HEAP_FLAG_GROWABLE) || size < HEAP_PAGE || size > *len ||
+	if ((hdr->flags & ~HEAP_FLAG_GROWABLE) || size < HEAP_PAGE || size > *len ||
 	    max < size || max > HEAP_MAX_SIZE ||
 	    unit_to_off(hdr->main_root) >= size || unit_to_off(hdr->tiny_root) >= size) {
-		errno = EINVAL;
+		errno = EUCLEAN; /* a heap whose header is damaged */
 		return -1;
 	}
 	return 1;
@@ -248,8 +251,8 @@ static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsi
 		nanosleep(&ms, NULL);
 	}
 	if (state <= 0) {
-		if (state == 0)
-			errno = EAGAIN;
+		/* Only shmheap_info tells a damaged header from no heap at all. */
+		errno = state == 0 ? EAGAIN : errno == EUCLEAN ? EINVAL : errno;
 		goto fail;
 	}
 	if (heap_map(h, (size_t)hdr.size_pages * HEAP_PAGE, (size_t)hdr.max_pages * HEAP_PAGE) < 0)

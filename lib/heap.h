@@ -30,7 +30,7 @@ struct shmheap_heap {
 
 /* heap.c: 1 when the object holds a complete, sane header (copied to *hdr, the
  * object's length to *len); 0 while its creator is still writing it; -1 with
- * errno set (EINVAL: not a heap) otherwise. */
+ * errno set (EINVAL: not a heap; EUCLEAN: a heap whose header is damaged). */
 HIDDEN int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len);
 
 /* lock.c: the heap lock; a dead owner's heap is repaired before use. */

@@ -9,31 +9,36 @@
 #include "heap.h"
 #include "mmf.h"
 
-/* Opens name, creating it with sz reserved bytes if it does not exist. */
+/*
+ * Opens name, creating it if it does not exist, with at least sz bytes
+ * reserved.  Processes racing to create the same file all extend it to sz:
+ * posix_fallocate never shrinks a file or touches its data, and a file that
+ * is mapped past its end would raise SIGBUS later.
+ */
 static int open_sized(const char *name, size_t sz)
 {
+	bool created = true;
 	int fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		int err = posix_fallocate(fd, 0, (off_t)sz);
-		if (err) {
-			close(fd);
-			unlink(name);
-			errno = err;
-			return -1;
-		}
-		return fd;
+	if (fd < 0 && errno == EEXIST) {
+		created = false;
+		fd = open(name, O_RDWR | O_CLOEXEC);
 	}
-	if (errno != EEXIST)
-		return -1;
-	fd = open(name, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	/* Mapping past the end of a shorter file would fault later (SIGBUS). */
+
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < sz) {
-		int err = errno;
+	int err = 0;
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL;
+	else if ((size_t)st.st_size < sz)
+		err = posix_fallocate(fd, 0, (off_t)sz);
+	if (err) {
 		close(fd);
-		errno = (err && err != EEXIST) ? err : EINVAL;
+		if (created)
+			unlink(name);
+		errno = err;
 		return -1;
 	}
 	return fd;

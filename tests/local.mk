@@ -26,5 +26,5 @@ check-valgrind-suites: $(VALGRIND_SUITES)
 		CK_FORK=no SHMHEAP_TEST_MODEL_OPS=$${SHMHEAP_TEST_MODEL_OPS:-5000} \
 		$(VALGRIND) -q --error-exitcode=3 --leak-check=full ./$$t || exit 1; \
 	done
-.PHONY: check-valgrind-suites
 endif
+.PHONY: check-valgrind-suites

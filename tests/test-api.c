@@ -1143,15 +1143,21 @@ START_TEST(mmf_errors)
 	ck_assert_ptr_null(mmf_create_or_open(path, PAGE));
 	ck_assert_int_eq(errno, ENOENT);
 
-	/* An existing file shorter than asked would fault later: refused. */
+	/* An existing file shorter than asked is extended, its data kept (a
+	 * mapping past its end would fault later). */
 	snprintf(path, sizeof(path), "%s/short", mmf_dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, "abc", 3), 3);
 	close(fd);
-	errno = 0;
-	ck_assert_ptr_null(mmf_create_or_open(path, PAGE));
-	ck_assert_int_eq(errno, EINVAL);
+	char *m = mmf_create_or_open(path, PAGE);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_mem_eq(m, "abc", 3);
+	ck_assert_int_eq(m[PAGE - 1], 0);
+	mmf_close(m, PAGE);
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_size, PAGE);
 
 	/* A directory is not a file to map. */
 	errno = 0;
