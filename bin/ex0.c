@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shmheap-ex0 - lab exercise 0: two processes share a memory-mapped file.
+ *
+ * Children A and B both map the same new file with mmf_create_or_open.  A
+ * fills the first half with one pattern and B the second half with another;
+ * each then checks the other's half.  Pipes order the steps so that A always
+ * reports first:
+ *
+ *   A: map, write half A            B: map, write half B, tell A
+ *   A: wait for B, check half B,
+ *      report, tell B               B: wait for A, check half A, report
+ *
+ * The file is created in $TMPDIR (or /tmp) and removed at the end.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mmf.h>
+
+#include "tool.h"
+#include "worker.h"
+
+/* The value a child stores at word i of its half. */
+static uint64_t pattern(char who, size_t i)
+{
+	return ((uint64_t)(unsigned char)who << 56) ^ (i * 0x9E3779B97F4A7C15u);
+}
+
+static void fill(uint64_t *half, size_t words, char who)
+{
+	for (size_t i = 0; i < words; i++)
+		half[i] = pattern(who, i);
+}
+
+static bool holds(const uint64_t *half, size_t words, char who)
+{
+	for (size_t i = 0; i < words; i++)
+		if (half[i] != pattern(who, i))
+			return false;
+	return true;
+}
+
+/* A child's life; its exit status tells whether it saw the other's data. */
+static _Noreturn void child(char who, const char *path, size_t size, int wait_fd, int tell_fd)
+{
+	uint64_t *map = mmf_create_or_open(path, size);
+	if (!map) {
+		fprintf(stderr, "shmheap-ex0: child %c: %s: %s\n", who, path, strerror(errno));
+		_exit(TOOL_EXIT_FAIL);
+	}
+	size_t words = size / 2 / sizeof(uint64_t);
+	uint64_t *mine = who == 'A' ? map : map + words;
+	uint64_t *theirs = who == 'A' ? map + words : map;
+	char other = who == 'A' ? 'B' : 'A';
+	char token = 1;
+
+	fill(mine, words, who);
+	if (who == 'B' && write_all(tell_fd, &token, 1) < 0)
+		_exit(TOOL_EXIT_FAIL);
+	if (read_all(wait_fd, &token, 1) != 1)
+		_exit(TOOL_EXIT_FAIL);
+	bool ok = holds(theirs, words, other);
+	char line[64];
+	int n = snprintf(line, sizeof(line), ok ? "Child %c received data successfully\n"
+						: "Child %c received wrong data\n", who);
+	(void)write_all(ok ? STDOUT_FILENO : STDERR_FILENO, line, (size_t)n);
+	if (who == 'A')
+		(void)write_all(tell_fd, &token, 1);
+	mmf_close(map, size);
+	_exit(ok ? TOOL_EXIT_OK : TOOL_EXIT_FAIL);
+}
+
+/* Forks child who; of the four pipe ends it keeps only wait_fd and tell_fd,
+ * so that it sees end of file if the other child dies. */
+static pid_t start(char who, const char *path, size_t size, const int fds[4], int wait_fd,
+		   int tell_fd)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < 4; i++)
+			if (fds[i] != wait_fd && fds[i] != tell_fd)
+				close(fds[i]);
+		child(who, path, size, wait_fd, tell_fd);
+	}
+	return pid;
+}
+
+static bool exited_ok(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == TOOL_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("shmheap-ex0");
+	size_t size;
+	long page = sysconf(_SC_PAGESIZE);
+	if (argc != 2 || !tool_parse_size_suffix(argv[1], &size))
+		tool_die(TOOL_EXIT_USAGE, "usage: shmheap-ex0 SIZE (a multiple of the page size)");
+	if (size == 0 || (page > 0 && size % (size_t)page))
+		tool_die(TOOL_EXIT_USAGE, "size %s is not a positive multiple of the page size %ld",
+			 argv[1], page);
+
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/shmheap-ex0.%ld", dir && *dir ? dir : "/tmp",
+		 (long)getpid());
+	int a_to_b[2], b_to_a[2];
+	if (pipe(a_to_b) < 0 || pipe(b_to_a) < 0)
+		tool_die(TOOL_EXIT_FAIL, "pipe: %s", strerror(errno));
+	const int fds[4] = { a_to_b[0], a_to_b[1], b_to_a[0], b_to_a[1] };
+	pid_t a = start('A', path, size, fds, b_to_a[0], a_to_b[1]);
+	pid_t b = a > 0 ? start('B', path, size, fds, a_to_b[0], b_to_a[1]) : -1;
+	close(a_to_b[0]);
+	close(a_to_b[1]);
+	close(b_to_a[0]);
+	close(b_to_a[1]);
+	if (a < 0 || b < 0) {
+		if (a > 0)
+			kill(a, SIGKILL);
+		tool_warn("fork: %s", strerror(errno));
+	}
+	bool ok = a > 0 && exited_ok(a);
+	ok = (b > 0 && exited_ok(b)) && ok;
+	unlink(path);
+	return ok ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
+}

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/* runner.c - read commands, check them, have the workers run them (see runner.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmdparse.h"
+#include "pool.h"
+#include "runner.h"
+#include "tool.h"
+
+/* What the runner knows of object id b. */
+enum slot_state { SLOT_EMPTY, SLOT_LIVE, SLOT_PENDING };
+struct slot {
+	shmheap_object_handle hdl; /* as the allocating worker sent it */
+	uint64_t size;             /* bytes asked for */
+	uint64_t line;             /* last input line that used the id */
+	unsigned char state;       /* enum slot_state */
+};
+
+struct run {
+	struct cmd_header hdr;
+	bool *connected;      /* [P] */
+	struct slot *slots;   /* [B] */
+	struct cmd *cmds;     /* one line's commands */
+	size_t max_per_line;
+	uint64_t counter;     /* next value to store in an allocated object */
+	uint64_t line;        /* number of the input line being run */
+	char why[CMD_WHY_MAX + 64];
+};
+
+static uint64_t words_of(uint64_t bytes)
+{
+	return bytes / 8 + (bytes % 8 != 0);
+}
+
+/*
+ * Checks cmd against the state left by the lines before and the commands
+ * before it on this line.  An id may serve only one command per line: the
+ * handle of an object allocated on this line is not known until its
+ * allocation has finished.  Returns 0, or -1 with the problem in run->why.
+ */
+static int check(struct run *run, const struct cmd *c)
+{
+	bool *conn = &run->connected[c->proc];
+	if (c->op == CMD_CONNECT) {
+		if (*conn) {
+			snprintf(run->why, sizeof(run->why), "process %u is already connected", c->proc);
+			return -1;
+		}
+		*conn = true;
+		return 0;
+	}
+	if (!*conn) {
+		snprintf(run->why, sizeof(run->why), "process %u is not connected", c->proc);
+		return -1;
+	}
+	if (c->op == CMD_DISCONNECT) {
+		*conn = false;
+		return 0;
+	}
+	struct slot *s = &run->slots[c->obj];
+	if (s->line == run->line) {
+		snprintf(run->why, sizeof(run->why),
+			 "object id %u is used by more than one command of the line", c->obj);
+		return -1;
+	}
+	s->line = run->line;
+	if (c->op == CMD_ALLOC && s->state == SLOT_LIVE) {
+		snprintf(run->why, sizeof(run->why), "object id %u already holds an object", c->obj);
+		return -1;
+	}
+	if (c->op != CMD_ALLOC && s->state != SLOT_LIVE) {
+		snprintf(run->why, sizeof(run->why), "object id %u holds no object", c->obj);
+		return -1;
+	}
+	return 0;
+}
+
+static struct worker_request request_for(struct run *run, const struct cmd *c)
+{
+	struct worker_request rq = { .op = (uint32_t)c->op };
+	struct slot *s = c->op == CMD_CONNECT || c->op == CMD_DISCONNECT ? NULL : &run->slots[c->obj];
+	switch (c->op) {
+	case CMD_READ:
+		rq.count = words_of(s->size);
+		rq.hdl = s->hdl;
+		break;
+	case CMD_ALLOC:
+		rq.size = c->size;
+		rq.count = words_of(c->size);
+		rq.first_value = run->counter;
+		run->counter += rq.count; /* taken even if the allocation fails */
+		s->state = SLOT_PENDING;
+		s->size = c->size;
+		break;
+	case CMD_FREE:
+		rq.hdl = s->hdl;
+		s->state = SLOT_EMPTY;
+		break;
+	default:
+		break;
+	}
+	return rq;
+}
+
+/* Records a reply; -1 (with run->why) when the run cannot go on. */
+static int take_reply(struct run *run, const struct cmd *c, const struct worker_reply *rp)
+{
+	if (c->op == CMD_ALLOC) {
+		struct slot *s = &run->slots[c->obj];
+		s->state = rp->err ? SLOT_EMPTY : SLOT_LIVE;
+		s->hdl = rp->hdl;
+		return 0;
+	}
+	if (!rp->err)
+		return 0;
+	snprintf(run->why, sizeof(run->why), "process %u: %s failed: %s", c->proc,
+		 c->op == CMD_CONNECT ? "connect" : "command", strerror(rp->err));
+	return -1;
+}
+
+/*
+ * Runs the commands of one line: every command is sent before any reply is
+ * awaited.  Returns 0, or -1 with run->why set when a worker failed.
+ */
+static int run_line(struct run *run, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct worker_request rq = request_for(run, &run->cmds[i]);
+		if (pool_send(run->cmds[i].proc, &rq) < 0) {
+			snprintf(run->why, sizeof(run->why), "process %u has died", run->cmds[i].proc);
+			return -1;
+		}
+	}
+	int ret = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct worker_reply rp;
+		if (pool_receive(run->cmds[i].proc, &rp) < 0) {
+			snprintf(run->why, sizeof(run->why), "process %u has died", run->cmds[i].proc);
+			return -1;
+		}
+		if (ret == 0 && take_reply(run, &run->cmds[i], &rp) < 0)
+			ret = -1;
+	}
+	return ret;
+}
+
+static void strip_newline(char *line, size_t *len)
+{
+	if (*len > 0 && line[*len - 1] == '\n')
+		line[--*len] = '\0';
+}
+
+/* Reads and checks the header; -1 with run->why set on bad input. */
+static int read_header(struct run *run, FILE *in, char **buf, size_t *cap)
+{
+	ssize_t got = getline(buf, cap, in);
+	if (got < 0) {
+		snprintf(run->why, sizeof(run->why), "no header line \"P S B\"");
+		return -1;
+	}
+	size_t len = (size_t)got;
+	strip_newline(*buf, &len);
+	if (cmd_parse_header(*buf, len, &run->hdr, run->why) < 0)
+		return -1;
+	long page = sysconf(_SC_PAGESIZE);
+	if (page > 0 && run->hdr.heap_size % (uint64_t)page) {
+		snprintf(run->why, sizeof(run->why),
+			 "heap size %llu is not a multiple of the page size %ld",
+			 (unsigned long long)run->hdr.heap_size, page);
+		return -1;
+	}
+	return 0;
+}
+
+static void usage(FILE *f, const char *name)
+{
+	fprintf(f, "usage: %s [--grow[=MAX]] < input\n"
+		"Runs the lab's heap commands (see %s(1)) read from standard input.\n"
+		"  --grow[=MAX]  let the heap grow, up to MAX bytes (K, M, G suffixes;\n"
+		"                default 4G); without it the heap keeps size S\n",
+		name, name);
+}
+
+/* Parses the options; the growth limit goes to *max_size (0: fixed size). */
+static void parse_options(int argc, char **argv, const char *name, size_t *max_size)
+{
+	static const struct option longopts[] = {
+		{ "grow", optional_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+	*max_size = 0;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'g':
+			*max_size = SHMHEAP_DEFAULT_MAX_SIZE;
+			if (optarg && (!tool_parse_size_suffix(optarg, max_size) || *max_size == 0))
+				tool_die(TOOL_EXIT_USAGE, "--grow: bad size '%s'", optarg);
+			break;
+		case 'h':
+			usage(stdout, name);
+			exit(TOOL_EXIT_OK);
+		default:
+			usage(stderr, name);
+			exit(TOOL_EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, name);
+		exit(TOOL_EXIT_USAGE);
+	}
+}
+
+/* Allocates the run's tables after the header; exits on failure. */
+static void make_tables(struct run *run)
+{
+	run->connected = calloc(run->hdr.procs, sizeof(*run->connected));
+	run->slots = calloc(run->hdr.objs, sizeof(*run->slots));
+	run->cmds = calloc(run->max_per_line, sizeof(*run->cmds));
+	if (!run->connected || !run->slots || !run->cmds)
+		tool_die(TOOL_EXIT_FAIL, "out of memory");
+}
+
+static void free_tables(struct run *run)
+{
+	free(run->connected);
+	free(run->slots);
+	free(run->cmds);
+}
+
+int runner_main(int argc, char **argv, const char *name, size_t max_per_line)
+{
+	tool_init(name);
+	size_t max_size;
+	parse_options(argc, argv, name, &max_size);
+
+	struct run run = { .max_per_line = max_per_line, .line = 1 };
+	char *buf = NULL;
+	size_t cap = 0;
+	if (read_header(&run, stdin, &buf, &cap) < 0) {
+		tool_warn("line 1: %s", run.why);
+		free(buf);
+		return TOOL_EXIT_USAGE;
+	}
+	if (max_size && max_size < run.hdr.heap_size)
+		max_size = run.hdr.heap_size;
+	make_tables(&run);
+
+	char heap_name[64];
+	snprintf(heap_name, sizeof(heap_name), "/%s.%ld", name, (long)getpid());
+	if (pool_start(heap_name, run.hdr.heap_size, max_size, run.hdr.procs) < 0) {
+		free_tables(&run);
+		free(buf);
+		return TOOL_EXIT_FAIL;
+	}
+
+	int status = TOOL_EXIT_OK;
+	ssize_t got;
+	while ((got = getline(&buf, &cap, stdin)) >= 0) {
+		run.line++;
+		size_t len = (size_t)got, n;
+		strip_newline(buf, &len);
+		if (memchr(buf, '\0', len)) {
+			snprintf(run.why, sizeof(run.why), "NUL byte in the line");
+			status = TOOL_EXIT_USAGE;
+			break;
+		}
+		if (cmd_parse_line(buf, len, &run.hdr, run.cmds, max_per_line, &n, run.why) < 0) {
+			status = TOOL_EXIT_USAGE;
+			break;
+		}
+		size_t bad = n;
+		for (size_t i = 0; i < n && bad == n; i++)
+			if (check(&run, &run.cmds[i]) < 0)
+				bad = i;
+		if (bad < n) {
+			status = TOOL_EXIT_USAGE;
+			break;
+		}
+		if (run_line(&run, n) < 0) {
+			status = TOOL_EXIT_FAIL;
+			break;
+		}
+	}
+	if (status == TOOL_EXIT_OK && ferror(stdin)) {
+		snprintf(run.why, sizeof(run.why), "reading standard input: %s", strerror(errno));
+		status = TOOL_EXIT_FAIL;
+	}
+	if (status != TOOL_EXIT_OK)
+		tool_warn("line %llu: %s", (unsigned long long)run.line, run.why);
+	if (pool_finish() < 0 && status == TOOL_EXIT_OK)
+		status = TOOL_EXIT_FAIL;
+	free_tables(&run);
+	free(buf);
+	return status;
+}
