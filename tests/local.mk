@@ -9,7 +9,7 @@ suite_common_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 suite_common_ldflags = $(AM_LDFLAGS) -no-install -pthread
 suite_common_libs = lib/libshmheap.la $(CHECK_LIBS)
 
-SUITES = tests/test-api
+SUITES = tests/test-api tests/test-model
 check_PROGRAMS += $(SUITES)
 TESTS += $(SUITES)
 
@@ -18,7 +18,12 @@ tests_test_api_CFLAGS = $(suite_common_cflags)
 tests_test_api_LDFLAGS = $(suite_common_ldflags)
 tests_test_api_LDADD = $(suite_common_libs)
 
-VALGRIND_SUITES = tests/test-api
+tests_test_model_SOURCES = tests/test-model.c $(suite_common_src)
+tests_test_model_CFLAGS = $(suite_common_cflags)
+tests_test_model_LDFLAGS = $(suite_common_ldflags)
+tests_test_model_LDADD = $(suite_common_libs)
+
+VALGRIND_SUITES = tests/test-api tests/test-model
 check-valgrind-suites: $(VALGRIND_SUITES)
 	@test -n "$(VALGRIND)" || { echo "valgrind not found" >&2; exit 1; }
 	@for t in $(VALGRIND_SUITES); do \

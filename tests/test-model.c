@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-model.c - the heap against a plain first-fit written here, step by step.
+ *
+ * The reference is the simplest allocator the documentation describes: a
+ * sorted array of blocks that tile the heap from offset 72.  A block is an
+ * 8-byte header and its object; an allocation of sz bytes needs
+ * round_up(max(sz, 1), 8) + 8 bytes and takes the lowest free block that is
+ * large enough, splitting it when at least 16 bytes remain (a smaller, 8-byte
+ * rest can hold no block, so the object keeps it); a freed block merges with
+ * free neighbours on both sides.  A growable heap that has no fitting block
+ * grows as shmheap.h documents: by its size (at most 256 MiB), or by what the
+ * request needs beyond a free block at the end, whichever is more, up to the
+ * maximum.  Every returned offset, and the whole block listing every so
+ * often, must equal the model's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define FIRST_BLOCK 72u
+#define PAGE 4096u
+#define GROWTH_STEP_MAX ((uint64_t)256 << 20)
+
+struct mblock {
+	uint64_t off, size; /* the block, header included */
+	int used;
+};
+
+struct model {
+	struct mblock *b;
+	size_t n, cap;
+	uint64_t heap_size, max_size;
+	int growable;
+};
+
+static void model_init(struct model *m, uint64_t len, uint64_t max, int growable)
+{
+	m->cap = 1024;
+	m->b = malloc(m->cap * sizeof(*m->b));
+	ck_assert_ptr_nonnull(m->b);
+	m->n = 1;
+	m->b[0] = (struct mblock){FIRST_BLOCK, len - FIRST_BLOCK, 0};
+	m->heap_size = len;
+	m->max_size = growable ? max : len;
+	m->growable = growable;
+}
+
+static void model_insert(struct model *m, size_t i, struct mblock blk)
+{
+	if (m->n == m->cap) {
+		m->cap *= 2;
+		m->b = realloc(m->b, m->cap * sizeof(*m->b));
+		ck_assert_ptr_nonnull(m->b);
+	}
+	memmove(&m->b[i + 1], &m->b[i], (m->n - i) * sizeof(*m->b));
+	m->b[i] = blk;
+	m->n++;
+}
+
+static void model_remove(struct model *m, size_t i)
+{
+	memmove(&m->b[i], &m->b[i + 1], (m->n - i - 1) * sizeof(*m->b));
+	m->n--;
+}
+
+static uint64_t round_up(uint64_t v, uint64_t to)
+{
+	return (v + to - 1) / to * to;
+}
+
+/* Adds free space at the end; 0 if the heap may not grow enough. */
+static int model_grow(struct model *m, uint64_t need)
+{
+	if (!m->growable || m->heap_size >= m->max_size)
+		return 0;
+	struct mblock *last = &m->b[m->n - 1];
+	uint64_t tail = last->used ? 0 : last->size;
+	uint64_t required = round_up(m->heap_size + need - tail, PAGE);
+	if (required > m->max_size)
+		return 0;
+	uint64_t step = m->heap_size < GROWTH_STEP_MAX ? m->heap_size : GROWTH_STEP_MAX;
+	uint64_t target = m->heap_size + step > required ? m->heap_size + step : required;
+	if (target > m->max_size)
+		target = m->max_size;
+	if (last->used)
+		model_insert(m, m->n, (struct mblock){m->heap_size, target - m->heap_size, 0});
+	else
+		last->size += target - m->heap_size;
+	m->heap_size = target;
+	return 1;
+}
+
+/* The object's offset, or 0 when the heap has no room. */
+static uint64_t model_alloc(struct model *m, size_t sz)
+{
+	uint64_t need = round_up(sz ? sz : 1, 8) + 8;
+	for (int grown = 0; grown < 2; grown++) {
+		for (size_t i = 0; i < m->n; i++) {
+			struct mblock *blk = &m->b[i];
+			if (blk->used || blk->size < need)
+				continue;
+			uint64_t rest = blk->size - need;
+			blk->used = 1;
+			if (rest >= 16) {
+				blk->size = need;
+				model_insert(m, i + 1, (struct mblock){blk->off + need, rest, 0});
+				blk = &m->b[i];
+			}
+			return blk->off + 8;
+		}
+		if (grown || !model_grow(m, need))
+			return 0;
+	}
+	return 0;
+}
+
+static void model_free(struct model *m, uint64_t obj)
+{
+	size_t lo = 0, hi = m->n;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (m->b[mid].off <= obj - 8)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	ck_assert_uint_eq(m->b[lo].off, obj - 8);
+	ck_assert(m->b[lo].used);
+	m->b[lo].used = 0;
+	if (lo + 1 < m->n && !m->b[lo + 1].used) {
+		m->b[lo].size += m->b[lo + 1].size;
+		model_remove(m, lo + 1);
+	}
+	if (lo > 0 && !m->b[lo - 1].used) {
+		m->b[lo - 1].size += m->b[lo].size;
+		model_remove(m, lo);
+	}
+}
+
+static int collect(const struct shmheap_block *blk, void *arg)
+{
+	struct tu_layout *l = arg;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 1024;
+		l->blk = realloc(l->blk, l->cap * sizeof(*l->blk));
+	}
+	l->blk[l->n++] = *blk;
+	return 0;
+}
+
+/* The heap's block listing must be the model's, block for block. */
+static void compare_listing(shmheap_memory_handle h, const struct model *m, struct tu_layout *l,
+			    unsigned long step)
+{
+	l->n = 0;
+	ck_assert_int_eq(shmheap_walk(h, collect, l), 0);
+	ck_assert_msg(l->n == m->n, "step %lu: %zu blocks, model has %zu", step, l->n, m->n);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct shmheap_block *b = &l->blk[i];
+		ck_assert_msg(b->offset == m->b[i].off + 8 && b->size == m->b[i].size - 8 &&
+				      b->in_use == m->b[i].used,
+			      "step %lu block %zu: heap {%zu,%zu,%d} model {%llu,%llu,%d}", step, i,
+			      b->offset, b->size, b->in_use, (unsigned long long)m->b[i].off + 8,
+			      (unsigned long long)m->b[i].size - 8, m->b[i].used);
+	}
+	struct shmheap_stats st;
+	ck_assert_int_eq(shmheap_stats(h, &st), 0);
+	ck_assert_uint_eq(st.heap_size, m->heap_size);
+	ck_assert_int_eq(tu_check(h), 0);
+}
+
+struct live {
+	char *ptr;
+	size_t size;
+	uint32_t seq;
+};
+
+struct config {
+	uint64_t seed;
+	size_t len, max;
+	int growable;
+	size_t low, high;     /* live objects the run hovers between */
+	unsigned size_mix;    /* 0: mixed sizes, 1: mostly tiny */
+};
+
+static const struct config configs[] = {
+	{0x1234567, 4096, 64 << 20, 1, 200, 2000, 0},   /* grows from one page */
+	{0xdeadbeef, 1 << 20, 0, 1, 500, 3000, 0},
+	{0xfeedface, 64 << 10, 0, 0, 300, 1500, 0},     /* fixed: allocations fail */
+	{0xabcdef01, 16 << 10, 0, 0, 300, 2000, 1},     /* fixed, tiny objects and holes */
+	{0x5eed5eed, 4096, 256 << 10, 1, 300, 2500, 0}, /* grows to its maximum, then fails */
+	{0x0badcafe, 4096, 8 << 20, 1, 100, 3000, 1},
+};
+
+static size_t random_size(uint64_t *rng, unsigned mix)
+{
+	uint64_t r = tu_rand(rng);
+	unsigned pick = (unsigned)(r % 100);
+	r >>= 8;
+	if (mix == 1)
+		return pick < 80 ? r % 25 : r % 200;
+	if (pick < 55)
+		return r % 33;
+	if (pick < 88)
+		return 33 + r % 224;
+	if (pick < 99)
+		return 257 + r % 1800;
+	return 2049 + r % 14000;
+}
+
+START_TEST(random_ops_match_model)
+{
+	const struct config *cf = &configs[_i];
+	unsigned long ops = tu_env_ulong("SHMHEAP_TEST_MODEL_OPS", 100000);
+	const unsigned long every = 997;
+	const char *name = tu_name("model");
+	struct shmheap_options o = {.max_size = cf->max,
+				    .flags = cf->growable ? 0 : SHMHEAP_NO_GROW};
+	shmheap_memory_handle h = shmheap_create_ex(name, cf->len, &o);
+	ck_assert_msg(h != NULL, "create: %s", strerror(errno));
+	struct shmheap_stats st;
+	ck_assert_int_eq(shmheap_stats(h, &st), 0);
+
+	struct model m;
+	model_init(&m, cf->len, st.max_size, cf->growable);
+	char *base = shmheap_underlying(h);
+	struct live *live = malloc(sizeof(*live) * (cf->high + 1));
+	size_t n_live = 0;
+	uint64_t rng = cf->seed;
+	struct tu_layout l = {0};
+	unsigned long fails = 0, allocs = 0;
+
+	for (unsigned long step = 0; step < ops; step++) {
+		unsigned bias = n_live < cf->low ? 70 : n_live >= cf->high ? 0 : 50;
+		if (n_live == 0 || tu_rand(&rng) % 100 < bias) {
+			size_t sz = random_size(&rng, cf->size_mix);
+			uint64_t want = model_alloc(&m, sz);
+			errno = 0;
+			char *p = shmheap_alloc(h, sz);
+			if (!want) {
+				ck_assert_msg(p == NULL, "step %lu: alloc(%zu) at %td, model has no room",
+					      step, sz, p - base);
+				ck_assert_int_eq(errno, ENOMEM);
+				fails++;
+				continue;
+			}
+			ck_assert_msg(p != NULL, "step %lu: alloc(%zu) failed (%s), model gives %llu",
+				      step, sz, strerror(errno), (unsigned long long)want);
+			ck_assert_msg((uint64_t)(p - base) == want,
+				      "step %lu: alloc(%zu) at %td, model gives %llu", step, sz,
+				      p - base, (unsigned long long)want);
+			tu_fill(p, sz, 7, (uint32_t)step);
+			live[n_live++] = (struct live){p, sz, (uint32_t)step};
+			allocs++;
+		} else {
+			size_t i = (size_t)(tu_rand(&rng) % n_live);
+			struct live v = live[i];
+			live[i] = live[--n_live];
+			ck_assert_msg(tu_verify(v.ptr, v.size, 7, v.seq) < 0,
+				      "step %lu: object at %td overwritten", step, v.ptr - base);
+			model_free(&m, (uint64_t)(v.ptr - base));
+			ck_assert_int_eq(shmheap_free_checked(h, v.ptr), 0);
+		}
+		if (step % every == 0)
+			compare_listing(h, &m, &l, step);
+	}
+	compare_listing(h, &m, &l, ops);
+	/* Empty it: one free block again. */
+	while (n_live) {
+		struct live v = live[--n_live];
+		ck_assert_int_lt(tu_verify(v.ptr, v.size, 7, v.seq), 0);
+		model_free(&m, (uint64_t)(v.ptr - base));
+		shmheap_free(h, v.ptr);
+	}
+	compare_listing(h, &m, &l, ops);
+	ck_assert_int_eq(shmheap_stats(h, &st), 0);
+	ck_assert_uint_eq(st.objects, 0);
+	ck_assert_uint_eq(st.free_blocks, 1);
+	ck_assert_uint_eq(st.invalid_frees, 0);
+	if (!cf->growable && ops >= 10000)
+		ck_assert_msg(fails > 0, "the fixed heap never ran out: the test lost its point");
+	(void)allocs;
+
+	tu_layout_free(&l);
+	free(live);
+	free(m.b);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+/* ---- fixed scenarios ------------------------------------------------------ */
+
+static shmheap_memory_handle fixed_heap(const char **name, size_t len)
+{
+	struct shmheap_options o = {.flags = SHMHEAP_NO_GROW};
+	*name = tu_name("scenario");
+	shmheap_memory_handle h = shmheap_create_ex(*name, len, &o);
+	ck_assert_ptr_nonnull(h);
+	return h;
+}
+
+static size_t off_of(shmheap_memory_handle h, void *p)
+{
+	return (size_t)((char *)p - (char *)shmheap_underlying(h));
+}
+
+/* The size walk reports for the block holding offset off, and whether it is in use. */
+static size_t block_at(shmheap_memory_handle h, size_t off, int *in_use)
+{
+	struct tu_layout l = {0};
+	tu_layout_take(h, &l);
+	size_t size = 0;
+	*in_use = -1;
+	for (size_t i = 0; i < l.n; i++)
+		if (l.blk[i].offset == off) {
+			size = l.blk[i].size;
+			*in_use = l.blk[i].in_use;
+		}
+	tu_layout_free(&l);
+	return size;
+}
+
+START_TEST(tiny_hole_found_by_small_alloc)
+{
+	const char *name;
+	shmheap_memory_handle h = fixed_heap(&name, PAGE);
+	void *a = shmheap_alloc(h, 8), *b = shmheap_alloc(h, 8), *c = shmheap_alloc(h, 8);
+	ck_assert_uint_eq(off_of(h, a), 80);
+	ck_assert_uint_eq(off_of(h, b), 96);
+	ck_assert_uint_eq(off_of(h, c), 112);
+	shmheap_free(h, b);
+	int used;
+	ck_assert_uint_eq(block_at(h, 96, &used), 8);
+	ck_assert_int_eq(used, 0);
+
+	/* Too small for 9 bytes: they go to the end; 8, 1 and 0 bytes fit. */
+	void *big = shmheap_alloc(h, 9);
+	ck_assert_uint_eq(off_of(h, big), 128);
+	const size_t fits[] = {8, 1, 0, 5};
+	for (size_t i = 0; i < 4; i++) {
+		void *x = shmheap_alloc(h, fits[i]);
+		ck_assert_msg(x == b, "alloc(%zu) at %zu, want the hole at 96", fits[i], off_of(h, x));
+		shmheap_free(h, x);
+	}
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+START_TEST(lowest_fitting_hole_wins)
+{
+	const char *name;
+	shmheap_memory_handle h = fixed_heap(&name, PAGE);
+	void *p[8];
+	const size_t sz[8] = {32, 8, 8, 8, 40, 8, 24, 8};
+	for (int i = 0; i < 8; i++)
+		p[i] = shmheap_alloc(h, sz[i]);
+	/* Free blocks: 40 bytes at 72, 16 at 128, 48 at 160, 32 at 224. */
+	shmheap_free(h, p[0]);
+	shmheap_free(h, p[2]);
+	shmheap_free(h, p[4]);
+	shmheap_free(h, p[6]);
+	ck_assert_int_eq(tu_check(h), 0);
+
+	/* 8 bytes: the lowest block (40), split, leaving 24 at 88. */
+	void *x = shmheap_alloc(h, 8);
+	ck_assert_uint_eq(off_of(h, x), 80);
+	int used;
+	ck_assert_uint_eq(block_at(h, 96, &used), 16);
+	ck_assert_int_eq(used, 0);
+	/* 16 bytes fit that 24-byte rest exactly. */
+	void *y = shmheap_alloc(h, 16);
+	ck_assert_uint_eq(off_of(h, y), 96);
+	/* 24 bytes skip the 16-byte hole and split the 48-byte one. */
+	void *z = shmheap_alloc(h, 24);
+	ck_assert_uint_eq(off_of(h, z), 168);
+	ck_assert_uint_eq(block_at(h, 200, &used), 8);
+	ck_assert_int_eq(used, 0);
+	/* The 16-byte hole at 128 is the first for a 1-byte object. */
+	void *w = shmheap_alloc(h, 1);
+	ck_assert_uint_eq(off_of(h, w), off_of(h, p[2]));
+	/* 16 bytes: the 32-byte block at 224 is used whole, since its 8-byte
+	 * rest could hold no block. */
+	void *v = shmheap_alloc(h, 16);
+	ck_assert_uint_eq(off_of(h, v), 232);
+	ck_assert_uint_eq(block_at(h, 232, &used), 24);
+	ck_assert_int_eq(used, 1);
+	/* Now only the 16-byte block at 192 is left before the tail. */
+	void *t = shmheap_alloc(h, 0);
+	ck_assert_uint_eq(off_of(h, t), 200);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+START_TEST(free_merges_both_sides)
+{
+	const char *name;
+	shmheap_memory_handle h = fixed_heap(&name, PAGE);
+	void *a = shmheap_alloc(h, 8), *b = shmheap_alloc(h, 16), *c = shmheap_alloc(h, 24);
+	void *d = shmheap_alloc(h, 8);
+	shmheap_free(h, a);
+	shmheap_free(h, c);
+	struct shmheap_stats st;
+	ck_assert_int_eq(shmheap_stats(h, &st), 0);
+	ck_assert_uint_eq(st.free_blocks, 3);
+	shmheap_free(h, b); /* joins a and c */
+	ck_assert_int_eq(shmheap_stats(h, &st), 0);
+	ck_assert_uint_eq(st.free_blocks, 2);
+	int used;
+	ck_assert_uint_eq(block_at(h, 80, &used), 16 + 24 + 32 - 8);
+	ck_assert_int_eq(used, 0);
+	shmheap_free(h, d); /* joins the front and the tail */
+	ck_assert_int_eq(shmheap_stats(h, &st), 0);
+	ck_assert_uint_eq(st.free_blocks, 1);
+	ck_assert_uint_eq(block_at(h, 80, &used), PAGE - 80);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *tc = tu_tcase("scenarios", 30);
+	tcase_add_test(tc, tiny_hole_found_by_small_alloc);
+	tcase_add_test(tc, lowest_fitting_hole_wins);
+	tcase_add_test(tc, free_merges_both_sides);
+	suite_add_tcase(s, tc);
+
+	tc = tu_tcase("random", 120);
+	tcase_add_loop_test(tc, random_ops_match_model, 0, (int)(sizeof(configs) / sizeof(configs[0])));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(model_suite());
+}
