@@ -1,1 +1,41 @@
-# Manual pages.
+# Manual pages: hand-written mdoc(7).  Each family of functions has one page;
+# the other names of the family are one-line .so stubs, so that `man 3 NAME`
+# works for every exported function.
+dist_man_MANS += \
+	man/shmheap.7 \
+	man/mmf_close.3 \
+	man/mmf_create_or_open.3 \
+	man/shmheap_alloc.3 \
+	man/shmheap_check.3 \
+	man/shmheap_connect.3 \
+	man/shmheap_connect_ex.3 \
+	man/shmheap_create.3 \
+	man/shmheap_create_ex.3 \
+	man/shmheap_destroy.3 \
+	man/shmheap_disconnect.3 \
+	man/shmheap_free.3 \
+	man/shmheap_free_checked.3 \
+	man/shmheap_grow.3 \
+	man/shmheap_handle_to_ptr.3 \
+	man/shmheap_info.3 \
+	man/shmheap_ptr_to_handle.3 \
+	man/shmheap_stats.3 \
+	man/shmheap_underlying.3 \
+	man/shmheap_walk.3
+
+# The page check runs from a wrapper that hands it configure's findings.
+TESTS += man/check-manpages
+EXTRA_DIST += man/check-manpages.sh man/extract-example.awk
+CLEANFILES += man/check-manpages
+
+man/check-manpages: $(srcdir)/man/check-manpages.sh Makefile
+	$(AM_V_GEN)$(MKDIR_P) man && { \
+	  echo '#!/bin/sh'; \
+	  echo 'srcdir="$(abs_top_srcdir)"; export srcdir'; \
+	  echo 'builddir="$(abs_top_builddir)"; export builddir'; \
+	  echo 'MANDOC="$(MANDOC)"; export MANDOC'; \
+	  echo 'CC="$(CC)"; export CC'; \
+	  echo 'CFLAGS="$(OUR_CFLAGS) $(CFLAGS)"; export CFLAGS'; \
+	  echo 'LIBTOOL="$(SHELL) $(abs_top_builddir)/libtool"; export LIBTOOL'; \
+	  echo 'exec $(SHELL) "$(abs_top_srcdir)/man/check-manpages.sh" "$$@"'; \
+	} > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@
