@@ -34,3 +34,7 @@ EXTRA_DIST += lib/libshmheap.sym lib/shmheap.pc.in
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = lib/shmheap.pc
 DISTCLEANFILES += lib/shmheap.pc
+
+# make check: the library exports exactly what the version script lists.
+TESTS += lib/check-exports.sh
+EXTRA_DIST += lib/check-exports.sh
