@@ -66,9 +66,51 @@ static int after_acquire(struct shmheap_heap *h, int err)
 	return 0;
 }
 
+/* How many times a locker looks at a busy lock before it sleeps on it. */
+#define LOCK_SPINS 200
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+static inline int looks_free(pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+	return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
+#else
+	(void)m;
+	return 1;
+#endif
+}
+
+/*
+ * Critical sections are a few hundred nanoseconds, far shorter than a sleep
+ * and wake-up through the kernel: a locker that finds the lock busy first
+ * watches it for a while (reading, so the holder keeps its cache line), and
+ * only then sleeps in pthread_mutex_lock.  Without this, processes on
+ * different cores queue up behind each other's wake-ups (a lock convoy).
+ */
+static int spin_then_lock(pthread_mutex_t *m)
+{
+	for (int i = 0; i < LOCK_SPINS; i++) {
+		if (looks_free(m)) {
+			int err = pthread_mutex_trylock(m);
+			if (err != EBUSY)
+				return err;
+		}
+		cpu_relax();
+	}
+	return pthread_mutex_lock(m);
+}
+
 int heap_lock(struct shmheap_heap *h)
 {
-	return after_acquire(h, pthread_mutex_lock(&h->hdr->lock));
+	return after_acquire(h, spin_then_lock(&h->hdr->lock));
 }
 
 int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms)
