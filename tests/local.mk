@@ -9,7 +9,7 @@ suite_common_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 suite_common_ldflags = $(AM_LDFLAGS) -no-install -pthread
 suite_common_libs = lib/libshmheap.la $(CHECK_LIBS)
 
-SUITES = tests/test-api tests/test-model
+SUITES = tests/test-api tests/test-model tests/test-procs
 check_PROGRAMS += $(SUITES)
 TESTS += $(SUITES)
 
@@ -22,6 +22,11 @@ tests_test_model_SOURCES = tests/test-model.c $(suite_common_src)
 tests_test_model_CFLAGS = $(suite_common_cflags)
 tests_test_model_LDFLAGS = $(suite_common_ldflags)
 tests_test_model_LDADD = $(suite_common_libs)
+
+tests_test_procs_SOURCES = tests/test-procs.c $(suite_common_src)
+tests_test_procs_CFLAGS = $(suite_common_cflags)
+tests_test_procs_LDFLAGS = $(suite_common_ldflags)
+tests_test_procs_LDADD = $(suite_common_libs)
 
 VALGRIND_SUITES = tests/test-api tests/test-model
 check-valgrind-suites: $(VALGRIND_SUITES)
