@@ -2,7 +2,15 @@
 # The harness runs tests from the top build directory with $srcdir set.
 srcdir=${srcdir:-.}
 data=$srcdir/tests/data
-bin=./bin
+# Run the real programs rather than libtool's wrapper scripts, which cost half
+# a second each; with the library path the wrapper would set.
+if [ -x ./bin/.libs/shmheap-ex2 ]; then
+	bin=./bin/.libs
+	LD_LIBRARY_PATH=$PWD/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	export LD_LIBRARY_PATH
+else
+	bin=./bin
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shmheap-runners.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' INT TERM
@@ -35,4 +43,17 @@ run() {
 	pid=$!
 	wait "$pid"
 	status=$?
+}
+
+# Fails if a process still holds file $1 open: a runner's worker that
+# outlived the runner (workers inherit the runner's standard output).
+check_no_holders() {
+	held=$(find /proc/[0-9]*/fd -lname "$1" 2>/dev/null | head -n 1)
+	[ -z "$held" ] || fail "$2: a process still holds $1 ($held)"
+}
+
+# The size for runners-gen -3 that no allocation can fail in: with B objects
+# of at most Z bytes, first fit always finds a hole if S >= (2B+1)(Z+8) + 72.
+safe_heap_size() {
+	echo $(( ((2 * $1 + 1) * ($2 + 8) + 72 + 4095) / 4096 * 4096 ))
 }

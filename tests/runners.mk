@@ -1,10 +1,14 @@
 # Tests of the lab runners (bin/runners.mk); shell scripts run from the top
 # build directory and share tests/runners-lib.sh.
-TESTS += tests/runners-golden.sh tests/runners-ex0.sh
+TESTS += tests/runners-golden.sh tests/runners-ex0.sh tests/runners-model.sh \
+	tests/runners-ex3.sh
 EXTRA_DIST += \
 	tests/runners-lib.sh \
 	tests/runners-golden.sh \
 	tests/runners-ex0.sh \
+	tests/runners-model.sh \
+	tests/runners-ex3.sh \
+	tests/runners-grow.sh \
 	tests/data/README \
 	tests/data/ex0_sample.out \
 	tests/data/ex1_sample.out \
@@ -14,3 +18,11 @@ EXTRA_DIST += \
 	tests/data/ex3_sample1.in \
 	tests/data/ex3_sample1.out \
 	tests/data/ex3_sample1.spec.out
+
+# The ex3 output checker and the random input generator with its first-fit
+# model (also used by tests/runners-bench.sh, outside make check).
+check_PROGRAMS += tests/ex3-check tests/runners-gen
+tests_ex3_check_SOURCES = tests/ex3-check.c
+tests_ex3_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bin
+tests_ex3_check_LDADD = bin/libcmdparse.la
+tests_runners_gen_SOURCES = tests/runners-gen.c

@@ -1,0 +1,35 @@
+#!/bin/sh
+# shmheap-ex3 on random traces, each run validated by tests/ex3-check.
+. "${srcdir:-.}/tests/runners-lib.sh"
+
+check_run() { # name checker-options runner-options...
+	name=$1 opts=$2
+	shift 2
+	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex3 "$@"
+	[ "$status" -eq 0 ] || fail "$name: exit $status: $(cat "$tmp/err")"
+	./tests/ex3-check $opts "$tmp/in" "$tmp/out" || fail "$name: run rejected"
+	check_no_leftovers "$pid" "$name"
+	check_no_holders "$tmp/out" "$name"
+}
+
+# seed procs per-line objects maxsize lines
+while read -r seed p k b z n; do
+	./tests/runners-gen -3 -s "$seed" -n "$n" -p "$p" -k "$k" -b "$b" -z "$z" \
+		-S "$(safe_heap_size "$b" "$z")" >"$tmp/in" || fail "runners-gen failed"
+	check_run "seed $seed" --no-fail
+done <<'TRACES'
+11 4 2 32 256 500
+12 6 6 64 1024 500
+13 16 16 256 512 400
+14 16 16 1024 64 400
+15 16 16 64 8192 300
+16 32 8 128 256 400
+TRACES
+
+# A fixed heap too small for the trace: failures are reported, the run goes on.
+printf '4 4096 8\n0 0 | 0 1 | 0 2 | 0 3\n3 0 0 2000 | 3 1 1 2000 | 3 2 2 2000 | 3 3 3 2000\n' >"$tmp/in"
+check_run "fixed heap" ""
+grep -q "Allocation of 2000 bytes failed: Cannot allocate memory" "$tmp/out" ||
+	fail "fixed heap: no allocation failed"
+
+exit 0

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Exercise 4: shmheap-ex3 --grow on a heap that must grow far beyond its
+# initial size; every run validated by tests/ex3-check.
+. "${srcdir:-.}/tests/runners-lib.sh"
+
+check_run() { # name checker-options runner-options...
+	name=$1 opts=$2
+	shift 2
+	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex3 "$@"
+	[ "$status" -eq 0 ] || fail "$name: exit $status: $(cat "$tmp/err")"
+	./tests/ex3-check $opts "$tmp/in" "$tmp/out" || fail "$name: run rejected"
+	check_no_leftovers "$pid" "$name"
+	check_no_holders "$tmp/out" "$name"
+}
+
+# Exercise 4: a growable heap, allocations far beyond the initial size.
+./tests/runners-gen -3 -s 21 -n 400 -p 8 -k 8 -b 512 -z 8192 -S 4096 >"$tmp/in" ||
+	fail "runners-gen failed"
+total=$(awk '{ n = split($0, c, "|"); for (i = 1; i <= n; i++) { split(c[i], f, " ");
+	if (f[1] == 3) t += f[4] } } END { print t }' "$tmp/in")
+[ "$total" -gt $((100 * 4096)) ] || fail "grow trace allocates only $total bytes"
+check_run "grow" --no-fail --grow
+max=$(sed -n 's/.*Allocated at offset \([0-9]*\):.*/\1/p' "$tmp/out" | sort -n | tail -n 1)
+[ "$max" -gt 4096 ] || fail "grow: the heap never grew (highest offset $max)"
+check_run "grow=16M" --no-fail --grow=16M
+exit 0

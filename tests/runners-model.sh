@@ -1,0 +1,26 @@
+#!/bin/sh
+# shmheap-ex2 on random traces against the first-fit model of runners-gen.
+. "${srcdir:-.}/tests/runners-lib.sh"
+
+# seed procs heap objects maxsize lines: small heaps make allocations fail.
+while read -r seed p s b z n; do
+	./tests/runners-gen -s "$seed" -n "$n" -p "$p" -S "$s" -b "$b" -z "$z" \
+		-e "$tmp/want" >"$tmp/in" || fail "runners-gen failed"
+	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex2
+	[ "$status" -eq 0 ] || fail "seed $seed: exit $status: $(cat "$tmp/err")"
+	cmp -s "$tmp/want" "$tmp/out" || {
+		diff "$tmp/want" "$tmp/out" | head -n 10 >&2
+		fail "seed $seed: output differs from the model"
+	}
+	check_no_leftovers "$pid" "seed $seed"
+done <<'TRACES'
+1 1 4096 16 512 2000
+2 3 8192 64 2048 3000
+3 5 16384 40 2048 3000
+4 8 65536 256 4096 4000
+5 2 4096 200 64 4000
+6 16 1048576 1024 65536 3000
+7 64 262144 512 1024 3000
+TRACES
+grep -q "failed: Cannot allocate memory" "$tmp/want" || true
+exit 0
