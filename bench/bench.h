@@ -63,23 +63,27 @@ struct churn_op {
 struct churn_op *churn_ops_make(uint64_t seed, size_t nops, uint32_t nslots, uint32_t min,
 				uint32_t max);
 
-/* timing.c */
+/* timing.c: CLOCK_MONOTONIC, and the CPU time of the calling thread (which a
+ * loaded machine's preemptions do not inflate). */
 uint64_t bench_now_ns(void);
+uint64_t bench_cpu_ns(void);
 double bench_median(double *v, size_t n);
 
 /* workloads.c: each returns its figure, or a negative value on failure. */
-/* W1: ns per free+alloc pair over ops[0..nops). */
+/* W1: ns per free+alloc pair over ops[0..nops); *cpu gets CPU ns per pair. */
 double bench_churn(const struct bench_allocator *a, void *heap, const struct churn_op *ops,
-		   size_t nops, uint32_t nslots);
+		   size_t nops, uint32_t nslots, double *cpu);
 /* W2/W4: 2*holes blocks of small bytes, every other freed, then ns per
- * allocation of allocs blocks of big bytes. */
+ * allocation of allocs blocks of big bytes; *cpu gets CPU ns per allocation. */
 double bench_fragmented(const struct bench_allocator *a, void *heap, size_t holes, size_t small,
-			size_t allocs, size_t big);
+			size_t allocs, size_t big, double *cpu);
 /* W3: nprocs forked processes each replay ops[p] (nops each, nslots own slots)
  * on the one heap; ops per second of all of them, from their common start to
- * the last exit.  *vcsw gets the children's voluntary context switches. */
+ * the last exit.  *vcsw gets the children's voluntary context switches, *cpu
+ * their CPU time (user and system) per operation in ns. */
 double bench_procs(const struct bench_allocator *a, void *heap, unsigned nprocs,
-		   struct churn_op *const *ops, size_t nops, uint32_t nslots, long *vcsw);
+		   struct churn_op *const *ops, size_t nops, uint32_t nslots, long *vcsw,
+		   double *cpu);
 /* Space: objects of size bytes allocated until the first failure. */
 size_t bench_fill(const struct bench_allocator *a, void *heap, size_t size);
 

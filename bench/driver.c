@@ -92,9 +92,26 @@ static void *make_heap(const struct bench_allocator *a, size_t bytes)
 	return heap;
 }
 
+static void w1_targets(const struct series *s, const char *how)
+{
+	char what[64];
+	for (unsigned i = 0; i < nallocs; i++) {
+		const struct bench_allocator *a = allocs[i];
+		if (!strcmp(a->name, "boost")) {
+			double r = series_median(&s[i]) / series_median(&s[0]);
+			snprintf(what, sizeof(what), "W1: >=5x fewer ns than Boost%s", how);
+			report_target(what, r >= 5, "%.2fx", r);
+		} else if (!strcmp(a->name, "glibc")) {
+			double r = series_median(&s[0]) / series_median(&s[i]);
+			snprintf(what, sizeof(what), "W1: within 2.5x of glibc malloc%s", how);
+			report_target(what, r <= 2.5, "%.2fx glibc's ns", r);
+		}
+	}
+}
+
 static void run_w1(void)
 {
-	struct series s[MAX_ALLOCS] = { 0 };
+	struct series s[MAX_ALLOCS] = { 0 }, cs[MAX_ALLOCS] = { 0 };
 	struct churn_op *ops = churn_ops_make(1, P.w1_ops, P.w1_slots, 8, 512);
 
 	printf("\n# W1 churn: %zu MiB heap, %u slots, %zu ops, sizes 8..512\n", P.w1_heap / MiB,
@@ -104,29 +121,25 @@ static void run_w1(void)
 			const struct bench_allocator *a = allocs[i];
 			size_t n = is_linear(a) ? P.w1_ops / P.linear_div : P.w1_ops;
 			void *heap = make_heap(a, P.w1_heap);
-			double v = bench_churn(a, heap, ops, n, P.w1_slots);
+			double cpu;
+			double v = bench_churn(a, heap, ops, n, P.w1_slots, &cpu);
 			a->destroy(heap);
 			if (v < 0)
 				exit(1);
 			series_add(&s[i], v);
-			printf("W1 rep %u %-8s %zu ops %10.1f ns/pair\n", rep, a->name, n, v);
+			series_add(&cs[i], cpu);
+			printf("W1 rep %u %-8s %7zu ops %10.1f ns/pair %10.1f cpu-ns/pair\n", rep,
+			       a->name, n, v, cpu);
 			fflush(stdout);
 		}
 	}
 	free(ops);
 	report_table("== W1 churn: ns per free+alloc pair", "ns/pair", allocs, nallocs, s, 1);
+	report_table("== W1 churn, CPU time of the process: ns per free+alloc pair", "cpu-ns/pair",
+		     allocs, nallocs, cs, 1);
 	printf("\nTargets W1\n");
-	for (unsigned i = 0; i < nallocs; i++) {
-		const struct bench_allocator *a = allocs[i];
-		if (!strcmp(a->name, "boost")) {
-			double r = series_median(&s[i]) / series_median(&s[0]);
-			report_target("W1: >=5x fewer ns than Boost", r >= 5, "%.2fx", r);
-		} else if (!strcmp(a->name, "glibc")) {
-			double r = series_median(&s[0]) / series_median(&s[i]);
-			report_target("W1: within 2.5x of glibc malloc", r <= 2.5,
-				      "%.2fx glibc's ns", r);
-		}
-	}
+	w1_targets(s, "");
+	w1_targets(cs, " (CPU time)");
 }
 
 static size_t w4_heap_bytes(size_t holes, size_t allocs_n)
@@ -136,9 +149,29 @@ static size_t w4_heap_bytes(size_t holes, size_t allocs_n)
 	return (bytes + MiB - 1) / MiB * MiB;
 }
 
+static void w4_targets(struct series (*s)[MAX_ALLOCS], unsigned boost, const char *how)
+{
+	char what[64];
+	for (unsigned k = 0; k < W4_SIZES; k++) {
+		double ours = series_median(&s[k][0]);
+		if (boost) {
+			double theirs = series_median(&s[k][boost]);
+			snprintf(what, sizeof(what), "W2/W4: beat Boost at %zu holes%s",
+				 P.w4_holes[k], how);
+			report_target(what, ours < theirs, "%.1f vs %.1f ns", ours, theirs);
+		}
+		if (k) {
+			double g = ours / series_median(&s[k - 1][0]);
+			snprintf(what, sizeof(what), "W4: growth <=1.5x, %zu->%zu holes%s",
+				 P.w4_holes[k - 1], P.w4_holes[k], how);
+			report_target(what, g <= 1.5, "%.2fx", g);
+		}
+	}
+}
+
 static void run_w4(void)
 {
-	struct series s[W4_SIZES][MAX_ALLOCS] = { 0 };
+	struct series s[W4_SIZES][MAX_ALLOCS] = { 0 }, cs[W4_SIZES][MAX_ALLOCS] = { 0 };
 	unsigned first = want_w4 ? 0 : P.w2_size, last = want_w4 ? W4_SIZES - 1 : P.w2_size;
 
 	printf("\n# W2/W4 fragmented: 2*holes blocks of 64 B, every other freed, then %zu "
@@ -156,13 +189,16 @@ static void run_w4(void)
 					n /= P.linear_allocs;
 				}
 				void *heap = make_heap(a, w4_heap_bytes(holes, P.w4_allocs));
-				double v = bench_fragmented(a, heap, holes, 64, n, 128);
+				double cpu;
+				double v = bench_fragmented(a, heap, holes, 64, n, 128, &cpu);
 				a->destroy(heap);
 				if (v < 0)
 					exit(1);
 				series_add(&s[k][i], v);
-				printf("W4 rep %u %-8s %7zu holes %6zu allocs %10.1f ns/alloc\n", rep,
-				       a->name, holes, n, v);
+				series_add(&cs[k][i], cpu);
+				printf("W4 rep %u %-8s %7zu holes %6zu allocs %10.1f ns/alloc %10.1f "
+				       "cpu-ns/alloc\n",
+				       rep, a->name, holes, n, v, cpu);
 				fflush(stdout);
 			}
 		}
@@ -174,6 +210,8 @@ static void run_w4(void)
 			 "== W2 fragmented (%zu holes): ns per 128-byte allocation",
 			 P.w4_holes[P.w2_size]);
 		report_table(title, "ns/alloc", allocs, nallocs, s[P.w2_size], 1);
+		report_table("   the same, CPU time of the process", "cpu-ns/alloc", allocs,
+			     nallocs, cs[P.w2_size], 1);
 	}
 	if (!want_w4)
 		return;
@@ -181,6 +219,8 @@ static void run_w4(void)
 		snprintf(title, sizeof(title), "== W4 scaling, %zu holes: ns per allocation",
 			 P.w4_holes[k]);
 		report_table(title, "ns/alloc", allocs, nallocs, s[k], 1);
+		report_table("   the same, CPU time of the process", "cpu-ns/alloc", allocs,
+			     nallocs, cs[k], 1);
 	}
 	printf("\n  growth per tenfold holes (median ns at 10n / at n):\n");
 	for (unsigned i = 0; i < nallocs; i++) {
@@ -196,28 +236,15 @@ static void run_w4(void)
 		if (!strcmp(allocs[i]->name, "boost"))
 			boost = i;
 	printf("\nTargets W2/W4\n");
-	for (unsigned k = 0; k < W4_SIZES; k++) {
-		double ours = series_median(&s[k][0]);
-		if (boost) {
-			double theirs = series_median(&s[k][boost]);
-			char what[64];
-			snprintf(what, sizeof(what), "W2/W4: beat Boost at %zu holes", P.w4_holes[k]);
-			report_target(what, ours < theirs, "%.1f vs %.1f ns", ours, theirs);
-		}
-		if (k) {
-			double g = ours / series_median(&s[k - 1][0]);
-			char what[64];
-			snprintf(what, sizeof(what), "W4: growth <=1.5x, %zu->%zu holes",
-				 P.w4_holes[k - 1], P.w4_holes[k]);
-			report_target(what, g <= 1.5, "%.2fx", g);
-		}
-	}
+	w4_targets(s, boost, "");
+	w4_targets(cs, boost, " CPU");
 }
 
 static void run_w3(void)
 {
 	struct series s[W3_COUNTS][MAX_ALLOCS] = { 0 };
 	struct series cs[W3_COUNTS][MAX_ALLOCS] = { 0 };
+	struct series cpus[W3_COUNTS][MAX_ALLOCS] = { 0 };
 	unsigned maxp = P.w3_procs[W3_COUNTS - 1];
 	struct churn_op **ops = calloc(maxp, sizeof(*ops));
 	if (!ops)
@@ -234,17 +261,19 @@ static void run_w3(void)
 				const struct bench_allocator *a = allocs[i];
 				size_t n = is_linear(a) ? P.w3_ops / P.linear_div : P.w3_ops;
 				long vcsw;
+				double cpu;
 				void *heap = make_heap(a, P.w1_heap);
 				double v = bench_procs(a, heap, P.w3_procs[k], ops, n, P.w3_slots,
-						       &vcsw);
+						       &vcsw, &cpu);
 				a->destroy(heap);
 				if (v < 0)
 					exit(1);
 				series_add(&s[k][i], v);
 				series_add(&cs[k][i], (double)vcsw);
-				printf("W3 rep %u %-8s %u procs x %zu ops %12.0f ops/s %8ld "
-				       "voluntary switches\n",
-				       rep, a->name, P.w3_procs[k], n, v, vcsw);
+				series_add(&cpus[k][i], cpu);
+				printf("W3 rep %u %-8s %u procs x %6zu ops %10.0f ops/s %7ld "
+				       "voluntary switches %8.1f cpu-ns/op\n",
+				       rep, a->name, P.w3_procs[k], n, v, vcsw, cpu);
 				fflush(stdout);
 			}
 		}
@@ -268,6 +297,13 @@ static void run_w3(void)
 			       series_median(&s[k][i]) / series_median(&s[0][i]),
 			       series_median(&cs[k][i]));
 		printf("%s\n", allocs[i]->flags & BENCH_SHARED ? "" : "  [private heaps]");
+	}
+	printf("\n  CPU time (user+system) of the processes per operation, ns (medians):\n");
+	for (unsigned i = 0; i < nallocs; i++) {
+		printf("  %-10s", allocs[i]->name);
+		for (unsigned k = 0; k < W3_COUNTS; k++)
+			printf("  %up: %8.1f", P.w3_procs[k], series_median(&cpus[k][i]));
+		putchar('\n');
 	}
 	printf("\nTargets W3\n");
 	for (unsigned k = 1; k < W3_COUNTS; k++) {

@@ -47,12 +47,13 @@ static int replay(const struct bench_allocator *a, void *heap, const struct chur
 }
 
 double bench_churn(const struct bench_allocator *a, void *heap, const struct churn_op *ops,
-		   size_t nops, uint32_t nslots)
+		   size_t nops, uint32_t nslots, double *cpu)
 {
 	void **slots = checked_calloc(nslots, sizeof(*slots));
-	uint64_t t0 = bench_now_ns();
+	uint64_t c0 = bench_cpu_ns(), t0 = bench_now_ns();
 	int r = replay(a, heap, ops, nops, slots);
-	uint64_t t1 = bench_now_ns();
+	uint64_t t1 = bench_now_ns(), c1 = bench_cpu_ns();
+	*cpu = (double)(c1 - c0) / (double)nops;
 	release_all(a, heap, slots, nslots);
 	free(slots);
 	if (r < 0) {
@@ -63,7 +64,7 @@ double bench_churn(const struct bench_allocator *a, void *heap, const struct chu
 }
 
 double bench_fragmented(const struct bench_allocator *a, void *heap, size_t holes, size_t small,
-			size_t allocs, size_t big)
+			size_t allocs, size_t big, double *cpu)
 {
 	size_t nsmall = 2 * holes;
 	void **smalls = checked_calloc(nsmall, sizeof(*smalls));
@@ -82,7 +83,7 @@ double bench_fragmented(const struct bench_allocator *a, void *heap, size_t hole
 		smalls[i] = NULL;
 	}
 
-	uint64_t t0 = bench_now_ns();
+	uint64_t c0 = bench_cpu_ns(), t0 = bench_now_ns();
 	for (size_t i = 0; i < allocs; i++) {
 		uint64_t *p = a->alloc(heap, big);
 		bigs[i] = p;
@@ -90,7 +91,8 @@ double bench_fragmented(const struct bench_allocator *a, void *heap, size_t hole
 			break;
 		*p = i;
 	}
-	uint64_t t1 = bench_now_ns();
+	uint64_t t1 = bench_now_ns(), c1 = bench_cpu_ns();
+	*cpu = (double)(c1 - c0) / (double)allocs;
 	if (allocs && !bigs[allocs - 1])
 		fprintf(stderr, "shmbench: %s: W2 allocation failed\n", a->name);
 	else
@@ -123,8 +125,10 @@ procs_child(const struct bench_allocator *a, void *heap, const struct churn_op *
 }
 
 double bench_procs(const struct bench_allocator *a, void *heap, unsigned nprocs,
-		   struct churn_op *const *ops, size_t nops, uint32_t nslots, long *vcsw)
+		   struct churn_op *const *ops, size_t nops, uint32_t nslots, long *vcsw,
+		   double *cpu)
 {
+	double cpu_ns = 0;
 	int ready[2], go[2];
 	unsigned started = 0;
 	int failed = 0;
@@ -172,8 +176,11 @@ double bench_procs(const struct bench_allocator *a, void *heap, unsigned nprocs,
 			failed = 1;
 		}
 		*vcsw += ru.ru_nvcsw;
+		cpu_ns += (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
+			  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
 	}
 	uint64_t t1 = bench_now_ns();
+	*cpu = cpu_ns / ((double)nprocs * (double)nops);
 	if (failed)
 		return -1;
 	return (double)nprocs * (double)nops * 1e9 / (double)(t1 - t0);
