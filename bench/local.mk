@@ -20,6 +20,9 @@ bench_shmbench_CPPFLAGS = $(AM_CPPFLAGS)
 bench_shmbench_CFLAGS = $(AM_CFLAGS) -O2
 bench_shmbench_CXXFLAGS = -O2 -Wall -Wextra
 bench_shmbench_LDADD = lib/libshmheap.la
+# -no-install: a real executable that finds the library of this build tree,
+# not an installed one, also when run directly under perf or valgrind.
+bench_shmbench_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 if HAVE_BOOST
 bench_shmbench_SOURCES += bench/alloc_boost.cc
