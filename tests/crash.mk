@@ -1,2 +1,17 @@
-# Crash torture test (see tests/torture.c).
-# (filled in by its owner)
+# Crash torture test (see tests/torture.c): workers SIGKILLed at random moments.
+# `make check` runs 200 kills; `make torture-long` runs 10,000.
+check_PROGRAMS += tests/torture
+TESTS += tests/torture
+tests_torture_SOURCES = \
+	tests/torture.c \
+	tests/torture-audit.c \
+	tests/torture-audit.h \
+	tests/torture-shared.h \
+	tests/torture-worker.c
+tests_torture_LDADD = lib/libshmheap.la
+
+TORTURE_LONG_KILLS = 10000
+
+.PHONY: torture-long
+torture-long: tests/torture$(EXEEXT)
+	$(AM_V_at)TORTURE_KILLS=$(TORTURE_LONG_KILLS) ./tests/torture$(EXEEXT)
