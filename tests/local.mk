@@ -9,7 +9,7 @@ suite_common_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 suite_common_ldflags = $(AM_LDFLAGS) -no-install -pthread
 suite_common_libs = lib/libshmheap.la $(CHECK_LIBS)
 
-SUITES = tests/test-api tests/test-model tests/test-procs
+SUITES = tests/test-api tests/test-model tests/test-procs tests/test-threads
 check_PROGRAMS += $(SUITES)
 TESTS += $(SUITES)
 
@@ -28,7 +28,12 @@ tests_test_procs_CFLAGS = $(suite_common_cflags)
 tests_test_procs_LDFLAGS = $(suite_common_ldflags)
 tests_test_procs_LDADD = $(suite_common_libs)
 
-VALGRIND_SUITES = tests/test-api tests/test-model
+tests_test_threads_SOURCES = tests/test-threads.c $(suite_common_src)
+tests_test_threads_CFLAGS = $(suite_common_cflags)
+tests_test_threads_LDFLAGS = $(suite_common_ldflags)
+tests_test_threads_LDADD = $(suite_common_libs)
+
+VALGRIND_SUITES = tests/test-api tests/test-model tests/test-threads
 check-valgrind-suites: $(VALGRIND_SUITES)
 	@test -n "$(VALGRIND)" || { echo "valgrind not found" >&2; exit 1; }
 	@for t in $(VALGRIND_SUITES); do \
