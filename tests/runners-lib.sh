@@ -45,10 +45,10 @@ run() {
 	status=$?
 }
 
-# Fails if a process still holds file $1 open: a runner's worker that
-# outlived the runner (workers inherit the runner's standard output).
+# Fails if a process still has file $1 as its standard output: a runner's
+# worker that outlived the runner (workers inherit the runner's stdout).
 check_no_holders() {
-	held=$(find /proc/[0-9]*/fd -lname "$1" 2>/dev/null | head -n 1)
+	held=$(find /proc/[0-9]*/fd/1 -maxdepth 0 -lname "$1" 2>/dev/null | head -n 1)
 	[ -z "$held" ] || fail "$2: a process still holds $1 ($held)"
 }
 

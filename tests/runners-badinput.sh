@@ -1,0 +1,74 @@
+#!/bin/sh
+# Bad input: one line on stderr naming the input line, exit status 2, every
+# worker gone and nothing left in /dev/shm.
+. "${srcdir:-.}/tests/runners-lib.sh"
+
+# expect TOOL LINE PATTERN INPUT: the run must fail on input line LINE with a
+# message matching PATTERN (an extended regular expression).
+expect() {
+	tool=$1 line=$2 pattern=$3
+	printf '%b' "$4" >"$tmp/in"
+	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/$tool
+	what="$tool on $(printf '%b' "$4" | tr '\n' '/' | cut -c1-60)"
+	[ "$status" -eq 2 ] || fail "$what: exit status $status, want 2"
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$what: not one line on stderr: $(cat "$tmp/err")"
+	grep -Eq "^$tool: line $line: .*$pattern" "$tmp/err" ||
+		fail "$what: message \"$(cat "$tmp/err")\" does not match \"line $line: $pattern\""
+	check_no_leftovers "$pid" "$what"
+	check_no_holders "$tmp/out" "$what"
+}
+
+for t in shmheap-ex2 shmheap-ex3; do
+	expect $t 1 'no header' ''
+	expect $t 1 'truncated.*object count' '1 4096\n'
+	expect $t 1 'not a multiple of the page size' '1 1000 4\n0 0\n'
+	expect $t 1 'process count P must not be zero' '0 4096 4\n'
+	expect $t 1 'object count B must not be zero' '1 4096 0\n'
+	expect $t 1 'heap size S must not be zero' '1 0 4\n'
+	expect $t 1 'process count P out of range' '100000 4096 4\n'
+	expect $t 1 'object count B out of range' '1 4096 99999999\n'
+	expect $t 1 'out of range' '1 4096 184467440737095516160\n'
+	expect $t 1 'trailing text' '1 4096 4 5\n'
+	expect $t 1 'not an unsigned' '1 -4096 4\n'
+	expect $t 3 'truncated command: object size missing' '1 4096 4\n0 0\n3 0 1\n'
+	expect $t 2 'truncated command: process id missing' '1 4096 4\n0\n'
+	expect $t 2 'unknown command 7' '1 4096 4\n7 0\n'
+	expect $t 2 'not an unsigned' '1 4096 4\nconnect 0\n'
+	expect $t 3 'not an unsigned' '1 4096 4\n0 0\n3 0 1 8x\n'
+	expect $t 2 'trailing text' '1 4096 4\n0 0 0\n'
+	expect $t 2 'process id 5 out of range' '2 4096 4\n0 5\n'
+	expect $t 3 'object id 4 out of range' '1 4096 4\n0 0\n2 0 4\n'
+	expect $t 3 'object size out of range' '1 4096 4\n0 0\n3 0 0 99999999999999\n'
+	expect $t 3 'process 1 is not connected' '2 4096 4\n0 0\n2 1 0\n'
+	expect $t 2 'process 0 is not connected' '1 4096 4\n1 0\n'
+	expect $t 3 'process 0 is already connected' '1 4096 4\n0 0\n0 0\n'
+	expect $t 5 'process 0 is not connected' '1 4096 4\n0 0\n3 0 0 8\n1 0\n4 0 0\n'
+	expect $t 3 'object id 2 holds no object' '1 4096 4\n0 0\n2 0 2\n'
+	expect $t 3 'object id 2 holds no object' '1 4096 4\n0 0\n4 0 2\n'
+	expect $t 5 'object id 2 holds no object' '1 4096 4\n0 0\n3 0 2 8\n4 0 2\n4 0 2\n'
+	expect $t 4 'object id 1 already holds an object' '1 4096 4\n0 0\n3 0 1 8\n3 0 1 8\n'
+	expect $t 3 'NUL byte' '1 4096 4\n0 0\n2 0\0000\n'
+done
+expect shmheap-ex2 2 "'\\|' is not allowed" '2 4096 4\n0 0 | 0 1\n'
+expect shmheap-ex3 2 'empty command' '2 4096 4\n0 0 | | 0 1\n'
+expect shmheap-ex3 2 'empty command' '2 4096 4\n0 0 |\n'
+expect shmheap-ex3 3 'object id 1 is used by more than one command' \
+	'2 4096 4\n0 0 | 0 1\n3 0 1 8 | 2 1 1\n'
+expect shmheap-ex3 2 'process 1 is not connected' '2 4096 4\n0 0 | 2 1 0\n'
+
+# Output printed before the bad line stays, and is complete.
+printf '1 4096 4\n0 0\n3 0 0 16\nbad\n' >"$tmp/in"
+run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex2
+printf '#0: Connected\n#0: Allocated at offset 80: 0 1\n' | cmp -s - "$tmp/out" ||
+	fail "output before the bad line: $(cat "$tmp/out")"
+
+# Bad arguments.
+run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex3 --grow=0
+[ "$status" -eq 2 ] || fail "--grow=0: exit $status"
+run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex2 extra
+[ "$status" -eq 2 ] || fail "extra argument: exit $status"
+run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex1 0
+[ "$status" -eq 2 ] || fail "shmheap-ex1 0: exit $status"
+run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex0 1000
+[ "$status" -eq 2 ] || fail "shmheap-ex0 1000: exit $status"
+exit 0
