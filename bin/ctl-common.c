@@ -116,10 +116,13 @@ static int connect_unlocked(struct ctl_heap *h)
 	return 0;
 }
 
-/* Records why the lock was not used; err is ETIMEDOUT or EOWNERDEAD. */
+/* Records why the lock was not used; err is what lock_unusable accepted. */
 static void note_unlocked(struct ctl_heap *h, int err)
 {
-	if (err == ETIMEDOUT && h->info.lock_owner)
+	if (err == EACCES || err == EPERM)
+		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
+			 "no write permission, so the lock cannot be taken");
+	else if (err == ETIMEDOUT && h->info.lock_owner)
 		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
 			 "lock held by pid %ld, not taken within %u ms",
 			 (long)h->info.lock_owner, h->timeout_ms);
@@ -175,7 +178,8 @@ int ctl_heap_open(struct ctl_heap *h, const char *name, unsigned timeout_ms)
 	h->mem = shmheap_connect_ex(name, &o);
 	if (h->mem)
 		return 0;
-	if (!lock_unusable(errno))
+	/* Taking the lock needs write access; reading the heap does not. */
+	if (!lock_unusable(errno) && errno != EACCES && errno != EPERM)
 		return -1;
 	return fall_back_unlocked(h, errno);
 }

@@ -4,7 +4,8 @@
  * is no heap, nor a heap a live process still maps, unless --force.
  *
  * Removing a mapped heap does not unmap it, but the next process to connect
- * gets a different heap, or none: that is what the refusal protects.
+ * gets a different heap, or none: that is what the refusal protects.  Only
+ * the processes whose maps this user may read are seen (see the manpage).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -68,10 +69,6 @@ int ctl_unlink(int argc, char **argv)
 	struct shm_maps maps = {0};
 	if (!force && shm_maps_scan(&maps) < 0)
 		tool_die(TOOL_EXIT_FAIL, "/proc: %s; cannot tell which heaps are in use", strerror(errno));
-	if (!force && maps.unreadable)
-		tool_warn("cannot read the maps of %zu process%s; %s may map the heaps too",
-			  maps.unreadable, maps.unreadable == 1 ? "" : "es",
-			  maps.unreadable == 1 ? "it" : "they");
 	int status = TOOL_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
 		const char *name = argv[i];

@@ -1,1 +1,29 @@
-# (filled in by its owner)
+# shmheap-ctl tests: shell scripts (sourcing ctl-lib.sh) drive the tool
+# against heaps that ctl-heapmaker puts into given states; ctl-json checks
+# and queries the JSON output, so the tests need no interpreter.
+#
+# tests/shmheap-ctl is the tool linked -no-install: the same objects without
+# libtool's wrapper script, which costs more than the tool itself on a busy
+# machine and the tests run it hundreds of times.
+check_PROGRAMS += tests/shmheap-ctl tests/ctl-heapmaker tests/ctl-json
+tests_shmheap_ctl_SOURCES = $(bin_shmheap_ctl_SOURCES)
+tests_shmheap_ctl_LDFLAGS = $(AM_LDFLAGS) -no-install
+tests_shmheap_ctl_LDADD = $(bin_shmheap_ctl_LDADD)
+tests_ctl_heapmaker_SOURCES = tests/ctl-heapmaker.c
+tests_ctl_heapmaker_CFLAGS = $(AM_CFLAGS) -pthread
+tests_ctl_heapmaker_LDFLAGS = $(AM_LDFLAGS) -no-install -pthread
+tests_ctl_heapmaker_LDADD = lib/libshmheap.la
+tests_ctl_json_SOURCES = tests/ctl-json.c
+
+CTL_TESTS = \
+	tests/ctl-list.sh \
+	tests/ctl-inspect.sh \
+	tests/ctl-check.sh \
+	tests/ctl-unlink.sh \
+	tests/ctl-create.sh \
+	tests/ctl-errors.sh \
+	tests/ctl-garbage.sh \
+	tests/ctl-perm.sh \
+	tests/ctl-man.sh
+TESTS += $(CTL_TESTS)
+EXTRA_DIST += $(CTL_TESTS) tests/ctl-lib.sh

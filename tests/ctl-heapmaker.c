@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl-heapmaker.c - puts heaps into the states the shmheap-ctl tests need.
+ *
+ *   fill NAME            a known set of live objects and free blocks (see below)
+ *   hold NAME            a child process maps NAME and sleeps; prints its pid
+ *   lock NAME            a child holds NAME's heap lock and sleeps; prints its pid
+ *   dead NAME            a child takes NAME's heap lock and dies; prints its pid
+ *   corrupt-magic NAME   overwrites the header's magic number
+ *   corrupt-size NAME    makes the header claim more pages than the object has
+ *   corrupt-chain NAME   gives the first block a size that runs past the heap
+ *   corrupt-tag NAME     flips a bit of the first (live) block's tag
+ *   garbage NAME SEED    random bytes behind a plausible header (never a heap
+ *                        the library should accept blindly)
+ *
+ * Children sleep at most CHILD_LIFETIME seconds, so a test that dies without
+ * cleaning up does not leave them behind for long.  The lock is the robust
+ * mutex at the start of the header; a child locks it through a raw mapping,
+ * as a library user that died inside an allocation would have.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "layout.h"
+#include "shmheap.h"
+
+#define CHILD_LIFETIME 300
+
+static _Noreturn void die(const char *what, const char *name)
+{
+	fprintf(stderr, "ctl-heapmaker: %s: %s: %s\n", name, what, strerror(errno));
+	exit(1);
+}
+
+/*
+ * fill: 8 objects of 8 bytes, 5 of 24, 3 of 100 (104), 3 of 1000 and 1 of
+ * 5000, then the second and fourth 8-byte and the first two 1000-byte objects
+ * freed: 16 live objects (6, 5, 3, 1 and 1 in the buckets 8-15, 16-31,
+ * 64-127, 512-1023 and 4096-8191), and 4 free blocks: two of 8 bytes, the two
+ * adjacent 1000-byte objects merged into one, and the rest of the heap.
+ */
+static int fill(const char *name)
+{
+	shmheap_memory_handle mem = shmheap_connect(name);
+	if (!mem)
+		die("connect", name);
+	void *small[8], *big[3];
+	for (int i = 0; i < 8; i++)
+		small[i] = shmheap_alloc(mem, 8);
+	for (int i = 0; i < 5; i++)
+		shmheap_alloc(mem, 24);
+	for (int i = 0; i < 3; i++)
+		shmheap_alloc(mem, 100);
+	for (int i = 0; i < 3; i++)
+		big[i] = shmheap_alloc(mem, 1000);
+	void *last = shmheap_alloc(mem, 5000);
+	if (!small[7] || !big[2] || !last)
+		die("alloc", name);
+	shmheap_free(mem, small[1]);
+	shmheap_free(mem, small[3]);
+	shmheap_free(mem, big[0]);
+	shmheap_free(mem, big[1]);
+	shmheap_disconnect(mem);
+	return 0;
+}
+
+static void *map_raw(const char *name, size_t len, int *fd_out)
+{
+	int fd = shm_open(name, O_RDWR, 0);
+	if (fd < 0)
+		die("shm_open", name);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap", name);
+	if (fd_out)
+		*fd_out = fd;
+	else
+		close(fd);
+	return p;
+}
+
+static void quiet_child(void)
+{
+	int null = open("/dev/null", O_RDWR);
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	if (null > 2)
+		close(null);
+	alarm(CHILD_LIFETIME);
+}
+
+/* hold and lock: the child reports on a pipe when it is ready, then sleeps. */
+static int sleeper(const char *name, int take_lock)
+{
+	int ready[2];
+	if (pipe(ready) < 0)
+		die("pipe", name);
+	shmheap_memory_handle mem = shmheap_connect(name);
+	if (!mem)
+		die("connect", name);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork", name);
+	if (pid == 0) {
+		close(ready[0]);
+		if (take_lock) {
+			struct heap_header *hdr = map_raw(name, HEAP_PAGE, NULL);
+			int rc = pthread_mutex_lock(&hdr->lock);
+			if (rc != 0 && rc != EOWNERDEAD)
+				_exit(1);
+		}
+		quiet_child();
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		close(ready[1]);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	char c;
+	if (read(ready[0], &c, 1) != 1) {
+		fprintf(stderr, "ctl-heapmaker: %s: child failed\n", name);
+		return 1;
+	}
+	printf("%ld\n", (long)pid);
+	return 0;
+}
+
+static int dead_owner(const char *name)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork", name);
+	if (pid == 0) {
+		struct heap_header *hdr = map_raw(name, HEAP_PAGE, NULL);
+		int rc = pthread_mutex_lock(&hdr->lock);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("child could not take the lock", name);
+	printf("%ld\n", (long)pid);
+	return 0;
+}
+
+static int corrupt(const char *name, const char *how)
+{
+	struct stat st;
+	int fd;
+	unsigned char *base = map_raw(name, HEAP_PAGE, &fd);
+	if (fstat(fd, &st) < 0)
+		die("fstat", name);
+	struct heap_header *hdr = (struct heap_header *)base;
+	uint64_t *first = block_word(base, HEAP_FIRST_BLOCK);
+	if (strcmp(how, "corrupt-magic") == 0)
+		hdr->magic = 0x454d4f4e; /* "NOME" */
+	else if (strcmp(how, "corrupt-size") == 0)
+		hdr->size_pages = hdr->max_pages = (uint32_t)(st.st_size / HEAP_PAGE + 2);
+	else if (strcmp(how, "corrupt-chain") == 0)
+		*first = (*first & ~BW_SIZE_MASK) | ((uint64_t)st.st_size * 2 & BW_SIZE_MASK);
+	else if (strcmp(how, "corrupt-tag") == 0)
+		*first ^= 1ull << (BW_TAG_SHIFT + 3);
+	else
+		return 2;
+	munmap(base, HEAP_PAGE);
+	close(fd);
+	return 0;
+}
+
+/* xorshift: the same garbage for the same seed, on every machine. */
+static uint64_t next_random(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static int garbage(const char *name, const char *seed_arg)
+{
+	uint64_t s = strtoull(seed_arg, NULL, 10) * 2654435761u + 1;
+	size_t pages = 1 + next_random(&s) % 4;
+	size_t len = pages * HEAP_PAGE;
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)len) < 0)
+		die("create", name);
+	unsigned char *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED)
+		die("mmap", name);
+	for (size_t i = 0; i < len; i++)
+		base[i] = (unsigned char)next_random(&s);
+	/* Mostly plausible header fields, so the garbage gets past the first checks. */
+	struct heap_header *hdr = (struct heap_header *)base;
+	memset(&hdr->lock, 0, sizeof(hdr->lock));
+	hdr->magic = HEAP_MAGIC;
+	hdr->version = HEAP_LAYOUT_VERSION;
+	hdr->flags = next_random(&s) % 8 ? HEAP_FLAG_GROWABLE : (uint16_t)next_random(&s);
+	hdr->size_pages = (uint32_t)(next_random(&s) % 6 ? pages : next_random(&s));
+	hdr->max_pages = (uint32_t)(next_random(&s) % 6 ? pages + next_random(&s) % 8
+							 : next_random(&s));
+	uint32_t units = (uint32_t)(len / HEAP_UNIT);
+	switch (next_random(&s) % 4) {
+	case 0:
+		hdr->main_root = hdr->tiny_root = 0;
+		break;
+	case 1:
+		hdr->main_root = (uint32_t)next_random(&s);
+		hdr->tiny_root = (uint32_t)next_random(&s);
+		break;
+	default:
+		hdr->main_root = (uint32_t)(next_random(&s) % units);
+		hdr->tiny_root = next_random(&s) % 2 ? 0 : (uint32_t)(next_random(&s) % units);
+	}
+	/* Now and then a first block word that starts a plausible chain. */
+	if (next_random(&s) % 2)
+		*block_word(base, HEAP_FIRST_BLOCK) = (next_random(&s) % 64 + 2) * HEAP_UNIT |
+						      (next_random(&s) & 1);
+	munmap(base, len);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: ctl-heapmaker COMMAND NAME [ARG]\n");
+		return 2;
+	}
+	const char *cmd = argv[1], *name = argv[2];
+	if (strcmp(cmd, "fill") == 0)
+		return fill(name);
+	if (strcmp(cmd, "hold") == 0)
+		return sleeper(name, 0);
+	if (strcmp(cmd, "lock") == 0)
+		return sleeper(name, 1);
+	if (strcmp(cmd, "dead") == 0)
+		return dead_owner(name);
+	if (strcmp(cmd, "garbage") == 0 && argc > 3)
+		return garbage(name, argv[3]);
+	if (strncmp(cmd, "corrupt-", 8) == 0 && corrupt(name, cmd) == 0)
+		return 0;
+	fprintf(stderr, "ctl-heapmaker: unknown command '%s'\n", cmd);
+	return 2;
+}

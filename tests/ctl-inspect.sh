@@ -1,0 +1,66 @@
+#!/bin/sh
+# shmheap-ctl inspect: header, lock states, fragmentation, histogram, blocks,
+# and a heap whose block chain is broken.
+. "$(dirname "$0")/ctl-lib.sh"
+
+make_heap "$P-a" && "$MAKER" fill "$P-a" || exit 99
+child=$(start hold "$P-a")
+
+run "$CTL" inspect "$P-a"
+expect_rc 0 "inspect"
+grep -q "^objects: *16 " "$TMP/out" || fail "inspect objects line: $(cat "$TMP/out")"
+grep -q "^lock: *free$" "$TMP/out" || fail "inspect lock line"
+grep -q "^mapped by: *$child$" "$TMP/out" || fail "inspect mapped-by line"
+grep -q "^max size: *4294967296 bytes, grows on demand$" "$TMP/out" || fail "inspect max size line"
+grep -q "^  4096-8191  *1  *5000$" "$TMP/out" || fail "inspect histogram line"
+expect_eq "$(grep -c '^  [0-9]*-[0-9]* ' "$TMP/out")" 10 "histogram buckets from 8 to 8191"
+
+run "$CTL" inspect --json "$P-a"
+expect_rc 0 "inspect --json"
+expect_json "inspect --json"
+expect_eq "$(json name version size max_size growable lock.state lock.owner_pid read_under_lock note pids.0 | tr '\n' ' ')" \
+	"$P-a 1 65536 4294967296 true free null true null $child " "inspect --json header"
+expect_eq "$(json objects used_bytes fragmentation.free_blocks histogram.# | tr '\n' ' ')" \
+	"16 6480 4 10 " "inspect --json objects and free blocks"
+expect_eq "$(json histogram.0.min histogram.0.max histogram.0.objects histogram.1.objects \
+	histogram.2.objects histogram.3.objects histogram.6.objects histogram.9.min histogram.9.objects | tr '\n' ' ')" \
+	"8 15 6 5 0 3 1 4096 1 " "inspect --json histogram"
+expect_eq "$(json blocks.#)" "<none>" "no blocks without --blocks"
+
+run "$CTL" inspect "$P-a" --blocks --json
+expect_json "inspect --blocks --json"
+expect_eq "$(json blocks.# blocks.0.offset blocks.0.size blocks.0.state blocks.1.offset blocks.1.state blocks.19.state | tr '\n' ' ')" \
+	"20 80 8 used 96 free free " "inspect --blocks --json"
+run "$CTL" inspect "$P-a" --blocks
+expect_eq "$(awk '/^blocks:/ {b = 1; next} b && $3 == "free"' "$TMP/out" | wc -l)" 4 "inspect --blocks lists the free blocks"
+
+# A heap whose lock owner died: shown with the dead pid, read without the lock,
+# and left for its next user to repair.
+make_heap "$P-dead"
+dead=$("$MAKER" dead "$P-dead") || exit 99
+run "$CTL" inspect "$P-dead" --json
+expect_rc 0 "inspect of a heap whose lock owner died"
+expect_json "inspect --json, dead owner"
+expect_eq "$(json lock.state lock.owner_pid read_under_lock | tr '\n' ' ')" "owner-dead $dead false " "inspect --json dead owner"
+expect_err_line "$P-dead: lock owner pid $dead died.*torn" "inspect warns about the dead owner"
+run "$CTL" inspect "$P-dead"
+grep -q "^lock: *owner pid $dead died holding it" "$TMP/out" || fail "inspect plain dead owner: $(cat "$TMP/out")"
+run "$CTL" inspect "$P-dead" --json
+expect_eq "$(json lock.state)" "owner-dead" "inspect did not repair the heap"
+
+# A heap whose lock a live process holds.
+make_heap "$P-locked"
+locker=$(start lock "$P-locked")
+run "$CTL" inspect "$P-locked" --json --timeout 50
+expect_rc 0 "inspect of a locked heap"
+expect_eq "$(json lock.state lock.owner_pid read_under_lock objects | tr '\n' ' ')" "held $locker false 0 " "inspect --json held lock"
+expect_err_line "lock held by pid $locker, not taken within 50 ms" "inspect warns about the busy lock"
+
+# A broken block chain: what precedes the break, its offset, status 1.
+make_heap "$P-broken" && "$MAKER" fill "$P-broken" && "$MAKER" corrupt-chain "$P-broken" || exit 99
+run "$CTL" inspect "$P-broken" --json --blocks
+expect_rc 1 "inspect of a broken chain"
+expect_json "inspect --json of a broken chain"
+expect_eq "$(json chain_broken_at blocks.# | tr '\n' ' ')" "72 0 " "inspect --json names the break"
+expect_err_line "$P-broken: block chain broken at offset 72" "inspect of a broken chain"
+finish
