@@ -11,6 +11,7 @@ EXTRA_DIST += \
 	tests/runners-grow.sh \
 	tests/runners-badinput.sh \
 	tests/runners-signal.sh \
+	tests/runners-bench.sh \
 	tests/data/README \
 	tests/data/ex0_sample.out \
 	tests/data/ex1_sample.out \
