@@ -37,11 +37,8 @@ endif
 EXTRA_DIST += bench/RESULTS.md bench/results
 
 BENCH_RESULTS_DIR = bench/results
-# `bench` is also a directory of the build tree, and .PHONY is already
-# declared conditionally elsewhere (automake refuses a second one): a
-# prerequisite that never exists makes the target run every time.
-bench: bench/shmbench$(EXEEXT) bench-always-run
-bench-always-run:
+.PHONY: bench
+bench: bench/shmbench$(EXEEXT)
 	@mkdir -p $(BENCH_RESULTS_DIR)
 	@out=$(BENCH_RESULTS_DIR)/shmbench-$$(date +%Y%m%d-%H%M%S)$$(test "$(BENCH_QUICK)" = 1 && echo -quick).txt; \
 	echo "shmbench: writing $$out"; \
