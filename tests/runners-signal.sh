@@ -14,8 +14,9 @@ interrupt() {
 	rm -f "$tmp/out"
 	$bin/$tool <"$input" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
-	# Wait until the run is well under way: it has printed 100 lines.
-	while [ "$(wc -l <"$tmp/out")" -lt 100 ]; do
+	# Wait until the run is well under way (its handlers are set long before
+	# it prints): it has printed 100 lines.
+	while [ ! -e "$tmp/out" ] || [ "$(wc -l <"$tmp/out")" -lt 100 ]; do
 		kill -0 "$pid" 2>/dev/null || fail "$tool finished before the signal"
 		sleep 0.05
 	done
