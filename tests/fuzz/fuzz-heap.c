@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz-heap.c - fuzz target: arbitrary bytes as a heap's shared-memory object.
+ *
+ * Input: one control byte, then the image.  The image becomes the contents of
+ * a /dev/shm object, zero-padded to a page multiple unless the control byte
+ * says otherwise, and then every entry point that reads a heap must cope:
+ *   - shmheap_info;
+ *   - shmheap_connect: refuses the image (NULL) or returns a heap that is
+ *     sound: shmheap_check finds nothing, allocations and frees work, and
+ *     freeing every object the walk reports leaves one free block;
+ *   - shmheap_connect_ex with SHMHEAP_CONNECT_INSPECT, with and without
+ *     SHMHEAP_CONNECT_UNLOCKED: check, stats and walk on the unverified image
+ *     must not crash; alloc must fail with EPERM.
+ * A crash, a sanitizer report or a broken oracle (abort) is a finding.
+ *
+ * The mutex at the start of a real heap is replaced by a fresh robust mutex
+ * unless the control byte asks for the raw bytes: a garbage mutex that looks
+ * locked makes a connect wait its full lock timeout (5 s), which would starve
+ * the fuzzer.  With raw bytes only the inspecting paths (1 ms lock timeout)
+ * and shmheap_info run.  An image whose magic is still 0 (a heap being
+ * created) makes a connect wait 1 s for its creator, so it is only inspected
+ * through shmheap_info.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "layout.h"
+#include "shmheap.h"
+
+#define CTL_RAW_MUTEX 0x1 /* keep the image's mutex bytes */
+#define CTL_EXACT_SIZE 0x2 /* no padding to a page multiple */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char name[64];
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "fuzz-heap: oracle broken: %s (errno %d: %s)\n", what, errno,
+		strerror(errno));
+	shm_unlink(name);
+	abort();
+}
+
+static void init_robust(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
+/*
+ * glibc trusts the kind a mutex carries: a garbage kind can make it abort
+ * (found by this target; see tests/fuzz/regressions/heap-pending).  Until the
+ * library refuses such a heap, raw mutex bytes keep everything but the kind,
+ * unless FUZZ_HEAP_RAW_KIND=1.
+ */
+static void sane_kind(pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+	static int keep = -1;
+	if (keep < 0)
+		keep = getenv("FUZZ_HEAP_RAW_KIND") != NULL;
+	if (keep)
+		return;
+	pthread_mutex_t fresh;
+	init_robust(&fresh);
+	m->__data.__kind = fresh.__data.__kind;
+	pthread_mutex_destroy(&fresh);
+#else
+	(void)m;
+#endif
+}
+
+/* Writes the object; returns 0, or -1 if the system refused (not a finding). */
+static int write_object(const uint8_t *img, size_t len, unsigned ctl)
+{
+	size_t objlen = len;
+	if (!(ctl & CTL_EXACT_SIZE))
+		objlen = (len + 4095) / 4096 * 4096;
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -1;
+	int ret = 0;
+	if (ftruncate(fd, (off_t)objlen) < 0 || (len && pwrite(fd, img, len, 0) != (ssize_t)len))
+		ret = -1;
+	if (ret == 0 && objlen >= sizeof(pthread_mutex_t)) {
+		/* Made in place: a robust mutex's identity is its address. */
+		void *p = mmap(NULL, sizeof(pthread_mutex_t), PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fd, 0);
+		if (p == MAP_FAILED)
+			ret = -1;
+		else if (!(ctl & CTL_RAW_MUTEX))
+			init_robust(p);
+		else
+			sane_kind(p);
+		if (p != MAP_FAILED)
+			munmap(p, sizeof(pthread_mutex_t));
+	}
+	close(fd);
+	return ret;
+}
+
+static int count_block(const struct shmheap_block *blk, void *arg)
+{
+	size_t *n = arg;
+	(*n)++;
+	(void)blk;
+	return *n > 100000; /* a walk may stop early */
+}
+
+struct live_list {
+	size_t off[64];
+	size_t n;
+};
+
+static int collect_live(const struct shmheap_block *blk, void *arg)
+{
+	struct live_list *l = arg;
+	if (blk->in_use && l->n < 64)
+		l->off[l->n++] = blk->offset;
+	return 0;
+}
+
+/* The heap connect accepted must behave like a heap. */
+static void exercise(shmheap_memory_handle mem)
+{
+	struct shmheap_stats before, after;
+	static const size_t sizes[] = {0, 8, 24, 40, 100, 1000, 5000};
+	void *p[sizeof(sizes) / sizeof(sizes[0])];
+
+	if (shmheap_check(mem, NULL, NULL) != 0)
+		fail("a heap connect accepted fails shmheap_check");
+	if (shmheap_stats(mem, &before) < 0)
+		fail("shmheap_stats on a connected heap");
+	size_t made = 0;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		p[i] = shmheap_alloc(mem, sizes[i]);
+		if (p[i]) {
+			memset(p[i], 0xa5, sizes[i]);
+			made++;
+		} else if (errno != ENOMEM && errno != ENOSPC) {
+			fail("shmheap_alloc failed other than for space");
+		}
+	}
+	if (shmheap_stats(mem, &after) < 0 || after.objects != before.objects + made)
+		fail("objects after allocating");
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i += 2)
+		if (p[i] && shmheap_free_checked(mem, p[i]) != 0)
+			fail("freeing a fresh object");
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i += 2)
+		if (p[i] && shmheap_free_checked(mem, p[i]) != -1)
+			fail("a double free was accepted");
+	for (size_t i = 1; i < sizeof(p) / sizeof(p[0]); i += 2)
+		if (p[i] && shmheap_free_checked(mem, p[i]) != 0)
+			fail("freeing a fresh object");
+	if (shmheap_check(mem, NULL, NULL) != 0)
+		fail("shmheap_check after allocating and freeing");
+
+	/* Free whatever the image held: one free block must remain. */
+	struct live_list live = {.n = 0};
+	if (shmheap_walk(mem, collect_live, &live) < 0)
+		fail("shmheap_walk on a connected heap");
+	unsigned char *base = shmheap_underlying(mem);
+	for (size_t i = 0; i < live.n; i++)
+		if (shmheap_free_checked(mem, base + live.off[i]) != 0)
+			fail("freeing an object the walk reported");
+	if (shmheap_stats(mem, &after) < 0)
+		fail("shmheap_stats");
+	if (live.n < 64 && (after.objects != 0 || after.free_blocks != 1))
+		fail("freeing every object did not leave one free block");
+	if (shmheap_check(mem, NULL, NULL) != 0)
+		fail("shmheap_check after freeing the image's objects");
+}
+
+static void inspect(unsigned flags)
+{
+	struct shmheap_connect_options opts = {.flags = flags, .lock_timeout_ms = 1};
+	shmheap_memory_handle mem = shmheap_connect_ex(name, &opts);
+	if (!mem)
+		return;
+	struct shmheap_stats st;
+	size_t n = 0;
+	(void)shmheap_check(mem, NULL, NULL);
+	(void)shmheap_stats(mem, &st);
+	(void)shmheap_walk(mem, count_block, &n);
+	if (shmheap_alloc(mem, 8) || errno != EPERM)
+		fail("an inspecting connection allocated");
+	shmheap_disconnect(mem);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!name[0])
+		snprintf(name, sizeof(name), "/shmheap-fuzz-%d", (int)getpid());
+	if (size < 1)
+		return 0;
+	unsigned ctl = data[0];
+	const uint8_t *img = data + 1;
+	size_t len = size - 1;
+
+	if (write_object(img, len, ctl) < 0) {
+		shm_unlink(name);
+		return 0;
+	}
+	struct shmheap_info info;
+	(void)shmheap_info(name, &info);
+
+	uint32_t magic = 0;
+	if (len >= offsetof(struct heap_header, magic) + sizeof(magic))
+		memcpy(&magic, img + offsetof(struct heap_header, magic), sizeof(magic));
+	if (magic != 0) {
+		inspect(SHMHEAP_CONNECT_INSPECT);
+		inspect(SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED);
+		if (!(ctl & CTL_RAW_MUTEX)) {
+			shmheap_memory_handle mem = shmheap_connect(name);
+			if (mem) {
+				exercise(mem);
+				shmheap_disconnect(mem);
+			} else if (errno != EINVAL) {
+				fail("shmheap_connect refused an image other than with EINVAL");
+			}
+		}
+	}
+	shm_unlink(name);
+	return 0;
+}
