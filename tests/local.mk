@@ -9,7 +9,8 @@ suite_common_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 suite_common_ldflags = $(AM_LDFLAGS) -no-install -pthread
 suite_common_libs = lib/libshmheap.la $(CHECK_LIBS)
 
-SUITES = tests/test-api tests/test-model tests/test-procs tests/test-threads
+SUITES = tests/test-api tests/test-model tests/test-procs tests/test-threads \
+	 tests/test-remap tests/test-grow
 check_PROGRAMS += $(SUITES)
 TESTS += $(SUITES)
 
@@ -33,7 +34,17 @@ tests_test_threads_CFLAGS = $(suite_common_cflags)
 tests_test_threads_LDFLAGS = $(suite_common_ldflags)
 tests_test_threads_LDADD = $(suite_common_libs)
 
-VALGRIND_SUITES = tests/test-api tests/test-model tests/test-threads
+tests_test_remap_SOURCES = tests/test-remap.c $(suite_common_src)
+tests_test_remap_CFLAGS = $(suite_common_cflags)
+tests_test_remap_LDFLAGS = $(suite_common_ldflags)
+tests_test_remap_LDADD = $(suite_common_libs)
+
+tests_test_grow_SOURCES = tests/test-grow.c $(suite_common_src)
+tests_test_grow_CFLAGS = $(suite_common_cflags)
+tests_test_grow_LDFLAGS = $(suite_common_ldflags)
+tests_test_grow_LDADD = $(suite_common_libs)
+
+VALGRIND_SUITES = tests/test-api tests/test-model tests/test-threads tests/test-remap
 check-valgrind-suites: $(VALGRIND_SUITES)
 	@test -n "$(VALGRIND)" || { echo "valgrind not found" >&2; exit 1; }
 	@for t in $(VALGRIND_SUITES); do \

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -193,15 +194,49 @@ int tu_wait(pid_t pid, unsigned timeout_s, char *why, size_t len)
 	return -1;
 }
 
+/* Polls, so that the first child to fail can stop the others at once
+ * (they may be waiting for it forever). */
 int tu_wait_all(const pid_t *pids, int n, unsigned timeout_s, char *why, size_t len)
 {
-	int ret = 0;
-	char tmp[256];
-	for (int i = 0; i < n; i++) {
-		if (tu_wait(pids[i], timeout_s, tmp, sizeof(tmp)) < 0 && ret == 0) {
+	int done[n], left = n, ret = 0;
+	memset(done, 0, sizeof(done));
+	for (unsigned long ms = 0; left && ms < timeout_s * 1000ul; ms++) {
+		for (int i = 0; i < n; i++) {
+			int status;
+			if (done[i] || waitpid(pids[i], &status, WNOHANG) != pids[i])
+				continue;
+			done[i] = 1;
+			left--;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				continue;
+			if (ret == 0) {
+				if (WIFSIGNALED(status))
+					snprintf(why, len, "child %ld killed by signal %d (%s)",
+						 (long)pids[i], WTERMSIG(status),
+						 strsignal(WTERMSIG(status)));
+				else
+					snprintf(why, len, "child %ld exited with status %d",
+						 (long)pids[i], WEXITSTATUS(status));
+			}
 			ret = -1;
-			snprintf(why, len, "%s", tmp);
+			for (int j = 0; j < n; j++)
+				if (!done[j])
+					kill(pids[j], SIGKILL);
 		}
+		struct timespec t = {0, 1000000};
+		if (left)
+			nanosleep(&t, NULL);
+	}
+	if (left) {
+		if (ret == 0)
+			snprintf(why, len, "%d children did not finish within %u s (deadlock?)", left,
+				 timeout_s);
+		for (int i = 0; i < n; i++)
+			if (!done[i]) {
+				kill(pids[i], SIGKILL);
+				waitpid(pids[i], NULL, 0);
+			}
+		ret = -1;
 	}
 	return ret;
 }
