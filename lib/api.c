@@ -131,9 +131,9 @@ EXPORT void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_han
 		errno = EINVAL;
 		return NULL;
 	}
-	/* A handle into space another process grew the heap by. */
-	if (off >= __atomic_load_n(&mem->mapped, __ATOMIC_ACQUIRE) &&
-	    (heap_sync_mapping(mem) < 0 || off >= mem->mapped)) {
+	/* The object may lie, or end, in space another process grew the heap
+	 * by: map all of it first (one load of the header when nothing grew). */
+	if (heap_sync_mapping(mem) < 0 || off >= __atomic_load_n(&mem->mapped, __ATOMIC_ACQUIRE)) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -1,7 +1,7 @@
 # Tests of the lab runners (bin/runners.mk); shell scripts run from the top
 # build directory and share tests/runners-lib.sh.
 TESTS += tests/runners-golden.sh tests/runners-ex0.sh tests/runners-model.sh \
-	tests/runners-ex3.sh tests/runners-badinput.sh tests/runners-signal.sh
+	tests/runners-ex3.sh tests/runners-grow.sh tests/runners-badinput.sh tests/runners-signal.sh
 EXTRA_DIST += \
 	tests/runners-lib.sh \
 	tests/runners-golden.sh \
