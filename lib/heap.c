@@ -73,24 +73,6 @@ static int heap_map(struct shmheap_heap *h, size_t len, size_t max)
 	return 0;
 }
 
-static int init_lock(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t attr;
-	int err = pthread_mutexattr_init(&attr);
-	if (!err)
-		err = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	if (!err)
-		err = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	if (!err)
-		err = pthread_mutex_init(m, &attr);
-	pthread_mutexattr_destroy(&attr);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
 static int init_heap(struct shmheap_heap *h, const struct create_params *p)
 {
 	struct heap_header *hdr = h->hdr;
@@ -98,8 +80,9 @@ static int init_heap(struct shmheap_heap *h, const struct create_params *p)
 
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint32_t)mix64((uint64_t)getpid() ^ (uint64_t)time(NULL) ^ (uintptr_t)h);
-	if (init_lock(&hdr->lock) < 0)
+	if (heap_lock_init(&hdr->lock) < 0)
 		return -1;
+	h->lock_kind = heap_lock_kind(&hdr->lock);
 	hdr->version = HEAP_LAYOUT_VERSION;
 	hdr->flags = p->flags;
 	hdr->size_pages = (uint32_t)(p->len / HEAP_PAGE);
@@ -197,6 +180,7 @@ int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
 	uint64_t size = (uint64_t)hdr->size_pages * HEAP_PAGE;
 	uint64_t max = (uint64_t)hdr->max_pages * HEAP_PAGE;
 	if ((hdr->flags & ~HEAP_FLAG_GROWABLE) || size < HEAP_PAGE || size > *len ||
+	    heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() ||
 	    max < size || max > HEAP_MAX_SIZE ||
 	    unit_to_off(hdr->main_root) >= size || unit_to_off(hdr->tiny_root) >= size) {
 		errno = EUCLEAN; /* a heap whose header is damaged */
@@ -258,6 +242,7 @@ static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsi
 	if (heap_map(h, (size_t)hdr.size_pages * HEAP_PAGE, (size_t)hdr.max_pages * HEAP_PAGE) < 0)
 		goto fail;
 	h->seed = hdr.seed;
+	h->lock_kind = heap_lock_kind(&hdr.lock);
 	/* An inspecting connection is how a damaged heap gets examined. */
 	if (!(flags & SHMHEAP_CONNECT_INSPECT) && verify_on_connect(h) < 0)
 		goto fail;

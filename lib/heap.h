@@ -25,6 +25,7 @@ struct shmheap_heap {
 	size_t invalid_frees;     /* updated atomically */
 	unsigned connect_flags;   /* SHMHEAP_CONNECT_*: an inspecting connection */
 	unsigned lock_timeout_ms; /* how long an inspecting connection waits */
+	int lock_kind;            /* what a sane heap lock's kind field holds */
 	struct free_index index;
 };
 
@@ -34,6 +35,10 @@ struct shmheap_heap {
 HIDDEN int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len);
 
 /* lock.c: the heap lock; a dead owner's heap is repaired before use. */
+HIDDEN int heap_lock_init(pthread_mutex_t *m);
+/* The kind field of a lock (glibc's __data.__kind), and that of a sane one. */
+HIDDEN int heap_lock_kind(const pthread_mutex_t *m);
+HIDDEN int heap_lock_expected_kind(void);
 HIDDEN int heap_lock(struct shmheap_heap *h);
 /* heap_lock, giving up with ETIMEDOUT after timeout_ms. */
 HIDDEN int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms);

@@ -15,6 +15,59 @@
 
 #include "heap.h"
 
+int heap_lock_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+	int err = pthread_mutexattr_init(&attr);
+	if (!err)
+		err = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	if (!err)
+		err = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (!err)
+		err = pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * glibc keeps a mutex's type and attributes in __data.__kind and trusts what
+ * it finds there: a garbage kind in a damaged or hostile heap would send it
+ * down its priority-inheritance or -protection paths (assertion failures,
+ * futex calls on garbage).  So every heap lock must carry the kind a freshly
+ * initialised one has, and is checked before use.
+ */
+int heap_lock_kind(const pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+	return __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+#else
+	(void)m;
+	return 0;
+#endif
+}
+
+int heap_lock_expected_kind(void)
+{
+	pthread_mutex_t m;
+	if (heap_lock_init(&m) < 0)
+		return -1;
+	int kind = heap_lock_kind(&m);
+	pthread_mutex_destroy(&m);
+	return kind;
+}
+
+static int heap_lock_sane(struct shmheap_heap *h)
+{
+	if (heap_lock_kind(&h->hdr->lock) == h->lock_kind)
+		return 1;
+	errno = EUCLEAN;
+	return 0;
+}
+
 int heap_sync_mapping(struct shmheap_heap *h)
 {
 	uint64_t size = heap_size_bytes(h->hdr);
@@ -88,14 +141,37 @@ static inline int looks_free(pthread_mutex_t *m)
 #endif
 }
 
+/* A sleeping locker wakes up this often to look at the lock again. */
+#define LOCK_SLICE_NS 20000000L
+
+static struct timespec after_ns(struct timespec t, long ns)
+{
+	t.tv_nsec += ns % 1000000000L;
+	t.tv_sec += ns / 1000000000L + t.tv_nsec / 1000000000L;
+	t.tv_nsec %= 1000000000L;
+	return t;
+}
+
+static int before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 /*
+ * Takes the lock, giving up at *deadline (CLOCK_MONOTONIC) if there is one.
+ *
  * Critical sections are a few hundred nanoseconds, far shorter than a sleep
  * and wake-up through the kernel: a locker that finds the lock busy first
  * watches it for a while (reading, so the holder keeps its cache line), and
- * only then sleeps in pthread_mutex_lock.  Without this, processes on
- * different cores queue up behind each other's wake-ups (a lock convoy).
+ * only then sleeps.  Without this, processes on different cores queue up
+ * behind each other's wake-ups (a lock convoy).
+ *
+ * It never sleeps for longer than a slice: an unlock wakes one sleeper, and
+ * if that one is killed before it takes the lock the wake-up is lost while
+ * the others sleep on (the kernel's dead-owner handling only covers a
+ * holder).  Waking up to look again bounds what that costs them.
  */
-static int spin_then_lock(pthread_mutex_t *m)
+static int acquire(pthread_mutex_t *m, const struct timespec *deadline)
 {
 	for (int i = 0; i < LOCK_SPINS; i++) {
 		if (looks_free(m)) {
@@ -105,25 +181,33 @@ static int spin_then_lock(pthread_mutex_t *m)
 		}
 		cpu_relax();
 	}
-	return pthread_mutex_lock(m);
+	for (;;) {
+		struct timespec now, until;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		until = after_ns(now, LOCK_SLICE_NS);
+		if (deadline && before(deadline, &until))
+			until = *deadline;
+		int err = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &until);
+		if (err != ETIMEDOUT || (deadline && !before(&until, deadline)))
+			return err;
+	}
 }
 
 int heap_lock(struct shmheap_heap *h)
 {
-	return after_acquire(h, spin_then_lock(&h->hdr->lock));
+	if (!heap_lock_sane(h))
+		return -1;
+	return after_acquire(h, acquire(&h->hdr->lock, NULL));
 }
 
 int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	return after_acquire(h, pthread_mutex_timedlock(&h->hdr->lock, &until));
+	if (!heap_lock_sane(h))
+		return -1;
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline = after_ns(deadline, (long)timeout_ms * 1000000L);
+	return after_acquire(h, acquire(&h->hdr->lock, &deadline));
 }
 
 void heap_unlock(struct shmheap_heap *h)
