@@ -4,9 +4,9 @@
 # has one, and every example program compiles and runs.
 #
 # Run by the wrapper that man/local.mk generates, which sets srcdir, builddir
-# (the top directories), MANDOC (empty if configure found none), CC, CFLAGS
-# and LIBTOOL.  Exits 0 when all is well, 1 otherwise, 77 when nothing could
-# be checked.
+# (the top directories), MANDOC (empty if configure found none), CC, CFLAGS,
+# LDFLAGS and LIBTOOL.  Exits 0 when all is well, 1 otherwise, 77 when
+# nothing could be checked.
 set -u
 
 fail=0
@@ -132,7 +132,7 @@ if [ -n "${CC:-}" ] && [ -n "${LIBTOOL:-}" ]; then
 		awk -f "$srcdir/man/extract-example.awk" "$p" |
 			sed "s|\"/example-|\"/$shm_prefix|g" > "$src"
 		grep -q 'main(' "$src" || continue
-		if ! (cd "$tmp/ex" && $LIBTOOL --quiet --mode=link --tag=CC $CC $CFLAGS \
+		if ! (cd "$tmp/ex" && $LIBTOOL --quiet --mode=link --tag=CC $CC $CFLAGS ${LDFLAGS:-} \
 			-Werror -D_GNU_SOURCE -I"$srcdir/include" -o "${name%.*}" "$src" \
 			"$builddir/lib/libshmheap.la") >&2; then
 			problem "$p: the example does not compile"

@@ -36,6 +36,7 @@ man/check-manpages: $(srcdir)/man/check-manpages.sh Makefile
 	  echo 'MANDOC="$(MANDOC)"; export MANDOC'; \
 	  echo 'CC="$(CC)"; export CC'; \
 	  echo 'CFLAGS="$(OUR_CFLAGS) $(CFLAGS)"; export CFLAGS'; \
+	  echo 'LDFLAGS="$(LDFLAGS)"; export LDFLAGS'; \
 	  echo 'LIBTOOL="$(SHELL) $(abs_top_builddir)/libtool"; export LIBTOOL'; \
 	  echo 'exec $(SHELL) "$(abs_top_srcdir)/man/check-manpages.sh" "$$@"'; \
 	} > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@
