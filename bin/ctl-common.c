@@ -44,8 +44,18 @@ int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option
 
 const char *ctl_shown(const char *name)
 {
-	/* A tool runs once: the few names it shows may stay allocated. */
-	return printable(name);
+	/* A few buffers in turn: no message shows more than two names. */
+	static char ring[4][4 * (NAME_MAX + 1) + 8];
+	static unsigned next;
+	char *buf = ring[next++ % 4];
+	char *p = printable(name);
+	size_t n = strlen(p);
+	if (n < sizeof(ring[0]))
+		memcpy(buf, p, n + 1);
+	else
+		snprintf(buf, sizeof(ring[0]), "%.*s...", (int)sizeof(ring[0]) - 4, p);
+	free(p);
+	return buf;
 }
 
 void ctl_require_name(const char *name)
@@ -79,9 +89,8 @@ const char *ctl_heap_error(int err)
 	case ENOENT: return "no such shared-memory object";
 	case EACCES:
 	case EPERM: return "permission denied";
-	case EINVAL: return "not a shmheap, or its header is corrupted";
+	case EINVAL: return "not a shmheap (no heap header, or truncated)";
 	case EUCLEAN: return "corrupted heap header";
-	case EPROTONOSUPPORT: return "unsupported heap layout version";
 	case EAGAIN: return "not a complete shmheap (empty, or its creator has not finished)";
 	case ENAMETOOLONG: return "name too long";
 	default: return strerror(err);

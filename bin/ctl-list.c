@@ -63,14 +63,17 @@ static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeo
 		e->note = ctl_heap_error(err);
 		switch (err) {
 		case EINVAL: e->status = "not-heap"; break;
+		case EUCLEAN: e->status = "bad-header"; break;
 		case EAGAIN: e->status = "incomplete"; break;
 		case EACCES:
 		case EPERM: e->status = "unreadable"; break;
 		default: e->status = "error"; break;
 		}
 		/* Having read the header, connecting may still fail: it is a heap. */
-		if (h.info.version)
-			e->heap = true, e->info = h.info;
+		if (h.info.version) {
+			e->heap = true;
+			e->info = h.info;
+		}
 		ctl_heap_close(&h);
 		return;
 	}

@@ -26,11 +26,15 @@ static const char *refusal(const char *name, const struct shm_maps *maps, char *
 	struct shmheap_info info;
 	if (shmheap_info(name, &info) < 0) {
 		int err = errno;
+		/* ENOENT: shm_unlink says so.  EUCLEAN: a heap, damaged, which is
+		 * removed like any heap no process maps. */
 		if (err == ENOENT)
-			return NULL; /* shm_unlink says so */
-		snprintf(buf, len, "%s; not removed (--force removes it anyway)",
-			 ctl_heap_error(err));
-		return buf;
+			return NULL;
+		if (err != EUCLEAN) {
+			snprintf(buf, len, "%s; not removed (--force removes it anyway)",
+				 ctl_heap_error(err));
+			return buf;
+		}
 	}
 	char path[CTL_PATH_LEN];
 	struct stat st;

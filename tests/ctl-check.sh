@@ -49,15 +49,15 @@ same_heap "$P-chain" "check of a broken chain"
 make_heap "$P-magic" && "$MAKER" corrupt-magic "$P-magic" || exit 99
 run "$CTL" check "$P-magic"
 expect_rc 1 "check of a heap with a bad magic number"
-expect_err_line "^shmheap-ctl: $P-magic: not a shmheap, or its header is corrupted$" "check of a bad magic number"
+expect_err_line "^shmheap-ctl: $P-magic: not a shmheap (no heap header, or truncated)$" "check of a bad magic number"
 make_heap "$P-size" && "$MAKER" corrupt-size "$P-size" || exit 99
 run "$CTL" check "$P-size"
 expect_rc 1 "check of a header claiming more pages than there are"
-expect_err_line "^shmheap-ctl: $P-size: not a shmheap, or its header is corrupted$" "check of an oversized header"
+expect_err_line "^shmheap-ctl: $P-size: corrupted heap header$" "check of an oversized header"
 
 # A lock a live process holds: checked without it, with a note.
 make_heap "$P-locked" && "$MAKER" fill "$P-locked" || exit 99
-locker=$(start lock "$P-locked")
+start locker lock "$P-locked"
 snapshot "$P-locked"
 run "$CTL" check --timeout 100 "$P-locked"
 expect_rc 0 "check of a sound heap whose lock is busy"

@@ -18,6 +18,7 @@ printf 'not a heap' >"/dev/shm/${P#/}-other"
 : >"/dev/shm/${P#/}-empty"
 make_heap "$P-trunc" && truncate -s 100 "/dev/shm/${P#/}-trunc" || exit 99
 make_heap "$P-magic" && "$MAKER" corrupt-magic "$P-magic" || exit 99
+make_heap "$P-size" && "$MAKER" corrupt-size "$P-size" || exit 99
 cp "/dev/shm/${P#/}-magic" "$TMP/magic"
 
 expect_error 2 "^shmheap-ctl: missing command (try 'shmheap-ctl --help')$"
@@ -30,11 +31,12 @@ for cmd in inspect check; do
 	expect_error 2 "^shmheap-ctl: empty heap name$" "$cmd" ""
 	expect_error 2 "^shmheap-ctl: $cmd: unknown option '--frob'" "$cmd" --frob "$P-ok"
 	expect_error 1 "^shmheap-ctl: $P-missing: no such shared-memory object$" "$cmd" "$P-missing"
-	expect_error 1 "^shmheap-ctl: $P-other: not a shmheap, or its header is corrupted$" "$cmd" "$P-other"
+	expect_error 1 "^shmheap-ctl: $P-other: not a shmheap (no heap header, or truncated)$" "$cmd" "$P-other"
 	expect_error 1 "^shmheap-ctl: $P-empty: not a complete shmheap (empty, or its creator has not finished)$" "$cmd" "$P-empty"
-	expect_error 1 "^shmheap-ctl: $P-trunc: not a shmheap, or its header is corrupted$" "$cmd" "$P-trunc"
-	expect_error 1 "^shmheap-ctl: $P-magic: not a shmheap, or its header is corrupted$" "$cmd" "$P-magic"
-	expect_error 1 "^shmheap-ctl: $P-magic: not a shmheap, or its header is corrupted$" "$cmd" --json "$P-magic"
+	expect_error 1 "^shmheap-ctl: $P-trunc: not a shmheap (no heap header, or truncated)$" "$cmd" "$P-trunc"
+	expect_error 1 "^shmheap-ctl: $P-magic: not a shmheap (no heap header, or truncated)$" "$cmd" "$P-magic"
+	expect_error 1 "^shmheap-ctl: $P-magic: not a shmheap (no heap header, or truncated)$" "$cmd" --json "$P-magic"
+	expect_error 1 "^shmheap-ctl: $P-size: corrupted heap header$" "$cmd" "$P-size"
 done
 # A newline in a name stays on one line.
 expect_error 1 "^shmheap-ctl: $P-new\\\\x0aline: no such shared-memory object$" inspect "$P-new

@@ -128,6 +128,7 @@ static int sleeper(const char *name, int take_lock)
 			pause();
 	}
 	close(ready[1]);
+	shmheap_disconnect(mem); /* the child keeps its own mapping */
 	char c;
 	if (read(ready[0], &c, 1) != 1) {
 		fprintf(stderr, "ctl-heapmaker: %s: child failed\n", name);

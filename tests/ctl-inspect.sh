@@ -4,7 +4,7 @@
 . "$(dirname "$0")/ctl-lib.sh"
 
 make_heap "$P-a" && "$MAKER" fill "$P-a" || exit 99
-child=$(start hold "$P-a")
+start child hold "$P-a"
 
 run "$CTL" inspect "$P-a"
 expect_rc 0 "inspect"
@@ -50,7 +50,7 @@ expect_eq "$(json lock.state)" "owner-dead" "inspect did not repair the heap"
 
 # A heap whose lock a live process holds.
 make_heap "$P-locked"
-locker=$(start lock "$P-locked")
+start locker lock "$P-locked"
 run "$CTL" inspect "$P-locked" --json --timeout 50
 expect_rc 0 "inspect of a locked heap"
 expect_eq "$(json lock.state lock.owner_pid read_under_lock objects | tr '\n' ' ')" "held $locker false 0 " "inspect --json held lock"

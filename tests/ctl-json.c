@@ -311,6 +311,17 @@ static void print_path(struct node *root, const char *path)
 		printf("%s\n", n->text);
 }
 
+static void free_node(struct node *n)
+{
+	for (size_t i = 0; i < n->nkids; i++)
+		free_node(n->kids[i]);
+	free(n->kids);
+	free(n->key);
+	if (n->kind == J_STR || n->kind == J_NUM)
+		free(n->text);
+	free(n);
+}
+
 int main(int argc, char **argv)
 {
 	size_t cap = 4096;
@@ -328,5 +339,7 @@ int main(int argc, char **argv)
 		bad("trailing characters");
 	for (int i = 1; i < argc; i++)
 		print_path(root, argv[i]);
+	free_node(root);
+	free(buf);
 	return 0;
 }

@@ -90,11 +90,14 @@ make_heap() {
 	"$CTL" create "$name" 64K "$@" || { echo "cannot create $name" >&2; exit 99; }
 }
 
-# start CMD...: runs a heapmaker command that prints a child's pid; remembers it.
+# start VAR CMD...: runs a heapmaker command that prints a child's pid, sets
+# VAR to it, and remembers it for cleanup (so not in a subshell).
 start() {
-	pid=$("$MAKER" "$@") || { echo "heapmaker $* failed" >&2; exit 99; }
-	CHILDREN="$CHILDREN $pid"
-	echo "$pid"
+	var=$1
+	shift
+	started=$("$MAKER" "$@") && [ -n "$started" ] || { echo "heapmaker $* failed" >&2; exit 99; }
+	CHILDREN="$CHILDREN $started"
+	eval "$var=\$started"
 }
 
 # stop PID: kills and forgets nothing (cleanup kills again, harmlessly).

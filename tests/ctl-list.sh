@@ -5,14 +5,15 @@
 
 make_heap "$P-a" && "$MAKER" fill "$P-a" || exit 99
 make_heap "$P-held"
-child=$(start hold "$P-held")
+start child hold "$P-held"
 printf 'not a heap' >"/dev/shm/${P#/}-other"
 make_heap "$P-q\"uo\\te"
 make_heap "$P-$(printf '\377')bin"
 make_heap "$P-dead" --mode 0640
 dead=$("$MAKER" dead "$P-dead") || exit 99
+make_heap "$P-bad" && "$MAKER" corrupt-size "$P-bad" || exit 99
 make_heap "$P-locked"
-locker=$(start lock "$P-locked")
+start locker lock "$P-locked"
 
 # Plain: aligned columns, one line per heap, the non-heap left out.
 run "$CTL" list --timeout 50
@@ -23,6 +24,8 @@ row=$(awk -v n="$P-a" '$1 == n' "$TMP/out")
 expect_eq "$(echo "$row" | awk '{print $2, $3, $8, $9, $10, $12}')" "ok 65536 16 4 - 0600" "list row of the filled heap"
 expect_eq "$(awk -v n="$P-held" '$1 == n {print $10}' "$TMP/out")" "$child" "list PIDS of a heap a child maps"
 expect_eq "$(awk -v n="$P-other" '$1 == n' "$TMP/out")" "" "list skips a non-heap"
+expect_eq "$(awk -v n="$P-bad" '$1 == n {print $2, $3}' "$TMP/out")" "bad-header -" "list shows a heap whose header is damaged"
+grep -q "^shmheap-ctl: $P-bad: corrupted heap header$" "$TMP/err" || fail "list says why: $(cat "$TMP/err")"
 expect_eq "$(awk -v n="$P-\\\\xffbin" '$1 == n {print $2}' "$TMP/out")" "ok" "plain output escapes a non-ASCII byte"
 # Right-aligned columns end where their heading ends.
 end=$(head -n 1 "$TMP/out" | awk '{print index($0, "OBJECTS") + 6}')
@@ -42,6 +45,8 @@ expect_eq "$(json "heaps.name=$P-a.status" "heaps.name=$P-a.objects" "heaps.name
 	"ok 16 4 65536 0 0600 free " "list --json figures of the filled heap"
 expect_eq "$(json "heaps.name=$P-held.pids.0" "heaps.name=$P-held.pids.#" | tr '\n' ' ')" "$child 1 " "list --json pids"
 expect_eq "$(json "heaps.name=$P-other.name")" "<none>" "list --json skips a non-heap"
+expect_eq "$(json "heaps.name=$P-bad.status" "heaps.name=$P-bad.note" "heaps.name=$P-bad.heap" | tr '\n' ' ')" \
+	"bad-header corrupted heap header false " "list --json shows a heap whose header is damaged"
 expect_eq "$(json "heaps.name=$P-q\"uo\\te.status")" "ok" "list --json escapes quote and backslash"
 expect_eq "$(json "heaps.name=$P-$(printf '\357\277\275')bin.status")" "ok" "list --json turns a byte that is not UTF-8 into U+FFFD"
 expect_eq "$(json "heaps.name=$P-dead.lock" "heaps.name=$P-dead.status" "heaps.name=$P-dead.mode" | tr '\n' ' ')" \

@@ -13,14 +13,14 @@ exists "$P-a" && fail "the heap is still there"
 printf 'not a heap' >"/dev/shm/${P#/}-other"
 run "$CTL" unlink "$P-other"
 expect_rc 1 "unlink of a non-heap"
-expect_err_line "^shmheap-ctl: $P-other: not a shmheap, or its header is corrupted; not removed (--force removes it anyway)$" "unlink of a non-heap"
+expect_err_line "^shmheap-ctl: $P-other: not a shmheap (no heap header, or truncated); not removed (--force removes it anyway)$" "unlink of a non-heap"
 exists "$P-other" || fail "the non-heap was removed"
 run "$CTL" unlink --force "$P-other"
 expect_rc 0 "unlink --force of a non-heap"
 exists "$P-other" && fail "unlink --force left the non-heap"
 
 make_heap "$P-held"
-child=$(start hold "$P-held")
+start child hold "$P-held"
 run "$CTL" unlink "$P-held"
 expect_rc 1 "unlink of a mapped heap"
 grep -q "^shmheap-ctl: $P-held: mapped by pid $child; not removed (--force removes it anyway)$" "$TMP/err" ||
@@ -32,10 +32,16 @@ expect_rc 0 "unlink once the process is gone"
 exists "$P-held" && fail "the heap is still there"
 
 make_heap "$P-held2"
-child=$(start hold "$P-held2")
+start child hold "$P-held2"
 run "$CTL" unlink -f "$P-held2"
 expect_rc 0 "unlink --force of a mapped heap"
 exists "$P-held2" && fail "unlink --force left the mapped heap"
+
+# A heap whose header is damaged is still a heap: removed when unused.
+make_heap "$P-bad" && "$MAKER" corrupt-size "$P-bad" || exit 99
+run "$CTL" unlink "$P-bad"
+expect_rc 0 "unlink of a heap with a damaged header"
+exists "$P-bad" && fail "the damaged heap is still there"
 
 # Several names: each is handled, the status says one failed.
 make_heap "$P-b"
