@@ -1,7 +1,7 @@
 # Check test suites of the library: one program per concern.
 #   make check                        runs them (CK_FORK=yes, per-test timeouts)
 #   make check-valgrind-suites        runs them under valgrind with CK_FORK=no
-# SHMHEAP_TEST_MODEL_OPS shortens the model test (e.g. under valgrind).
+# SHMHEAP_TEST_MODEL_OPS, _THREAD_OPS and _PROCS_OPS shorten the random tests.
 if HAVE_CHECK
 suite_common_src = tests/testutil.c tests/testutil.h
 suite_common_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
@@ -50,6 +50,7 @@ check-valgrind-suites: $(VALGRIND_SUITES)
 	@for t in $(VALGRIND_SUITES); do \
 		echo "valgrind $$t"; \
 		CK_FORK=no SHMHEAP_TEST_MODEL_OPS=$${SHMHEAP_TEST_MODEL_OPS:-5000} \
+		SHMHEAP_TEST_THREAD_OPS=$${SHMHEAP_TEST_THREAD_OPS:-5000} \
 		$(VALGRIND) -q --error-exitcode=3 --leak-check=full ./$$t || exit 1; \
 	done
 endif

@@ -16,6 +16,31 @@
 
 #include "testutil.h"
 
+/*
+ * Under valgrind (CK_FORK=no), a forked child's exit would run the leak check
+ * over everything it inherited from the test, which it cannot free.  So a
+ * child under valgrind ends by exec'ing true or false: errors during its work
+ * still count, only its exit is not checked.
+ */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() RUNNING_ON_VALGRIND
+#endif
+#endif
+#ifndef UNDER_VALGRIND
+#define UNDER_VALGRIND() 0
+#endif
+
+__attribute__((noreturn)) static void child_exit(int status)
+{
+	if (UNDER_VALGRIND()) {
+		const char *prog = status ? "/bin/false" : "/bin/true";
+		execl(prog, prog, (char *)NULL);
+	}
+	_exit(status);
+}
+
 #define MAX_NAMES 512
 
 static pid_t runner_pid;
@@ -126,7 +151,7 @@ void tu_child_fail(const char *file, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "%s:%d: child %ld: %s\n", file, line, (long)getpid(), msg);
-	_exit(1);
+	child_exit(1);
 }
 
 pid_t tu_fork(void (*fn)(void *), void *arg, unsigned timeout_s)
@@ -138,7 +163,7 @@ pid_t tu_fork(void (*fn)(void *), void *arg, unsigned timeout_s)
 		signal(SIGALRM, SIG_DFL);
 		alarm(timeout_s);
 		fn(arg);
-		_exit(0);
+		child_exit(0);
 	}
 	return pid;
 }
