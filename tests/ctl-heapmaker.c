@@ -10,8 +10,8 @@
  *   corrupt-size NAME    makes the header claim more pages than the object has
  *   corrupt-chain NAME   gives the first block a size that runs past the heap
  *   corrupt-tag NAME     flips a bit of the first (live) block's tag
- *   garbage NAME SEED    random bytes behind a plausible header (never a heap
- *                        the library should accept blindly)
+ *   garbage NAME SEED    a heap of 1 to 4 pages whose bytes after the lock are
+ *                        random, behind mostly plausible header fields
  *
  * Children sleep at most CHILD_LIFETIME seconds, so a test that dies without
  * cleaning up does not leave them behind for long.  The lock is the robust
@@ -193,17 +193,23 @@ static int garbage(const char *name, const char *seed_arg)
 	uint64_t s = strtoull(seed_arg, NULL, 10) * 2654435761u + 1;
 	size_t pages = 1 + next_random(&s) % 4;
 	size_t len = pages * HEAP_PAGE;
-	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-	if (fd < 0 || ftruncate(fd, (off_t)len) < 0)
+	/* A real heap first, for a lock of the kind the library accepts. */
+	struct shmheap_options o = {.flags = SHMHEAP_NO_GROW};
+	shmheap_memory_handle mem = shmheap_create_ex(name, len, &o);
+	if (!mem)
 		die("create", name);
+	shmheap_disconnect(mem);
+	int fd = shm_open(name, O_RDWR, 0);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size != len)
+		die("open", name);
 	unsigned char *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		die("mmap", name);
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = sizeof(pthread_mutex_t); i < len; i++)
 		base[i] = (unsigned char)next_random(&s);
 	/* Mostly plausible header fields, so the garbage gets past the first checks. */
 	struct heap_header *hdr = (struct heap_header *)base;
-	memset(&hdr->lock, 0, sizeof(hdr->lock));
 	hdr->magic = HEAP_MAGIC;
 	hdr->version = HEAP_LAYOUT_VERSION;
 	hdr->flags = next_random(&s) % 8 ? HEAP_FLAG_GROWABLE : (uint16_t)next_random(&s);
