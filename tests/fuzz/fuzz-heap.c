@@ -15,7 +15,8 @@
  * A crash, a sanitizer report or a broken oracle (abort) is a finding.
  *
  * The mutex at the start of a real heap is replaced by a fresh robust mutex
- * unless the control byte asks for the raw bytes: a garbage mutex that looks
+ * unless the control byte asks for the raw bytes (a garbage mutex kind once
+ * made glibc abort: tests/fuzz/regressions/heap): a garbage mutex that looks
  * locked makes a connect wait its full lock timeout (5 s), which would starve
  * the fuzzer.  With raw bytes only the inspecting paths (1 ms lock timeout)
  * and shmheap_info run.  An image whose magic is still 0 (a heap being
@@ -61,29 +62,6 @@ static void init_robust(pthread_mutex_t *m)
 	pthread_mutexattr_destroy(&a);
 }
 
-/*
- * glibc trusts the kind a mutex carries: a garbage kind can make it abort
- * (found by this target; see tests/fuzz/regressions/heap-pending).  Until the
- * library refuses such a heap, raw mutex bytes keep everything but the kind,
- * unless FUZZ_HEAP_RAW_KIND=1.
- */
-static void sane_kind(pthread_mutex_t *m)
-{
-#ifdef __GLIBC__
-	static int keep = -1;
-	if (keep < 0)
-		keep = getenv("FUZZ_HEAP_RAW_KIND") != NULL;
-	if (keep)
-		return;
-	pthread_mutex_t fresh;
-	init_robust(&fresh);
-	m->__data.__kind = fresh.__data.__kind;
-	pthread_mutex_destroy(&fresh);
-#else
-	(void)m;
-#endif
-}
-
 /* Writes the object; returns 0, or -1 if the system refused (not a finding). */
 static int write_object(const uint8_t *img, size_t len, unsigned ctl)
 {
@@ -100,14 +78,13 @@ static int write_object(const uint8_t *img, size_t len, unsigned ctl)
 		/* Made in place: a robust mutex's identity is its address. */
 		void *p = mmap(NULL, sizeof(pthread_mutex_t), PROT_READ | PROT_WRITE, MAP_SHARED,
 			       fd, 0);
-		if (p == MAP_FAILED)
+		if (p == MAP_FAILED) {
 			ret = -1;
-		else if (!(ctl & CTL_RAW_MUTEX))
-			init_robust(p);
-		else
-			sane_kind(p);
-		if (p != MAP_FAILED)
+		} else {
+			if (!(ctl & CTL_RAW_MUTEX))
+				init_robust(p);
 			munmap(p, sizeof(pthread_mutex_t));
+		}
 	}
 	close(fd);
 	return ret;
