@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-api.c - every public call of libshmheap: success and each error. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1068,22 +1069,37 @@ END_TEST
 
 /* ---- mmf (exercise 0) ----------------------------------------------------- */
 
+/*
+ * The directory is made and removed by the runner (an unchecked fixture), so
+ * it goes away also when a test fails in its forked child; each test empties
+ * it after itself.
+ */
 static char mmf_dir[64];
 
-static void mmf_setup(void)
+static void mmf_dir_make(void)
 {
 	snprintf(mmf_dir, sizeof(mmf_dir), "/tmp/shmheap-test-mmf-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(mmf_dir));
 }
 
-static void mmf_teardown(void)
+static void mmf_dir_empty(void)
 {
-	char path[128];
-	const char *files[] = {"data", "short", "again"};
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", mmf_dir, files[i]);
-		unlink(path);
-	}
+	DIR *d = opendir(mmf_dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	char path[128 + NAME_MAX];
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(path, sizeof(path), "%s/%s", mmf_dir, e->d_name);
+			unlink(path);
+		}
+	closedir(d);
+}
+
+static void mmf_dir_remove(void)
+{
+	mmf_dir_empty();
 	rmdir(mmf_dir);
 }
 
@@ -1414,7 +1430,8 @@ static Suite *api_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tu_tcase("mmf", 30);
-	tcase_add_checked_fixture(tc, mmf_setup, mmf_teardown);
+	tcase_add_unchecked_fixture(tc, mmf_dir_make, mmf_dir_remove);
+	tcase_add_checked_fixture(tc, NULL, mmf_dir_empty);
 	tcase_add_test(tc, mmf_creates_and_shares);
 	tcase_add_test(tc, mmf_errors);
 	suite_add_tcase(s, tc);
