@@ -73,6 +73,16 @@ void ctl_require_name(const char *name)
 		tool_die(TOOL_EXIT_USAGE, "%s: name longer than %d bytes", shown, NAME_MAX);
 }
 
+const char *ctl_single_name(int argc, char **argv)
+{
+	if (optind >= argc)
+		ctl_usage_error(argv[0], "missing heap name");
+	if (optind + 1 < argc)
+		ctl_usage_error(argv[0], "one heap at a time ('%s' is extra)", argv[optind + 1]);
+	ctl_require_name(argv[optind]);
+	return argv[optind];
+}
+
 unsigned ctl_parse_timeout(const char *cmd, const char *arg)
 {
 	unsigned long ms;

@@ -309,12 +309,7 @@ int ctl_inspect(int argc, char **argv)
 		case 't': timeout_ms = ctl_parse_timeout(argv[0], optarg); break;
 		}
 	}
-	if (optind >= argc)
-		ctl_usage_error(argv[0], "missing heap name");
-	if (optind + 1 < argc)
-		ctl_usage_error(argv[0], "one heap at a time ('%s' is extra)", argv[optind + 1]);
-	const char *name = argv[optind];
-	ctl_require_name(name);
+	const char *name = ctl_single_name(argc, argv);
 
 	struct view v = {.name = name};
 	struct ctl_heap h;

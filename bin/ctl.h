@@ -28,6 +28,8 @@ struct option;
 int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Dies with a usage error unless name is "/x": a leading '/' and no other. */
 void ctl_require_name(const char *name);
+/* The one heap name left after the options (checked), or a usage error. */
+const char *ctl_single_name(int argc, char **argv);
 /* name as messages and plain output show it (see printable()). */
 const char *ctl_shown(const char *name);
 /* --timeout's argument, in milliseconds. */

@@ -120,7 +120,8 @@ static int after_acquire(struct shmheap_heap *h, int err)
 }
 
 /* How many times a locker looks at a busy lock before it sleeps on it. */
-#define LOCK_SPINS 200
+#define LOCK_SPINS 2000
+#define LOCK_BACKOFF_MAX 64
 
 static inline void cpu_relax(void)
 {
@@ -173,13 +174,16 @@ static int before(const struct timespec *a, const struct timespec *b)
  */
 static int acquire(pthread_mutex_t *m, const struct timespec *deadline)
 {
-	for (int i = 0; i < LOCK_SPINS; i++) {
+	for (unsigned spent = 0, delay = 1; spent < LOCK_SPINS; spent += delay) {
 		if (looks_free(m)) {
 			int err = pthread_mutex_trylock(m);
 			if (err != EBUSY)
 				return err;
 		}
-		cpu_relax();
+		for (unsigned i = 0; i < delay; i++)
+			cpu_relax();
+		if (delay < LOCK_BACKOFF_MAX)
+			delay *= 2;
 	}
 	for (;;) {
 		struct timespec now, until;

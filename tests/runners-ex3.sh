@@ -2,16 +2,6 @@
 # shmheap-ex3 on random traces, each run validated by tests/ex3-check.
 . "${srcdir:-.}/tests/runners-lib.sh"
 
-check_run() { # name checker-options runner-options...
-	name=$1 opts=$2
-	shift 2
-	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex3 "$@"
-	[ "$status" -eq 0 ] || fail "$name: exit $status: $(cat "$tmp/err")"
-	./tests/ex3-check $opts "$tmp/in" "$tmp/out" || fail "$name: run rejected"
-	check_no_leftovers "$pid" "$name"
-	check_no_holders "$tmp/out" "$name"
-}
-
 # seed procs per-line objects maxsize lines
 while read -r seed p k b z n; do
 	./tests/runners-gen -3 -s "$seed" -n "$n" -p "$p" -k "$k" -b "$b" -z "$z" \

@@ -3,16 +3,6 @@
 # initial size; every run validated by tests/ex3-check.
 . "${srcdir:-.}/tests/runners-lib.sh"
 
-check_run() { # name checker-options runner-options...
-	name=$1 opts=$2
-	shift 2
-	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex3 "$@"
-	[ "$status" -eq 0 ] || fail "$name: exit $status: $(cat "$tmp/err")"
-	./tests/ex3-check $opts "$tmp/in" "$tmp/out" || fail "$name: run rejected"
-	check_no_leftovers "$pid" "$name"
-	check_no_holders "$tmp/out" "$name"
-}
-
 # Exercise 4: a growable heap, allocations far beyond the initial size.
 ./tests/runners-gen -3 -s 21 -n 400 -p 8 -k 8 -b 512 -z 8192 -S 4096 >"$tmp/in" ||
 	fail "runners-gen failed"

@@ -57,3 +57,14 @@ check_no_holders() {
 safe_heap_size() {
 	echo $(( ((2 * $1 + 1) * ($2 + 8) + 72 + 4095) / 4096 * 4096 ))
 }
+
+# Runs shmheap-ex3 on $tmp/in and validates the run with tests/ex3-check.
+check_run() { # name checker-options runner-options...
+	name=$1 opts=$2
+	shift 2
+	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex3 "$@"
+	[ "$status" -eq 0 ] || fail "$name: exit $status: $(cat "$tmp/err")"
+	./tests/ex3-check $opts "$tmp/in" "$tmp/out" || fail "$name: run rejected"
+	check_no_leftovers "$pid" "$name"
+	check_no_holders "$tmp/out" "$name"
+}
