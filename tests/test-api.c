@@ -1183,6 +1183,46 @@ START_TEST(mmf_errors)
 }
 END_TEST
 
+/* ---- permissions ----------------------------------------------------------- */
+
+/* In a child that is not the heap's owner (root drops to nobody; any other
+ * user is refused by mode 000 anyway), every way in fails with EACCES. */
+static void unprivileged_child(void *arg)
+{
+	const char *name = arg;
+	if (geteuid() == 0)
+		TU_REQUIRE(setgid(65534) == 0 && setuid(65534) == 0, "cannot become nobody");
+	errno = 0;
+	TU_REQUIRE(shmheap_connect(name) == NULL && errno == EACCES,
+		   "connect: errno %d, not EACCES", errno);
+	struct shmheap_connect_options o = {SHMHEAP_CONNECT_INSPECT, 0};
+	errno = 0;
+	TU_REQUIRE(shmheap_connect_ex(name, &o) == NULL && errno == EACCES,
+		   "inspecting connect: errno %d, not EACCES", errno);
+	struct shmheap_info in;
+	errno = 0;
+	TU_REQUIRE(shmheap_info(name, &in) == -1 && errno == EACCES,
+		   "info: errno %d, not EACCES", errno);
+}
+
+START_TEST(other_users_get_eacces)
+{
+	const char *name = tu_name("perm");
+	struct shmheap_options o = {.mode = geteuid() == 0 ? 0600 : 0000};
+	shmheap_memory_handle h = shmheap_create_ex(name, PAGE, &o);
+	ck_assert_ptr_nonnull(h);
+	void *p = shmheap_alloc(h, 64);
+	memset(p, 0x5a, 64);
+	char why[256];
+	pid_t pid = tu_fork(unprivileged_child, (void *)name, 20);
+	ck_assert_msg(tu_wait(pid, 30, why, sizeof(why)) == 0, "%s", why);
+	/* Nothing changed for the owner. */
+	ck_assert_int_eq(((unsigned char *)p)[63], 0x5a);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
 /* ---- shmheap_info and shmheap_connect_ex ---------------------------------- */
 
 START_TEST(info_describes_heap)
@@ -1423,6 +1463,7 @@ static Suite *api_suite(void)
 
 	tc = tu_tcase("info", 30);
 	tcase_add_test(tc, info_describes_heap);
+	tcase_add_test(tc, other_users_get_eacces);
 	tcase_add_test(tc, info_errors);
 	tcase_add_test(tc, connect_inspect_never_changes);
 	tcase_add_test(tc, connect_inspect_opens_damaged_heap);
