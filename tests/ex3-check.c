@@ -301,5 +301,11 @@ int main(int argc, char **argv)
 	for (uint32_t b = 0; b < c.hdr.objs; b++)
 		if (c.objs[b].freed_last && c.objs[b].live)
 			bad(&c, 1, "object id %u was freed but holds an object at the end", b);
+	free(c.objs);
+	free(c.connected);
+	free(cmds);
+	free(pd);
+	free(c.fresh);
+	free(c.buf);
 	return 0;
 }

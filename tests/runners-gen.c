@@ -337,6 +337,16 @@ int main(int argc, char **argv)
 		}
 		putchar('\n');
 	}
+	free(order);
+	free(g.connected);
+	free(g.slots);
+	free(g.stamp);
+	if (!prm.ex3) {
+		free(g.model.tree);
+		free(g.model.size);
+		free(g.model.start);
+		free(g.model.used);
+	}
 	if (g.out && fclose(g.out) != 0)
 		return 99;
 	return fflush(stdout) == 0 ? 0 : 99;
