@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "layout.h"
 #include "shmheap.h"
 
 #define TORTURE_WORKERS 4
@@ -91,15 +92,10 @@ __attribute__((noreturn, format(printf, 1, 2))) void torture_fail(const char *fm
 
 void worker_main(int id);
 
+/* splitmix64: the library's mixer after a golden-ratio step. */
 static inline uint64_t torture_mix(uint64_t x)
 {
-	x += 0x9e3779b97f4a7c15ull;
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
+	return mix64(x + 0x9e3779b97f4a7c15ull);
 }
 
 /* A small PRNG; every process seeds its own from the run's seed. */
