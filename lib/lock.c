@@ -119,31 +119,28 @@ static int after_acquire(struct shmheap_heap *h, int err)
 	return 0;
 }
 
-/* How many times a locker looks at a busy lock before it sleeps on it. */
-#define LOCK_SPINS 2000
-#define LOCK_BACKOFF_MAX 64
+/* Linux futex bits in a robust mutex's lock word (see futex(2)). */
+#define FUTEX_OWNER_DIED_BIT 0x40000000u
+#define FUTEX_TID_BITS 0x3fffffffu
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
+/* Nobody holds the lock: it is free, or its holder died (trylock then
+ * answers EOWNERDEAD). */
 static inline int looks_free(pthread_mutex_t *m)
 {
 #ifdef __GLIBC__
-	return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
+	unsigned word = (unsigned)__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+	return (word & FUTEX_TID_BITS) == 0;
 #else
 	(void)m;
 	return 1;
 #endif
 }
 
-/* A sleeping locker wakes up this often to look at the lock again. */
-#define LOCK_SLICE_NS 20000000L
+/* How long a locker that found the lock busy sleeps before it looks again:
+ * the first nap asks for 1 us, which the kernel stretches by the thread's
+ * timer slack (50 us by default); each further nap doubles, up to 1 ms. */
+#define LOCK_NAP_MIN_NS 1000L
+#define LOCK_NAP_MAX_NS 1000000L
 
 static struct timespec after_ns(struct timespec t, long ns)
 {
@@ -161,39 +158,45 @@ static int before(const struct timespec *a, const struct timespec *b)
 /*
  * Takes the lock, giving up at *deadline (CLOCK_MONOTONIC) if there is one.
  *
- * Critical sections are a few hundred nanoseconds, far shorter than a sleep
- * and wake-up through the kernel: a locker that finds the lock busy first
- * watches it for a while (reading, so the holder keeps its cache line), and
- * only then sleeps.  Without this, processes on different cores queue up
- * behind each other's wake-ups (a lock convoy).
+ * A locker that finds the lock busy naps and looks again; it neither spins
+ * nor queues in the kernel.  Critical sections are a few hundred
+ * nanoseconds, and a busy heap's holder takes the lock again at once:
  *
- * It never sleeps for longer than a slice: an unlock wakes one sleeper, and
- * if that one is killed before it takes the lock the wake-up is lost while
- * the others sleep on (the kernel's dead-owner handling only covers a
- * holder).  Waking up to look again bounds what that costs them.
+ *  - a spinner catches one of the holder's short gaps, and the heap's hot
+ *    cache lines (the lock, the treap's upper levels) then move between
+ *    cores at nearly every operation: two processes reached a quarter of
+ *    one process's throughput (bench/RESULTS.md, W3);
+ *  - a kernel queue (pthread_mutex_lock) makes every unlock a futex wake-up
+ *    whose waiter finds the lock taken again and queues anew: a convoy.
+ *
+ * A napping waiter leaves the holder long runs on warm caches, and takes
+ * over when the holder stops or the waiter catches a gap.  Naps grow while
+ * the lock stays busy, so that waiters, however many, look at it a few
+ * thousand times a second at most: with four processes on two cores, 64 us
+ * naps gave half of one process's throughput, 1 ms naps four fifths.  With
+ * no kernel queue there is also no wake-up to lose when a waiter is killed.
+ * A holder that dies is seen the same way: its lock word loses the owner's
+ * thread id and trylock answers EOWNERDEAD.
  */
 static int acquire(pthread_mutex_t *m, const struct timespec *deadline)
 {
-	for (unsigned spent = 0, delay = 1; spent < LOCK_SPINS; spent += delay) {
+	struct timespec nap = { 0, LOCK_NAP_MIN_NS };
+
+	for (;;) {
 		if (looks_free(m)) {
 			int err = pthread_mutex_trylock(m);
 			if (err != EBUSY)
 				return err;
 		}
-		for (unsigned i = 0; i < delay; i++)
-			cpu_relax();
-		if (delay < LOCK_BACKOFF_MAX)
-			delay *= 2;
-	}
-	for (;;) {
-		struct timespec now, until;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		until = after_ns(now, LOCK_SLICE_NS);
-		if (deadline && before(deadline, &until))
-			until = *deadline;
-		int err = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &until);
-		if (err != ETIMEDOUT || (deadline && !before(&until, deadline)))
-			return err;
+		if (deadline) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (!before(&now, deadline))
+				return ETIMEDOUT;
+		}
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < LOCK_NAP_MAX_NS)
+			nap.tv_nsec *= 2;
 	}
 }
 
@@ -245,10 +248,6 @@ void heap_read_unlock(struct shmheap_heap *h)
 	if (!(h->connect_flags & SHMHEAP_CONNECT_UNLOCKED))
 		heap_unlock(h);
 }
-
-/* Linux futex bits in a robust mutex's lock word (see futex(2)). */
-#define FUTEX_OWNER_DIED_BIT 0x40000000u
-#define FUTEX_TID_BITS 0x3fffffffu
 
 static int thread_alive(pid_t tid)
 {
