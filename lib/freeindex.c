@@ -202,7 +202,9 @@ static void refresh_up(const struct tree *t, const struct fi_path *p, unsigned i
 {
 	while (i-- > 0) {
 		heap_unit u = p->node[i];
-		heap_unit other = p->node[i + 1] < u ? right_of(t, u) : left_of(t, u);
+		/* Indexing rather than ?: keeps the side, a coin toss, off the
+		 * branch predictor. */
+		heap_unit other = links_of(t, u)[p->node[i + 1] < u];
 		uint64_t m = max3(size_of(t, u), below, max_of(t, other));
 		if (node(t, u)[2] == m)
 			return;
