@@ -10,7 +10,7 @@ suite_common_ldflags = $(AM_LDFLAGS) -no-install -pthread
 suite_common_libs = lib/libshmheap.la $(CHECK_LIBS)
 
 SUITES = tests/test-api tests/test-model tests/test-procs tests/test-threads \
-	 tests/test-remap tests/test-grow
+	 tests/test-remap tests/test-grow tests/test-lock
 check_PROGRAMS += $(SUITES)
 TESTS += $(SUITES)
 
@@ -43,6 +43,11 @@ tests_test_grow_SOURCES = tests/test-grow.c $(suite_common_src)
 tests_test_grow_CFLAGS = $(suite_common_cflags)
 tests_test_grow_LDFLAGS = $(suite_common_ldflags)
 tests_test_grow_LDADD = $(suite_common_libs)
+
+tests_test_lock_SOURCES = tests/test-lock.c $(suite_common_src)
+tests_test_lock_CFLAGS = $(suite_common_cflags)
+tests_test_lock_LDFLAGS = $(suite_common_ldflags)
+tests_test_lock_LDADD = $(suite_common_libs)
 
 VALGRIND_SUITES = tests/test-api tests/test-model tests/test-threads tests/test-remap
 check-valgrind-suites: $(VALGRIND_SUITES)
