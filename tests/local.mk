@@ -49,7 +49,8 @@ tests_test_lock_CFLAGS = $(suite_common_cflags)
 tests_test_lock_LDFLAGS = $(suite_common_ldflags)
 tests_test_lock_LDADD = $(suite_common_libs)
 
-VALGRIND_SUITES = tests/test-api tests/test-model tests/test-threads tests/test-remap
+VALGRIND_SUITES = tests/test-api tests/test-model tests/test-threads tests/test-remap \
+		  tests/test-lock
 check-valgrind-suites: $(VALGRIND_SUITES)
 	@test -n "$(VALGRIND)" || { echo "valgrind not found" >&2; exit 1; }
 	@for t in $(VALGRIND_SUITES); do \
