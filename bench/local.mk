@@ -2,8 +2,8 @@
 # Not built by `make` or `make check`: `make bench` builds and runs them and
 # keeps the output in bench/results/ of the build tree (see bench/RESULTS.md).
 # BENCH_QUICK=1 makes a short smoke run; BENCH_ARGS passes options to shmbench.
-EXTRA_PROGRAMS = bench/shmbench
-CLEANFILES += bench/shmbench$(EXEEXT)
+EXTRA_PROGRAMS = bench/shmbench bench/lockprobe
+CLEANFILES += bench/shmbench$(EXEEXT) bench/lockprobe$(EXEEXT)
 
 bench_shmbench_SOURCES = \
 	bench/bench.h \
@@ -23,6 +23,14 @@ bench_shmbench_LDADD = lib/libshmheap.la
 # -no-install: a real executable that finds the library of this build tree,
 # not an installed one, also when run directly under perf or valgrind.
 bench_shmbench_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+# Light contention: how long calls wait when they only now and then find the
+# lock taken (see bench/RESULTS.md); `make bench/lockprobe` builds it.
+bench_lockprobe_SOURCES = bench/lockprobe.c bench/timing.c bench/bench.h
+bench_lockprobe_CPPFLAGS = $(AM_CPPFLAGS)
+bench_lockprobe_CFLAGS = $(AM_CFLAGS) -O2
+bench_lockprobe_LDADD = lib/libshmheap.la
+bench_lockprobe_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 if HAVE_BOOST
 bench_shmbench_SOURCES += bench/alloc_boost.cc
