@@ -143,45 +143,49 @@ static void assert_waiters_allocated(shmheap_memory_handle h, const pid_t *pids)
 	ck_assert_int_eq(tu_check(h), 0);
 }
 
+/* A heap whose lock a holder holds while connected waiters try to allocate. */
+struct contended {
+	const char *name;
+	shmheap_memory_handle h;
+	pid_t holder, waiters[WAITERS];
+	int release; /* for let_go() */
+};
+
+static void contend(struct contended *c, const char *tag)
+{
+	c->name = tu_name(tag);
+	c->h = shmheap_create(c->name, 1 << 20);
+	ck_assert_ptr_nonnull(c->h);
+	int go;
+	start_waiters(c->name, c->waiters, &go);
+	c->holder = start_holder(c->name, &c->release);
+	send_waiters(go);
+	assert_all_waiting(c->waiters);
+}
+
 START_TEST(waiters_get_in_once_the_holder_lets_go)
 {
-	const char *name = tu_name("lock-release");
-	shmheap_memory_handle h = shmheap_create(name, 1 << 20);
-	ck_assert_ptr_nonnull(h);
+	struct contended c;
+	contend(&c, "lock-release");
 
-	pid_t pids[WAITERS];
-	int go, release;
-	start_waiters(name, pids, &go);
-	pid_t holder = start_holder(name, &release);
-	send_waiters(go);
-	assert_all_waiting(pids);
-
-	let_go(release);
+	let_go(c.release);
 	char why[256];
-	ck_assert_msg(tu_wait(holder, 30, why, sizeof(why)) == 0, "%s", why);
-	assert_waiters_allocated(h, pids);
-	shmheap_destroy(name, h);
+	ck_assert_msg(tu_wait(c.holder, 30, why, sizeof(why)) == 0, "%s", why);
+	assert_waiters_allocated(c.h, c.waiters);
+	shmheap_destroy(c.name, c.h);
 }
 END_TEST
 
 START_TEST(waiters_get_in_when_the_holder_dies)
 {
-	const char *name = tu_name("lock-death");
-	shmheap_memory_handle h = shmheap_create(name, 1 << 20);
-	ck_assert_ptr_nonnull(h);
+	struct contended c;
+	contend(&c, "lock-death");
 
-	pid_t pids[WAITERS];
-	int go, release;
-	start_waiters(name, pids, &go);
-	pid_t holder = start_holder(name, &release);
-	send_waiters(go);
-	assert_all_waiting(pids);
-
-	ck_assert_int_eq(kill(holder, SIGKILL), 0);
-	ck_assert_int_eq(waitpid(holder, NULL, 0), holder);
-	close(release);
-	assert_waiters_allocated(h, pids);
-	shmheap_destroy(name, h);
+	ck_assert_int_eq(kill(c.holder, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(c.holder, NULL, 0), c.holder);
+	close(c.release);
+	assert_waiters_allocated(c.h, c.waiters);
+	shmheap_destroy(c.name, c.h);
 }
 END_TEST
 
