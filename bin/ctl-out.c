@@ -6,28 +6,6 @@
 #include "ctl-out.h"
 #include "tool.h"
 
-void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		tool_die(TOOL_EXIT_FAIL, "out of memory");
-	return p;
-}
-
-void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		tool_die(TOOL_EXIT_FAIL, "out of memory");
-	return p;
-}
-
-char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xmalloc(n), s, n);
-}
-
 /* ---- JSON ---- */
 
 void json_init(struct json *j, FILE *f)

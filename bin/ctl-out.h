@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tool.h"
+
 /*
  * A JSON writer that keeps track of commas and indentation itself, so that
  * every command produces valid JSON whatever branch it takes.  Inside an
@@ -63,10 +65,5 @@ char *printable(const char *s);
 #define NUM_BUF 32
 const char *fmt_size(char buf[NUM_BUF], size_t v);
 const char *fmt_mode(char buf[NUM_BUF], unsigned mode);
-
-/* Allocation that cannot fail quietly: the tool dies with a message instead. */
-void *xmalloc(size_t n);
-void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);
 
 #endif /* SHMHEAP_CTL_OUT_H */

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "shmheap.h"
+#include <shmheap.h>
 
 /* Each command parses its own options; argv[0] is the command's name. */
 int ctl_list(int argc, char **argv);

@@ -221,11 +221,9 @@ static void parse_options(int argc, char **argv, const char *name, size_t *max_s
 /* Allocates the run's tables after the header; exits on failure. */
 static void make_tables(struct run *run)
 {
-	run->connected = calloc(run->hdr.procs, sizeof(*run->connected));
-	run->slots = calloc(run->hdr.objs, sizeof(*run->slots));
-	run->cmds = calloc(run->max_per_line, sizeof(*run->cmds));
-	if (!run->connected || !run->slots || !run->cmds)
-		tool_die(TOOL_EXIT_FAIL, "out of memory");
+	run->connected = xcalloc(run->hdr.procs, sizeof(*run->connected));
+	run->slots = xcalloc(run->hdr.objs, sizeof(*run->slots));
+	run->cmds = xcalloc(run->max_per_line, sizeof(*run->cmds));
 }
 
 static void free_tables(struct run *run)

@@ -7,11 +7,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tool.h"
 
 /* A tool is a process of its own: its name is the one global it keeps. */
 static const char *program = "shmheap";
+
+/*
+ * Run at exit: output that stdio still holds is written now, and a write that
+ * failed, then or before, must not end in status 0 with the output lost.
+ */
+static void close_stdout(void)
+{
+	bool failed = fflush(stdout) != 0 || ferror(stdout);
+	int err = errno;
+	if (fclose(stdout) != 0 && !failed) {
+		failed = true;
+		err = errno;
+	}
+	if (failed) {
+		fprintf(stderr, "%s: write error: %s\n", program, strerror(err));
+		_exit(TOOL_EXIT_FAIL);
+	}
+}
 
 void tool_init(const char *argv0)
 {
@@ -19,6 +38,76 @@ void tool_init(const char *argv0)
 		const char *slash = strrchr(argv0, '/');
 		program = slash ? slash + 1 : argv0;
 	}
+	atexit(close_stdout);
+}
+
+void tool_print_version(void)
+{
+	printf("%s (libshmheap) %s\n", program, PACKAGE_VERSION);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		tool_die(TOOL_EXIT_FAIL, "out of memory");
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		tool_die(TOOL_EXIT_FAIL, "out of memory");
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		tool_die(TOOL_EXIT_FAIL, "out of memory");
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xmalloc(n), s, n);
 }
 
 const char *tool_name(void)

@@ -11,7 +11,12 @@
 #define TOOL_EXIT_FAIL 1  /* the operation failed, or a check found problems */
 #define TOOL_EXIT_USAGE 2 /* bad arguments or bad input */
 
-/* Set once from argv[0]; messages start with it. */
+/*
+ * Set once from argv[0]; messages start with it.  Also arranges that a
+ * failed write to standard output (a full disk, /dev/full) is reported as
+ * "write error" with exit status TOOL_EXIT_FAIL when the tool exits, as
+ * ls(1) and lsipc(1) do.
+ */
 void tool_init(const char *argv0);
 const char *tool_name(void);
 
@@ -25,5 +30,19 @@ bool tool_parse_size(const char *s, size_t *out);
 bool tool_parse_uint(const char *s, unsigned long max, unsigned long *out);
 /* A size with an optional K, M, G suffix (powers of 1024). */
 bool tool_parse_size_suffix(const char *s, size_t *out);
+
+/* "NAME (libshmheap) VERSION" on standard output, for --version. */
+void tool_print_version(void);
+
+/* Writes all of buf[0..len) to fd, retrying after EINTR; 0 or -1. */
+int write_all(int fd, const void *buf, size_t len);
+/* Reads exactly len bytes; 1 on success, 0 at end of file first, -1 on error. */
+int read_all(int fd, void *buf, size_t len);
+
+/* Allocation that cannot fail quietly: the tool dies with a message instead. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
 
 #endif /* SHMHEAP_TOOL_H */

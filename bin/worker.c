@@ -8,41 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tool.h"
 #include "worker.h"
-
-int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			return 0;
-		got += (size_t)n;
-	}
-	return 1;
-}
 
 /*
  * One output line, built in memory and written with a single write(2) so

@@ -46,9 +46,4 @@ struct worker_reply {
  */
 _Noreturn void worker_run(unsigned id, const char *heap_name, int in_fd, int out_fd);
 
-/* Writes all of buf[0..len) to fd, retrying after EINTR; 0 or -1. */
-int write_all(int fd, const void *buf, size_t len);
-/* Reads exactly len bytes; 1 on success, 0 at end of file first, -1 on error. */
-int read_all(int fd, void *buf, size_t len);
-
 #endif /* SHMHEAP_WORKER_H */

@@ -7,6 +7,7 @@
 # machine and the tests run it hundreds of times.
 check_PROGRAMS += tests/shmheap-ctl tests/ctl-heapmaker tests/ctl-json
 tests_shmheap_ctl_SOURCES = $(bin_shmheap_ctl_SOURCES)
+tests_shmheap_ctl_CPPFLAGS = $(BIN_CPPFLAGS)
 tests_shmheap_ctl_LDFLAGS = $(AM_LDFLAGS) -no-install
 tests_shmheap_ctl_LDADD = $(bin_shmheap_ctl_LDADD)
 tests_ctl_heapmaker_SOURCES = tests/ctl-heapmaker.c
