@@ -11,7 +11,9 @@
  *   A: wait for B, check half B,
  *      report, tell B               B: wait for A, check half A, report
  *
- * The file is created in $TMPDIR (or /tmp) and removed at the end.
+ * The file is created in a private directory that mkdtemp makes in $TMPDIR
+ * (or /tmp): nobody else can plant a link or a file under the name the
+ * children open.  Both are removed at the end, and on a terminating signal.
  */
 #include <errno.h>
 #include <signal.h>
@@ -25,8 +27,8 @@
 
 #include <mmf.h>
 
+#include "cleanup.h"
 #include "tool.h"
-#include "worker.h"
 
 /* The value a child stores at word i of its half. */
 static uint64_t pattern(char who, size_t i)
@@ -71,20 +73,23 @@ static _Noreturn void child(char who, const char *path, size_t size, int wait_fd
 	char line[64];
 	int n = snprintf(line, sizeof(line), ok ? "Child %c received data successfully\n"
 						: "Child %c received wrong data\n", who);
-	(void)write_all(ok ? STDOUT_FILENO : STDERR_FILENO, line, (size_t)n);
+	int status = tool_child_line(ok, line, (size_t)n);
 	if (who == 'A')
 		(void)write_all(tell_fd, &token, 1);
 	mmf_close(map, size);
-	_exit(ok ? TOOL_EXIT_OK : TOOL_EXIT_FAIL);
+	_exit(status);
 }
 
 /* Forks child who; of the four pipe ends it keeps only wait_fd and tell_fd,
  * so that it sees end of file if the other child dies. */
 static pid_t start(char who, const char *path, size_t size, const int fds[4], int wait_fd,
-		   int tell_fd)
+		   int tell_fd, const sigset_t *old)
 {
 	pid_t pid = fork();
+	if (pid > 0)
+		cleanup_add_child(pid);
 	if (pid == 0) {
+		cleanup_in_child(old);
 		for (int i = 0; i < 4; i++)
 			if (fds[i] != wait_fd && fds[i] != tell_fd)
 				close(fds[i]);
@@ -93,18 +98,37 @@ static pid_t start(char who, const char *path, size_t size, const int fds[4], in
 	return pid;
 }
 
-static bool exited_ok(pid_t pid)
+/* The child's exit status, or TOOL_EXIT_FAIL if it did not exit. */
+static int exit_status(pid_t pid)
 {
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return false;
-	return WIFEXITED(status) && WEXITSTATUS(status) == TOOL_EXIT_OK;
+			return TOOL_EXIT_FAIL;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : TOOL_EXIT_FAIL;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: shmheap-ex0 SIZE\n"
+	      "Lab exercise 0: two processes share a memory-mapped file of SIZE bytes\n"
+	      "(a multiple of the page size; K, M, G suffixes allowed).\n"
+	      "  -h, --help     show this help and exit\n"
+	      "  -V, --version  show the version and exit\n"
+	      "See shmheap-ex0(1).\n", f);
 }
 
 int main(int argc, char **argv)
 {
 	tool_init("shmheap-ex0");
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return TOOL_EXIT_OK;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+		tool_print_version();
+		return TOOL_EXIT_OK;
+	}
 	size_t size;
 	long page = sysconf(_SC_PAGESIZE);
 	if (argc != 2 || !tool_parse_size_suffix(argv[1], &size))
@@ -113,27 +137,57 @@ int main(int argc, char **argv)
 		tool_die(TOOL_EXIT_USAGE, "size %s is not a positive multiple of the page size %ld",
 			 argv[1], page);
 
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/shmheap-ex0.%ld", dir && *dir ? dir : "/tmp",
-		 (long)getpid());
-	int a_to_b[2], b_to_a[2];
-	if (pipe(a_to_b) < 0 || pipe(b_to_a) < 0)
-		tool_die(TOOL_EXIT_FAIL, "pipe: %s", strerror(errno));
-	const int fds[4] = { a_to_b[0], a_to_b[1], b_to_a[0], b_to_a[1] };
-	pid_t a = start('A', path, size, fds, b_to_a[0], a_to_b[1]);
-	pid_t b = a > 0 ? start('B', path, size, fds, a_to_b[0], b_to_a[1]) : -1;
-	close(a_to_b[0]);
-	close(a_to_b[1]);
-	close(b_to_a[0]);
-	close(b_to_a[1]);
-	if (a < 0 || b < 0) {
-		if (a > 0)
-			kill(a, SIGKILL);
-		tool_warn("fork: %s", strerror(errno));
+	const char *tmp = getenv("TMPDIR");
+	char dir[4096], path[4096 + 16];
+	if (snprintf(dir, sizeof(dir), "%s/shmheap-ex0.XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
+	    (int)sizeof(dir))
+		tool_die(TOOL_EXIT_USAGE, "TMPDIR is too long");
+
+	/* Every terminating signal kills and reaps the children and removes the
+	 * file and its directory. */
+	sigset_t old;
+	cleanup_reserve(2);
+	cleanup_block(&old);
+	cleanup_install();
+	if (!mkdtemp(dir)) {
+		int err = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		tool_die(TOOL_EXIT_FAIL, "%s: %s", dir, strerror(err));
 	}
-	bool ok = a > 0 && exited_ok(a);
-	ok = (b > 0 && exited_ok(b)) && ok;
+	snprintf(path, sizeof(path), "%s/shared", dir);
+	cleanup_set_file(path, dir);
+
+	int a_to_b[2], b_to_a[2];
+	pid_t a = -1, b = -1;
+	bool ok = pipe(a_to_b) == 0 && pipe(b_to_a) == 0;
+	if (!ok) {
+		tool_warn("pipe: %s", strerror(errno));
+	} else {
+		const int fds[4] = {a_to_b[0], a_to_b[1], b_to_a[0], b_to_a[1]};
+		a = start('A', path, size, fds, b_to_a[0], a_to_b[1], &old);
+		b = a > 0 ? start('B', path, size, fds, a_to_b[0], b_to_a[1], &old) : -1;
+		for (int i = 0; i < 4; i++)
+			close(fds[i]);
+		if (a < 0 || b < 0) {
+			if (a > 0)
+				kill(a, SIGKILL);
+			tool_warn("fork: %s", strerror(errno));
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	int sa = a > 0 ? exit_status(a) : TOOL_EXIT_FAIL;
+	int sb = b > 0 ? exit_status(b) : TOOL_EXIT_FAIL;
+
+	cleanup_block(NULL);
+	cleanup_forget_children();
 	unlink(path);
+	rmdir(dir);
+	cleanup_set_file(NULL, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	bool gone = sa == TOOL_EXIT_OUTPUT_GONE || sb == TOOL_EXIT_OUTPUT_GONE;
+	ok = ok && (sa == TOOL_EXIT_OK || sa == TOOL_EXIT_OUTPUT_GONE) &&
+	     (sb == TOOL_EXIT_OK || sb == TOOL_EXIT_OUTPUT_GONE);
+	if (gone && ok)
+		tool_end_by_sigpipe();
 	return ok ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
 }

@@ -14,14 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <shmheap.h>
 
+#include "cleanup.h"
 #include "tool.h"
-#include "worker.h"
 
 #define EX1_MAX_READERS 512
 #define EX1_HEAP_SIZE (64 * 1024)
@@ -38,22 +37,8 @@ static uint64_t pattern(uint64_t i)
 	return i * 0x9E3779B97F4A7C15u + 1;
 }
 
-/* Global for the SIGINT/SIGTERM handler, which must kill, reap and unlink. */
-static pid_t readers[EX1_MAX_READERS];
-static volatile sig_atomic_t nreaders;
+/* The heap's name; the readers find the heap by it. */
 static char heap_name[64];
-
-static void on_fatal_signal(int sig)
-{
-	for (int i = 0; i < nreaders; i++)
-		kill(readers[i], SIGKILL);
-	for (int i = 0; i < nreaders; i++)
-		while (waitpid(readers[i], NULL, 0) < 0 && errno == EINTR)
-			;
-	shm_unlink(heap_name);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
 
 static _Noreturn void reader(int in_fd)
 {
@@ -73,24 +58,26 @@ static _Noreturn void reader(int in_fd)
 	char line[80];
 	int n = snprintf(line, sizeof(line), "Child [pid = %ld] %s\n", (long)getpid(),
 			 ok ? "received data successfully" : "received wrong data");
-	(void)write_all(ok ? STDOUT_FILENO : STDERR_FILENO, line, (size_t)n);
+	int status = tool_child_line(ok, line, (size_t)n);
 	shmheap_disconnect(heap);
-	_exit(ok ? TOOL_EXIT_OK : TOOL_EXIT_FAIL);
+	_exit(status);
 }
 
-/* Forks the readers; their pipes' write ends go to to[]. */
-static int start_readers(int n, int *to)
+/* Forks the readers; their pipes' write ends go to to[], their pids to pids[]. */
+static int start_readers(int n, int *to, pid_t *pids, int *started, const sigset_t *old)
 {
 	for (int i = 0; i < n; i++) {
 		int fd[2];
 		if (pipe(fd) < 0)
 			return -1;
 		pid_t pid = fork();
-		if (pid < 0)
+		if (pid < 0) {
+			close(fd[0]);
+			close(fd[1]);
 			return -1;
+		}
 		if (pid == 0) {
-			signal(SIGINT, SIG_DFL);
-			signal(SIGTERM, SIG_DFL);
+			cleanup_in_child(old);
 			for (int j = 0; j < i; j++)
 				close(to[j]);
 			close(fd[1]);
@@ -98,8 +85,9 @@ static int start_readers(int n, int *to)
 		}
 		close(fd[0]);
 		to[i] = fd[1];
-		readers[i] = pid;
-		nreaders = i + 1;
+		pids[i] = pid;
+		*started = i + 1;
+		cleanup_add_child(pid);
 	}
 	return 0;
 }
@@ -109,6 +97,8 @@ static int write_object(int n, const int *to, shmheap_memory_handle *heap)
 {
 	*heap = shmheap_create_ex(heap_name, EX1_HEAP_SIZE,
 				  &(struct shmheap_options){ .flags = SHMHEAP_NO_GROW });
+	if (*heap)
+		cleanup_set_shm(heap_name); /* signals are blocked here */
 	if (!*heap) {
 		tool_warn("%s: %s", heap_name, strerror(errno));
 		return -1;
@@ -126,48 +116,68 @@ static int write_object(int n, const int *to, shmheap_memory_handle *heap)
 	return 0;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: shmheap-ex1 N\n"
+		"Lab exercise 1: one writer passes a shared object to N readers (1 .. %d).\n"
+		"  -h, --help     show this help and exit\n"
+		"  -V, --version  show the version and exit\n"
+		"See shmheap-ex1(1).\n", EX1_MAX_READERS);
+}
+
 int main(int argc, char **argv)
 {
 	tool_init("shmheap-ex1");
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return TOOL_EXIT_OK;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+		tool_print_version();
+		return TOOL_EXIT_OK;
+	}
 	unsigned long n;
 	if (argc != 2 || !tool_parse_uint(argv[1], EX1_MAX_READERS, &n) || n == 0)
-		tool_die(TOOL_EXIT_USAGE, "usage: shmheap-ex1 N (1 .. %d readers)", EX1_MAX_READERS);
+		tool_die(TOOL_EXIT_USAGE, "usage: shmheap-ex1 N (1 .. %d readers; see --help)",
+			 EX1_MAX_READERS);
 	snprintf(heap_name, sizeof(heap_name), "/shmheap-ex1.%ld", (long)getpid());
 
-	sigset_t fatal, old;
-	sigemptyset(&fatal);
-	sigaddset(&fatal, SIGINT);
-	sigaddset(&fatal, SIGTERM);
-	struct sigaction sa = { .sa_handler = on_fatal_signal, .sa_mask = fatal };
-	sigprocmask(SIG_BLOCK, &fatal, &old);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* Every terminating signal kills and reaps the readers and removes the heap. */
+	sigset_t old;
+	cleanup_reserve(EX1_MAX_READERS);
+	cleanup_block(&old);
+	cleanup_install();
 
 	/* Readers are forked before the heap exists, so none inherits its mapping. */
 	int to[EX1_MAX_READERS];
-	bool ok = start_readers((int)n, to) == 0;
+	pid_t pids[EX1_MAX_READERS];
+	int started = 0;
+	bool ok = start_readers((int)n, to, pids, &started, &old) == 0;
 	if (!ok)
 		tool_warn("cannot start the readers: %s", strerror(errno));
 	shmheap_memory_handle heap = NULL;
-	ok = ok && write_object(nreaders, to, &heap) == 0;
+	ok = ok && write_object(started, to, &heap) == 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	for (int i = 0; i < nreaders; i++)
+	for (int i = 0; i < started; i++)
 		close(to[i]);
 
-	sigprocmask(SIG_BLOCK, &fatal, NULL);
-	for (int i = 0; i < nreaders; i++) {
+	cleanup_block(NULL);
+	bool output_gone = false;
+	for (int i = 0; i < started; i++) {
 		int status = -1;
-		while (waitpid(readers[i], &status, 0) < 0 && errno == EINTR)
+		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
 			;
-		ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == TOOL_EXIT_OUTPUT_GONE)
+			output_gone = true;
+		else
+			ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	}
-	nreaders = 0;
+	cleanup_forget_children();
 	if (heap)
 		shmheap_destroy(heap_name, heap);
-	else
-		shm_unlink(heap_name);
-	heap_name[0] = '\0';
+	cleanup_set_shm(NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (output_gone && ok)
+		tool_end_by_sigpipe();
 	return ok ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
 }

@@ -2,77 +2,34 @@
 /* pool.c - fork the runner's workers, talk to them, clean up (see pool.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "pool.h"
 #include "tool.h"
 
 struct member {
 	pid_t pid;  /* 0 once reaped */
-	int to;     /* requests: the runner's write end */
+	int to;     /* requests: the runner's write end, non-blocking */
 	int from;   /* replies: the runner's read end */
 };
 
-/*
- * The pool is global because the SIGINT/SIGTERM handler must find the
- * workers and the heap's name; the runner has only one pool.
- */
+/* The runner has one pool; cleanup.h holds what its signal handler needs. */
 static struct member *members;
-static volatile sig_atomic_t nmembers;
+static unsigned nmembers;
 static char heap_name[256];
 static shmheap_memory_handle heap;
-
-/* Async-signal-safe: kill, waitpid, shm_unlink (an unlink), signal, raise. */
-static void on_fatal_signal(int sig)
-{
-	int saved = errno;
-	for (int i = 0; i < nmembers; i++)
-		if (members[i].pid > 0)
-			kill(members[i].pid, SIGKILL);
-	for (int i = 0; i < nmembers; i++)
-		if (members[i].pid > 0)
-			while (waitpid(members[i].pid, NULL, 0) < 0 && errno == EINTR)
-				;
-	if (heap_name[0])
-		shm_unlink(heap_name);
-	signal(sig, SIG_DFL);
-	raise(sig); /* delivered when the handler returns: the runner dies by sig */
-	errno = saved;
-}
-
-static void block_fatal_signals(sigset_t *old)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, old);
-}
-
-static void install_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_fatal_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaddset(&sa.sa_mask, SIGINT);
-	sigaddset(&sa.sa_mask, SIGTERM);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* A dead worker's pipe must give EPIPE, not kill the runner unclean. */
-	signal(SIGPIPE, SIG_IGN);
-}
 
 /* In a new worker: undo the runner's signal set-up and drop its pipe ends. */
 static void become_worker(unsigned id, int in_fd, int out_fd, const sigset_t *old)
 {
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	sigprocmask(SIG_SETMASK, old, NULL);
+	cleanup_in_child(old);
 	/* Earlier workers must see end of file when the runner closes their pipes. */
 	for (unsigned i = 0; i < id; i++) {
 		close(members[i].to);
@@ -106,8 +63,11 @@ static int spawn(unsigned id, const sigset_t *old)
 	}
 	close(req[0]);
 	close(rep[1]);
-	members[id] = (struct member){ .pid = pid, .to = req[1], .from = rep[0] };
-	nmembers = (sig_atomic_t)(id + 1);
+	/* The runner never waits on a full request pipe (see pool_exchange). */
+	fcntl(req[1], F_SETFL, fcntl(req[1], F_GETFL) | O_NONBLOCK);
+	members[id] = (struct member){.pid = pid, .to = req[1], .from = rep[0]};
+	nmembers = id + 1;
+	cleanup_add_child(pid);
 	return 0;
 }
 
@@ -117,15 +77,12 @@ int pool_start(const char *name, size_t heap_size, size_t max_size, unsigned n)
 		tool_warn("%s: name too long", name);
 		return -1;
 	}
-	members = calloc(n, sizeof(*members));
-	if (!members) {
-		tool_warn("out of memory");
-		return -1;
-	}
+	members = xcalloc(n, sizeof(*members));
+	cleanup_reserve(n);
 	sigset_t old;
-	block_fatal_signals(&old);
+	cleanup_block(&old);
 	strcpy(heap_name, name);
-	install_handlers();
+	cleanup_install();
 
 	/* Workers first, so that none inherits the runner's mapping of the heap. */
 	for (unsigned i = 0; i < n; i++) {
@@ -143,6 +100,9 @@ int pool_start(const char *name, size_t heap_size, size_t max_size, unsigned n)
 	};
 	heap = shmheap_create_ex(name, heap_size, &opts);
 	int err = errno;
+	/* Only what this run created is removed by the handler. */
+	if (heap)
+		cleanup_set_shm(name);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (!heap) {
 		tool_warn("%s: cannot create the heap: %s", name, strerror(err));
@@ -153,28 +113,129 @@ int pool_start(const char *name, size_t heap_size, size_t max_size, unsigned n)
 	return 0;
 }
 
-int pool_send(unsigned id, const struct worker_request *rq)
+/*
+ * Writes the requests of one worker that fit into its pipe.  A request is
+ * smaller than PIPE_BUF, so a non-blocking write takes it whole or not at
+ * all.  Returns 0, or -1 if the worker has gone.
+ */
+static int send_ready(unsigned id, size_t *next_send, const size_t *next,
+		      const struct worker_request *rqs, size_t none)
 {
-	return write_all(members[id].to, rq, sizeof(*rq));
+	while (*next_send != none) {
+		ssize_t n = write(members[id].to, &rqs[*next_send], sizeof(rqs[0]));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n != (ssize_t)sizeof(rqs[0]))
+			return -1;
+		*next_send = next[*next_send];
+	}
+	return 0;
 }
 
-int pool_receive(unsigned id, struct worker_reply *rp)
+/*
+ * A worker blocks writing a reply while its reply pipe is full; if the runner
+ * blocked writing it a request meanwhile, neither would move (a pipe holds as
+ * little as one page when the user's pipe budget is spent).  So the runner
+ * polls: it writes what fits and reads what has come, until every reply of
+ * the line is in.
+ */
+int pool_exchange(size_t n, const unsigned *ids, const struct worker_request *rqs,
+		  struct worker_reply *rps, unsigned *failed)
 {
-	return read_all(members[id].from, rp, sizeof(*rp)) == 1 ? 0 : -1;
+	const size_t none = SIZE_MAX;
+	size_t *next = xmalloc(n * sizeof(*next));
+	size_t *first = xmalloc(nmembers * sizeof(*first));
+	size_t *last = xmalloc(nmembers * sizeof(*last));
+	size_t *next_send = xmalloc(nmembers * sizeof(*next_send));
+	size_t *next_recv = xmalloc(nmembers * sizeof(*next_recv));
+	struct pollfd *fds = xmalloc(2 * nmembers * sizeof(*fds));
+	unsigned *fd_id = xmalloc(2 * nmembers * sizeof(*fd_id));
+	for (unsigned id = 0; id < nmembers; id++)
+		first[id] = last[id] = none;
+	/* Each worker's requests, in line order, as a list through next[]. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned id = ids[i];
+		next[i] = none;
+		if (first[id] == none)
+			first[id] = i;
+		else
+			next[last[id]] = i;
+		last[id] = i;
+	}
+	for (unsigned id = 0; id < nmembers; id++)
+		next_send[id] = next_recv[id] = first[id];
+
+	int ret = 0;
+	size_t outstanding = n;
+	while (outstanding > 0 && ret == 0) {
+		nfds_t nfds = 0;
+		for (unsigned id = 0; id < nmembers; id++) {
+			if (next_send[id] != none) {
+				fds[nfds] = (struct pollfd){.fd = members[id].to, .events = POLLOUT};
+				fd_id[nfds++] = id;
+			}
+			if (next_recv[id] != none && next_recv[id] != next_send[id]) {
+				fds[nfds] = (struct pollfd){.fd = members[id].from, .events = POLLIN};
+				fd_id[nfds++] = id;
+			}
+		}
+		if (poll(fds, nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			*failed = fd_id[0];
+			ret = -1;
+			break;
+		}
+		for (nfds_t k = 0; k < nfds && ret == 0; k++) {
+			unsigned id = fd_id[k];
+			if (!fds[k].revents)
+				continue;
+			if (fds[k].fd == members[id].to) {
+				if (send_ready(id, &next_send[id], next, rqs, none) < 0) {
+					*failed = id;
+					ret = -1;
+				}
+				continue;
+			}
+			/* Replies are written whole (smaller than PIPE_BUF): one is there. */
+			if (read_all(members[id].from, &rps[next_recv[id]], sizeof(rps[0])) != 1) {
+				*failed = id;
+				ret = -1;
+				continue;
+			}
+			next_recv[id] = next[next_recv[id]];
+			outstanding--;
+		}
+	}
+	free(next);
+	free(first);
+	free(last);
+	free(next_send);
+	free(next_recv);
+	free(fds);
+	free(fd_id);
+	return ret;
 }
 
 int pool_finish(void)
 {
 	sigset_t old;
-	block_fatal_signals(&old);
+	cleanup_block(&old);
 	int ret = 0;
-	const struct worker_request quit = { .op = WORKER_QUIT };
-	for (int i = 0; i < nmembers; i++) {
-		(void)pool_send((unsigned)i, &quit);
-		close(members[i].to);
+	const struct worker_request quit = {.op = WORKER_QUIT};
+	for (unsigned i = 0; i < nmembers; i++) {
+		/*
+		 * After a failed line a worker may still have requests queued and
+		 * be blocked on a full reply pipe: closing the reply pipe first
+		 * makes its next reply fail, and it quits; so does end of file.
+		 */
 		close(members[i].from);
+		(void)!write(members[i].to, &quit, sizeof(quit));
+		close(members[i].to);
 	}
-	for (int i = 0; i < nmembers; i++) {
+	for (unsigned i = 0; i < nmembers; i++) {
 		int status;
 		while (waitpid(members[i].pid, &status, 0) < 0)
 			if (errno != EINTR) {
@@ -184,17 +245,21 @@ int pool_finish(void)
 		members[i].pid = 0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			if (WIFSIGNALED(status))
-				tool_warn("process %d was killed by signal %d", i, WTERMSIG(status));
+				tool_warn("process %u was killed by signal %d", i, WTERMSIG(status));
 			else
-				tool_warn("process %d did not exit cleanly", i);
+				tool_warn("process %u did not exit cleanly", i);
 			ret = -1;
 		}
 	}
 	nmembers = 0;
+	cleanup_forget_children();
 	if (heap)
 		shmheap_destroy(heap_name, heap);
 	heap = NULL;
 	heap_name[0] = '\0';
+	cleanup_set_shm(NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(members);
+	members = NULL;
 	return ret;
 }

@@ -3,9 +3,10 @@
  * pool.h - the runner's worker processes and its clean-up guarantees.
  *
  * A pool owns the heap's name and the workers.  From pool_start until the
- * runner exits, SIGINT and SIGTERM kill and reap every worker, remove the
- * heap and then end the runner by the same signal (status 128 + signal in a
- * shell), so an interrupted run leaves nothing in /dev/shm.
+ * runner exits, every terminating signal kills and reaps every worker,
+ * removes the heap and then ends the runner by the same signal (status 128 +
+ * signal in a shell), so an interrupted run leaves nothing in /dev/shm (see
+ * cleanup.h for the signals).
  */
 #ifndef SHMHEAP_POOL_H
 #define SHMHEAP_POOL_H
@@ -22,10 +23,16 @@
  */
 int pool_start(const char *heap_name, size_t heap_size, size_t max_size, unsigned n);
 
-/* Sends a request to worker id; 0, or -1 if the worker has gone. */
-int pool_send(unsigned id, const struct worker_request *rq);
-/* Waits for worker id's next reply; 0, or -1 if the worker has gone. */
-int pool_receive(unsigned id, struct worker_reply *rp);
+/*
+ * Sends request rqs[i] to worker ids[i] for every i < n and collects its
+ * reply into rps[i].  All requests go out before any reply is awaited, so
+ * different workers run at the same time; one worker runs its requests in
+ * order.  The runner never blocks on a full pipe, so any number of requests
+ * for one worker works.  Returns 0, or -1 with *failed set to a worker that
+ * has gone.
+ */
+int pool_exchange(size_t n, const unsigned *ids, const struct worker_request *rqs,
+		  struct worker_reply *rps, unsigned *failed);
 
 /*
  * Ends the run: tells every worker to quit, reaps them all and destroys the

@@ -27,6 +27,10 @@ struct run {
 	bool *connected;      /* [P] */
 	struct slot *slots;   /* [B] */
 	struct cmd *cmds;     /* one line's commands */
+	struct worker_request *rqs; /* and what the workers are sent for them */
+	struct worker_reply *rps;
+	unsigned *ids;
+	int out_err;          /* a worker could not write its output (EPIPE: reader gone) */
 	size_t max_per_line;
 	uint64_t counter;     /* next value to store in an allocated object */
 	uint64_t line;        /* number of the input line being run */
@@ -126,28 +130,28 @@ static int take_reply(struct run *run, const struct cmd *c, const struct worker_
 
 /*
  * Runs the commands of one line: every command is sent before any reply is
- * awaited.  Returns 0, or -1 with run->why set when a worker failed.
+ * awaited.  Returns 0, or -1 with run->why set when a worker failed, or with
+ * run->out_err set when a worker could not write its output.
  */
 static int run_line(struct run *run, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct worker_request rq = request_for(run, &run->cmds[i]);
-		if (pool_send(run->cmds[i].proc, &rq) < 0) {
-			snprintf(run->why, sizeof(run->why), "process %u has died", run->cmds[i].proc);
-			return -1;
-		}
+		run->rqs[i] = request_for(run, &run->cmds[i]);
+		run->ids[i] = run->cmds[i].proc;
+	}
+	unsigned failed;
+	if (pool_exchange(n, run->ids, run->rqs, run->rps, &failed) < 0) {
+		snprintf(run->why, sizeof(run->why), "process %u has died", failed);
+		return -1;
 	}
 	int ret = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct worker_reply rp;
-		if (pool_receive(run->cmds[i].proc, &rp) < 0) {
-			snprintf(run->why, sizeof(run->why), "process %u has died", run->cmds[i].proc);
-			return -1;
-		}
-		if (ret == 0 && take_reply(run, &run->cmds[i], &rp) < 0)
+		if (ret == 0 && take_reply(run, &run->cmds[i], &run->rps[i]) < 0)
 			ret = -1;
+		if (run->rps[i].out_err && !run->out_err)
+			run->out_err = run->rps[i].out_err;
 	}
-	return ret;
+	return run->out_err ? -1 : ret;
 }
 
 static void strip_newline(char *line, size_t *len)
@@ -183,7 +187,9 @@ static void usage(FILE *f, const char *name)
 	fprintf(f, "usage: %s [--grow[=MAX]] < input\n"
 		"Runs the lab's heap commands (see %s(1)) read from standard input.\n"
 		"  --grow[=MAX]  let the heap grow, up to MAX bytes (K, M, G suffixes;\n"
-		"                default 4G); without it the heap keeps size S\n",
+		"                default 4G); without it the heap keeps size S\n"
+		"  -h, --help    show this help and exit\n"
+		"  -V, --version show the version and exit\n",
 		name, name);
 }
 
@@ -193,11 +199,12 @@ static void parse_options(int argc, char **argv, const char *name, size_t *max_s
 	static const struct option longopts[] = {
 		{ "grow", optional_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 	*max_size = 0;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'g':
 			*max_size = SHMHEAP_DEFAULT_MAX_SIZE;
@@ -206,6 +213,9 @@ static void parse_options(int argc, char **argv, const char *name, size_t *max_s
 			break;
 		case 'h':
 			usage(stdout, name);
+			exit(TOOL_EXIT_OK);
+		case 'V':
+			tool_print_version();
 			exit(TOOL_EXIT_OK);
 		default:
 			usage(stderr, name);
@@ -224,6 +234,9 @@ static void make_tables(struct run *run)
 	run->connected = xcalloc(run->hdr.procs, sizeof(*run->connected));
 	run->slots = xcalloc(run->hdr.objs, sizeof(*run->slots));
 	run->cmds = xcalloc(run->max_per_line, sizeof(*run->cmds));
+	run->rqs = xcalloc(run->max_per_line, sizeof(*run->rqs));
+	run->rps = xcalloc(run->max_per_line, sizeof(*run->rps));
+	run->ids = xcalloc(run->max_per_line, sizeof(*run->ids));
 }
 
 static void free_tables(struct run *run)
@@ -231,6 +244,9 @@ static void free_tables(struct run *run)
 	free(run->connected);
 	free(run->slots);
 	free(run->cmds);
+	free(run->rqs);
+	free(run->rps);
+	free(run->ids);
 }
 
 int runner_main(int argc, char **argv, const char *name, size_t max_per_line)
@@ -287,15 +303,21 @@ int runner_main(int argc, char **argv, const char *name, size_t max_per_line)
 			break;
 		}
 	}
+	bool reader_gone = run.out_err == EPIPE;
+	if (run.out_err && !reader_gone)
+		snprintf(run.why, sizeof(run.why), "write error: %s", strerror(run.out_err));
 	if (status == TOOL_EXIT_OK && ferror(stdin)) {
 		snprintf(run.why, sizeof(run.why), "reading standard input: %s", strerror(errno));
 		status = TOOL_EXIT_FAIL;
 	}
-	if (status != TOOL_EXIT_OK)
+	if (status != TOOL_EXIT_OK && !reader_gone)
 		tool_warn("line %llu: %s", (unsigned long long)run.line, run.why);
 	if (pool_finish() < 0 && status == TOOL_EXIT_OK)
 		status = TOOL_EXIT_FAIL;
 	free_tables(&run);
 	free(buf);
+	/* The reader of the output has gone (| head): end quietly. */
+	if (reader_gone)
+		tool_end_by_sigpipe();
 	return status;
 }

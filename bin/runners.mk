@@ -7,6 +7,8 @@ bin_libcmdparse_la_CPPFLAGS = $(BIN_CPPFLAGS)
 # Workers, the process pool and the command loop shared by ex2 and ex3.
 noinst_LTLIBRARIES += bin/librunner.la
 bin_librunner_la_SOURCES = \
+	bin/cleanup.c \
+	bin/cleanup.h \
 	bin/pool.c \
 	bin/pool.h \
 	bin/runner.c \

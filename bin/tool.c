@@ -2,6 +2,7 @@
 /* tool.c - argument parsing and error reporting shared by the shmheap tools. */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +45,29 @@ void tool_init(const char *argv0)
 void tool_print_version(void)
 {
 	printf("%s (libshmheap) %s\n", program, PACKAGE_VERSION);
+}
+
+int tool_child_line(bool ok, const char *line, size_t len)
+{
+	if (write_all(ok ? STDOUT_FILENO : STDERR_FILENO, line, len) == 0)
+		return ok ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
+	if (errno == EPIPE)
+		return TOOL_EXIT_OUTPUT_GONE;
+	if (ok)
+		tool_warn("write error: %s", strerror(errno));
+	return TOOL_EXIT_FAIL;
+}
+
+void tool_end_by_sigpipe(void)
+{
+	fflush(stdout);
+	signal(SIGPIPE, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(SIGPIPE);
+	_exit(128 + SIGPIPE);
 }
 
 int write_all(int fd, const void *buf, size_t len)

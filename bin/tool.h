@@ -10,6 +10,8 @@
 #define TOOL_EXIT_OK 0
 #define TOOL_EXIT_FAIL 1  /* the operation failed, or a check found problems */
 #define TOOL_EXIT_USAGE 2 /* bad arguments or bad input */
+/* Between a runner and its children only: the reader of the output has gone. */
+#define TOOL_EXIT_OUTPUT_GONE 3
 
 /*
  * Set once from argv[0]; messages start with it.  Also arranges that a
@@ -30,6 +32,20 @@ bool tool_parse_size(const char *s, size_t *out);
 bool tool_parse_uint(const char *s, unsigned long max, unsigned long *out);
 /* A size with an optional K, M, G suffix (powers of 1024). */
 bool tool_parse_size_suffix(const char *s, size_t *out);
+
+/*
+ * A runner's child prints its one line (ok: on standard output, else on
+ * standard error) with one write(2).  Returns the status the child exits
+ * with: TOOL_EXIT_OK or TOOL_EXIT_FAIL after ok, TOOL_EXIT_OUTPUT_GONE when
+ * the reader of standard output has gone (EPIPE; the child ignores SIGPIPE),
+ * TOOL_EXIT_FAIL after another write error (said on standard error).
+ */
+int tool_child_line(bool ok, const char *line, size_t len);
+/*
+ * The reader of the output has gone (| head): the tool ends the way a filter
+ * does, by SIGPIPE, which shells do not report.  Call after cleaning up.
+ */
+_Noreturn void tool_end_by_sigpipe(void);
 
 /* "NAME (libshmheap) VERSION" on standard output, for --version. */
 void tool_print_version(void);

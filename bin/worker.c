@@ -70,13 +70,15 @@ static void line_values(struct line *l, const uint64_t *v, uint64_t count)
 	}
 }
 
-static void line_emit(struct line *l)
+/* Returns 0, or the errno of a failed write: the runner reports it (EPIPE
+ * when the reader of the output has gone, which ends the run quietly). */
+static int line_emit(struct line *l)
 {
 	line_reserve(l, 1);
 	l->buf[l->len++] = '\n';
-	/* A failed write (stdout closed) is not the worker's to report. */
-	(void)write_all(STDOUT_FILENO, l->buf, l->len);
+	int err = write_all(STDOUT_FILENO, l->buf, l->len) < 0 ? errno : 0;
 	l->len = 0;
+	return err;
 }
 
 /* The worker's state: its id, its connection, and its output line. */
@@ -145,7 +147,7 @@ static struct worker_reply execute(struct worker *w, const struct worker_request
 		rp.err = EINVAL;
 		return rp;
 	}
-	line_emit(l);
+	rp.out_err = line_emit(l);
 	return rp;
 }
 

@@ -35,7 +35,7 @@ struct worker_request {
 
 struct worker_reply {
 	int32_t err;                /* 0, or the errno of a failed operation */
-	uint32_t reserved;
+	int32_t out_err;            /* 0, or the errno of writing the output line */
 	shmheap_object_handle hdl;  /* ALLOC: the new object (null when err) */
 };
 

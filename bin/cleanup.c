@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/* cleanup.c - kill, reap and remove on a terminating signal (see cleanup.h). */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "tool.h"
+
+#define PATH_BUF 4096
+
+static pid_t *children;
+static size_t max_children;
+static volatile sig_atomic_t nchildren;
+static char shm_name[PATH_BUF];
+static char file_path[PATH_BUF];
+static char dir_path[PATH_BUF];
+
+static const int fixed_signals[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
+	SIGPROF, SIGXCPU, SIGXFSZ, SIGIO,
+#ifdef SIGPWR
+	SIGPWR,
+#endif
+#ifdef SIGSTKFLT
+	SIGSTKFLT,
+#endif
+};
+
+static void fatal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(fixed_signals) / sizeof(fixed_signals[0]); i++)
+		sigaddset(set, fixed_signals[i]);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigaddset(set, s);
+}
+
+void cleanup_block(sigset_t *old)
+{
+	sigset_t set;
+	fatal_set(&set);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+void cleanup_reserve(size_t max)
+{
+	children = xcalloc(max, sizeof(*children));
+	max_children = max;
+}
+
+/* Async-signal-safe only: kill, waitpid, unlink, rmdir, shm_unlink (an
+ * unlink), sigaction, raise. */
+static void on_fatal_signal(int sig)
+{
+	for (sig_atomic_t i = 0; i < nchildren; i++)
+		if (children[i] > 0)
+			kill(children[i], SIGKILL);
+	for (sig_atomic_t i = 0; i < nchildren; i++)
+		if (children[i] > 0)
+			while (waitpid(children[i], NULL, 0) < 0 && errno == EINTR)
+				;
+	if (shm_name[0])
+		shm_unlink(shm_name);
+	if (file_path[0])
+		unlink(file_path);
+	if (dir_path[0])
+		rmdir(dir_path);
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
+	raise(sig); /* delivered when the handler returns: the runner dies by sig */
+}
+
+static bool is_fatal(int sig)
+{
+	sigset_t set;
+	fatal_set(&set);
+	return sigismember(&set, sig) == 1;
+}
+
+void cleanup_install(void)
+{
+	struct sigaction sa = {.sa_handler = on_fatal_signal};
+	fatal_set(&sa.sa_mask);
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction now;
+		if (!is_fatal(s) || sigaction(s, NULL, &now) < 0)
+			continue;
+		/* nohup ignores SIGHUP so that the run goes on: it stays ignored. */
+		if (s == SIGHUP && now.sa_handler == SIG_IGN)
+			continue;
+		sigaction(s, &sa, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int set_path(char *buf, const char *value)
+{
+	if (!value) {
+		buf[0] = '\0';
+		return 0;
+	}
+	size_t n = strlen(value);
+	if (n >= PATH_BUF) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, value, n + 1);
+	return 0;
+}
+
+int cleanup_set_shm(const char *name)
+{
+	return set_path(shm_name, name);
+}
+
+int cleanup_set_file(const char *path, const char *dir)
+{
+	if (set_path(file_path, path) < 0 || set_path(dir_path, dir) < 0) {
+		file_path[0] = dir_path[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+void cleanup_add_child(pid_t pid)
+{
+	if ((size_t)nchildren < max_children) {
+		children[nchildren] = pid;
+		nchildren = nchildren + 1;
+	}
+}
+
+void cleanup_forget_children(void)
+{
+	nchildren = 0;
+}
+
+void cleanup_in_child(const sigset_t *old)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigemptyset(&dfl.sa_mask);
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction now;
+		if (is_fatal(s) && sigaction(s, NULL, &now) == 0 && now.sa_handler == on_fatal_signal)
+			sigaction(s, &dfl, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	nchildren = 0;
+	shm_name[0] = file_path[0] = dir_path[0] = '\0';
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
