@@ -135,6 +135,25 @@ void cleanup_add_child(pid_t pid)
 	}
 }
 
+int cleanup_wait_child(pid_t pid)
+{
+	siginfo_t si;
+	/* WNOWAIT: the child stays a zombie, its pid not reusable, meanwhile. */
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0)
+		if (errno != EINTR)
+			return -1;
+	sigset_t old;
+	cleanup_block(&old);
+	int status = -1;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	for (sig_atomic_t i = 0; i < nchildren; i++)
+		if (children[i] == pid)
+			children[i] = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return status;
+}
+
 void cleanup_forget_children(void)
 {
 	nchildren = 0;

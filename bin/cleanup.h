@@ -39,6 +39,13 @@ int cleanup_set_file(const char *path, const char *dir);
 
 /* A child to kill and reap (call with the signals blocked). */
 void cleanup_add_child(pid_t pid);
+/*
+ * Waits for child pid to end, with the signals unblocked (the caller's mask
+ * must not block them), then reaps it with them blocked and forgets it, so
+ * that the handler never signals a pid that may have been reused.  Returns
+ * the wait status, or -1 if pid is no child.
+ */
+int cleanup_wait_child(pid_t pid);
 /* The children have been reaped: the handler must not touch their pids. */
 void cleanup_forget_children(void);
 

@@ -101,11 +101,8 @@ static pid_t start(char who, const char *path, size_t size, const int fds[4], in
 /* The child's exit status, or TOOL_EXIT_FAIL if it did not exit. */
 static int exit_status(pid_t pid)
 {
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return TOOL_EXIT_FAIL;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : TOOL_EXIT_FAIL;
+	int status = cleanup_wait_child(pid);
+	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : TOOL_EXIT_FAIL;
 }
 
 static void usage(FILE *f)

@@ -161,17 +161,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < started; i++)
 		close(to[i]);
 
-	cleanup_block(NULL);
 	bool output_gone = false;
 	for (int i = 0; i < started; i++) {
-		int status = -1;
-		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
-			;
+		int status = cleanup_wait_child(pids[i]);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == TOOL_EXIT_OUTPUT_GONE)
 			output_gone = true;
 		else
 			ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	}
+	cleanup_block(NULL);
 	cleanup_forget_children();
 	if (heap)
 		shmheap_destroy(heap_name, heap);

@@ -221,8 +221,6 @@ int pool_exchange(size_t n, const unsigned *ids, const struct worker_request *rq
 
 int pool_finish(void)
 {
-	sigset_t old;
-	cleanup_block(&old);
 	int ret = 0;
 	const struct worker_request quit = {.op = WORKER_QUIT};
 	for (unsigned i = 0; i < nmembers; i++) {
@@ -235,13 +233,9 @@ int pool_finish(void)
 		(void)!write(members[i].to, &quit, sizeof(quit));
 		close(members[i].to);
 	}
+	/* A signal while a worker finishes still kills the rest and cleans up. */
 	for (unsigned i = 0; i < nmembers; i++) {
-		int status;
-		while (waitpid(members[i].pid, &status, 0) < 0)
-			if (errno != EINTR) {
-				status = -1;
-				break;
-			}
+		int status = cleanup_wait_child(members[i].pid);
 		members[i].pid = 0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			if (WIFSIGNALED(status))
@@ -251,6 +245,8 @@ int pool_finish(void)
 			ret = -1;
 		}
 	}
+	sigset_t old;
+	cleanup_block(&old);
 	nmembers = 0;
 	cleanup_forget_children();
 	if (heap)

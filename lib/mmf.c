@@ -11,9 +11,12 @@
 
 /*
  * Opens name, creating it if it does not exist, with at least sz bytes
- * reserved.  Processes racing to create the same file all extend it to sz:
- * posix_fallocate never shrinks a file or touches its data, and a file that
- * is mapped past its end would raise SIGBUS later.
+ * reserved.  Processes racing to create the same file all extend it to sz,
+ * since a file that is mapped past its end would raise SIGBUS later.  The
+ * path is the caller's and is followed like open(2) follows it, so the file
+ * may be someone else's: it is never truncated, never extended past sz, and
+ * only the range past its old end is reserved, so that no byte it held is
+ * written (a posix_fallocate emulation writes the blocks it reserves).
  */
 static int open_sized(const char *name, size_t sz)
 {
@@ -33,7 +36,7 @@ static int open_sized(const char *name, size_t sz)
 	else if (!S_ISREG(st.st_mode))
 		err = EINVAL;
 	else if ((size_t)st.st_size < sz)
-		err = posix_fallocate(fd, 0, (off_t)sz);
+		err = posix_fallocate(fd, st.st_size, (off_t)sz - st.st_size);
 	if (err) {
 		close(fd);
 		if (created)
