@@ -107,7 +107,8 @@ int ctl_check(int argc, char **argv)
 	if (ctl_heap_open(&h, name, timeout_ms) < 0 || ctl_heap_run(&h, check_op, &f) < 0) {
 		int err = errno;
 		ctl_heap_close(&h);
-		tool_die(TOOL_EXIT_FAIL, "%s: %s", shown, ctl_heap_error(err));
+		tool_die(err == EUCLEAN ? TOOL_EXIT_FAIL : CTL_EXIT_CANNOT, "%s: %s", shown,
+			 ctl_heap_error(err));
 	}
 	/* Said before the findings, so that nobody reads them without it. */
 	if (h.unlocked)

@@ -69,8 +69,12 @@ void ctl_require_name(const char *name)
 		tool_die(TOOL_EXIT_USAGE, "%s: a heap name needs a character after '/'", shown);
 	if (strchr(name + 1, '/'))
 		tool_die(TOOL_EXIT_USAGE, "%s: a heap name has no '/' after the first", shown);
-	if (strlen(name + 1) > NAME_MAX)
-		tool_die(TOOL_EXIT_USAGE, "%s: name longer than %d bytes", shown, NAME_MAX);
+	/* The library's limit: the name with its '/' fits in NAME_MAX bytes. */
+	if (strlen(name) > NAME_MAX)
+		tool_die(TOOL_EXIT_USAGE, "%s: name too long (at most %d bytes after the '/')",
+			 shown, NAME_MAX - 1);
+	if (strcmp(name, "/.") == 0 || strcmp(name, "/..") == 0)
+		tool_die(TOOL_EXIT_USAGE, "%s: not a valid heap name", shown);
 }
 
 const char *ctl_single_name(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "ctl-maps.h"
@@ -155,43 +156,99 @@ static void pid_list(char *buf, size_t len, const struct entry *e)
 		snprintf(buf + used, len - used, ",...");
 }
 
-static void print_plain(const struct entry *v, size_t n, bool all)
+/* The columns of the plain output, in their default order. */
+enum column {
+	COL_NAME, COL_STATUS, COL_SIZE, COL_MAX, COL_USED, COL_FREE, COL_LARGEST,
+	COL_OBJECTS, COL_FREEBLKS, COL_PIDS, COL_OWNER, COL_MODE, NCOLUMNS
+};
+static const char *const column_heads[NCOLUMNS] = {
+	"NAME", "STATUS", "SIZE", "MAX", "USED", "FREE", "LARGEST", "OBJECTS", "FREEBLKS",
+	"PIDS", "OWNER", "MODE"};
+static const char column_align[NCOLUMNS + 1] = "llrrrrrrrlll";
+
+/* How the plain output looks (see the options of ctl_list). */
+struct layout {
+	enum column cols[4 * NCOLUMNS];
+	size_t ncols;
+	bool bytes, headings, raw;
+};
+
+/* -o LIST: column names separated by commas, any case; "+LIST" adds to the
+ * default columns. */
+static void parse_columns(const char *cmd, const char *arg, struct layout *lay)
 {
-	static const char *const heads[] = {"NAME", "STATUS", "SIZE", "MAX", "USED", "FREE",
-					    "LARGEST", "OBJECTS", "FREEBLKS", "PIDS", "OWNER",
-					    "MODE"};
+	lay->ncols = 0;
+	if (*arg == '+') {
+		for (int c = 0; c < NCOLUMNS; c++)
+			lay->cols[lay->ncols++] = (enum column)c;
+		arg++;
+	}
+	char *copy = xstrdup(arg), *save = NULL;
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		int found = -1;
+		for (int c = 0; c < NCOLUMNS && found < 0; c++)
+			if (strcasecmp(w, column_heads[c]) == 0)
+				found = c;
+		if (found < 0)
+			ctl_usage_error(cmd, "unknown column '%s' (columns: NAME STATUS SIZE MAX USED"
+					" FREE LARGEST OBJECTS FREEBLKS PIDS OWNER MODE)", w);
+		if (lay->ncols == sizeof(lay->cols) / sizeof(lay->cols[0]))
+			ctl_usage_error(cmd, "too many columns in '%s'", arg);
+		lay->cols[lay->ncols++] = (enum column)found;
+	}
+	free(copy);
+	if (lay->ncols == 0)
+		ctl_usage_error(cmd, "--output needs at least one column");
+}
+
+static const char *size_cell(char buf[NUM_BUF], size_t v, const struct layout *lay)
+{
+	return lay->bytes ? fmt_size(buf, v) : fmt_human(buf, v);
+}
+
+static void print_plain(const struct entry *v, size_t n, bool all, const struct layout *lay)
+{
+	const char *heads[4 * NCOLUMNS];
+	char align[4 * NCOLUMNS + 1];
+	for (size_t c = 0; c < lay->ncols; c++) {
+		heads[c] = column_heads[lay->cols[c]];
+		align[c] = column_align[lay->cols[c]];
+	}
+	align[lay->ncols] = '\0';
 	struct table t;
-	table_init(&t, 12, heads, "llrrrrrrrlll");
+	table_init(&t, lay->ncols, heads, align);
 	for (size_t i = 0; i < n; i++) {
 		const struct entry *e = &v[i];
 		if (!shown(e, all))
 			continue;
 		char b[9][NUM_BUF], pids[MAX_PIDS * 12 + 8];
-		const char *row[12] = {NULL};
+		const char *full[NCOLUMNS] = {NULL}, *row[4 * NCOLUMNS];
 		char *name = printable(e->name);
-		row[0] = name;
-		row[1] = e->status;
+		full[COL_NAME] = name;
+		full[COL_STATUS] = e->status;
 		if (e->heap) {
-			row[2] = fmt_size(b[0], e->info.heap_size);
-			row[3] = fmt_size(b[1], e->info.max_size);
+			full[COL_SIZE] = size_cell(b[0], e->info.heap_size, lay);
+			full[COL_MAX] = size_cell(b[1], e->info.max_size, lay);
 		}
 		if (e->have_stats) {
-			row[4] = fmt_size(b[2], e->stats.used_bytes);
-			row[5] = fmt_size(b[3], e->stats.free_bytes);
-			row[6] = fmt_size(b[4], e->stats.largest_free);
-			row[7] = fmt_size(b[5], e->stats.objects);
-			row[8] = fmt_size(b[6], e->stats.free_blocks);
+			full[COL_USED] = size_cell(b[2], e->stats.used_bytes, lay);
+			full[COL_FREE] = size_cell(b[3], e->stats.free_bytes, lay);
+			full[COL_LARGEST] = size_cell(b[4], e->stats.largest_free, lay);
+			full[COL_OBJECTS] = fmt_size(b[5], e->stats.objects);
+			full[COL_FREEBLKS] = fmt_size(b[6], e->stats.free_blocks);
 		}
 		pid_list(pids, sizeof(pids), e);
-		row[9] = e->npids ? pids : "-";
+		full[COL_PIDS] = e->npids ? pids : "-";
 		if (e->have_st) {
-			row[10] = owner_name(b[7], e->st.st_uid);
-			row[11] = fmt_mode(b[8], e->st.st_mode);
+			full[COL_OWNER] = owner_name(b[7], e->st.st_uid);
+			full[COL_MODE] = fmt_mode(b[8], e->st.st_mode);
 		}
+		for (size_t c = 0; c < lay->ncols; c++)
+			row[c] = full[lay->cols[c]];
 		table_add(&t, row);
 		free(name);
 	}
-	table_print(&t, stdout);
+	table_print_as(&t, stdout, lay->headings, lay->raw);
 	table_free(&t);
 	for (size_t i = 0; i < n; i++) {
 		const struct entry *e = &v[i];
@@ -254,17 +311,28 @@ int ctl_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"all", no_argument, NULL, 'a'},
+		{"bytes", no_argument, NULL, 'b'},
 		{"json", no_argument, NULL, 'j'},
+		{"noheadings", no_argument, NULL, 'n'},
+		{"output", required_argument, NULL, 'o'},
+		{"raw", no_argument, NULL, 'r'},
 		{"timeout", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
 	bool all = false, json = false;
+	struct layout lay = {.ncols = NCOLUMNS, .headings = true};
+	for (int col = 0; col < NCOLUMNS; col++)
+		lay.cols[col] = (enum column)col;
 	unsigned timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
 	int c;
-	while ((c = ctl_getopt(argc, argv, "ajt:", opts)) != -1) {
+	while ((c = ctl_getopt(argc, argv, "abjno:rt:", opts)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
+		case 'b': lay.bytes = true; break;
 		case 'j': json = true; break;
+		case 'n': lay.headings = false; break;
+		case 'o': parse_columns(argv[0], optarg, &lay); break;
+		case 'r': lay.raw = true; break;
 		case 't': timeout_ms = ctl_parse_timeout(argv[0], optarg); break;
 		}
 	}
@@ -281,7 +349,7 @@ int ctl_list(int argc, char **argv)
 	if (json)
 		print_json(v, n, all);
 	else
-		print_plain(v, n, all);
+		print_plain(v, n, all, &lay);
 	for (size_t i = 0; i < n; i++)
 		free(v[i].name);
 	free(v);

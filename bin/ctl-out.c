@@ -205,9 +205,15 @@ void table_add(struct table *t, const char *const *cells)
 }
 
 static void print_row(const struct table *t, const char *const *row, const size_t *width,
-		      FILE *f)
+		      FILE *f, bool raw)
 {
 	for (size_t c = 0; c < t->ncols; c++) {
+		if (raw) {
+			fprintf(f, "%s%s", c ? " " : "", row[c]);
+			if (c + 1 == t->ncols)
+				fputc('\n', f);
+			continue;
+		}
 		bool last = c + 1 == t->ncols;
 		int w = (int)width[c];
 		if (t->align[c] == 'r')
@@ -222,6 +228,11 @@ static void print_row(const struct table *t, const char *const *row, const size_
 
 void table_print(const struct table *t, FILE *f)
 {
+	table_print_as(t, f, true, false);
+}
+
+void table_print_as(const struct table *t, FILE *f, bool headings, bool raw)
+{
 	size_t *width = xmalloc(t->ncols * sizeof(*width));
 	for (size_t c = 0; c < t->ncols; c++) {
 		width[c] = strlen(t->heads[c]);
@@ -231,9 +242,10 @@ void table_print(const struct table *t, FILE *f)
 				width[c] = n;
 		}
 	}
-	print_row(t, t->heads, width, f);
+	if (headings)
+		print_row(t, t->heads, width, f, raw);
 	for (size_t r = 0; r < t->nrows; r++)
-		print_row(t, (const char *const *)&t->cells[r * t->ncols], width, f);
+		print_row(t, (const char *const *)&t->cells[r * t->ncols], width, f, raw);
 	free(width);
 }
 
@@ -262,6 +274,31 @@ char *printable(const char *s)
 const char *fmt_size(char buf[NUM_BUF], size_t v)
 {
 	snprintf(buf, NUM_BUF, "%zu", v);
+	return buf;
+}
+
+const char *fmt_human(char buf[NUM_BUF], size_t v)
+{
+	static const char units[] = "BKMGTPE";
+	unsigned u = 0;
+	double x = (double)v;
+	while (x >= 1024 && u + 1 < sizeof(units) - 1) {
+		x /= 1024;
+		u++;
+	}
+	/* One decimal, rounded; 1023.96K is 1M, not 1024.0K. */
+	if (u + 1 < sizeof(units) - 1 && x >= 1023.95) {
+		x /= 1024;
+		u++;
+	}
+	if (u == 0) {
+		snprintf(buf, NUM_BUF, "%zuB", v);
+		return buf;
+	}
+	int n = snprintf(buf, NUM_BUF, "%.1f", x);
+	if (n >= 2 && strcmp(buf + n - 2, ".0") == 0)
+		n -= 2;
+	snprintf(buf + n, NUM_BUF - (size_t)n, "%c", units[u]);
 	return buf;
 }
 

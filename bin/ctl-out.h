@@ -52,6 +52,9 @@ void table_init(struct table *t, size_t ncols, const char *const *heads, const c
 /* Adds one row of ncols cells; the strings are copied. */
 void table_add(struct table *t, const char *const *cells);
 void table_print(const struct table *t, FILE *f);
+/* headings: print the heading line; raw: cells separated by one space, not
+ * aligned (cells hold no blanks: names are shown through printable()). */
+void table_print_as(const struct table *t, FILE *f, bool headings, bool raw);
 void table_free(struct table *t);
 
 /*
@@ -64,6 +67,9 @@ char *printable(const char *s);
 /* A number as a cell: bytes in decimal, a mode in octal with its leading 0. */
 #define NUM_BUF 32
 const char *fmt_size(char buf[NUM_BUF], size_t v);
+/* A size the way lsblk(8) and lsipc(1) show it: powers of 1024 with a
+ * one-letter suffix and at most one decimal ("0B", "512B", "1.5K", "64M"). */
+const char *fmt_human(char buf[NUM_BUF], size_t v);
 const char *fmt_mode(char buf[NUM_BUF], unsigned mode);
 
 #endif /* SHMHEAP_CTL_OUT_H */

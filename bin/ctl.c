@@ -13,7 +13,7 @@ static const char usage_text[] =
 	"Usage: shmheap-ctl COMMAND [OPTION]... [NAME]...\n"
 	"Administer libshmheap heaps in /dev/shm.\n"
 	"\n"
-	"  list [--all] [--json] [--timeout MS]\n"
+	"  list [--all] [--json] [--bytes] [-o LIST] [--noheadings] [--raw] [--timeout MS]\n"
 	"                      every heap: size, use, free space, mapping processes\n"
 	"  inspect NAME [--blocks] [--json] [--timeout MS]\n"
 	"                      header, lock state, fragmentation, object sizes\n"
@@ -24,20 +24,77 @@ static const char usage_text[] =
 	"  create NAME SIZE [--max-size SIZE] [--no-grow] [--mode OCTAL]\n"
 	"                      make a heap (SIZE may end in K, M or G)\n"
 	"\n"
+	"  -h, --help          show this help (COMMAND --help: that command's)\n"
+	"  -V, --version       show the version\n"
+	"\n"
 	"NAME is a shared-memory object name such as /myheap.\n"
-	"Exit status: 0 success, 1 failure (or problems found), 2 usage error.\n"
-	"See shmheap-ctl(1).\n";
+	"Exit status: 0 success, 1 failure (or problems found), 2 usage error,\n"
+	"3 check could not run.  See shmheap-ctl(1).\n";
 
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	const char *help;
 } commands[] = {
-	{"list", ctl_list},
-	{"inspect", ctl_inspect},
-	{"check", ctl_check},
-	{"unlink", ctl_unlink},
-	{"create", ctl_create},
+	{"list", ctl_list,
+	 "Usage: shmheap-ctl list [OPTION]...\n"
+	 "Show every heap in /dev/shm, one line each.\n"
+	 "\n"
+	 "  -a, --all             also show objects that are not heaps\n"
+	 "  -b, --bytes           sizes in bytes, not in human-readable form\n"
+	 "  -j, --json            one JSON document (sizes always in bytes)\n"
+	 "  -o, --output LIST     the columns to show, separated by commas;\n"
+	 "                        +LIST adds to the default ones\n"
+	 "  -n, --noheadings      no heading line\n"
+	 "  -r, --raw             cells separated by one space, not aligned\n"
+	 "  -t, --timeout MS      longest wait for a heap lock (default 1000)\n"
+	 "  -h, --help            show this help\n"
+	 "\n"
+	 "Columns: NAME STATUS SIZE MAX USED FREE LARGEST OBJECTS FREEBLKS PIDS\n"
+	 "OWNER MODE (all by default).\n"},
+	{"inspect", ctl_inspect,
+	 "Usage: shmheap-ctl inspect [OPTION]... NAME\n"
+	 "Show one heap: header, lock state, fragmentation, object sizes.\n"
+	 "\n"
+	 "  -b, --blocks          also show every block\n"
+	 "  -j, --json            one JSON document\n"
+	 "  -t, --timeout MS      longest wait for the heap lock (default 1000)\n"
+	 "  -h, --help            show this help\n"},
+	{"check", ctl_check,
+	 "Usage: shmheap-ctl check [OPTION]... NAME\n"
+	 "Verify every invariant of one heap, without writing to it.\n"
+	 "\n"
+	 "  -j, --json            one JSON document\n"
+	 "  -t, --timeout MS      longest wait for the heap lock (default 1000)\n"
+	 "  -h, --help            show this help\n"
+	 "\n"
+	 "Exit status: 0 sound, 1 problems found (or a damaged header),\n"
+	 "2 usage error, 3 the heap could not be checked (no such object,\n"
+	 "not a heap, permission denied, ...).\n"},
+	{"unlink", ctl_unlink,
+	 "Usage: shmheap-ctl unlink [OPTION]... NAME...\n"
+	 "Remove heaps that no process maps.\n"
+	 "\n"
+	 "  -f, --force           remove also what is not a heap or is still mapped\n"
+	 "  -h, --help            show this help\n"},
+	{"create", ctl_create,
+	 "Usage: shmheap-ctl create [OPTION]... NAME SIZE\n"
+	 "Make a heap of SIZE bytes (K, M or G suffix allowed).\n"
+	 "\n"
+	 "      --max-size SIZE   grow on demand up to SIZE (default 4G)\n"
+	 "      --no-grow         never grow\n"
+	 "      --mode OCTAL      permission bits (default 0600)\n"
+	 "  -h, --help            show this help\n"},
 };
+
+/* COMMAND ... --help anywhere before "--" shows that command's help. */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
 
 int main(int argc, char **argv)
 {
@@ -49,12 +106,18 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return TOOL_EXIT_OK;
 	}
-	if (strcmp(cmd, "--version") == 0) {
-		printf("shmheap-ctl %s\n", PACKAGE_VERSION);
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		tool_print_version();
 		return TOOL_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(cmd, commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		if (wants_help(argc - 1, argv + 1)) {
+			fputs(commands[i].help, stdout);
+			return TOOL_EXIT_OK;
+		}
+		return commands[i].run(argc - 1, argv + 1);
+	}
 	ctl_usage_error(NULL, "unknown command '%s'", cmd);
 }

@@ -16,6 +16,10 @@ int ctl_check(int argc, char **argv);
 int ctl_unlink(int argc, char **argv);
 int ctl_create(int argc, char **argv);
 
+/* check: the heap could not be checked at all (no such object, not a heap,
+ * permission denied); a damaged header is a problem found (status 1). */
+#define CTL_EXIT_CANNOT 3
+
 /* How long inspect, list and check wait for the heap lock by default. */
 #define CTL_DEFAULT_TIMEOUT_MS 1000u
 

@@ -17,6 +17,9 @@ int backing_valid_name(const char *name)
 	size_t len = strnlen(name, NAME_MAX + 1);
 	if (len > NAME_MAX)
 		return 0;
+	/* "/." and "/.." would name /dev/shm and /dev, not an object in /dev/shm. */
+	if (strcmp(name, "/.") == 0 || strcmp(name, "/..") == 0)
+		return 0;
 	return strchr(name + 1, '/') == NULL;
 }
 

@@ -80,6 +80,8 @@ static int init_heap(struct shmheap_heap *h, const struct create_params *p)
 
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint32_t)mix64((uint64_t)getpid() ^ (uint64_t)time(NULL) ^ (uintptr_t)h);
+	/* First of all: from now on the object is known to be a heap being made. */
+	__atomic_store_n(&hdr->magic, HEAP_MAGIC_CREATING, __ATOMIC_RELEASE);
 	if (heap_lock_init(&hdr->lock) < 0)
 		return -1;
 	h->lock_kind = heap_lock_kind(&hdr->lock);
@@ -135,8 +137,13 @@ EXPORT shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
 {
 	struct create_params p = {len, 0, 0600, HEAP_FLAG_GROWABLE};
 	if (opts) {
+		/* Set-user-ID, set-group-ID and sticky bits mean nothing on a heap. */
+		if (opts->mode & ~(mode_t)0777) {
+			errno = EINVAL;
+			return NULL;
+		}
 		if (opts->mode)
-			p.mode = opts->mode & 07777;
+			p.mode = opts->mode;
 		if (opts->flags & ~SHMHEAP_NO_GROW) {
 			errno = EINVAL;
 			return NULL;
@@ -157,12 +164,33 @@ EXPORT shmheap_memory_handle shmheap_create(const char *name, size_t len)
 	return shmheap_create_ex(name, len, NULL);
 }
 
+/*
+ * An empty object, or one of zeros, is a heap being created only for a
+ * moment: the creator sizes the object and at once writes
+ * HEAP_MAGIC_CREATING.  So it counts as one (0) only while it was changed
+ * less than HEAP_CREATING_GRACE_S seconds ago; after that it is an object of
+ * another program (-1, EINVAL).
+ */
+#define HEAP_CREATING_GRACE_S 5
+static int young_or_not_heap(struct backing *b)
+{
+	struct stat st;
+	struct timespec now;
+	if (b->ops->stat(b, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return 0;
+	/* Sizing the object (ftruncate) sets its modification time. */
+	if (now.tv_sec - st.st_mtim.tv_sec < HEAP_CREATING_GRACE_S)
+		return 0;
+	errno = EINVAL;
+	return -1;
+}
+
 int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
 {
 	if (b->ops->length(b, len) < 0)
 		return -1;
 	if (*len == 0)
-		return 0;
+		return young_or_not_heap(b);
 	/* A heap being created already has its whole first size. */
 	if (*len < HEAP_PAGE || *len % HEAP_PAGE) {
 		errno = EINVAL;
@@ -171,8 +199,10 @@ int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
 	if (b->ops->read(b, hdr, sizeof(*hdr), 0) < 0)
 		return -1;
 	uint32_t magic = __atomic_load_n(&hdr->magic, __ATOMIC_ACQUIRE);
-	if (magic == 0)
+	if (magic == HEAP_MAGIC_CREATING)
 		return 0;
+	if (magic == 0)
+		return young_or_not_heap(b);
 	if (magic != HEAP_MAGIC || hdr->version != HEAP_LAYOUT_VERSION) {
 		errno = EINVAL; /* not a heap, or one of another layout */
 		return -1;

@@ -49,6 +49,9 @@
 #include <stdint.h>
 
 #define HEAP_MAGIC 0x50414548u /* "HEAP" read as little-endian bytes */
+/* Written into magic first by the creator, so that a heap being created is
+ * told from an object of zeros that is no heap (see heap_read_header). */
+#define HEAP_MAGIC_CREATING 0x70616568u /* "heap" */
 #define HEAP_LAYOUT_VERSION 1u
 #define HEAP_UNIT 8u            /* alignment and size granularity */
 #define HEAP_PAGE 4096u         /* unit of the header's size fields */

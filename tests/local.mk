@@ -61,3 +61,12 @@ check-valgrind-suites: $(VALGRIND_SUITES)
 	done
 endif
 .PHONY: check-valgrind-suites
+
+# What the library refuses or leaves alone (issue 14 items 2 and 14).
+if HAVE_CHECK
+SUITES += tests/test-refuse
+tests_test_refuse_SOURCES = tests/test-refuse.c $(suite_common_src)
+tests_test_refuse_CFLAGS = $(suite_common_cflags)
+tests_test_refuse_LDFLAGS = $(suite_common_ldflags)
+tests_test_refuse_LDADD = $(suite_common_libs)
+endif

@@ -3,8 +3,8 @@
 TESTS += tests/runners-golden.sh tests/runners-ex0.sh tests/runners-model.sh \
 	tests/runners-ex3.sh tests/runners-grow.sh tests/runners-badinput.sh tests/runners-signal.sh
 # Signals, output and pipes of the runners (issue 14 item 13, issue 15 item 12).
-TESTS += tests/runners-signals-all.sh tests/runners-output.sh
-EXTRA_DIST += tests/runners-signals-all.sh tests/runners-output.sh
+TESTS += tests/runners-signals-all.sh tests/runners-output.sh tests/runners-ex0-planted.sh
+EXTRA_DIST += tests/runners-signals-all.sh tests/runners-output.sh tests/runners-ex0-planted.sh
 
 EXTRA_DIST += \
 	tests/runners-lib.sh \
