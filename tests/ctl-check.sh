@@ -48,7 +48,7 @@ same_heap "$P-chain" "check of a broken chain"
 # Damaged headers: refused in one line, status 1.
 make_heap "$P-magic" && "$MAKER" corrupt-magic "$P-magic" || exit 99
 run "$CTL" check "$P-magic"
-expect_rc 1 "check of a heap with a bad magic number"
+expect_rc 3 "check of a heap with a bad magic number (no heap to check)"
 expect_err_line "^shmheap-ctl: $P-magic: not a shmheap (no heap header, or truncated)$" "check of a bad magic number"
 make_heap "$P-size" && "$MAKER" corrupt-size "$P-size" || exit 99
 run "$CTL" check "$P-size"

@@ -16,7 +16,7 @@ make_heap "$P-locked"
 start locker lock "$P-locked"
 
 # Plain: aligned columns, one line per heap, the non-heap left out.
-run "$CTL" list --timeout 50
+run "$CTL" list --bytes --timeout 50
 expect_rc 0 "list"
 head -n 1 "$TMP/out" | grep -q '^NAME  *STATUS  *SIZE  *MAX  *USED  *FREE  *LARGEST  *OBJECTS  *FREEBLKS  *PIDS  *OWNER  *MODE$' ||
 	fail "list header: $(head -n 1 "$TMP/out")"
