@@ -31,5 +31,5 @@ EXTRA_DIST += $(CTL_TESTS) tests/ctl-lib.sh
 
 # Output conventions, exit statuses and names (issue 14 item 14, issue 15
 # items 9 and 11).
-TESTS += tests/ctl-output.sh
-EXTRA_DIST += tests/ctl-output.sh
+TESTS += tests/ctl-output.sh tests/ctl-completion.sh
+EXTRA_DIST += tests/ctl-output.sh tests/ctl-completion.sh
