@@ -23,7 +23,8 @@ static void close_stdout(void)
 {
 	bool failed = fflush(stdout) != 0 || ferror(stdout);
 	int err = errno;
-	if (fclose(stdout) != 0 && !failed) {
+	/* EBADF: started with standard output closed and wrote nothing. */
+	if (fclose(stdout) != 0 && !failed && errno != EBADF) {
 		failed = true;
 		err = errno;
 	}
