@@ -79,10 +79,12 @@ expect_err_line "not a valid heap name" "create /.."
 # being created; a fresh one may be a heap being created.
 head -c 65536 /dev/zero >"/dev/shm/${P#/}-zeros"
 touch -m -d '1 minute ago' "/dev/shm/${P#/}-zeros"
-head -c 65536 /dev/zero >"/dev/shm/${P#/}-fresh"
 run "$CTL" list --all --timeout 50
 expect_eq "$(awk -v n="$P-zeros" '$1 == n {print $2}' "$TMP/out")" "not-heap" "list: old object of zeros"
-expect_eq "$(awk -v n="$P-fresh" '$1 == n {print $2}' "$TMP/out")" "incomplete" "list: fresh object of zeros"
+# A fresh one, read at once after it is written.
+head -c 65536 /dev/zero >"/dev/shm/${P#/}-fresh"
+run "$CTL" inspect "$P-fresh"
+expect_err_line "not a complete shmheap" "inspect: fresh object of zeros"
 run "$CTL" unlink "$P-zeros"
 expect_rc 1 "unlink of an object of zeros"
 expect_err_line "not a shmheap" "unlink of an object of zeros"
