@@ -286,13 +286,15 @@ END_TEST
 
 /* ---- item: unlocked readers while the heap grows ----------------------------- */
 
-#define GROW_MAX (2u << 20)
+#define GROW_MAX (16u << 20)
 
 /* Grows the heap a page at a time up to its maximum, allocating as it goes:
  * thousands of growths for the readers to run into. */
 static void grower(void *arg)
 {
-	shmheap_memory_handle h = shmheap_connect(arg);
+	close((int)(intptr_t)((void *const *)arg)[1]);
+	close((int)(intptr_t)((void *const *)arg)[2]);
+	shmheap_memory_handle h = shmheap_connect(((const char *const *)arg)[0]);
 	TU_REQUIRE(h != NULL, "connect");
 	uint64_t seed = 12345;
 	for (size_t size = 2 * PAGE; size <= GROW_MAX; size += PAGE) {
@@ -305,39 +307,56 @@ static void grower(void *arg)
 	shmheap_disconnect(h);
 }
 
-/* Before the fix most readers died of SIGSEGV (reads past the mapped part). */
+/* An unlocked reader: checks, counts and walks the heap until told to stop
+ * (its pipe closes).  Torn figures are allowed (EUCLEAN, problems); a crash
+ * is not. */
+static void unlocked_reader(void *arg)
+{
+	const char *name = ((const char *const *)arg)[0];
+	int stop_fd = (int)(intptr_t)((void *const *)arg)[1];
+	close((int)(intptr_t)((void *const *)arg)[2]); /* only the test may write */
+	struct shmheap_connect_options o = {SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, 0};
+	shmheap_memory_handle u = shmheap_connect_ex(name, &o);
+	TU_REQUIRE(u != NULL, "unlocked connect: %s", strerror(errno));
+	fcntl(stop_fd, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		struct shmheap_stats st;
+		size_t n = 0;
+		char c;
+		TU_REQUIRE(shmheap_check(u, NULL, NULL) >= 0, "check: %s", strerror(errno));
+		int r = shmheap_stats(u, &st);
+		TU_REQUIRE(r == 0 || errno == EUCLEAN, "stats: %s", strerror(errno));
+		r = shmheap_walk(u, count_walk, &n);
+		TU_REQUIRE(r == 0 || errno == EUCLEAN, "walk: %s", strerror(errno));
+		if (read(stop_fd, &c, 1) == 0)
+			break;
+	}
+	/* Once the heap stands still, the reader sees it whole and sound. */
+	TU_REQUIRE(shmheap_check(u, NULL, NULL) == 0, "the grown heap is not sound");
+	shmheap_disconnect(u);
+}
+
+#define READERS 8
+
+/* Before the fix unlocked readers died of SIGSEGV (reads past the mapped part). */
 START_TEST(unlocked_readers_while_growing)
 {
 	const char *name = tu_name("growing");
 	struct shmheap_options opt = {.max_size = GROW_MAX};
 	shmheap_memory_handle h = shmheap_create_ex(name, PAGE, &opt);
 	ck_assert_ptr_nonnull(h);
-	struct shmheap_connect_options o = {SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, 0};
-	shmheap_memory_handle u = shmheap_connect_ex(name, &o);
-	ck_assert_ptr_nonnull(u);
-	pid_t pid = tu_fork(grower, (void *)name, 60);
-	unsigned reads = 0;
-	for (;;) {
-		int status;
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		struct shmheap_stats st;
-		size_t n = 0;
-		/* Torn figures are allowed (EUCLEAN, problems); a crash is not. */
-		int r = shmheap_stats(u, &st);
-		ck_assert(r == 0 || errno == EUCLEAN);
-		ck_assert_int_ge(shmheap_check(u, NULL, NULL), 0);
-		r = shmheap_walk(u, count_walk, &n);
-		ck_assert(r == 0 || errno == EUCLEAN);
-		reads++;
-		if (w == pid) {
-			ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "grower failed");
-			break;
-		}
-	}
-	/* Once the heap stands still, the reader sees it whole and sound. */
-	ck_assert_int_eq(shmheap_check(u, NULL, NULL), 0);
-	fprintf(stderr, "unlocked_readers_while_growing: %u reads\n", reads);
-	shmheap_disconnect(u);
+	int stop[2];
+	ck_assert_int_eq(pipe(stop), 0);
+	void *arg[3] = {(void *)name, (void *)(intptr_t)stop[0], (void *)(intptr_t)stop[1]};
+	pid_t pids[READERS];
+	for (int i = 0; i < READERS; i++)
+		pids[i] = tu_fork(unlocked_reader, arg, 280);
+	char why[256];
+	pid_t g = tu_fork(grower, arg, 280);
+	ck_assert_msg(tu_wait(g, 290, why, sizeof(why)) == 0, "%s", why);
+	close(stop[1]);
+	ck_assert_msg(tu_wait_all(pids, READERS, 290, why, sizeof(why)) == 0, "%s", why);
+	close(stop[0]);
 	shmheap_disconnect(h);
 }
 END_TEST
@@ -399,7 +418,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(tc, truncated_while_waiting);
 	tcase_add_test(tc, unlocked_reader_of_truncated_heap);
 	suite_add_tcase(s, tc);
-	tc = tu_tcase("growth", 120);
+	tc = tu_tcase("growth", 300);
 	tcase_add_test(tc, unlocked_readers_while_growing);
 	suite_add_tcase(s, tc);
 	tc = tu_tcase("crafted", 60);
