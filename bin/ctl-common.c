@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl-out.h"
 #include "ctl.h"
@@ -142,7 +143,11 @@ static int connect_unlocked(struct ctl_heap *h)
 /* Records why the lock was not used; err is what lock_unusable accepted. */
 static void note_unlocked(struct ctl_heap *h, int err)
 {
-	if (err == EACCES || err == EPERM)
+	if (err == EPERM)
+		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
+			 "owned by uid %lu, not by the caller, so its lock is not taken",
+			 (unsigned long)h->info.uid);
+	else if (err == EACCES)
 		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
 			 "no write permission, so the lock cannot be taken");
 	else if (err == ETIMEDOUT && h->info.lock_owner)
@@ -188,6 +193,13 @@ int ctl_heap_open(struct ctl_heap *h, const char *name, unsigned timeout_ms)
 	*h = (struct ctl_heap){.name = name, .timeout_ms = timeout_ms};
 	if (shmheap_info(name, &h->info) < 0)
 		return -1;
+	/* Another user's heap is never locked, nor mapped writable (see
+	 * shmheap(7), Security); the library refuses it too (EPERM) should the
+	 * object have been replaced since shmheap_info. */
+	if (h->info.uid != geteuid()) {
+		note_unlocked(h, EPERM);
+		return connect_unlocked(h);
+	}
 	/* Waiting for a dead owner's lock is pointless, and taking it would repair. */
 	if (h->info.lock_state == SHMHEAP_LOCK_OWNER_DEAD ||
 	    h->info.lock_state == SHMHEAP_LOCK_UNRECOVERABLE) {

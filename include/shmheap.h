@@ -135,9 +135,15 @@ int shmheap_info(const char *name, struct shmheap_info *info);
  * holder died.  SHMHEAP_CONNECT_UNLOCKED (with INSPECT): open the object
  * read-only and read without the lock, so the figures may be torn while other
  * processes change the heap.
+ *
+ * A heap owned by another user than the caller's effective one is refused
+ * (EPERM) unless read with SHMHEAP_CONNECT_UNLOCKED, or unless
+ * SHMHEAP_CONNECT_TRUST_OWNER says the caller trusts whoever may write it:
+ * taking a heap's lock lets the heap's writers write into the caller.
  */
 #define SHMHEAP_CONNECT_INSPECT 0x1u
 #define SHMHEAP_CONNECT_UNLOCKED 0x2u
+#define SHMHEAP_CONNECT_TRUST_OWNER 0x8u
 struct shmheap_connect_options {
 	unsigned flags;           /* SHMHEAP_CONNECT_* */
 	unsigned lock_timeout_ms; /* INSPECT: longest wait for the lock; 0: 5000 */

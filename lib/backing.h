@@ -36,6 +36,8 @@ struct backing_ops {
 	void *(*map_fixed)(struct backing *b, void *addr, size_t off, size_t len);
 	/* Reads len bytes at off without mapping them (safe on a short object). */
 	int (*read)(struct backing *b, void *buf, size_t len, size_t off);
+	/* Reads up to len bytes at off, fewer where the object ends; the count. */
+	ssize_t (*read_upto)(struct backing *b, void *buf, size_t len, size_t off);
 	void (*close)(struct backing *b);
 	/* Removes the name; mappings stay valid until unmapped. */
 	int (*remove)(const char *name);

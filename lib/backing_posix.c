@@ -39,11 +39,41 @@ static int posix_create(struct backing *b, const char *name, mode_t mode)
 	return 0;
 }
 
+/*
+ * Anyone may put a FIFO, a device or a symbolic link in /dev/shm under a
+ * heap's name: opening a FIFO for reading would wait for a writer forever.
+ * So the open never blocks and never follows a link, the descriptor's type
+ * is checked (not the name's, which may change meanwhile), and only then is
+ * O_NONBLOCK cleared.  Anything but a regular file is no heap (EINVAL).
+ */
 static int posix_open(struct backing *b, const char *name, int read_only)
 {
 	b->read_only = read_only;
-	b->fd = shm_open(name, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
-	return b->fd < 0 ? -1 : 0;
+	b->fd = shm_open(name, (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOFOLLOW |
+				       O_CLOEXEC, 0);
+	if (b->fd < 0) {
+		if (errno == ELOOP) /* a symbolic link: no heap */
+			errno = EINVAL;
+		return -1;
+	}
+	struct stat st;
+	int err = 0;
+	if (fstat(b->fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL;
+	else {
+		int fl = fcntl(b->fd, F_GETFL);
+		if (fl < 0 || fcntl(b->fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+			err = errno;
+	}
+	if (err) {
+		close(b->fd);
+		b->fd = -1;
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 static int posix_stat(struct backing *b, struct stat *st)
@@ -89,6 +119,22 @@ static int posix_read(struct backing *b, void *buf, size_t len, size_t off)
 	return 0;
 }
 
+static ssize_t posix_read_upto(struct backing *b, void *buf, size_t len, size_t off)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(b->fd, (unsigned char *)buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break; /* the object ends here */
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 static void posix_close(struct backing *b)
 {
 	if (b->fd >= 0)
@@ -109,6 +155,7 @@ const struct backing_ops backing_posix_shm = {
 	.extend = posix_extend,
 	.map_fixed = posix_map_fixed,
 	.read = posix_read,
+	.read_upto = posix_read_upto,
 	.close = posix_close,
 	.remove = posix_remove,
 };

@@ -240,6 +240,29 @@ static int verify_on_connect(struct shmheap_heap *h)
 	return 0;
 }
 
+/*
+ * Locking a robust mutex links it into the locking thread's robust list: the
+ * lock word's neighbours then hold addresses in this process, and whoever can
+ * write the heap can make pthread_mutex_unlock store through pointers of its
+ * choosing.  So a heap another user owns is locked (and mapped writable) only
+ * when the caller says it trusts that user; the owner is read from the open
+ * descriptor, so a name swapped meanwhile cannot fool the check.  An unlocked
+ * inspection never locks, and maps read-only.
+ */
+static int owner_trusted(struct shmheap_heap *h, unsigned flags)
+{
+	struct stat st;
+	if (flags & (SHMHEAP_CONNECT_UNLOCKED | SHMHEAP_CONNECT_TRUST_OWNER))
+		return 1;
+	if (h->backing.ops->stat(&h->backing, &st) < 0)
+		return 0;
+	if (st.st_uid != geteuid()) {
+		errno = EPERM;
+		return 0;
+	}
+	return 1;
+}
+
 static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsigned timeout_ms)
 {
 	if (!backing_valid_name(name)) {
@@ -252,6 +275,8 @@ static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsi
 	h->connect_flags = flags;
 	h->lock_timeout_ms = timeout_ms;
 	if (h->backing.ops->open(&h->backing, name, (flags & SHMHEAP_CONNECT_UNLOCKED) != 0) < 0)
+		goto fail;
+	if (!owner_trusted(h, flags))
 		goto fail;
 
 	struct heap_header hdr;
@@ -294,7 +319,8 @@ EXPORT shmheap_memory_handle shmheap_connect_ex(const char *name,
 {
 	unsigned flags = opts ? opts->flags : 0;
 	unsigned timeout_ms = opts && opts->lock_timeout_ms ? opts->lock_timeout_ms : INSPECT_LOCK_MS;
-	unsigned known = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED;
+	unsigned known = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED |
+			 SHMHEAP_CONNECT_TRUST_OWNER;
 	if ((flags & ~known) ||
 	    ((flags & SHMHEAP_CONNECT_UNLOCKED) && !(flags & SHMHEAP_CONNECT_INSPECT))) {
 		errno = EINVAL;

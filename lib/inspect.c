@@ -3,43 +3,167 @@
  * inspect.c - walking the blocks, statistics, and the integrity check.
  *
  * The check is the one place that states every invariant of the layout;
- * tests, shmheap-ctl and debugging all call it.
+ * tests, shmheap-ctl and debugging all call it.  Every check is linear in the
+ * number of blocks (the free-block index is matched against the chain in one
+ * merge of two address-ordered sequences), so that a crafted heap cannot make
+ * a check, or the verification at connect, take time quadratic in its size.
+ *
+ * Nothing here trusts the heap's bytes: every read stays below the end of
+ * what may be read (see struct view), and every offset is checked against it
+ * before it is used.
  */
 #include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "heap.h"
 
-/* Calls fn for each block in address order, under the caller's lock. */
-static int walk_blocks(struct shmheap_heap *h, shmheap_walk_fn fn, void *arg)
+/*
+ * What one call reads.  A locked connection reads its shared mapping, bounded
+ * by the object's length, looked up again once the lock is held: a heap
+ * truncated while the caller waited is reported, not read past its end
+ * (which would raise SIGBUS).  An unlocked connection reads a private copy
+ * made with pread: another process may grow, change or truncate the heap at
+ * any moment, and a shared mapping of a truncated object raises SIGBUS.
+ */
+struct view {
+	const unsigned char *base;
+	const struct heap_header *hdr;
+	struct free_index index; /* over base, for fi_verify */
+	uint64_t size;           /* bytes the header says the heap spans */
+	uint64_t end;            /* bytes that may be read, at most size */
+	void *copy;              /* the private copy, or NULL */
+	size_t copy_len;
+};
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
 {
-	uint64_t end = heap_size_bytes(h->hdr);
-	for (heap_off off = HEAP_FIRST_BLOCK; off < end;) {
-		uint64_t bw = *block_word(h->base, off);
+	return a < b ? a : b;
+}
+
+static uint64_t load_word(const struct view *v, heap_off off)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)(v->base + off), __ATOMIC_RELAXED);
+}
+
+static void view_set(struct view *v, const unsigned char *base, uint64_t readable)
+{
+	v->base = base;
+	v->hdr = (const struct heap_header *)(const void *)base;
+	v->index.base = (unsigned char *)(uintptr_t)base;
+	v->index.hdr = (struct heap_header *)(uintptr_t)v->hdr;
+	v->size = heap_size_bytes(v->hdr);
+	v->end = min_u64(v->size, readable);
+}
+
+/* The view of a heap whose lock the caller holds. */
+static int view_locked(struct view *v, struct shmheap_heap *h)
+{
+	size_t len;
+	*v = (struct view){0};
+	if (h->backing.ops->length(&h->backing, &len) < 0)
+		return -1;
+	view_set(v, h->base, min_u64(len, __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE)));
+	return 0;
+}
+
+/*
+ * A private copy of the heap, for a connection that does not lock.  The
+ * header is read first and the object's length after it: a grower extends
+ * the object before it publishes the new size, so a heap that only grew
+ * never looks longer than the copy.
+ */
+static int view_copy(struct view *v, struct shmheap_heap *h)
+{
+	struct heap_header hdr;
+	size_t len;
+	*v = (struct view){0};
+	if (h->backing.ops->read(&h->backing, &hdr, sizeof(hdr), 0) < 0 ||
+	    h->backing.ops->length(&h->backing, &len) < 0) {
+		if (errno == EINVAL)
+			errno = EUCLEAN; /* shorter than a header: truncated */
+		return -1;
+	}
+	len = min_u64(len, min_u64(h->reserved, heap_size_bytes(&hdr)));
+	if (len < sizeof(hdr))
+		len = sizeof(hdr);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	ssize_t got = h->backing.ops->read_upto(&h->backing, (unsigned char *)p + sizeof(hdr),
+						len - sizeof(hdr), sizeof(hdr));
+	if (got < 0) {
+		int err = errno;
+		munmap(p, len);
+		errno = err;
+		return -1;
+	}
+	memcpy(p, &hdr, sizeof(hdr));
+	v->copy = p;
+	v->copy_len = len;
+	view_set(v, p, sizeof(hdr) + (uint64_t)got);
+	return 0;
+}
+
+/* Takes what a reading call needs: the lock and a view, or a copy. */
+static int view_open(struct view *v, struct shmheap_heap *h)
+{
+	if ((h->connect_flags & SHMHEAP_CONNECT_UNLOCKED))
+		return view_copy(v, h);
+	if (heap_read_lock(h) < 0)
+		return -1;
+	if (view_locked(v, h) < 0) {
+		int err = errno;
+		heap_read_unlock(h);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static void view_close(struct view *v, struct shmheap_heap *h)
+{
+	int err = errno;
+	if (v->copy)
+		munmap(v->copy, v->copy_len);
+	else
+		heap_read_unlock(h);
+	errno = err;
+}
+
+/* Calls fn for each block in address order. */
+static int walk_blocks(const struct view *v, shmheap_walk_fn fn, void *arg)
+{
+	heap_off off = HEAP_FIRST_BLOCK;
+	while (off < v->end) {
+		uint64_t bw = load_word(v, off);
 		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > end - off) {
-			errno = EUCLEAN; /* the chain is broken: shmheap_check says where */
-			return -1;
-		}
+		if (size < BLOCK_MIN || size > v->end - off)
+			break;
 		struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT, (bw & BW_IN_USE) != 0};
 		if (fn(&blk, arg))
-			break;
+			return 0;
 		off += size;
+	}
+	if (off != v->size) {
+		errno = EUCLEAN; /* the chain is broken, or the object truncated */
+		return -1;
 	}
 	return 0;
 }
 
 EXPORT int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg)
 {
+	struct view v;
 	if (!mem || !fn) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (heap_read_lock(mem) < 0)
+	if (view_open(&v, mem) < 0)
 		return -1;
-	int ret = walk_blocks(mem, fn, arg);
-	int err = errno;
-	heap_read_unlock(mem);
-	errno = err;
+	int ret = walk_blocks(&v, fn, arg);
+	view_close(&v, mem);
 	return ret;
 }
 
@@ -61,32 +185,33 @@ static int count_block(const struct shmheap_block *blk, void *arg)
 
 EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 {
+	struct view v;
 	if (!mem || !st) {
 		errno = EINVAL;
 		return -1;
 	}
 	*st = (struct shmheap_stats){0};
-	if (heap_read_lock(mem) < 0)
+	if (view_open(&v, mem) < 0)
 		return -1;
-	int ret = walk_blocks(mem, count_block, st);
-	int err = errno;
-	st->heap_size = heap_size_bytes(mem->hdr);
-	st->max_size = (size_t)mem->hdr->max_pages * HEAP_PAGE;
-	heap_read_unlock(mem);
-	errno = err;
+	int ret = walk_blocks(&v, count_block, st);
+	st->heap_size = v.size;
+	st->max_size = (size_t)v.hdr->max_pages * HEAP_PAGE;
+	view_close(&v, mem);
 	st->header_size = HEAP_FIRST_OBJECT;
 	st->invalid_frees = __atomic_load_n(&mem->invalid_frees, __ATOMIC_RELAXED);
 	return ret;
 }
 
 struct check_ctx {
-	struct shmheap_heap *h;
-	uint64_t end;
-	shmheap_problem_fn fn;
+	const struct view *v;
+	uint32_t seed;
+	shmheap_problem_fn fn; /* NULL: stop at the first problem */
 	void *arg;
 	int problems;
-	heap_off cursor; /* the next free block the index must name */
-	bool tiny;
+	bool tiny;       /* the treap being matched */
+	heap_off cursor; /* end of the last index node that matched a block */
+	heap_off walk;   /* the chain position after pending */
+	heap_off pending; /* the next free block of the chain the index must name */
 };
 
 static void report(struct check_ctx *c, heap_off off, const char *problem)
@@ -96,59 +221,85 @@ static void report(struct check_ctx *c, heap_off off, const char *problem)
 		c->fn(off, problem, c->arg);
 }
 
+static bool done(const struct check_ctx *c)
+{
+	return !c->fn && c->problems;
+}
+
 static void fi_report(heap_off off, const char *problem, void *arg)
 {
 	report(arg, off, problem);
 }
 
-/* The first free block at or after off that belongs in the treap being checked. */
-static heap_off next_free(struct check_ctx *c, heap_off off)
+/* Moves pending to the next free block of the treap being checked, walking
+ * the chain on from walk; the end of the heap when there is none. */
+static void next_pending(struct check_ctx *c)
 {
-	while (off < c->end) {
-		uint64_t bw = *block_word(c->h->base, off);
+	const struct view *v = c->v;
+	while (c->walk < v->end) {
+		heap_off off = c->walk;
+		uint64_t bw = load_word(v, off);
 		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > c->end - off)
-			return c->end;
-		if (!(bw & BW_IN_USE) && (size == BLOCK_MIN) == c->tiny)
-			return off;
-		off += size;
+		if (size < BLOCK_MIN || size > v->end - off)
+			break; /* check_chain reports it */
+		c->walk = off + size;
+		if (!(bw & BW_IN_USE) && (size == BLOCK_MIN) == c->tiny) {
+			c->pending = off;
+			return;
+		}
 	}
-	return c->end;
+	c->walk = v->end;
+	c->pending = v->end;
 }
 
-/* Index nodes come in address order and must be exactly the free blocks. */
+/*
+ * Index nodes come in address order and must be exactly the free blocks of
+ * the chain: the two sequences are merged, each walked once.  fi_verify only
+ * passes nodes whose first words lie inside the view.
+ */
 static void match_node(heap_off off, void *arg)
 {
 	struct check_ctx *c = arg;
-	if (off != next_free(c, c->cursor))
+	if (done(c))
+		return;
+	if (off != c->pending)
 		report(c, off, "free-block index and block chain disagree");
-	uint64_t size = bw_size(*block_word(c->h->base, off));
-	if (off >= c->cursor && size >= BLOCK_MIN && size <= c->end - off)
+	uint64_t size = bw_size(load_word(c->v, off));
+	if (off >= c->cursor && size >= BLOCK_MIN && size <= c->v->end - off)
 		c->cursor = off + size;
+	while (c->pending < c->cursor)
+		next_pending(c);
 }
 
 static void check_chain(struct check_ctx *c)
 {
-	unsigned char *base = c->h->base;
+	const struct view *v = c->v;
 	uint64_t prev_state = BW_PREV_USED;
 	bool prev_free = false;
 
-	for (heap_off off = HEAP_FIRST_BLOCK; off < c->end;) {
-		uint64_t bw = *block_word(base, off);
+	for (heap_off off = HEAP_FIRST_BLOCK; off < v->size && !done(c);) {
+		if (off >= v->end) {
+			report(c, off, "heap is longer than its object (truncated)");
+			return;
+		}
+		uint64_t bw = load_word(v, off);
 		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > c->end - off) {
+		if (size < BLOCK_MIN || size > v->size - off) {
 			report(c, off, "block size breaks the chain (blocks do not tile the heap)");
+			return;
+		}
+		if (size > v->end - off) {
+			report(c, off, "heap is longer than its object (truncated)");
 			return;
 		}
 		bool used = bw & BW_IN_USE;
 		if ((bw & BW_PREV_MASK) != prev_state)
 			report(c, off, "block's prev field disagrees with the block before it");
-		if (used && bw_tag(bw) != block_tag(c->h->seed, off, size))
+		if (used && bw_tag(bw) != block_tag(c->seed, off, size))
 			report(c, off, "live block's tag is wrong");
 		if (!used && prev_free)
 			report(c, off, "two adjacent free blocks");
-		if (!used && size >= BLOCK_FOOTER_MIN &&
-		    *block_word(base, off + size - HEAP_UNIT) != size)
+		if (!used && size >= BLOCK_FOOTER_MIN && load_word(v, off + size - HEAP_UNIT) != size)
 			report(c, off, "free block's footer is wrong");
 		prev_free = !used;
 		prev_state = used ? BW_PREV_USED : prev_state_for_free(size);
@@ -158,41 +309,60 @@ static void check_chain(struct check_ctx *c)
 
 static void check_header(struct check_ctx *c)
 {
-	const struct heap_header *hdr = c->h->hdr;
+	const struct heap_header *hdr = c->v->hdr;
 	if (hdr->magic != HEAP_MAGIC || hdr->version != HEAP_LAYOUT_VERSION)
 		report(c, 0, "header magic or layout version is wrong");
 	if (hdr->max_pages < hdr->size_pages ||
 	    (uint64_t)hdr->max_pages * HEAP_PAGE > HEAP_MAX_SIZE)
 		report(c, 0, "header sizes are inconsistent");
-	if (hdr->seed != c->h->seed)
+	if (hdr->seed != c->seed)
 		report(c, 0, "header seed changed");
 }
 
-int heap_verify(struct shmheap_heap *mem, shmheap_problem_fn fn, void *arg)
+static int verify_view(const struct view *v, uint32_t seed, shmheap_problem_fn fn, void *arg)
 {
-	struct check_ctx c = {mem, heap_size_bytes(mem->hdr), fn, arg, 0, HEAP_FIRST_BLOCK, false};
+	struct check_ctx c = {.v = v, .seed = seed, .fn = fn, .arg = arg};
 	check_header(&c);
 	check_chain(&c);
-	for (int tiny = 0; tiny < 2; tiny++) {
+	for (int tiny = 0; tiny < 2 && !done(&c); tiny++) {
 		c.tiny = tiny;
 		c.cursor = HEAP_FIRST_BLOCK;
+		c.walk = HEAP_FIRST_BLOCK;
+		next_pending(&c);
 		/* fi_report counts each problem it is told of. */
-		fi_verify(&mem->index, tiny, c.end, match_node, fi_report, &c);
-		if (next_free(&c, c.cursor) != c.end)
-			report(&c, next_free(&c, c.cursor), "free block missing from the index");
+		fi_verify(&v->index, tiny, v->end, match_node, fi_report, &c);
+		if (!done(&c) && c.pending != v->end)
+			report(&c, c.pending, "free block missing from the index");
 	}
 	return c.problems;
 }
 
+/* With fn NULL (the verification at connect), it stops at the first problem. */
+int heap_verify(struct shmheap_heap *mem, shmheap_problem_fn fn, void *arg)
+{
+	struct view v;
+	if (view_locked(&v, mem) < 0)
+		return 1;
+	return verify_view(&v, mem->seed, fn, arg);
+}
+
+static void count_only(size_t offset, const char *problem, void *arg)
+{
+	(void)offset;
+	(void)problem;
+	(void)arg;
+}
+
 EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void *arg)
 {
+	struct view v;
 	if (!mem) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (heap_read_lock(mem) < 0)
+	if (view_open(&v, mem) < 0)
 		return -1;
-	int problems = heap_verify(mem, fn, arg);
-	heap_read_unlock(mem);
+	int problems = verify_view(&v, mem->seed, fn ? fn : count_only, arg);
+	view_close(&v, mem);
 	return problems;
 }

@@ -12,6 +12,9 @@
  *   corrupt-tag NAME     flips a bit of the first (live) block's tag
  *   garbage NAME SEED    a heap of 1 to 4 pages whose bytes after the lock are
  *                        random, behind mostly plausible header fields
+ *   shrink NAME          a child holds NAME's heap lock, prints its pid, and
+ *                        0.3 s later truncates the object to one page and
+ *                        releases the lock (then sleeps)
  *
  * Children sleep at most CHILD_LIFETIME seconds, so a test that dies without
  * cleaning up does not leave them behind for long.  The lock is the robust
@@ -29,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "layout.h"
@@ -129,6 +133,43 @@ static int sleeper(const char *name, int take_lock)
 	}
 	close(ready[1]);
 	shmheap_disconnect(mem); /* the child keeps its own mapping */
+	char c;
+	if (read(ready[0], &c, 1) != 1) {
+		fprintf(stderr, "ctl-heapmaker: %s: child failed\n", name);
+		return 1;
+	}
+	printf("%ld\n", (long)pid);
+	return 0;
+}
+
+/* shrink: what a heap's owner can do to a tool waiting for the lock. */
+static int shrinker(const char *name)
+{
+	int ready[2];
+	if (pipe(ready) < 0)
+		die("pipe", name);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork", name);
+	if (pid == 0) {
+		int fd;
+		close(ready[0]);
+		struct heap_header *hdr = map_raw(name, HEAP_PAGE, &fd);
+		if (pthread_mutex_lock(&hdr->lock) != 0)
+			_exit(1);
+		quiet_child();
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		close(ready[1]);
+		struct timespec wait = {0, 300 * 1000 * 1000};
+		nanosleep(&wait, NULL);
+		if (ftruncate(fd, HEAP_PAGE) < 0)
+			_exit(1);
+		pthread_mutex_unlock(&hdr->lock);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
 	char c;
 	if (read(ready[0], &c, 1) != 1) {
 		fprintf(stderr, "ctl-heapmaker: %s: child failed\n", name);
@@ -251,6 +292,8 @@ int main(int argc, char **argv)
 		return sleeper(name, 0);
 	if (strcmp(cmd, "lock") == 0)
 		return sleeper(name, 1);
+	if (strcmp(cmd, "shrink") == 0)
+		return shrinker(name);
 	if (strcmp(cmd, "dead") == 0)
 		return dead_owner(name);
 	if (strcmp(cmd, "garbage") == 0 && argc > 3)

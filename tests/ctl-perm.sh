@@ -38,7 +38,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	run as_other "$CTL" inspect --json "$P-open"
 	expect_rc 0 "inspect of a heap the user may only read"
 	expect_eq "$(json mode)" "0644" "its mode"
-	expect_err_line "$P-open: no write permission, so the lock cannot be taken; read without the lock" \
+	expect_err_line "$P-open: owned by uid 0, not by the caller, so its lock is not taken; read without the lock" \
 		"inspect says it read without the lock"
 	run as_other "$CTL" check "$P-open"
 	expect_rc 0 "check of a heap the user may only read"

@@ -26,6 +26,8 @@ CTL_TESTS = \
 	tests/ctl-garbage.sh \
 	tests/ctl-perm.sh \
 	tests/ctl-man.sh
+# What another user, or an unlucky moment, can do to the tool (issue 14).
+CTL_TESTS += tests/ctl-hostile.sh
 TESTS += $(CTL_TESTS)
 EXTRA_DIST += $(CTL_TESTS) tests/ctl-lib.sh
 

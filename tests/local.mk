@@ -49,6 +49,14 @@ tests_test_lock_CFLAGS = $(suite_common_cflags)
 tests_test_lock_LDFLAGS = $(suite_common_ldflags)
 tests_test_lock_LDADD = $(suite_common_libs)
 
+# What another user, or an unlucky moment, can do to a reader (issue 14).
+check_PROGRAMS += tests/test-hostile
+TESTS += tests/test-hostile
+tests_test_hostile_SOURCES = tests/test-hostile.c $(suite_common_src)
+tests_test_hostile_CFLAGS = $(suite_common_cflags)
+tests_test_hostile_LDFLAGS = $(suite_common_ldflags)
+tests_test_hostile_LDADD = $(suite_common_libs)
+
 VALGRIND_SUITES = tests/test-api tests/test-model tests/test-threads tests/test-remap \
 		  tests/test-lock
 check-valgrind-suites: $(VALGRIND_SUITES)
