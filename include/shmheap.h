@@ -45,6 +45,11 @@ void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_handle hdl
 /* Largest heap the layout can address, and the alignment of every object. */
 #define SHMHEAP_MAX_HEAP_SIZE ((size_t)1 << 35) /* 32 GiB */
 #define SHMHEAP_ALIGNMENT 8
+/*
+ * Smallest len shmheap_create accepts: the header and one 8-byte object.
+ * Any larger len is rounded up to a whole number of pages.
+ */
+#define SHMHEAP_MIN_SIZE 88
 
 /*
  * Growth.  A heap grows inside shmheap_alloc when no free block fits, by
