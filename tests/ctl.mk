@@ -27,3 +27,8 @@ CTL_TESTS = \
 	tests/ctl-man.sh
 TESTS += $(CTL_TESTS)
 EXTRA_DIST += $(CTL_TESTS) tests/ctl-lib.sh
+
+# Sizes that are not page multiples (issue 13, issue 15 item 10).
+CTL_SIZE_TESTS = tests/ctl-create-sizes.sh
+TESTS += $(CTL_SIZE_TESTS)
+EXTRA_DIST += $(CTL_SIZE_TESTS)
