@@ -169,34 +169,49 @@ struct lab_run {
 	unsigned char owner[MAX_PROCS * 2]; /* slot k: 1 + process, or 0 when free */
 };
 
-/* Sends each process its command before reading any reply: they run at once. */
+/* Checks where a reported object is and who owns it. */
+static void lab_record(struct lab_run *run, const char *ops, const struct lab_reply *r)
+{
+	if (ops[r->id] == OP_QUIT)
+		return;
+	ck_assert_msg(r->offset >= run->first && (r->offset - run->first) % STRIDE == 0,
+		      "process %u: object at %" PRIu64 ", not at %zu + %d k", r->id, r->offset,
+		      run->first, STRIDE);
+	uint64_t k = (r->offset - run->first) / STRIDE;
+	ck_assert_msg(k < run->live_max, "process %u: object %" PRIu64 " beyond the %u live",
+		      r->id, k, run->live_max);
+	if (ops[r->id] == OP_ALLOC) {
+		ck_assert_msg(run->owner[k] == 0, "object %" PRIu64 " handed out twice", k);
+		run->owner[k] = (unsigned char)(1 + r->id);
+	} else {
+		ck_assert_msg(run->owner[k] == 1 + r->id, "process %u freed object %" PRIu64,
+			      r->id, k);
+		run->owner[k] = 0;
+	}
+}
+
+/*
+ * Sends each process its command before reading any reply: they run at once.
+ * The frees of a step are recorded before its allocations, since an object
+ * freed during the step may be handed out again before the free is reported.
+ */
 static void lab_step(struct lab_run *run, const char *ops)
 {
 	for (unsigned i = 0; i < run->n; i++)
 		tu_write_all(run->cmd[i], &ops[i], 1);
+	struct lab_reply replies[MAX_PROCS];
 	for (unsigned got = 0; got < run->n; got++) {
 		struct lab_reply r;
 		ck_assert_int_eq(tu_read_all(run->reply, &r, sizeof(r)), 0);
 		ck_assert_uint_lt(r.id, run->n);
 		ck_assert_msg(r.err == 0, "process %u, op %c: %s", r.id, ops[r.id],
 			      r.err < 0 ? "an object was overwritten" : strerror(r.err));
-		if (ops[r.id] == OP_QUIT)
-			continue;
-		ck_assert_msg(r.offset >= run->first && (r.offset - run->first) % STRIDE == 0,
-			      "process %u: object at %" PRIu64 ", not at %zu + %d k", r.id, r.offset,
-			      run->first, STRIDE);
-		uint64_t k = (r.offset - run->first) / STRIDE;
-		ck_assert_msg(k < run->live_max, "process %u: object %" PRIu64 " beyond the %u live",
-			      r.id, k, run->live_max);
-		if (ops[r.id] == OP_ALLOC) {
-			ck_assert_msg(run->owner[k] == 0, "object %" PRIu64 " handed out twice", k);
-			run->owner[k] = (unsigned char)(1 + r.id);
-		} else {
-			ck_assert_msg(run->owner[k] == 1 + r.id, "process %u freed object %" PRIu64,
-				      r.id, k);
-			run->owner[k] = 0;
-		}
+		replies[got] = r;
 	}
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (unsigned got = 0; got < run->n; got++)
+			if ((ops[replies[got].id] == OP_FREE) == (pass == 0))
+				lab_record(run, ops, &replies[got]);
 }
 
 struct walk_state {
