@@ -76,4 +76,6 @@ tests_test_lab_SOURCES = tests/test-lab.c $(suite_common_src)
 tests_test_lab_CFLAGS = $(suite_common_cflags)
 tests_test_lab_LDFLAGS = $(suite_common_ldflags)
 tests_test_lab_LDADD = $(suite_common_libs)
+VALGRIND_SUITES += tests/test-sizes tests/test-lab
+check-valgrind-suites: tests/test-sizes tests/test-lab
 endif
