@@ -62,7 +62,7 @@ void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_handle hdl
 #define SHMHEAP_NO_GROW 0x1u /* the heap keeps its initial size */
 
 struct shmheap_options {
-	size_t max_size; /* growth limit in bytes, a page multiple; 0: the default */
+	size_t max_size; /* growth limit in bytes (rounded up to pages); 0: the default */
 	mode_t mode;     /* permission bits of the object; 0: 0600 */
 	unsigned flags;  /* SHMHEAP_NO_GROW */
 };
