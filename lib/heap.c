@@ -118,7 +118,7 @@ _Static_assert(HEAP_FIRST_BLOCK + BLOCK_MIN <= SHMHEAP_MIN_SIZE,
 static bool round_to_pages(size_t len, size_t *out)
 {
 	size_t unit = page_size() > HEAP_PAGE ? page_size() : HEAP_PAGE;
-	if (len < SHMHEAP_MIN_SIZE || len > HEAP_MAX_SIZE)
+	if (len < SHMHEAP_MIN_SIZE || len > HEAP_MAX_SIZE || len > SIZE_MAX - (unit - 1))
 		return false;
 	*out = (len + unit - 1) / unit * unit;
 	return *out <= HEAP_MAX_SIZE;
