@@ -142,8 +142,13 @@ int cmd_parse(const char *text, size_t len, const struct cmd_header *hdr,
 			return -1;
 	}
 	if (op == CMD_ALLOC) {
-		if (next_number(&c, "object size", CMD_MAX_SIZE, &cmd.size, why) < 0)
+		if (next_number(&c, "value count n", UINT64_MAX, &cmd.count, why) < 0)
 			return -1;
+		if (cmd.count > CMD_MAX_COUNT) {
+			say(why, "value count n %llu: n x %u bytes overflows",
+			    (unsigned long long)cmd.count, CMD_VALUE_SIZE);
+			return -1;
+		}
 	}
 	if (expect_end(&c, why) < 0)
 		return -1;

@@ -10,7 +10,8 @@
  *   0 p        process p connects to the heap
  *   1 p        process p disconnects
  *   2 p b      process p reads and prints object b
- *   3 p b s    process p allocates s bytes as object b
+ *   3 p b n    process p allocates n values of size_t (n * 8 bytes) as object
+ *              b, and stores in them the next n numbers of the run's counter
  *   4 p b      process p frees object b
  *
  * Fields are unsigned decimal numbers separated by blanks (spaces or tabs);
@@ -38,13 +39,13 @@ struct cmd {
 	enum cmd_op op;
 	uint32_t proc;  /* p */
 	uint32_t obj;   /* b (READ, ALLOC, FREE) */
-	uint64_t size;  /* s in bytes (ALLOC) */
+	uint64_t count; /* n, in size_t values of 8 bytes (ALLOC) */
 };
 
 /* The first line. */
 struct cmd_header {
 	uint32_t procs;    /* P, 1 .. CMD_MAX_PROCS */
-	uint64_t heap_size; /* S, 1 .. CMD_MAX_HEAP_SIZE (page multiple: the runner checks) */
+	uint64_t heap_size; /* S, 1 .. CMD_MAX_HEAP_SIZE (the library rounds it up to pages) */
 	uint32_t objs;     /* B, 1 .. CMD_MAX_OBJS */
 };
 
@@ -52,7 +53,10 @@ struct cmd_header {
 #define CMD_MAX_PROCS 256u
 #define CMD_MAX_OBJS (1u << 20)
 #define CMD_MAX_HEAP_SIZE ((uint64_t)1 << 35)
-#define CMD_MAX_SIZE ((uint64_t)1 << 35) /* largest s accepted */
+/* Largest n whose n * 8 bytes fits in a uint64_t; whether the heap can hold
+ * so much is the runner's business. */
+#define CMD_VALUE_SIZE 8u
+#define CMD_MAX_COUNT (UINT64_MAX / CMD_VALUE_SIZE)
 
 /* Longest message a parse function writes to its why buffer, with the NUL. */
 #define CMD_WHY_MAX 128

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "tool.h"
@@ -22,11 +23,41 @@ static const char *create_error(int err)
 {
 	switch (err) {
 	case EEXIST: return "already exists";
-	case EINVAL: return "invalid size (larger than the maximum, or beyond 32 GiB)";
+	case EINVAL: return "invalid size";
 	case ENOMEM:
 	case ENOSPC: return "not enough shared memory";
 	default: return ctl_heap_error(err);
 	}
+}
+
+/* What the library makes of a length: whole pages. */
+static size_t round_to_pages(size_t v)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t page = ps > 0 ? (size_t)ps : 4096;
+	return (v + page - 1) / page * page;
+}
+
+/*
+ * Refuses, with the real reason, a size no heap can have.  Sizes that are not
+ * page multiples are fine: the library rounds them up (and create says so).
+ */
+static void check_size(const char *name, const char *what, size_t v)
+{
+	if (v < SHMHEAP_MIN_SIZE)
+		tool_die(TOOL_EXIT_USAGE, "%s: %s %zu is too small: a heap needs at least %d bytes",
+			 ctl_shown(name), what, v, SHMHEAP_MIN_SIZE);
+	if (v > SHMHEAP_MAX_HEAP_SIZE || round_to_pages(v) > SHMHEAP_MAX_HEAP_SIZE)
+		tool_die(TOOL_EXIT_USAGE, "%s: %s %zu is larger than the largest heap, %zu bytes (32 GiB)",
+			 ctl_shown(name), what, v, SHMHEAP_MAX_HEAP_SIZE);
+}
+
+/* Says so on standard error when the heap is larger than asked. */
+static void tell_rounding(const char *name, const char *what, size_t asked, size_t got)
+{
+	if (asked && got != asked)
+		tool_warn("%s: %s %zu rounded up to %zu bytes (a whole number of pages)",
+			  ctl_shown(name), what, asked, got);
 }
 
 int ctl_create(int argc, char **argv)
@@ -70,10 +101,22 @@ int ctl_create(int argc, char **argv)
 		ctl_usage_error(argv[0], "unexpected argument '%s'", argv[optind + 2]);
 	if ((o.flags & SHMHEAP_NO_GROW) && o.max_size)
 		ctl_usage_error(argv[0], "--no-grow and --max-size contradict each other");
+	check_size(name, "size", size);
+	if (o.max_size) {
+		check_size(name, "--max-size", o.max_size);
+		if (round_to_pages(o.max_size) < round_to_pages(size))
+			tool_die(TOOL_EXIT_USAGE, "%s: --max-size %zu is smaller than the size %zu",
+				 ctl_shown(name), o.max_size, size);
+	}
 
 	shmheap_memory_handle mem = shmheap_create_ex(name, size, &o);
 	if (!mem)
 		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name), create_error(errno));
+	struct shmheap_stats st;
+	if (shmheap_stats(mem, &st) == 0) {
+		tell_rounding(name, "size", size, st.heap_size);
+		tell_rounding(name, "--max-size", o.max_size, st.max_size);
+	}
 	shmheap_disconnect(mem);
 	return TOOL_EXIT_OK;
 }

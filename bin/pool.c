@@ -71,7 +71,8 @@ static int spawn(unsigned id, const sigset_t *old)
 	return 0;
 }
 
-int pool_start(const char *name, size_t heap_size, size_t max_size, unsigned n)
+int pool_start(const char *name, size_t heap_size, size_t max_size, unsigned n,
+	       size_t *largest)
 {
 	if (strlen(name) >= sizeof(heap_name)) {
 		tool_warn("%s: name too long", name);
@@ -110,6 +111,14 @@ int pool_start(const char *name, size_t heap_size, size_t max_size, unsigned n)
 		pool_finish();
 		return -1;
 	}
+	/* The empty heap's one free block, plus all the heap may still grow by. */
+	struct shmheap_stats st;
+	if (shmheap_stats(heap, &st) < 0) {
+		tool_warn("%s: cannot read the heap's figures: %s", name, strerror(errno));
+		pool_finish();
+		return -1;
+	}
+	*largest = st.largest_free + (st.max_size - st.heap_size);
 	return 0;
 }
 

@@ -18,10 +18,12 @@
 
 /*
  * Creates the heap heap_name (growing up to max_size, or fixed when max_size
- * is 0) and forks n workers.  Returns 0, or -1 after printing why (nothing is
- * left behind then).
+ * is 0) and forks n workers.  *largest gets the size of the largest object the
+ * heap can ever hold (at its maximum size, empty).  Returns 0, or -1 after
+ * printing why (nothing is left behind then).
  */
-int pool_start(const char *heap_name, size_t heap_size, size_t max_size, unsigned n);
+int pool_start(const char *heap_name, size_t heap_size, size_t max_size, unsigned n,
+	       size_t *largest);
 
 /*
  * Sends request rqs[i] to worker ids[i] for every i < n and collects its

@@ -17,7 +17,7 @@
 enum slot_state { SLOT_EMPTY, SLOT_LIVE, SLOT_PENDING };
 struct slot {
 	shmheap_object_handle hdl; /* as the allocating worker sent it */
-	uint64_t size;             /* bytes asked for */
+	uint64_t count;            /* size_t values it holds */
 	uint64_t line;             /* last input line that used the id */
 	unsigned char state;       /* enum slot_state */
 };
@@ -33,14 +33,10 @@ struct run {
 	int out_err;          /* a worker could not write its output (EPIPE: reader gone) */
 	size_t max_per_line;
 	uint64_t counter;     /* next value to store in an allocated object */
+	uint64_t max_count;   /* most values one object of the heap can ever hold */
 	uint64_t line;        /* number of the input line being run */
 	char why[CMD_WHY_MAX + 64];
 };
-
-static uint64_t words_of(uint64_t bytes)
-{
-	return bytes / 8 + (bytes % 8 != 0);
-}
 
 /*
  * Checks cmd against the state left by the lines before and the commands
@@ -82,6 +78,14 @@ static int check(struct run *run, const struct cmd *c)
 		snprintf(run->why, sizeof(run->why), "object id %u holds no object", c->obj);
 		return -1;
 	}
+	if (c->op == CMD_ALLOC && c->count > run->max_count) {
+		snprintf(run->why, sizeof(run->why),
+			 "n = %llu values (%llu bytes) can never fit in the heap (at most %llu values)",
+			 (unsigned long long)c->count,
+			 (unsigned long long)(c->count * CMD_VALUE_SIZE),
+			 (unsigned long long)run->max_count);
+		return -1;
+	}
 	return 0;
 }
 
@@ -91,16 +95,16 @@ static struct worker_request request_for(struct run *run, const struct cmd *c)
 	struct slot *s = c->op == CMD_CONNECT || c->op == CMD_DISCONNECT ? NULL : &run->slots[c->obj];
 	switch (c->op) {
 	case CMD_READ:
-		rq.count = words_of(s->size);
+		rq.count = s->count;
 		rq.hdl = s->hdl;
 		break;
 	case CMD_ALLOC:
-		rq.size = c->size;
-		rq.count = words_of(c->size);
-		rq.first_value = run->counter;
-		run->counter += rq.count; /* taken even if the allocation fails */
+		rq.size = c->count * CMD_VALUE_SIZE;
+		rq.count = c->count;
+		rq.first_value = run->counter; /* the running start index */
+		run->counter += rq.count;      /* taken even if the allocation fails */
 		s->state = SLOT_PENDING;
-		s->size = c->size;
+		s->count = c->count;
 		break;
 	case CMD_FREE:
 		rq.hdl = s->hdl;
@@ -172,11 +176,11 @@ static int read_header(struct run *run, FILE *in, char **buf, size_t *cap)
 	strip_newline(*buf, &len);
 	if (cmd_parse_header(*buf, len, &run->hdr, run->why) < 0)
 		return -1;
-	long page = sysconf(_SC_PAGESIZE);
-	if (page > 0 && run->hdr.heap_size % (uint64_t)page) {
+	/* Any other size is the library's to round up to whole pages. */
+	if (run->hdr.heap_size < SHMHEAP_MIN_SIZE) {
 		snprintf(run->why, sizeof(run->why),
-			 "heap size %llu is not a multiple of the page size %ld",
-			 (unsigned long long)run->hdr.heap_size, page);
+			 "heap size S %llu is too small: a heap needs at least %d bytes",
+			 (unsigned long long)run->hdr.heap_size, SHMHEAP_MIN_SIZE);
 		return -1;
 	}
 	return 0;
@@ -189,7 +193,13 @@ static void usage(FILE *f, const char *name)
 		"  --grow[=MAX]  let the heap grow, up to MAX bytes (K, M, G suffixes;\n"
 		"                default 4G); without it the heap keeps size S\n"
 		"  -h, --help    show this help and exit\n"
-		"  -V, --version show the version and exit\n",
+		"  -V, --version show the version and exit\n"
+		"Input: a line \"P S B\" (processes, heap size S in bytes, object ids),\n"
+		"then commands: 0 p (connect), 1 p (disconnect), 2 p b (print object b),\n"
+		"3 p b n (allocate n values of size_t, n*8 bytes, as object b, holding\n"
+		"the next n numbers of one running counter), 4 p b (free object b).\n"
+		"Example (the lab's sample): \"3 0 0 10\" prints\n"
+		"  #0: Allocated at offset 80: 0 1 2 3 4 5 6 7 8 9\n",
 		name, name);
 }
 
@@ -269,11 +279,13 @@ int runner_main(int argc, char **argv, const char *name, size_t max_per_line)
 
 	char heap_name[64];
 	snprintf(heap_name, sizeof(heap_name), "/%s.%ld", name, (long)getpid());
-	if (pool_start(heap_name, run.hdr.heap_size, max_size, run.hdr.procs) < 0) {
+	size_t largest;
+	if (pool_start(heap_name, run.hdr.heap_size, max_size, run.hdr.procs, &largest) < 0) {
 		free_tables(&run);
 		free(buf);
 		return TOOL_EXIT_FAIL;
 	}
+	run.max_count = largest / CMD_VALUE_SIZE;
 
 	int status = TOOL_EXIT_OK;
 	ssize_t got;

@@ -45,6 +45,11 @@ void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_handle hdl
 /* Largest heap the layout can address, and the alignment of every object. */
 #define SHMHEAP_MAX_HEAP_SIZE ((size_t)1 << 35) /* 32 GiB */
 #define SHMHEAP_ALIGNMENT 8
+/*
+ * Smallest len shmheap_create accepts: the header and one 8-byte object.
+ * Any larger len is rounded up to a whole number of pages.
+ */
+#define SHMHEAP_MIN_SIZE 88
 
 /*
  * Growth.  A heap grows inside shmheap_alloc when no free block fits, by
@@ -57,7 +62,7 @@ void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_handle hdl
 #define SHMHEAP_NO_GROW 0x1u /* the heap keeps its initial size */
 
 struct shmheap_options {
-	size_t max_size; /* growth limit in bytes, a page multiple; 0: the default */
+	size_t max_size; /* growth limit in bytes (rounded up to pages); 0: the default */
 	mode_t mode;     /* permission bits of the object; 0: 0600 */
 	unsigned flags;  /* SHMHEAP_NO_GROW */
 };

@@ -108,6 +108,24 @@ static int valid_sizes(size_t len, size_t max)
 	       max <= HEAP_MAX_SIZE && max % HEAP_PAGE == 0;
 }
 
+_Static_assert(HEAP_FIRST_BLOCK + BLOCK_MIN <= SHMHEAP_MIN_SIZE,
+	       "SHMHEAP_MIN_SIZE must hold the header and one block");
+
+/*
+ * The object is sized in whole pages anyway, so a length that is not a page
+ * multiple is rounded up rather than refused (the lab's own programs ask for
+ * such sizes).  Returns false for a length no heap can have: below
+ * SHMHEAP_MIN_SIZE, or beyond HEAP_MAX_SIZE once rounded.
+ */
+static bool round_to_pages(size_t len, size_t *out)
+{
+	size_t unit = page_size() > HEAP_PAGE ? page_size() : HEAP_PAGE;
+	if (len < SHMHEAP_MIN_SIZE || len > HEAP_MAX_SIZE || len > SIZE_MAX - (unit - 1))
+		return false;
+	*out = (len + unit - 1) / unit * unit;
+	return *out <= HEAP_MAX_SIZE;
+}
+
 static shmheap_memory_handle heap_create(const char *name, const struct create_params *p)
 {
 	if (!backing_valid_name(name) || !valid_sizes(p->len, p->max)) {
@@ -135,7 +153,12 @@ static shmheap_memory_handle heap_create(const char *name, const struct create_p
 EXPORT shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
 					       const struct shmheap_options *opts)
 {
-	struct create_params p = {len, 0, 0600, HEAP_FLAG_GROWABLE};
+	struct create_params p = {0, 0, 0600, HEAP_FLAG_GROWABLE};
+	if (!round_to_pages(len, &p.len)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	len = p.len;
 	if (opts) {
 		/* Set-user-ID, set-group-ID and sticky bits mean nothing on a heap. */
 		if (opts->mode & ~(mode_t)0777) {
@@ -150,7 +173,12 @@ EXPORT shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
 		}
 		if (opts->flags & SHMHEAP_NO_GROW)
 			p.flags = 0;
-		p.max = opts->max_size;
+		/* A maximum is rounded up like len: it too is a whole number of pages. */
+		if (opts->max_size && (p.flags & HEAP_FLAG_GROWABLE) &&
+		    !round_to_pages(opts->max_size, &p.max)) {
+			errno = EINVAL;
+			return NULL;
+		}
 	}
 	if (!p.max)
 		p.max = len > SHMHEAP_DEFAULT_MAX_SIZE ? len : SHMHEAP_DEFAULT_MAX_SIZE;

@@ -2,6 +2,8 @@
 /* mmf.c - a regular file mapped shared into memory (exercise 0). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,10 +49,29 @@ static int open_sized(const char *name, size_t sz)
 	return fd;
 }
 
+/*
+ * The lab promises a page multiple, but a user of the library cannot be held
+ * to it: sz is rounded up to whole pages, so that every byte of the mapping's
+ * last page lies inside the file.  false if that overflows.
+ */
+static bool round_to_pages(size_t *sz)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t unit = ps > 0 ? (size_t)ps : 4096;
+	if (*sz > SIZE_MAX - (unit - 1) || *sz > (size_t)INT64_MAX - (unit - 1))
+		return false;
+	*sz = (*sz + unit - 1) / unit * unit;
+	return true;
+}
+
 EXPORT void *mmf_create_or_open(const char *name, size_t sz)
 {
 	if (!name || sz == 0) {
 		errno = EINVAL;
+		return NULL;
+	}
+	if (!round_to_pages(&sz)) {
+		errno = EFBIG;
 		return NULL;
 	}
 	int fd = open_sized(name, sz);

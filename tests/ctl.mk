@@ -35,3 +35,7 @@ EXTRA_DIST += $(CTL_TESTS) tests/ctl-lib.sh
 # items 9 and 11).
 TESTS += tests/ctl-output.sh tests/ctl-completion.sh
 EXTRA_DIST += tests/ctl-output.sh tests/ctl-completion.sh
+# Sizes that are not page multiples (issue 13, issue 15 item 10).
+CTL_SIZE_TESTS = tests/ctl-create-sizes.sh
+TESTS += $(CTL_SIZE_TESTS)
+EXTRA_DIST += $(CTL_SIZE_TESTS)

@@ -14,9 +14,10 @@
  *     Allocated/Allocation failed, Freed), and no line is left over;
  *   - an allocation prints the values the runner stores (one counter, taken
  *     in the order of the commands on the input lines) at an 8-aligned offset
- *     of at least 80, and its object [offset, offset + round_up(max(s,1), 8))
- *     overlaps no object live during the line: neither one allocated before
- *     and not freed on this line, nor one allocated on this line;
+ *     of at least 80, and its object of n values of size_t, [offset, offset
+ *     + max(8n, 8)), overlaps no object live during the line: neither one
+ *     allocated before and not freed on this line, nor one allocated on this
+ *     line;
  *   - a read prints exactly the values of the object's allocation;
  *   - a free prints the offset of its object;
  *   - after the last line every id that was freed holds no object.
@@ -111,7 +112,7 @@ static bool values_are(const char *p, uint64_t first, uint64_t size)
 static void check_alloc(struct checker *c, const struct pending *pd, const char *rest)
 {
 	struct object *o = &c->objs[pd->cmd.obj];
-	uint64_t size = pd->cmd.size, off;
+	uint64_t size = pd->cmd.count * CMD_VALUE_SIZE, off; /* n values of size_t */
 	char tail[64];
 	int n;
 	if (sscanf(rest, "Allocation of %" SCNu64 " bytes failed: %63[^\n]", &off, tail) == 2) {
@@ -217,9 +218,8 @@ static void run_line(struct checker *c, struct pending *pd, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		check_input(c, &pd[i].cmd);
 		if (pd[i].cmd.op == CMD_ALLOC) {
-			uint64_t s = pd[i].cmd.size;
-			pd[i].first = c->counter;
-			c->counter += s / 8 + (s % 8 != 0);
+			pd[i].first = c->counter; /* the running start index */
+			c->counter += pd[i].cmd.count;
 			c->objs[pd[i].cmd.obj].live = true; /* for check_input of later commands */
 		} else if (pd[i].cmd.op == CMD_FREE) {
 			c->objs[pd[i].cmd.obj].live = false;

@@ -6,7 +6,7 @@
 . "${srcdir:-.}/tests/runners-lib.sh"
 
 n=${1:-1000000} p=${2:-64}
-./tests/runners-gen -s 42 -n "$n" -p "$p" -S 16777216 -b 4096 -z 4096 \
+./tests/runners-gen -s 42 -n "$n" -p "$p" -S 16777216 -b 4096 -z 512 \
 	-e "$tmp/want" >"$tmp/in" || fail "runners-gen failed"
 start=$(date +%s.%N)
 run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex2

@@ -3,10 +3,13 @@
  * runners-gen - random inputs for shmheap-ex2 and shmheap-ex3, and for ex2
  * the output a first-fit heap must give.
  *
- *   runners-gen [-3] [-s SEED] [-n LINES] [-p P] [-S S] [-b B] [-z MAXSIZE]
+ *   runners-gen [-3] [-s SEED] [-n LINES] [-p P] [-S S] [-b B] [-z MAXCOUNT]
  *               [-k PER_LINE] [-e EXPECTED]
  *
- * writes an input of LINES command lines on standard output.  Without -3
+ * writes an input of LINES command lines on standard output.  An allocation
+ * "3 p b n" asks for n values of size_t (n * 8 bytes, as the lab's runners
+ * read it), n at most MAXCOUNT; its object holds the next n numbers of the
+ * run's counter.  Without -3
  * (one command per line) -e writes what shmheap-ex2 must print, computed by
  * the reference model below.  With -3 every line holds PER_LINE commands of
  * PER_LINE different processes on different object ids; the heap must then
@@ -15,7 +18,7 @@
  *
  * The reference model of the heap: a block is an 8-byte header and its
  * object; the first block starts at 72 (so the first object is at 80) and
- * blocks tile [72, S).  An allocation of s bytes needs
+ * blocks tile [72, S).  An allocation of s = 8n bytes needs
  * round_up(max(s, 1), 8) + 8 bytes and takes the lowest free block that is
  * large enough, splitting it when at least 16 bytes remain and taking it
  * whole otherwise.  A freed block merges with free neighbours on both sides.
@@ -152,14 +155,14 @@ static void model_free(struct model *m, uint64_t offset)
 /* ---- the generator ---- */
 struct params {
 	bool ex3;
-	uint64_t seed, lines, heap_size, max_size;
+	uint64_t seed, lines, heap_size, max_count;
 	uint32_t procs, objs, per_line;
 	const char *expected;
 };
 
 struct slot {
 	bool live;
-	uint64_t size, offset, first;
+	uint64_t count, offset, first; /* count: size_t values */
 };
 
 struct gen {
@@ -173,12 +176,12 @@ struct gen {
 	FILE *in, *out;
 };
 
-static uint64_t random_size(const struct gen *g)
+static uint64_t random_count(const struct gen *g)
 {
-	uint64_t max = g->prm.max_size;
+	uint64_t max = g->prm.max_count;
 	switch (below(8)) {
 	case 0:
-		return below(9);            /* tiny, 0 included */
+		return below(3);            /* tiny, 0 included */
 	case 1:
 		return below(max + 1);      /* anything */
 	default:
@@ -186,9 +189,8 @@ static uint64_t random_size(const struct gen *g)
 	}
 }
 
-static void print_values(FILE *f, uint64_t first, uint64_t bytes)
+static void print_values(FILE *f, uint64_t first, uint64_t n)
 {
-	uint64_t n = bytes / 8 + (bytes % 8 != 0);
 	for (uint64_t i = 0; i < n; i++)
 		fprintf(f, " %" PRIu64, first + i);
 }
@@ -230,21 +232,21 @@ static void command(struct gen *g, uint32_t p, bool sep)
 		g->stamp[b] = (uint32_t)g->line;
 		struct slot *s = &g->slots[b];
 		if (kind == 3) {
-			s->size = random_size(g);
-			s->first = g->counter;
-			g->counter += s->size / 8 + (s->size % 8 != 0);
-			fprintf(in, "%s3 %u %u %" PRIu64, bar, p, b, s->size);
-			s->offset = g->prm.ex3 ? 1 : model_alloc(&g->model, s->size);
+			s->count = random_count(g);
+			s->first = g->counter; /* the running start index */
+			g->counter += s->count;
+			fprintf(in, "%s3 %u %u %" PRIu64, bar, p, b, s->count);
+			s->offset = g->prm.ex3 ? 1 : model_alloc(&g->model, s->count * 8);
 			s->live = s->offset != 0;
 			if (!out)
 				return;
 			if (!s->live) {
 				fprintf(out, "#%u: Allocation of %" PRIu64
-					     " bytes failed: Cannot allocate memory\n", p, s->size);
+					     " bytes failed: Cannot allocate memory\n", p, s->count * 8);
 				return;
 			}
 			fprintf(out, "#%u: Allocated at offset %" PRIu64 ":", p, s->offset);
-			print_values(out, s->first, s->size);
+			print_values(out, s->first, s->count);
 			fputc('\n', out);
 		} else if (kind == 4) {
 			fprintf(in, "%s4 %u %u", bar, p, b);
@@ -257,7 +259,7 @@ static void command(struct gen *g, uint32_t p, bool sep)
 			fprintf(in, "%s2 %u %u", bar, p, b);
 			if (out) {
 				fprintf(out, "#%u: Read:", p);
-				print_values(out, s->first, s->size);
+				print_values(out, s->first, s->count);
 				fputc('\n', out);
 			}
 		}
@@ -275,7 +277,7 @@ disconnect:
 static void usage(void)
 {
 	fprintf(stderr, "usage: runners-gen [-3] [-s SEED] [-n LINES] [-p P] [-S S] [-b B] "
-			"[-z MAXSIZE] [-k PER_LINE] [-e EXPECTED]\n");
+			"[-z MAXCOUNT] [-k PER_LINE] [-e EXPECTED]\n");
 	exit(99);
 }
 
@@ -291,7 +293,7 @@ static uint64_t number(const char *s)
 int main(int argc, char **argv)
 {
 	struct params prm = { .seed = 1, .lines = 1000, .procs = 4, .heap_size = 65536,
-			      .objs = 64, .max_size = 1024, .per_line = 1 };
+			      .objs = 64, .max_count = 128, .per_line = 1 };
 	int opt;
 	while ((opt = getopt(argc, argv, "3s:n:p:S:b:z:k:e:")) != -1) {
 		switch (opt) {
@@ -301,13 +303,13 @@ int main(int argc, char **argv)
 		case 'p': prm.procs = (uint32_t)number(optarg); break;
 		case 'S': prm.heap_size = number(optarg); break;
 		case 'b': prm.objs = (uint32_t)number(optarg); break;
-		case 'z': prm.max_size = number(optarg); break;
+		case 'z': prm.max_count = number(optarg); break;
 		case 'k': prm.per_line = (uint32_t)number(optarg); break;
 		case 'e': prm.expected = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc || !prm.procs || !prm.objs || prm.heap_size < 4096 ||
+	if (optind != argc || !prm.procs || !prm.objs || prm.heap_size < 88 ||
 	    !prm.per_line || prm.per_line > prm.procs || (prm.expected && prm.ex3) ||
 	    (!prm.ex3 && prm.per_line != 1))
 		usage();
@@ -318,8 +320,11 @@ int main(int argc, char **argv)
 	g.slots = xcalloc(prm.objs, sizeof(*g.slots));
 	g.stamp = xcalloc(prm.objs, sizeof(*g.stamp));
 	uint32_t *order = xcalloc(prm.procs, sizeof(*order));
+	/* The library rounds S up to whole pages, and so does the model. */
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t unit = page > 4096 ? (uint64_t)page : 4096;
 	if (!prm.ex3)
-		model_init(&g.model, prm.heap_size);
+		model_init(&g.model, (prm.heap_size + unit - 1) / unit * unit);
 	if (prm.expected && !(g.out = fopen(prm.expected, "w"))) {
 		perror(prm.expected);
 		return 99;

@@ -53,9 +53,10 @@ check_no_holders() {
 }
 
 # The size for runners-gen -3 that no allocation can fail in: with B objects
-# of at most Z bytes, first fit always finds a hole if S >= (2B+1)(Z+8) + 72.
+# of at most Z size_t values (8Z bytes), first fit always finds a hole if
+# S >= (2B+1)(8Z+8) + 72.
 safe_heap_size() {
-	echo $(( ((2 * $1 + 1) * ($2 + 8) + 72 + 4095) / 4096 * 4096 ))
+	echo $(( ((2 * $1 + 1) * (8 * $2 + 8) + 72 + 4095) / 4096 * 4096 ))
 }
 
 # Runs shmheap-ex3 on $tmp/in and validates the run with tests/ex3-check.

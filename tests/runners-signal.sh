@@ -3,10 +3,10 @@
 # heap and dies by the signal (status 128 + signal number).
 . "${srcdir:-.}/tests/runners-lib.sh"
 
-./tests/runners-gen -s 5 -n 200000 -p 16 -S 1048576 -b 256 -z 256 >"$tmp/ex2.in" ||
+./tests/runners-gen -s 5 -n 200000 -p 16 -S 1048576 -b 256 -z 32 >"$tmp/ex2.in" ||
 	fail "runners-gen failed"
-./tests/runners-gen -3 -s 6 -n 20000 -p 16 -k 16 -b 256 -z 256 \
-	-S "$(safe_heap_size 256 256)" >"$tmp/ex3.in" || fail "runners-gen failed"
+./tests/runners-gen -3 -s 6 -n 20000 -p 16 -k 16 -b 256 -z 32 \
+	-S "$(safe_heap_size 256 32)" >"$tmp/ex3.in" || fail "runners-gen failed"
 
 # interrupt TOOL INPUT SIGNAL STATUS
 interrupt() {

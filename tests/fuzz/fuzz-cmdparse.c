@@ -40,8 +40,8 @@ static void check_cmd(const struct cmd *c, const struct cmd_header *h, const cha
 		fail("an accepted command out of range", line, len);
 	if ((c->op == CMD_READ || c->op == CMD_ALLOC || c->op == CMD_FREE) && c->obj >= h->objs)
 		fail("an accepted object id out of range", line, len);
-	if (c->op == CMD_ALLOC && c->size > CMD_MAX_SIZE)
-		fail("an accepted size out of range", line, len);
+	if (c->op == CMD_ALLOC && c->count > CMD_MAX_COUNT)
+		fail("an accepted value count whose bytes overflow", line, len);
 
 	/* Printed back in the canonical form, it must parse to the same. */
 	char text[96], why[CMD_WHY_MAX];
@@ -53,7 +53,7 @@ static void check_cmd(const struct cmd *c, const struct cmd_header *h, const cha
 		break;
 	case CMD_ALLOC:
 		n = snprintf(text, sizeof(text), "%d %" PRIu32 " %" PRIu32 " %" PRIu64, (int)c->op,
-			     c->proc, c->obj, c->size);
+			     c->proc, c->obj, c->count);
 		break;
 	default:
 		n = snprintf(text, sizeof(text), "%d %" PRIu32 " %" PRIu32, (int)c->op, c->proc,
@@ -64,7 +64,7 @@ static void check_cmd(const struct cmd *c, const struct cmd_header *h, const cha
 	if (cmd_parse(text, (size_t)n, h, &again, why) != 0 || again.op != c->op ||
 	    again.proc != c->proc ||
 	    (c->op >= CMD_READ && again.obj != c->obj) ||
-	    (c->op == CMD_ALLOC && again.size != c->size))
+	    (c->op == CMD_ALLOC && again.count != c->count))
 		fail("an accepted command does not read back the same", line, len);
 }
 
