@@ -61,3 +61,15 @@ check-valgrind-suites: $(VALGRIND_SUITES)
 	done
 endif
 .PHONY: check-valgrind-suites
+
+# The heap lock: recovery states, fairness under a busy holder, wait limits.
+if HAVE_CHECK
+LOCK_SUITES = tests/test-lock-recovery
+check_PROGRAMS += $(LOCK_SUITES)
+TESTS += $(LOCK_SUITES)
+
+tests_test_lock_recovery_SOURCES = tests/test-lock-recovery.c $(suite_common_src)
+tests_test_lock_recovery_CFLAGS = $(suite_common_cflags)
+tests_test_lock_recovery_LDFLAGS = $(suite_common_ldflags)
+tests_test_lock_recovery_LDADD = $(suite_common_libs)
+endif
