@@ -174,14 +174,15 @@ static inline int unrecoverable(const pthread_mutex_t *m)
 #define LOCK_NAP_MAX_NS 1000000L
 /* Before its first nap a locker yields the processor this many times. */
 #define LOCK_YIELDS 2
-/* A locker that has waited this long queues in the kernel instead. */
-#define LOCK_STARVING_NS 2000000L
+/* A locker that has waited this long queues in the kernel instead (Go's
+ * sync.Mutex switches to its starvation mode after the same time). */
+#define LOCK_STARVING_NS 1000000L
 /* How long a queued locker sleeps before it looks at the mutex's state again
  * (its holder may be a thread whose trylock met an unrecoverable mutex). */
 #define LOCK_QUEUE_SLICE_NS 10000000L
-/* How long a holder that had a queued waiter stays away once it released
- * the lock, so that the waiter (woken by the release) can take it. */
-#define LOCK_HANDOVER_NS 100000L
+/* How long at most a holder that had a queued waiter stays away once it
+ * released the lock, so that the waiter (woken by the release) can take it. */
+#define LOCK_HANDOVER_NS 1000000L
 
 static struct timespec after_ns(struct timespec t, long ns)
 {
@@ -226,6 +227,25 @@ static int queue(pthread_mutex_t *m, const struct timespec *deadline)
 	}
 }
 
+/*
+ * Run by a locker whose last release woke a queued waiter: stays away until
+ * the lock is taken, by the waiter or anyone else, or LOCK_HANDOVER_NS
+ * passed (the waiter may have given up, or come and gone between two looks).
+ */
+static void step_back(pthread_mutex_t *m)
+{
+	struct timespec now, end;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	end = after_ns(now, LOCK_HANDOVER_NS);
+	sched_yield();
+	while (looks_free(m) && !unrecoverable(m)) {
+		nanosleep(&(struct timespec){0, LOCK_NAP_MIN_NS}, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!before(&now, &end))
+			break;
+	}
+}
+
 /* Notes, once the lock is ours, whether it came from the kernel's queue. */
 static int took_lock(struct shmheap_heap *h, int err, int queued)
 {
@@ -265,8 +285,9 @@ static int took_lock(struct shmheap_heap *h, int err, int queued)
  * napper to catch.  So a locker that has waited LOCK_STARVING_NS queues in
  * the kernel (queue()), which raises FUTEX_WAITERS in the lock word; the
  * holder sees the flag when it releases (heap_unlock), glibc's unlock wakes
- * the waiter, and the releaser stays away for LOCK_HANDOVER_NS before it
- * looks again (step_back()), like Go's sync.Mutex in starvation mode.  A
+ * the waiter, and the releaser stays away until the lock is taken (at most
+ * LOCK_HANDOVER_NS) before it looks again (step_back()), like Go's
+ * sync.Mutex in starvation mode.  A
  * locker that got the lock from the queue does not step back: the flag it
  * finds is its own (glibc keeps it set for waiters it cannot see).
  *
@@ -283,7 +304,7 @@ static int acquire(struct shmheap_heap *h, const struct timespec *deadline)
 	int yields = LOCK_YIELDS, looked = 0;
 
 	if (__atomic_exchange_n(&h->lock_handover, 0, __ATOMIC_RELAXED))
-		nanosleep(&(struct timespec){0, LOCK_HANDOVER_NS}, NULL);
+		step_back(m);
 	for (;;) {
 		if (unrecoverable(m))
 			return ENOTRECOVERABLE;
