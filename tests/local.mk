@@ -82,4 +82,6 @@ tests_test_lock_limit_SOURCES = tests/test-lock-limit.c $(suite_common_src)
 tests_test_lock_limit_CFLAGS = $(suite_common_cflags)
 tests_test_lock_limit_LDFLAGS = $(suite_common_ldflags)
 tests_test_lock_limit_LDADD = $(suite_common_libs)
+
+VALGRIND_SUITES += tests/test-lock-recovery tests/test-lock-limit
 endif
