@@ -287,9 +287,9 @@ static int took_lock(struct shmheap_heap *h, int err, int queued)
  * holder sees the flag when it releases (heap_unlock), glibc's unlock wakes
  * the waiter, and the releaser stays away until the lock is taken (at most
  * LOCK_HANDOVER_NS) before it looks again (step_back()), like Go's
- * sync.Mutex in starvation mode.  A
- * locker that got the lock from the queue does not step back: the flag it
- * finds is its own (glibc keeps it set for waiters it cannot see).
+ * sync.Mutex in starvation mode.  A locker that got the lock from the queue
+ * does not step back: the flag it finds is its own (glibc keeps it set for
+ * waiters it cannot see).
  *
  * A holder that dies is seen by the same looks: its lock word loses the
  * owner's thread id and trylock answers EOWNERDEAD; queued waiters are woken

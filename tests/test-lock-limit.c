@@ -133,7 +133,7 @@ START_TEST(a_wait_limit_must_be_given)
 	const char *name = tu_name("lock-limit-opts");
 	shmheap_memory_handle h = shmheap_create(name, 1 << 20);
 	ck_assert_ptr_nonnull(h);
-	struct shmheap_connect_options opts = {SHMHEAP_CONNECT_WAIT_LIMIT, 0, 0};
+	struct shmheap_connect_options opts = {.flags = SHMHEAP_CONNECT_WAIT_LIMIT};
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect_ex(name, &opts));
 	ck_assert_int_eq(errno, EINVAL);
