@@ -148,10 +148,20 @@ int shmheap_info(const char *name, struct shmheap_info *info);
  */
 #define SHMHEAP_CONNECT_INSPECT 0x1u
 #define SHMHEAP_CONNECT_UNLOCKED 0x2u
+/*
+ * SHMHEAP_CONNECT_WAIT_LIMIT: no call of this connection (connect included)
+ * waits longer than wait_limit_ms (> 0) for the heap lock; it fails with
+ * ETIMEDOUT instead (shmheap_free then leaves the object allocated).  Without
+ * it an ordinary connection waits as long as the lock stays held.  The flag
+ * also says that the caller's struct has the wait_limit_ms field, which
+ * programs built before it was added do not pass.
+ */
+#define SHMHEAP_CONNECT_WAIT_LIMIT 0x4u
 #define SHMHEAP_CONNECT_TRUST_OWNER 0x8u
 struct shmheap_connect_options {
 	unsigned flags;           /* SHMHEAP_CONNECT_* */
 	unsigned lock_timeout_ms; /* INSPECT: longest wait for the lock; 0: 5000 */
+	unsigned wait_limit_ms;   /* read only with SHMHEAP_CONNECT_WAIT_LIMIT */
 };
 shmheap_memory_handle shmheap_connect_ex(const char *name,
 					 const struct shmheap_connect_options *opts);

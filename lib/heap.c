@@ -254,7 +254,8 @@ int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
  */
 static int verify_on_connect(struct shmheap_heap *h)
 {
-	if (heap_lock_timed(h, CONNECT_LOCK_MS) < 0) {
+	unsigned limit = h->wait_limit_ms;
+	if (heap_lock_timed(h, limit && limit < CONNECT_LOCK_MS ? limit : CONNECT_LOCK_MS) < 0) {
 		if (errno != ETIMEDOUT && errno != ENOTRECOVERABLE)
 			errno = EINVAL;
 		return -1;
@@ -291,7 +292,8 @@ static int owner_trusted(struct shmheap_heap *h, unsigned flags)
 	return 1;
 }
 
-static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsigned timeout_ms)
+static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsigned timeout_ms,
+					  unsigned wait_limit_ms)
 {
 	if (!backing_valid_name(name)) {
 		errno = EINVAL;
@@ -302,6 +304,7 @@ static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsi
 		return NULL;
 	h->connect_flags = flags;
 	h->lock_timeout_ms = timeout_ms;
+	h->wait_limit_ms = wait_limit_ms;
 	if (h->backing.ops->open(&h->backing, name, (flags & SHMHEAP_CONNECT_UNLOCKED) != 0) < 0)
 		goto fail;
 	if (!owner_trusted(h, flags))
@@ -339,7 +342,7 @@ fail:;
 
 EXPORT shmheap_memory_handle shmheap_connect(const char *name)
 {
-	return heap_connect(name, 0, 0);
+	return heap_connect(name, 0, 0, 0);
 }
 
 EXPORT shmheap_memory_handle shmheap_connect_ex(const char *name,
@@ -349,12 +352,24 @@ EXPORT shmheap_memory_handle shmheap_connect_ex(const char *name,
 	unsigned timeout_ms = opts && opts->lock_timeout_ms ? opts->lock_timeout_ms : INSPECT_LOCK_MS;
 	unsigned known = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED |
 			 SHMHEAP_CONNECT_TRUST_OWNER;
+	/* wait_limit_ms is only read when the flag says the caller's struct
+	 * has it: a program built with the two-field struct never sets it. */
+	unsigned wait_limit_ms = 0;
+	if (flags & SHMHEAP_CONNECT_WAIT_LIMIT) {
+		wait_limit_ms = opts->wait_limit_ms;
+		if (!wait_limit_ms) {
+			errno = EINVAL;
+			return NULL;
+		}
+		flags &= ~SHMHEAP_CONNECT_WAIT_LIMIT;
+		timeout_ms = wait_limit_ms;
+	}
 	if ((flags & ~known) ||
 	    ((flags & SHMHEAP_CONNECT_UNLOCKED) && !(flags & SHMHEAP_CONNECT_INSPECT))) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return heap_connect(name, flags, timeout_ms);
+	return heap_connect(name, flags, timeout_ms, wait_limit_ms);
 }
 
 EXPORT void shmheap_disconnect(shmheap_memory_handle mem)

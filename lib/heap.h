@@ -26,6 +26,9 @@ struct shmheap_heap {
 	unsigned connect_flags;   /* SHMHEAP_CONNECT_*: an inspecting connection */
 	unsigned lock_timeout_ms; /* how long an inspecting connection waits */
 	int lock_kind;            /* what a sane heap lock's kind field holds */
+	unsigned wait_limit_ms;   /* longest wait for the lock of any call; 0: none */
+	int lock_queued;          /* the holder got the lock from the kernel's queue */
+	int lock_handover;        /* a queued locker was woken: let it in first */
 	struct free_index index;
 };
 

@@ -121,19 +121,49 @@ static int after_acquire(struct shmheap_heap *h, int err)
 }
 
 /* Linux futex bits in a robust mutex's lock word (see futex(2)). */
+#define FUTEX_WAITERS_BIT 0x80000000u
 #define FUTEX_OWNER_DIED_BIT 0x40000000u
 #define FUTEX_TID_BITS 0x3fffffffu
 
-/* Nobody holds the lock: it is free, or its holder died (trylock then
- * answers EOWNERDEAD). */
-static inline int looks_free(pthread_mutex_t *m)
+/*
+ * glibc's __owner of a robust mutex holds the holder's thread id, or two
+ * special values: INT_MAX while the locker that got EOWNERDEAD has not yet
+ * called pthread_mutex_consistent (the heap is being repaired, or its
+ * repairer died: the next locker repairs again), and INT_MAX - 1 once the
+ * mutex was released in that state (not recoverable: every lock fails).
+ */
+#define GLIBC_OWNER_INCONSISTENT INT_MAX
+#define GLIBC_OWNER_NOTRECOVERABLE (INT_MAX - 1)
+
+static inline unsigned lock_word(const pthread_mutex_t *m)
 {
 #ifdef __GLIBC__
-	unsigned word = (unsigned)__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
-	return (word & FUTEX_TID_BITS) == 0;
+	return (unsigned)__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
 #else
 	(void)m;
-	return 1;
+	return 0;
+#endif
+}
+
+/* Nobody holds the lock: it is free, or its holder died (trylock then
+ * answers EOWNERDEAD). */
+static inline int looks_free(const pthread_mutex_t *m)
+{
+	return (lock_word(m) & FUTEX_TID_BITS) == 0;
+}
+
+/*
+ * The mutex is unusable for good.  This must be checked before the lock word:
+ * glibc's pthread_mutex_trylock, answering ENOTRECOVERABLE, leaves the
+ * caller's thread id in the word, so the lock looks held from then on.
+ */
+static inline int unrecoverable(const pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+	return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == GLIBC_OWNER_NOTRECOVERABLE;
+#else
+	(void)m;
+	return 0;
 #endif
 }
 
@@ -144,6 +174,15 @@ static inline int looks_free(pthread_mutex_t *m)
 #define LOCK_NAP_MAX_NS 1000000L
 /* Before its first nap a locker yields the processor this many times. */
 #define LOCK_YIELDS 2
+/* A locker that has waited this long queues in the kernel instead (Go's
+ * sync.Mutex switches to its starvation mode after the same time). */
+#define LOCK_STARVING_NS 1000000L
+/* How long a queued locker sleeps before it looks at the mutex's state again
+ * (its holder may be a thread whose trylock met an unrecoverable mutex). */
+#define LOCK_QUEUE_SLICE_NS 10000000L
+/* How long at most a holder that had a queued waiter stays away once it
+ * released the lock, so that the waiter (woken by the release) can take it. */
+#define LOCK_HANDOVER_NS 1000000L
 
 static struct timespec after_ns(struct timespec t, long ns)
 {
@@ -159,10 +198,67 @@ static int before(const struct timespec *a, const struct timespec *b)
 }
 
 /*
+ * A starving locker waits in the kernel's queue of the futex: glibc sets
+ * FUTEX_WAITERS in the lock word and the holder's pthread_mutex_unlock wakes
+ * it.  It sleeps in slices, to look at the mutex's state in between.
+ */
+static int queue(pthread_mutex_t *m, const struct timespec *deadline)
+{
+	for (;;) {
+		if (unrecoverable(m))
+			return ENOTRECOVERABLE;
+		struct timespec now, until;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (deadline && !before(&now, deadline))
+			return ETIMEDOUT;
+		until = after_ns(now, LOCK_QUEUE_SLICE_NS);
+		if (deadline && before(deadline, &until))
+			until = *deadline;
+#ifdef __GLIBC__
+		int err = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &until);
+		if (err != ETIMEDOUT)
+			return err;
+#else
+		nanosleep(&(struct timespec){0, LOCK_NAP_MAX_NS}, NULL);
+		int err = pthread_mutex_trylock(m);
+		if (err != EBUSY)
+			return err;
+#endif
+	}
+}
+
+/*
+ * Run by a locker whose last release woke a queued waiter: stays away until
+ * the lock is taken, by the waiter or anyone else, or LOCK_HANDOVER_NS
+ * passed (the waiter may have given up, or come and gone between two looks).
+ */
+static void step_back(pthread_mutex_t *m)
+{
+	struct timespec now, end;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	end = after_ns(now, LOCK_HANDOVER_NS);
+	sched_yield();
+	while (looks_free(m) && !unrecoverable(m)) {
+		nanosleep(&(struct timespec){0, LOCK_NAP_MIN_NS}, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!before(&now, &end))
+			break;
+	}
+}
+
+/* Notes, once the lock is ours, whether it came from the kernel's queue. */
+static int took_lock(struct shmheap_heap *h, int err, int queued)
+{
+	if (!err || err == EOWNERDEAD)
+		__atomic_store_n(&h->lock_queued, queued, __ATOMIC_RELAXED);
+	return err;
+}
+
+/*
  * Takes the lock, giving up at *deadline (CLOCK_MONOTONIC) if there is one.
  *
  * A locker that finds the lock busy naps and looks again; it neither spins
- * nor queues in the kernel.  Critical sections are a few hundred
+ * nor queues in the kernel at first.  Critical sections are a few hundred
  * nanoseconds, and a busy heap's holder takes the lock again at once:
  *
  *  - a spinner catches one of the holder's short gaps, and the heap's hot
@@ -184,27 +280,46 @@ static int before(const struct timespec *a, const struct timespec *b)
  * run.  With two processes calling every few microseconds, this cut the
  * calls that waited over 10 us fivefold, and cost W3 nothing.
  *
- * With no kernel queue there is no wake-up to lose when a waiter is killed.
+ * Naps alone do not bound a wait: a holder that takes the lock again at once
+ * after long holds (shmheap_stats on a big heap) leaves gaps too short for a
+ * napper to catch.  So a locker that has waited LOCK_STARVING_NS queues in
+ * the kernel (queue()), which raises FUTEX_WAITERS in the lock word; the
+ * holder sees the flag when it releases (heap_unlock), glibc's unlock wakes
+ * the waiter, and the releaser stays away until the lock is taken (at most
+ * LOCK_HANDOVER_NS) before it looks again (step_back()), like Go's
+ * sync.Mutex in starvation mode.  A locker that got the lock from the queue
+ * does not step back: the flag it finds is its own (glibc keeps it set for
+ * waiters it cannot see).
+ *
  * A holder that dies is seen by the same looks: its lock word loses the
- * owner's thread id and trylock answers EOWNERDEAD.
+ * owner's thread id and trylock answers EOWNERDEAD; queued waiters are woken
+ * by the kernel.  A mutex that a failed repair left unrecoverable is seen
+ * before every look.
  */
-static int acquire(pthread_mutex_t *m, const struct timespec *deadline)
+static int acquire(struct shmheap_heap *h, const struct timespec *deadline)
 {
+	pthread_mutex_t *m = &h->hdr->lock;
 	struct timespec nap = { 0, LOCK_NAP_MIN_NS };
-	int yields = LOCK_YIELDS;
+	struct timespec now, starving;
+	int yields = LOCK_YIELDS, looked = 0;
 
+	if (__atomic_exchange_n(&h->lock_handover, 0, __ATOMIC_RELAXED))
+		step_back(m);
 	for (;;) {
+		if (unrecoverable(m))
+			return ENOTRECOVERABLE;
 		if (looks_free(m)) {
 			int err = pthread_mutex_trylock(m);
 			if (err != EBUSY)
-				return err;
+				return took_lock(h, err, 0);
 		}
-		if (deadline) {
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (!before(&now, deadline))
-				return ETIMEDOUT;
-		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (deadline && !before(&now, deadline))
+			return ETIMEDOUT;
+		if (!looked++)
+			starving = after_ns(now, LOCK_STARVING_NS);
+		else if (!before(&now, &starving))
+			break;
 		if (yields > 0) {
 			yields--;
 			sched_yield();
@@ -214,28 +329,41 @@ static int acquire(pthread_mutex_t *m, const struct timespec *deadline)
 		if (nap.tv_nsec < LOCK_NAP_MAX_NS)
 			nap.tv_nsec *= 2;
 	}
+	return took_lock(h, queue(m, deadline), 1);
+}
+
+static struct timespec deadline_in(unsigned ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return after_ns(t, (long)ms * 1000000L);
 }
 
 int heap_lock(struct shmheap_heap *h)
 {
+	if (h->wait_limit_ms)
+		return heap_lock_timed(h, h->wait_limit_ms);
 	if (!heap_lock_sane(h))
 		return -1;
-	return after_acquire(h, acquire(&h->hdr->lock, NULL));
+	return after_acquire(h, acquire(h, NULL));
 }
 
 int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms)
 {
 	if (!heap_lock_sane(h))
 		return -1;
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline = after_ns(deadline, (long)timeout_ms * 1000000L);
-	return after_acquire(h, acquire(&h->hdr->lock, &deadline));
+	struct timespec deadline = deadline_in(timeout_ms);
+	return after_acquire(h, acquire(h, &deadline));
 }
 
 void heap_unlock(struct shmheap_heap *h)
 {
-	pthread_mutex_unlock(&h->hdr->lock);
+	pthread_mutex_t *m = &h->hdr->lock;
+	/* A starving locker is queued: let it have the lock next. */
+	if (!__atomic_load_n(&h->lock_queued, __ATOMIC_RELAXED) &&
+	    (lock_word(m) & FUTEX_WAITERS_BIT))
+		__atomic_store_n(&h->lock_handover, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(m);
 }
 
 int heap_read_lock(struct shmheap_heap *h)
@@ -273,8 +401,9 @@ static int thread_alive(pid_t tid)
 /*
  * glibc keeps the holder's thread id in the mutex's futex word; when a holder
  * dies the kernel clears it and sets FUTEX_OWNER_DIED, while __owner still
- * names the dead thread.  A mutex released without being made consistent has
- * __owner == INT_MAX (glibc's PTHREAD_MUTEX_NOTRECOVERABLE).  Thread ids are
+ * names the dead thread (or GLIBC_OWNER_INCONSISTENT if it was repairing).
+ * A mutex released without being made consistent has __owner
+ * GLIBC_OWNER_NOTRECOVERABLE, whatever its futex word says.  Thread ids are
  * those of the caller's pid namespace.
  */
 int heap_lock_probe(const pthread_mutex_t *m, pid_t *owner)
@@ -285,14 +414,14 @@ int heap_lock_probe(const pthread_mutex_t *m, pid_t *owner)
 	int recorded = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
 	pid_t tid = (pid_t)(word & FUTEX_TID_BITS);
 
-	if (recorded == INT_MAX)
+	if (recorded == GLIBC_OWNER_NOTRECOVERABLE)
 		return SHMHEAP_LOCK_UNRECOVERABLE;
 	if (tid) {
 		*owner = tid;
 		return thread_alive(tid) ? SHMHEAP_LOCK_HELD : SHMHEAP_LOCK_OWNER_DEAD;
 	}
 	if (word & FUTEX_OWNER_DIED_BIT) {
-		*owner = recorded > 0 ? recorded : 0;
+		*owner = recorded > 0 && recorded != GLIBC_OWNER_INCONSISTENT ? recorded : 0;
 		return SHMHEAP_LOCK_OWNER_DEAD;
 	}
 #else

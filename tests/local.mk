@@ -96,3 +96,27 @@ tests_test_lab_LDADD = $(suite_common_libs)
 VALGRIND_SUITES += tests/test-sizes tests/test-lab
 check-valgrind-suites: tests/test-sizes tests/test-lab
 endif
+
+# The heap lock: recovery states, fairness under a busy holder, wait limits.
+if HAVE_CHECK
+LOCK_SUITES = tests/test-lock-recovery tests/test-lock-fairness tests/test-lock-limit
+check_PROGRAMS += $(LOCK_SUITES)
+TESTS += $(LOCK_SUITES)
+
+tests_test_lock_recovery_SOURCES = tests/test-lock-recovery.c $(suite_common_src)
+tests_test_lock_recovery_CFLAGS = $(suite_common_cflags)
+tests_test_lock_recovery_LDFLAGS = $(suite_common_ldflags)
+tests_test_lock_recovery_LDADD = $(suite_common_libs)
+
+tests_test_lock_fairness_SOURCES = tests/test-lock-fairness.c $(suite_common_src)
+tests_test_lock_fairness_CFLAGS = $(suite_common_cflags)
+tests_test_lock_fairness_LDFLAGS = $(suite_common_ldflags)
+tests_test_lock_fairness_LDADD = $(suite_common_libs)
+
+tests_test_lock_limit_SOURCES = tests/test-lock-limit.c $(suite_common_src)
+tests_test_lock_limit_CFLAGS = $(suite_common_cflags)
+tests_test_lock_limit_LDFLAGS = $(suite_common_ldflags)
+tests_test_lock_limit_LDADD = $(suite_common_libs)
+
+VALGRIND_SUITES += tests/test-lock-recovery tests/test-lock-limit
+endif

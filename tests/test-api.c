@@ -1195,7 +1195,7 @@ static void unprivileged_child(void *arg)
 	errno = 0;
 	TU_REQUIRE(shmheap_connect(name) == NULL && errno == EACCES,
 		   "connect: errno %d, not EACCES", errno);
-	struct shmheap_connect_options o = {SHMHEAP_CONNECT_INSPECT, 0};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT};
 	errno = 0;
 	TU_REQUIRE(shmheap_connect_ex(name, &o) == NULL && errno == EACCES,
 		   "inspecting connect: errno %d, not EACCES", errno);

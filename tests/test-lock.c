@@ -197,7 +197,8 @@ START_TEST(inspection_gives_up_after_its_timeout)
 
 	int release;
 	pid_t holder = start_holder(name, &release);
-	struct shmheap_connect_options opts = {SHMHEAP_CONNECT_INSPECT, 100};
+	struct shmheap_connect_options opts = {.flags = SHMHEAP_CONNECT_INSPECT,
+						.lock_timeout_ms = 100};
 	shmheap_memory_handle in = shmheap_connect_ex(name, &opts);
 	ck_assert_ptr_nonnull(in);
 	struct shmheap_stats st;
