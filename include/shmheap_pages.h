@@ -60,6 +60,14 @@ int shmheap_pages_check(const shmheap_pages *pm, shmheap_problem_fn fn, void *ar
 typedef struct shmheap_elastic shmheap_elastic;
 
 shmheap_elastic *shmheap_elastic_create(void);
+/*
+ * The same in storage the caller provides (len >= SHMHEAP_ELASTIC_STORAGE
+ * bytes, aligned for any object), which then stays the caller's: creating
+ * allocates nothing at all, so not even malloc's heap can grow the virtual
+ * size before the first page is needed.
+ */
+#define SHMHEAP_ELASTIC_STORAGE 8192
+shmheap_elastic *shmheap_elastic_create_in(void *storage, size_t len);
 void *shmheap_elastic_alloc(shmheap_elastic *em, size_t size);
 void shmheap_elastic_free(shmheap_elastic *em, void *ptr);
 int shmheap_elastic_free_checked(shmheap_elastic *em, void *ptr);

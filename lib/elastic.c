@@ -23,6 +23,7 @@
  * their own, which doubles (stats: bookkeeping_mapped) when a page is mapped.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,6 +57,7 @@ struct el_table {
 struct shmheap_elastic {
 	struct el_table t;
 	size_t pages, used_bytes, allocations, invalid_frees;
+	bool caller_storage; /* made by shmheap_elastic_create_in: not ours to free */
 	void *mapped; /* the tables' own mapping, once they outgrow the inline ones */
 	size_t mapped_len;
 	struct el_page inline_page[INLINE_PAGES];
@@ -238,6 +240,19 @@ static long add_page(shmheap_elastic *em)
 
 /* ---- the interface ---- */
 
+_Static_assert(sizeof(struct shmheap_elastic) <= SHMHEAP_ELASTIC_STORAGE,
+	       "shmheap_elastic_create_in's storage is too small");
+
+static void elastic_init(shmheap_elastic *em)
+{
+	em->t = (struct el_table){
+		.cap = INLINE_PAGES,
+		.page = em->inline_page,
+		.largest = em->inline_largest,
+		.slot = em->inline_slot,
+	};
+}
+
 EXPORT shmheap_elastic *shmheap_elastic_create(void)
 {
 	shmheap_elastic *em = calloc(1, sizeof(*em));
@@ -245,12 +260,21 @@ EXPORT shmheap_elastic *shmheap_elastic_create(void)
 		errno = ENOMEM;
 		return NULL;
 	}
-	em->t = (struct el_table){
-		.cap = INLINE_PAGES,
-		.page = em->inline_page,
-		.largest = em->inline_largest,
-		.slot = em->inline_slot,
-	};
+	elastic_init(em);
+	return em;
+}
+
+EXPORT shmheap_elastic *shmheap_elastic_create_in(void *storage, size_t len)
+{
+	if (!storage || (uintptr_t)storage % _Alignof(max_align_t) ||
+	    len < SHMHEAP_ELASTIC_STORAGE) {
+		errno = EINVAL;
+		return NULL;
+	}
+	shmheap_elastic *em = storage;
+	memset(em, 0, sizeof(*em));
+	elastic_init(em);
+	em->caller_storage = true;
 	return em;
 }
 
@@ -319,7 +343,10 @@ EXPORT int shmheap_elastic_destroy(shmheap_elastic *em)
 			r = -1;
 	if (em->mapped && munmap(em->mapped, em->mapped_len) < 0)
 		r = -1;
-	free(em);
+	if (em->caller_storage)
+		memset(em, 0, sizeof(*em));
+	else
+		free(em);
 	return r;
 }
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,6 +85,36 @@ START_TEST(nothing_mapped_until_needed)
 	ck_assert_int_eq(shmheap_elastic_check(em, print_problem, NULL), 0);
 	ck_assert_int_eq(shmheap_elastic_destroy(em), 0);
 	ck_assert_int_eq(vsz(), v0); /* cleanup unmaps every page */
+}
+END_TEST
+
+START_TEST(create_in_caller_storage)
+{
+	static union {
+		max_align_t align;
+		unsigned char bytes[SHMHEAP_ELASTIC_STORAGE + 16];
+	} storage;
+	errno = 0;
+	ck_assert_ptr_null(shmheap_elastic_create_in(&storage, SHMHEAP_ELASTIC_STORAGE - 1));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_null(shmheap_elastic_create_in(storage.bytes + 8, SHMHEAP_ELASTIC_STORAGE));
+	ck_assert_ptr_null(shmheap_elastic_create_in(NULL, SHMHEAP_ELASTIC_STORAGE));
+	long v0 = vsz();
+	shmheap_elastic *em = shmheap_elastic_create_in(&storage, sizeof(storage));
+	long v1 = vsz();
+	ck_assert_ptr_eq(em, (void *)&storage);
+	ck_assert_int_eq(v1, v0);
+	char *p = shmheap_elastic_alloc(em, 4096);
+	long v2 = vsz();
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(v2 - v1, PAGE);
+	ck_assert_int_eq(shmheap_elastic_check(em, print_problem, NULL), 0);
+	ck_assert_int_eq(shmheap_elastic_destroy(em), 0); /* unmaps, frees nothing */
+	ck_assert_int_eq(vsz(), v0);
+	/* The storage can serve again. */
+	em = shmheap_elastic_create_in(&storage, sizeof(storage));
+	ck_assert_ptr_nonnull(shmheap_elastic_alloc(em, 8));
+	ck_assert_int_eq(shmheap_elastic_destroy(em), 0);
 }
 END_TEST
 
@@ -320,6 +351,7 @@ static Suite *elastic_suite(void)
 	Suite *s = suite_create("elastic");
 	TCase *tc = tu_tcase("scenarios", 30);
 	tcase_add_test(tc, nothing_mapped_until_needed);
+	tcase_add_test(tc, create_in_caller_storage);
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, reuse_before_new_page);
 	tcase_add_test(tc, bad_frees_refused);

@@ -22,6 +22,12 @@
 #include "../shmheap_pages.h"
 
 static shmheap_elastic *shmheap_lab_ealloc_manager;
+/* The allocator's own state, in this file's static storage: init_alloc
+ * allocates nothing, so the virtual size stays put until the first page. */
+static union {
+	max_align_t align;
+	unsigned char bytes[SHMHEAP_ELASTIC_STORAGE];
+} shmheap_lab_ealloc_storage;
 
 /* Prepares the allocator, mapping nothing: 0, or an errno value (EBUSY if
  * already initialised). */
@@ -29,7 +35,8 @@ static inline int init_alloc(void)
 {
 	if (shmheap_lab_ealloc_manager)
 		return EBUSY;
-	shmheap_lab_ealloc_manager = shmheap_elastic_create();
+	shmheap_lab_ealloc_manager = shmheap_elastic_create_in(&shmheap_lab_ealloc_storage,
+							      sizeof(shmheap_lab_ealloc_storage));
 	return shmheap_lab_ealloc_manager ? 0 : (errno ? errno : ENOMEM);
 }
 
