@@ -266,7 +266,7 @@ EXPORT shmheap_elastic *shmheap_elastic_create(void)
 
 EXPORT shmheap_elastic *shmheap_elastic_create_in(void *storage, size_t len)
 {
-	if (!storage || (uintptr_t)storage % _Alignof(max_align_t) ||
+	if (!storage || (uintptr_t)storage % _Alignof(struct shmheap_elastic) ||
 	    len < SHMHEAP_ELASTIC_STORAGE) {
 		errno = EINVAL;
 		return NULL;

@@ -97,7 +97,7 @@ START_TEST(create_in_caller_storage)
 	errno = 0;
 	ck_assert_ptr_null(shmheap_elastic_create_in(&storage, SHMHEAP_ELASTIC_STORAGE - 1));
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_ptr_null(shmheap_elastic_create_in(storage.bytes + 8, SHMHEAP_ELASTIC_STORAGE));
+	ck_assert_ptr_null(shmheap_elastic_create_in(storage.bytes + 4, SHMHEAP_ELASTIC_STORAGE));
 	ck_assert_ptr_null(shmheap_elastic_create_in(NULL, SHMHEAP_ELASTIC_STORAGE));
 	long v0 = vsz();
 	shmheap_elastic *em = shmheap_elastic_create_in(&storage, sizeof(storage));

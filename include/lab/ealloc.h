@@ -25,7 +25,9 @@ static shmheap_elastic *shmheap_lab_ealloc_manager;
 /* The allocator's own state, in this file's static storage: init_alloc
  * allocates nothing, so the virtual size stays put until the first page. */
 static union {
-	max_align_t align;
+	long double align_ld; /* aligned for any object, also before C11's max_align_t */
+	long long align_ll;
+	void *align_p;
 	unsigned char bytes[SHMHEAP_ELASTIC_STORAGE];
 } shmheap_lab_ealloc_storage;
 
