@@ -276,9 +276,17 @@ static size_t random_size(uint64_t *rng)
 	}
 }
 
+/* 100,000 unless SHMHEAP_TEST_PAGES_OPS (or, as for the other suites,
+ * SHMHEAP_TEST_MODEL_OPS, which check-valgrind-suites sets) says less. */
+static size_t random_ops(void)
+{
+	return tu_env_ulong("SHMHEAP_TEST_PAGES_OPS",
+			    tu_env_ulong("SHMHEAP_TEST_MODEL_OPS", 100000));
+}
+
 START_TEST(random_ops_match_byte_map)
 {
-	size_t ops = tu_env_ulong("SHMHEAP_TEST_PAGES_OPS", 100000);
+	size_t ops = random_ops();
 	uint64_t rng = 0x9e3779b97f4a7c15ull + (uint64_t)_i;
 	shmheap_pages *pm = shmheap_pages_create(MODEL_UNITS * 8);
 	ck_assert_ptr_nonnull(pm);
@@ -406,7 +414,7 @@ END_TEST
 /* 1 GiB, 100,000 live allocations: every operation is a treap descent. */
 START_TEST(large_manager_many_allocations)
 {
-	size_t n = tu_env_ulong("SHMHEAP_TEST_PAGES_LIVE", 100000);
+	size_t n = random_ops(); /* live allocations */
 	shmheap_pages *pm = shmheap_pages_create((size_t)1 << 30);
 	ck_assert_ptr_nonnull(pm);
 	void **p = calloc(n, sizeof(*p));
