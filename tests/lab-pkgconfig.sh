@@ -22,6 +22,12 @@ LD_LIBRARY_PATH=$PWD/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export PKG_CONFIG_PATH LD_LIBRARY_PATH
 flags=$(pkg-config --cflags --libs shmheap-lab) || fail "pkg-config shmheap-lab"
 echo "pkg-config --cflags --libs shmheap-lab: $flags"
+# A sanitizer build of the library needs its runtime first in the program.
+san=
+grep -q libasan lib/.libs/libshmheap.so 2>/dev/null && san="$san -fsanitize=address"
+grep -q libubsan lib/.libs/libshmheap.so 2>/dev/null && san="$san -fsanitize=undefined"
+[ -z "$san" ] || echo "the library is built with sanitizers: adding$san to the cc command"
+CC="$CC$san"
 
 for t in test_alloc_mine test_ealloc_mine; do
 	cp "$srcdir/tests/lab/$t.c" "$tmp/" || exit 99
