@@ -47,6 +47,8 @@ shmheaplabdir = $(pkgincludedir)/lab
 shmheaplab_HEADERS = include/lab/alloc.h include/lab/ealloc.h
 lib_libshmheap_la_SOURCES += \
 	lib/elastic.c \
+	lib/livetable.c \
+	lib/livetable.h \
 	lib/pages.c \
 	lib/rangetree.c \
 	lib/rangetree.h

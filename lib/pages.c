@@ -5,16 +5,20 @@
  *
  *   region  [ used 24 | free 40 |  used 8  |        free 4024 ...       ]
  *   free treap (by offset, subtree max):   24:40   72:4024
- *   live treap (by offset):           0:24   64:8
+ *   live table (hash, offset -> length):   0:24    64:8
  *
- * Both treaps live in a node pool allocated with malloc, so every byte of the
+ * Both live in memory allocated with malloc, so every byte of the
  * region is available to callers and the manager never touches it (it may be
  * a caller's buffer that must not be written, or memory only others read).
  * Allocation is exact first fit: the lowest-addressed free range that fits,
  * found in one descent using the subtree maxima, its front handed out (split)
- * and the rest left free.  Freeing looks the pointer up in the live treap
+ * and the rest left free.  Freeing looks the pointer up in the live table
  * (anything else is refused) and merges the range with free neighbours, so
  * no two free ranges are ever adjacent.  All O(log n).
+ *
+ * Free ranges are separated by allocations, so there are at most one more of
+ * them than of allocations: allocating reserves room for that many nodes, and
+ * freeing never needs memory (nor fails).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #include "heap.h"
+#include "livetable.h"
 #include "rangetree.h"
 #include "shmheap_pages.h"
 
@@ -32,7 +37,8 @@ struct shmheap_pages {
 	size_t size;
 	size_t map_len; /* bytes mapped by shmheap_pages_create, 0 over a caller's region */
 	struct rt_pool pool;
-	struct rt_tree free_ranges, live;
+	struct rt_tree free_ranges;
+	struct live_table live;
 	size_t used_bytes;
 	size_t invalid_frees;
 };
@@ -112,8 +118,11 @@ EXPORT void *shmheap_pages_alloc(shmheap_pages *pm, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	/* The one node the live treap may need, before anything changes. */
-	if (rt_reserve(&pm->pool, 1) < 0)
+	/* Room for what this allocation and a later free may need, before
+	 * anything changes: a table entry, and nodes for live + 2 free ranges. */
+	size_t nodes = pm->live.count + 2, have = pm->free_ranges.count;
+	if (lt_reserve(&pm->live) < 0 ||
+	    (nodes > have && rt_reserve(&pm->pool, (rt_idx)(nodes - have)) < 0))
 		return NULL;
 	rt_idx f = rt_first_fit(&pm->pool, &pm->free_ranges, size);
 	if (!f) {
@@ -125,7 +134,7 @@ EXPORT void *shmheap_pages_alloc(shmheap_pages *pm, size_t size)
 		rt_remove(&pm->pool, &pm->free_ranges, off);
 	else
 		rt_reshape(&pm->pool, &pm->free_ranges, f, off + size, len - size);
-	rt_insert(&pm->pool, &pm->live, off, size);
+	lt_add(&pm->live, off, size);
 	pm->used_bytes += size;
 	return pm->base + off;
 }
@@ -149,7 +158,7 @@ static void release(shmheap_pages *pm, size_t off, size_t len)
 	} else if (hi) {
 		rt_reshape(p, &pm->free_ranges, hi, off, len + p->node[hi].len);
 	} else {
-		rt_insert(p, &pm->free_ranges, off, len); /* reuses the live node just freed */
+		rt_insert(p, &pm->free_ranges, off, len); /* a node reserved by alloc */
 	}
 }
 
@@ -164,7 +173,7 @@ EXPORT int shmheap_pages_free_checked(shmheap_pages *pm, void *ptr)
 	uintptr_t p = (uintptr_t)ptr, b = (uintptr_t)pm->base;
 	size_t len = 0;
 	if (p >= b && p - b < pm->size && (p - b) % GRAIN == 0)
-		len = rt_remove(&pm->pool, &pm->live, p - b);
+		len = lt_remove(&pm->live, p - b);
 	if (!len) {
 		pm->invalid_frees++;
 		errno = EINVAL;
@@ -190,6 +199,7 @@ EXPORT int shmheap_pages_destroy(shmheap_pages *pm)
 	if (pm->map_len && munmap(pm->base, pm->map_len) < 0)
 		r = -1;
 	rt_pool_fini(&pm->pool);
+	lt_fini(&pm->live);
 	free(pm);
 	return r;
 }
@@ -208,7 +218,8 @@ EXPORT int shmheap_pages_stats(const shmheap_pages *pm, struct shmheap_pages_sta
 		.largest_free = root ? pm->pool.node[root].max : 0,
 		.allocations = pm->live.count,
 		.free_ranges = pm->free_ranges.count,
-		.bookkeeping_bytes = sizeof(*pm) + rt_pool_bytes(&pm->pool),
+		.bookkeeping_bytes = sizeof(*pm) + rt_pool_bytes(&pm->pool) +
+				     pm->live.cap * sizeof(struct lt_entry),
 		.invalid_frees = pm->invalid_frees,
 	};
 	return 0;
@@ -220,21 +231,27 @@ EXPORT int shmheap_pages_walk(const shmheap_pages *pm, shmheap_walk_fn fn, void 
 		errno = EINVAL;
 		return -1;
 	}
-	/* Both treaps in address order, merged; each step one O(log n) lookup. */
+	/* Free ranges in order from the treap; between them, allocations follow
+	 * each other, each found by its offset in the table. */
 	const struct rt_pool *p = &pm->pool;
-	size_t at = 0;
-	for (;;) {
+	for (size_t at = 0; at < pm->size;) {
 		rt_idx f = rt_at_or_above(p, &pm->free_ranges, at);
-		rt_idx u = rt_at_or_above(p, &pm->live, at);
-		if (!f && !u)
-			return 0;
-		int in_use = !f || (u && p->node[u].off < p->node[f].off);
-		const struct rt_node *n = &p->node[in_use ? u : f];
-		struct shmheap_block blk = { .offset = n->off, .size = n->len, .in_use = in_use };
+		struct shmheap_block blk = { .offset = at };
+		if (f && p->node[f].off == at) {
+			blk.size = p->node[f].len;
+		} else {
+			blk.size = lt_get(&pm->live, at);
+			blk.in_use = 1;
+			if (!blk.size) { /* damaged: shmheap_pages_check says where */
+				errno = EUCLEAN;
+				return -1;
+			}
+		}
 		if (fn(&blk, arg))
 			return 0;
-		at = n->off + n->len;
+		at += blk.size;
 	}
+	return 0;
 }
 
 struct pages_check {
@@ -243,9 +260,6 @@ struct pages_check {
 	void *arg;
 	size_t problems;
 	size_t sum;
-	size_t nodes;
-	size_t *offs; /* the ranges of one treap, in order: off, len, off, len ... */
-	size_t room;  /* ranges offs holds */
 };
 
 static void check_problem(size_t off, const char *what, void *arg)
@@ -256,19 +270,18 @@ static void check_problem(size_t off, const char *what, void *arg)
 		c->fn(off, what, c->arg);
 }
 
+static void check_range(struct pages_check *c, size_t off, size_t len)
+{
+	if (!len || off % GRAIN || len % GRAIN)
+		check_problem(off, "range empty or not a multiple of 8", c);
+	else if (off > c->pm->size || len > c->pm->size - off)
+		check_problem(off, "range outside the region", c);
+	c->sum += len;
+}
+
 static void check_visit(const struct rt_node *n, void *arg)
 {
-	struct pages_check *c = arg;
-	if (!n->len || n->off % GRAIN || n->len % GRAIN)
-		check_problem(n->off, "range empty or not a multiple of 8", c);
-	else if (n->off > c->pm->size || n->len > c->pm->size - n->off)
-		check_problem(n->off, "range outside the region", c);
-	c->sum += n->len;
-	if (c->nodes < c->room) {
-		c->offs[2 * c->nodes] = n->off;
-		c->offs[2 * c->nodes + 1] = n->len;
-	}
-	c->nodes++;
+	check_range(arg, n->off, n->len);
 }
 
 EXPORT int shmheap_pages_check(const shmheap_pages *pm, shmheap_problem_fn fn, void *arg)
@@ -278,49 +291,53 @@ EXPORT int shmheap_pages_check(const shmheap_pages *pm, shmheap_problem_fn fn, v
 		return -1;
 	}
 	struct pages_check c = { .pm = pm, .fn = fn, .arg = arg };
-	size_t nf = pm->free_ranges.count, nl = pm->live.count;
-	size_t *fr = calloc(2 * nf + 2, sizeof(size_t)), *lv = calloc(2 * nl + 2, sizeof(size_t));
-	if (!fr || !lv) {
-		free(fr);
-		free(lv);
-		errno = ENOMEM;
-		return -1;
-	}
-	c.offs = fr;
-	c.room = nf;
+	const struct live_table *lt = &pm->live;
 	c.problems += rt_verify(&pm->pool, &pm->free_ranges, check_visit, check_problem, &c);
-	size_t free_sum = c.sum;
-	if (c.nodes != nf)
-		goto out; /* the treap is broken: reported; the rest would read past offs */
-	c.offs = lv;
-	c.room = nl;
-	c.sum = c.nodes = 0;
-	c.problems += rt_verify(&pm->pool, &pm->live, check_visit, check_problem, &c);
-	if (c.nodes != nl)
-		goto out;
+	size_t free_sum = c.sum, entries = 0;
+	c.sum = 0;
+	for (size_t i = 0; i < lt->cap; i++) {
+		if (!lt->slot[i].len)
+			continue;
+		entries++;
+		check_range(&c, lt->slot[i].off, lt->slot[i].len);
+		if (lt_get(lt, lt->slot[i].off) != lt->slot[i].len)
+			check_problem(lt->slot[i].off, "allocation not found where it is hashed", &c);
+	}
+	if (entries != lt->count)
+		check_problem(0, "live table count is wrong", &c);
 	if (c.sum != pm->used_bytes)
 		check_problem(0, "live allocations do not add up to the used bytes", &c);
 	if (free_sum + c.sum != pm->size)
 		check_problem(0, "free and live ranges do not add up to the region", &c);
+	if (c.problems)
+		goto out; /* the walk below relies on sane sizes */
 	/* Together the ranges tile the region, and no two free ones touch. */
-	size_t at = 0, i = 0, j = 0;
+	const struct rt_pool *p = &pm->pool;
+	size_t at = 0, seen = 0;
 	int last_free = 0;
-	while (i < nf || j < nl) {
-		int take_free = j == nl || (i < nf && fr[2 * i] < lv[2 * j]);
-		size_t off = take_free ? fr[2 * i] : lv[2 * j];
-		size_t len = take_free ? fr[2 * i + 1] : lv[2 * j + 1];
-		if (off != at)
-			check_problem(off, off < at ? "ranges overlap" : "bytes in no range", &c);
-		else if (take_free && last_free)
-			check_problem(off, "adjacent free ranges not merged", &c);
-		last_free = take_free;
-		at = off + len;
-		take_free ? i++ : j++;
+	while (at < pm->size) {
+		rt_idx f = rt_at_or_above(p, &pm->free_ranges, at);
+		if (f && p->node[f].off == at) {
+			if (last_free)
+				check_problem(at, "adjacent free ranges not merged", &c);
+			last_free = 1;
+			at += p->node[f].len;
+			continue;
+		}
+		size_t len = lt_get(lt, at);
+		last_free = 0;
+		if (len) {
+			seen++;
+			at += len;
+			continue;
+		}
+		check_problem(at, "bytes in no range, or ranges overlap", &c);
+		if (!f)
+			break;
+		at = p->node[f].off;
 	}
-	if (at != pm->size)
-		check_problem(at, "ranges end before the region does", &c);
+	if (seen != lt->count)
+		check_problem(0, "allocations overlap", &c);
 out:
-	free(fr);
-	free(lv);
 	return (int)(c.problems > INT32_MAX ? INT32_MAX : c.problems);
 }
