@@ -37,6 +37,7 @@ struct bench_allocator {
 
 extern const struct bench_allocator bench_shmheap;
 extern const struct bench_allocator bench_glibc;
+extern const struct bench_allocator bench_pages; /* private, out-of-band bookkeeping */
 #ifdef BENCH_HAVE_BOOST
 extern const struct bench_allocator bench_boost;
 #endif

@@ -19,7 +19,7 @@
 #include "bench.h"
 #include "report.h"
 
-#define MAX_ALLOCS 4
+#define MAX_ALLOCS 5
 #define W4_SIZES 3
 #define W3_COUNTS 3
 #define MiB ((size_t)1 << 20)
@@ -33,6 +33,7 @@ static const struct bench_allocator *const all_allocs[] = {
 	&bench_apr,
 #endif
 	&bench_glibc,
+	&bench_pages,
 };
 
 struct params {
@@ -406,6 +407,8 @@ static void print_setup(void)
 			       allocs[i]->name, P.linear_div, P.linear_holes, P.linear_allocs,
 			       P.linear_space / MiB);
 	printf("glibc malloc is private to one process: in W3 each process uses its own\n");
+	printf("pages is libshmheap's private page manager (shmheap_pages), bookkeeping outside "
+	       "its region, sizes rounded up to 8; private like glibc\n");
 }
 
 int main(int argc, char **argv)

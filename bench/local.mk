@@ -15,7 +15,8 @@ bench_shmbench_SOURCES = \
 	bench/timing.c \
 	bench/workloads.c \
 	bench/alloc_glibc.c \
-	bench/alloc_shmheap.c
+	bench/alloc_shmheap.c \
+	bench/alloc_pages.c
 bench_shmbench_CPPFLAGS = $(AM_CPPFLAGS)
 bench_shmbench_CFLAGS = $(AM_CFLAGS) -O2
 bench_shmbench_CXXFLAGS = -O2 -Wall -Wextra

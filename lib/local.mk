@@ -38,3 +38,20 @@ DISTCLEANFILES += lib/shmheap.pc
 # make check: the library exports exactly what the version script lists.
 TESTS += lib/check-exports.sh
 EXTRA_DIST += lib/check-exports.sh
+
+# Private allocators: shmheap_pages (bookkeeping out of band) and shmheap_elastic
+# (pages mapped on demand), and the memory-management lab's alloc.h and ealloc.h
+# over them, found through pkg-config shmheap-lab.
+pkginclude_HEADERS += include/shmheap_pages.h
+shmheaplabdir = $(pkgincludedir)/lab
+shmheaplab_HEADERS = include/lab/alloc.h include/lab/ealloc.h
+lib_libshmheap_la_SOURCES += \
+	lib/elastic.c \
+	lib/livetable.c \
+	lib/livetable.h \
+	lib/pages.c \
+	lib/rangetree.c \
+	lib/rangetree.h
+pkgconfig_DATA += lib/shmheap-lab.pc
+DISTCLEANFILES += lib/shmheap-lab.pc lib/shmheap-lab-uninstalled.pc
+EXTRA_DIST += lib/shmheap-lab.pc.in lib/shmheap-lab-uninstalled.pc.in

@@ -40,3 +40,25 @@ man/check-manpages: $(srcdir)/man/check-manpages.sh Makefile
 	  echo 'LIBTOOL="$(SHELL) $(abs_top_builddir)/libtool"; export LIBTOOL'; \
 	  echo 'exec $(SHELL) "$(abs_top_srcdir)/man/check-manpages.sh" "$$@"'; \
 	} > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+
+# The private allocators (shmheap_pages, shmheap_elastic): one page per family.
+dist_man_MANS += \
+	man/shmheap_pages_create.3 \
+	man/shmheap_pages_create_over.3 \
+	man/shmheap_pages_base.3 \
+	man/shmheap_pages_alloc.3 \
+	man/shmheap_pages_free.3 \
+	man/shmheap_pages_free_checked.3 \
+	man/shmheap_pages_stats.3 \
+	man/shmheap_pages_walk.3 \
+	man/shmheap_pages_check.3 \
+	man/shmheap_pages_destroy.3 \
+	man/shmheap_elastic_create.3 \
+	man/shmheap_elastic_create_in.3 \
+	man/shmheap_elastic_alloc.3 \
+	man/shmheap_elastic_free.3 \
+	man/shmheap_elastic_free_checked.3 \
+	man/shmheap_elastic_stats.3 \
+	man/shmheap_elastic_walk.3 \
+	man/shmheap_elastic_check.3 \
+	man/shmheap_elastic_destroy.3

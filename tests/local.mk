@@ -120,3 +120,17 @@ tests_test_lock_limit_LDADD = $(suite_common_libs)
 
 VALGRIND_SUITES += tests/test-lock-recovery tests/test-lock-limit
 endif
+
+# The private allocators: shmheap_pages and shmheap_elastic.
+if HAVE_CHECK
+SUITES += tests/test-pages tests/test-elastic
+VALGRIND_SUITES += tests/test-pages
+tests_test_pages_SOURCES = tests/test-pages.c $(suite_common_src)
+tests_test_pages_CFLAGS = $(suite_common_cflags)
+tests_test_pages_LDFLAGS = $(suite_common_ldflags)
+tests_test_pages_LDADD = $(suite_common_libs)
+tests_test_elastic_SOURCES = tests/test-elastic.c $(suite_common_src)
+tests_test_elastic_CFLAGS = $(suite_common_cflags)
+tests_test_elastic_LDFLAGS = $(suite_common_ldflags)
+tests_test_elastic_LDADD = $(suite_common_libs)
+endif
