@@ -49,7 +49,7 @@ START_TEST(fifo_is_no_heap)
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect(name));
 	ck_assert_int_eq(errno, EINVAL);
-	struct shmheap_connect_options o = {SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, 0};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, .lock_timeout_ms = 0};
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect_ex(name, &o));
 	ck_assert_int_eq(errno, EINVAL);
@@ -125,7 +125,7 @@ START_TEST(foreign_heap_needs_trust)
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect(name));
 	ck_assert_int_eq(errno, EPERM);
-	struct shmheap_connect_options o = {SHMHEAP_CONNECT_INSPECT, 100};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT, .lock_timeout_ms = 100};
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect_ex(name, &o));
 	ck_assert_int_eq(errno, EPERM);
@@ -158,7 +158,7 @@ static void connect_as_nobody(void *arg)
 	errno = 0;
 	TU_REQUIRE(shmheap_connect(arg) == NULL && errno == EPERM, "connect: errno %d, not EPERM",
 		   errno);
-	struct shmheap_connect_options o = {SHMHEAP_CONNECT_TRUST_OWNER, 0};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_TRUST_OWNER, .lock_timeout_ms = 0};
 	shmheap_memory_handle h = shmheap_connect_ex(arg, &o);
 	TU_REQUIRE(h != NULL, "trusting connect: %s", strerror(errno));
 	TU_REQUIRE(shmheap_alloc(h, 8) != NULL, "alloc");
@@ -223,7 +223,7 @@ START_TEST(truncated_while_waiting)
 		ck_assert_ptr_nonnull(shmheap_alloc(h, 300));
 	shmheap_disconnect(h);
 
-	struct shmheap_connect_options o = {SHMHEAP_CONNECT_INSPECT, 5000};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT, .lock_timeout_ms = 5000};
 	shmheap_memory_handle r = shmheap_connect_ex(name, &o);
 	ck_assert_ptr_nonnull(r);
 	int p[2];
@@ -266,7 +266,7 @@ START_TEST(unlocked_reader_of_truncated_heap)
 	ck_assert_ptr_nonnull(h);
 	for (int i = 0; i < 100; i++)
 		ck_assert_ptr_nonnull(shmheap_alloc(h, 300));
-	struct shmheap_connect_options o = {SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, 0};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, .lock_timeout_ms = 0};
 	shmheap_memory_handle u = shmheap_connect_ex(name, &o);
 	ck_assert_ptr_nonnull(u);
 	int fd = shm_open(name, O_RDWR, 0);
@@ -315,7 +315,7 @@ static void unlocked_reader(void *arg)
 	const char *name = ((const char *const *)arg)[0];
 	int stop_fd = (int)(intptr_t)((void *const *)arg)[1];
 	close((int)(intptr_t)((void *const *)arg)[2]); /* only the test may write */
-	struct shmheap_connect_options o = {SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, 0};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, .lock_timeout_ms = 0};
 	shmheap_memory_handle u = shmheap_connect_ex(name, &o);
 	TU_REQUIRE(u != NULL, "unlocked connect: %s", strerror(errno));
 	fcntl(stop_fd, F_SETFL, O_NONBLOCK);
