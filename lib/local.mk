@@ -38,3 +38,11 @@ DISTCLEANFILES += lib/shmheap.pc
 # make check: the library exports exactly what the version script lists.
 TESTS += lib/check-exports.sh
 EXTRA_DIST += lib/check-exports.sh
+
+# Numbered shared segments (shmseg.h).
+pkginclude_HEADERS += include/shmseg.h
+lib_libshmheap_la_SOURCES += \
+	lib/shmseg.c \
+	lib/shmseg-internal.h \
+	lib/shmseg-maps.c \
+	lib/shmseg-ns.c

@@ -107,7 +107,7 @@ fi
 symbols=$(sed -n '/global:/,/local:/s/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);.*/\1/p' \
 	"$srcdir/lib/libshmheap.sym")
 declared=$(cat "$srcdir"/include/*.h | tr '\n' ' ' |
-	grep -Eo '[A-Za-z_][A-Za-z0-9_]* *\(' | tr -d ' (' | grep -E '^(shmheap|mmf)_' | sort -u)
+	grep -Eo '[A-Za-z_][A-Za-z0-9_]* *\(' | tr -d ' (' | grep -E '^(shmheap|mmf|shmseg)_' | sort -u)
 if [ -z "$symbols" ]; then
 	problem "no symbols found in $srcdir/lib/libshmheap.sym"
 fi
