@@ -61,3 +61,15 @@ check-valgrind-suites: $(VALGRIND_SUITES)
 	done
 endif
 .PHONY: check-valgrind-suites
+
+# Numbered shared segments (shmseg.h).
+if HAVE_CHECK
+SUITES += tests/test-shmseg
+check_PROGRAMS += tests/test-shmseg
+TESTS += tests/test-shmseg
+tests_test_shmseg_SOURCES = tests/test-shmseg.c $(suite_common_src)
+tests_test_shmseg_CFLAGS = $(suite_common_cflags)
+tests_test_shmseg_LDFLAGS = $(suite_common_ldflags)
+tests_test_shmseg_LDADD = $(suite_common_libs)
+VALGRIND_SUITES += tests/test-shmseg
+endif
