@@ -23,6 +23,7 @@ static const char usage_text[] =
 	"                      remove heaps no process maps\n"
 	"  create NAME SIZE [--max-size SIZE] [--no-grow] [--mode OCTAL]\n"
 	"                      make a heap (SIZE may end in K, M or G)\n"
+	"  segments [--json]   numbered segments (shmseg): size, attach count, processes\n"
 	"\n"
 	"NAME is a shared-memory object name such as /myheap.\n"
 	"Exit status: 0 success, 1 failure (or problems found), 2 usage error.\n"
@@ -37,6 +38,7 @@ static const struct {
 	{"check", ctl_check},
 	{"unlink", ctl_unlink},
 	{"create", ctl_create},
+	{"segments", ctl_segments},
 };
 
 int main(int argc, char **argv)

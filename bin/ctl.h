@@ -15,6 +15,7 @@ int ctl_inspect(int argc, char **argv);
 int ctl_check(int argc, char **argv);
 int ctl_unlink(int argc, char **argv);
 int ctl_create(int argc, char **argv);
+int ctl_segments(int argc, char **argv); /* ctl-segments.c */
 
 /* How long inspect, list and check wait for the heap lock by default. */
 #define CTL_DEFAULT_TIMEOUT_MS 1000u
