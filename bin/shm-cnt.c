@@ -92,13 +92,11 @@ static int count(const char *who, pid_t peer, unsigned long loops, bool use_lock
 		status = TOOL_EXIT_FAIL;
 		loops = 0;
 	}
-	for (unsigned long i = 0; i < loops; i++) {
+	for (unsigned long i = 0; i < loops && !demo_stop; i++) {
 		if (!use_lock) {
 			/* A load and a store, not one atomic increment: updates get lost. */
 			long v = atomic_load_explicit(&c->counter, memory_order_relaxed);
 			atomic_store_explicit(&c->counter, v + 1, memory_order_relaxed);
-			if (demo_stop)
-				break;
 			continue;
 		}
 		if (spin_lock(c, me) < 0)

@@ -73,3 +73,12 @@ tests_test_shmseg_LDFLAGS = $(suite_common_ldflags)
 tests_test_shmseg_LDADD = $(suite_common_libs)
 VALGRIND_SUITES += tests/test-shmseg
 endif
+
+# The segment demos and shmheap-ctl segments (shell tests; shmseg-lib.sh).
+# take-address.so, preloaded, makes an address the demos want taken.
+check_LTLIBRARIES = tests/take-address.la
+tests_take_address_la_SOURCES = tests/take-address.c
+tests_take_address_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -rpath /nowhere
+SHMSEG_TESTS = tests/shmseg-demos.sh tests/ctl-segments.sh
+TESTS += $(SHMSEG_TESTS)
+EXTRA_DIST += $(SHMSEG_TESTS) tests/shmseg-lib.sh
