@@ -13,6 +13,9 @@ fail=0
 checked=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-manpages.XXXXXX") || exit 99
 shm_prefix="example-t$$-"
+# The examples of shmseg(3) use numbered segments: in a namespace of their own.
+SHMHEAP_SEGMENTS="example-t$$"
+export SHMHEAP_SEGMENTS
 cleanup()
 {
 	rm -f /dev/shm/"$shm_prefix"*

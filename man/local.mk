@@ -40,3 +40,14 @@ man/check-manpages: $(srcdir)/man/check-manpages.sh Makefile
 	  echo 'LIBTOOL="$(SHELL) $(abs_top_builddir)/libtool"; export LIBTOOL'; \
 	  echo 'exec $(SHELL) "$(abs_top_srcdir)/man/check-manpages.sh" "$$@"'; \
 	} > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+
+# Numbered shared segments (shmseg.h).
+dist_man_MANS += \
+	man/shmseg.3 \
+	man/shmseg_attach.3 \
+	man/shmseg_close.3 \
+	man/shmseg_create.3 \
+	man/shmseg_destroy.3 \
+	man/shmseg_detach.3 \
+	man/shmseg_open.3 \
+	man/shmseg_stat.3
