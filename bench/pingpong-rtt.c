@@ -58,10 +58,13 @@ static void shm_client(struct call *c, int rounds, uint64_t *t)
 	}
 }
 
-static void shm_server(struct call *c, int rounds)
+static bool child_alive(void *arg);
+
+static void shm_server(struct call *c, int rounds, pid_t child)
 {
+	struct demo_peer peer = {child_alive, &child};
 	for (int r = 1; r <= WARMUP + rounds; r++) {
-		if (demo_wait(&c->request, r, NULL) < 0)
+		if (demo_wait(&c->request, r, &peer) < 0)
 			return;
 		c->result = c->arg * c->arg;
 		demo_post(&c->answer, r);
@@ -95,9 +98,14 @@ static void pipe_server(int from, int to, int rounds)
 
 /*
  * One measurement: the parent serves, the child times; the child's samples
- * come back through the shared timing array t (rounds entries, in a segment).
+ * come back through t, a segment attached before the fork (rounds entries).
  */
-static uint64_t measure(bool use_pipe, int rounds, uint64_t *t, int tid)
+static bool child_alive(void *arg)
+{
+	return waitpid(*(pid_t *)arg, NULL, WNOHANG) == 0;
+}
+
+static uint64_t measure(bool use_pipe, int rounds, uint64_t *t)
 {
 	int id = shmseg_create(8192);
 	int down[2], up[2];
@@ -111,9 +119,7 @@ static uint64_t measure(bool use_pipe, int rounds, uint64_t *t, int tid)
 		exit(1);
 	}
 	if (pid == 0) {
-		uint64_t *times = shmseg_attach(tid, NULL);
-		if (!times)
-			_exit(3);
+		uint64_t *times = t; /* the timing segment, attached before the fork */
 		if (use_pipe) {
 			pipe_client(down[1], up[0], rounds, times);
 		} else {
@@ -133,7 +139,7 @@ static uint64_t measure(bool use_pipe, int rounds, uint64_t *t, int tid)
 			perror("shmseg_attach 0x10000000");
 			kill(pid, SIGKILL);
 		} else {
-			shm_server(c, rounds);
+			shm_server(c, rounds, pid);
 		}
 	}
 	int st;
@@ -172,11 +178,13 @@ int main(int argc, char **argv)
 	uint64_t shm[99], pip[99];
 	printf("round trip, median of %d (after %d warm-up), ns\n", rounds, WARMUP);
 	printf("%-4s %12s %12s\n", "rep", "shm+futex", "pipe");
+	fflush(stdout);
 	for (int i = 0; i < reps; i++) {
-		shm[i] = measure(false, rounds, t, tid);
-		pip[i] = measure(true, rounds, t, tid);
+		shm[i] = measure(false, rounds, t);
+		pip[i] = measure(true, rounds, t);
 		printf("%-4d %12llu %12llu\n", i + 1, (unsigned long long)shm[i],
 		       (unsigned long long)pip[i]);
+		fflush(stdout);
 	}
 	uint64_t ms = median(shm, (size_t)reps), mp = median(pip, (size_t)reps);
 	printf("median %10llu %12llu   (shm+futex / pipe = %.2f)\n", (unsigned long long)ms,
