@@ -265,6 +265,39 @@ START_TEST(taken_address_is_not_clobbered)
 }
 END_TEST
 
+/* A key of the namespace that holds a segment of another owner is refused. */
+START_TEST(foreign_owner_refused)
+{
+	int id = shmseg_create(1);
+	ck_assert_int_ge(id, 0);
+	struct shmseg_stat st;
+	ck_assert_int_eq(shmseg_stat(id, &st), 0);
+	struct shmid_ds ds;
+	ck_assert_int_eq(shmctl(st.sysv_id, IPC_STAT, &ds), 0);
+	uid_t mine = ds.shm_perm.uid;
+	ds.shm_perm.uid = mine + 4242;
+	if (shmctl(st.sysv_id, IPC_SET, &ds) < 0) {
+		/* Only a privileged process may give a segment away. */
+		ck_assert_int_eq(errno, EPERM);
+		ck_assert_int_eq(shmseg_destroy(id), 0);
+		return;
+	}
+	void *p;
+	EXPECT_NULL(shmseg_attach(id, NULL), EACCES);
+	EXPECT_ERR(shmseg_open(id, &p), EACCES);
+	EXPECT_ERR(shmseg_destroy(id), EACCES);
+	EXPECT_ERR(shmseg_stat(id, &st), EACCES);
+	/* shmseg_create skips the key. */
+	int other = shmseg_create(1);
+	ck_assert_int_ge(other, 0);
+	ck_assert_int_ne(other, id);
+	ck_assert_int_eq(shmseg_destroy(other), 0);
+	ds.shm_perm.uid = mine;
+	ck_assert_int_eq(shmctl(st.sysv_id, IPC_SET, &ds), 0);
+	ck_assert_int_eq(shmseg_destroy(id), 0);
+}
+END_TEST
+
 START_TEST(table_full)
 {
 	int made = 0;
@@ -534,6 +567,7 @@ static Suite *shmseg_suite(void)
 	tcase_add_test(tc, open_and_close);
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, taken_address_is_not_clobbered);
+	tcase_add_test(tc, foreign_owner_refused);
 	tcase_add_test(tc, table_full);
 	tcase_add_test(tc, two_processes_two_addresses);
 	tcase_add_test(tc, destroy_waits_for_live_processes_only);
