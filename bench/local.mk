@@ -54,3 +54,13 @@ bench: bench/shmbench$(EXEEXT)
 	{ BENCH_QUICK=$(BENCH_QUICK) ./bench/shmbench$(EXEEXT) $(BENCH_ARGS) 2>&1; \
 	  echo $$? >$$out.rc; } | tee $$out; \
 	rc=$$(cat $$out.rc); rm -f $$out.rc; test "$$rc" = 0
+
+# shmheap-pingpong's round trip next to a pipe ping-pong (see bench/RESULTS.md);
+# `make bench/pingpong-rtt` builds it.
+EXTRA_PROGRAMS += bench/pingpong-rtt
+CLEANFILES += bench/pingpong-rtt$(EXEEXT)
+bench_pingpong_rtt_SOURCES = bench/pingpong-rtt.c bench/timing.c bench/bench.h
+bench_pingpong_rtt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bin
+bench_pingpong_rtt_CFLAGS = $(AM_CFLAGS) -O2
+bench_pingpong_rtt_LDADD = bin/libdemo.la bin/libtool-util.la lib/libshmheap.la
+bench_pingpong_rtt_LDFLAGS = $(AM_LDFLAGS) -no-install

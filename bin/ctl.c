@@ -23,6 +23,7 @@ static const char usage_text[] =
 	"                      remove heaps no process maps\n"
 	"  create NAME SIZE [--max-size SIZE] [--no-grow] [--mode OCTAL]\n"
 	"                      make a heap (SIZE may end in K, M or G)\n"
+	"  segments [--json]   numbered segments (shmseg): size, attach count, processes\n"
 	"\n"
 	"  -h, --help          show this help (COMMAND --help: that command's)\n"
 	"  -V, --version       show the version\n"
@@ -84,6 +85,13 @@ static const struct {
 	 "      --max-size SIZE   grow on demand up to SIZE (default 4G)\n"
 	 "      --no-grow         never grow\n"
 	 "      --mode OCTAL      permission bits (default 0600)\n"
+	 "  -h, --help            show this help\n"},
+	{"segments", ctl_segments,
+	 "Usage: shmheap-ctl segments [OPTION]...\n"
+	 "List the numbered shared segments (shmseg) of the namespace that\n"
+	 "SHMHEAP_SEGMENTS names (default: the user's own).\n"
+	 "\n"
+	 "  -j, --json            one JSON document\n"
 	 "  -h, --help            show this help\n"},
 };
 

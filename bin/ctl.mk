@@ -16,3 +16,6 @@ bin_shmheap_ctl_SOURCES = \
 bin_shmheap_ctl_CPPFLAGS = $(BIN_CPPFLAGS)
 bin_shmheap_ctl_LDADD = bin/libtool-util.la lib/libshmheap.la
 dist_man_MANS += man/shmheap-ctl.1
+
+# shmheap-ctl segments: the numbered segments of shmseg.h.
+bin_shmheap_ctl_SOURCES += bin/ctl-segments.c

@@ -8,3 +8,16 @@ BIN_CPPFLAGS = -I$(top_srcdir)/include -include $(top_builddir)/config.h
 noinst_LTLIBRARIES += bin/libtool-util.la
 bin_libtool_util_la_SOURCES = bin/tool.c bin/tool.h
 bin_libtool_util_la_CPPFLAGS = $(BIN_CPPFLAGS)
+
+# The segment demos: shmheap-shm-cnt and shmheap-pingpong (shmseg.h).
+noinst_LTLIBRARIES += bin/libdemo.la
+bin_libdemo_la_SOURCES = bin/demo.c bin/demo.h
+bin_libdemo_la_CPPFLAGS = $(BIN_CPPFLAGS)
+bin_PROGRAMS += bin/shmheap-shm-cnt bin/shmheap-pingpong
+bin_shmheap_shm_cnt_SOURCES = bin/shm-cnt.c
+bin_shmheap_shm_cnt_CPPFLAGS = $(BIN_CPPFLAGS)
+bin_shmheap_shm_cnt_LDADD = bin/libdemo.la bin/libtool-util.la lib/libshmheap.la
+bin_shmheap_pingpong_SOURCES = bin/pingpong.c
+bin_shmheap_pingpong_CPPFLAGS = $(BIN_CPPFLAGS)
+bin_shmheap_pingpong_LDADD = bin/libdemo.la bin/libtool-util.la lib/libshmheap.la
+dist_man_MANS += man/shmheap-shm-cnt.1 man/shmheap-pingpong.1

@@ -55,3 +55,11 @@ lib_libshmheap_la_SOURCES += \
 pkgconfig_DATA += lib/shmheap-lab.pc
 DISTCLEANFILES += lib/shmheap-lab.pc lib/shmheap-lab-uninstalled.pc
 EXTRA_DIST += lib/shmheap-lab.pc.in lib/shmheap-lab-uninstalled.pc.in
+
+# Numbered shared segments (shmseg.h).
+pkginclude_HEADERS += include/shmseg.h
+lib_libshmheap_la_SOURCES += \
+	lib/shmseg.c \
+	lib/shmseg-internal.h \
+	lib/shmseg-maps.c \
+	lib/shmseg-ns.c

@@ -13,6 +13,9 @@ fail=0
 checked=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-manpages.XXXXXX") || exit 99
 shm_prefix="example-t$$-"
+# The examples of shmseg(3) use numbered segments: in a namespace of their own.
+SHMHEAP_SEGMENTS="example-t$$"
+export SHMHEAP_SEGMENTS
 cleanup()
 {
 	rm -f /dev/shm/"$shm_prefix"*
@@ -107,7 +110,7 @@ fi
 symbols=$(sed -n '/global:/,/local:/s/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);.*/\1/p' \
 	"$srcdir/lib/libshmheap.sym")
 declared=$(cat "$srcdir"/include/*.h | tr '\n' ' ' |
-	grep -Eo '[A-Za-z_][A-Za-z0-9_]* *\(' | tr -d ' (' | grep -E '^(shmheap|mmf)_' | sort -u)
+	grep -Eo '[A-Za-z_][A-Za-z0-9_]* *\(' | tr -d ' (' | grep -E '^(shmheap|mmf|shmseg)_' | sort -u)
 if [ -z "$symbols" ]; then
 	problem "no symbols found in $srcdir/lib/libshmheap.sym"
 fi

@@ -62,3 +62,14 @@ dist_man_MANS += \
 	man/shmheap_elastic_walk.3 \
 	man/shmheap_elastic_check.3 \
 	man/shmheap_elastic_destroy.3
+
+# Numbered shared segments (shmseg.h).
+dist_man_MANS += \
+	man/shmseg.3 \
+	man/shmseg_attach.3 \
+	man/shmseg_close.3 \
+	man/shmseg_create.3 \
+	man/shmseg_destroy.3 \
+	man/shmseg_detach.3 \
+	man/shmseg_open.3 \
+	man/shmseg_stat.3

@@ -134,3 +134,22 @@ tests_test_elastic_CFLAGS = $(suite_common_cflags)
 tests_test_elastic_LDFLAGS = $(suite_common_ldflags)
 tests_test_elastic_LDADD = $(suite_common_libs)
 endif
+
+# Numbered shared segments (shmseg.h).
+if HAVE_CHECK
+SUITES += tests/test-shmseg
+tests_test_shmseg_SOURCES = tests/test-shmseg.c $(suite_common_src)
+tests_test_shmseg_CFLAGS = $(suite_common_cflags)
+tests_test_shmseg_LDFLAGS = $(suite_common_ldflags)
+tests_test_shmseg_LDADD = $(suite_common_libs)
+VALGRIND_SUITES += tests/test-shmseg
+endif
+
+# The segment demos and shmheap-ctl segments (shell tests; shmseg-lib.sh).
+# take-address.so, preloaded, makes an address the demos want taken.
+check_LTLIBRARIES = tests/take-address.la
+tests_take_address_la_SOURCES = tests/take-address.c
+tests_take_address_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -rpath /nowhere
+SHMSEG_TESTS = tests/shmseg-demos.sh tests/ctl-segments.sh
+TESTS += $(SHMSEG_TESTS)
+EXTRA_DIST += $(SHMSEG_TESTS) tests/shmseg-lib.sh

@@ -1,0 +1,91 @@
+# shellcheck shell=sh
+# shmseg-lib.sh - what the segment tests (demos, shmheap-ctl segments) share;
+# sourced, not run.
+#
+# Every run has its own namespace, SHMHEAP_SEGMENTS=shmseg-test-<pid>; the
+# EXIT trap kills the children the test started and removes what is left of
+# the namespace's segments, whether the test passes or fails.
+
+set -u
+CTL=${CTL:-tests/shmheap-ctl}
+JSON=${JSON:-tests/ctl-json}
+SHMCNT=${SHMCNT:-bin/shmheap-shm-cnt}
+PINGPONG=${PINGPONG:-bin/shmheap-pingpong}
+SHMHEAP_SEGMENTS=shmseg-test-$$
+export SHMHEAP_SEGMENTS
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/shmseg-test.XXXXXX") || exit 99
+CHILDREN=
+
+# The System V identifiers of the namespace's segments, one per line.
+segment_ids() {
+	"$CTL" segments --json | "$JSON" segments.# >/dev/null 2>&1 || return 0
+	n=$("$CTL" segments --json | "$JSON" segments.#)
+	i=0
+	while [ "$i" -lt "$n" ]; do
+		"$CTL" segments --json | "$JSON" "segments.$i.sysv_id"
+		i=$((i + 1))
+	done
+}
+
+cleanup() {
+	for pid in $CHILDREN; do kill -9 "$pid" 2>/dev/null; done
+	for id in $(segment_ids); do ipcrm -m "$id" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 99' HUP INT TERM
+
+FAILED=0
+fail() {
+	echo "FAIL: $*" >&2
+	FAILED=1
+}
+pass() {
+	echo "ok: $*"
+}
+finish() {
+	exit "$FAILED"
+}
+
+# run CMD...: stdout in $TMP/out, stderr in $TMP/err, status in $rc.
+run() {
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	return 0
+}
+
+expect_rc() {
+	if [ "$rc" -eq "$1" ]; then
+		pass "$2 (status $rc)"
+	else
+		fail "$2: status $rc, expected $1; stderr: $(cat "$TMP/err")"
+	fi
+}
+
+expect_eq() {
+	if [ "$1" = "$2" ]; then
+		pass "$3 = $2"
+	else
+		fail "$3: got '$1', expected '$2'"
+	fi
+}
+
+# segment_count: how many segments the namespace holds.
+segment_count() {
+	"$CTL" segments --json | "$JSON" segments.#
+}
+
+# nothing_left WHAT [PID]: no segment in the namespace, no System V segment
+# with one of its keys in ipcs -m, and no pingpong object of PID in /dev/shm.
+nothing_left() {
+	expect_eq "$(segment_count)" 0 "$1: segments left in the namespace"
+	if [ -n "${KEYS:-}" ]; then
+		for k in $KEYS; do
+			ipcs -m | grep -qi "^$k " && fail "$1: ipcs -m still lists key $k"
+		done
+	fi
+	if [ -n "${2:-}" ] && ls /dev/shm/shmheap-pingpong-"$2" >/dev/null 2>&1; then
+		fail "$1: /dev/shm/shmheap-pingpong-$2 left behind"
+	fi
+	return 0
+}
