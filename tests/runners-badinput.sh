@@ -10,10 +10,10 @@ expect() {
 	printf '%b' "$4" >"$tmp/in"
 	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/$tool
 	what="$tool on $(printf '%b' "$4" | tr '\n' '/' | cut -c1-60)"
-	[ "$status" -eq 2 ] || fail "$what: exit status $status, want 2"
-	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$what: not one line on stderr: $(cat "$tmp/err")"
+	[ "$status" -eq 2 ] || die "$what: exit status $status, want 2"
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || die "$what: not one line on stderr: $(cat "$tmp/err")"
 	grep -Eq "^$tool: line $line: .*$pattern" "$tmp/err" ||
-		fail "$what: message \"$(cat "$tmp/err")\" does not match \"line $line: $pattern\""
+		die "$what: message \"$(cat "$tmp/err")\" does not match \"line $line: $pattern\""
 	check_no_leftovers "$pid" "$what"
 	check_no_holders "$tmp/out" "$what"
 }
@@ -60,15 +60,15 @@ expect shmheap-ex3 2 'process 1 is not connected' '2 4096 4\n0 0 | 2 1 0\n'
 printf '1 4096 4\n0 0\n3 0 0 16\nbad\n' >"$tmp/in"
 run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex2
 printf '#0: Connected\n#0: Allocated at offset 80: 0 1\n' | cmp -s - "$tmp/out" ||
-	fail "output before the bad line: $(cat "$tmp/out")"
+	die "output before the bad line: $(cat "$tmp/out")"
 
 # Bad arguments.
 run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex3 --grow=0
-[ "$status" -eq 2 ] || fail "--grow=0: exit $status"
+[ "$status" -eq 2 ] || die "--grow=0: exit $status"
 run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex2 extra
-[ "$status" -eq 2 ] || fail "extra argument: exit $status"
+[ "$status" -eq 2 ] || die "extra argument: exit $status"
 run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex1 0
-[ "$status" -eq 2 ] || fail "shmheap-ex1 0: exit $status"
+[ "$status" -eq 2 ] || die "shmheap-ex1 0: exit $status"
 run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex0 1000
-[ "$status" -eq 2 ] || fail "shmheap-ex0 1000: exit $status"
+[ "$status" -eq 2 ] || die "shmheap-ex0 1000: exit $status"
 exit 0
