@@ -8,7 +8,7 @@
 #
 # Run by the wrapper tests/consumers.mk generates (tests/consumers-run), which sets srcdir,
 # builddir, CC, CXX, PKG_CONFIG and VERSION.  Exits 0 when every consumer
-# builds warning-free and runs, 1 otherwise.
+# (and the README's example) builds warning-free and runs, 1 otherwise.
 set -u
 
 failed=0
@@ -62,6 +62,27 @@ consumer() {
 		fail "$name built but failed"
 	fi
 }
+
+# The README's example ("Using the library"): its indented block, with the
+# heap renamed so that parallel runs do not collide.
+awk '
+	$0 == "Using the library" { found = 1; next }
+	found && /^    / { started = 1; sub(/^    /, ""); print; next }
+	found && started && /[^ ]/ { exit }
+	found && started { print }
+' "$srcdir/README" | sed "s|\"/demo\"|\"$heap-readme\"|g" >"$tmp/readme.c"
+grep -q 'main(' "$tmp/readme.c" || fail "no program under the README's \"Using the library\""
+if $CC -Wall -Wextra -Werror $cflags -o "$tmp/readme" "$tmp/readme.c" $libs >"$tmp/readme.log" 2>&1; then
+	if out=$("$tmp/readme") && [ "$out" = "B reads 42" ]; then
+		echo "ok: the README's example"
+	else
+		fail "the README's example failed (output: '$out')"
+	fi
+	[ ! -e "/dev/shm$heap-readme" ] || fail "the README's example left its heap behind"
+else
+	fail "the README's example does not build with: $CC -Wall -Wextra -Werror $cflags"
+	cat "$tmp/readme.log" >&2
+fi
 
 warn="-Wall -Wextra -Werror"
 consumer c89 "$CC" "-std=c89 -pedantic $warn" c89.c
