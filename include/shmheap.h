@@ -112,7 +112,7 @@ enum shmheap_lock_state {
 	SHMHEAP_LOCK_FREE = 0,          /* nobody holds the heap lock */
 	SHMHEAP_LOCK_HELD = 1,          /* a live thread holds it (lock_owner) */
 	SHMHEAP_LOCK_OWNER_DEAD = 2,    /* its holder died; the next locker repairs */
-	SHMHEAP_LOCK_UNRECOVERABLE = 3, /* released unrepaired; the heap is unusable */
+	SHMHEAP_LOCK_UNRECOVERABLE = 3  /* released unrepaired; the heap is unusable */
 };
 struct shmheap_info {
 	unsigned version;   /* layout version */

@@ -47,6 +47,7 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 			off = block_alloc(mem, need);
 	}
 	int err = errno;
+	heap_debug_verify(mem, "shmheap_alloc");
 	heap_unlock(mem);
 	if (!off) {
 		errno = err == ENOSPC ? ENOSPC : ENOMEM;
@@ -76,6 +77,7 @@ EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
 			ret = heap_grow_locked(mem, target);
 		}
 	}
+	heap_debug_verify(mem, "shmheap_grow");
 	heap_unlock(mem);
 	return ret;
 }
@@ -91,6 +93,7 @@ EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
 	heap_off off = block_of_object(mem, ptr);
 	if (off)
 		block_free(mem, off);
+	heap_debug_verify(mem, "shmheap_free");
 	heap_unlock(mem);
 	if (!off) {
 		__atomic_add_fetch(&mem->invalid_frees, 1, __ATOMIC_RELAXED);

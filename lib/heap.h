@@ -83,4 +83,16 @@ HIDDEN int heap_verify(struct shmheap_heap *h, shmheap_problem_fn fn, void *arg)
 /* repair.c: rebuilds the index (and fixes block words) from the block chain. */
 HIDDEN int heap_repair(struct shmheap_heap *h);
 
+/* debug.c: with --enable-debug, verifies the whole heap under the caller's
+ * lock after call changed it, and aborts naming each problem; else nothing. */
+#ifdef SHMHEAP_DEBUG
+HIDDEN void heap_debug_verify(struct shmheap_heap *h, const char *call);
+#else
+static inline void heap_debug_verify(struct shmheap_heap *h, const char *call)
+{
+	(void)h;
+	(void)call;
+}
+#endif
+
 #endif /* SHMHEAP_HEAP_H */

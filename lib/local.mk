@@ -14,6 +14,7 @@ lib_libshmheap_la_SOURCES = \
 	lib/backing.h \
 	lib/backing_posix.c \
 	lib/blocks.c \
+	lib/debug.c \
 	lib/freeindex.c \
 	lib/freeindex.h \
 	lib/grow.c \

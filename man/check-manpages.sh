@@ -105,6 +105,23 @@ else
 	echo "SKIP: lexgrog (man-db is not installed)" >&2
 fi
 
+# groff (what man-db renders with): no page is titled "BSD ... Manual", which
+# groff 1.22 does unless a page empties doc-volume-operating-system before .Dt
+# (see the top of any page).
+if command -v nroff > /dev/null 2>&1; then
+	for p in $installed; do
+		is_stub "$p" && continue
+		title=$(nroff -mandoc "$p" 2>/dev/null | sed -n '/[^[:space:]]/{p;q;}')
+		case $title in
+		*BSD*) problem "$p renders with the title: $title" ;;
+		esac
+	done
+	checked=$((checked + 1))
+	echo "checked: no page renders as a BSD manual"
+else
+	echo "SKIP: page titles (nroff is not installed)" >&2
+fi
+
 # Every exported symbol, and every function the public headers declare, has
 # a section-3 page.
 symbols=$(sed -n '/global:/,/local:/s/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);.*/\1/p' \

@@ -203,7 +203,7 @@ static int corrupt(const char *name, const char *how)
 	unsigned char *base = map_raw(name, HEAP_PAGE, &fd);
 	if (fstat(fd, &st) < 0)
 		die("fstat", name);
-	struct heap_header *hdr = (struct heap_header *)base;
+	struct heap_header *hdr = (struct heap_header *)(void *)base;
 	uint64_t *first = block_word(base, HEAP_FIRST_BLOCK);
 	if (strcmp(how, "corrupt-magic") == 0)
 		hdr->magic = 0x454d4f4e; /* "NOME" */
@@ -250,7 +250,7 @@ static int garbage(const char *name, const char *seed_arg)
 	for (size_t i = sizeof(pthread_mutex_t); i < len; i++)
 		base[i] = (unsigned char)next_random(&s);
 	/* Mostly plausible header fields, so the garbage gets past the first checks. */
-	struct heap_header *hdr = (struct heap_header *)base;
+	struct heap_header *hdr = (struct heap_header *)(void *)base;
 	hdr->magic = HEAP_MAGIC;
 	hdr->version = HEAP_LAYOUT_VERSION;
 	hdr->flags = next_random(&s) % 8 ? HEAP_FLAG_GROWABLE : (uint16_t)next_random(&s);

@@ -247,7 +247,7 @@ static struct node *parse_value(int depth)
 		n->text = parse_number();
 	} else if (eat("true") || eat("false")) {
 		n->kind = J_BOOL;
-		n->text = src[pos - 1] == 'e' && src[pos - 2] == 'u' ? "true" : "false";
+		n->text = must(strdup(src[pos - 1] == 'e' && src[pos - 2] == 'u' ? "true" : "false"));
 	} else if (eat("null")) {
 		n->kind = J_NULL;
 	} else {
@@ -317,8 +317,7 @@ static void free_node(struct node *n)
 		free_node(n->kids[i]);
 	free(n->kids);
 	free(n->key);
-	if (n->kind == J_STR || n->kind == J_NUM)
-		free(n->text);
+	free(n->text);
 	free(n);
 }
 

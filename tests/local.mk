@@ -9,15 +9,10 @@ suite_common_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 suite_common_ldflags = $(AM_LDFLAGS) -no-install -pthread
 suite_common_libs = lib/libshmheap.la $(CHECK_LIBS)
 
-SUITES = tests/test-api tests/test-model tests/test-procs tests/test-threads \
+SUITES = tests/test-model tests/test-procs tests/test-threads \
 	 tests/test-remap tests/test-grow tests/test-lock
 check_PROGRAMS += $(SUITES)
 TESTS += $(SUITES)
-
-tests_test_api_SOURCES = tests/test-api.c $(suite_common_src)
-tests_test_api_CFLAGS = $(suite_common_cflags)
-tests_test_api_LDFLAGS = $(suite_common_ldflags)
-tests_test_api_LDADD = $(suite_common_libs)
 
 tests_test_model_SOURCES = tests/test-model.c $(suite_common_src)
 tests_test_model_CFLAGS = $(suite_common_cflags)
@@ -57,8 +52,65 @@ tests_test_hostile_CFLAGS = $(suite_common_cflags)
 tests_test_hostile_LDFLAGS = $(suite_common_ldflags)
 tests_test_hostile_LDADD = $(suite_common_libs)
 
-VALGRIND_SUITES = tests/test-api tests/test-model tests/test-threads tests/test-remap \
+VALGRIND_SUITES = $(API_SUITES) tests/test-model tests/test-threads tests/test-remap \
 		  tests/test-lock
+# The public calls, one suite per concern (they share tests/api-helpers.c).
+API_SUITES = tests/test-api-create tests/test-api-connect tests/test-api-lifetime \
+	     tests/test-api-alloc tests/test-api-handles tests/test-api-inspect \
+	     tests/test-api-info tests/test-api-mmf
+check_PROGRAMS += $(API_SUITES)
+TESTS += $(API_SUITES)
+api_common_src = tests/api-helpers.c tests/api-helpers.h $(suite_common_src)
+tests_test_api_create_SOURCES = tests/test-api-create.c $(api_common_src)
+tests_test_api_create_CFLAGS = $(suite_common_cflags)
+tests_test_api_create_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_create_LDADD = $(suite_common_libs)
+tests_test_api_connect_SOURCES = tests/test-api-connect.c $(api_common_src)
+tests_test_api_connect_CFLAGS = $(suite_common_cflags)
+tests_test_api_connect_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_connect_LDADD = $(suite_common_libs)
+tests_test_api_lifetime_SOURCES = tests/test-api-lifetime.c $(api_common_src)
+tests_test_api_lifetime_CFLAGS = $(suite_common_cflags)
+tests_test_api_lifetime_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_lifetime_LDADD = $(suite_common_libs)
+tests_test_api_alloc_SOURCES = tests/test-api-alloc.c $(api_common_src)
+tests_test_api_alloc_CFLAGS = $(suite_common_cflags)
+tests_test_api_alloc_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_alloc_LDADD = $(suite_common_libs)
+tests_test_api_handles_SOURCES = tests/test-api-handles.c $(api_common_src)
+tests_test_api_handles_CFLAGS = $(suite_common_cflags)
+tests_test_api_handles_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_handles_LDADD = $(suite_common_libs)
+tests_test_api_inspect_SOURCES = tests/test-api-inspect.c $(api_common_src)
+tests_test_api_inspect_CFLAGS = $(suite_common_cflags)
+tests_test_api_inspect_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_inspect_LDADD = $(suite_common_libs)
+tests_test_api_info_SOURCES = tests/test-api-info.c $(api_common_src)
+tests_test_api_info_CFLAGS = $(suite_common_cflags)
+tests_test_api_info_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_info_LDADD = $(suite_common_libs)
+tests_test_api_mmf_SOURCES = tests/test-api-mmf.c $(api_common_src)
+tests_test_api_mmf_CFLAGS = $(suite_common_cflags)
+tests_test_api_mmf_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_mmf_LDADD = $(suite_common_libs)
+
+# What ./configure --enable-debug adds (and that other builds do not).
+check_PROGRAMS += tests/test-debug
+TESTS += tests/test-debug
+tests_test_debug_SOURCES = tests/test-debug.c $(suite_common_src)
+tests_test_debug_CFLAGS = $(suite_common_cflags)
+tests_test_debug_LDFLAGS = $(suite_common_ldflags)
+tests_test_debug_LDADD = $(suite_common_libs)
+
+# Repair of heaps left at each step of blocks.c's commit protocol; builds its
+# images with the library's own treap code.
+check_PROGRAMS += tests/test-repair-steps
+TESTS += tests/test-repair-steps
+tests_test_repair_steps_SOURCES = tests/test-repair-steps.c lib/freeindex.c $(suite_common_src)
+tests_test_repair_steps_CFLAGS = $(suite_common_cflags)
+tests_test_repair_steps_LDFLAGS = $(suite_common_ldflags)
+tests_test_repair_steps_LDADD = $(suite_common_libs)
+
 check-valgrind-suites: $(VALGRIND_SUITES)
 	@test -n "$(VALGRIND)" || { echo "valgrind not found" >&2; exit 1; }
 	@for t in $(VALGRIND_SUITES); do \
@@ -153,3 +205,9 @@ tests_take_address_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -rpath /now
 SHMSEG_TESTS = tests/shmseg-demos.sh tests/ctl-segments.sh
 TESTS += $(SHMSEG_TESTS)
 EXTRA_DIST += $(SHMSEG_TESTS) tests/shmseg-lib.sh
+# Without Check (configure --disable-tests) the suites above are not built;
+# make check says so rather than pass quietly without them.
+if !HAVE_CHECK
+check-local:
+	@echo "*** NOTE: configured with --disable-tests: the Check unit suites were NOT built or run"
+endif

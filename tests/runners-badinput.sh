@@ -10,10 +10,10 @@ expect() {
 	printf '%b' "$4" >"$tmp/in"
 	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/$tool
 	what="$tool on $(printf '%b' "$4" | tr '\n' '/' | cut -c1-60)"
-	[ "$status" -eq 2 ] || fail "$what: exit status $status, want 2"
-	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$what: not one line on stderr: $(cat "$tmp/err")"
+	[ "$status" -eq 2 ] || die "$what: exit status $status, want 2"
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || die "$what: not one line on stderr: $(cat "$tmp/err")"
 	grep -Eq "^$tool: line $line: .*$pattern" "$tmp/err" ||
-		fail "$what: message \"$(cat "$tmp/err")\" does not match \"line $line: $pattern\""
+		die "$what: message \"$(cat "$tmp/err")\" does not match \"line $line: $pattern\""
 	check_no_leftovers "$pid" "$what"
 	check_no_holders "$tmp/out" "$what"
 }
@@ -67,7 +67,7 @@ expect shmheap-ex3 2 'process 1 is not connected' '2 4096 4\n0 0 | 2 1 0\n'
 printf '1 4096 4\n0 0\n3 0 0 2\nbad\n' >"$tmp/in"
 run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex2
 printf '#0: Connected\n#0: Allocated at offset 80: 0 1\n' | cmp -s - "$tmp/out" ||
-	fail "output before the bad line: $(cat "$tmp/out")"
+	die "output before the bad line: $(cat "$tmp/out")"
 
 # The limits of n and S are exact: 502 values (4016 bytes) fill an empty heap
 # of 4096 bytes; 503 fit once the heap may grow; a heap size that is not a
@@ -78,21 +78,21 @@ for args in '4096 502' '--grow 4096 503' '1296 502' '88 502'; do
 	[ "$1" = --grow ] && { opts=--grow; shift; }
 	printf '1 %s 1\n0 0\n3 0 0 %s\n2 0 0\n' "$1" "$2" >"$tmp/in"
 	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex2 $opts
-	[ "$status" -eq 0 ] || fail "S $1, n $2 $opts: exit $status: $(cat "$tmp/err")"
+	[ "$status" -eq 0 ] || die "S $1, n $2 $opts: exit $status: $(cat "$tmp/err")"
 	[ "$(sed -n 's/^#0: Allocated at offset 80:\(.*\)/\1/p' "$tmp/out" | wc -w)" -eq "$2" ] ||
-		fail "S $1, n $2 $opts: not $2 values at offset 80: $(head -c 200 "$tmp/out")"
+		die "S $1, n $2 $opts: not $2 values at offset 80: $(head -c 200 "$tmp/out")"
 	[ "$(sed -n 's/^#0: Read:\(.*\)/\1/p' "$tmp/out" | wc -w)" -eq "$2" ] ||
-		fail "S $1, n $2 $opts: the read does not print $2 values"
+		die "S $1, n $2 $opts: the read does not print $2 values"
 	check_no_leftovers "$pid" "S $1, n $2"
 done
 
 # Bad arguments.
 run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex3 --grow=0
-[ "$status" -eq 2 ] || fail "--grow=0: exit $status"
+[ "$status" -eq 2 ] || die "--grow=0: exit $status"
 run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex2 extra
-[ "$status" -eq 2 ] || fail "extra argument: exit $status"
+[ "$status" -eq 2 ] || die "extra argument: exit $status"
 run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex1 0
-[ "$status" -eq 2 ] || fail "shmheap-ex1 0: exit $status"
+[ "$status" -eq 2 ] || die "shmheap-ex1 0: exit $status"
 run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex0 1000
-[ "$status" -eq 2 ] || fail "shmheap-ex0 1000: exit $status"
+[ "$status" -eq 2 ] || die "shmheap-ex0 1000: exit $status"
 exit 0

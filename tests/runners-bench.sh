@@ -7,12 +7,12 @@
 
 n=${1:-1000000} p=${2:-64}
 ./tests/runners-gen -s 42 -n "$n" -p "$p" -S 16777216 -b 4096 -z 512 \
-	-e "$tmp/want" >"$tmp/in" || fail "runners-gen failed"
+	-e "$tmp/want" >"$tmp/in" || die "runners-gen failed"
 start=$(date +%s.%N)
 run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex2
 end=$(date +%s.%N)
-[ "$status" -eq 0 ] || fail "exit $status: $(cat "$tmp/err")"
-cmp "$tmp/want" "$tmp/out" || fail "output differs from the first-fit model"
+[ "$status" -eq 0 ] || die "exit $status: $(cat "$tmp/err")"
+cmp "$tmp/want" "$tmp/out" || die "output differs from the first-fit model"
 check_no_leftovers "$pid" bench
 awk -v n="$n" -v p="$p" -v s="$start" -v e="$end" -v lines="$(wc -l <"$tmp/out")" 'BEGIN {
 	printf "%d commands, %d processes: %.2f s, %.0f commands/s (%d output lines, matches the model)\n",

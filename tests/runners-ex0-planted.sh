@@ -5,8 +5,8 @@
 . "${srcdir:-.}/tests/runners-lib.sh"
 
 dir=$tmp/shared-tmp
-mkdir "$dir" || fail "mkdir"
-head -c 4096 /dev/urandom >"$tmp/victim" || fail "victim"
+mkdir "$dir" || die "mkdir"
+head -c 4096 /dev/urandom >"$tmp/victim" || die "victim"
 chmod 600 "$tmp/victim"
 cp "$tmp/victim" "$tmp/victim.orig"
 start=$$
@@ -19,9 +19,9 @@ ls "$dir" >"$tmp/before"
 
 for run in 1 2 3 4 5; do
 	TMPDIR=$dir run /dev/null "$tmp/out" "$tmp/err" $bin/shmheap-ex0 4096
-	[ "$status" -eq 0 ] || fail "run $run: exit $status: $(cat "$tmp/err")"
-	diff -u "$data/ex0_sample.out" "$tmp/out" || fail "run $run: output differs"
-	cmp -s "$tmp/victim" "$tmp/victim.orig" || fail "run $run (pid $pid): the planted link's target was written"
-	ls "$dir" | diff -u "$tmp/before" - || fail "run $run: left something in TMPDIR"
+	[ "$status" -eq 0 ] || die "run $run: exit $status: $(cat "$tmp/err")"
+	diff -u "$data/ex0_sample.out" "$tmp/out" || die "run $run: output differs"
+	cmp -s "$tmp/victim" "$tmp/victim.orig" || die "run $run (pid $pid): the planted link's target was written"
+	ls "$dir" | diff -u "$tmp/before" - || die "run $run: left something in TMPDIR"
 done
 exit 0

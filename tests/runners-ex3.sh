@@ -5,7 +5,7 @@
 # seed procs per-line objects maxcount lines (maxcount: size_t values)
 while read -r seed p k b z n; do
 	./tests/runners-gen -3 -s "$seed" -n "$n" -p "$p" -k "$k" -b "$b" -z "$z" \
-		-S "$(safe_heap_size "$b" "$z")" >"$tmp/in" || fail "runners-gen failed"
+		-S "$(safe_heap_size "$b" "$z")" >"$tmp/in" || die "runners-gen failed"
 	check_run "seed $seed" --no-fail
 done <<'TRACES'
 11 4 2 32 32 500
@@ -20,6 +20,6 @@ TRACES
 printf '4 4096 8\n0 0 | 0 1 | 0 2 | 0 3\n3 0 0 250 | 3 1 1 250 | 3 2 2 250 | 3 3 3 250\n' >"$tmp/in"
 check_run "fixed heap" ""
 grep -q "Allocation of 2000 bytes failed: Cannot allocate memory" "$tmp/out" ||
-	fail "fixed heap: no allocation failed"
+	die "fixed heap: no allocation failed"
 
 exit 0

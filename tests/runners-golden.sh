@@ -4,9 +4,9 @@
 
 # Exercise 2 is deterministic: the output must match exactly.
 run "$data/ex2_sample1.in" "$tmp/ex2.out" "$tmp/ex2.err" $bin/shmheap-ex2
-[ "$status" -eq 0 ] || fail "shmheap-ex2 exited $status: $(cat "$tmp/ex2.err")"
-diff -u "$data/ex2_sample1.out" "$tmp/ex2.out" || fail "ex2 sample output differs"
-[ ! -s "$tmp/ex2.err" ] || fail "ex2 wrote to stderr"
+[ "$status" -eq 0 ] || die "shmheap-ex2 exited $status: $(cat "$tmp/ex2.err")"
+diff -u "$data/ex2_sample1.out" "$tmp/ex2.out" || die "ex2 sample output differs"
+[ ! -s "$tmp/ex2.err" ] || die "ex2 wrote to stderr"
 check_no_leftovers "$pid" ex2
 
 # shift N FILE: FILE with every offset N smaller.
@@ -21,30 +21,30 @@ shift_offsets() {
 # The specification's ex2 output is ours with every offset 64 smaller, and
 # nothing else different: the values (n counts size_t values) are the same.
 shift_offsets 64 "$tmp/ex2.out" |
-	diff -u "$data/ex2_sample1.spec.out" - || fail "ex2 spec output is not ours shifted by 64"
+	diff -u "$data/ex2_sample1.spec.out" - || die "ex2 spec output is not ours shifted by 64"
 # Its ex3 sample is the recorded run shifted by 24 (its first object is at 56).
 shift_offsets 24 "$data/ex3_sample1.out" |
-	diff -u "$data/ex3_sample1.spec.out" - || fail "ex3 spec output is not ours shifted by 24"
+	diff -u "$data/ex3_sample1.spec.out" - || die "ex3 spec output is not ours shifted by 24"
 
 # Exercise 1: one line per reader, each with a distinct child pid.
 run /dev/null "$tmp/ex1.out" "$tmp/ex1.err" $bin/shmheap-ex1 10
-[ "$status" -eq 0 ] || fail "shmheap-ex1 exited $status: $(cat "$tmp/ex1.err")"
+[ "$status" -eq 0 ] || die "shmheap-ex1 exited $status: $(cat "$tmp/ex1.err")"
 sed -E 's/pid = [0-9]+/pid = N/' "$data/ex1_sample.out" >"$tmp/ex1.want"
 sed -E 's/pid = [0-9]+/pid = N/' "$tmp/ex1.out" | diff -u "$tmp/ex1.want" - ||
-	fail "ex1 output differs"
+	die "ex1 output differs"
 [ "$(sed -E 's/.*pid = ([0-9]+).*/\1/' "$tmp/ex1.out" | sort -u | grep -vx "$pid" | wc -l)" -eq 10 ] ||
-	fail "ex1 readers are not 10 distinct processes"
+	die "ex1 readers are not 10 distinct processes"
 check_no_leftovers "$pid" ex1
 
 # Exercise 3: any correct run passes the checker.
 if [ -x ./tests/ex3-check ]; then
 	for i in 1 2 3; do
 		run "$data/ex3_sample1.in" "$tmp/ex3.out" "$tmp/ex3.err" $bin/shmheap-ex3
-		[ "$status" -eq 0 ] || fail "shmheap-ex3 exited $status: $(cat "$tmp/ex3.err")"
-		./tests/ex3-check "$data/ex3_sample1.in" "$tmp/ex3.out" || fail "ex3 run $i rejected"
+		[ "$status" -eq 0 ] || die "shmheap-ex3 exited $status: $(cat "$tmp/ex3.err")"
+		./tests/ex3-check "$data/ex3_sample1.in" "$tmp/ex3.out" || die "ex3 run $i rejected"
 		check_no_leftovers "$pid" ex3
 	done
 	./tests/ex3-check "$data/ex3_sample1.in" "$data/ex3_sample1.out" ||
-		fail "the sample output of ex3 is rejected"
+		die "the sample output of ex3 is rejected"
 fi
 exit 0

@@ -15,9 +15,17 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/shmheap-runners.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' INT TERM
 
-fail() {
+# die MESSAGE: the test failed; stops it at once.  (ctl-lib.sh's fail, like
+# .ci/debian-check's, records a failure and lets the test go on.)
+die() {
 	echo "FAIL: $*" >&2
 	exit 1
+}
+# This helper was called fail before; a call still using that name is a hard
+# error (99) rather than a command not found that the test would run past.
+fail() {
+	echo "ERROR: runners-lib.sh has no fail (to stop, die): fail $*" >&2
+	exit 99
 }
 
 # Lists /dev/shm objects that a runner with process id $1 left behind.
@@ -30,7 +38,7 @@ leftovers() {
 check_no_leftovers() {
 	if [ -n "$(leftovers "$1")" ]; then
 		ls /dev/shm/shmheap-ex?."$1" | while read -r f; do rm -f "$f"; done
-		fail "$2: /dev/shm object left behind"
+		die "$2: /dev/shm object left behind"
 	fi
 }
 
@@ -49,7 +57,7 @@ run() {
 # worker that outlived the runner (workers inherit the runner's stdout).
 check_no_holders() {
 	held=$(find /proc/[0-9]*/fd/1 -maxdepth 0 -lname "$1" 2>/dev/null | head -n 1)
-	[ -z "$held" ] || fail "$2: a process still holds $1 ($held)"
+	[ -z "$held" ] || die "$2: a process still holds $1 ($held)"
 }
 
 # The size for runners-gen -3 that no allocation can fail in: with B objects
@@ -64,8 +72,8 @@ check_run() { # name checker-options runner-options...
 	name=$1 opts=$2
 	shift 2
 	run "$tmp/in" "$tmp/out" "$tmp/err" $bin/shmheap-ex3 "$@"
-	[ "$status" -eq 0 ] || fail "$name: exit $status: $(cat "$tmp/err")"
-	./tests/ex3-check $opts "$tmp/in" "$tmp/out" || fail "$name: run rejected"
+	[ "$status" -eq 0 ] || die "$name: exit $status: $(cat "$tmp/err")"
+	./tests/ex3-check $opts "$tmp/in" "$tmp/out" || die "$name: run rejected"
 	check_no_leftovers "$pid" "$name"
 	check_no_holders "$tmp/out" "$name"
 }

@@ -9,25 +9,25 @@
 . "${srcdir:-.}/tests/runners-lib.sh"
 ulimit -c 0 # SIGQUIT dumps core by default
 
-mkfifo "$tmp/fifo" || fail "mkfifo"
+mkfifo "$tmp/fifo" || die "mkfifo"
 # A reader that never reads keeps the FIFO open; dd fills its buffer through
 # a descriptor of its own (non-blocking, so it stops when the buffer is full).
 exec 3<>"$tmp/fifo"
 dd if=/dev/zero of="$tmp/fifo" bs=4096 count=1024 oflag=nonblock 2>/dev/null
 
 ./tests/runners-gen -s 5 -n 50 -p 4 -S 1048576 -b 16 -z 64 >"$tmp/ex2.in" ||
-	fail "runners-gen failed"
+	die "runners-gen failed"
 ./tests/runners-gen -3 -s 6 -n 50 -p 4 -k 4 -b 16 -z 64 -S 1048576 >"$tmp/ex3.in" ||
-	fail "runners-gen failed"
-mkdir "$tmp/t" || fail "mkdir"
+	die "runners-gen failed"
+mkdir "$tmp/t" || die "mkdir"
 
 # Waits until path $2 exists (a glob) while the runner $1 runs.
 await() {
 	n=0
 	while ! ls $2 >/dev/null 2>&1; do
-		kill -0 "$1" 2>/dev/null || fail "$tool finished before the signal"
+		kill -0 "$1" 2>/dev/null || die "$tool finished before the signal"
 		n=$((n + 1))
-		[ $n -lt 1200 ] || fail "$tool: $2 never appeared"
+		[ $n -lt 1200 ] || die "$tool: $2 never appeared"
 		sleep 0.05
 	done
 }
@@ -45,9 +45,9 @@ catch() {
 	wait "$pid"
 	status=$?
 	[ "$status" -gt 128 ] && [ "$(kill -l $((status - 128)))" = "$sig" ] ||
-		fail "$tool, SIG$sig: exit status $status, not death by SIG$sig"
+		die "$tool, SIG$sig: exit status $status, not death by SIG$sig"
 	check_no_leftovers "$pid" "$tool, SIG$sig"
-	[ -z "$(ls -A "$tmp/t")" ] || fail "$tool, SIG$sig: left $(ls -A "$tmp/t") in TMPDIR"
+	[ -z "$(ls -A "$tmp/t")" ] || die "$tool, SIG$sig: left $(ls -A "$tmp/t") in TMPDIR"
 	check_no_holders "$tmp/fifo" "$tool, SIG$sig"
 }
 

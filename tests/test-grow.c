@@ -157,7 +157,7 @@ START_TEST(four_processes_grow_heap_to_a_gigabyte)
 	ck_assert_uint_ge(st.heap_size, (size_t)1 << 30);
 	ck_assert_uint_eq(st.objects, 0);
 	ck_assert_uint_eq(st.free_blocks, 1);
-	ck_assert_uint_eq(st.free_bytes, st.heap_size - 72);
+	ck_assert_uint_eq(st.free_bytes, st.heap_size - (tu_header_size() - tu_block_overhead()));
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_destroy(name, h);
 }
@@ -194,7 +194,7 @@ START_TEST(racing_growth_grows_once)
 		const char *name = tu_name("race");
 		shmheap_memory_handle h = shmheap_create(name, 64 << 10);
 		ck_assert_ptr_nonnull(h);
-		void *all = shmheap_alloc(h, (64 << 10) - 80); /* no free space left */
+		void *all = shmheap_alloc(h, (64 << 10) - tu_header_size()); /* no free space left */
 		ck_assert_ptr_nonnull(all);
 		ck_assert_uint_eq(stats_of(h).heap_size, 64 << 10);
 
@@ -256,7 +256,7 @@ START_TEST(growth_stops_at_exactly_max)
 	struct shmheap_stats st = stats_of(h);
 	ck_assert_uint_eq(st.heap_size, max);
 	ck_assert_uint_eq(st.max_size, max);
-	ck_assert_int_eq(n, (int)((max - 72) / 1008));
+	ck_assert_int_eq(n, (int)((max - (tu_header_size() - tu_block_overhead())) / 1008));
 	ck_assert_int_eq(tu_check(h), 0);
 
 	struct tu_layout before = {0}, after = {0};
@@ -276,10 +276,11 @@ START_TEST(growth_stops_at_exactly_max)
 	name = tu_name("max");
 	h = shmheap_create_ex(name, PAGE, &o);
 	ck_assert_ptr_nonnull(h);
-	p = shmheap_alloc(h, max - 80);
-	ck_assert_msg(p != NULL, "alloc(max - 80): %s", strerror(errno));
-	ck_assert_ptr_eq(p, (char *)shmheap_underlying(h) + 80);
-	memset(p, 0x77, max - 80);
+	const size_t hdr = tu_header_size();
+	p = shmheap_alloc(h, max - hdr);
+	ck_assert_msg(p != NULL, "alloc(max - header): %s", strerror(errno));
+	ck_assert_ptr_eq(p, (char *)shmheap_underlying(h) + hdr);
+	memset(p, 0x77, max - hdr);
 	ck_assert_uint_eq(stats_of(h).heap_size, max);
 	errno = 0;
 	ck_assert_ptr_null(shmheap_alloc(h, 0));
@@ -299,7 +300,8 @@ START_TEST(alloc_beyond_max_leaves_heap_alone)
 	shmheap_alloc(h, 100);
 	struct tu_layout before = {0}, after = {0};
 	tu_layout_take(h, &before);
-	const size_t sizes[] = {max, max - 72, max - 120, max + 1, (size_t)1 << 33};
+	const size_t first_block = tu_header_size() - tu_block_overhead();
+	const size_t sizes[] = {max, max - first_block, max - 120, max + 1, (size_t)1 << 33};
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		errno = 0;
 		ck_assert_msg(shmheap_alloc(h, sizes[i]) == NULL, "alloc(%zu) succeeded", sizes[i]);
@@ -309,7 +311,7 @@ START_TEST(alloc_beyond_max_leaves_heap_alone)
 		ck_assert_uint_eq(stats_of(h).heap_size, PAGE);
 	}
 	/* What is left up to the maximum is allocatable, exactly. */
-	void *p = shmheap_alloc(h, max - 80 - 112);
+	void *p = shmheap_alloc(h, max - tu_header_size() - 112);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_uint_eq(stats_of(h).heap_size, max);
 	ck_assert_uint_eq(stats_of(h).free_blocks, 0);
@@ -334,7 +336,7 @@ START_TEST(explicit_grow)
 	struct shmheap_stats st = stats_of(h);
 	ck_assert_uint_eq(st.heap_size, 64 << 10);
 	ck_assert_uint_eq(st.free_blocks, 1); /* merged with the old free end */
-	ck_assert_uint_eq(st.largest_free, (64 << 10) - 80);
+	ck_assert_uint_eq(st.largest_free, (64 << 10) - tu_header_size());
 	ck_assert_int_eq(shmheap_grow(h, PAGE), 0); /* already that large */
 	ck_assert_int_eq(shmheap_grow(h, 64 << 10), 0);
 	ck_assert_uint_eq(stats_of(h).heap_size, 64 << 10);
@@ -433,7 +435,7 @@ START_TEST(handle_into_grown_space_resolves)
 
 	/* First an object wholly in new space, then one that starts in the free
 	 * end the reader has mapped and reaches into space it has not. */
-	ck_assert_ptr_nonnull(shmheap_alloc(h, PAGE - 80));
+	ck_assert_ptr_nonnull(shmheap_alloc(h, PAGE - tu_header_size()));
 	const size_t sizes[2] = {100000, 298000}; /* each leaves the reader 1000 bytes */
 	for (uint32_t i = 0; i < 2; i++) {
 		size_t old_size = stats_of(h).heap_size;

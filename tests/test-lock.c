@@ -6,11 +6,18 @@
  * the heap with a callback that blocks on a pipe.  Waiters then must not get
  * in while it holds the lock, must all get in once it lets go (or dies), and
  * an inspecting connection must give up after its timeout.
+ *
+ * That the waiters were blocked is proved, not assumed from a pause: each
+ * waiter, once its allocation returns, checks a flag in shared memory that
+ * the test sets only just before it lets the holder go, and fails if it was
+ * not set; and before that the test sees every waiter asleep inside
+ * shmheap_alloc (/proc/PID/stat) and none of them finished.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,8 +72,10 @@ static pid_t start_holder(const char *name, int *release)
 
 struct waiter {
 	const char *name;
-	int ready_fd; /* a waiter writes a byte here once connected */
-	int go_fd;    /* ... and allocates once it reads one from here */
+	int ready_fd;          /* a waiter writes a byte here once connected */
+	int go_fd;             /* ... and allocates once it reads one from here */
+	int entering_fd;       /* ... writing a byte here just before the call */
+	const int *released;   /* shared: set once the holder may let go */
 };
 
 /* By a byte, not by closing: children forked later hold copies of the pipe. */
@@ -87,24 +96,31 @@ static void alloc_one(void *arg)
 	TU_REQUIRE(mem, "waiter: connect: %s", strerror(errno));
 	tu_write_all(w->ready_fd, &c, 1);
 	TU_REQUIRE(tu_read_all(w->go_fd, &c, 1) == 0, "waiter: no go");
+	tu_write_all(w->entering_fd, &c, 1);
 	char *p = shmheap_alloc(mem, 100);
+	TU_REQUIRE(__atomic_load_n(w->released, __ATOMIC_ACQUIRE),
+		   "waiter: allocated while another process held the lock");
 	TU_REQUIRE(p, "waiter: alloc: %s", strerror(errno));
 	tu_fill(p, 100, (uint32_t)getpid(), 1);
 	shmheap_disconnect(mem);
 }
 
 /* Starts connected waiters; *go is the pipe on which each one waits for a
- * byte before it allocates. */
-static void start_waiters(const char *name, pid_t *pids, int *go)
+ * byte before it allocates, *entering the one it writes to just before. */
+static void start_waiters(const char *name, const int *released, pid_t *pids, int *go,
+			  int *entering)
 {
-	int ready[2], gop[2];
+	int ready[2], gop[2], ent[2];
 	ck_assert_int_eq(pipe(ready), 0);
 	ck_assert_int_eq(pipe(gop), 0);
-	struct waiter w = {name, ready[1], gop[0]};
+	ck_assert_int_eq(pipe(ent), 0);
+	struct waiter w = {name, ready[1], gop[0], ent[1], released};
 	for (int i = 0; i < WAITERS; i++)
 		pids[i] = tu_fork(alloc_one, &w, 60);
 	close(ready[1]);
 	close(gop[0]);
+	close(ent[1]);
+	*entering = ent[0];
 	for (int i = 0; i < WAITERS; i++) {
 		char c;
 		ck_assert_msg(tu_read_all(ready[0], &c, 1) == 0, "a waiter did not connect");
@@ -121,16 +137,52 @@ static void send_waiters(int go)
 	close(go);
 }
 
-/* Waiters are still blocked: none of them has exited. */
-static void assert_all_waiting(const pid_t *pids)
+/* The scheduling state of a process ('R', 'S', 'D', 'Z', ...), or 0. */
+static char proc_state(pid_t pid)
 {
-	struct timespec settle = {0, 200 * 1000 * 1000};
-	nanosleep(&settle, NULL);
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *paren = strrchr(buf, ')'); /* the command may hold spaces */
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+static void assert_none_finished(const pid_t *pids)
+{
 	for (int i = 0; i < WAITERS; i++) {
 		int status;
 		ck_assert_msg(waitpid(pids[i], &status, WNOHANG) == 0,
 			      "waiter %d finished while another process held the lock", i);
 	}
+}
+
+/*
+ * Every waiter has entered shmheap_alloc (it said so on *entering) and is
+ * seen asleep there, blocked on the lock, and none has finished.  A waiter
+ * that got past the lock would instead run on and exit (and fail: see
+ * alloc_one).  Waits without a bound of its own: Check's timeout ends a test
+ * whose waiter never blocks.
+ */
+static void assert_all_blocked(const pid_t *pids, int entering)
+{
+	for (int i = 0; i < WAITERS; i++) {
+		char c;
+		ck_assert_msg(tu_read_all(entering, &c, 1) == 0, "a waiter died before allocating");
+	}
+	close(entering);
+	for (int i = 0; i < WAITERS; i++) {
+		while (proc_state(pids[i]) != 'S') {
+			assert_none_finished(pids);
+			struct timespec ms = {0, 1000000};
+			nanosleep(&ms, NULL);
+		}
+	}
+	assert_none_finished(pids);
 }
 
 static void assert_waiters_allocated(shmheap_memory_handle h, const pid_t *pids)
@@ -148,7 +200,8 @@ struct contended {
 	const char *name;
 	shmheap_memory_handle h;
 	pid_t holder, waiters[WAITERS];
-	int release; /* for let_go() */
+	int release;   /* for let_go() */
+	int *released; /* shared with the waiters: see release_holder() */
 };
 
 static void contend(struct contended *c, const char *tag)
@@ -156,11 +209,21 @@ static void contend(struct contended *c, const char *tag)
 	c->name = tu_name(tag);
 	c->h = shmheap_create(c->name, 1 << 20);
 	ck_assert_ptr_nonnull(c->h);
-	int go;
-	start_waiters(c->name, c->waiters, &go);
+	c->released = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			   -1, 0);
+	ck_assert_ptr_ne(c->released, MAP_FAILED);
+	*c->released = 0;
+	int go, entering;
+	start_waiters(c->name, c->released, c->waiters, &go, &entering);
 	c->holder = start_holder(c->name, &c->release);
 	send_waiters(go);
-	assert_all_waiting(c->waiters);
+	assert_all_blocked(c->waiters, entering);
+}
+
+/* From now on a waiter may get in: the holder is about to let go or die. */
+static void release_holder(struct contended *c)
+{
+	__atomic_store_n(c->released, 1, __ATOMIC_RELEASE);
 }
 
 START_TEST(waiters_get_in_once_the_holder_lets_go)
@@ -168,10 +231,12 @@ START_TEST(waiters_get_in_once_the_holder_lets_go)
 	struct contended c;
 	contend(&c, "lock-release");
 
+	release_holder(&c);
 	let_go(c.release);
 	char why[256];
 	ck_assert_msg(tu_wait(c.holder, 30, why, sizeof(why)) == 0, "%s", why);
 	assert_waiters_allocated(c.h, c.waiters);
+	munmap(c.released, sizeof(int));
 	shmheap_destroy(c.name, c.h);
 }
 END_TEST
@@ -181,10 +246,12 @@ START_TEST(waiters_get_in_when_the_holder_dies)
 	struct contended c;
 	contend(&c, "lock-death");
 
+	release_holder(&c);
 	ck_assert_int_eq(kill(c.holder, SIGKILL), 0);
 	ck_assert_int_eq(waitpid(c.holder, NULL, 0), c.holder);
 	close(c.release);
 	assert_waiters_allocated(c.h, c.waiters);
+	munmap(c.released, sizeof(int));
 	shmheap_destroy(c.name, c.h);
 }
 END_TEST

@@ -223,8 +223,12 @@ int tu_wait(pid_t pid, unsigned timeout_s, char *why, size_t len)
  * (they may be waiting for it forever). */
 int tu_wait_all(const pid_t *pids, int n, unsigned timeout_s, char *why, size_t len)
 {
-	int done[n], left = n, ret = 0;
-	memset(done, 0, sizeof(done));
+	char *done = calloc((size_t)n, 1);
+	int left = n, ret = 0;
+	if (!done) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
 	for (unsigned long ms = 0; left && ms < timeout_s * 1000ul; ms++) {
 		for (int i = 0; i < n; i++) {
 			int status;
@@ -263,6 +267,7 @@ int tu_wait_all(const pid_t *pids, int n, unsigned timeout_s, char *why, size_t 
 			}
 		ret = -1;
 	}
+	free(done);
 	return ret;
 }
 
@@ -381,4 +386,30 @@ unsigned long tu_env_ulong(const char *var, unsigned long def)
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 0);
 	return (errno || *end) ? def : v;
+}
+
+/* Measured once per process on a scratch heap holding one object. */
+static struct shmheap_stats layout_stats(void)
+{
+	static struct shmheap_stats st;
+	if (st.header_size)
+		return st;
+	const char *name = tu_name("layout");
+	shmheap_memory_handle h = shmheap_create(name, 1 << 16);
+	ck_assert_msg(h != NULL, "create %s: %s", name, strerror(errno));
+	ck_assert_ptr_nonnull(shmheap_alloc(h, 1));
+	ck_assert_int_eq(shmheap_stats(h, &st), 0);
+	shmheap_destroy(name, h);
+	ck_assert_uint_eq(st.objects, 1);
+	return st;
+}
+
+size_t tu_header_size(void)
+{
+	return layout_stats().header_size;
+}
+
+size_t tu_block_overhead(void)
+{
+	return layout_stats().overhead_bytes;
 }

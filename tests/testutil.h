@@ -93,4 +93,13 @@ long tu_verify(const void *p, size_t len, uint32_t owner, uint32_t seq);
 /* An unsigned integer from the environment, or def. */
 unsigned long tu_env_ulong(const char *var, unsigned long def);
 
+/*
+ * The layout as the public API reports it, for tests that expect offsets:
+ * the bytes before the first object (shmheap_stats' header_size, so the
+ * first object's offset) and the bookkeeping bytes of each object (so the
+ * first block starts at tu_header_size() - tu_block_overhead()).
+ */
+size_t tu_header_size(void);
+size_t tu_block_overhead(void);
+
 #endif /* SHMHEAP_TESTUTIL_H */

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/* test-api-connect.c - connecting: shmheap_connect to good, missing, truncated and damaged objects. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layout.h" /* header field offsets, to forge damaged heaps */
+#include "mmf.h"
+#include "testutil.h"
+#include "api-helpers.h"
+
+START_TEST(connect_missing)
+{
+	const char *name = tu_name("missing");
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(name));
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+START_TEST(connect_sees_creator_objects)
+{
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, PAGE);
+	char *p = shmheap_alloc(h, 64);
+	strcpy(p, "hello from the creator");
+	shmheap_memory_handle c = shmheap_connect(name);
+	ck_assert_ptr_nonnull(c);
+	char *q = shmheap_handle_to_ptr(c, shmheap_ptr_to_handle(h, p));
+	ck_assert_str_eq(q, "hello from the creator");
+	ck_assert_uint_eq((char *)q - (char *)shmheap_underlying(c),
+			  p - (char *)shmheap_underlying(h));
+	shmheap_disconnect(c);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+START_TEST(connect_random_bytes)
+{
+	uint64_t seed = 12345;
+	for (size_t len = 64; len <= 4 * PAGE; len *= 4) {
+		unsigned char *buf = malloc(len);
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (unsigned char)tu_rand(&seed);
+		const char *name = tu_name("random");
+		make_object(name, buf, len);
+		expect_connect_fails(name, EINVAL);
+		free(buf);
+	}
+}
+END_TEST
+
+START_TEST(connect_tiny_object)
+{
+	const char *name = tu_name("tiny");
+	unsigned char *img = heap_image(PAGE);
+	make_object(name, img, 40); /* shorter than the header */
+	expect_connect_fails(name, EINVAL);
+	free(img);
+}
+END_TEST
+
+/*
+ * A zero-length or all-zero object looks exactly like a heap whose creator
+ * has not finished; the documented answer after the wait is EAGAIN.
+ */
+START_TEST(connect_empty_object)
+{
+	const char *name = tu_name("empty");
+	make_object(name, NULL, 0);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(name));
+	ck_assert_msg(errno == EAGAIN || errno == EINVAL, "errno %d", errno);
+
+	unsigned char zero[PAGE] = {0};
+	name = tu_name("zero");
+	make_object(name, zero, sizeof(zero));
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(name));
+	ck_assert_msg(errno == EAGAIN || errno == EINVAL, "errno %d", errno);
+}
+END_TEST
+
+START_TEST(connect_faithful_copy_works)
+{
+	/* The control for the damaged images below: an intact copy is a heap. */
+	unsigned char *img = heap_image(2 * PAGE);
+	const char *name = tu_name("copy");
+	make_object(name, img, 2 * PAGE);
+	shmheap_memory_handle h = shmheap_connect(name);
+	ck_assert_msg(h != NULL, "connect copy: %s", strerror(errno));
+	ck_assert_int_eq(tu_check(h), 0);
+	ck_assert_uint_eq(stats_of(h).objects, 3);
+	shmheap_disconnect(h);
+	free(img);
+}
+END_TEST
+
+START_TEST(connect_truncated)
+{
+	unsigned char *img = heap_image(2 * PAGE);
+	const size_t lens[] = {HEAP_HEADER_SIZE, HEAP_HEADER_SIZE + 16, 200, PAGE, 2 * PAGE - 8};
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		const char *name = tu_name("trunc");
+		make_object(name, img, lens[i]);
+		expect_connect_fails(name, EINVAL);
+	}
+	free(img);
+
+	/* A live heap whose object someone shrank. */
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, 4 * PAGE);
+	int fd = shm_open(name, O_RDWR, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, PAGE), 0);
+	close(fd);
+	expect_connect_fails(name, EINVAL);
+	shmheap_disconnect(h);
+}
+END_TEST
+
+/* Writes img with one header field changed, and expects EINVAL. */
+static void connect_with_field(const unsigned char *img, size_t len, size_t off, size_t width,
+			       uint64_t value)
+{
+	unsigned char *copy = malloc(len);
+	memcpy(copy, img, len);
+	memcpy(copy + off, &value, width); /* little-endian: the low bytes */
+	const char *name = tu_name("forged");
+	make_object(name, copy, len);
+	expect_connect_fails(name, EINVAL);
+	free(copy);
+}
+
+START_TEST(connect_damaged_header)
+{
+	const size_t len = 2 * PAGE;
+	unsigned char *img = heap_image(len);
+	struct heap_header hdr;
+	memcpy(&hdr, img, sizeof(hdr));
+
+#define FIELD(f) offsetof(struct heap_header, f), sizeof(hdr.f)
+	connect_with_field(img, len, FIELD(magic), hdr.magic ^ 1);
+	connect_with_field(img, len, FIELD(version), hdr.version + 1);
+	connect_with_field(img, len, FIELD(version), 0);
+	connect_with_field(img, len, FIELD(flags), 0x8000);
+	connect_with_field(img, len, FIELD(size_pages), 3);        /* beyond the object */
+	connect_with_field(img, len, FIELD(size_pages), 0xffffffff);
+	connect_with_field(img, len, FIELD(size_pages), 0);
+	connect_with_field(img, len, FIELD(max_pages), 1);         /* below the size */
+	connect_with_field(img, len, FIELD(max_pages), 0xffffffff); /* beyond 32 GiB */
+	connect_with_field(img, len, FIELD(main_root), 0xfffffff);
+	connect_with_field(img, len, FIELD(tiny_root), 0x7777777);
+#undef FIELD
+	free(img);
+}
+END_TEST
+
+START_TEST(connect_damaged_blocks)
+{
+	const size_t len = 2 * PAGE;
+	unsigned char *img = heap_image(len);
+	/* The first block word: size 0, a size past the end, an odd size. */
+	connect_with_field(img, len, HEAP_FIRST_BLOCK, 8, 0);
+	connect_with_field(img, len, HEAP_FIRST_BLOCK, 8, 0x0fffffff8ull | BW_IN_USE);
+	uint64_t bw;
+	memcpy(&bw, img + HEAP_FIRST_BLOCK, 8);
+	connect_with_field(img, len, HEAP_FIRST_BLOCK, 8, bw ^ 0x10);
+	/* Every byte after the header scrambled. */
+	unsigned char *copy = malloc(len);
+	memcpy(copy, img, HEAP_HEADER_SIZE);
+	uint64_t seed = 99;
+	for (size_t i = HEAP_HEADER_SIZE; i < len; i++)
+		copy[i] = (unsigned char)tu_rand(&seed);
+	const char *name = tu_name("scrambled");
+	make_object(name, copy, len);
+	expect_connect_fails(name, EINVAL);
+	free(copy);
+	free(img);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("api-connect");
+	TCase *tc = tu_tcase("connect", 30);
+	tcase_add_test(tc, connect_missing);
+	tcase_add_test(tc, connect_sees_creator_objects);
+	tcase_add_test(tc, connect_random_bytes);
+	tcase_add_test(tc, connect_tiny_object);
+	tcase_add_test(tc, connect_empty_object);
+	tcase_add_test(tc, connect_faithful_copy_works);
+	tcase_add_test(tc, connect_truncated);
+	tcase_add_test(tc, connect_damaged_header);
+	tcase_add_test(tc, connect_damaged_blocks);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/* test-api-inspect.c - shmheap_stats, shmheap_walk and shmheap_check. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layout.h" /* header field offsets, to forge damaged heaps */
+#include "mmf.h"
+#include "testutil.h"
+#include "api-helpers.h"
+
+START_TEST(stats_of_fresh_heap)
+{
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, PAGE);
+	struct shmheap_stats st = stats_of(h);
+	ck_assert_uint_eq(st.heap_size, PAGE);
+	ck_assert_uint_eq(st.header_size, PAGE - st.largest_free); /* the first object */
+	ck_assert_uint_eq(st.header_size % SHMHEAP_ALIGNMENT, 0);
+	ck_assert_uint_eq(st.used_bytes, 0);
+	ck_assert_uint_eq(st.overhead_bytes, 0);
+	ck_assert_uint_eq(st.free_bytes, PAGE - FIRST_BLOCK);
+	ck_assert_uint_eq(st.largest_free, PAGE - HDR);
+	ck_assert_uint_eq(st.objects, 0);
+	ck_assert_uint_eq(st.free_blocks, 1);
+	ck_assert_uint_eq(st.invalid_frees, 0);
+	struct tu_layout l = {0};
+	tu_layout_take(h, &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_uint_eq(l.blk[0].offset, HDR);
+	ck_assert_uint_eq(l.blk[0].size, PAGE - HDR);
+	ck_assert_int_eq(l.blk[0].in_use, 0);
+	tu_layout_free(&l);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+START_TEST(stats_and_walk_of_known_layout)
+{
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, PAGE);
+	char *base = shmheap_underlying(h);
+	const size_t o = HDR;            /* the first object; its block 8 bytes before */
+	char *a = shmheap_alloc(h, 1);   /* a block of 16 bytes */
+	char *b = shmheap_alloc(h, 24);  /* 32 */
+	char *c = shmheap_alloc(h, 100); /* 112 */
+	ck_assert_ptr_eq(a, base + o);
+	ck_assert_ptr_eq(b, base + o + 16);
+	ck_assert_ptr_eq(c, base + o + 48);
+	shmheap_free(h, b);
+
+	const struct shmheap_block want[] = {
+		{o, 8, 1}, {o + 16, 24, 0}, {o + 48, 104, 1}, {o + 160, PAGE - o - 160, 0}};
+	struct tu_layout l = {0};
+	tu_layout_take(h, &l);
+	ck_assert_uint_eq(l.n, 4);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_uint_eq(l.blk[i].offset, want[i].offset);
+		ck_assert_uint_eq(l.blk[i].size, want[i].size);
+		ck_assert_int_eq(l.blk[i].in_use, want[i].in_use);
+	}
+	tu_layout_free(&l);
+
+	struct shmheap_stats st = stats_of(h);
+	ck_assert_uint_eq(st.objects, 2);
+	ck_assert_uint_eq(st.used_bytes, 8 + 104);
+	ck_assert_uint_eq(st.overhead_bytes, 16);
+	ck_assert_uint_eq(st.free_blocks, 2);
+	ck_assert_uint_eq(st.free_bytes, 32 + PAGE - (o + 152));
+	ck_assert_uint_eq(st.largest_free, PAGE - o - 160);
+	ck_assert_uint_eq(st.used_bytes + st.overhead_bytes + st.free_bytes + FIRST_BLOCK, PAGE);
+	ck_assert_int_eq(tu_check(h), 0);
+
+	/* Freeing c merges it with both neighbours. */
+	shmheap_free(h, c);
+	st = stats_of(h);
+	ck_assert_uint_eq(st.free_blocks, 1);
+	ck_assert_uint_eq(st.free_bytes, PAGE - (o + 8));
+	ck_assert_uint_eq(st.largest_free, PAGE - (o + 16));
+	shmheap_free(h, a);
+	st = stats_of(h);
+	ck_assert_uint_eq(st.free_blocks, 1);
+	ck_assert_uint_eq(st.objects, 0);
+	ck_assert_uint_eq(st.largest_free, PAGE - HDR);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+static int stop_after_two(const struct shmheap_block *blk, void *arg)
+{
+	(void)blk;
+	return ++*(int *)arg == 2;
+}
+
+START_TEST(walk_stops_and_errors)
+{
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, PAGE);
+	for (int i = 0; i < 5; i++)
+		shmheap_alloc(h, 8);
+	int calls = 0;
+	ck_assert_int_eq(shmheap_walk(h, stop_after_two, &calls), 0);
+	ck_assert_int_eq(calls, 2);
+	errno = 0;
+	ck_assert_int_eq(shmheap_walk(h, NULL, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(shmheap_walk(NULL, stop_after_two, &calls), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	struct shmheap_stats st;
+	errno = 0;
+	ck_assert_int_eq(shmheap_stats(NULL, &st), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(shmheap_stats(h, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(shmheap_check(NULL, NULL, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+START_TEST(check_reports_damage)
+{
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, PAGE);
+	char *a = shmheap_alloc(h, 8);
+	char *b = shmheap_alloc(h, 40);
+	shmheap_alloc(h, 8);
+	shmheap_free(h, a);
+	struct problems pr = {0};
+	ck_assert_int_eq(shmheap_check(h, count_problem, &pr), 0);
+	ck_assert_int_eq(pr.n, 0);
+
+	/* A live block word with its tag changed. */
+	uint64_t *bw = (uint64_t *)(void *)(b - 8);
+	uint64_t saved = *bw;
+	*bw ^= (uint64_t)1 << 40;
+	pr = (struct problems){0};
+	int n = shmheap_check(h, count_problem, &pr);
+	ck_assert_int_ge(n, 1);
+	ck_assert_int_eq(pr.n, n);
+	ck_assert_uint_eq(pr.first_offset, (size_t)(b - 8 - (char *)shmheap_underlying(h)));
+	*bw = saved;
+
+	/* A free block's footer overwritten (a use-after-free would do this). */
+	char *big = shmheap_alloc(h, 200);
+	shmheap_alloc(h, 16); /* a live neighbour, so big stays a block of its own */
+	shmheap_free(h, big);
+	/* Its 208-byte block ends 200 bytes after the object: footer at 192. */
+	uint64_t *footer = (uint64_t *)(void *)(big + 192);
+	saved = *footer;
+	*footer = 12345;
+	pr = (struct problems){0};
+	ck_assert_int_ge(shmheap_check(h, count_problem, &pr), 1);
+	ck_assert_int_ge(pr.n, 1);
+	*footer = saved;
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("api-inspect");
+	TCase *tc = tu_tcase("inspect", 30);
+	tcase_add_test(tc, stats_of_fresh_heap);
+	tcase_add_test(tc, stats_and_walk_of_known_layout);
+	tcase_add_test(tc, walk_stops_and_errors);
+	tcase_add_test(tc, check_reports_damage);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
