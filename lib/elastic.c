@@ -202,10 +202,10 @@ static int table_grow(shmheap_elastic *em)
 		return -1;
 	struct el_table t = {
 		.cap = cap,
-		.page = (struct el_page *)m,
-		.largest = (uint16_t *)(m + cap * sizeof(struct el_page)),
+		.page = (struct el_page *)(void *)m,
+		.largest = (uint16_t *)(void *)(m + cap * sizeof(struct el_page)),
 	};
-	t.slot = (uint32_t *)(t.largest + 2 * cap);
+	t.slot = (uint32_t *)(void *)(t.largest + 2 * cap);
 	memcpy(t.page, em->t.page, em->pages * sizeof(struct el_page));
 	/* The mapping is zeroed: empty leaves and slots.  Refill both. */
 	for (size_t i = 0; i < em->pages; i++) {

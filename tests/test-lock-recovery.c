@@ -37,7 +37,7 @@ static void die_holding(void *arg)
 	const struct breaker *b = arg;
 	TU_REQUIRE(pthread_mutex_lock(heap_mutex(b->h)) == 0, "breaker: lock");
 	if (b->break_chain)
-		*(uint64_t *)((char *)shmheap_underlying(b->h) + HEAP_FIRST_BLOCK) = 0;
+		*(uint64_t *)(void *)((char *)shmheap_underlying(b->h) + HEAP_FIRST_BLOCK) = 0;
 }
 
 static void run_child(void (*fn)(void *), void *arg)
