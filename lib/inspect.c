@@ -71,7 +71,7 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 	int ret = walk_blocks(mem, count_block, st);
 	int err = errno;
 	st->heap_size = heap_size_bytes(mem->hdr);
-	st->max_size = (size_t)mem->hdr->max_pages * HEAP_PAGE;
+	st->max_size = heap_max_bytes(mem->hdr);
 	heap_read_unlock(mem);
 	errno = err;
 	st->header_size = HEAP_FIRST_OBJECT;
@@ -162,7 +162,7 @@ static void check_header(struct check_ctx *c)
 	if (hdr->magic != HEAP_MAGIC || hdr->version != HEAP_LAYOUT_VERSION)
 		report(c, 0, "header magic or layout version is wrong");
 	if (hdr->max_pages < hdr->size_pages ||
-	    (uint64_t)hdr->max_pages * HEAP_PAGE > HEAP_MAX_SIZE)
+	    heap_max_bytes(hdr) > HEAP_MAX_SIZE)
 		report(c, 0, "header sizes are inconsistent");
 	if (hdr->seed != c->h->seed)
 		report(c, 0, "header seed changed");

@@ -166,4 +166,10 @@ static inline uint64_t heap_size_bytes(const struct heap_header *hdr)
 	return (uint64_t)__atomic_load_n(&hdr->size_pages, __ATOMIC_ACQUIRE) * HEAP_PAGE;
 }
 
+/* The growth limit, set at creation and never changed. */
+static inline uint64_t heap_max_bytes(const struct heap_header *hdr)
+{
+	return (uint64_t)hdr->max_pages * HEAP_PAGE;
+}
+
 #endif /* SHMHEAP_LAYOUT_H */
