@@ -49,6 +49,13 @@ tests_test_lock_CFLAGS = $(suite_common_cflags)
 tests_test_lock_LDFLAGS = $(suite_common_ldflags)
 tests_test_lock_LDADD = $(suite_common_libs)
 
+# mapping as the heap grows: fork, connect/info racing growth, reservation
+SUITES += tests/test-mapping
+tests_test_mapping_SOURCES = tests/test-mapping.c $(suite_common_src)
+tests_test_mapping_CFLAGS = $(suite_common_cflags)
+tests_test_mapping_LDFLAGS = $(suite_common_ldflags)
+tests_test_mapping_LDADD = $(suite_common_libs)
+
 VALGRIND_SUITES = tests/test-api tests/test-model tests/test-threads tests/test-remap \
 		  tests/test-lock
 check-valgrind-suites: $(VALGRIND_SUITES)
