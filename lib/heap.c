@@ -57,6 +57,8 @@ static int init_heap(struct shmheap_heap *h, const struct create_params *p)
 
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint32_t)mix64((uint64_t)getpid() ^ (uint64_t)time(NULL) ^ (uintptr_t)h);
+	/* First: on arm64 initialising the mutex clears the bytes of the fields
+	 * that follow its slot (see layout.h). */
 	if (heap_lock_init(&hdr->lock) < 0)
 		return -1;
 	h->lock_kind = heap_lock_kind(&hdr->lock);
