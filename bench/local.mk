@@ -33,6 +33,16 @@ bench_lockprobe_CFLAGS = $(AM_CFLAGS) -O2
 bench_lockprobe_LDADD = lib/libshmheap.la
 bench_lockprobe_LDFLAGS = $(AM_LDFLAGS) -no-install
 
+# Growth of a large heap: what a 4 KiB growth of a 2 GiB heap costs;
+# `make bench/growprobe` builds it.
+EXTRA_PROGRAMS += bench/growprobe
+CLEANFILES += bench/growprobe$(EXEEXT)
+bench_growprobe_SOURCES = bench/growprobe.c bench/timing.c bench/bench.h
+bench_growprobe_CPPFLAGS = $(AM_CPPFLAGS)
+bench_growprobe_CFLAGS = $(AM_CFLAGS) -O2
+bench_growprobe_LDADD = lib/libshmheap.la
+bench_growprobe_LDFLAGS = $(AM_LDFLAGS) -no-install
+
 if HAVE_BOOST
 bench_shmbench_SOURCES += bench/alloc_boost.cc
 bench_shmbench_CPPFLAGS += -DBENCH_HAVE_BOOST

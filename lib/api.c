@@ -70,7 +70,7 @@ EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
 	int ret = 0;
 	if (target > heap_size_bytes(mem->hdr)) {
 		if (!(mem->hdr->flags & HEAP_FLAG_GROWABLE) ||
-		    target > (uint64_t)mem->hdr->max_pages * HEAP_PAGE) {
+		    target > heap_max_bytes(mem->hdr)) {
 			errno = ENOMEM;
 			ret = -1;
 		} else {
@@ -116,7 +116,7 @@ EXPORT shmheap_object_handle shmheap_ptr_to_handle(shmheap_memory_handle mem, vo
 	uintptr_t p = (uintptr_t)ptr;
 	uintptr_t b = mem ? (uintptr_t)mem->base : 0;
 	if (!mem || p < b + HEAP_FIRST_OBJECT ||
-	    p - b >= __atomic_load_n(&mem->mapped, __ATOMIC_ACQUIRE)) {
+	    p - b >= heap_mapped_bytes(mem)) {
 		errno = EINVAL;
 		return hdl;
 	}
@@ -136,7 +136,7 @@ EXPORT void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_han
 	}
 	/* The object may lie, or end, in space another process grew the heap
 	 * by: map all of it first (one load of the header when nothing grew). */
-	if (heap_sync_mapping(mem) < 0 || off >= __atomic_load_n(&mem->mapped, __ATOMIC_ACQUIRE)) {
+	if (heap_sync_mapping(mem) < 0 || off >= heap_mapped_bytes(mem)) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -30,9 +30,13 @@ struct backing_ops {
 	int (*length)(struct backing *b, size_t *len);
 	/* Its owner, mode and length, as fstat(2) gives them. */
 	int (*stat)(struct backing *b, struct stat *st);
-	/* Grows the object to len bytes with its memory reserved (ENOSPC when full). */
-	int (*extend)(struct backing *b, size_t len);
-	/* Maps [off, off+len) of the object shared at exactly addr. */
+	/* Grows the object from old_len (its length now) to len bytes, reserving
+	 * the memory of the new range only (ENOSPC when full): the cost of growth
+	 * must not depend on what is already there. */
+	int (*extend)(struct backing *b, size_t old_len, size_t len);
+	/* Maps [off, off+len) of the object shared at exactly addr, replacing what
+	 * is mapped there in one step: mapping a range again must be harmless to a
+	 * thread using it (see mapping.c). */
 	void *(*map_fixed)(struct backing *b, void *addr, size_t off, size_t len);
 	/* Reads len bytes at off without mapping them (safe on a short object). */
 	int (*read)(struct backing *b, void *buf, size_t len, size_t off);
@@ -41,6 +45,9 @@ struct backing_ops {
 	void (*close)(struct backing *b);
 	/* Removes the name; mappings stay valid until unmapped. */
 	int (*remove)(const char *name);
+	/* 1 if name names the very object b has open, 0 if it names another one
+	 * (a link to it included: links are not followed), -1 (ENOENT) if none. */
+	int (*is_named)(struct backing *b, const char *name);
 };
 
 extern const struct backing_ops backing_posix_shm;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -90,9 +91,11 @@ static int posix_length(struct backing *b, size_t *len)
 	return 0;
 }
 
-static int posix_extend(struct backing *b, size_t len)
+static int posix_extend(struct backing *b, size_t old_len, size_t len)
 {
-	int err = posix_fallocate(b->fd, 0, (off_t)len);
+	if (len <= old_len)
+		return 0;
+	int err = posix_fallocate(b->fd, (off_t)old_len, (off_t)(len - old_len));
 	if (err) {
 		errno = err;
 		return -1;
@@ -147,6 +150,23 @@ static int posix_remove(const char *name)
 	return shm_unlink(name);
 }
 
+/* glibc's shm_open puts every object in this directory. */
+#define SHM_DIR "/dev/shm"
+
+static int posix_is_named(struct backing *b, const char *name)
+{
+	char path[sizeof(SHM_DIR) + NAME_MAX + 1];
+	struct stat mine, named;
+	if (!backing_valid_name(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s%s", SHM_DIR, name);
+	if (fstat(b->fd, &mine) < 0 || fstatat(AT_FDCWD, path, &named, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return mine.st_dev == named.st_dev && mine.st_ino == named.st_ino;
+}
+
 const struct backing_ops backing_posix_shm = {
 	.create = posix_create,
 	.open = posix_open,
@@ -158,4 +178,5 @@ const struct backing_ops backing_posix_shm = {
 	.read_upto = posix_read_upto,
 	.close = posix_close,
 	.remove = posix_remove,
+	.is_named = posix_is_named,
 };

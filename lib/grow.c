@@ -4,11 +4,12 @@
  *
  * Every process reserved address space for the heap's maximum size when it
  * connected, so new space is mapped right behind the old and no mapping ever
- * moves.  The grower reserves the memory first (posix_fallocate: a full
- * /dev/shm fails here, not with SIGBUS later), maps it, writes a free block
- * word there, and only then publishes the new size in the header; other
- * processes map the new space when they next take the lock or resolve a
- * handle that points into it.
+ * moves (mapping.c).  The grower reserves the memory of the new range first
+ * (posix_fallocate of that range alone, so that growth costs the same however
+ * large the heap: a full /dev/shm fails here, not with SIGBUS later), maps
+ * it, writes a free block word there, and only then publishes the new size in
+ * the header; other processes map the new space when they next take the lock
+ * or resolve a handle that points into it.
  */
 #include <errno.h>
 
@@ -25,7 +26,7 @@ static uint64_t round_up(uint64_t v, uint64_t to)
 uint64_t heap_growth_target(struct shmheap_heap *h, uint64_t need)
 {
 	uint64_t size = heap_size_bytes(h->hdr);
-	uint64_t max = (uint64_t)h->hdr->max_pages * HEAP_PAGE;
+	uint64_t max = heap_max_bytes(h->hdr);
 
 	if (!(h->hdr->flags & HEAP_FLAG_GROWABLE) || size >= max) {
 		errno = ENOMEM;
@@ -51,19 +52,11 @@ int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size)
 	uint64_t old = heap_size_bytes(h->hdr);
 	if (new_size <= old)
 		return 0;
-	if (new_size > (uint64_t)h->hdr->max_pages * HEAP_PAGE || new_size % HEAP_PAGE) {
+	if (new_size > heap_max_bytes(h->hdr) || new_size % HEAP_PAGE) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (h->backing.ops->extend(&h->backing, new_size) < 0)
-		return -1;
-	pthread_mutex_lock(&h->map_lock);
-	void *p = h->backing.ops->map_fixed(&h->backing, h->base + h->mapped, h->mapped,
-					    new_size - h->mapped);
-	if (p)
-		__atomic_store_n(&h->mapped, new_size, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&h->map_lock);
-	if (!p)
+	if (h->backing.ops->extend(&h->backing, old, new_size) < 0 || heap_map_to(h, new_size) < 0)
 		return -1;
 
 	/* What precedes the new block: the old last block, free or not. */

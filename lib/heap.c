@@ -2,14 +2,11 @@
 /*
  * heap.c - creating, connecting to, and tearing down heaps.
  *
- * A process reserves address space for the heap's largest size once, and maps
- * the shared object into the start of it; growth maps more of the object right
- * behind, so nothing already mapped ever moves.
+ * Where the heap is mapped in each process is mapping.c's business.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,34 +40,14 @@ static struct shmheap_heap *heap_new(const struct backing_ops *ops)
 		return NULL;
 	h->backing.ops = ops;
 	h->backing.fd = -1;
-	pthread_mutex_init(&h->map_lock, NULL);
 	return h;
 }
 
 static void heap_release(struct shmheap_heap *h)
 {
-	if (h->base)
-		munmap(h->base, h->reserved);
+	heap_mapping_release(h);
 	h->backing.ops->close(&h->backing);
-	pthread_mutex_destroy(&h->map_lock);
 	free(h);
-}
-
-/* Reserves address space for max bytes and maps the first len of the object. */
-static int heap_map(struct shmheap_heap *h, size_t len, size_t max)
-{
-	void *p = mmap(NULL, max, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -1;
-	h->base = p;
-	h->reserved = max;
-	if (!h->backing.ops->map_fixed(&h->backing, p, 0, len))
-		return -1;
-	h->hdr = p;
-	h->mapped = len;
-	h->index.base = h->base;
-	h->index.hdr = h->hdr;
-	return 0;
 }
 
 static int init_heap(struct shmheap_heap *h, const struct create_params *p)
@@ -80,10 +57,12 @@ static int init_heap(struct shmheap_heap *h, const struct create_params *p)
 
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint32_t)mix64((uint64_t)getpid() ^ (uint64_t)time(NULL) ^ (uintptr_t)h);
-	/* First of all: from now on the object is known to be a heap being made. */
-	__atomic_store_n(&hdr->magic, HEAP_MAGIC_CREATING, __ATOMIC_RELEASE);
+	/* First the mutex: on arm64 initialising it clears the bytes of the
+	 * fields that follow its slot (see layout.h).  Then at once the mark
+	 * that from now on the object is a heap being made. */
 	if (heap_lock_init(&hdr->lock) < 0)
 		return -1;
+	__atomic_store_n(&hdr->magic, HEAP_MAGIC_CREATING, __ATOMIC_RELEASE);
 	h->lock_kind = heap_lock_kind(&hdr->lock);
 	hdr->version = HEAP_LAYOUT_VERSION;
 	hdr->flags = p->flags;
@@ -139,7 +118,7 @@ static shmheap_memory_handle heap_create(const char *name, const struct create_p
 		heap_release(h);
 		return NULL;
 	}
-	if (h->backing.ops->extend(&h->backing, p->len) < 0 || heap_map(h, p->len, p->max) < 0 ||
+	if (h->backing.ops->extend(&h->backing, 0, p->len) < 0 || heap_mapping_init(h, p->len, p->max) < 0 ||
 	    init_heap(h, p) < 0) {
 		int err = errno;
 		h->backing.ops->remove(name);
@@ -213,7 +192,7 @@ static int young_or_not_heap(struct backing *b)
 	return -1;
 }
 
-int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
+static int read_header_once(struct backing *b, struct heap_header *hdr, size_t *len)
 {
 	if (b->ops->length(b, len) < 0)
 		return -1;
@@ -236,7 +215,12 @@ int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
 		return -1;
 	}
 	uint64_t size = (uint64_t)hdr->size_pages * HEAP_PAGE;
-	uint64_t max = (uint64_t)hdr->max_pages * HEAP_PAGE;
+	uint64_t max = heap_max_bytes(hdr);
+	/* Growth lengthens the object before it publishes the new size, so a
+	 * size beyond the length read first may be growth that landed between
+	 * the two reads: the length read after the header holds it. */
+	if (size > *len && b->ops->length(b, len) < 0)
+		return -1;
 	if ((hdr->flags & ~HEAP_FLAG_GROWABLE) || size < HEAP_PAGE || size > *len ||
 	    heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() ||
 	    max < size || max > HEAP_MAX_SIZE ||
@@ -245,6 +229,34 @@ int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
 		return -1;
 	}
 	return 1;
+}
+
+/* How often a header that looks damaged is read again before it is believed. */
+#define HEADER_READS 16
+
+/* The header fields after the lock, whose word changes at every call. */
+static int same_fields(const struct heap_header *a, const struct heap_header *b)
+{
+	size_t from = offsetof(struct heap_header, magic);
+	return memcmp((const char *)a + from, (const char *)b + from, sizeof(*a) - from) == 0;
+}
+
+int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
+{
+	struct heap_header prev;
+	size_t prev_len = 0;
+	for (int reads = 1;; reads++) {
+		int state = read_header_once(b, hdr, len);
+		if (state >= 0 || errno != EUCLEAN || reads == HEADER_READS)
+			return state;
+		/* A healthy heap read while it changed (the size published by one
+		 * growth, the roots already moved by the next) looks damaged only
+		 * for that moment; a damaged one reads the same again. */
+		if (reads > 1 && *len == prev_len && same_fields(hdr, &prev))
+			return state;
+		prev = *hdr;
+		prev_len = *len;
+	}
 }
 
 /*
@@ -325,7 +337,7 @@ static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsi
 		errno = state == 0 ? EAGAIN : errno == EUCLEAN ? EINVAL : errno;
 		goto fail;
 	}
-	if (heap_map(h, (size_t)hdr.size_pages * HEAP_PAGE, (size_t)hdr.max_pages * HEAP_PAGE) < 0)
+	if (heap_mapping_init(h, heap_size_bytes(&hdr), heap_max_bytes(&hdr)) < 0)
 		goto fail;
 	h->seed = hdr.seed;
 	h->lock_kind = heap_lock_kind(&hdr.lock);
@@ -378,11 +390,27 @@ EXPORT void shmheap_disconnect(shmheap_memory_handle mem)
 		heap_release(mem);
 }
 
+/*
+ * The name is removed only if it still names mem's heap: a name since given
+ * to another heap (or to a link) is that heap's, not the caller's to remove.
+ * The function returns nothing (its signature is the specification's), so a
+ * refusal is told through errno alone; mem is disconnected in every case.
+ */
 EXPORT void shmheap_destroy(const char *name, shmheap_memory_handle mem)
 {
-	if (mem && name)
-		mem->backing.ops->remove(name);
+	if (!mem)
+		return;
+	int err = errno;
+	if (name) {
+		int same = mem->backing.ops->is_named(&mem->backing, name);
+		if (same == 0)
+			errno = EINVAL;
+		else if (same > 0 && mem->backing.ops->remove(name) == 0)
+			errno = err;
+		err = errno;
+	}
 	shmheap_disconnect(mem);
+	errno = err;
 }
 
 EXPORT void *shmheap_underlying(shmheap_memory_handle mem)

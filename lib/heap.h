@@ -8,20 +8,18 @@
 #include <sys/types.h>
 
 #include "backing.h"
+#include "export.h"
 #include "freeindex.h"
+#include "mapping.h"
 #include "shmheap.h"
-
-#define HIDDEN __attribute__((visibility("hidden")))
-#define EXPORT __attribute__((visibility("default")))
 
 struct shmheap_heap {
 	unsigned char *base;     /* where this process maps the heap */
 	struct heap_header *hdr; /* == base */
-	size_t mapped;           /* bytes mapped now */
+	size_t mapped;           /* bytes mapped now, only grows (mapping.c) */
 	size_t reserved;         /* address space reserved for growth */
 	uint32_t seed;           /* the heap's seed, immutable */
 	struct backing backing;
-	pthread_mutex_t map_lock; /* serialises this process's remaps */
 	size_t invalid_frees;     /* updated atomically */
 	unsigned connect_flags;   /* SHMHEAP_CONNECT_*: an inspecting connection */
 	unsigned lock_timeout_ms; /* how long an inspecting connection waits */
@@ -54,8 +52,6 @@ HIDDEN void heap_read_unlock(struct shmheap_heap *h);
 /* The state of a heap lock (enum shmheap_lock_state) read without taking it,
  * and the thread id of its holder or dead holder. */
 HIDDEN int heap_lock_probe(const pthread_mutex_t *m, pid_t *owner);
-/* Maps whatever another process grew the heap by. */
-HIDDEN int heap_sync_mapping(struct shmheap_heap *h);
 
 /* blocks.c: allocation and release of blocks, under the lock. */
 HIDDEN heap_off block_alloc(struct shmheap_heap *h, uint64_t need);

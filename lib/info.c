@@ -39,7 +39,7 @@ EXPORT int shmheap_info(const char *name, struct shmheap_info *info)
 	*info = (struct shmheap_info){
 		.version = hdr.version,
 		.heap_size = heap_size_bytes(&hdr),
-		.max_size = (size_t)hdr.max_pages * HEAP_PAGE,
+		.max_size = heap_max_bytes(&hdr),
 		.object_size = len,
 		.growable = (hdr.flags & HEAP_FLAG_GROWABLE) != 0,
 		.created = (time_t)hdr.created,

@@ -195,7 +195,7 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 		return -1;
 	int ret = walk_blocks(&v, count_block, st);
 	st->heap_size = v.size;
-	st->max_size = (size_t)v.hdr->max_pages * HEAP_PAGE;
+	st->max_size = heap_max_bytes(v.hdr);
 	view_close(&v, mem);
 	st->header_size = HEAP_FIRST_OBJECT;
 	st->invalid_frees = __atomic_load_n(&mem->invalid_frees, __ATOMIC_RELAXED);
@@ -313,7 +313,7 @@ static void check_header(struct check_ctx *c)
 	if (hdr->magic != HEAP_MAGIC || hdr->version != HEAP_LAYOUT_VERSION)
 		report(c, 0, "header magic or layout version is wrong");
 	if (hdr->max_pages < hdr->size_pages ||
-	    (uint64_t)hdr->max_pages * HEAP_PAGE > HEAP_MAX_SIZE)
+	    heap_max_bytes(hdr) > HEAP_MAX_SIZE)
 		report(c, 0, "header sizes are inconsistent");
 	if (hdr->seed != c->seed)
 		report(c, 0, "header seed changed");

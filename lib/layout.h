@@ -58,26 +58,54 @@
 #define HEAP_MAX_SIZE ((uint64_t)1 << 35)
 #define HEAP_FLAG_GROWABLE 0x1u
 
+/*
+ * The lock's slot: the first 40 bytes of the header.
+ *
+ * glibc's pthread_mutex_t is a union of the mutex proper (__data: lock word,
+ * owner, kind, robust-list links) and a byte array that sets its size for the
+ * ABI.  On every 64-bit glibc architecture __data is 40 bytes; the union is 40
+ * bytes on most of them, but 48 on arm64, whose last 8 bytes are padding that
+ * neither glibc (after pthread_mutex_init) nor the kernel's robust-futex code
+ * ever touches.  So the lock takes a fixed 40-byte slot and the fields follow
+ * at byte 40 on every architecture: the header is 72 bytes everywhere, and the
+ * x86-64 layout is the one heaps already have.  On arm64 the mutex's padding
+ * overlaps magic..size_pages, which is why the lock is initialised before any
+ * field is written (init_heap).  configure checks that __data fits the slot.
+ */
+#define HEAP_LOCK_SLOT 40u
+
 /* The shared header.  Its fields are only written under the lock, except
  * magic, written once and last when the heap is complete. */
 struct heap_header {
-	pthread_mutex_t lock;
-	uint32_t magic;
-	uint16_t version;
-	uint16_t flags;
-	uint32_t size_pages; /* current size, in HEAP_PAGE units */
-	uint32_t max_pages;  /* growth limit, in HEAP_PAGE units */
-	uint32_t main_root;  /* treap of free blocks >= 24 bytes (unit offset) */
-	uint32_t tiny_root;  /* treap of 16-byte free blocks (unit offset) */
-	uint32_t seed;       /* keys the tags and priorities, and names the heap in handles */
-	uint32_t created;    /* seconds since the epoch */
+	union {
+		pthread_mutex_t lock;
+		struct {
+			unsigned char lock_slot[HEAP_LOCK_SLOT];
+			uint32_t magic;
+			uint16_t version;
+			uint16_t flags;
+			uint32_t size_pages; /* current size, in HEAP_PAGE units */
+			uint32_t max_pages;  /* growth limit, in HEAP_PAGE units */
+			uint32_t main_root;  /* treap of free blocks >= 24 bytes (unit offset) */
+			uint32_t tiny_root;  /* treap of 16-byte free blocks (unit offset) */
+			uint32_t seed;       /* keys the tags and priorities, and names the heap in handles */
+			uint32_t created;    /* seconds since the epoch */
+		};
+	};
 };
 
 #define HEAP_HEADER_SIZE ((uint64_t)sizeof(struct heap_header))
 #define HEAP_FIRST_BLOCK HEAP_HEADER_SIZE
 #define HEAP_FIRST_OBJECT (HEAP_FIRST_BLOCK + HEAP_UNIT)
 
-_Static_assert(sizeof(struct heap_header) <= 72, "the first bookkeeping space must stay <= 80 bytes");
+#ifdef __GLIBC__
+_Static_assert(sizeof(((pthread_mutex_t *)0)->__data) <= HEAP_LOCK_SLOT,
+	       "the mutex glibc uses must fit the header's lock slot");
+#else
+_Static_assert(sizeof(pthread_mutex_t) <= HEAP_LOCK_SLOT, "the mutex must fit the header's lock slot");
+#endif
+_Static_assert(offsetof(struct heap_header, magic) == HEAP_LOCK_SLOT, "fields follow the lock slot");
+_Static_assert(sizeof(struct heap_header) == 72, "the first bookkeeping space must stay 80 bytes");
 _Static_assert(sizeof(struct heap_header) % HEAP_UNIT == 0, "blocks must start 8-aligned");
 
 /* Block word fields. */
@@ -167,6 +195,12 @@ static inline uint64_t prev_state_for_free(uint64_t size)
 static inline uint64_t heap_size_bytes(const struct heap_header *hdr)
 {
 	return (uint64_t)__atomic_load_n(&hdr->size_pages, __ATOMIC_ACQUIRE) * HEAP_PAGE;
+}
+
+/* The growth limit, set at creation and never changed. */
+static inline uint64_t heap_max_bytes(const struct heap_header *hdr)
+{
+	return (uint64_t)hdr->max_pages * HEAP_PAGE;
 }
 
 #endif /* SHMHEAP_LAYOUT_H */

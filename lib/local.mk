@@ -26,6 +26,11 @@ lib_libshmheap_la_SOURCES = \
 	lib/lock.c \
 	lib/mmf.c \
 	lib/repair.c
+# mapping in one file, the export macros in their own header
+lib_libshmheap_la_SOURCES += \
+	lib/export.h \
+	lib/mapping.c \
+	lib/mapping.h
 lib_libshmheap_la_LDFLAGS = $(AM_LDFLAGS) \
 	-version-info $(LIBSHMHEAP_CURRENT):$(LIBSHMHEAP_REVISION):$(LIBSHMHEAP_AGE) \
 	-Wl,--version-script=$(top_srcdir)/lib/libshmheap.sym

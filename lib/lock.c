@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "heap.h"
@@ -67,29 +66,6 @@ static int heap_lock_sane(struct shmheap_heap *h)
 		return 1;
 	errno = EUCLEAN;
 	return 0;
-}
-
-int heap_sync_mapping(struct shmheap_heap *h)
-{
-	uint64_t size = heap_size_bytes(h->hdr);
-	if (size <= __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE))
-		return 0;
-	if (size > h->reserved) {
-		errno = EINVAL;
-		return -1;
-	}
-
-	int ret = 0;
-	pthread_mutex_lock(&h->map_lock);
-	size_t mapped = h->mapped;
-	if (size > mapped) {
-		if (!h->backing.ops->map_fixed(&h->backing, h->base + mapped, mapped, size - mapped))
-			ret = -1;
-		else
-			__atomic_store_n(&h->mapped, size, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&h->map_lock);
-	return ret;
 }
 
 /* What every locker does once pthread_mutex_*lock has answered err. */

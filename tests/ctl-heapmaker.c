@@ -247,7 +247,7 @@ static int garbage(const char *name, const char *seed_arg)
 	unsigned char *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		die("mmap", name);
-	for (size_t i = sizeof(pthread_mutex_t); i < len; i++)
+	for (size_t i = HEAP_LOCK_SLOT; i < len; i++)
 		base[i] = (unsigned char)next_random(&s);
 	/* Mostly plausible header fields, so the garbage gets past the first checks. */
 	struct heap_header *hdr = (struct heap_header *)(void *)base;

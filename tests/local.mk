@@ -52,6 +52,19 @@ tests_test_hostile_CFLAGS = $(suite_common_cflags)
 tests_test_hostile_LDFLAGS = $(suite_common_ldflags)
 tests_test_hostile_LDADD = $(suite_common_libs)
 
+# mapping as the heap grows: fork, connect/info racing growth, reservation
+SUITES += tests/test-mapping
+tests_test_mapping_SOURCES = tests/test-mapping.c $(suite_common_src)
+tests_test_mapping_CFLAGS = $(suite_common_cflags)
+tests_test_mapping_LDFLAGS = $(suite_common_ldflags)
+tests_test_mapping_LDADD = $(suite_common_libs)
+# shmheap_destroy and the name of another heap
+SUITES += tests/test-destroy
+tests_test_destroy_SOURCES = tests/test-destroy.c $(suite_common_src)
+tests_test_destroy_CFLAGS = $(suite_common_cflags)
+tests_test_destroy_LDFLAGS = $(suite_common_ldflags)
+tests_test_destroy_LDADD = $(suite_common_libs)
+
 VALGRIND_SUITES = $(API_SUITES) tests/test-model tests/test-threads tests/test-remap \
 		  tests/test-lock
 # The public calls, one suite per concern (they share tests/api-helpers.c).

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mapping.c - where a heap lives in this process's address space.
+ *
+ * A connection reserves address space for the heap's maximum size once
+ * (PROT_NONE, nothing behind it) and maps the object into the start of it; as
+ * the heap grows, more of the object is mapped right behind, so nothing
+ * already mapped ever moves.  The object is mapped only here, and only through
+ * its backing's map_fixed, so that other backings need no change here.
+ *
+ * No lock guards the mapping: h->mapped only grows, and [0, h->mapped) is
+ * always mapped.  To map up to size, a thread maps [mapped, size) with
+ * MAP_FIXED, then raises h->mapped to size unless another thread raised it
+ * further meanwhile.  Two threads may so map the same range: the later mmap
+ * replaces the mapping by an identical one (same object, offsets and
+ * protection) in one step, which a thread using that memory cannot notice.
+ * With no lock there is nothing a fork() in another thread can leave held:
+ * the child finds h->mapped as it was, and maps again what it lacks.
+ *
+ * One cost: should such a repeated mmap fail (the process's map limit), the
+ * range it covered may have been unmapped, as MAP_FIXED allows; this is the
+ * same hole a failed first mapping leaves, and the call reports the failure.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/mman.h>
+
+#include "heap.h"
+
+size_t heap_mapped_bytes(const struct shmheap_heap *h)
+{
+	return __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE);
+}
+
+int heap_map_to(struct shmheap_heap *h, uint64_t size)
+{
+	size_t mapped = heap_mapped_bytes(h);
+	if (size <= mapped)
+		return 0;
+	if (size > h->reserved) {
+		errno = EINVAL; /* a size the header should never hold */
+		return -1;
+	}
+	if (!h->backing.ops->map_fixed(&h->backing, h->base + mapped, mapped, size - mapped))
+		return -1;
+	/* [0, size) is mapped now: publish it, unless a larger size already is. */
+	while (mapped < size &&
+	       !__atomic_compare_exchange_n(&h->mapped, &mapped, (size_t)size, false,
+					    __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+		;
+	return 0;
+}
+
+int heap_sync_mapping(struct shmheap_heap *h)
+{
+	return heap_map_to(h, heap_size_bytes(h->hdr));
+}
+
+int heap_mapping_init(struct shmheap_heap *h, size_t len, size_t max)
+{
+	void *p = mmap(NULL, max, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	h->base = p;
+	h->reserved = max;
+	h->mapped = 0;
+	if (heap_map_to(h, len) < 0)
+		return -1;
+	h->hdr = p;
+	h->index.base = h->base;
+	h->index.hdr = h->hdr;
+	return 0;
+}
+
+void heap_mapping_release(struct shmheap_heap *h)
+{
+	if (h->base)
+		munmap(h->base, h->reserved);
+	h->base = NULL;
+	h->hdr = NULL;
+	h->mapped = 0;
+}
