@@ -102,16 +102,29 @@ EXPORT int shmseg_create(size_t size)
 	return -1;
 }
 
+/* The start of every call on one id: the arguments are checked (EINVAL
+ * unless id is valid and args_ok), then the caller's namespace is found. */
+static int enter_ns(int id, bool args_ok, struct shmseg_ns *ns)
+{
+	if (!id_valid(id) || !args_ok) {
+		errno = EINVAL;
+		return -1;
+	}
+	return shmseg_ns_get(ns);
+}
+
+/* The same, then the namespace's lock is taken: its descriptor, or -1. */
+static int enter_ns_locked(int id, bool args_ok, struct shmseg_ns *ns)
+{
+	if (enter_ns(id, args_ok, ns) < 0)
+		return -1;
+	return shmseg_ns_lock(ns);
+}
+
 EXPORT void *shmseg_attach(int id, void *addr)
 {
 	struct shmseg_ns ns;
-	if (!id_valid(id) || (uintptr_t)addr % SHMLBA != 0) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (shmseg_ns_get(&ns) < 0)
-		return NULL;
-	int lock = shmseg_ns_lock(&ns);
+	int lock = enter_ns_locked(id, (uintptr_t)addr % SHMLBA == 0, &ns);
 	if (lock < 0)
 		return NULL;
 	void *p = NULL;
@@ -139,11 +152,7 @@ static int detach_shmid(int shmid)
 EXPORT int shmseg_detach(int id)
 {
 	struct shmseg_ns ns;
-	if (!id_valid(id)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (shmseg_ns_get(&ns) < 0)
+	if (enter_ns(id, true, &ns) < 0)
 		return -1;
 	struct shmid_ds ds;
 	int shmid = lookup(&ns, id, &ds);
@@ -155,13 +164,7 @@ EXPORT int shmseg_detach(int id)
 EXPORT int shmseg_destroy(int id)
 {
 	struct shmseg_ns ns;
-	if (!id_valid(id)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (shmseg_ns_get(&ns) < 0)
-		return -1;
-	int lock = shmseg_ns_lock(&ns);
+	int lock = enter_ns_locked(id, true, &ns);
 	if (lock < 0)
 		return -1;
 	struct shmid_ds ds;
@@ -180,13 +183,7 @@ EXPORT int shmseg_destroy(int id)
 EXPORT int shmseg_open(int id, void **ptr)
 {
 	struct shmseg_ns ns;
-	if (!id_valid(id) || !ptr) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (shmseg_ns_get(&ns) < 0)
-		return -1;
-	int lock = shmseg_ns_lock(&ns);
+	int lock = enter_ns_locked(id, ptr != NULL, &ns);
 	if (lock < 0)
 		return -1;
 	struct shmid_ds ds;
@@ -230,13 +227,7 @@ EXPORT int shmseg_open(int id, void **ptr)
 EXPORT int shmseg_close(int id)
 {
 	struct shmseg_ns ns;
-	if (!id_valid(id)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (shmseg_ns_get(&ns) < 0)
-		return -1;
-	int lock = shmseg_ns_lock(&ns);
+	int lock = enter_ns_locked(id, true, &ns);
 	if (lock < 0)
 		return -1;
 	struct shmid_ds ds;
@@ -255,11 +246,7 @@ EXPORT int shmseg_close(int id)
 EXPORT int shmseg_stat(int id, struct shmseg_stat *st)
 {
 	struct shmseg_ns ns;
-	if (!id_valid(id) || !st) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (shmseg_ns_get(&ns) < 0)
+	if (enter_ns(id, st != NULL, &ns) < 0)
 		return -1;
 	struct shmid_ds ds;
 	int shmid = lookup(&ns, id, &ds);
