@@ -44,6 +44,11 @@ case " $cflags " in
 esac
 LD_LIBRARY_PATH=$stage/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
+# A sanitizer build of the library needs its runtime first in each program
+# (as tests/lab-pkgconfig.sh does).
+lib=$builddir/lib/.libs/libshmheap.so
+grep -q libasan "$lib" 2>/dev/null && libs="$libs -fsanitize=address"
+grep -q libubsan "$lib" 2>/dev/null && libs="$libs -fsanitize=undefined"
 
 # consumer NAME COMPILER FLAGS SOURCE: builds and runs one consumer.
 n=0
