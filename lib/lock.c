@@ -150,9 +150,13 @@ static inline int unrecoverable(const pthread_mutex_t *m)
 #define LOCK_NAP_MAX_NS 1000000L
 /* Before its first nap a locker yields the processor this many times. */
 #define LOCK_YIELDS 2
-/* A locker that has waited this long queues in the kernel instead (Go's
- * sync.Mutex switches to its starvation mode after the same time). */
-#define LOCK_STARVING_NS 1000000L
+/* A locker that has waited this long queues in the kernel instead, as Go's
+ * sync.Mutex switches to its starvation mode (after 1 ms there).  Here naps
+ * grow to 1 ms, so under plain saturation (W3) waiters reach 1 ms often and
+ * queueing that early cost W3 a third of its throughput; at 10 ms W3 keeps
+ * about 0.8x / 0.6x and a busy holder still delays a call by ~25 ms at most
+ * (bench/RESULTS.md). */
+#define LOCK_STARVING_NS 10000000L
 /* How long a queued locker sleeps before it looks at the mutex's state again
  * (its holder may be a thread whose trylock met an unrecoverable mutex). */
 #define LOCK_QUEUE_SLICE_NS 10000000L
