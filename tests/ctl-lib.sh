@@ -21,34 +21,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 99' HUP INT TERM
 
-FAILED=0
-fail() {
-	echo "FAIL: $*" >&2
-	FAILED=1
-}
-pass() {
-	echo "ok: $*"
-}
-# Ends the test with the Automake status: 0 passed, 1 failed.
-finish() {
-	exit "$FAILED"
-}
-
-# run CMD...: runs CMD with stdout in $TMP/out, stderr in $TMP/err, status in $rc.
-run() {
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	return 0
-}
-
-# expect_rc WANT WHAT: the last run's status.
-expect_rc() {
-	if [ "$rc" -eq "$1" ]; then
-		pass "$2 (status $rc)"
-	else
-		fail "$2: status $rc, expected $1; stderr: $(cat "$TMP/err")"
-	fi
-}
+. "$(dirname "$0")/assert-lib.sh"
 
 # expect_err_line PATTERN WHAT: stderr is exactly one line, matching the grep pattern.
 expect_err_line() {
@@ -57,15 +30,6 @@ expect_err_line() {
 		pass "$2: $(cat "$TMP/err")"
 	else
 		fail "$2: stderr should be one line matching '$1', was: $(cat "$TMP/err")"
-	fi
-}
-
-# expect_eq GOT WANT WHAT
-expect_eq() {
-	if [ "$1" = "$2" ]; then
-		pass "$3 = $2"
-	else
-		fail "$3: got '$1', expected '$2'"
 	fi
 }
 

@@ -29,7 +29,7 @@ CTL_TESTS = \
 # What another user, or an unlucky moment, can do to the tool (issue 14).
 CTL_TESTS += tests/ctl-hostile.sh
 TESTS += $(CTL_TESTS)
-EXTRA_DIST += $(CTL_TESTS) tests/ctl-lib.sh
+EXTRA_DIST += $(CTL_TESTS) tests/ctl-lib.sh tests/assert-lib.sh
 
 # Output conventions, exit statuses and names (issue 14 item 14, issue 15
 # items 9 and 11).

@@ -35,40 +35,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 99' HUP INT TERM
 
-FAILED=0
-fail() {
-	echo "FAIL: $*" >&2
-	FAILED=1
-}
-pass() {
-	echo "ok: $*"
-}
-finish() {
-	exit "$FAILED"
-}
-
-# run CMD...: stdout in $TMP/out, stderr in $TMP/err, status in $rc.
-run() {
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	return 0
-}
-
-expect_rc() {
-	if [ "$rc" -eq "$1" ]; then
-		pass "$2 (status $rc)"
-	else
-		fail "$2: status $rc, expected $1; stderr: $(cat "$TMP/err")"
-	fi
-}
-
-expect_eq() {
-	if [ "$1" = "$2" ]; then
-		pass "$3 = $2"
-	else
-		fail "$3: got '$1', expected '$2'"
-	fi
-}
+. "$(dirname "$0")/assert-lib.sh"
 
 # segment_count: how many segments the namespace holds.
 segment_count() {
