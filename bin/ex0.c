@@ -118,14 +118,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	tool_init("shmheap-ex0");
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		usage(stdout);
+	if (tool_help_or_version(argc, argv, usage))
 		return TOOL_EXIT_OK;
-	}
-	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
-		tool_print_version();
-		return TOOL_EXIT_OK;
-	}
 	size_t size;
 	long page = sysconf(_SC_PAGESIZE);
 	if (argc != 2 || !tool_parse_size_suffix(argv[1], &size))

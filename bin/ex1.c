@@ -128,14 +128,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	tool_init("shmheap-ex1");
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		usage(stdout);
+	if (tool_help_or_version(argc, argv, usage))
 		return TOOL_EXIT_OK;
-	}
-	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
-		tool_print_version();
-		return TOOL_EXIT_OK;
-	}
 	unsigned long n;
 	if (argc != 2 || !tool_parse_uint(argv[1], EX1_MAX_READERS, &n) || n == 0)
 		tool_die(TOOL_EXIT_USAGE, "usage: shmheap-ex1 N (1 .. %d readers; see --help)",

@@ -78,16 +78,18 @@ static char *alloc_fill(int size, char c)
 	return p;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: %s\n", tool_name());
+}
+
 int main(int argc, char **argv)
 {
 	tool_init(argv[0]);
-	if (argc > 1) {
-		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-			printf("usage: %s\n", tool_name());
-			return TOOL_EXIT_OK;
-		}
+	if (tool_help_or_version(argc, argv, usage))
+		return TOOL_EXIT_OK;
+	if (argc > 1)
 		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (usage: %s)", argv[1], tool_name());
-	}
 	if (sysconf(_SC_PAGESIZE) != PAGESIZE)
 		printf("note: the system page is %ld bytes: each 4 KiB mapping takes one\n",
 		       sysconf(_SC_PAGESIZE));

@@ -48,6 +48,21 @@ void tool_print_version(void)
 	printf("%s (libshmheap) %s\n", program, PACKAGE_VERSION);
 }
 
+bool tool_help_or_version(int argc, char **argv, void (*usage)(FILE *f))
+{
+	if (argc != 2)
+		return false;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return true;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		tool_print_version();
+		return true;
+	}
+	return false;
+}
+
 int tool_child_line(bool ok, const char *line, size_t len)
 {
 	if (write_all(ok ? STDOUT_FILENO : STDERR_FILENO, line, len) == 0)

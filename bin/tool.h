@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit statuses every tool uses. */
 #define TOOL_EXIT_OK 0
@@ -49,6 +50,10 @@ _Noreturn void tool_end_by_sigpipe(void);
 
 /* "NAME (libshmheap) VERSION" on standard output, for --version. */
 void tool_print_version(void);
+/* A tool run with --help (-h) or --version (-V) as its only argument: prints
+ * the usage (through usage) or the version and returns true, and the caller
+ * exits with TOOL_EXIT_OK.  False for any other command line. */
+bool tool_help_or_version(int argc, char **argv, void (*usage)(FILE *f));
 
 /* Writes all of buf[0..len) to fd, retrying after EINTR; 0 or -1. */
 int write_all(int fd, const void *buf, size_t len);
