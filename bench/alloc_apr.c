@@ -27,7 +27,8 @@ struct apr_bench {
 static void apr_warn(const char *what, apr_status_t rv)
 {
 	char buf[256];
-	fprintf(stderr, "shmbench: apr: %s: %s\n", what, apr_strerror(rv, buf, sizeof(buf)));
+	fprintf(stderr, "shmbench: apr: %s: %s\n", what,
+		apr_strerror(rv, buf, sizeof(buf)));
 }
 
 static void *apr_bench_create(size_t bytes)

@@ -27,7 +27,8 @@ void *boost_create(size_t bytes)
 		return nullptr;
 	bench_shm_name(b->name, sizeof(b->name), "boost", 0);
 	try {
-		b->segment = new bip::managed_shared_memory(bip::create_only, b->name, bytes);
+		b->segment = new bip::managed_shared_memory(bip::create_only, b->name,
+							    bytes);
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "shmbench: boost: %s\n", e.what());
 		bench_shm_forget(b->name);
@@ -65,12 +66,8 @@ void boost_destroy(void *heap)
 } // namespace
 
 extern "C" const struct bench_allocator bench_boost = {
-	"boost",
-	BENCH_SHARED | BENCH_BOUNDED,
-	boost_create,
-	boost_prefault,
-	nullptr,
-	boost_alloc,
-	boost_free,
-	boost_destroy,
+	"boost",      BENCH_SHARED | BENCH_BOUNDED,
+	boost_create, boost_prefault,
+	nullptr,      boost_alloc,
+	boost_free,   boost_destroy,
 };

@@ -21,7 +21,7 @@ static void *shmheap_bench_create(size_t bytes)
 	if (!b)
 		return NULL;
 	bench_shm_name(b->name, sizeof(b->name), "shmheap", 1);
-	struct shmheap_options opts = { .flags = SHMHEAP_NO_GROW };
+	struct shmheap_options opts = {.flags = SHMHEAP_NO_GROW};
 	b->mem = shmheap_create_ex(b->name, bytes, &opts);
 	if (!b->mem) {
 		perror("shmbench: shmheap_create_ex");

@@ -72,12 +72,12 @@ double bench_median(double *v, size_t n);
 
 /* workloads.c: each returns its figure, or a negative value on failure. */
 /* W1: ns per free+alloc pair over ops[0..nops); *cpu gets CPU ns per pair. */
-double bench_churn(const struct bench_allocator *a, void *heap, const struct churn_op *ops,
-		   size_t nops, uint32_t nslots, double *cpu);
+double bench_churn(const struct bench_allocator *a, void *heap,
+		   const struct churn_op *ops, size_t nops, uint32_t nslots, double *cpu);
 /* W2/W4: 2*holes blocks of small bytes, every other freed, then ns per
  * allocation of allocs blocks of big bytes; *cpu gets CPU ns per allocation. */
-double bench_fragmented(const struct bench_allocator *a, void *heap, size_t holes, size_t small,
-			size_t allocs, size_t big, double *cpu);
+double bench_fragmented(const struct bench_allocator *a, void *heap, size_t holes,
+			size_t small, size_t allocs, size_t big, double *cpu);
 /* W3: nprocs forked processes each replay ops[p] (nops each, nslots own slots)
  * on the one heap; ops per second of all of them, from their common start to
  * the last exit.  *vcsw gets the children's voluntary context switches, *cpu

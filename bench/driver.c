@@ -32,8 +32,7 @@ static const struct bench_allocator *const all_allocs[] = {
 #ifdef BENCH_HAVE_APR
 	&bench_apr,
 #endif
-	&bench_glibc,
-	&bench_pages,
+	&bench_glibc,	&bench_pages,
 };
 
 struct params {
@@ -47,28 +46,46 @@ struct params {
 	unsigned w2_size; /* which W4 size is W2 */
 	size_t space_heap;
 	/* Allocators whose every operation walks a list (BENCH_LINEAR) get: */
-	unsigned linear_div;    /* W1/W3 operations divided by this */
-	size_t linear_holes;    /* W2/W4 only up to this many holes */
+	unsigned linear_div;	/* W1/W3 operations divided by this */
+	size_t linear_holes;	/* W2/W4 only up to this many holes */
 	unsigned linear_allocs; /* W2/W4 timed allocations divided by this */
-	size_t linear_space;    /* Space on a heap this large */
+	size_t linear_space;	/* Space on a heap this large */
 };
 
 static const struct params full = {
 	.reps = 5,
-	.w1_heap = 256 * MiB, .w1_ops = 2000000, .w1_slots = 10000,
-	.w3_ops = 500000, .w3_slots = 2500, .w3_procs = { 1, 2, 4 },
-	.w4_holes = { 10000, 100000, 1000000 }, .w4_allocs = 100000, .w2_size = 1,
+	.w1_heap = 256 * MiB,
+	.w1_ops = 2000000,
+	.w1_slots = 10000,
+	.w3_ops = 500000,
+	.w3_slots = 2500,
+	.w3_procs = {1, 2, 4},
+	.w4_holes = {10000, 100000, 1000000},
+	.w4_allocs = 100000,
+	.w2_size = 1,
 	.space_heap = 64 * MiB,
-	.linear_div = 40, .linear_holes = 10000, .linear_allocs = 100, .linear_space = 4 * MiB,
+	.linear_div = 40,
+	.linear_holes = 10000,
+	.linear_allocs = 100,
+	.linear_space = 4 * MiB,
 };
 
 static const struct params quick = {
 	.reps = 3,
-	.w1_heap = 256 * MiB, .w1_ops = 200000, .w1_slots = 10000,
-	.w3_ops = 50000, .w3_slots = 2500, .w3_procs = { 1, 2, 4 },
-	.w4_holes = { 1000, 10000, 100000 }, .w4_allocs = 10000, .w2_size = 1,
+	.w1_heap = 256 * MiB,
+	.w1_ops = 200000,
+	.w1_slots = 10000,
+	.w3_ops = 50000,
+	.w3_slots = 2500,
+	.w3_procs = {1, 2, 4},
+	.w4_holes = {1000, 10000, 100000},
+	.w4_allocs = 10000,
+	.w2_size = 1,
 	.space_heap = 64 * MiB,
-	.linear_div = 40, .linear_holes = 10000, .linear_allocs = 100, .linear_space = 4 * MiB,
+	.linear_div = 40,
+	.linear_holes = 10000,
+	.linear_allocs = 100,
+	.linear_space = 4 * MiB,
 };
 
 static struct params P;
@@ -85,8 +102,8 @@ static void *make_heap(const struct bench_allocator *a, size_t bytes)
 {
 	void *heap = a->create(bytes);
 	if (!heap) {
-		fprintf(stderr, "shmbench: %s: cannot create a heap of %zu bytes\n", a->name,
-			bytes);
+		fprintf(stderr, "shmbench: %s: cannot create a heap of %zu bytes\n",
+			a->name, bytes);
 		exit(1);
 	}
 	a->prefault(heap);
@@ -100,11 +117,13 @@ static void w1_targets(const struct series *s, const char *how)
 		const struct bench_allocator *a = allocs[i];
 		if (!strcmp(a->name, "boost")) {
 			double r = series_median(&s[i]) / series_median(&s[0]);
-			snprintf(what, sizeof(what), "W1: >=5x fewer ns than Boost%s", how);
+			snprintf(what, sizeof(what), "W1: >=5x fewer ns than Boost%s",
+				 how);
 			report_target(what, r >= 5, "%.2fx", r);
 		} else if (!strcmp(a->name, "glibc")) {
 			double r = series_median(&s[0]) / series_median(&s[i]);
-			snprintf(what, sizeof(what), "W1: within 2.5x of glibc malloc%s", how);
+			snprintf(what, sizeof(what), "W1: within 2.5x of glibc malloc%s",
+				 how);
 			report_target(what, r <= 2.5, "%.2fx glibc's ns", r);
 		}
 	}
@@ -112,11 +131,11 @@ static void w1_targets(const struct series *s, const char *how)
 
 static void run_w1(void)
 {
-	struct series s[MAX_ALLOCS] = { 0 }, cs[MAX_ALLOCS] = { 0 };
+	struct series s[MAX_ALLOCS] = {0}, cs[MAX_ALLOCS] = {0};
 	struct churn_op *ops = churn_ops_make(1, P.w1_ops, P.w1_slots, 8, 512);
 
-	printf("\n# W1 churn: %zu MiB heap, %u slots, %zu ops, sizes 8..512\n", P.w1_heap / MiB,
-	       P.w1_slots, P.w1_ops);
+	printf("\n# W1 churn: %zu MiB heap, %u slots, %zu ops, sizes 8..512\n",
+	       P.w1_heap / MiB, P.w1_slots, P.w1_ops);
 	for (unsigned rep = 0; rep < P.reps; rep++) {
 		for (unsigned i = 0; i < nallocs; i++) {
 			const struct bench_allocator *a = allocs[i];
@@ -129,15 +148,16 @@ static void run_w1(void)
 				exit(1);
 			series_add(&s[i], v);
 			series_add(&cs[i], cpu);
-			printf("W1 rep %u %-8s %7zu ops %10.1f ns/pair %10.1f cpu-ns/pair\n", rep,
-			       a->name, n, v, cpu);
+			printf("W1 rep %u %-8s %7zu ops %10.1f ns/pair %10.1f cpu-ns/pair\n",
+			       rep, a->name, n, v, cpu);
 			fflush(stdout);
 		}
 	}
 	free(ops);
-	report_table("== W1 churn: ns per free+alloc pair", "ns/pair", allocs, nallocs, s, 1);
-	report_table("== W1 churn, CPU time of the process: ns per free+alloc pair", "cpu-ns/pair",
-		     allocs, nallocs, cs, 1);
+	report_table("== W1 churn: ns per free+alloc pair", "ns/pair", allocs, nallocs, s,
+		     1);
+	report_table("== W1 churn, CPU time of the process: ns per free+alloc pair",
+		     "cpu-ns/pair", allocs, nallocs, cs, 1);
 	printf("\nTargets W1\n");
 	w1_targets(s, "");
 	w1_targets(cs, " (CPU time)");
@@ -159,12 +179,14 @@ static void w4_targets(struct series (*s)[MAX_ALLOCS], unsigned boost, const cha
 			double theirs = series_median(&s[k][boost]);
 			snprintf(what, sizeof(what), "W2/W4: beat Boost at %zu holes%s",
 				 P.w4_holes[k], how);
-			report_target(what, ours < theirs, "%.1f vs %.1f ns", ours, theirs);
+			report_target(what, ours < theirs, "%.1f vs %.1f ns", ours,
+				      theirs);
 		}
 		if (k) {
 			double g = ours / series_median(&s[k - 1][0]);
-			snprintf(what, sizeof(what), "W4: growth <=1.5x, %zu->%zu holes%s",
-				 P.w4_holes[k - 1], P.w4_holes[k], how);
+			snprintf(what, sizeof(what),
+				 "W4: growth <=1.5x, %zu->%zu holes%s", P.w4_holes[k - 1],
+				 P.w4_holes[k], how);
 			report_target(what, g <= 1.5, "%.2fx", g);
 		}
 	}
@@ -172,8 +194,9 @@ static void w4_targets(struct series (*s)[MAX_ALLOCS], unsigned boost, const cha
 
 static void run_w4(void)
 {
-	struct series s[W4_SIZES][MAX_ALLOCS] = { 0 }, cs[W4_SIZES][MAX_ALLOCS] = { 0 };
-	unsigned first = want_w4 ? 0 : P.w2_size, last = want_w4 ? W4_SIZES - 1 : P.w2_size;
+	struct series s[W4_SIZES][MAX_ALLOCS] = {0}, cs[W4_SIZES][MAX_ALLOCS] = {0};
+	unsigned first = want_w4 ? 0 : P.w2_size,
+		 last = want_w4 ? W4_SIZES - 1 : P.w2_size;
 
 	printf("\n# W2/W4 fragmented: 2*holes blocks of 64 B, every other freed, then %zu "
 	       "allocations of 128 B\n",
@@ -189,9 +212,11 @@ static void run_w4(void)
 						continue;
 					n /= P.linear_allocs;
 				}
-				void *heap = make_heap(a, w4_heap_bytes(holes, P.w4_allocs));
+				void *heap = make_heap(a,
+						       w4_heap_bytes(holes, P.w4_allocs));
 				double cpu;
-				double v = bench_fragmented(a, heap, holes, 64, n, 128, &cpu);
+				double v = bench_fragmented(a, heap, holes, 64, n, 128,
+							    &cpu);
 				a->destroy(heap);
 				if (v < 0)
 					exit(1);
@@ -211,25 +236,27 @@ static void run_w4(void)
 			 "== W2 fragmented (%zu holes): ns per 128-byte allocation",
 			 P.w4_holes[P.w2_size]);
 		report_table(title, "ns/alloc", allocs, nallocs, s[P.w2_size], 1);
-		report_table("   the same, CPU time of the process", "cpu-ns/alloc", allocs,
-			     nallocs, cs[P.w2_size], 1);
+		report_table("   the same, CPU time of the process", "cpu-ns/alloc",
+			     allocs, nallocs, cs[P.w2_size], 1);
 	}
 	if (!want_w4)
 		return;
 	for (unsigned k = 0; k < W4_SIZES; k++) {
-		snprintf(title, sizeof(title), "== W4 scaling, %zu holes: ns per allocation",
-			 P.w4_holes[k]);
+		snprintf(title, sizeof(title),
+			 "== W4 scaling, %zu holes: ns per allocation", P.w4_holes[k]);
 		report_table(title, "ns/alloc", allocs, nallocs, s[k], 1);
-		report_table("   the same, CPU time of the process", "cpu-ns/alloc", allocs,
-			     nallocs, cs[k], 1);
+		report_table("   the same, CPU time of the process", "cpu-ns/alloc",
+			     allocs, nallocs, cs[k], 1);
 	}
 	printf("\n  growth per tenfold holes (median ns at 10n / at n):\n");
 	for (unsigned i = 0; i < nallocs; i++) {
 		printf("  %-10s", allocs[i]->name);
 		for (unsigned k = 1; k < W4_SIZES; k++)
 			if (s[k][i].n && s[k - 1][i].n)
-				printf("  %zu->%zu: %.2fx", P.w4_holes[k - 1], P.w4_holes[k],
-				       series_median(&s[k][i]) / series_median(&s[k - 1][i]));
+				printf("  %zu->%zu: %.2fx", P.w4_holes[k - 1],
+				       P.w4_holes[k],
+				       series_median(&s[k][i]) /
+					       series_median(&s[k - 1][i]));
 		putchar('\n');
 	}
 	unsigned boost = 0;
@@ -243,9 +270,9 @@ static void run_w4(void)
 
 static void run_w3(void)
 {
-	struct series s[W3_COUNTS][MAX_ALLOCS] = { 0 };
-	struct series cs[W3_COUNTS][MAX_ALLOCS] = { 0 };
-	struct series cpus[W3_COUNTS][MAX_ALLOCS] = { 0 };
+	struct series s[W3_COUNTS][MAX_ALLOCS] = {0};
+	struct series cs[W3_COUNTS][MAX_ALLOCS] = {0};
+	struct series cpus[W3_COUNTS][MAX_ALLOCS] = {0};
 	unsigned maxp = P.w3_procs[W3_COUNTS - 1];
 	struct churn_op **ops = calloc(maxp, sizeof(*ops));
 	if (!ops)
@@ -260,12 +287,13 @@ static void run_w3(void)
 		for (unsigned k = 0; k < W3_COUNTS; k++) {
 			for (unsigned i = 0; i < nallocs; i++) {
 				const struct bench_allocator *a = allocs[i];
-				size_t n = is_linear(a) ? P.w3_ops / P.linear_div : P.w3_ops;
+				size_t n = is_linear(a) ? P.w3_ops / P.linear_div
+							: P.w3_ops;
 				long vcsw;
 				double cpu;
 				void *heap = make_heap(a, P.w1_heap);
-				double v = bench_procs(a, heap, P.w3_procs[k], ops, n, P.w3_slots,
-						       &vcsw, &cpu);
+				double v = bench_procs(a, heap, P.w3_procs[k], ops, n,
+						       P.w3_slots, &vcsw, &cpu);
 				a->destroy(heap);
 				if (v < 0)
 					exit(1);
@@ -285,8 +313,8 @@ static void run_w3(void)
 
 	for (unsigned k = 0; k < W3_COUNTS; k++) {
 		char title[96];
-		snprintf(title, sizeof(title), "== W3, %u process%s: total ops/s", P.w3_procs[k],
-			 P.w3_procs[k] > 1 ? "es" : "");
+		snprintf(title, sizeof(title), "== W3, %u process%s: total ops/s",
+			 P.w3_procs[k], P.w3_procs[k] > 1 ? "es" : "");
 		report_table(title, "ops/s", allocs, nallocs, s[k], 0);
 	}
 	printf("\n  throughput relative to one process (medians); voluntary context switches "
@@ -297,7 +325,8 @@ static void run_w3(void)
 			printf("  %up: %.2fx (%.0f cs)", P.w3_procs[k],
 			       series_median(&s[k][i]) / series_median(&s[0][i]),
 			       series_median(&cs[k][i]));
-		printf("%s\n", allocs[i]->flags & BENCH_SHARED ? "" : "  [private heaps]");
+		printf("%s\n",
+		       allocs[i]->flags & BENCH_SHARED ? "" : "  [private heaps]");
 	}
 	printf("\n  CPU time (user+system) of the processes per operation, ns (medians):\n");
 	for (unsigned i = 0; i < nallocs; i++) {
@@ -311,8 +340,8 @@ static void run_w3(void)
 		double need = P.w3_procs[k] == 2 ? 0.8 : 0.6;
 		double r = series_median(&s[k][0]) / series_median(&s[0][0]);
 		char what[64];
-		snprintf(what, sizeof(what), "W3: %u processes >= %.1fx of one", P.w3_procs[k],
-			 need);
+		snprintf(what, sizeof(what), "W3: %u processes >= %.1fx of one",
+			 P.w3_procs[k], need);
 		report_target(what, r >= need, "%.2fx", r);
 	}
 }
@@ -322,8 +351,8 @@ static void run_space(void)
 	double ours = 0;
 
 	printf("\n== Space: 64-byte objects until allocation fails\n");
-	printf("  %-10s %10s %10s %12s %8s\n", "allocator", "heap MiB", "objects", "payload B",
-	       "share");
+	printf("  %-10s %10s %10s %12s %8s\n", "allocator", "heap MiB", "objects",
+	       "payload B", "share");
 	for (unsigned i = 0; i < nallocs; i++) {
 		const struct bench_allocator *a = allocs[i];
 		if (!(a->flags & BENCH_BOUNDED)) {
@@ -335,8 +364,8 @@ static void run_space(void)
 		size_t n = bench_fill(a, heap, 64);
 		a->destroy(heap);
 		double share = (double)n * 64 / (double)bytes;
-		printf("  %-10s %10zu %10zu %12zu %7.2f%%\n", a->name, bytes / MiB, n, n * 64,
-		       100 * share);
+		printf("  %-10s %10zu %10zu %12zu %7.2f%%\n", a->name, bytes / MiB, n,
+		       n * 64, 100 * share);
 		if (i == 0)
 			ours = share;
 	}
@@ -377,8 +406,8 @@ static void choose(const char *list, int allocators)
 	free(copy);
 	return;
 bad:
-	fprintf(stderr, "shmbench: unknown %s: %s\n", allocators ? "allocator" : "workload",
-		list);
+	fprintf(stderr, "shmbench: unknown %s: %s\n",
+		allocators ? "allocator" : "workload", list);
 	exit(2);
 }
 
@@ -404,8 +433,8 @@ static void print_setup(void)
 			       "and W3 1/%u of the operations (a prefix of the same sequence), "
 			       "W2/W4 only up to %zu holes with 1/%u of the allocations, Space on "
 			       "a %zu MiB heap; its figures are per operation\n",
-			       allocs[i]->name, P.linear_div, P.linear_holes, P.linear_allocs,
-			       P.linear_space / MiB);
+			       allocs[i]->name, P.linear_div, P.linear_holes,
+			       P.linear_allocs, P.linear_space / MiB);
 	printf("glibc malloc is private to one process: in W3 each process uses its own\n");
 	printf("pages is libshmheap's private page manager (shmheap_pages), bookkeeping outside "
 	       "its region, sizes rounded up to 8; private like glibc\n");

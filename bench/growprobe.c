@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 	struct shmheap_options o = {.max_size = size + growths * 4096};
 	shmheap_memory_handle mem = shmheap_create_ex(name, size, &o);
 	if (!mem) {
-		fprintf(stderr, "growprobe: shmheap_create_ex(%zu MiB): %s\n", mib, strerror(errno));
+		fprintf(stderr, "growprobe: shmheap_create_ex(%zu MiB): %s\n", mib,
+			strerror(errno));
 		return 1;
 	}
 	uint64_t sum = 0, longest = 0;

@@ -62,9 +62,9 @@ static int probe(const char *name, int id, unsigned long pairs, uint64_t gap_ns)
 		slow += took > SLOW_NS;
 		busy_for(gap_ns);
 	}
-	printf("process %d: %lu pairs, mean %.0f ns, longest %llu ns, over %u us: %lu\n", id,
-	       pairs, (double)sum / (double)pairs, (unsigned long long)longest, SLOW_NS / 1000,
-	       slow);
+	printf("process %d: %lu pairs, mean %.0f ns, longest %llu ns, over %u us: %lu\n",
+	       id, pairs, (double)sum / (double)pairs, (unsigned long long)longest,
+	       SLOW_NS / 1000, slow);
 	shmheap_disconnect(mem);
 	return 0;
 }
@@ -123,12 +123,14 @@ static int hog_probe(int argc, char **argv)
 	unsigned long blocks = argc > 3 ? strtoul(argv[3], NULL, 10) : 500000;
 	int callers = argc > 4 ? atoi(argv[4]) : 1;
 	if (seconds == 0 || blocks > 100000000 || callers < 1 || callers > 64) {
-		fprintf(stderr, "usage: lockprobe hog [seconds [blocks [callers (1-64)]]]\n");
+		fprintf(stderr,
+			"usage: lockprobe hog [seconds [blocks [callers (1-64)]]]\n");
 		return 2;
 	}
 	char name[64];
 	snprintf(name, sizeof(name), "/shmbench-lockprobe-%ld", (long)getpid());
-	shmheap_memory_handle mem = shmheap_create(name, ((size_t)blocks * 16 / 4096 + 256) * 4096);
+	shmheap_memory_handle mem = shmheap_create(name, ((size_t)blocks * 16 / 4096 +
+							  256) * 4096);
 	if (!mem) {
 		perror("lockprobe: shmheap_create");
 		return 1;

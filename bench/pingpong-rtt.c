@@ -187,8 +187,8 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	uint64_t ms = median(shm, (size_t)reps), mp = median(pip, (size_t)reps);
-	printf("median %10llu %12llu   (shm+futex / pipe = %.2f)\n", (unsigned long long)ms,
-	       (unsigned long long)mp, (double)ms / (double)mp);
+	printf("median %10llu %12llu   (shm+futex / pipe = %.2f)\n",
+	       (unsigned long long)ms, (unsigned long long)mp, (double)ms / (double)mp);
 	shmseg_detach(tid);
 	shmseg_destroy(tid);
 	return 0;

@@ -35,8 +35,8 @@ void report_table(const char *title, const char *unit,
 		  const struct series *s, int lower_better)
 {
 	printf("\n%s\n", title);
-	printf("  %-10s %14s %14s %14s  (%s, %u reps)\n", "allocator", "median", "min", "max",
-	       unit, s[0].n);
+	printf("  %-10s %14s %14s %14s  (%s, %u reps)\n", "allocator", "median", "min",
+	       "max", unit, s[0].n);
 	for (unsigned i = 0; i < nallocs; i++) {
 		if (!s[i].n) {
 			printf("  %-10s %14s\n", allocs[i]->name, "not run");
@@ -44,8 +44,8 @@ void report_table(const char *title, const char *unit,
 		}
 		double lo, hi;
 		min_max(&s[i], &lo, &hi);
-		printf("  %-10s %14.1f %14.1f %14.1f\n", allocs[i]->name, series_median(&s[i]), lo,
-		       hi);
+		printf("  %-10s %14.1f %14.1f %14.1f\n", allocs[i]->name,
+		       series_median(&s[i]), lo, hi);
 	}
 	if (!s[0].n)
 		return;

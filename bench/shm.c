@@ -24,8 +24,8 @@ static unsigned counter;
 
 void bench_shm_name(char *buf, size_t len, const char *tag, int slash)
 {
-	snprintf(buf, len, "%sshmbench-%ld-%u-%s", slash ? "/" : "", (long)getpid(), counter++,
-		 tag);
+	snprintf(buf, len, "%sshmbench-%ld-%u-%s", slash ? "/" : "", (long)getpid(),
+		 counter++, tag);
 	for (unsigned i = 0; i < LIVE_MAX; i++) {
 		if (!live[i][0]) {
 			/* Boost adds the slash itself; shm_unlink needs one. */

@@ -22,7 +22,8 @@ static void *checked_calloc(size_t n, size_t size)
 	return p;
 }
 
-static void release_all(const struct bench_allocator *a, void *heap, void **objs, size_t n)
+static void release_all(const struct bench_allocator *a, void *heap, void **objs,
+			size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (objs[i])
@@ -46,8 +47,8 @@ static int replay(const struct bench_allocator *a, void *heap, const struct chur
 	return 0;
 }
 
-double bench_churn(const struct bench_allocator *a, void *heap, const struct churn_op *ops,
-		   size_t nops, uint32_t nslots, double *cpu)
+double bench_churn(const struct bench_allocator *a, void *heap,
+		   const struct churn_op *ops, size_t nops, uint32_t nslots, double *cpu)
 {
 	void **slots = checked_calloc(nslots, sizeof(*slots));
 	uint64_t c0 = bench_cpu_ns(), t0 = bench_now_ns();
@@ -63,8 +64,8 @@ double bench_churn(const struct bench_allocator *a, void *heap, const struct chu
 	return (double)(t1 - t0) / (double)nops;
 }
 
-double bench_fragmented(const struct bench_allocator *a, void *heap, size_t holes, size_t small,
-			size_t allocs, size_t big, double *cpu)
+double bench_fragmented(const struct bench_allocator *a, void *heap, size_t holes,
+			size_t small, size_t allocs, size_t big, double *cpu)
 {
 	size_t nsmall = 2 * holes;
 	void **smalls = checked_calloc(nsmall, sizeof(*smalls));
@@ -73,8 +74,8 @@ double bench_fragmented(const struct bench_allocator *a, void *heap, size_t hole
 
 	for (size_t i = 0; i < nsmall; i++) {
 		if (!(smalls[i] = a->alloc(heap, small))) {
-			fprintf(stderr, "shmbench: %s: W2 setup allocation %zu failed\n", a->name,
-				i);
+			fprintf(stderr, "shmbench: %s: W2 setup allocation %zu failed\n",
+				a->name, i);
 			goto out;
 		}
 	}
@@ -107,8 +108,8 @@ out:
 
 /* One W3 process: attach, report ready, wait for the start, replay. */
 static void __attribute__((noreturn))
-procs_child(const struct bench_allocator *a, void *heap, const struct churn_op *ops, size_t nops,
-	    uint32_t nslots, int ready_fd, int go_fd)
+procs_child(const struct bench_allocator *a, void *heap, const struct churn_op *ops,
+	    size_t nops, uint32_t nslots, int ready_fd, int go_fd)
 {
 	void **slots = checked_calloc(nslots, sizeof(*slots));
 	char c = 'r';
@@ -171,7 +172,8 @@ double bench_procs(const struct bench_allocator *a, void *heap, unsigned nprocs,
 			return -1;
 		}
 		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-			fprintf(stderr, "shmbench: %s: a W3 process failed (status %#x)\n",
+			fprintf(stderr,
+				"shmbench: %s: a W3 process failed (status %#x)\n",
 				a->name, status);
 			failed = 1;
 		}

@@ -20,8 +20,8 @@ static char file_path[PATH_BUF];
 static char dir_path[PATH_BUF];
 
 static const int fixed_signals[] = {
-	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
-	SIGPROF, SIGXCPU, SIGXFSZ, SIGIO,
+	SIGHUP,	   SIGINT,    SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+	SIGALRM,   SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGIO,
 #ifdef SIGPWR
 	SIGPWR,
 #endif
@@ -165,7 +165,8 @@ void cleanup_in_child(const sigset_t *old)
 	sigemptyset(&dfl.sa_mask);
 	for (int s = 1; s < NSIG; s++) {
 		struct sigaction now;
-		if (is_fatal(s) && sigaction(s, NULL, &now) == 0 && now.sa_handler == on_fatal_signal)
+		if (is_fatal(s) && sigaction(s, NULL, &now) == 0 &&
+		    now.sa_handler == on_fatal_signal)
 			sigaction(s, &dfl, NULL);
 	}
 	signal(SIGPIPE, SIG_IGN);

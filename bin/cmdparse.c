@@ -43,8 +43,8 @@ static bool at_end(struct cursor *c)
  * Reads the next field as a number no larger than max.  what names the field
  * in messages.  Fails on a missing field, a non-digit or a number above max.
  */
-static int next_number(struct cursor *c, const char *what, uint64_t max,
-		       uint64_t *out, char *why)
+static int next_number(struct cursor *c, const char *what, uint64_t max, uint64_t *out,
+		       char *why)
 {
 	skip_blanks(c);
 	if (c->p == c->end) {
@@ -87,7 +87,7 @@ static int expect_end(struct cursor *c, char *why)
 
 int cmd_parse_header(const char *text, size_t len, struct cmd_header *out, char *why)
 {
-	struct cursor c = { text, text + len };
+	struct cursor c = {text, text + len};
 	uint64_t p, s, b;
 	if (next_number(&c, "process count P", CMD_MAX_PROCS, &p, why) < 0 ||
 	    next_number(&c, "heap size S", CMD_MAX_HEAP_SIZE, &s, why) < 0 ||
@@ -96,7 +96,9 @@ int cmd_parse_header(const char *text, size_t len, struct cmd_header *out, char 
 		return -1;
 	if (p == 0 || s == 0 || b == 0) {
 		say(why, "%s must not be zero",
-		    p == 0 ? "process count P" : s == 0 ? "heap size S" : "object count B");
+		    p == 0   ? "process count P"
+		    : s == 0 ? "heap size S"
+			     : "object count B");
 		return -1;
 	}
 	out->procs = (uint32_t)p;
@@ -106,23 +108,25 @@ int cmd_parse_header(const char *text, size_t len, struct cmd_header *out, char 
 }
 
 /* Reads an id below limit (a process or an object), naming it in messages. */
-static int next_id(struct cursor *c, const char *what, uint32_t limit, uint32_t *out, char *why)
+static int next_id(struct cursor *c, const char *what, uint32_t limit, uint32_t *out,
+		   char *why)
 {
 	uint64_t v;
 	if (next_number(c, what, UINT32_MAX, &v, why) < 0)
 		return -1;
 	if (v >= limit) {
-		say(why, "%s %llu out of range (0 .. %u)", what, (unsigned long long)v, limit - 1);
+		say(why, "%s %llu out of range (0 .. %u)", what, (unsigned long long)v,
+		    limit - 1);
 		return -1;
 	}
 	*out = (uint32_t)v;
 	return 0;
 }
 
-int cmd_parse(const char *text, size_t len, const struct cmd_header *hdr,
-	      struct cmd *out, char *why)
+int cmd_parse(const char *text, size_t len, const struct cmd_header *hdr, struct cmd *out,
+	      char *why)
 {
-	struct cursor c = { text, text + len };
+	struct cursor c = {text, text + len};
 	uint64_t op;
 	if (at_end(&c)) {
 		say(why, "empty command");
@@ -134,7 +138,7 @@ int cmd_parse(const char *text, size_t len, const struct cmd_header *hdr,
 		say(why, "unknown command %llu", (unsigned long long)op);
 		return -1;
 	}
-	struct cmd cmd = { .op = (enum cmd_op)op };
+	struct cmd cmd = {.op = (enum cmd_op)op};
 	if (next_id(&c, "process id", hdr->procs, &cmd.proc, why) < 0)
 		return -1;
 	if (op == CMD_READ || op == CMD_ALLOC || op == CMD_FREE) {
@@ -159,7 +163,7 @@ int cmd_parse(const char *text, size_t len, const struct cmd_header *hdr,
 int cmd_parse_line(const char *text, size_t len, const struct cmd_header *hdr,
 		   struct cmd *out, size_t max, size_t *n, char *why)
 {
-	struct cursor whole = { text, text + len };
+	struct cursor whole = {text, text + len};
 	*n = 0;
 	if (at_end(&whole))
 		return 0;

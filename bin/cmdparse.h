@@ -37,16 +37,17 @@ enum cmd_op {
 
 struct cmd {
 	enum cmd_op op;
-	uint32_t proc;  /* p */
-	uint32_t obj;   /* b (READ, ALLOC, FREE) */
+	uint32_t proc;	/* p */
+	uint32_t obj;	/* b (READ, ALLOC, FREE) */
 	uint64_t count; /* n, in size_t values of 8 bytes (ALLOC) */
 };
 
 /* The first line. */
 struct cmd_header {
-	uint32_t procs;    /* P, 1 .. CMD_MAX_PROCS */
-	uint64_t heap_size; /* S, 1 .. CMD_MAX_HEAP_SIZE (the library rounds it up to pages) */
-	uint32_t objs;     /* B, 1 .. CMD_MAX_OBJS */
+	uint32_t procs; /* P, 1 .. CMD_MAX_PROCS */
+	uint64_t
+		heap_size; /* S, 1 .. CMD_MAX_HEAP_SIZE (the library rounds it up to pages) */
+	uint32_t objs;	   /* B, 1 .. CMD_MAX_OBJS */
 };
 
 /* Limits that keep the runner's tables and file descriptors reasonable. */
@@ -72,8 +73,8 @@ int cmd_parse_header(const char *text, size_t len, struct cmd_header *out, char 
  * given header: p must be below procs and b below objs.  Returns 0, or -1
  * with the problem in why[CMD_WHY_MAX].
  */
-int cmd_parse(const char *text, size_t len, const struct cmd_header *hdr,
-	      struct cmd *out, char *why);
+int cmd_parse(const char *text, size_t len, const struct cmd_header *hdr, struct cmd *out,
+	      char *why);
 
 /*
  * Parses a whole input line text[0..len) (no newline): its '|'-separated

@@ -52,7 +52,8 @@ static int check_op(shmheap_memory_handle mem, void *arg)
 	return shmheap_check(mem, record, arg) < 0 ? -1 : 0;
 }
 
-static void print_json(const char *name, const struct ctl_heap *h, const struct findings *f)
+static void print_json(const char *name, const struct ctl_heap *h,
+		       const struct findings *f)
 {
 	struct json j;
 	json_init(&j, stdout);
@@ -95,8 +96,12 @@ int ctl_check(int argc, char **argv)
 	int c;
 	while ((c = ctl_getopt(argc, argv, "jt:", opts)) != -1) {
 		switch (c) {
-		case 'j': json = true; break;
-		case 't': timeout_ms = ctl_parse_timeout(argv[0], optarg); break;
+		case 'j':
+			json = true;
+			break;
+		case 't':
+			timeout_ms = ctl_parse_timeout(argv[0], optarg);
+			break;
 		}
 	}
 	const char *name = ctl_single_name(argc, argv);
@@ -104,16 +109,17 @@ int ctl_check(int argc, char **argv)
 
 	struct ctl_heap h;
 	struct findings f = {0};
-	if (ctl_heap_open(&h, name, timeout_ms) < 0 || ctl_heap_run(&h, check_op, &f) < 0) {
+	if (ctl_heap_open(&h, name, timeout_ms) < 0 ||
+	    ctl_heap_run(&h, check_op, &f) < 0) {
 		int err = errno;
 		ctl_heap_close(&h);
-		tool_die(err == EUCLEAN ? TOOL_EXIT_FAIL : CTL_EXIT_CANNOT, "%s: %s", shown,
-			 ctl_heap_error(err));
+		tool_die(err == EUCLEAN ? TOOL_EXIT_FAIL : CTL_EXIT_CANNOT, "%s: %s",
+			 shown, ctl_heap_error(err));
 	}
 	/* Said before the findings, so that nobody reads them without it. */
 	if (h.unlocked)
-		tool_warn("%s: %s; checked without the lock, so the result may be torn", shown,
-			  h.why_unlocked);
+		tool_warn("%s: %s; checked without the lock, so the result may be torn",
+			  shown, h.why_unlocked);
 	if (json)
 		print_json(name, &h, &f);
 	else

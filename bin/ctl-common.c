@@ -26,7 +26,8 @@ void ctl_usage_error(const char *cmd, const char *fmt, ...)
 	exit(TOOL_EXIT_USAGE);
 }
 
-int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+int ctl_getopt(int argc, char **argv, const char *shortopts,
+	       const struct option *longopts)
 {
 	char spec[64];
 	/* A leading ':' makes a missing argument ':' rather than '?'. */
@@ -39,7 +40,8 @@ int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option
 		ctl_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
 	}
 	if (c == ':')
-		ctl_usage_error(argv[0], "option '%s' needs an argument", argv[optind - 1]);
+		ctl_usage_error(argv[0], "option '%s' needs an argument",
+				argv[optind - 1]);
 	return c;
 }
 
@@ -67,13 +69,16 @@ void ctl_require_name(const char *name)
 	if (name[0] != '/')
 		tool_die(TOOL_EXIT_USAGE, "%s: a heap name starts with '/'", shown);
 	if (name[1] == '\0')
-		tool_die(TOOL_EXIT_USAGE, "%s: a heap name needs a character after '/'", shown);
+		tool_die(TOOL_EXIT_USAGE, "%s: a heap name needs a character after '/'",
+			 shown);
 	if (strchr(name + 1, '/'))
-		tool_die(TOOL_EXIT_USAGE, "%s: a heap name has no '/' after the first", shown);
+		tool_die(TOOL_EXIT_USAGE, "%s: a heap name has no '/' after the first",
+			 shown);
 	/* The library's limit: the name with its '/' fits in NAME_MAX bytes. */
 	if (strlen(name) > NAME_MAX)
-		tool_die(TOOL_EXIT_USAGE, "%s: name too long (at most %d bytes after the '/')",
-			 shown, NAME_MAX - 1);
+		tool_die(TOOL_EXIT_USAGE,
+			 "%s: name too long (at most %d bytes after the '/')", shown,
+			 NAME_MAX - 1);
 	if (strcmp(name, "/.") == 0 || strcmp(name, "/..") == 0)
 		tool_die(TOOL_EXIT_USAGE, "%s: not a valid heap name", shown);
 }
@@ -83,7 +88,8 @@ const char *ctl_single_name(int argc, char **argv)
 	if (optind >= argc)
 		ctl_usage_error(argv[0], "missing heap name");
 	if (optind + 1 < argc)
-		ctl_usage_error(argv[0], "one heap at a time ('%s' is extra)", argv[optind + 1]);
+		ctl_usage_error(argv[0], "one heap at a time ('%s' is extra)",
+				argv[optind + 1]);
 	ctl_require_name(argv[optind]);
 	return argv[optind];
 }
@@ -93,22 +99,30 @@ unsigned ctl_parse_timeout(const char *cmd, const char *arg)
 	unsigned long ms;
 	/* 0 would mean the library's default, not "don't wait". */
 	if (!tool_parse_uint(arg, 3600u * 1000u, &ms) || ms == 0)
-		ctl_usage_error(cmd, "--timeout wants milliseconds from 1 to 3600000, not '%s'",
-				arg);
+		ctl_usage_error(
+			cmd, "--timeout wants milliseconds from 1 to 3600000, not '%s'",
+			arg);
 	return (unsigned)ms;
 }
 
 const char *ctl_heap_error(int err)
 {
 	switch (err) {
-	case ENOENT: return "no such shared-memory object";
+	case ENOENT:
+		return "no such shared-memory object";
 	case EACCES:
-	case EPERM: return "permission denied";
-	case EINVAL: return "not a shmheap (no heap header, or truncated)";
-	case EUCLEAN: return "corrupted heap header";
-	case EAGAIN: return "not a complete shmheap (empty, or its creator has not finished)";
-	case ENAMETOOLONG: return "name too long";
-	default: return strerror(err);
+	case EPERM:
+		return "permission denied";
+	case EINVAL:
+		return "not a shmheap (no heap header, or truncated)";
+	case EUCLEAN:
+		return "corrupted heap header";
+	case EAGAIN:
+		return "not a complete shmheap (empty, or its creator has not finished)";
+	case ENAMETOOLONG:
+		return "name too long";
+	default:
+		return strerror(err);
 	}
 }
 
@@ -120,11 +134,16 @@ void ctl_shm_path(char *buf, size_t len, const char *name)
 const char *ctl_lock_state_name(int state)
 {
 	switch (state) {
-	case SHMHEAP_LOCK_FREE: return "free";
-	case SHMHEAP_LOCK_HELD: return "held";
-	case SHMHEAP_LOCK_OWNER_DEAD: return "owner-dead";
-	case SHMHEAP_LOCK_UNRECOVERABLE: return "unrecoverable";
-	default: return "unknown";
+	case SHMHEAP_LOCK_FREE:
+		return "free";
+	case SHMHEAP_LOCK_HELD:
+		return "held";
+	case SHMHEAP_LOCK_OWNER_DEAD:
+		return "owner-dead";
+	case SHMHEAP_LOCK_UNRECOVERABLE:
+		return "unrecoverable";
+	default:
+		return "unknown";
 	}
 }
 
@@ -158,12 +177,14 @@ static void note_unlocked(struct ctl_heap *h, int err)
 		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
 			 "lock not taken within %u ms", h->timeout_ms);
 	else if (h->info.lock_state == SHMHEAP_LOCK_UNRECOVERABLE)
-		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
-			 "lock is unrecoverable (a holder died and the heap was not repaired)");
+		snprintf(
+			h->why_unlocked, sizeof(h->why_unlocked),
+			"lock is unrecoverable (a holder died and the heap was not repaired)");
 	else if (h->info.lock_owner)
-		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
-			 "lock owner pid %ld died; the heap needs the repair its next user does",
-			 (long)h->info.lock_owner);
+		snprintf(
+			h->why_unlocked, sizeof(h->why_unlocked),
+			"lock owner pid %ld died; the heap needs the repair its next user does",
+			(long)h->info.lock_owner);
 	else
 		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
 			 "lock owner died; the heap needs the repair its next user does");

@@ -14,19 +14,25 @@ static size_t parse_size(const char *cmd, const char *what, const char *arg)
 {
 	size_t v;
 	if (!tool_parse_size_suffix(arg, &v) || v == 0)
-		ctl_usage_error(cmd, "%s wants a size in bytes (K, M or G suffix allowed), not '%s'",
-				what, arg);
+		ctl_usage_error(
+			cmd,
+			"%s wants a size in bytes (K, M or G suffix allowed), not '%s'",
+			what, arg);
 	return v;
 }
 
 static const char *create_error(int err)
 {
 	switch (err) {
-	case EEXIST: return "already exists";
-	case EINVAL: return "invalid size";
+	case EEXIST:
+		return "already exists";
+	case EINVAL:
+		return "invalid size";
 	case ENOMEM:
-	case ENOSPC: return "not enough shared memory";
-	default: return ctl_heap_error(err);
+	case ENOSPC:
+		return "not enough shared memory";
+	default:
+		return ctl_heap_error(err);
 	}
 }
 
@@ -45,10 +51,12 @@ static size_t round_to_pages(size_t v)
 static void check_size(const char *name, const char *what, size_t v)
 {
 	if (v < SHMHEAP_MIN_SIZE)
-		tool_die(TOOL_EXIT_USAGE, "%s: %s %zu is too small: a heap needs at least %d bytes",
+		tool_die(TOOL_EXIT_USAGE,
+			 "%s: %s %zu is too small: a heap needs at least %d bytes",
 			 ctl_shown(name), what, v, SHMHEAP_MIN_SIZE);
 	if (v > SHMHEAP_MAX_HEAP_SIZE || round_to_pages(v) > SHMHEAP_MAX_HEAP_SIZE)
-		tool_die(TOOL_EXIT_USAGE, "%s: %s %zu is larger than the largest heap, %zu bytes (32 GiB)",
+		tool_die(TOOL_EXIT_USAGE,
+			 "%s: %s %zu is larger than the largest heap, %zu bytes (32 GiB)",
 			 ctl_shown(name), what, v, SHMHEAP_MAX_HEAP_SIZE);
 }
 
@@ -83,8 +91,10 @@ int ctl_create(int argc, char **argv)
 			errno = 0;
 			unsigned long m = strtoul(optarg, &end, 8);
 			if (errno || end == optarg || *end || m == 0 || m > 0777)
-				ctl_usage_error(argv[0], "--mode wants octal permission bits such as 0640, not '%s'",
-						optarg);
+				ctl_usage_error(
+					argv[0],
+					"--mode wants octal permission bits such as 0640, not '%s'",
+					optarg);
 			o.mode = (mode_t)m;
 			break;
 		}
@@ -100,12 +110,14 @@ int ctl_create(int argc, char **argv)
 	if (optind + 2 < argc)
 		ctl_usage_error(argv[0], "unexpected argument '%s'", argv[optind + 2]);
 	if ((o.flags & SHMHEAP_NO_GROW) && o.max_size)
-		ctl_usage_error(argv[0], "--no-grow and --max-size contradict each other");
+		ctl_usage_error(argv[0],
+				"--no-grow and --max-size contradict each other");
 	check_size(name, "size", size);
 	if (o.max_size) {
 		check_size(name, "--max-size", o.max_size);
 		if (round_to_pages(o.max_size) < round_to_pages(size))
-			tool_die(TOOL_EXIT_USAGE, "%s: --max-size %zu is smaller than the size %zu",
+			tool_die(TOOL_EXIT_USAGE,
+				 "%s: --max-size %zu is smaller than the size %zu",
 				 ctl_shown(name), o.max_size, size);
 	}
 

@@ -31,8 +31,8 @@ struct survey {
 	size_t nblocks, cap;
 	size_t objects, used_bytes, free_blocks, free_bytes, largest_free;
 	size_t count[BUCKETS], bytes[BUCKETS];
-	size_t end;   /* offset just past the last block walked */
-	bool broken;  /* the chain did not reach the end of the heap */
+	size_t end;  /* offset just past the last block walked */
+	bool broken; /* the chain did not reach the end of the heap */
 };
 
 static unsigned bucket_of(size_t size)
@@ -76,7 +76,9 @@ static int survey_op(shmheap_memory_handle mem, void *arg)
 	struct shmheap_block *keep = s->blocks;
 	size_t cap = s->cap;
 	bool keep_blocks = s->keep_blocks;
-	*s = (struct survey){.keep_blocks = keep_blocks, .blocks = keep, .cap = cap,
+	*s = (struct survey){.keep_blocks = keep_blocks,
+			     .blocks = keep,
+			     .cap = cap,
 			     .end = FIRST_BLOCK_WORD};
 	if (shmheap_walk(mem, survey_block, s) == 0)
 		return 0;
@@ -96,11 +98,13 @@ static void lock_text(char *buf, size_t len, const struct shmheap_info *in)
 		snprintf(buf, len, "held by pid %ld", (long)in->lock_owner);
 		break;
 	case SHMHEAP_LOCK_OWNER_DEAD:
-		snprintf(buf, len, "owner pid %ld died holding it; the next user repairs the heap",
+		snprintf(buf, len,
+			 "owner pid %ld died holding it; the next user repairs the heap",
 			 (long)in->lock_owner);
 		break;
 	case SHMHEAP_LOCK_UNRECOVERABLE:
-		snprintf(buf, len, "unrecoverable (released unrepaired; the heap is unusable)");
+		snprintf(buf, len,
+			 "unrecoverable (released unrepaired; the heap is unusable)");
 		break;
 	default:
 		snprintf(buf, len, "unknown state %d", in->lock_state);
@@ -157,7 +161,8 @@ static void print_plain(const struct view *v)
 
 	printf("name:           %s\n", name);
 	printf("layout:         version %u\n", in->version);
-	printf("size:           %zu bytes (object %zu bytes)\n", in->heap_size, in->object_size);
+	printf("size:           %zu bytes (object %zu bytes)\n", in->heap_size,
+	       in->object_size);
 	printf("max size:       %zu bytes, %s\n", in->max_size,
 	       in->growable ? "grows on demand" : "fixed (no growth)");
 	time_text(text, sizeof(text), in->created);
@@ -173,10 +178,12 @@ static void print_plain(const struct view *v)
 	printf("%s\n", v->npids ? "" : "no process");
 	printf("objects:        %zu (%zu bytes, %zu bytes of block words)\n", s->objects,
 	       s->used_bytes, s->objects * SHMHEAP_ALIGNMENT);
-	printf("free:           %zu bytes in %zu blocks\n", s->free_bytes, s->free_blocks);
+	printf("free:           %zu bytes in %zu blocks\n", s->free_bytes,
+	       s->free_blocks);
 	printf("largest free:   %zu bytes (%.4f of free bytes)\n", s->largest_free,
 	       ratio(s->largest_free, s->free_bytes));
-	printf("mean free block: %zu bytes\n", s->free_blocks ? s->free_bytes / s->free_blocks : 0);
+	printf("mean free block: %zu bytes\n",
+	       s->free_blocks ? s->free_bytes / s->free_blocks : 0);
 
 	unsigned lo, hi;
 	bucket_range(s, &lo, &hi);
@@ -189,8 +196,10 @@ static void print_plain(const struct view *v)
 		table_init(&t, 3, heads, "lrr");
 		for (unsigned k = lo; k <= hi; k++) {
 			char range[2 * NUM_BUF + 4], c[NUM_BUF], by[NUM_BUF];
-			snprintf(range, sizeof(range), "  %zu-%zu", (size_t)1 << k, bucket_max(k));
-			const char *row[3] = {range, fmt_size(c, s->count[k]), fmt_size(by, s->bytes[k])};
+			snprintf(range, sizeof(range), "  %zu-%zu", (size_t)1 << k,
+				 bucket_max(k));
+			const char *row[3] = {range, fmt_size(c, s->count[k]),
+					      fmt_size(by, s->bytes[k])};
 			table_add(&t, row);
 		}
 		table_print(&t, stdout);
@@ -257,7 +266,8 @@ static void print_json(const struct view *v)
 	json_uint(&j, "free_blocks", s->free_blocks);
 	json_uint(&j, "largest_free", s->largest_free);
 	json_ratio(&j, "largest_free_ratio", ratio(s->largest_free, s->free_bytes));
-	json_uint(&j, "mean_free_block", s->free_blocks ? s->free_bytes / s->free_blocks : 0);
+	json_uint(&j, "mean_free_block",
+		  s->free_blocks ? s->free_bytes / s->free_blocks : 0);
 	json_object_end(&j);
 	json_array_begin(&j, "histogram");
 	unsigned lo, hi;
@@ -304,9 +314,15 @@ int ctl_inspect(int argc, char **argv)
 	int c;
 	while ((c = ctl_getopt(argc, argv, "bjt:", opts)) != -1) {
 		switch (c) {
-		case 'b': s.keep_blocks = true; break;
-		case 'j': json = true; break;
-		case 't': timeout_ms = ctl_parse_timeout(argv[0], optarg); break;
+		case 'b':
+			s.keep_blocks = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 't':
+			timeout_ms = ctl_parse_timeout(argv[0], optarg);
+			break;
 		}
 	}
 	const char *name = ctl_single_name(argc, argv);
@@ -318,10 +334,12 @@ int ctl_inspect(int argc, char **argv)
 		char path[CTL_PATH_LEN];
 		ctl_shm_path(path, sizeof(path), name);
 		v.have_st = stat(path, &v.st) == 0;
-		v.npids = shm_maps_pids(&maps, name, v.have_st ? v.st.st_ino : 0, v.pids, MAX_PIDS);
+		v.npids = shm_maps_pids(&maps, name, v.have_st ? v.st.st_ino : 0, v.pids,
+					MAX_PIDS);
 		shm_maps_free(&maps);
 	}
-	if (ctl_heap_open(&h, name, timeout_ms) < 0 || ctl_heap_run(&h, survey_op, &s) < 0) {
+	if (ctl_heap_open(&h, name, timeout_ms) < 0 ||
+	    ctl_heap_run(&h, survey_op, &s) < 0) {
 		int err = errno;
 		ctl_heap_close(&h);
 		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name), ctl_heap_error(err));
@@ -334,11 +352,13 @@ int ctl_inspect(int argc, char **argv)
 		print_plain(&v);
 	int status = TOOL_EXIT_OK;
 	if (h.unlocked)
-		tool_warn("%s: %s; read without the lock, figures may be torn", ctl_shown(name),
-			  h.why_unlocked);
+		tool_warn("%s: %s; read without the lock, figures may be torn",
+			  ctl_shown(name), h.why_unlocked);
 	if (s.broken) {
-		tool_warn("%s: block chain broken at offset %zu; figures cover the blocks before it"
-			  " (run check)", ctl_shown(name), s.end);
+		tool_warn(
+			"%s: block chain broken at offset %zu; figures cover the blocks before it"
+			" (run check)",
+			ctl_shown(name), s.end);
 		status = TOOL_EXIT_FAIL;
 	}
 	ctl_heap_close(&h);

@@ -26,11 +26,11 @@
 #define MAX_PIDS 256
 
 struct entry {
-	char *name;         /* "/x" */
+	char *name;	    /* "/x" */
 	const char *status; /* see status_of */
 	const char *note;   /* why the figures are missing or may be torn, or NULL */
 	char note_buf[192];
-	bool heap;          /* a heap's figures follow */
+	bool heap; /* a heap's figures follow */
 	bool have_stats;
 	struct shmheap_info info;
 	struct shmheap_stats stats;
@@ -56,19 +56,30 @@ static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeo
 		e->note = "not a regular file";
 		return;
 	}
-	e->npids = shm_maps_pids(maps, e->name, e->have_st ? e->st.st_ino : 0, e->pids, MAX_PIDS);
+	e->npids = shm_maps_pids(maps, e->name, e->have_st ? e->st.st_ino : 0, e->pids,
+				 MAX_PIDS);
 
 	struct ctl_heap h;
 	if (ctl_heap_open(&h, e->name, timeout_ms) < 0) {
 		int err = errno;
 		e->note = ctl_heap_error(err);
 		switch (err) {
-		case EINVAL: e->status = "not-heap"; break;
-		case EUCLEAN: e->status = "bad-header"; break;
-		case EAGAIN: e->status = "incomplete"; break;
+		case EINVAL:
+			e->status = "not-heap";
+			break;
+		case EUCLEAN:
+			e->status = "bad-header";
+			break;
+		case EAGAIN:
+			e->status = "incomplete";
+			break;
 		case EACCES:
-		case EPERM: e->status = "unreadable"; break;
-		default: e->status = "error"; break;
+		case EPERM:
+			e->status = "unreadable";
+			break;
+		default:
+			e->status = "error";
+			break;
 		}
 		/* Having read the header, connecting may still fail: it is a heap. */
 		if (h.info.version) {
@@ -84,14 +95,15 @@ static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeo
 		e->have_stats = true;
 		e->status = h.unlocked ? "unlocked" : "ok";
 		if (h.unlocked) {
-			snprintf(e->note_buf, sizeof(e->note_buf), "%s; figures may be torn",
-				 h.why_unlocked);
+			snprintf(e->note_buf, sizeof(e->note_buf),
+				 "%s; figures may be torn", h.why_unlocked);
 			e->note = e->note_buf;
 		}
 	} else {
 		int err = errno;
 		e->status = err == EUCLEAN ? "corrupt" : "error";
-		e->note = err == EUCLEAN ? "block chain is broken (see check)" : strerror(err);
+		e->note = err == EUCLEAN ? "block chain is broken (see check)"
+					 : strerror(err);
 	}
 	ctl_heap_close(&h);
 }
@@ -158,12 +170,24 @@ static void pid_list(char *buf, size_t len, const struct entry *e)
 
 /* The columns of the plain output, in their default order. */
 enum column {
-	COL_NAME, COL_STATUS, COL_SIZE, COL_MAX, COL_USED, COL_FREE, COL_LARGEST,
-	COL_OBJECTS, COL_FREEBLKS, COL_PIDS, COL_OWNER, COL_MODE, NCOLUMNS
+	COL_NAME,
+	COL_STATUS,
+	COL_SIZE,
+	COL_MAX,
+	COL_USED,
+	COL_FREE,
+	COL_LARGEST,
+	COL_OBJECTS,
+	COL_FREEBLKS,
+	COL_PIDS,
+	COL_OWNER,
+	COL_MODE,
+	NCOLUMNS
 };
-static const char *const column_heads[NCOLUMNS] = {
-	"NAME", "STATUS", "SIZE", "MAX", "USED", "FREE", "LARGEST", "OBJECTS", "FREEBLKS",
-	"PIDS", "OWNER", "MODE"};
+static const char *const column_heads[NCOLUMNS] = {"NAME",    "STATUS",	 "SIZE",
+						   "MAX",     "USED",	 "FREE",
+						   "LARGEST", "OBJECTS", "FREEBLKS",
+						   "PIDS",    "OWNER",	 "MODE"};
 static const char column_align[NCOLUMNS + 1] = "llrrrrrrrlll";
 
 /* How the plain output looks (see the options of ctl_list). */
@@ -190,8 +214,11 @@ static void parse_columns(const char *cmd, const char *arg, struct layout *lay)
 			if (strcasecmp(w, column_heads[c]) == 0)
 				found = c;
 		if (found < 0)
-			ctl_usage_error(cmd, "unknown column '%s' (columns: NAME STATUS SIZE MAX USED"
-					" FREE LARGEST OBJECTS FREEBLKS PIDS OWNER MODE)", w);
+			ctl_usage_error(
+				cmd,
+				"unknown column '%s' (columns: NAME STATUS SIZE MAX USED"
+				" FREE LARGEST OBJECTS FREEBLKS PIDS OWNER MODE)",
+				w);
 		if (lay->ncols == sizeof(lay->cols) / sizeof(lay->cols[0]))
 			ctl_usage_error(cmd, "too many columns in '%s'", arg);
 		lay->cols[lay->ncols++] = (enum column)found;
@@ -206,7 +233,8 @@ static const char *size_cell(char buf[NUM_BUF], size_t v, const struct layout *l
 	return lay->bytes ? fmt_size(buf, v) : fmt_human(buf, v);
 }
 
-static void print_plain(const struct entry *v, size_t n, bool all, const struct layout *lay)
+static void print_plain(const struct entry *v, size_t n, bool all,
+			const struct layout *lay)
 {
 	const char *heads[4 * NCOLUMNS];
 	char align[4 * NCOLUMNS + 1];
@@ -327,13 +355,27 @@ int ctl_list(int argc, char **argv)
 	int c;
 	while ((c = ctl_getopt(argc, argv, "abjno:rt:", opts)) != -1) {
 		switch (c) {
-		case 'a': all = true; break;
-		case 'b': lay.bytes = true; break;
-		case 'j': json = true; break;
-		case 'n': lay.headings = false; break;
-		case 'o': parse_columns(argv[0], optarg, &lay); break;
-		case 'r': lay.raw = true; break;
-		case 't': timeout_ms = ctl_parse_timeout(argv[0], optarg); break;
+		case 'a':
+			all = true;
+			break;
+		case 'b':
+			lay.bytes = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'n':
+			lay.headings = false;
+			break;
+		case 'o':
+			parse_columns(argv[0], optarg, &lay);
+			break;
+		case 'r':
+			lay.raw = true;
+			break;
+		case 't':
+			timeout_ms = ctl_parse_timeout(argv[0], optarg);
+			break;
 		}
 	}
 	if (optind < argc)

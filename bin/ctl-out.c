@@ -69,11 +69,21 @@ static void put_string(FILE *f, const char *str)
 			continue;
 		}
 		switch (*s) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\r': fputs("\\r", f); break;
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
 		default:
 			if (*s < 0x20 || *s == 0x7f)
 				fprintf(f, "\\u%04x", *s);
@@ -188,7 +198,8 @@ void json_finish(struct json *j)
 
 /* ---- columns ---- */
 
-void table_init(struct table *t, size_t ncols, const char *const *heads, const char *align)
+void table_init(struct table *t, size_t ncols, const char *const *heads,
+		const char *align)
 {
 	*t = (struct table){.ncols = ncols, .heads = heads, .align = align};
 }

@@ -44,11 +44,12 @@ struct table {
 	size_t ncols;
 	const char *const *heads;
 	const char *align; /* one 'l' or 'r' per column */
-	char **cells;      /* nrows * ncols, owned */
+	char **cells;	   /* nrows * ncols, owned */
 	size_t nrows, cap;
 };
 
-void table_init(struct table *t, size_t ncols, const char *const *heads, const char *align);
+void table_init(struct table *t, size_t ncols, const char *const *heads,
+		const char *align);
 /* Adds one row of ncols cells; the strings are copied. */
 void table_add(struct table *t, const char *const *cells);
 void table_print(const struct table *t, FILE *f);

@@ -61,8 +61,8 @@ static void scan_process(struct attachments *a, pid_t pid)
 			while ((c = getc(f)) != EOF && c != '\n')
 				;
 		}
-		if (sscanf(line, "%*x-%*x %*s %*x %*x:%*x %llu %n", &inode, &pos) == 1 && pos &&
-		    strncmp(line + pos, "/SYSV", 5) == 0 && inode <= INT32_MAX)
+		if (sscanf(line, "%*x-%*x %*s %*x %*x:%*x %llu %n", &inode, &pos) == 1 &&
+		    pos && strncmp(line + pos, "/SYSV", 5) == 0 && inode <= INT32_MAX)
 			add_attachment(a, (int)inode, pid);
 	}
 	fclose(f);
@@ -109,7 +109,8 @@ static const char *namespace_name(void)
 	return ns && *ns ? ns : NULL;
 }
 
-static void print_plain(const struct shmseg_stat *v, size_t n, const struct attachments *a)
+static void print_plain(const struct shmseg_stat *v, size_t n,
+			const struct attachments *a)
 {
 	static const char *const heads[] = {"ID", "SIZE", "ATTACHED", "PIDS", "KEY"};
 	struct table t;
@@ -122,11 +123,12 @@ static void print_plain(const struct shmseg_stat *v, size_t n, const struct atta
 		size_t used = 0;
 		list[0] = '\0';
 		for (size_t k = 0; k < np; k++)
-			used += (size_t)sprintf(list + used, "%s%ld", k ? "," : "", (long)pids[k]);
+			used += (size_t)sprintf(list + used, "%s%ld", k ? "," : "",
+						(long)pids[k]);
 		snprintf(b[0], NUM_BUF, "%d", v[i].id);
 		snprintf(key, sizeof(key), "0x%08x", (unsigned)v[i].sysv_key);
-		const char *row[5] = {b[0], fmt_size(b[1], v[i].size), fmt_size(b[2], v[i].nattach),
-				      np ? list : "-", key};
+		const char *row[5] = {b[0], fmt_size(b[1], v[i].size),
+				      fmt_size(b[2], v[i].nattach), np ? list : "-", key};
 		table_add(&t, row);
 		free(list);
 		free(pids);

@@ -21,7 +21,8 @@
 #define MAX_PIDS 16
 
 /* Why name must not be removed without --force, or NULL. */
-static const char *refusal(const char *name, const struct shm_maps *maps, char *buf, size_t len)
+static const char *refusal(const char *name, const struct shm_maps *maps, char *buf,
+			   size_t len)
 {
 	struct shmheap_info info;
 	if (shmheap_info(name, &info) < 0) {
@@ -40,7 +41,8 @@ static const char *refusal(const char *name, const struct shm_maps *maps, char *
 	struct stat st;
 	ctl_shm_path(path, sizeof(path), name);
 	pid_t pids[MAX_PIDS];
-	size_t n = shm_maps_pids(maps, name, stat(path, &st) == 0 ? st.st_ino : 0, pids, MAX_PIDS);
+	size_t n = shm_maps_pids(maps, name, stat(path, &st) == 0 ? st.st_ino : 0, pids,
+				 MAX_PIDS);
 	if (n == 0)
 		return NULL;
 	size_t used = (size_t)snprintf(buf, len, "mapped by pid");
@@ -48,7 +50,8 @@ static const char *refusal(const char *name, const struct shm_maps *maps, char *
 		used += (size_t)snprintf(buf + used, len - used, "%s %ld", i ? "," : "",
 					 (long)pids[i]);
 	if (used < len)
-		snprintf(buf + used, len - used, "%s; not removed (--force removes it anyway)",
+		snprintf(buf + used, len - used,
+			 "%s; not removed (--force removes it anyway)",
 			 n > MAX_PIDS ? ", ..." : "");
 	return buf;
 }
@@ -72,7 +75,8 @@ int ctl_unlink(int argc, char **argv)
 
 	struct shm_maps maps = {0};
 	if (!force && shm_maps_scan(&maps) < 0)
-		tool_die(TOOL_EXIT_FAIL, "/proc: %s; cannot tell which heaps are in use", strerror(errno));
+		tool_die(TOOL_EXIT_FAIL, "/proc: %s; cannot tell which heaps are in use",
+			 strerror(errno));
 	int status = TOOL_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
 		const char *name = argv[i];

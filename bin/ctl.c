@@ -110,7 +110,8 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		ctl_usage_error(NULL, "missing command");
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
 		fputs(usage_text, stdout);
 		return TOOL_EXIT_OK;
 	}

@@ -30,7 +30,8 @@ _Noreturn void ctl_usage_error(const char *cmd, const char *fmt, ...)
 struct option;
 /* getopt_long, dying with a one-line usage error on an unknown option or a
  * missing argument. */
-int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+int ctl_getopt(int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
 /* Dies with a usage error unless name is "/x": a leading '/' and no other. */
 void ctl_require_name(const char *name);
 /* The one heap name left after the options (checked), or a usage error. */

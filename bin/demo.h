@@ -26,15 +26,15 @@
  * of two processes sharing the output come out in the order they were said.
  * demo_die: one line "tool: message" on standard error, then exit status 1.
  */
-#define demo_say(fmt, ...) \
-	do { \
+#define demo_say(fmt, ...)                       \
+	do {                                     \
 		printf(fmt "\n", ##__VA_ARGS__); \
-		fflush(stdout); \
+		fflush(stdout);                  \
 	} while (0)
-#define demo_die(fmt, ...) \
-	do { \
+#define demo_die(fmt, ...)                     \
+	do {                                   \
 		tool_warn(fmt, ##__VA_ARGS__); \
-		exit(TOOL_EXIT_FAIL); \
+		exit(TOOL_EXIT_FAIL);          \
 	} while (0)
 
 /* Set by the handler that demo_catch_signals installs: the signal caught. */
@@ -82,7 +82,8 @@ static inline int demo_wait(_Atomic int *w, int v, const struct demo_peer *peer)
 		struct timespec tmo = {0, 100 * 1000 * 1000};
 		if (syscall(SYS_futex, (int *)w, FUTEX_WAIT, cur, &tmo, NULL, 0) < 0 &&
 		    errno == ETIMEDOUT && peer && !peer->alive(peer->arg))
-			return atomic_load_explicit(w, memory_order_acquire) == v ? 0 : -1;
+			return atomic_load_explicit(w, memory_order_acquire) == v ? 0
+										  : -1;
 	}
 }
 

@@ -51,11 +51,13 @@ static bool holds(const uint64_t *half, size_t words, char who)
 }
 
 /* A child's life; its exit status tells whether it saw the other's data. */
-static _Noreturn void child(char who, const char *path, size_t size, int wait_fd, int tell_fd)
+static _Noreturn void child(char who, const char *path, size_t size, int wait_fd,
+			    int tell_fd)
 {
 	uint64_t *map = mmf_create_or_open(path, size);
 	if (!map) {
-		fprintf(stderr, "shmheap-ex0: child %c: %s: %s\n", who, path, strerror(errno));
+		fprintf(stderr, "shmheap-ex0: child %c: %s: %s\n", who, path,
+			strerror(errno));
 		_exit(TOOL_EXIT_FAIL);
 	}
 	size_t words = size / 2 / sizeof(uint64_t);
@@ -71,8 +73,10 @@ static _Noreturn void child(char who, const char *path, size_t size, int wait_fd
 		_exit(TOOL_EXIT_FAIL);
 	bool ok = holds(theirs, words, other);
 	char line[64];
-	int n = snprintf(line, sizeof(line), ok ? "Child %c received data successfully\n"
-						: "Child %c received wrong data\n", who);
+	int n = snprintf(line, sizeof(line),
+			 ok ? "Child %c received data successfully\n"
+			    : "Child %c received wrong data\n",
+			 who);
 	int status = tool_child_line(ok, line, (size_t)n);
 	if (who == 'A')
 		(void)write_all(tell_fd, &token, 1);
@@ -112,7 +116,8 @@ static void usage(FILE *f)
 	      "(a multiple of the page size; K, M, G suffixes allowed).\n"
 	      "  -h, --help     show this help and exit\n"
 	      "  -V, --version  show the version and exit\n"
-	      "See shmheap-ex0(1).\n", f);
+	      "See shmheap-ex0(1).\n",
+	      f);
 }
 
 int main(int argc, char **argv)
@@ -123,15 +128,17 @@ int main(int argc, char **argv)
 	size_t size;
 	long page = sysconf(_SC_PAGESIZE);
 	if (argc != 2 || !tool_parse_size_suffix(argv[1], &size))
-		tool_die(TOOL_EXIT_USAGE, "usage: shmheap-ex0 SIZE (a multiple of the page size)");
+		tool_die(TOOL_EXIT_USAGE,
+			 "usage: shmheap-ex0 SIZE (a multiple of the page size)");
 	if (size == 0 || (page > 0 && size % (size_t)page))
-		tool_die(TOOL_EXIT_USAGE, "size %s is not a positive multiple of the page size %ld",
+		tool_die(TOOL_EXIT_USAGE,
+			 "size %s is not a positive multiple of the page size %ld",
 			 argv[1], page);
 
 	const char *tmp = getenv("TMPDIR");
 	char dir[4096], path[4096 + 16];
-	if (snprintf(dir, sizeof(dir), "%s/shmheap-ex0.XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
-	    (int)sizeof(dir))
+	if (snprintf(dir, sizeof(dir), "%s/shmheap-ex0.XXXXXX",
+		     tmp && *tmp ? tmp : "/tmp") >= (int)sizeof(dir))
 		tool_die(TOOL_EXIT_USAGE, "TMPDIR is too long");
 
 	/* Every terminating signal kills and reaps the children and removes the

@@ -96,7 +96,7 @@ static int start_readers(int n, int *to, pid_t *pids, int *started, const sigset
 static int write_object(int n, const int *to, shmheap_memory_handle *heap)
 {
 	*heap = shmheap_create_ex(heap_name, EX1_HEAP_SIZE,
-				  &(struct shmheap_options){ .flags = SHMHEAP_NO_GROW });
+				  &(struct shmheap_options){.flags = SHMHEAP_NO_GROW});
 	if (*heap)
 		cleanup_set_shm(heap_name); /* signals are blocked here */
 	if (!*heap) {
@@ -110,19 +110,22 @@ static int write_object(int n, const int *to, shmheap_memory_handle *heap)
 	}
 	for (uint64_t i = 0; i < EX1_WORDS; i++)
 		v[i] = pattern(i);
-	struct ex1_message msg = { shmheap_ptr_to_handle(*heap, v), EX1_WORDS };
+	struct ex1_message msg = {shmheap_ptr_to_handle(*heap, v), EX1_WORDS};
 	for (int i = 0; i < n; i++)
-		(void)write_all(to[i], &msg, sizeof(msg)); /* a dead reader shows in its status */
+		(void)write_all(to[i], &msg,
+				sizeof(msg)); /* a dead reader shows in its status */
 	return 0;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: shmheap-ex1 N\n"
+	fprintf(f,
+		"usage: shmheap-ex1 N\n"
 		"Lab exercise 1: one writer passes a shared object to N readers (1 .. %d).\n"
 		"  -h, --help     show this help and exit\n"
 		"  -V, --version  show the version and exit\n"
-		"See shmheap-ex1(1).\n", EX1_MAX_READERS);
+		"See shmheap-ex1(1).\n",
+		EX1_MAX_READERS);
 }
 
 int main(int argc, char **argv)
@@ -132,7 +135,8 @@ int main(int argc, char **argv)
 		return TOOL_EXIT_OK;
 	unsigned long n;
 	if (argc != 2 || !tool_parse_uint(argv[1], EX1_MAX_READERS, &n) || n == 0)
-		tool_die(TOOL_EXIT_USAGE, "usage: shmheap-ex1 N (1 .. %d readers; see --help)",
+		tool_die(TOOL_EXIT_USAGE,
+			 "usage: shmheap-ex1 N (1 .. %d readers; see --help)",
 			 EX1_MAX_READERS);
 	snprintf(heap_name, sizeof(heap_name), "/shmheap-ex1.%ld", (long)getpid());
 

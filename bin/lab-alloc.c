@@ -58,7 +58,8 @@ int main(int argc, char **argv)
 	if (tool_help_or_version(argc, argv, usage))
 		return TOOL_EXIT_OK;
 	if (argc > 1)
-		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (usage: %s)", argv[1], tool_name());
+		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (usage: %s)", argv[1],
+			 tool_name());
 	static char *chunk[CHUNKS];
 	static size_t len[CHUNKS];
 
@@ -72,10 +73,12 @@ int main(int argc, char **argv)
 	     "alloc(4096): the whole page in one chunk");
 	if (page)
 		memset(page, 0x5a, PAGESIZE);
-	step(alloc(8) == NULL, "alloc(8) succeeded on a full page", "alloc(8) on the full page fails");
+	step(alloc(8) == NULL, "alloc(8) succeeded on a full page",
+	     "alloc(8) on the full page fails");
 	dealloc(page);
 
-	step(alloc(12) == NULL, "alloc(12) succeeded", "alloc(12), not a multiple of 8, fails");
+	step(alloc(12) == NULL, "alloc(12) succeeded",
+	     "alloc(12), not a multiple of 8, fails");
 	step(alloc(PAGESIZE + 8) == NULL, "alloc(4104) succeeded",
 	     "alloc(4104), more than the page, fails");
 	step(alloc(0) == NULL && alloc(-8) == NULL, "alloc(0) or alloc(-8) succeeded",
@@ -87,11 +90,13 @@ int main(int argc, char **argv)
 		fill(chunk[n], 8, n);
 		n++;
 	}
-	step(n == CHUNKS, "fewer than 512 chunks of 8 bytes fit", "512 x alloc(8) fill the page");
+	step(n == CHUNKS, "fewer than 512 chunks of 8 bytes fit",
+	     "512 x alloc(8) fill the page");
 	int ok = 1;
 	for (size_t i = 0; i < n; i++)
 		ok &= intact(chunk[i], 8, i);
-	step(ok, "a chunk's contents were overwritten", "each of the 512 chunks holds its own data");
+	step(ok, "a chunk's contents were overwritten",
+	     "each of the 512 chunks holds its own data");
 
 	for (size_t i = 0; i < n; i++)
 		dealloc(chunk[i]);
@@ -101,7 +106,8 @@ int main(int argc, char **argv)
 	dealloc(page);
 
 	char *a = alloc(1024), *b = alloc(1024), *c = alloc(1024), *d = alloc(1024);
-	step(a && b == a + 1024 && c == b + 1024 && d == c + 1024, "chunks not laid out in order",
+	step(a && b == a + 1024 && c == b + 1024 && d == c + 1024,
+	     "chunks not laid out in order",
 	     "4 x alloc(1024): first fit, in address order");
 	dealloc(b);
 	char *b1 = alloc(512), *b2 = alloc(512);
@@ -134,7 +140,8 @@ int main(int argc, char **argv)
 			dealloc(chunk[k]);
 			chunk[k] = NULL;
 			live--;
-		} else if ((chunk[k] = alloc((int)(8 * (1 + (rng >> 20) % 64)))) != NULL) {
+		} else if ((chunk[k] = alloc((int)(8 * (1 + (rng >> 20) % 64)))) !=
+			   NULL) {
 			len[k] = 8 * (1 + (rng >> 20) % 64);
 			fill(chunk[k], len[k], k);
 			live++;
@@ -148,9 +155,10 @@ int main(int argc, char **argv)
 		}
 	page = alloc(PAGESIZE);
 	char what[80];
-	snprintf(what, sizeof(what), "20000 random alloc/dealloc (%zu allocations), all intact",
-		 allocated);
-	step(ok && page != NULL, "a chunk was overwritten, or the page did not merge back", what);
+	snprintf(what, sizeof(what),
+		 "20000 random alloc/dealloc (%zu allocations), all intact", allocated);
+	step(ok && page != NULL,
+	     "a chunk was overwritten, or the page did not merge back", what);
 	dealloc(page);
 
 	step(cleanup() == 0, "cleanup failed", "cleanup: the page is unmapped");

@@ -45,13 +45,16 @@ static void step(const char *what, long expect_pages)
 	long pages = grew / PAGESIZE;
 	if (ok)
 		snprintf(verdict, sizeof(verdict), "%s mapped, as expected",
-			 expect_pages == 0 ? "no page" : expect_pages == 1 ? "1 page" : "pages");
+			 expect_pages == 0   ? "no page"
+			 : expect_pages == 1 ? "1 page"
+					     : "pages");
 	else
-		snprintf(verdict, sizeof(verdict), "UNEXPECTED: VSZ grew by %ld KiB (%ld pages), "
-			 "expected %ld page%s", grew / 1024, pages, expect_pages,
-			 expect_pages == 1 ? "" : "s");
-	printf("step %2d: %-44s VSZ %7ld KiB %+5ld KiB  %s\n", ++step_no, what, now / 1024,
-	       grew / 1024, verdict);
+		snprintf(verdict, sizeof(verdict),
+			 "UNEXPECTED: VSZ grew by %ld KiB (%ld pages), "
+			 "expected %ld page%s",
+			 grew / 1024, pages, expect_pages, expect_pages == 1 ? "" : "s");
+	printf("step %2d: %-44s VSZ %7ld KiB %+5ld KiB  %s\n", ++step_no, what,
+	       now / 1024, grew / 1024, verdict);
 	failures += !ok;
 	last_vsz = now;
 }
@@ -89,7 +92,8 @@ int main(int argc, char **argv)
 	if (tool_help_or_version(argc, argv, usage))
 		return TOOL_EXIT_OK;
 	if (argc > 1)
-		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (usage: %s)", argv[1], tool_name());
+		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (usage: %s)", argv[1],
+			 tool_name());
 	if (sysconf(_SC_PAGESIZE) != PAGESIZE)
 		printf("note: the system page is %ld bytes: each 4 KiB mapping takes one\n",
 		       sysconf(_SC_PAGESIZE));
@@ -136,14 +140,15 @@ int main(int argc, char **argv)
 	char *i = alloc_fill(4096, 'i');
 	step("alloc(4096): a fourth page", 1);
 	check(holds(a, 1024, 'a') && holds(bc, 2048, 'B') && holds(d, 1024, 'd') &&
-		      holds(g, 256, 'g') && holds(whole, 4096, 'w') && holds(h, 3840, 'h') &&
-		      holds(i, 4096, 'i'),
+		      holds(g, 256, 'g') && holds(whole, 4096, 'w') &&
+		      holds(h, 3840, 'h') && holds(i, 4096, 'i'),
 	      "every chunk still holds its own bytes");
 	int crossing = 0;
-	char *all[] = { a, bc, d, g, whole, h, i };
-	int sizes[] = { 1024, 2048, 1024, 256, 4096, 3840, 4096 };
+	char *all[] = {a, bc, d, g, whole, h, i};
+	int sizes[] = {1024, 2048, 1024, 256, 4096, 3840, 4096};
 	for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
-		crossing |= (size_t)((uintptr_t)all[k] % PAGESIZE) + (size_t)sizes[k] > PAGESIZE;
+		crossing |= (size_t)((uintptr_t)all[k] % PAGESIZE) + (size_t)sizes[k] >
+			    PAGESIZE;
 	check(!crossing, "no chunk crosses a page boundary");
 	check(alloc(12) == NULL && alloc(4104) == NULL, "alloc(12) and alloc(4104) fail");
 	step("the refused requests mapped nothing", 0);

@@ -83,12 +83,14 @@ static struct call *map_segment(const struct segment *s, void *addr, const char 
 	if (s->api == API_SHMSEG) {
 		p = shmseg_attach(s->id, addr);
 		if (!p)
-			tool_warn("%s: cannot attach segment %d at %p: %s", who, s->id, addr,
-				  errno == EEXIST ? "the address is taken" : strerror(errno));
+			tool_warn("%s: cannot attach segment %d at %p: %s", who, s->id,
+				  addr,
+				  errno == EEXIST ? "the address is taken"
+						  : strerror(errno));
 		return p;
 	}
-	p = mmap(addr, SEGMENT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE,
-		 s->fd, 0);
+	p = mmap(addr, SEGMENT_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED_NOREPLACE, s->fd, 0);
 	if (p != MAP_FAILED && p != addr) { /* a kernel before 4.17 took it as a hint */
 		munmap(p, SEGMENT_SIZE);
 		p = MAP_FAILED;
@@ -164,7 +166,8 @@ static int server(const struct segment *s, unsigned long rounds, struct child *c
 			break;
 		}
 		c->result = c->arg * c->arg;
-		demo_say("parent: request %lu: %llu * %llu = %llu", r, c->arg, c->arg, c->result);
+		demo_say("parent: request %lu: %llu * %llu = %llu", r, c->arg, c->arg,
+			 c->result);
 		demo_post(&c->answer, (int)r);
 	}
 	unmap_segment(s, c);
@@ -190,8 +193,8 @@ int main(int argc, char **argv)
 		case 'n':
 			if (!tool_parse_uint(optarg, MAX_ROUNDS, &rounds))
 				tool_die(TOOL_EXIT_USAGE,
-					 "--rounds: '%s' is not a number from 0 to %lu", optarg,
-					 MAX_ROUNDS);
+					 "--rounds: '%s' is not a number from 0 to %lu",
+					 optarg, MAX_ROUNDS);
 			break;
 		case 'a':
 			if (strcmp(optarg, "posix") == 0)
@@ -199,14 +202,16 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "shmseg") == 0)
 				seg.api = API_SHMSEG;
 			else
-				tool_die(TOOL_EXIT_USAGE, "--api: '%s' is neither posix nor shmseg",
+				tool_die(TOOL_EXIT_USAGE,
+					 "--api: '%s' is neither posix nor shmseg",
 					 optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return TOOL_EXIT_OK;
 		default:
-			tool_die(TOOL_EXIT_USAGE, "unknown option or missing argument: '%s'",
+			tool_die(TOOL_EXIT_USAGE,
+				 "unknown option or missing argument: '%s'",
 				 argv[optind - 1]);
 		}
 	}

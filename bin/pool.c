@@ -15,9 +15,9 @@
 #include "tool.h"
 
 struct member {
-	pid_t pid;  /* 0 once reaped */
-	int to;     /* requests: the runner's write end, non-blocking */
-	int from;   /* replies: the runner's read end */
+	pid_t pid; /* 0 once reaped */
+	int to;	   /* requests: the runner's write end, non-blocking */
+	int from;  /* replies: the runner's read end */
 };
 
 /* The runner has one pool; cleanup.h holds what its signal handler needs. */
@@ -114,7 +114,8 @@ int pool_start(const char *name, size_t heap_size, size_t max_size, unsigned n,
 	/* The empty heap's one free block, plus all the heap may still grow by. */
 	struct shmheap_stats st;
 	if (shmheap_stats(heap, &st) < 0) {
-		tool_warn("%s: cannot read the heap's figures: %s", name, strerror(errno));
+		tool_warn("%s: cannot read the heap's figures: %s", name,
+			  strerror(errno));
 		pool_finish();
 		return -1;
 	}
@@ -182,11 +183,13 @@ int pool_exchange(size_t n, const unsigned *ids, const struct worker_request *rq
 		nfds_t nfds = 0;
 		for (unsigned id = 0; id < nmembers; id++) {
 			if (next_send[id] != none) {
-				fds[nfds] = (struct pollfd){.fd = members[id].to, .events = POLLOUT};
+				fds[nfds] = (struct pollfd){.fd = members[id].to,
+							    .events = POLLOUT};
 				fd_id[nfds++] = id;
 			}
 			if (next_recv[id] != none && next_recv[id] != next_send[id]) {
-				fds[nfds] = (struct pollfd){.fd = members[id].from, .events = POLLIN};
+				fds[nfds] = (struct pollfd){.fd = members[id].from,
+							    .events = POLLIN};
 				fd_id[nfds++] = id;
 			}
 		}
@@ -209,7 +212,8 @@ int pool_exchange(size_t n, const unsigned *ids, const struct worker_request *rq
 				continue;
 			}
 			/* Replies are written whole (smaller than PIPE_BUF): one is there. */
-			if (read_all(members[id].from, &rps[next_recv[id]], sizeof(rps[0])) != 1) {
+			if (read_all(members[id].from, &rps[next_recv[id]],
+				     sizeof(rps[0])) != 1) {
 				*failed = id;
 				ret = -1;
 				continue;
@@ -248,7 +252,8 @@ int pool_finish(void)
 		members[i].pid = 0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			if (WIFSIGNALED(status))
-				tool_warn("process %u was killed by signal %d", i, WTERMSIG(status));
+				tool_warn("process %u was killed by signal %d", i,
+					  WTERMSIG(status));
 			else
 				tool_warn("process %u did not exit cleanly", i);
 			ret = -1;

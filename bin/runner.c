@@ -17,24 +17,24 @@
 enum slot_state { SLOT_EMPTY, SLOT_LIVE, SLOT_PENDING };
 struct slot {
 	shmheap_object_handle hdl; /* as the allocating worker sent it */
-	uint64_t count;            /* size_t values it holds */
-	uint64_t line;             /* last input line that used the id */
-	unsigned char state;       /* enum slot_state */
+	uint64_t count;		   /* size_t values it holds */
+	uint64_t line;		   /* last input line that used the id */
+	unsigned char state;	   /* enum slot_state */
 };
 
 struct run {
 	struct cmd_header hdr;
-	bool *connected;      /* [P] */
-	struct slot *slots;   /* [B] */
-	struct cmd *cmds;     /* one line's commands */
+	bool *connected;	    /* [P] */
+	struct slot *slots;	    /* [B] */
+	struct cmd *cmds;	    /* one line's commands */
 	struct worker_request *rqs; /* and what the workers are sent for them */
 	struct worker_reply *rps;
 	unsigned *ids;
-	int out_err;          /* a worker could not write its output (EPIPE: reader gone) */
+	int out_err; /* a worker could not write its output (EPIPE: reader gone) */
 	size_t max_per_line;
-	uint64_t counter;     /* next value to store in an allocated object */
-	uint64_t max_count;   /* most values one object of the heap can ever hold */
-	uint64_t line;        /* number of the input line being run */
+	uint64_t counter;   /* next value to store in an allocated object */
+	uint64_t max_count; /* most values one object of the heap can ever hold */
+	uint64_t line;	    /* number of the input line being run */
 	char why[CMD_WHY_MAX + 64];
 };
 
@@ -49,14 +49,16 @@ static int check(struct run *run, const struct cmd *c)
 	bool *conn = &run->connected[c->proc];
 	if (c->op == CMD_CONNECT) {
 		if (*conn) {
-			snprintf(run->why, sizeof(run->why), "process %u is already connected", c->proc);
+			snprintf(run->why, sizeof(run->why),
+				 "process %u is already connected", c->proc);
 			return -1;
 		}
 		*conn = true;
 		return 0;
 	}
 	if (!*conn) {
-		snprintf(run->why, sizeof(run->why), "process %u is not connected", c->proc);
+		snprintf(run->why, sizeof(run->why), "process %u is not connected",
+			 c->proc);
 		return -1;
 	}
 	if (c->op == CMD_DISCONNECT) {
@@ -66,24 +68,28 @@ static int check(struct run *run, const struct cmd *c)
 	struct slot *s = &run->slots[c->obj];
 	if (s->line == run->line) {
 		snprintf(run->why, sizeof(run->why),
-			 "object id %u is used by more than one command of the line", c->obj);
+			 "object id %u is used by more than one command of the line",
+			 c->obj);
 		return -1;
 	}
 	s->line = run->line;
 	if (c->op == CMD_ALLOC && s->state == SLOT_LIVE) {
-		snprintf(run->why, sizeof(run->why), "object id %u already holds an object", c->obj);
+		snprintf(run->why, sizeof(run->why),
+			 "object id %u already holds an object", c->obj);
 		return -1;
 	}
 	if (c->op != CMD_ALLOC && s->state != SLOT_LIVE) {
-		snprintf(run->why, sizeof(run->why), "object id %u holds no object", c->obj);
+		snprintf(run->why, sizeof(run->why), "object id %u holds no object",
+			 c->obj);
 		return -1;
 	}
 	if (c->op == CMD_ALLOC && c->count > run->max_count) {
-		snprintf(run->why, sizeof(run->why),
-			 "n = %llu values (%llu bytes) can never fit in the heap (at most %llu values)",
-			 (unsigned long long)c->count,
-			 (unsigned long long)(c->count * CMD_VALUE_SIZE),
-			 (unsigned long long)run->max_count);
+		snprintf(
+			run->why, sizeof(run->why),
+			"n = %llu values (%llu bytes) can never fit in the heap (at most %llu values)",
+			(unsigned long long)c->count,
+			(unsigned long long)(c->count * CMD_VALUE_SIZE),
+			(unsigned long long)run->max_count);
 		return -1;
 	}
 	return 0;
@@ -91,8 +97,10 @@ static int check(struct run *run, const struct cmd *c)
 
 static struct worker_request request_for(struct run *run, const struct cmd *c)
 {
-	struct worker_request rq = { .op = (uint32_t)c->op };
-	struct slot *s = c->op == CMD_CONNECT || c->op == CMD_DISCONNECT ? NULL : &run->slots[c->obj];
+	struct worker_request rq = {.op = (uint32_t)c->op};
+	struct slot *s = c->op == CMD_CONNECT || c->op == CMD_DISCONNECT
+				 ? NULL
+				 : &run->slots[c->obj];
 	switch (c->op) {
 	case CMD_READ:
 		rq.count = s->count;
@@ -188,7 +196,8 @@ static int read_header(struct run *run, FILE *in, char **buf, size_t *cap)
 
 static void usage(FILE *f, const char *name)
 {
-	fprintf(f, "usage: %s [--grow[=MAX]] < input\n"
+	fprintf(f,
+		"usage: %s [--grow[=MAX]] < input\n"
 		"Runs the lab's heap commands (see %s(1)) read from standard input.\n"
 		"  --grow[=MAX]  let the heap grow, up to MAX bytes (K, M, G suffixes;\n"
 		"                default 4G); without it the heap keeps size S\n"
@@ -207,10 +216,10 @@ static void usage(FILE *f, const char *name)
 static void parse_options(int argc, char **argv, const char *name, size_t *max_size)
 {
 	static const struct option longopts[] = {
-		{ "grow", optional_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{"grow", optional_argument, NULL, 'g'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
 	};
 	int opt;
 	*max_size = 0;
@@ -218,8 +227,10 @@ static void parse_options(int argc, char **argv, const char *name, size_t *max_s
 		switch (opt) {
 		case 'g':
 			*max_size = SHMHEAP_DEFAULT_MAX_SIZE;
-			if (optarg && (!tool_parse_size_suffix(optarg, max_size) || *max_size == 0))
-				tool_die(TOOL_EXIT_USAGE, "--grow: bad size '%s'", optarg);
+			if (optarg &&
+			    (!tool_parse_size_suffix(optarg, max_size) || *max_size == 0))
+				tool_die(TOOL_EXIT_USAGE, "--grow: bad size '%s'",
+					 optarg);
 			break;
 		case 'h':
 			usage(stdout, name);
@@ -265,7 +276,7 @@ int runner_main(int argc, char **argv, const char *name, size_t max_per_line)
 	size_t max_size;
 	parse_options(argc, argv, name, &max_size);
 
-	struct run run = { .max_per_line = max_per_line, .line = 1 };
+	struct run run = {.max_per_line = max_per_line, .line = 1};
 	char *buf = NULL;
 	size_t cap = 0;
 	if (read_header(&run, stdin, &buf, &cap) < 0) {
@@ -280,7 +291,8 @@ int runner_main(int argc, char **argv, const char *name, size_t max_per_line)
 	char heap_name[64];
 	snprintf(heap_name, sizeof(heap_name), "/%s.%ld", name, (long)getpid());
 	size_t largest;
-	if (pool_start(heap_name, run.hdr.heap_size, max_size, run.hdr.procs, &largest) < 0) {
+	if (pool_start(heap_name, run.hdr.heap_size, max_size, run.hdr.procs, &largest) <
+	    0) {
 		free_tables(&run);
 		free(buf);
 		return TOOL_EXIT_FAIL;
@@ -298,7 +310,8 @@ int runner_main(int argc, char **argv, const char *name, size_t max_per_line)
 			status = TOOL_EXIT_USAGE;
 			break;
 		}
-		if (cmd_parse_line(buf, len, &run.hdr, run.cmds, max_per_line, &n, run.why) < 0) {
+		if (cmd_parse_line(buf, len, &run.hdr, run.cmds, max_per_line, &n,
+				   run.why) < 0) {
 			status = TOOL_EXIT_USAGE;
 			break;
 		}
@@ -317,9 +330,11 @@ int runner_main(int argc, char **argv, const char *name, size_t max_per_line)
 	}
 	bool reader_gone = run.out_err == EPIPE;
 	if (run.out_err && !reader_gone)
-		snprintf(run.why, sizeof(run.why), "write error: %s", strerror(run.out_err));
+		snprintf(run.why, sizeof(run.why), "write error: %s",
+			 strerror(run.out_err));
 	if (status == TOOL_EXIT_OK && ferror(stdin)) {
-		snprintf(run.why, sizeof(run.why), "reading standard input: %s", strerror(errno));
+		snprintf(run.why, sizeof(run.why), "reading standard input: %s",
+			 strerror(errno));
 		status = TOOL_EXIT_FAIL;
 	}
 	if (status != TOOL_EXIT_OK && !reader_gone)

@@ -64,7 +64,8 @@ static int spin_lock(struct shm_cnt *c, int me)
 				return -1;
 			sched_yield();
 		}
-		if (spins % 4096 == 0 && expected != 0 && kill(expected, 0) < 0 && errno == ESRCH)
+		if (spins % 4096 == 0 && expected != 0 && kill(expected, 0) < 0 &&
+		    errno == ESRCH)
 			atomic_compare_exchange_strong(&c->lock, &expected, 0);
 	}
 }
@@ -102,7 +103,9 @@ static int count(const char *who, pid_t peer, unsigned long loops, bool use_lock
 		if (spin_lock(c, me) < 0)
 			break;
 		atomic_store_explicit(&c->counter,
-				      atomic_load_explicit(&c->counter, memory_order_relaxed) + 1,
+				      atomic_load_explicit(&c->counter,
+							   memory_order_relaxed) +
+					      1,
 				      memory_order_relaxed);
 		spin_unlock(c);
 	}
@@ -133,7 +136,8 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'n':
 			if (!tool_parse_uint(optarg, MAX_LOOPS, &loops))
-				tool_die(TOOL_EXIT_USAGE, "--loops: '%s' is not a number from 0 to %lu",
+				tool_die(TOOL_EXIT_USAGE,
+					 "--loops: '%s' is not a number from 0 to %lu",
 					 optarg, MAX_LOOPS);
 			break;
 		case 'u':
@@ -143,7 +147,8 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return TOOL_EXIT_OK;
 		default:
-			tool_die(TOOL_EXIT_USAGE, "unknown option or missing argument: '%s'",
+			tool_die(TOOL_EXIT_USAGE,
+				 "unknown option or missing argument: '%s'",
 				 argv[optind - 1]);
 		}
 	}

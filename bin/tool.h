@@ -26,7 +26,8 @@ const char *tool_name(void);
 /* "name: message\n" on stderr. */
 void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* tool_warn, then exit(status). */
-_Noreturn void tool_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+_Noreturn void tool_die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Whole decimal numbers only; false on anything else or overflow. */
 bool tool_parse_size(const char *s, size_t *out);

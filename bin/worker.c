@@ -37,7 +37,8 @@ static void line_reserve(struct line *l, size_t more)
 	l->cap = cap;
 }
 
-static void line_printf(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line_printf(struct line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void line_printf(struct line *l, const char *fmt, ...)
 {
 	va_list ap;
@@ -96,7 +97,7 @@ static size_t offset_of(struct worker *w, const void *ptr)
 
 static struct worker_reply execute(struct worker *w, const struct worker_request *rq)
 {
-	struct worker_reply rp = { 0 };
+	struct worker_reply rp = {0};
 	struct line *l = &w->out;
 	switch (rq->op) {
 	case WORKER_CONNECT:
@@ -122,8 +123,8 @@ static struct worker_reply execute(struct worker *w, const struct worker_request
 		uint64_t *v = shmheap_alloc(w->heap, (size_t)rq->size);
 		if (!v) {
 			rp.err = errno ? errno : ENOMEM;
-			line_printf(l, "#%u: Allocation of %" PRIu64 " bytes failed: %s", w->id,
-				    rq->size, strerror(rp.err));
+			line_printf(l, "#%u: Allocation of %" PRIu64 " bytes failed: %s",
+				    w->id, rq->size, strerror(rp.err));
 			break;
 		}
 		for (uint64_t i = 0; i < rq->count; i++)
@@ -153,7 +154,7 @@ static struct worker_reply execute(struct worker *w, const struct worker_request
 
 void worker_run(unsigned id, const char *heap_name, int in_fd, int out_fd)
 {
-	struct worker w = { .id = id, .heap_name = heap_name };
+	struct worker w = {.id = id, .heap_name = heap_name};
 	struct worker_request rq;
 	while (read_all(in_fd, &rq, sizeof(rq)) == 1 && rq.op != WORKER_QUIT) {
 		errno = 0;

@@ -25,18 +25,18 @@ enum worker_op {
 };
 
 struct worker_request {
-	uint32_t op;                /* enum worker_op */
+	uint32_t op; /* enum worker_op */
 	uint32_t reserved;
-	uint64_t size;              /* ALLOC: bytes to allocate */
-	uint64_t count;             /* ALLOC, READ: number of 8-byte integers */
-	uint64_t first_value;       /* ALLOC: the object holds first_value, +1, ... */
-	shmheap_object_handle hdl;  /* READ, FREE */
+	uint64_t size;		   /* ALLOC: bytes to allocate */
+	uint64_t count;		   /* ALLOC, READ: number of 8-byte integers */
+	uint64_t first_value;	   /* ALLOC: the object holds first_value, +1, ... */
+	shmheap_object_handle hdl; /* READ, FREE */
 };
 
 struct worker_reply {
-	int32_t err;                /* 0, or the errno of a failed operation */
-	int32_t out_err;            /* 0, or the errno of writing the output line */
-	shmheap_object_handle hdl;  /* ALLOC: the new object (null when err) */
+	int32_t err;		   /* 0, or the errno of a failed operation */
+	int32_t out_err;	   /* 0, or the errno of writing the output line */
+	shmheap_object_handle hdl; /* ALLOC: the new object (null when err) */
 };
 
 /*

@@ -59,12 +59,12 @@ void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_handle hdl
  * larger); shmheap_create_ex chooses.
  */
 #define SHMHEAP_DEFAULT_MAX_SIZE ((size_t)4 << 30) /* 4 GiB */
-#define SHMHEAP_NO_GROW 0x1u /* the heap keeps its initial size */
+#define SHMHEAP_NO_GROW 0x1u			   /* the heap keeps its initial size */
 
 struct shmheap_options {
 	size_t max_size; /* growth limit in bytes (rounded up to pages); 0: the default */
-	mode_t mode;     /* permission bits of the object; 0: 0600 */
-	unsigned flags;  /* SHMHEAP_NO_GROW */
+	mode_t mode;	 /* permission bits of the object; 0: 0600 */
+	unsigned flags;	 /* SHMHEAP_NO_GROW */
 };
 shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
 					const struct shmheap_options *opts);
@@ -83,7 +83,7 @@ struct shmheap_stats {
 	size_t free_bytes;     /* bytes of free blocks, their headers included */
 	size_t overhead_bytes; /* block headers of live objects */
 	size_t largest_free;   /* largest object shmheap_alloc can return now */
-	size_t objects;        /* live objects */
+	size_t objects;	       /* live objects */
 	size_t free_blocks;    /* free blocks */
 	size_t invalid_frees;  /* frees this connection rejected */
 };
@@ -92,8 +92,8 @@ int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st);
 /* One block of the heap, as shmheap_walk reports it. */
 struct shmheap_block {
 	size_t offset; /* of the object (the first byte after the block header) */
-	size_t size;   /* usable bytes: the object's rounded size, or a free block's payload */
-	int in_use;    /* 1 for a live object, 0 for free space */
+	size_t size; /* usable bytes: the object's rounded size, or a free block's payload */
+	int in_use; /* 1 for a live object, 0 for free space */
 };
 /* Called for each block in address order; a non-zero return stops the walk. */
 typedef int (*shmheap_walk_fn)(const struct shmheap_block *blk, void *arg);
@@ -109,23 +109,23 @@ int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void *arg);
  * header without connecting, locking or writing anything.
  */
 enum shmheap_lock_state {
-	SHMHEAP_LOCK_FREE = 0,          /* nobody holds the heap lock */
-	SHMHEAP_LOCK_HELD = 1,          /* a live thread holds it (lock_owner) */
-	SHMHEAP_LOCK_OWNER_DEAD = 2,    /* its holder died; the next locker repairs */
-	SHMHEAP_LOCK_UNRECOVERABLE = 3  /* released unrepaired; the heap is unusable */
+	SHMHEAP_LOCK_FREE = 0,	       /* nobody holds the heap lock */
+	SHMHEAP_LOCK_HELD = 1,	       /* a live thread holds it (lock_owner) */
+	SHMHEAP_LOCK_OWNER_DEAD = 2,   /* its holder died; the next locker repairs */
+	SHMHEAP_LOCK_UNRECOVERABLE = 3 /* released unrepaired; the heap is unusable */
 };
 struct shmheap_info {
 	unsigned version;   /* layout version */
 	size_t heap_size;   /* bytes the heap spans now */
 	size_t max_size;    /* bytes it may grow to */
 	size_t object_size; /* bytes of the shared-memory object */
-	int growable;       /* 1 unless created with SHMHEAP_NO_GROW */
-	time_t created;     /* creation time */
-	uid_t uid;          /* owner of the object */
+	int growable;	    /* 1 unless created with SHMHEAP_NO_GROW */
+	time_t created;	    /* creation time */
+	uid_t uid;	    /* owner of the object */
 	gid_t gid;
-	mode_t mode;        /* permission bits of the object */
-	int lock_state;     /* enum shmheap_lock_state */
-	pid_t lock_owner;   /* thread id of the holder (HELD, OWNER_DEAD), else 0 */
+	mode_t mode;	  /* permission bits of the object */
+	int lock_state;	  /* enum shmheap_lock_state */
+	pid_t lock_owner; /* thread id of the holder (HELD, OWNER_DEAD), else 0 */
 };
 /* -1 with errno ENOENT, EACCES, EINVAL (not a heap), EUCLEAN (a heap whose
  * header is damaged) or EAGAIN (its creator has not finished it). */
@@ -159,9 +159,9 @@ int shmheap_info(const char *name, struct shmheap_info *info);
 #define SHMHEAP_CONNECT_WAIT_LIMIT 0x4u
 #define SHMHEAP_CONNECT_TRUST_OWNER 0x8u
 struct shmheap_connect_options {
-	unsigned flags;           /* SHMHEAP_CONNECT_* */
+	unsigned flags;		  /* SHMHEAP_CONNECT_* */
 	unsigned lock_timeout_ms; /* INSPECT: longest wait for the lock; 0: 5000 */
-	unsigned wait_limit_ms;   /* read only with SHMHEAP_CONNECT_WAIT_LIMIT */
+	unsigned wait_limit_ms;	  /* read only with SHMHEAP_CONNECT_WAIT_LIMIT */
 };
 shmheap_memory_handle shmheap_connect_ex(const char *name,
 					 const struct shmheap_connect_options *opts);

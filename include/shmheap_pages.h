@@ -40,14 +40,14 @@ int shmheap_pages_free_checked(shmheap_pages *pm, void *ptr);
 int shmheap_pages_destroy(shmheap_pages *pm);
 
 struct shmheap_pages_stats {
-	size_t size;              /* bytes managed */
-	size_t used_bytes;        /* bytes of live allocations */
-	size_t free_bytes;        /* size - used_bytes */
-	size_t largest_free;      /* largest allocation that can succeed now */
-	size_t allocations;       /* live allocations */
-	size_t free_ranges;       /* maximal free ranges */
+	size_t size;		  /* bytes managed */
+	size_t used_bytes;	  /* bytes of live allocations */
+	size_t free_bytes;	  /* size - used_bytes */
+	size_t largest_free;	  /* largest allocation that can succeed now */
+	size_t allocations;	  /* live allocations */
+	size_t free_ranges;	  /* maximal free ranges */
 	size_t bookkeeping_bytes; /* memory the bookkeeping holds (outside the region) */
-	size_t invalid_frees;     /* frees refused so far */
+	size_t invalid_frees;	  /* frees refused so far */
 };
 int shmheap_pages_stats(const shmheap_pages *pm, struct shmheap_pages_stats *st);
 /* Blocks in address order; offset is from shmheap_pages_base(). */
@@ -74,15 +74,15 @@ int shmheap_elastic_free_checked(shmheap_elastic *em, void *ptr);
 int shmheap_elastic_destroy(shmheap_elastic *em);
 
 struct shmheap_elastic_stats {
-	size_t pages;             /* pages mapped (SHMHEAP_ELASTIC_PAGE_SIZE bytes each) */
-	size_t used_bytes;        /* bytes of live allocations */
-	size_t free_bytes;        /* bytes of the pages not allocated */
-	size_t largest_free;      /* largest allocation that succeeds without a new page */
-	size_t allocations;       /* live allocations */
-	size_t free_chunks;       /* maximal free chunks, over all pages */
-	size_t bookkeeping_bytes; /* memory the bookkeeping holds */
+	size_t pages;	     /* pages mapped (SHMHEAP_ELASTIC_PAGE_SIZE bytes each) */
+	size_t used_bytes;   /* bytes of live allocations */
+	size_t free_bytes;   /* bytes of the pages not allocated */
+	size_t largest_free; /* largest allocation that succeeds without a new page */
+	size_t allocations;  /* live allocations */
+	size_t free_chunks;  /* maximal free chunks, over all pages */
+	size_t bookkeeping_bytes;  /* memory the bookkeeping holds */
 	size_t bookkeeping_mapped; /* of which mapped with mmap (counts in the VSZ) */
-	size_t invalid_frees;     /* frees refused so far */
+	size_t invalid_frees;	   /* frees refused so far */
 };
 int shmheap_elastic_stats(const shmheap_elastic *em, struct shmheap_elastic_stats *st);
 
@@ -94,9 +94,11 @@ struct shmheap_elastic_block {
 	size_t size;   /* bytes */
 	int in_use;    /* 1 for a live allocation, 0 for free space */
 };
-typedef int (*shmheap_elastic_walk_fn)(const struct shmheap_elastic_block *blk, void *arg);
+typedef int (*shmheap_elastic_walk_fn)(const struct shmheap_elastic_block *blk,
+				       void *arg);
 /* Pages in the order they were mapped, chunks in address order within each. */
-int shmheap_elastic_walk(const shmheap_elastic *em, shmheap_elastic_walk_fn fn, void *arg);
+int shmheap_elastic_walk(const shmheap_elastic *em, shmheap_elastic_walk_fn fn,
+			 void *arg);
 /* Problems: offset is the page index times SHMHEAP_ELASTIC_PAGE_SIZE plus the offset. */
 int shmheap_elastic_check(const shmheap_elastic *em, shmheap_problem_fn fn, void *arg);
 

@@ -27,12 +27,12 @@ int shmseg_close(int id);
 /* What shmseg_stat reports about one segment. */
 struct shmseg_stat {
 	int id;
-	size_t size;           /* bytes, a multiple of the page size */
+	size_t size;	       /* bytes, a multiple of the page size */
 	unsigned long nattach; /* live attachments, all processes */
-	pid_t creator;         /* the process that created it */
-	pid_t last;            /* the last process that attached or detached it */
-	int sysv_key;          /* its System V key, as ipcs(1) shows it */
-	int sysv_id;           /* its System V identifier */
+	pid_t creator;	       /* the process that created it */
+	pid_t last;	       /* the last process that attached or detached it */
+	int sysv_key;	       /* its System V key, as ipcs(1) shows it */
+	int sysv_id;	       /* its System V identifier */
 };
 int shmseg_stat(int id, struct shmseg_stat *st);
 

@@ -115,8 +115,7 @@ EXPORT shmheap_object_handle shmheap_ptr_to_handle(shmheap_memory_handle mem, vo
 		return hdl;
 	uintptr_t p = (uintptr_t)ptr;
 	uintptr_t b = mem ? (uintptr_t)mem->base : 0;
-	if (!mem || p < b + HEAP_FIRST_OBJECT ||
-	    p - b >= heap_mapped_bytes(mem)) {
+	if (!mem || p < b + HEAP_FIRST_OBJECT || p - b >= heap_mapped_bytes(mem)) {
 		errno = EINVAL;
 		return hdl;
 	}

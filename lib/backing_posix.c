@@ -50,8 +50,10 @@ static int posix_create(struct backing *b, const char *name, mode_t mode)
 static int posix_open(struct backing *b, const char *name, int read_only)
 {
 	b->read_only = read_only;
-	b->fd = shm_open(name, (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOFOLLOW |
-				       O_CLOEXEC, 0);
+	b->fd = shm_open(name,
+			 (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOFOLLOW |
+				 O_CLOEXEC,
+			 0);
 	if (b->fd < 0) {
 		if (errno == ELOOP) /* a symbolic link: no heap */
 			errno = EINVAL;
@@ -126,7 +128,8 @@ static ssize_t posix_read_upto(struct backing *b, void *buf, size_t len, size_t 
 {
 	size_t got = 0;
 	while (got < len) {
-		ssize_t n = pread(b->fd, (unsigned char *)buf + got, len - got, (off_t)(off + got));
+		ssize_t n = pread(b->fd, (unsigned char *)buf + got, len - got,
+				  (off_t)(off + got));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -162,7 +165,8 @@ static int posix_is_named(struct backing *b, const char *name)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s%s", SHM_DIR, name);
-	if (fstat(b->fd, &mine) < 0 || fstatat(AT_FDCWD, path, &named, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstat(b->fd, &mine) < 0 ||
+	    fstatat(AT_FDCWD, path, &named, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
 	return mine.st_dev == named.st_dev && mine.st_ino == named.st_ino;
 }

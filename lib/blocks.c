@@ -25,10 +25,11 @@ static void set_prev_of_next(struct shmheap_heap *h, heap_off next, uint64_t pre
 	*w = (*w & ~BW_PREV_MASK) | prev_state;
 }
 
-void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size, uint64_t prev_state,
-		    uint32_t prio)
+void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size,
+		    uint64_t prev_state, uint32_t prio)
 {
-	commit(block_word(h->base, off), size | prev_state | (uint64_t)prio << BW_TAG_SHIFT);
+	commit(block_word(h->base, off),
+	       size | prev_state | (uint64_t)prio << BW_TAG_SHIFT);
 	if (size >= BLOCK_FOOTER_MIN)
 		*block_word(h->base, off + size - HEAP_UNIT) = size;
 	set_prev_of_next(h, off + size, prev_state_for_free(size));
@@ -36,10 +37,12 @@ void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size, uint64_
 
 uint32_t block_free_priority(struct shmheap_heap *h, heap_off off, uint64_t size)
 {
-	return off + size == heap_size_bytes(h->hdr) ? BLOCK_PRIO_TOP : block_priority(h->seed, off);
+	return off + size == heap_size_bytes(h->hdr) ? BLOCK_PRIO_TOP
+						     : block_priority(h->seed, off);
 }
 
-static uint64_t used_word(struct shmheap_heap *h, heap_off off, uint64_t size, uint64_t prev_state)
+static uint64_t used_word(struct shmheap_heap *h, heap_off off, uint64_t size,
+			  uint64_t prev_state)
 {
 	return size | prev_state | BW_IN_USE |
 	       (uint64_t)block_tag(h->seed, off, size) << BW_TAG_SHIFT;
@@ -61,7 +64,8 @@ heap_off block_alloc(struct shmheap_heap *h, uint64_t need)
 	if (rest >= BLOCK_MAIN_MIN) {
 		/* The remainder keeps the block's place and priority in the index. */
 		heap_off r = off + need;
-		*block_word(h->base, r) = rest | BW_PREV_USED | (bw & (BW_TAG_MASK << BW_TAG_SHIFT));
+		*block_word(h->base, r) = rest | BW_PREV_USED |
+					  (bw & (BW_TAG_MASK << BW_TAG_SHIFT));
 		if (rest >= BLOCK_FOOTER_MIN)
 			*block_word(h->base, r + rest - HEAP_UNIT) = rest;
 		commit(w, used_word(h, off, need, prev_state));
@@ -71,7 +75,8 @@ heap_off block_alloc(struct shmheap_heap *h, uint64_t need)
 		heap_off r = off + need;
 		fi_remove(&h->index, off, &path);
 		*block_word(h->base, r) = rest | BW_PREV_USED |
-					  (uint64_t)block_priority(h->seed, r) << BW_TAG_SHIFT;
+					  (uint64_t)block_priority(h->seed, r)
+						  << BW_TAG_SHIFT;
 		commit(w, used_word(h, off, need, prev_state));
 		set_prev_of_next(h, off + size, BW_PREV_FREE16);
 		fi_insert(&h->index, r);
@@ -102,7 +107,8 @@ heap_off block_of_object(struct shmheap_heap *h, const void *ptr)
 }
 
 /* The free block that ends at off, from off's prev field; 0 if none. */
-static heap_off free_left_neighbour(struct shmheap_heap *h, heap_off off, uint64_t prev_state)
+static heap_off free_left_neighbour(struct shmheap_heap *h, heap_off off,
+				    uint64_t prev_state)
 {
 	uint64_t size;
 
@@ -162,13 +168,15 @@ void block_merge_free(struct shmheap_heap *h, heap_off off)
 	uint32_t pprio = psize ? bw_tag(*block_word(base, prev)) : 0;
 	uint32_t nprio = nsize ? bw_tag(*block_word(base, next)) : 0;
 	bool keep_prev = psize >= BLOCK_MAIN_MIN && (!want || pprio == want);
-	bool keep_next = !keep_prev && nsize >= BLOCK_MAIN_MIN && (!want || nprio == want);
+	bool keep_next = !keep_prev && nsize >= BLOCK_MAIN_MIN &&
+			 (!want || nprio == want);
 	if (nsize && !keep_next)
 		fi_remove(&h->index, next, NULL);
 	if (psize && !keep_prev)
 		fi_remove(&h->index, prev, NULL);
 
-	uint64_t start_prev = prev ? (*block_word(base, prev) & BW_PREV_MASK) : prev_state;
+	uint64_t start_prev = prev ? (*block_word(base, prev) & BW_PREV_MASK)
+				   : prev_state;
 	if (keep_prev)
 		prio = pprio;
 	else if (keep_next)

@@ -47,11 +47,11 @@ struct el_page {
 };
 
 struct el_table {
-	size_t cap;           /* pages the table holds; a power of two */
+	size_t cap;	      /* pages the table holds; a power of two */
 	struct el_page *page; /* [cap] in mapping order */
 	uint16_t *largest;    /* [2 cap]: [cap + i] page i's longest free run in units,
 			       * [k] the larger of [2k] and [2k + 1] */
-	uint32_t *slot;       /* [2 cap]: hash of page addresses, page index + 1 or 0 */
+	uint32_t *slot;	      /* [2 cap]: hash of page addresses, page index + 1 or 0 */
 };
 
 struct shmheap_elastic {
@@ -101,7 +101,8 @@ static bool bit(const uint64_t *w, unsigned i)
 /* The end of the allocation that starts at unit u. */
 static unsigned alloc_end(const struct el_page *pg, unsigned u)
 {
-	unsigned a = next_bit(pg->used, u + 1, false), b = next_bit(pg->start, u + 1, true);
+	unsigned a = next_bit(pg->used, u + 1, false),
+		 b = next_bit(pg->start, u + 1, true);
 	return a < b ? a : b;
 }
 
@@ -134,7 +135,8 @@ static unsigned page_longest(const struct el_page *pg)
 
 static size_t slot_of(uintptr_t base, size_t nslots)
 {
-	return (size_t)(((uint64_t)(base / PAGE) * 0x9e3779b97f4a7c15ull) >> 20) & (nslots - 1);
+	return (size_t)(((uint64_t)(base / PAGE) * 0x9e3779b97f4a7c15ull) >> 20) &
+	       (nslots - 1);
 }
 
 static void hash_add(struct el_table *t, size_t i)
@@ -164,8 +166,9 @@ static void set_largest(struct el_table *t, size_t i, unsigned units)
 	size_t k = t->cap + i;
 	t->largest[k] = (uint16_t)units;
 	for (k /= 2; k; k /= 2)
-		t->largest[k] = t->largest[2 * k] > t->largest[2 * k + 1] ? t->largest[2 * k]
-									  : t->largest[2 * k + 1];
+		t->largest[k] = t->largest[2 * k] > t->largest[2 * k + 1]
+					? t->largest[2 * k]
+					: t->largest[2 * k + 1];
 }
 
 /* The first page (in mapping order) with a free run of need units, or -1. */
@@ -196,8 +199,8 @@ static int table_grow(shmheap_elastic *em)
 		return -1;
 	}
 	size_t len = (table_bytes(cap) + sys - 1) / sys * sys;
-	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-				0);
+	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return -1;
 	struct el_table t = {
@@ -213,8 +216,9 @@ static int table_grow(shmheap_elastic *em)
 		t.largest[cap + i] = em->t.largest[em->t.cap + i];
 	}
 	for (size_t k = cap - 1; k; k--)
-		t.largest[k] = t.largest[2 * k] > t.largest[2 * k + 1] ? t.largest[2 * k]
-								       : t.largest[2 * k + 1];
+		t.largest[k] = t.largest[2 * k] > t.largest[2 * k + 1]
+				       ? t.largest[2 * k]
+				       : t.largest[2 * k + 1];
 	if (em->mapped)
 		munmap(em->mapped, em->mapped_len);
 	em->mapped = m;
@@ -228,11 +232,12 @@ static long add_page(shmheap_elastic *em)
 {
 	if (em->pages == em->t.cap && table_grow(em) < 0)
 		return -1;
-	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	size_t i = em->pages++;
-	em->t.page[i] = (struct el_page){ .base = (uintptr_t)p };
+	em->t.page[i] = (struct el_page){.base = (uintptr_t)p};
 	hash_add(&em->t, i);
 	set_largest(&em->t, i, UNITS);
 	return (long)i;
@@ -350,7 +355,8 @@ EXPORT int shmheap_elastic_destroy(shmheap_elastic *em)
 	return r;
 }
 
-EXPORT int shmheap_elastic_stats(const shmheap_elastic *em, struct shmheap_elastic_stats *st)
+EXPORT int shmheap_elastic_stats(const shmheap_elastic *em,
+				 struct shmheap_elastic_stats *st)
 {
 	if (!em || !st) {
 		errno = EINVAL;
@@ -377,7 +383,8 @@ EXPORT int shmheap_elastic_stats(const shmheap_elastic *em, struct shmheap_elast
 	return 0;
 }
 
-EXPORT int shmheap_elastic_walk(const shmheap_elastic *em, shmheap_elastic_walk_fn fn, void *arg)
+EXPORT int shmheap_elastic_walk(const shmheap_elastic *em, shmheap_elastic_walk_fn fn,
+				void *arg)
 {
 	if (!em || !fn) {
 		errno = EINVAL;
@@ -402,14 +409,16 @@ EXPORT int shmheap_elastic_walk(const shmheap_elastic *em, shmheap_elastic_walk_
 	return 0;
 }
 
-static void report(shmheap_problem_fn fn, void *arg, size_t *n, size_t off, const char *what)
+static void report(shmheap_problem_fn fn, void *arg, size_t *n, size_t off,
+		   const char *what)
 {
 	(*n)++;
 	if (fn)
 		fn(off, what, arg);
 }
 
-EXPORT int shmheap_elastic_check(const shmheap_elastic *em, shmheap_problem_fn fn, void *arg)
+EXPORT int shmheap_elastic_check(const shmheap_elastic *em, shmheap_problem_fn fn,
+				 void *arg)
 {
 	if (!em) {
 		errno = EINVAL;
@@ -423,7 +432,8 @@ EXPORT int shmheap_elastic_check(const shmheap_elastic *em, shmheap_problem_fn f
 		const struct el_page *pg = &t->page[i];
 		size_t where = i * PAGE;
 		if (!pg->base || pg->base % PAGE)
-			report(fn, arg, &n, where, "page address missing or not page-aligned");
+			report(fn, arg, &n, where,
+			       "page address missing or not page-aligned");
 		else if (page_index(t, pg->base) != (long)i)
 			report(fn, arg, &n, where, "page missing from the address hash");
 		for (unsigned w = 0; w < WORDS; w++) {
@@ -434,24 +444,29 @@ EXPORT int shmheap_elastic_check(const shmheap_elastic *em, shmheap_problem_fn f
 			allocs += (size_t)__builtin_popcountll(pg->start[w]);
 		}
 		for (unsigned u = 0; u < UNITS; u++)
-			if (bit(pg->used, u) && (!u || !bit(pg->used, u - 1)) && !bit(pg->start, u))
+			if (bit(pg->used, u) && (!u || !bit(pg->used, u - 1)) &&
+			    !bit(pg->start, u))
 				report(fn, arg, &n, where + u * GRAIN,
 				       "used space that belongs to no allocation");
 		if (t->largest[t->cap + i] != page_longest(pg))
-			report(fn, arg, &n, where, "the page's longest free run is recorded wrong");
+			report(fn, arg, &n, where,
+			       "the page's longest free run is recorded wrong");
 	}
 	for (size_t i = em->pages; i < t->cap; i++)
 		if (t->largest[t->cap + i])
-			report(fn, arg, &n, i * PAGE, "free space recorded for a page not mapped");
+			report(fn, arg, &n, i * PAGE,
+			       "free space recorded for a page not mapped");
 	for (size_t k = 1; k < t->cap; k++) {
-		uint16_t m = t->largest[2 * k] > t->largest[2 * k + 1] ? t->largest[2 * k]
-								       : t->largest[2 * k + 1];
+		uint16_t m = t->largest[2 * k] > t->largest[2 * k + 1]
+				     ? t->largest[2 * k]
+				     : t->largest[2 * k + 1];
 		if (t->largest[k] != m)
 			report(fn, arg, &n, 0, "the tree of free runs is inconsistent");
 	}
 	if (used * GRAIN != em->used_bytes)
 		report(fn, arg, &n, 0, "used units do not add up to the used bytes");
 	if (allocs != em->allocations)
-		report(fn, arg, &n, 0, "allocation starts do not add up to the allocations");
+		report(fn, arg, &n, 0,
+		       "allocation starts do not add up to the allocations");
 	return (int)(n > INT32_MAX ? INT32_MAX : n);
 }

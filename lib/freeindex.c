@@ -107,8 +107,9 @@ static inline uint64_t max3(uint64_t a, uint64_t b, uint64_t c)
 static inline void update(const struct tree *t, heap_unit u)
 {
 	if (t->aug)
-		store_max(t, u, max3(size_of(t, u), max_of(t, left_of(t, u)),
-				     max_of(t, right_of(t, u))));
+		store_max(t, u,
+			  max3(size_of(t, u), max_of(t, left_of(t, u)),
+			       max_of(t, right_of(t, u))));
 }
 
 static struct tree tree_for(const struct free_index *fi, uint64_t size)
@@ -129,7 +130,8 @@ static struct tree tree_for(const struct free_index *fi, uint64_t size)
  */
 
 /* Splits subtree u into the keys below key (*l) and above it (*r). */
-static void split(const struct tree *t, heap_unit u, heap_unit key, heap_unit *l, heap_unit *r)
+static void split(const struct tree *t, heap_unit u, heap_unit key, heap_unit *l,
+		  heap_unit *r)
 {
 	heap_unit part;
 
@@ -170,7 +172,8 @@ static heap_unit merge(const struct tree *t, heap_unit a, heap_unit b)
 static bool find_path(const struct tree *t, heap_unit key, struct fi_path *p)
 {
 	p->depth = 0;
-	for (heap_unit u = *t->root; u && p->depth < FI_MAX_DEPTH; u = *toward(t, u, key)) {
+	for (heap_unit u = *t->root; u && p->depth < FI_MAX_DEPTH;
+	     u = *toward(t, u, key)) {
 		p->node[p->depth++] = u;
 		if (u == key)
 			return true;
@@ -198,7 +201,8 @@ static link_word *slot_of(const struct tree *t, const struct fi_path *p, unsigne
  * nodes i-1, ... 0, each from its own size, the one below it on the path and
  * its other child.  Once one comes out unchanged, so would every one above.
  */
-static void refresh_up(const struct tree *t, const struct fi_path *p, unsigned i, uint64_t below)
+static void refresh_up(const struct tree *t, const struct fi_path *p, unsigned i,
+		       uint64_t below)
 {
 	while (i-- > 0) {
 		heap_unit u = p->node[i];
@@ -373,8 +377,8 @@ static void complain(struct verify_ctx *c, heap_unit u, const char *problem)
  * priorities may not exceed prio; returns its largest block size.  The strict
  * key bounds make every path finite even in a corrupted heap.
  */
-static uint64_t verify_subtree(struct verify_ctx *c, heap_unit u, uint64_t lo, uint64_t hi,
-			       uint32_t prio, unsigned depth)
+static uint64_t verify_subtree(struct verify_ctx *c, heap_unit u, uint64_t lo,
+			       uint64_t hi, uint32_t prio, unsigned depth)
 {
 	const struct tree *t = c->t;
 	heap_off off = unit_to_off(u);
@@ -410,8 +414,8 @@ static uint64_t verify_subtree(struct verify_ctx *c, heap_unit u, uint64_t lo, u
 	return m;
 }
 
-size_t fi_verify(const struct free_index *fi, bool tiny, uint64_t heap_size, fi_node_fn fn,
-		 fi_problem_fn bad, void *arg)
+size_t fi_verify(const struct free_index *fi, bool tiny, uint64_t heap_size,
+		 fi_node_fn fn, fi_problem_fn bad, void *arg)
 {
 	struct tree t = tree_for(fi, tiny ? BLOCK_MIN : BLOCK_MAIN_MIN);
 	struct verify_ctx c = {&t, heap_size, fn, bad, arg, 0};

@@ -62,7 +62,7 @@ void fi_clear(const struct free_index *fi);
  */
 typedef void (*fi_problem_fn)(heap_off off, const char *problem, void *arg);
 typedef void (*fi_node_fn)(heap_off off, void *arg);
-size_t fi_verify(const struct free_index *fi, bool tiny, uint64_t heap_size, fi_node_fn fn,
-		 fi_problem_fn bad, void *arg);
+size_t fi_verify(const struct free_index *fi, bool tiny, uint64_t heap_size,
+		 fi_node_fn fn, fi_problem_fn bad, void *arg);
 
 #endif /* SHMHEAP_FREEINDEX_H */

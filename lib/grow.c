@@ -56,7 +56,8 @@ int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size)
 		errno = EINVAL;
 		return -1;
 	}
-	if (h->backing.ops->extend(&h->backing, old, new_size) < 0 || heap_map_to(h, new_size) < 0)
+	if (h->backing.ops->extend(&h->backing, old, new_size) < 0 ||
+	    heap_map_to(h, new_size) < 0)
 		return -1;
 
 	/* What precedes the new block: the old last block, free or not. */
@@ -66,10 +67,12 @@ int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size)
 		prev_state = prev_state_for_free(bw_size(*block_word(h->base, last)));
 
 	uint64_t size = new_size - old;
-	*block_word(h->base, old) = size | prev_state | (uint64_t)BLOCK_PRIO_TOP << BW_TAG_SHIFT;
+	*block_word(h->base, old) = size | prev_state |
+				    (uint64_t)BLOCK_PRIO_TOP << BW_TAG_SHIFT;
 	if (size >= BLOCK_FOOTER_MIN)
 		*block_word(h->base, new_size - HEAP_UNIT) = size;
-	__atomic_store_n(&h->hdr->size_pages, (uint32_t)(new_size / HEAP_PAGE), __ATOMIC_RELEASE);
+	__atomic_store_n(&h->hdr->size_pages, (uint32_t)(new_size / HEAP_PAGE),
+			 __ATOMIC_RELEASE);
 	block_merge_free(h, old);
 	return 0;
 }

@@ -56,7 +56,8 @@ static int init_heap(struct shmheap_heap *h, const struct create_params *p)
 	uint32_t seed = 0;
 
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = (uint32_t)mix64((uint64_t)getpid() ^ (uint64_t)time(NULL) ^ (uintptr_t)h);
+		seed = (uint32_t)mix64((uint64_t)getpid() ^ (uint64_t)time(NULL) ^
+				       (uintptr_t)h);
 	/* First the mutex: on arm64 initialising it clears the bytes of the
 	 * fields that follow its slot (see layout.h).  Then at once the mark
 	 * that from now on the object is a heap being made. */
@@ -118,8 +119,8 @@ static shmheap_memory_handle heap_create(const char *name, const struct create_p
 		heap_release(h);
 		return NULL;
 	}
-	if (h->backing.ops->extend(&h->backing, 0, p->len) < 0 || heap_mapping_init(h, p->len, p->max) < 0 ||
-	    init_heap(h, p) < 0) {
+	if (h->backing.ops->extend(&h->backing, 0, p->len) < 0 ||
+	    heap_mapping_init(h, p->len, p->max) < 0 || init_heap(h, p) < 0) {
 		int err = errno;
 		h->backing.ops->remove(name);
 		heap_release(h);
@@ -222,9 +223,9 @@ static int read_header_once(struct backing *b, struct heap_header *hdr, size_t *
 	if (size > *len && b->ops->length(b, len) < 0)
 		return -1;
 	if ((hdr->flags & ~HEAP_FLAG_GROWABLE) || size < HEAP_PAGE || size > *len ||
-	    heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() ||
-	    max < size || max > HEAP_MAX_SIZE ||
-	    unit_to_off(hdr->main_root) >= size || unit_to_off(hdr->tiny_root) >= size) {
+	    heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() || max < size ||
+	    max > HEAP_MAX_SIZE || unit_to_off(hdr->main_root) >= size ||
+	    unit_to_off(hdr->tiny_root) >= size) {
 		errno = EUCLEAN; /* a heap whose header is damaged */
 		return -1;
 	}
@@ -238,7 +239,8 @@ static int read_header_once(struct backing *b, struct heap_header *hdr, size_t *
 static int same_fields(const struct heap_header *a, const struct heap_header *b)
 {
 	size_t from = offsetof(struct heap_header, magic);
-	return memcmp((const char *)a + from, (const char *)b + from, sizeof(*a) - from) == 0;
+	return memcmp((const char *)a + from, (const char *)b + from,
+		      sizeof(*a) - from) == 0;
 }
 
 int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
@@ -267,7 +269,8 @@ int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
 static int verify_on_connect(struct shmheap_heap *h)
 {
 	unsigned limit = h->wait_limit_ms;
-	if (heap_lock_timed(h, limit && limit < CONNECT_LOCK_MS ? limit : CONNECT_LOCK_MS) < 0) {
+	if (heap_lock_timed(h, limit && limit < CONNECT_LOCK_MS ? limit
+								: CONNECT_LOCK_MS) < 0) {
 		if (errno != ETIMEDOUT && errno != ENOTRECOVERABLE)
 			errno = EINVAL;
 		return -1;
@@ -304,8 +307,8 @@ static int owner_trusted(struct shmheap_heap *h, unsigned flags)
 	return 1;
 }
 
-static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsigned timeout_ms,
-					  unsigned wait_limit_ms)
+static shmheap_memory_handle heap_connect(const char *name, unsigned flags,
+					  unsigned timeout_ms, unsigned wait_limit_ms)
 {
 	if (!backing_valid_name(name)) {
 		errno = EINVAL;
@@ -317,7 +320,8 @@ static shmheap_memory_handle heap_connect(const char *name, unsigned flags, unsi
 	h->connect_flags = flags;
 	h->lock_timeout_ms = timeout_ms;
 	h->wait_limit_ms = wait_limit_ms;
-	if (h->backing.ops->open(&h->backing, name, (flags & SHMHEAP_CONNECT_UNLOCKED) != 0) < 0)
+	if (h->backing.ops->open(&h->backing, name,
+				 (flags & SHMHEAP_CONNECT_UNLOCKED) != 0) < 0)
 		goto fail;
 	if (!owner_trusted(h, flags))
 		goto fail;
@@ -357,11 +361,12 @@ EXPORT shmheap_memory_handle shmheap_connect(const char *name)
 	return heap_connect(name, 0, 0, 0);
 }
 
-EXPORT shmheap_memory_handle shmheap_connect_ex(const char *name,
-						const struct shmheap_connect_options *opts)
+EXPORT shmheap_memory_handle
+shmheap_connect_ex(const char *name, const struct shmheap_connect_options *opts)
 {
 	unsigned flags = opts ? opts->flags : 0;
-	unsigned timeout_ms = opts && opts->lock_timeout_ms ? opts->lock_timeout_ms : INSPECT_LOCK_MS;
+	unsigned timeout_ms = opts && opts->lock_timeout_ms ? opts->lock_timeout_ms
+							    : INSPECT_LOCK_MS;
 	unsigned known = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED |
 			 SHMHEAP_CONNECT_TRUST_OWNER;
 	/* wait_limit_ms is only read when the flag says the caller's struct

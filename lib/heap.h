@@ -14,19 +14,19 @@
 #include "shmheap.h"
 
 struct shmheap_heap {
-	unsigned char *base;     /* where this process maps the heap */
+	unsigned char *base;	 /* where this process maps the heap */
 	struct heap_header *hdr; /* == base */
-	size_t mapped;           /* bytes mapped now, only grows (mapping.c) */
-	size_t reserved;         /* address space reserved for growth */
-	uint32_t seed;           /* the heap's seed, immutable */
+	size_t mapped;		 /* bytes mapped now, only grows (mapping.c) */
+	size_t reserved;	 /* address space reserved for growth */
+	uint32_t seed;		 /* the heap's seed, immutable */
 	struct backing backing;
-	size_t invalid_frees;     /* updated atomically */
-	unsigned connect_flags;   /* SHMHEAP_CONNECT_*: an inspecting connection */
+	size_t invalid_frees;	  /* updated atomically */
+	unsigned connect_flags;	  /* SHMHEAP_CONNECT_*: an inspecting connection */
 	unsigned lock_timeout_ms; /* how long an inspecting connection waits */
-	int lock_kind;            /* what a sane heap lock's kind field holds */
-	unsigned wait_limit_ms;   /* longest wait for the lock of any call; 0: none */
-	int lock_queued;          /* the holder got the lock from the kernel's queue */
-	int lock_handover;        /* a queued locker was woken: let it in first */
+	int lock_kind;		  /* what a sane heap lock's kind field holds */
+	unsigned wait_limit_ms;	  /* longest wait for the lock of any call; 0: none */
+	int lock_queued;	  /* the holder got the lock from the kernel's queue */
+	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
 };
 

@@ -30,9 +30,9 @@ struct view {
 	const unsigned char *base;
 	const struct heap_header *hdr;
 	struct free_index index; /* over base, for fi_verify */
-	uint64_t size;           /* bytes the header says the heap spans */
-	uint64_t end;            /* bytes that may be read, at most size */
-	void *copy;              /* the private copy, or NULL */
+	uint64_t size;		 /* bytes the header says the heap spans */
+	uint64_t end;		 /* bytes that may be read, at most size */
+	void *copy;		 /* the private copy, or NULL */
 	size_t copy_len;
 };
 
@@ -43,7 +43,8 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 
 static uint64_t load_word(const struct view *v, heap_off off)
 {
-	return __atomic_load_n((const uint64_t *)(const void *)(v->base + off), __ATOMIC_RELAXED);
+	return __atomic_load_n((const uint64_t *)(const void *)(v->base + off),
+			       __ATOMIC_RELAXED);
 }
 
 static void view_set(struct view *v, const unsigned char *base, uint64_t readable)
@@ -87,11 +88,12 @@ static int view_copy(struct view *v, struct shmheap_heap *h)
 	len = min_u64(len, min_u64(h->reserved, heap_size_bytes(&hdr)));
 	if (len < sizeof(hdr))
 		len = sizeof(hdr);
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	ssize_t got = h->backing.ops->read_upto(&h->backing, (unsigned char *)p + sizeof(hdr),
+	ssize_t got = h->backing.ops->read_upto(&h->backing,
+						(unsigned char *)p + sizeof(hdr),
 						len - sizeof(hdr), sizeof(hdr));
 	if (got < 0) {
 		int err = errno;
@@ -141,7 +143,8 @@ static int walk_blocks(const struct view *v, shmheap_walk_fn fn, void *arg)
 		uint64_t size = bw_size(bw);
 		if (size < BLOCK_MIN || size > v->end - off)
 			break;
-		struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT, (bw & BW_IN_USE) != 0};
+		struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT,
+					    (bw & BW_IN_USE) != 0};
 		if (fn(&blk, arg))
 			return 0;
 		off += size;
@@ -208,9 +211,9 @@ struct check_ctx {
 	shmheap_problem_fn fn; /* NULL: stop at the first problem */
 	void *arg;
 	int problems;
-	bool tiny;       /* the treap being matched */
-	heap_off cursor; /* end of the last index node that matched a block */
-	heap_off walk;   /* the chain position after pending */
+	bool tiny;	  /* the treap being matched */
+	heap_off cursor;  /* end of the last index node that matched a block */
+	heap_off walk;	  /* the chain position after pending */
 	heap_off pending; /* the next free block of the chain the index must name */
 };
 
@@ -285,7 +288,8 @@ static void check_chain(struct check_ctx *c)
 		uint64_t bw = load_word(v, off);
 		uint64_t size = bw_size(bw);
 		if (size < BLOCK_MIN || size > v->size - off) {
-			report(c, off, "block size breaks the chain (blocks do not tile the heap)");
+			report(c, off,
+			       "block size breaks the chain (blocks do not tile the heap)");
 			return;
 		}
 		if (size > v->end - off) {
@@ -294,12 +298,14 @@ static void check_chain(struct check_ctx *c)
 		}
 		bool used = bw & BW_IN_USE;
 		if ((bw & BW_PREV_MASK) != prev_state)
-			report(c, off, "block's prev field disagrees with the block before it");
+			report(c, off,
+			       "block's prev field disagrees with the block before it");
 		if (used && bw_tag(bw) != block_tag(c->seed, off, size))
 			report(c, off, "live block's tag is wrong");
 		if (!used && prev_free)
 			report(c, off, "two adjacent free blocks");
-		if (!used && size >= BLOCK_FOOTER_MIN && load_word(v, off + size - HEAP_UNIT) != size)
+		if (!used && size >= BLOCK_FOOTER_MIN &&
+		    load_word(v, off + size - HEAP_UNIT) != size)
 			report(c, off, "free block's footer is wrong");
 		prev_free = !used;
 		prev_state = used ? BW_PREV_USED : prev_state_for_free(size);
@@ -312,14 +318,14 @@ static void check_header(struct check_ctx *c)
 	const struct heap_header *hdr = c->v->hdr;
 	if (hdr->magic != HEAP_MAGIC || hdr->version != HEAP_LAYOUT_VERSION)
 		report(c, 0, "header magic or layout version is wrong");
-	if (hdr->max_pages < hdr->size_pages ||
-	    heap_max_bytes(hdr) > HEAP_MAX_SIZE)
+	if (hdr->max_pages < hdr->size_pages || heap_max_bytes(hdr) > HEAP_MAX_SIZE)
 		report(c, 0, "header sizes are inconsistent");
 	if (hdr->seed != c->seed)
 		report(c, 0, "header seed changed");
 }
 
-static int verify_view(const struct view *v, uint32_t seed, shmheap_problem_fn fn, void *arg)
+static int verify_view(const struct view *v, uint32_t seed, shmheap_problem_fn fn,
+		       void *arg)
 {
 	struct check_ctx c = {.v = v, .seed = seed, .fn = fn, .arg = arg};
 	check_header(&c);

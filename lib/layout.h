@@ -53,8 +53,8 @@
  * told from an object of zeros that is no heap (see heap_read_header). */
 #define HEAP_MAGIC_CREATING 0x70616568u /* "heap" */
 #define HEAP_LAYOUT_VERSION 1u
-#define HEAP_UNIT 8u            /* alignment and size granularity */
-#define HEAP_PAGE 4096u         /* unit of the header's size fields */
+#define HEAP_UNIT 8u	/* alignment and size granularity */
+#define HEAP_PAGE 4096u /* unit of the header's size fields */
 #define HEAP_MAX_SIZE ((uint64_t)1 << 35)
 #define HEAP_FLAG_GROWABLE 0x1u
 
@@ -86,10 +86,13 @@ struct heap_header {
 			uint16_t flags;
 			uint32_t size_pages; /* current size, in HEAP_PAGE units */
 			uint32_t max_pages;  /* growth limit, in HEAP_PAGE units */
-			uint32_t main_root;  /* treap of free blocks >= 24 bytes (unit offset) */
-			uint32_t tiny_root;  /* treap of 16-byte free blocks (unit offset) */
-			uint32_t seed;       /* keys the tags and priorities, and names the heap in handles */
-			uint32_t created;    /* seconds since the epoch */
+			uint32_t
+				main_root; /* treap of free blocks >= 24 bytes (unit offset) */
+			uint32_t
+				tiny_root; /* treap of 16-byte free blocks (unit offset) */
+			uint32_t
+				seed; /* keys the tags and priorities, and names the heap in handles */
+			uint32_t created; /* seconds since the epoch */
 		};
 	};
 };
@@ -102,11 +105,15 @@ struct heap_header {
 _Static_assert(sizeof(((pthread_mutex_t *)0)->__data) <= HEAP_LOCK_SLOT,
 	       "the mutex glibc uses must fit the header's lock slot");
 #else
-_Static_assert(sizeof(pthread_mutex_t) <= HEAP_LOCK_SLOT, "the mutex must fit the header's lock slot");
+_Static_assert(sizeof(pthread_mutex_t) <= HEAP_LOCK_SLOT,
+	       "the mutex must fit the header's lock slot");
 #endif
-_Static_assert(offsetof(struct heap_header, magic) == HEAP_LOCK_SLOT, "fields follow the lock slot");
-_Static_assert(sizeof(struct heap_header) == 72, "the first bookkeeping space must stay 80 bytes");
-_Static_assert(sizeof(struct heap_header) % HEAP_UNIT == 0, "blocks must start 8-aligned");
+_Static_assert(offsetof(struct heap_header, magic) == HEAP_LOCK_SLOT,
+	       "fields follow the lock slot");
+_Static_assert(sizeof(struct heap_header) == 72,
+	       "the first bookkeeping space must stay 80 bytes");
+_Static_assert(sizeof(struct heap_header) % HEAP_UNIT == 0,
+	       "blocks must start 8-aligned");
 
 /* Block word fields. */
 #define BW_IN_USE 0x1ull
@@ -119,11 +126,11 @@ _Static_assert(sizeof(struct heap_header) % HEAP_UNIT == 0, "blocks must start 8
 #define BW_TAG_SHIFT 36
 #define BW_TAG_MASK 0x0fffffffull
 
-#define BLOCK_MIN 16u       /* block word + an 8-byte object */
-#define BLOCK_MAIN_MIN 24u  /* smallest block the main treap can hold */
+#define BLOCK_MIN 16u	   /* block word + an 8-byte object */
+#define BLOCK_MAIN_MIN 24u /* smallest block the main treap can hold */
 #define BLOCK_FOOTER_MIN 32u
 
-typedef uint64_t heap_off; /* byte offset from the start of the heap */
+typedef uint64_t heap_off;  /* byte offset from the start of the heap */
 typedef uint32_t heap_unit; /* offset in HEAP_UNIT units; 0 means none */
 
 static inline uint64_t *block_word(unsigned char *base, heap_off off)
@@ -165,7 +172,8 @@ static inline uint64_t mix64(uint64_t x)
 /* The tag a live block at off of the given size must carry. */
 static inline uint32_t block_tag(uint32_t seed, heap_off off, uint64_t size)
 {
-	return (uint32_t)(mix64(off ^ mix64(size ^ ((uint64_t)seed << 32))) & BW_TAG_MASK);
+	return (uint32_t)(mix64(off ^ mix64(size ^ ((uint64_t)seed << 32))) &
+			  BW_TAG_MASK);
 }
 
 /*
@@ -179,7 +187,8 @@ static inline uint32_t block_tag(uint32_t seed, heap_off off, uint64_t size)
 /* A priority for a block entering the index, below BLOCK_PRIO_TOP. */
 static inline uint32_t block_priority(uint32_t seed, heap_off off)
 {
-	return (uint32_t)(mix64(off ^ ((uint64_t)seed << 29) ^ 0x5bd1e995u) % BLOCK_PRIO_TOP);
+	return (uint32_t)(mix64(off ^ ((uint64_t)seed << 29) ^ 0x5bd1e995u) %
+			  BLOCK_PRIO_TOP);
 }
 
 /* The prev field a block gets when a free block of this size precedes it. */

@@ -8,7 +8,8 @@
 
 static size_t home(const struct live_table *t, size_t off)
 {
-	return (size_t)(((uint64_t)(off / 8) * 0x9e3779b97f4a7c15ull) >> 17) & (t->cap - 1);
+	return (size_t)(((uint64_t)(off / 8) * 0x9e3779b97f4a7c15ull) >> 17) &
+	       (t->cap - 1);
 }
 
 static void put(struct live_table *t, size_t off, size_t len)
@@ -16,7 +17,7 @@ static void put(struct live_table *t, size_t off, size_t len)
 	size_t i = home(t, off);
 	while (t->slot[i].len)
 		i = (i + 1) & (t->cap - 1);
-	t->slot[i] = (struct lt_entry){ off, len };
+	t->slot[i] = (struct lt_entry){off, len};
 }
 
 int lt_reserve(struct live_table *t)
@@ -92,5 +93,5 @@ size_t lt_remove(struct live_table *t, size_t off)
 void lt_fini(struct live_table *t)
 {
 	free(t->slot);
-	*t = (struct live_table){ 0 };
+	*t = (struct live_table){0};
 }

@@ -136,7 +136,8 @@ static inline int looks_free(const pthread_mutex_t *m)
 static inline int unrecoverable(const pthread_mutex_t *m)
 {
 #ifdef __GLIBC__
-	return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == GLIBC_OWNER_NOTRECOVERABLE;
+	return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) ==
+	       GLIBC_OWNER_NOTRECOVERABLE;
 #else
 	(void)m;
 	return 0;
@@ -174,7 +175,8 @@ static struct timespec after_ns(struct timespec t, long ns)
 
 static int before(const struct timespec *a, const struct timespec *b)
 {
-	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
 /*
@@ -279,7 +281,7 @@ static int took_lock(struct shmheap_heap *h, int err, int queued)
 static int acquire(struct shmheap_heap *h, const struct timespec *deadline)
 {
 	pthread_mutex_t *m = &h->hdr->lock;
-	struct timespec nap = { 0, LOCK_NAP_MIN_NS };
+	struct timespec nap = {0, LOCK_NAP_MIN_NS};
 	struct timespec now, starving;
 	int yields = LOCK_YIELDS, looked = 0;
 
@@ -401,7 +403,8 @@ int heap_lock_probe(const pthread_mutex_t *m, pid_t *owner)
 		return thread_alive(tid) ? SHMHEAP_LOCK_HELD : SHMHEAP_LOCK_OWNER_DEAD;
 	}
 	if (word & FUTEX_OWNER_DIED_BIT) {
-		*owner = recorded > 0 && recorded != GLIBC_OWNER_INCONSISTENT ? recorded : 0;
+		*owner = recorded > 0 && recorded != GLIBC_OWNER_INCONSISTENT ? recorded
+									      : 0;
 		return SHMHEAP_LOCK_OWNER_DEAD;
 	}
 #else

@@ -41,7 +41,8 @@ int heap_map_to(struct shmheap_heap *h, uint64_t size)
 		errno = EINVAL; /* a size the header should never hold */
 		return -1;
 	}
-	if (!h->backing.ops->map_fixed(&h->backing, h->base + mapped, mapped, size - mapped))
+	if (!h->backing.ops->map_fixed(&h->backing, h->base + mapped, mapped,
+				       size - mapped))
 		return -1;
 	/* [0, size) is mapped now: publish it, unless a larger size already is. */
 	while (mapped < size &&
@@ -58,7 +59,8 @@ int heap_sync_mapping(struct shmheap_heap *h)
 
 int heap_mapping_init(struct shmheap_heap *h, size_t len, size_t max)
 {
-	void *p = mmap(NULL, max, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = mmap(NULL, max, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	h->base = p;

@@ -49,7 +49,8 @@ static uint64_t seed_for(const void *p)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)(uintptr_t)p ^ ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec;
+	return (uint64_t)(uintptr_t)p ^ ((uint64_t)ts.tv_nsec << 20) ^
+	       (uint64_t)ts.tv_sec;
 }
 
 static shmheap_pages *manager_new(unsigned char *base, size_t len, size_t map_len)
@@ -81,8 +82,8 @@ EXPORT shmheap_pages *shmheap_pages_create(size_t len)
 		return NULL;
 	}
 	size_t map_len = (len + page - 1) / page * page;
-	void *base = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			  0);
+	void *base = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED)
 		return NULL; /* errno from mmap: ENOMEM */
 	shmheap_pages *pm = manager_new(base, len, map_len);
@@ -150,11 +151,14 @@ static void release(shmheap_pages *pm, size_t off, size_t len)
 	if (hi && off + len != p->node[hi].off)
 		hi = 0;
 	if (lo && hi) {
-		size_t lo_off = p->node[lo].off, all = p->node[lo].len + len + p->node[hi].len;
-		rt_remove(p, &pm->free_ranges, p->node[hi].off); /* nodes keep their index */
+		size_t lo_off = p->node[lo].off,
+		       all = p->node[lo].len + len + p->node[hi].len;
+		rt_remove(p, &pm->free_ranges,
+			  p->node[hi].off); /* nodes keep their index */
 		rt_reshape(p, &pm->free_ranges, lo, lo_off, all);
 	} else if (lo) {
-		rt_reshape(p, &pm->free_ranges, lo, p->node[lo].off, p->node[lo].len + len);
+		rt_reshape(p, &pm->free_ranges, lo, p->node[lo].off,
+			   p->node[lo].len + len);
 	} else if (hi) {
 		rt_reshape(p, &pm->free_ranges, hi, off, len + p->node[hi].len);
 	} else {
@@ -236,7 +240,7 @@ EXPORT int shmheap_pages_walk(const shmheap_pages *pm, shmheap_walk_fn fn, void 
 	const struct rt_pool *p = &pm->pool;
 	for (size_t at = 0; at < pm->size;) {
 		rt_idx f = rt_at_or_above(p, &pm->free_ranges, at);
-		struct shmheap_block blk = { .offset = at };
+		struct shmheap_block blk = {.offset = at};
 		if (f && p->node[f].off == at) {
 			blk.size = p->node[f].len;
 		} else {
@@ -290,9 +294,10 @@ EXPORT int shmheap_pages_check(const shmheap_pages *pm, shmheap_problem_fn fn, v
 		errno = EINVAL;
 		return -1;
 	}
-	struct pages_check c = { .pm = pm, .fn = fn, .arg = arg };
+	struct pages_check c = {.pm = pm, .fn = fn, .arg = arg};
 	const struct live_table *lt = &pm->live;
-	c.problems += rt_verify(&pm->pool, &pm->free_ranges, check_visit, check_problem, &c);
+	c.problems += rt_verify(&pm->pool, &pm->free_ranges, check_visit, check_problem,
+				&c);
 	size_t free_sum = c.sum, entries = 0;
 	c.sum = 0;
 	for (size_t i = 0; i < lt->cap; i++) {
@@ -301,7 +306,8 @@ EXPORT int shmheap_pages_check(const shmheap_pages *pm, shmheap_problem_fn fn, v
 		entries++;
 		check_range(&c, lt->slot[i].off, lt->slot[i].len);
 		if (lt_get(lt, lt->slot[i].off) != lt->slot[i].len)
-			check_problem(lt->slot[i].off, "allocation not found where it is hashed", &c);
+			check_problem(lt->slot[i].off,
+				      "allocation not found where it is hashed", &c);
 	}
 	if (entries != lt->count)
 		check_problem(0, "live table count is wrong", &c);

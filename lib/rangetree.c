@@ -37,7 +37,7 @@ static uint32_t next_prio(struct rt_pool *p)
 
 void rt_pool_init(struct rt_pool *p, uint64_t seed)
 {
-	*p = (struct rt_pool){ .rng = seed | 1 };
+	*p = (struct rt_pool){.rng = seed | 1};
 }
 
 void rt_pool_fini(struct rt_pool *p)
@@ -86,7 +86,8 @@ static rt_idx take(struct rt_pool *p, size_t off, size_t len)
 	rt_idx i = p->free_head; /* the caller reserved it */
 	p->free_head = N(p, i).left;
 	p->spare--;
-	N(p, i) = (struct rt_node){ .off = off, .len = len, .max = len, .prio = next_prio(p) };
+	N(p,
+	  i) = (struct rt_node){.off = off, .len = len, .max = len, .prio = next_prio(p)};
 	return i;
 }
 
@@ -226,8 +227,8 @@ static void reshape_at(struct rt_pool *p, rt_idx t, rt_idx target, size_t key, s
 		N(p, t).off = off;
 		N(p, t).len = len;
 	} else {
-		reshape_at(p, key < N(p, t).off ? N(p, t).left : N(p, t).right, target, key, off,
-			   len);
+		reshape_at(p, key < N(p, t).off ? N(p, t).left : N(p, t).right, target,
+			   key, off, len);
 	}
 	pull(p, t);
 }
@@ -283,7 +284,7 @@ static void verify_at(struct verify *v, rt_idx t, uint32_t parent_prio, unsigned
 size_t rt_verify(const struct rt_pool *p, const struct rt_tree *t, rt_visit_fn visit,
 		 rt_problem_fn bad, void *arg)
 {
-	struct verify v = { .p = p, .visit = visit, .bad = bad, .arg = arg };
+	struct verify v = {.p = p, .visit = visit, .bad = bad, .arg = arg};
 	verify_at(&v, t->root, UINT32_MAX, 0);
 	if (v.nodes != t->count)
 		problem(&v, 0, "node count differs from the tree's count");

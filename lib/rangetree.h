@@ -23,9 +23,9 @@ struct rt_node {
 
 struct rt_pool {
 	struct rt_node *node; /* node[0] is unused */
-	rt_idx cap;           /* entries of node[] */
+	rt_idx cap;	      /* entries of node[] */
 	rt_idx free_head;
-	rt_idx spare;  /* free nodes on the list */
+	rt_idx spare; /* free nodes on the list */
 	uint64_t rng; /* priorities */
 };
 

@@ -18,7 +18,8 @@
 static void merge_run(struct shmheap_heap *h, heap_off run, uint64_t first_size,
 		      uint64_t run_size)
 {
-	block_set_free(h, run, run_size, BW_PREV_USED, block_free_priority(h, run, run_size));
+	block_set_free(h, run, run_size, BW_PREV_USED,
+		       block_free_priority(h, run, run_size));
 	for (heap_off o = run + first_size; o < run + run_size;) {
 		uint64_t *w = block_word(h->base, o);
 		o += bw_size(*w);

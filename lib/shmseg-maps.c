@@ -66,8 +66,10 @@ static int maps_each(int (*fn)(const struct maps_line *l, void *arg), void *arg)
 			char perms[8];
 			unsigned long long off;
 			unsigned dmaj, dmin;
-			if (sscanf(buf, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %x:%x %llu %n", &l.start,
-				   &l.end, perms, &off, &dmaj, &dmin, &l.inode, &pathpos) >= 7) {
+			if (sscanf(buf,
+				   "%" SCNxPTR "-%" SCNxPTR " %7s %llx %x:%x %llu %n",
+				   &l.start, &l.end, perms, &off, &dmaj, &dmin, &l.inode,
+				   &pathpos) >= 7) {
 				l.path = pathpos ? buf + pathpos : "";
 				ret = fn(&l, arg);
 			}

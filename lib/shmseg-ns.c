@@ -69,9 +69,10 @@ int shmseg_ns_lock(const struct shmseg_ns *ns)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	/* sun_path[0] == '\0': the abstract namespace. */
-	int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "shmheap-segments/%u/%08x",
-			 ns->uid, (unsigned)ns->base);
-	socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+	int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+			 "shmheap-segments/%u/%08x", ns->uid, (unsigned)ns->base);
+	socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				      (size_t)n);
 
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)

@@ -195,7 +195,8 @@ EXPORT int shmseg_open(int id, void **ptr)
 		shmid = lookup(&ns, id, &ds);
 		if (shmid >= 0 || errno != ENOENT)
 			break;
-		shmid = shmget(shmseg_key(&ns, id), page_size(), IPC_CREAT | IPC_EXCL | 0600);
+		shmid = shmget(shmseg_key(&ns, id), page_size(),
+			       IPC_CREAT | IPC_EXCL | 0600);
 		if (shmid >= 0) {
 			created = true;
 			if (shmctl(shmid, IPC_STAT, &ds) < 0) {

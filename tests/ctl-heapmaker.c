@@ -210,7 +210,8 @@ static int corrupt(const char *name, const char *how)
 	else if (strcmp(how, "corrupt-size") == 0)
 		hdr->size_pages = hdr->max_pages = (uint32_t)(st.st_size / HEAP_PAGE + 2);
 	else if (strcmp(how, "corrupt-chain") == 0)
-		*first = (*first & ~BW_SIZE_MASK) | ((uint64_t)st.st_size * 2 & BW_SIZE_MASK);
+		*first = (*first & ~BW_SIZE_MASK) |
+			 ((uint64_t)st.st_size * 2 & BW_SIZE_MASK);
 	else if (strcmp(how, "corrupt-tag") == 0)
 		*first ^= 1ull << (BW_TAG_SHIFT + 3);
 	else
@@ -256,7 +257,7 @@ static int garbage(const char *name, const char *seed_arg)
 	hdr->flags = next_random(&s) % 8 ? HEAP_FLAG_GROWABLE : (uint16_t)next_random(&s);
 	hdr->size_pages = (uint32_t)(next_random(&s) % 6 ? pages : next_random(&s));
 	hdr->max_pages = (uint32_t)(next_random(&s) % 6 ? pages + next_random(&s) % 8
-							 : next_random(&s));
+							: next_random(&s));
 	uint32_t units = (uint32_t)(len / HEAP_UNIT);
 	switch (next_random(&s) % 4) {
 	case 0:
@@ -268,11 +269,14 @@ static int garbage(const char *name, const char *seed_arg)
 		break;
 	default:
 		hdr->main_root = (uint32_t)(next_random(&s) % units);
-		hdr->tiny_root = next_random(&s) % 2 ? 0 : (uint32_t)(next_random(&s) % units);
+		hdr->tiny_root = next_random(&s) % 2
+					 ? 0
+					 : (uint32_t)(next_random(&s) % units);
 	}
 	/* Now and then a first block word that starts a plausible chain. */
 	if (next_random(&s) % 2)
-		*block_word(base, HEAP_FIRST_BLOCK) = (next_random(&s) % 64 + 2) * HEAP_UNIT |
+		*block_word(base, HEAP_FIRST_BLOCK) = (next_random(&s) % 64 + 2) *
+							      HEAP_UNIT |
 						      (next_random(&s) & 1);
 	munmap(base, len);
 	close(fd);

@@ -20,8 +20,8 @@ enum kind { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
 
 struct node {
 	enum kind kind;
-	char *text;       /* J_STR: decoded; J_NUM, J_BOOL: as written */
-	char *key;        /* member name when inside an object */
+	char *text; /* J_STR: decoded; J_NUM, J_BOOL: as written */
+	char *key;  /* member name when inside an object */
 	struct node **kids;
 	size_t nkids;
 };
@@ -101,7 +101,10 @@ static size_t utf8_seq(const unsigned char *s, size_t avail)
 {
 	if (s[0] < 0x80)
 		return 1;
-	size_t n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	size_t n = (s[0] & 0xe0) == 0xc0   ? 2
+		   : (s[0] & 0xf0) == 0xe0 ? 3
+		   : (s[0] & 0xf8) == 0xf0 ? 4
+					   : 0;
 	if (!n || n > avail || s[0] == 0xc0 || s[0] == 0xc1 || s[0] > 0xf4)
 		return 0;
 	for (size_t i = 1; i < n; i++)
@@ -247,7 +250,8 @@ static struct node *parse_value(int depth)
 		n->text = parse_number();
 	} else if (eat("true") || eat("false")) {
 		n->kind = J_BOOL;
-		n->text = must(strdup(src[pos - 1] == 'e' && src[pos - 2] == 'u' ? "true" : "false"));
+		n->text = must(strdup(
+			src[pos - 1] == 'e' && src[pos - 2] == 'u' ? "true" : "false"));
 	} else if (eat("null")) {
 		n->kind = J_NULL;
 	} else {
@@ -268,7 +272,8 @@ static struct node *step(struct node *n, const char *s)
 			for (size_t k = 0; e->kind == J_OBJ && k < e->nkids; k++)
 				if (strlen(e->kids[k]->key) == klen &&
 				    !strncmp(e->kids[k]->key, s, klen) &&
-				    e->kids[k]->kind == J_STR && !strcmp(e->kids[k]->text, eq + 1))
+				    e->kids[k]->kind == J_STR &&
+				    !strcmp(e->kids[k]->text, eq + 1))
 					return e;
 		}
 		return NULL;

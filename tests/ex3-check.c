@@ -41,16 +41,16 @@
 
 struct object {
 	bool live;
-	bool freed_last;      /* the last command on the id freed it */
+	bool freed_last; /* the last command on the id freed it */
 	uint64_t size, offset, first;
-	uint64_t freed_line;  /* input line that freed it; 0 if none yet */
-	uint64_t used_line;   /* input line that last used the id */
+	uint64_t freed_line; /* input line that freed it; 0 if none yet */
+	uint64_t used_line;  /* input line that last used the id */
 };
 
 /* One command of the current line and what its answer must say. */
 struct pending {
 	struct cmd cmd;
-	uint64_t first;    /* ALLOC: first value */
+	uint64_t first; /* ALLOC: first value */
 	bool answered;
 };
 
@@ -115,37 +115,48 @@ static void check_alloc(struct checker *c, const struct pending *pd, const char 
 	uint64_t size = pd->cmd.count * CMD_VALUE_SIZE, off; /* n values of size_t */
 	char tail[64];
 	int n;
-	if (sscanf(rest, "Allocation of %" SCNu64 " bytes failed: %63[^\n]", &off, tail) == 2) {
+	if (sscanf(rest, "Allocation of %" SCNu64 " bytes failed: %63[^\n]", &off,
+		   tail) == 2) {
 		if (off != size)
-			bad(c, 1, "failure reported for %" PRIu64 " bytes, %" PRIu64 " asked", off, size);
+			bad(c, 1,
+			    "failure reported for %" PRIu64 " bytes, %" PRIu64 " asked",
+			    off, size);
 		if (c->no_fail)
 			bad(c, 1, "allocation of %" PRIu64 " bytes failed", size);
 		o->live = false;
 		return;
 	}
 	if (sscanf(rest, "Allocated at offset %" SCNu64 ":%n", &off, &n) != 1)
-		bad(c, 1, "process %u: expected an allocation, got \"%s\"", pd->cmd.proc, rest);
+		bad(c, 1, "process %u: expected an allocation, got \"%s\"", pd->cmd.proc,
+		    rest);
 	if (off < 80 || off % 8)
 		bad(c, 1, "object at bad offset %" PRIu64, off);
 	if (!values_are(rest + n, pd->first, size))
-		bad(c, 1, "allocation does not show the values %" PRIu64 "...", pd->first);
+		bad(c, 1, "allocation does not show the values %" PRIu64 "...",
+		    pd->first);
 	uint64_t len = extent(size);
 	for (uint32_t b = 0; b < c->hdr.objs; b++) {
 		const struct object *x = &c->objs[b];
 		if (x->live && b != pd->cmd.obj && x->freed_line != c->in_line &&
 		    overlap(off, len, x->offset, extent(x->size)))
-			bad(c, 1, "object at %" PRIu64 " overlaps live object %u at %" PRIu64, off, b,
-			    x->offset);
+			bad(c, 1,
+			    "object at %" PRIu64 " overlaps live object %u at %" PRIu64,
+			    off, b, x->offset);
 	}
 	for (size_t i = 0; i < c->nfresh; i++)
 		if (overlap(off, len, c->fresh[i][0], c->fresh[i][1] - c->fresh[i][0]))
-			bad(c, 1, "object at %" PRIu64 " overlaps one allocated at %" PRIu64
-				  " on the same line", off, c->fresh[i][0]);
+			bad(c, 1,
+			    "object at %" PRIu64 " overlaps one allocated at %" PRIu64
+			    " on the same line",
+			    off, c->fresh[i][0]);
 	c->fresh[c->nfresh][0] = off;
 	c->fresh[c->nfresh][1] = off + len;
 	c->nfresh++;
-	*o = (struct object){ .live = true, .size = size, .offset = off, .first = pd->first,
-			      .used_line = o->used_line };
+	*o = (struct object){.live = true,
+			     .size = size,
+			     .offset = off,
+			     .first = pd->first,
+			     .used_line = o->used_line};
 }
 
 /* Checks that output line rest ("..." after "#p: ") answers command pd. */
@@ -164,7 +175,9 @@ static void check_answer(struct checker *c, struct pending *pd, const char *rest
 		break;
 	case CMD_READ:
 		if (strncmp(rest, "Read:", 5) || !values_are(rest + 5, o->first, o->size))
-			bad(c, 1, "read of object %u: expected the values from %" PRIu64 ", got \"%.60s\"",
+			bad(c, 1,
+			    "read of object %u: expected the values from %" PRIu64
+			    ", got \"%.60s\"",
 			    pd->cmd.obj, o->first, rest);
 		break;
 	case CMD_ALLOC:
@@ -174,8 +187,8 @@ static void check_answer(struct checker *c, struct pending *pd, const char *rest
 		char extra;
 		if (sscanf(rest, "Freed at offset: %" SCNu64 "%c", &off, &extra) != 1 ||
 		    off != o->offset)
-			bad(c, 1, "free of object %u at %" PRIu64 ": got \"%s\"", pd->cmd.obj,
-			    o->offset, rest);
+			bad(c, 1, "free of object %u at %" PRIu64 ": got \"%s\"",
+			    pd->cmd.obj, o->offset, rest);
 		break;
 	}
 	}
@@ -188,7 +201,8 @@ static void check_input(struct checker *c, const struct cmd *cmd)
 	bool *conn = &c->connected[cmd->proc];
 	if (cmd->op == CMD_CONNECT || cmd->op == CMD_DISCONNECT) {
 		if (*conn == (cmd->op == CMD_CONNECT))
-			bad(c, 2, "bad input: process %u connect/disconnect twice", cmd->proc);
+			bad(c, 2, "bad input: process %u connect/disconnect twice",
+			    cmd->proc);
 		*conn = cmd->op == CMD_CONNECT;
 		return;
 	}
@@ -220,7 +234,8 @@ static void run_line(struct checker *c, struct pending *pd, size_t n)
 		if (pd[i].cmd.op == CMD_ALLOC) {
 			pd[i].first = c->counter; /* the running start index */
 			c->counter += pd[i].cmd.count;
-			c->objs[pd[i].cmd.obj].live = true; /* for check_input of later commands */
+			c->objs[pd[i].cmd.obj].live =
+				true; /* for check_input of later commands */
 		} else if (pd[i].cmd.op == CMD_FREE) {
 			c->objs[pd[i].cmd.obj].live = false;
 		}
@@ -247,7 +262,8 @@ static void run_line(struct checker *c, struct pending *pd, size_t n)
 		while (i < n && (pd[i].answered || pd[i].cmd.proc != p))
 			i++;
 		if (i == n)
-			bad(c, 1, "process %u answers more commands than it was given", p);
+			bad(c, 1, "process %u answers more commands than it was given",
+			    p);
 		check_answer(c, &pd[i], c->buf + at);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -259,7 +275,7 @@ static void run_line(struct checker *c, struct pending *pd, size_t n)
 
 int main(int argc, char **argv)
 {
-	struct checker c = { 0 };
+	struct checker c = {0};
 	int argi = 1;
 	if (argi < argc && !strcmp(argv[argi], "--no-fail")) {
 		c.no_fail = true;
@@ -277,7 +293,8 @@ int main(int argc, char **argv)
 	}
 	char why[CMD_WHY_MAX];
 	c.in_line = 1;
-	if (!read_line(&c, c.in) || cmd_parse_header(c.buf, strlen(c.buf), &c.hdr, why) < 0)
+	if (!read_line(&c, c.in) ||
+	    cmd_parse_header(c.buf, strlen(c.buf), &c.hdr, why) < 0)
 		bad(&c, 2, "bad header");
 	c.objs = calloc(c.hdr.objs, sizeof(*c.objs));
 	c.connected = calloc(c.hdr.procs, sizeof(*c.connected));
@@ -289,10 +306,11 @@ int main(int argc, char **argv)
 	while (read_line(&c, c.in)) {
 		c.in_line++;
 		size_t n;
-		if (cmd_parse_line(c.buf, strlen(c.buf), &c.hdr, cmds, MAX_PER_LINE, &n, why) < 0)
+		if (cmd_parse_line(c.buf, strlen(c.buf), &c.hdr, cmds, MAX_PER_LINE, &n,
+				   why) < 0)
 			bad(&c, 2, "bad input: %s", why);
 		for (size_t i = 0; i < n; i++)
-			pd[i] = (struct pending){ .cmd = cmds[i] };
+			pd[i] = (struct pending){.cmd = cmds[i]};
 		run_line(&c, pd, n);
 	}
 	c.out_line++;
@@ -300,7 +318,8 @@ int main(int argc, char **argv)
 		bad(&c, 1, "output goes on after the last command: \"%.60s\"", c.buf);
 	for (uint32_t b = 0; b < c.hdr.objs; b++)
 		if (c.objs[b].freed_last && c.objs[b].live)
-			bad(&c, 1, "object id %u was freed but holds an object at the end", b);
+			bad(&c, 1,
+			    "object id %u was freed but holds an object at the end", b);
 	free(c.objs);
 	free(c.connected);
 	free(cmds);

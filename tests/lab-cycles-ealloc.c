@@ -9,7 +9,8 @@ int cycles_ealloc(int n)
 		if (init_alloc())
 			return -1;
 		char *p[40];
-		for (int k = 0; k < 40; k++) /* 40 pages: the tables outgrow their inline room */
+		for (int k = 0; k < 40;
+		     k++) /* 40 pages: the tables outgrow their inline room */
 			if (!(p[k] = alloc(4096 - 8 * (k % 2))))
 				return -1;
 		p[0][0] = p[39][0] = 1;

@@ -51,8 +51,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	long after = vsz_pages();
-	printf("lab-cycles: %d cycles of part A and of part B; VSZ %ld, %ld, %ld pages\n", n,
-	       before, mid, after);
+	printf("lab-cycles: %d cycles of part A and of part B; VSZ %ld, %ld, %ld pages\n",
+	       n, before, mid, after);
 	if (check_vsz && (mid != before || after != before)) {
 		fprintf(stderr, "lab-cycles: the cycles left memory mapped\n");
 		return 1;

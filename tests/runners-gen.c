@@ -52,12 +52,12 @@ static uint64_t below(uint64_t n)
 
 /* ---- the first-fit model ---- */
 struct model {
-	uint32_t units;     /* heap size in units */
-	uint32_t leaves;    /* power of two >= units */
-	uint32_t *tree;     /* max free size (units) in each subtree */
-	uint32_t *size;     /* at a block's first unit: its size in units */
-	uint32_t *start;    /* at a block's last unit: its first unit */
-	bool *used;         /* at a block's first unit */
+	uint32_t units;	 /* heap size in units */
+	uint32_t leaves; /* power of two >= units */
+	uint32_t *tree;	 /* max free size (units) in each subtree */
+	uint32_t *size;	 /* at a block's first unit: its size in units */
+	uint32_t *start; /* at a block's last unit: its first unit */
+	bool *used;	 /* at a block's first unit */
 };
 
 static void *xcalloc(size_t n, size_t sz)
@@ -171,7 +171,7 @@ struct gen {
 	bool *connected;
 	uint32_t nconnected;
 	struct slot *slots;
-	uint32_t *stamp;      /* line that last used a process or an id (ex3) */
+	uint32_t *stamp; /* line that last used a process or an id (ex3) */
 	uint64_t counter, line;
 	FILE *in, *out;
 };
@@ -181,11 +181,11 @@ static uint64_t random_count(const struct gen *g)
 	uint64_t max = g->prm.max_count;
 	switch (below(8)) {
 	case 0:
-		return below(3);            /* tiny, 0 included */
+		return below(3); /* tiny, 0 included */
 	case 1:
-		return below(max + 1);      /* anything */
+		return below(max + 1); /* anything */
 	default:
-		return below(max / 8 + 1);  /* mostly small */
+		return below(max / 8 + 1); /* mostly small */
 	}
 }
 
@@ -220,7 +220,7 @@ static void command(struct gen *g, uint32_t p, bool sep)
 		return;
 	}
 	/* Draw a kind of command; when no id suits it, try the others. */
-	static const int kinds[] = { 3, 3, 3, 3, 4, 4, 4, 2, 2, 2 };
+	static const int kinds[] = {3, 3, 3, 3, 4, 4, 4, 2, 2, 2};
 	int first = (int)below(10);
 	if (below(50) == 0)
 		goto disconnect;
@@ -241,11 +241,14 @@ static void command(struct gen *g, uint32_t p, bool sep)
 			if (!out)
 				return;
 			if (!s->live) {
-				fprintf(out, "#%u: Allocation of %" PRIu64
-					     " bytes failed: Cannot allocate memory\n", p, s->count * 8);
+				fprintf(out,
+					"#%u: Allocation of %" PRIu64
+					" bytes failed: Cannot allocate memory\n",
+					p, s->count * 8);
 				return;
 			}
-			fprintf(out, "#%u: Allocated at offset %" PRIu64 ":", p, s->offset);
+			fprintf(out, "#%u: Allocated at offset %" PRIu64 ":", p,
+				s->offset);
 			print_values(out, s->first, s->count);
 			fputc('\n', out);
 		} else if (kind == 4) {
@@ -254,7 +257,8 @@ static void command(struct gen *g, uint32_t p, bool sep)
 				model_free(&g->model, s->offset);
 			s->live = false;
 			if (out)
-				fprintf(out, "#%u: Freed at offset: %" PRIu64 "\n", p, s->offset);
+				fprintf(out, "#%u: Freed at offset: %" PRIu64 "\n", p,
+					s->offset);
 		} else {
 			fprintf(in, "%s2 %u %u", bar, p, b);
 			if (out) {
@@ -276,8 +280,9 @@ disconnect:
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: runners-gen [-3] [-s SEED] [-n LINES] [-p P] [-S S] [-b B] "
-			"[-z MAXCOUNT] [-k PER_LINE] [-e EXPECTED]\n");
+	fprintf(stderr,
+		"usage: runners-gen [-3] [-s SEED] [-n LINES] [-p P] [-S S] [-b B] "
+		"[-z MAXCOUNT] [-k PER_LINE] [-e EXPECTED]\n");
 	exit(99);
 }
 
@@ -292,21 +297,45 @@ static uint64_t number(const char *s)
 
 int main(int argc, char **argv)
 {
-	struct params prm = { .seed = 1, .lines = 1000, .procs = 4, .heap_size = 65536,
-			      .objs = 64, .max_count = 128, .per_line = 1 };
+	struct params prm = {.seed = 1,
+			     .lines = 1000,
+			     .procs = 4,
+			     .heap_size = 65536,
+			     .objs = 64,
+			     .max_count = 128,
+			     .per_line = 1};
 	int opt;
 	while ((opt = getopt(argc, argv, "3s:n:p:S:b:z:k:e:")) != -1) {
 		switch (opt) {
-		case '3': prm.ex3 = true; break;
-		case 's': prm.seed = number(optarg); break;
-		case 'n': prm.lines = number(optarg); break;
-		case 'p': prm.procs = (uint32_t)number(optarg); break;
-		case 'S': prm.heap_size = number(optarg); break;
-		case 'b': prm.objs = (uint32_t)number(optarg); break;
-		case 'z': prm.max_count = number(optarg); break;
-		case 'k': prm.per_line = (uint32_t)number(optarg); break;
-		case 'e': prm.expected = optarg; break;
-		default: usage();
+		case '3':
+			prm.ex3 = true;
+			break;
+		case 's':
+			prm.seed = number(optarg);
+			break;
+		case 'n':
+			prm.lines = number(optarg);
+			break;
+		case 'p':
+			prm.procs = (uint32_t)number(optarg);
+			break;
+		case 'S':
+			prm.heap_size = number(optarg);
+			break;
+		case 'b':
+			prm.objs = (uint32_t)number(optarg);
+			break;
+		case 'z':
+			prm.max_count = number(optarg);
+			break;
+		case 'k':
+			prm.per_line = (uint32_t)number(optarg);
+			break;
+		case 'e':
+			prm.expected = optarg;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || !prm.procs || !prm.objs || prm.heap_size < 88 ||
@@ -314,7 +343,7 @@ int main(int argc, char **argv)
 	    (!prm.ex3 && prm.per_line != 1))
 		usage();
 
-	struct gen g = { .prm = prm, .in = stdout };
+	struct gen g = {.prm = prm, .in = stdout};
 	rng_state = prm.seed * 0x9E3779B97F4A7C15u + 1;
 	g.connected = xcalloc(prm.procs, sizeof(*g.connected));
 	g.slots = xcalloc(prm.objs, sizeof(*g.slots));

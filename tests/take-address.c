@@ -14,5 +14,6 @@ __attribute__((constructor)) static void take_address(void)
 	if (!s)
 		return;
 	void *addr = (void *)(uintptr_t)strtoull(s, NULL, 16);
-	mmap(addr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	mmap(addr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+	     0);
 }

@@ -70,13 +70,22 @@ START_TEST(alloc_huge_fails_cleanly)
 	shmheap_alloc(h, 40);
 	struct tu_layout before = {0}, after = {0};
 	tu_layout_take(h, &before);
-	const size_t huge[] = {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 6, SIZE_MAX - 7, SIZE_MAX - 8,
-			       SIZE_MAX - 15, SIZE_MAX / 2 + 1, (size_t)1 << 40,
-			       SHMHEAP_MAX_HEAP_SIZE, SHMHEAP_MAX_HEAP_SIZE - 8,
-			       SHMHEAP_DEFAULT_MAX_SIZE, SHMHEAP_DEFAULT_MAX_SIZE - HDR};
+	const size_t huge[] = {SIZE_MAX,
+			       SIZE_MAX - 1,
+			       SIZE_MAX - 6,
+			       SIZE_MAX - 7,
+			       SIZE_MAX - 8,
+			       SIZE_MAX - 15,
+			       SIZE_MAX / 2 + 1,
+			       (size_t)1 << 40,
+			       SHMHEAP_MAX_HEAP_SIZE,
+			       SHMHEAP_MAX_HEAP_SIZE - 8,
+			       SHMHEAP_DEFAULT_MAX_SIZE,
+			       SHMHEAP_DEFAULT_MAX_SIZE - HDR};
 	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
 		errno = 0;
-		ck_assert_msg(shmheap_alloc(h, huge[i]) == NULL, "alloc(%zu) succeeded", huge[i]);
+		ck_assert_msg(shmheap_alloc(h, huge[i]) == NULL, "alloc(%zu) succeeded",
+			      huge[i]);
 		ck_assert_msg(errno == ENOMEM, "alloc(%zu): errno %d", huge[i], errno);
 		tu_layout_take(h, &after);
 		ck_assert(tu_layout_equal(&before, &after));
@@ -177,27 +186,45 @@ START_TEST(free_invalid_pointers_refused)
 	char *on_malloc = malloc(64);
 
 	char *bad[] = {
-		(char *)&on_stack, on_malloc, a + 1, a + 4, a + 8, a + 24, c + 8, c + 64, c + 96,
-		b,                            /* already freed */
-		d,                            /* freed and merged */
-		base, base + 8, base + FIRST_BLOCK, base + FIRST_BLOCK + 4, /* header, block word */
-		e + 64 + 8, e + 64 + 16,     /* free space after e's 64 bytes */
-		base + 4 * PAGE - 8, base + 4 * PAGE, base + 4 * PAGE + 8, /* at and past the end */
-		base + (1 << 30),             /* reserved, never mapped */
-		base - 8, base - PAGE,        /* before the heap */
-		o,                            /* a live object of another heap */
-		(char *)(uintptr_t)8, (char *)(uintptr_t)-8,
+		(char *)&on_stack,
+		on_malloc,
+		a + 1,
+		a + 4,
+		a + 8,
+		a + 24,
+		c + 8,
+		c + 64,
+		c + 96,
+		b, /* already freed */
+		d, /* freed and merged */
+		base,
+		base + 8,
+		base + FIRST_BLOCK,
+		base + FIRST_BLOCK + 4, /* header, block word */
+		e + 64 + 8,
+		e + 64 + 16, /* free space after e's 64 bytes */
+		base + 4 * PAGE - 8,
+		base + 4 * PAGE,
+		base + 4 * PAGE + 8, /* at and past the end */
+		base + (1 << 30),    /* reserved, never mapped */
+		base - 8,
+		base - PAGE, /* before the heap */
+		o,	     /* a live object of another heap */
+		(char *)(uintptr_t)8,
+		(char *)(uintptr_t)-8,
 	};
 	struct tu_layout before = {0}, after = {0}, other_before = {0}, other_after = {0};
 	tu_layout_take(h, &before);
 	tu_layout_take(other, &other_before);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
-		ck_assert_msg(shmheap_free_checked(h, bad[i]) == -1, "free of bad[%zu] accepted", i);
+		ck_assert_msg(shmheap_free_checked(h, bad[i]) == -1,
+			      "free of bad[%zu] accepted", i);
 		ck_assert_msg(errno == EINVAL, "bad[%zu]: errno %d", i, errno);
 		shmheap_free(h, bad[i]);
 		tu_layout_take(h, &after);
-		ck_assert_msg(tu_layout_equal(&before, &after), "free of bad[%zu] changed the heap", i);
+		ck_assert_msg(tu_layout_equal(&before, &after),
+			      "free of bad[%zu] changed the heap", i);
 		ck_assert_uint_eq(stats_of(h).invalid_frees, 2 * (i + 1));
 	}
 	tu_layout_take(other, &other_after);
@@ -239,7 +266,9 @@ START_TEST(invalid_frees_count_per_connection)
 	ck_assert_uint_eq(stats_of(c).invalid_frees, 1);
 	ck_assert_uint_eq(stats_of(h).invalid_frees, 0);
 	/* A connection may free what another allocated. */
-	ck_assert_int_eq(shmheap_free_checked(c, shmheap_handle_to_ptr(c, shmheap_ptr_to_handle(h, p))), 0);
+	ck_assert_int_eq(shmheap_free_checked(c, shmheap_handle_to_ptr(
+							 c, shmheap_ptr_to_handle(h, p))),
+			 0);
 	ck_assert_uint_eq(stats_of(h).objects, 0);
 	shmheap_disconnect(c);
 	shmheap_destroy(name, h);

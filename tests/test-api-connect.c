@@ -107,7 +107,8 @@ END_TEST
 START_TEST(connect_truncated)
 {
 	unsigned char *img = heap_image(2 * PAGE);
-	const size_t lens[] = {HEAP_HEADER_SIZE, HEAP_HEADER_SIZE + 16, 200, PAGE, 2 * PAGE - 8};
+	const size_t lens[] = {HEAP_HEADER_SIZE, HEAP_HEADER_SIZE + 16, 200, PAGE,
+			       2 * PAGE - 8};
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		const char *name = tu_name("trunc");
 		make_object(name, img, lens[i]);
@@ -128,8 +129,8 @@ START_TEST(connect_truncated)
 END_TEST
 
 /* Writes img with one header field changed, and expects EINVAL. */
-static void connect_with_field(const unsigned char *img, size_t len, size_t off, size_t width,
-			       uint64_t value)
+static void connect_with_field(const unsigned char *img, size_t len, size_t off,
+			       size_t width, uint64_t value)
 {
 	unsigned char *copy = malloc(len);
 	memcpy(copy, img, len);
@@ -152,10 +153,10 @@ START_TEST(connect_damaged_header)
 	connect_with_field(img, len, FIELD(version), hdr.version + 1);
 	connect_with_field(img, len, FIELD(version), 0);
 	connect_with_field(img, len, FIELD(flags), 0x8000);
-	connect_with_field(img, len, FIELD(size_pages), 3);        /* beyond the object */
+	connect_with_field(img, len, FIELD(size_pages), 3); /* beyond the object */
 	connect_with_field(img, len, FIELD(size_pages), 0xffffffff);
 	connect_with_field(img, len, FIELD(size_pages), 0);
-	connect_with_field(img, len, FIELD(max_pages), 1);         /* below the size */
+	connect_with_field(img, len, FIELD(max_pages), 1);	    /* below the size */
 	connect_with_field(img, len, FIELD(max_pages), 0xffffffff); /* beyond 32 GiB */
 	connect_with_field(img, len, FIELD(main_root), 0xfffffff);
 	connect_with_field(img, len, FIELD(tiny_root), 0x7777777);

@@ -119,11 +119,13 @@ START_TEST(create_invalid_names)
 	longname[0] = '/';
 	memset(longname + 1, 'a', sizeof(longname) - 2);
 	longname[sizeof(longname) - 1] = '\0';
-	const char *bad[] = {NULL, "", "/", "x", "noslash", "/a/b", "/a/", "//", longname};
+	const char *bad[] = {NULL,   "",    "/",  "x",	   "noslash",
+			     "/a/b", "/a/", "//", longname};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
-		ck_assert_msg(shmheap_create(bad[i], PAGE) == NULL, "create accepted name %zu", i);
+		ck_assert_msg(shmheap_create(bad[i], PAGE) == NULL,
+			      "create accepted name %zu", i);
 		ck_assert_msg(errno == EINVAL, "name %zu: errno %d", i, errno);
 		errno = 0;
 		ck_assert_ptr_null(shmheap_create_ex(bad[i], PAGE, NULL));
@@ -139,14 +141,22 @@ END_TEST
 START_TEST(create_invalid_sizes)
 {
 	/* Other lengths are rounded up to pages: see tests/test-sizes.c. */
-	const size_t bad[] = {0, 1, 8, SHMHEAP_MIN_SIZE - 1, SIZE_MAX, SIZE_MAX - PAGE + 1,
-			      SHMHEAP_MAX_HEAP_SIZE + 1, SHMHEAP_MAX_HEAP_SIZE + PAGE};
+	const size_t bad[] = {0,
+			      1,
+			      8,
+			      SHMHEAP_MIN_SIZE - 1,
+			      SIZE_MAX,
+			      SIZE_MAX - PAGE + 1,
+			      SHMHEAP_MAX_HEAP_SIZE + 1,
+			      SHMHEAP_MAX_HEAP_SIZE + PAGE};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *name = tu_name("size");
 		errno = 0;
-		ck_assert_msg(shmheap_create(name, bad[i]) == NULL, "create accepted len %zu", bad[i]);
+		ck_assert_msg(shmheap_create(name, bad[i]) == NULL,
+			      "create accepted len %zu", bad[i]);
 		ck_assert_msg(errno == EINVAL, "len %zu: errno %d", bad[i], errno);
-		ck_assert_msg(!tu_shm_exists(name), "len %zu left an object behind", bad[i]);
+		ck_assert_msg(!tu_shm_exists(name), "len %zu left an object behind",
+			      bad[i]);
 	}
 }
 END_TEST
@@ -154,9 +164,9 @@ END_TEST
 START_TEST(create_ex_invalid_options)
 {
 	const struct shmheap_options bad[] = {
-		{.max_size = PAGE},                 /* below len */
+		{.max_size = PAGE},			    /* below len */
 		{.max_size = SHMHEAP_MAX_HEAP_SIZE + PAGE}, /* beyond the layout */
-		{.flags = 0x2},                     /* unknown flag */
+		{.flags = 0x2},				    /* unknown flag */
 		{.flags = ~0u},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -67,11 +67,14 @@ START_TEST(handles_refused_elsewhere)
 
 	/* Pointers that are not in the heap have no handle. */
 	long on_stack;
-	void *bad[] = {&on_stack, shmheap_underlying(a), (char *)shmheap_underlying(a) + 8,
-		       (char *)shmheap_underlying(a) + PAGE, (char *)shmheap_underlying(a) + (1 << 30)};
+	void *bad[] = {&on_stack, shmheap_underlying(a),
+		       (char *)shmheap_underlying(a) + 8,
+		       (char *)shmheap_underlying(a) + PAGE,
+		       (char *)shmheap_underlying(a) + (1 << 30)};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
-		ck_assert_msg(shmheap_ptr_to_handle(a, bad[i]).value == 0, "bad[%zu] got a handle", i);
+		ck_assert_msg(shmheap_ptr_to_handle(a, bad[i]).value == 0,
+			      "bad[%zu] got a handle", i);
 		ck_assert_int_eq(errno, EINVAL);
 	}
 	errno = 0;
@@ -108,7 +111,8 @@ static void handle_child(void *arg)
 		shmheap_object_handle hdl;
 		TU_REQUIRE(tu_read_all(pc->in, &hdl, sizeof(hdl)) == 0, "short read");
 		void *p = shmheap_handle_to_ptr(h, hdl);
-		TU_REQUIRE(p != NULL, "handle %u did not resolve: %s", i, strerror(errno));
+		TU_REQUIRE(p != NULL, "handle %u did not resolve: %s", i,
+			   strerror(errno));
 		TU_REQUIRE(tu_verify(p, 8 + i, 1, i) < 0, "object %u corrupt", i);
 		void *q = shmheap_alloc(h, 8 + i);
 		TU_REQUIRE(q != NULL, "alloc");
@@ -136,7 +140,8 @@ START_TEST(handles_cross_pipe_to_child)
 		shmheap_object_handle hdl = shmheap_ptr_to_handle(h, p);
 		unsigned char bytes[sizeof(hdl)];
 		memcpy(bytes, &hdl, sizeof(hdl)); /* a bitwise copy, nothing more */
-		ck_assert_int_eq(write(down[1], bytes, sizeof(bytes)), (ssize_t)sizeof(bytes));
+		ck_assert_int_eq(write(down[1], bytes, sizeof(bytes)),
+				 (ssize_t)sizeof(bytes));
 		shmheap_object_handle reply;
 		ck_assert_int_eq(tu_read_all(up[0], &reply, sizeof(reply)), 0);
 		void *q = shmheap_handle_to_ptr(h, reply);

@@ -23,7 +23,8 @@ static void unprivileged_child(void *arg)
 {
 	const char *name = arg;
 	if (geteuid() == 0)
-		TU_REQUIRE(setgid(65534) == 0 && setuid(65534) == 0, "cannot become nobody");
+		TU_REQUIRE(setgid(65534) == 0 && setuid(65534) == 0,
+			   "cannot become nobody");
 	errno = 0;
 	TU_REQUIRE(shmheap_connect(name) == NULL && errno == EACCES,
 		   "connect: errno %d, not EACCES", errno);

@@ -49,17 +49,19 @@ START_TEST(stats_and_walk_of_known_layout)
 	const char *name;
 	shmheap_memory_handle h = make_heap(&name, PAGE);
 	char *base = shmheap_underlying(h);
-	const size_t o = HDR;            /* the first object; its block 8 bytes before */
-	char *a = shmheap_alloc(h, 1);   /* a block of 16 bytes */
-	char *b = shmheap_alloc(h, 24);  /* 32 */
+	const size_t o = HDR;		 /* the first object; its block 8 bytes before */
+	char *a = shmheap_alloc(h, 1);	 /* a block of 16 bytes */
+	char *b = shmheap_alloc(h, 24);	 /* 32 */
 	char *c = shmheap_alloc(h, 100); /* 112 */
 	ck_assert_ptr_eq(a, base + o);
 	ck_assert_ptr_eq(b, base + o + 16);
 	ck_assert_ptr_eq(c, base + o + 48);
 	shmheap_free(h, b);
 
-	const struct shmheap_block want[] = {
-		{o, 8, 1}, {o + 16, 24, 0}, {o + 48, 104, 1}, {o + 160, PAGE - o - 160, 0}};
+	const struct shmheap_block want[] = {{o, 8, 1},
+					     {o + 16, 24, 0},
+					     {o + 48, 104, 1},
+					     {o + 160, PAGE - o - 160, 0}};
 	struct tu_layout l = {0};
 	tu_layout_take(h, &l);
 	ck_assert_uint_eq(l.n, 4);
@@ -77,7 +79,8 @@ START_TEST(stats_and_walk_of_known_layout)
 	ck_assert_uint_eq(st.free_blocks, 2);
 	ck_assert_uint_eq(st.free_bytes, 32 + PAGE - (o + 152));
 	ck_assert_uint_eq(st.largest_free, PAGE - o - 160);
-	ck_assert_uint_eq(st.used_bytes + st.overhead_bytes + st.free_bytes + FIRST_BLOCK, PAGE);
+	ck_assert_uint_eq(st.used_bytes + st.overhead_bytes + st.free_bytes + FIRST_BLOCK,
+			  PAGE);
 	ck_assert_int_eq(tu_check(h), 0);
 
 	/* Freeing c merges it with both neighbours. */
@@ -151,7 +154,8 @@ START_TEST(check_reports_damage)
 	int n = shmheap_check(h, count_problem, &pr);
 	ck_assert_int_ge(n, 1);
 	ck_assert_int_eq(pr.n, n);
-	ck_assert_uint_eq(pr.first_offset, (size_t)(b - 8 - (char *)shmheap_underlying(h)));
+	ck_assert_uint_eq(pr.first_offset,
+			  (size_t)(b - 8 - (char *)shmheap_underlying(h)));
 	*bw = saved;
 
 	/* A free block's footer overwritten (a use-after-free would do this). */

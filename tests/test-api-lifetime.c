@@ -51,7 +51,8 @@ START_TEST(disconnect_keeps_object)
 {
 	const char *name;
 	shmheap_memory_handle h = make_heap(&name, PAGE);
-	shmheap_object_handle hdl = shmheap_ptr_to_handle(h, strcpy(shmheap_alloc(h, 16), "kept"));
+	shmheap_object_handle hdl = shmheap_ptr_to_handle(h, strcpy(shmheap_alloc(h, 16),
+								    "kept"));
 	shmheap_disconnect(h);
 	ck_assert(tu_shm_exists(name));
 	h = shmheap_connect(name);

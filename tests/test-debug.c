@@ -49,7 +49,8 @@ START_TEST(mutating_call_verifies_the_heap)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 #ifdef SHMHEAP_DEBUG
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
-		      "a debug build did not abort on a damaged heap (status %#x)", status);
+		      "a debug build did not abort on a damaged heap (status %#x)",
+		      status);
 #else
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "an ordinary build failed the allocation (status %#x)", status);

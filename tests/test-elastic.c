@@ -95,9 +95,11 @@ START_TEST(create_in_caller_storage)
 		unsigned char bytes[SHMHEAP_ELASTIC_STORAGE + 16];
 	} storage;
 	errno = 0;
-	ck_assert_ptr_null(shmheap_elastic_create_in(&storage, SHMHEAP_ELASTIC_STORAGE - 1));
+	ck_assert_ptr_null(
+		shmheap_elastic_create_in(&storage, SHMHEAP_ELASTIC_STORAGE - 1));
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_ptr_null(shmheap_elastic_create_in(storage.bytes + 4, SHMHEAP_ELASTIC_STORAGE));
+	ck_assert_ptr_null(
+		shmheap_elastic_create_in(storage.bytes + 4, SHMHEAP_ELASTIC_STORAGE));
 	ck_assert_ptr_null(shmheap_elastic_create_in(NULL, SHMHEAP_ELASTIC_STORAGE));
 	long v0 = vsz();
 	shmheap_elastic *em = shmheap_elastic_create_in(&storage, sizeof(storage));
@@ -122,7 +124,7 @@ START_TEST(sizes)
 {
 	shmheap_elastic *em = shmheap_elastic_create();
 	ck_assert_ptr_nonnull(em);
-	static const size_t bad[] = { 0, 1, 12, 100, PAGE - 4, PAGE + 8, SIZE_MAX - 7 };
+	static const size_t bad[] = {0, 1, 12, 100, PAGE - 4, PAGE + 8, SIZE_MAX - 7};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		ck_assert_ptr_null(shmheap_elastic_alloc(em, bad[i]));
@@ -176,7 +178,8 @@ START_TEST(reuse_before_new_page)
 	/* Two free chunks of 1 KiB in different pages do not make 2 KiB. */
 	shmheap_elastic_free(em, p[0]);
 	shmheap_elastic_free(em, w);
-	ck_assert_ptr_eq(shmheap_elastic_alloc(em, 1024), p[0]); /* the first page first */
+	ck_assert_ptr_eq(shmheap_elastic_alloc(em, 1024),
+			 p[0]); /* the first page first */
 	ck_assert_int_eq(shmheap_elastic_check(em, print_problem, NULL), 0);
 	ck_assert_int_eq(shmheap_elastic_destroy(em), 0);
 }
@@ -189,7 +192,7 @@ START_TEST(bad_frees_refused)
 	char *o = shmheap_elastic_alloc(other, 64);
 	shmheap_elastic_free(em, a);
 	int local;
-	void *bad[] = { a, b + 8, b + 1, o, &local, b + PAGE };
+	void *bad[] = {a, b + 8, b + 1, o, &local, b + PAGE};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		ck_assert_int_eq(shmheap_elastic_free_checked(em, bad[i]), -1);
@@ -247,7 +250,8 @@ static int walk_chunk(const struct shmheap_elastic_block *blk, void *arg)
 {
 	struct model *m = arg;
 	size_t u = blk->offset / 8;
-	int bad = blk->page >= m->pages || (uintptr_t)blk->addr != m->base[blk->page] + blk->offset ||
+	int bad = blk->page >= m->pages ||
+		  (uintptr_t)blk->addr != m->base[blk->page] + blk->offset ||
 		  blk->offset + blk->size > PAGE; /* a chunk never crosses its page */
 	for (size_t k = 0; !bad && k < blk->size / 8; k++)
 		bad = m->used[blk->page][u + k] != blk->in_use;
@@ -304,16 +308,18 @@ START_TEST(random_ops_match_model)
 		long grew = v1 - v0 - (long)(meta1 - meta0);
 		if (at >= 0) {
 			if ((uintptr_t)p != m->base[page] + (uintptr_t)at * 8 || v1 != v0)
-				snprintf(why, sizeof(why),
-					 "op %zu: alloc(%zu) should reuse page %zu unit %ld, VSZ "
-					 "%+ld",
-					 op, sz, page, at, v1 - v0);
+				snprintf(
+					why, sizeof(why),
+					"op %zu: alloc(%zu) should reuse page %zu unit %ld, VSZ "
+					"%+ld",
+					op, sz, page, at, v1 - v0);
 		} else {
-			if (grew != PAGE || (uintptr_t)p % PAGE || m->pages == MAX_PAGES ||
-			    (m->pages < 32 && meta1 != meta0))
-				snprintf(why, sizeof(why),
-					 "op %zu: alloc(%zu) with no room: VSZ %+ld, tables %+ld", op,
-					 sz, v1 - v0, (long)(meta1 - meta0));
+			if (grew != PAGE || (uintptr_t)p % PAGE ||
+			    m->pages == MAX_PAGES || (m->pages < 32 && meta1 != meta0))
+				snprintf(
+					why, sizeof(why),
+					"op %zu: alloc(%zu) with no room: VSZ %+ld, tables %+ld",
+					op, sz, v1 - v0, (long)(meta1 - meta0));
 			else
 				m->base[m->pages++] = (uintptr_t)p;
 			at = 0;
@@ -324,14 +330,16 @@ START_TEST(random_ops_match_model)
 		memset(&m->used[page][at], 1, sz / 8);
 		if (nlive == MAX_LIVE)
 			break;
-		live[nlive++] = (typeof(*live)){ p, sz, page };
+		live[nlive++] = (typeof(*live)){p, sz, page};
 		if (op % 1024 == 0 && shmheap_elastic_walk(em, walk_chunk, m) != 0)
-			snprintf(why, sizeof(why), "op %zu: the walk differs from the model", op);
+			snprintf(why, sizeof(why),
+				 "op %zu: the walk differs from the model", op);
 	}
 	ck_assert_msg(!why[0], "%s", why);
 	ck_assert_uint_eq(pages_of(em), m->pages);
 	ck_assert_uint_eq(new_pages, m->pages);
-	ck_assert_uint_ge(m->pages, lab ? 3 : 33); /* beyond the inline tables, lab: a few */
+	ck_assert_uint_ge(m->pages,
+			  lab ? 3 : 33); /* beyond the inline tables, lab: a few */
 	ck_assert_int_eq(shmheap_elastic_walk(em, walk_chunk, m), 0);
 	ck_assert_int_eq(shmheap_elastic_check(em, print_problem, NULL), 0);
 	size_t chunks = 0;

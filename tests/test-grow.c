@@ -78,8 +78,8 @@ static void verify_all(int id, const struct known *k, int n)
 {
 	for (int i = 0; i < n; i++)
 		TU_REQUIRE(stamped(k[i].ptr, k[i].size, k[i].owner, k[i].round),
-			   "worker %d: object of worker %u from round %u damaged", id, k[i].owner,
-			   k[i].round);
+			   "worker %d: object of worker %u from round %u damaged", id,
+			   k[i].owner, k[i].round);
 }
 
 static void grower(void *arg)
@@ -98,8 +98,8 @@ static void grower(void *arg)
 			m.size = ((uint64_t)3 << 10) << r;
 			m.size += (uint64_t)g->id * 40; /* not all alike */
 			char *p = shmheap_alloc(h, m.size);
-			TU_REQUIRE(p != NULL, "worker %d round %u: alloc(%llu): %s", g->id, r,
-				   (unsigned long long)m.size, strerror(errno));
+			TU_REQUIRE(p != NULL, "worker %d round %u: alloc(%llu): %s",
+				   g->id, r, (unsigned long long)m.size, strerror(errno));
 			stamp(p, m.size, (uint32_t)g->id, r);
 			k[n++] = (struct known){p, m.size, (uint32_t)g->id, r};
 			m.handle = shmheap_ptr_to_handle(h, p).value;
@@ -110,13 +110,16 @@ static void grower(void *arg)
 				tu_write_all(g->inbox[i][1], &m, sizeof(m));
 		while (got[r] < GROWERS - 1) {
 			struct gmsg in;
-			TU_REQUIRE(tu_read_all(g->inbox[g->id][0], &in, sizeof(in)) == 0, "inbox");
+			TU_REQUIRE(tu_read_all(g->inbox[g->id][0], &in, sizeof(in)) == 0,
+				   "inbox");
 			TU_REQUIRE(in.round <= ROUNDS, "bad message");
 			got[in.round]++;
 			if (in.round == ROUNDS)
 				continue;
-			char *p = shmheap_handle_to_ptr(h, (shmheap_object_handle){in.handle});
-			TU_REQUIRE(p != NULL, "worker %d: handle of worker %u round %u: %s", g->id,
+			char *p = shmheap_handle_to_ptr(h, (shmheap_object_handle){
+								   in.handle});
+			TU_REQUIRE(p != NULL,
+				   "worker %d: handle of worker %u round %u: %s", g->id,
 				   in.owner, in.round, strerror(errno));
 			k[n++] = (struct known){p, in.size, in.owner, in.round};
 		}
@@ -126,7 +129,8 @@ static void grower(void *arg)
 	}
 	for (int i = 0; i < n; i++)
 		if (k[i].owner == (uint32_t)g->id)
-			TU_REQUIRE(shmheap_free_checked(h, k[i].ptr) == 0, "free: %s", strerror(errno));
+			TU_REQUIRE(shmheap_free_checked(h, k[i].ptr) == 0, "free: %s",
+				   strerror(errno));
 	shmheap_disconnect(h);
 }
 
@@ -157,7 +161,8 @@ START_TEST(four_processes_grow_heap_to_a_gigabyte)
 	ck_assert_uint_ge(st.heap_size, (size_t)1 << 30);
 	ck_assert_uint_eq(st.objects, 0);
 	ck_assert_uint_eq(st.free_blocks, 1);
-	ck_assert_uint_eq(st.free_bytes, st.heap_size - (tu_header_size() - tu_block_overhead()));
+	ck_assert_uint_eq(st.free_bytes,
+			  st.heap_size - (tu_header_size() - tu_block_overhead()));
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_destroy(name, h);
 }
@@ -194,7 +199,8 @@ START_TEST(racing_growth_grows_once)
 		const char *name = tu_name("race");
 		shmheap_memory_handle h = shmheap_create(name, 64 << 10);
 		ck_assert_ptr_nonnull(h);
-		void *all = shmheap_alloc(h, (64 << 10) - tu_header_size()); /* no free space left */
+		void *all = shmheap_alloc(
+			h, (64 << 10) - tu_header_size()); /* no free space left */
 		ck_assert_ptr_nonnull(all);
 		ck_assert_uint_eq(stats_of(h).heap_size, 64 << 10);
 
@@ -213,15 +219,18 @@ START_TEST(racing_growth_grows_once)
 		close(go[1]);
 
 		char why[256];
-		ck_assert_msg(tu_wait_all(pids, RACERS, 30, why, sizeof(why)) == 0, "%s", why);
+		ck_assert_msg(tu_wait_all(pids, RACERS, 30, why, sizeof(why)) == 0, "%s",
+			      why);
 		uint64_t seen[RACERS];
 		for (int i = 0; i < RACERS; i++)
-			ck_assert_int_eq(tu_read_all(out[0], &seen[i], sizeof(seen[i])), 0);
+			ck_assert_int_eq(tu_read_all(out[0], &seen[i], sizeof(seen[i])),
+					 0);
 		close(out[0]);
 
 		int owners = 0;
 		for (int i = 0; i < RACERS; i++) {
-			char *p = shmheap_handle_to_ptr(h, (shmheap_object_handle){seen[i]});
+			char *p = shmheap_handle_to_ptr(h,
+							(shmheap_object_handle){seen[i]});
 			ck_assert_ptr_nonnull(p);
 			for (uint32_t id = 0; id < RACERS; id++)
 				if (tu_verify(p, 1000, id, 1) < 0)
@@ -256,7 +265,8 @@ START_TEST(growth_stops_at_exactly_max)
 	struct shmheap_stats st = stats_of(h);
 	ck_assert_uint_eq(st.heap_size, max);
 	ck_assert_uint_eq(st.max_size, max);
-	ck_assert_int_eq(n, (int)((max - (tu_header_size() - tu_block_overhead())) / 1008));
+	ck_assert_int_eq(n,
+			 (int)((max - (tu_header_size() - tu_block_overhead())) / 1008));
 	ck_assert_int_eq(tu_check(h), 0);
 
 	struct tu_layout before = {0}, after = {0};
@@ -301,10 +311,12 @@ START_TEST(alloc_beyond_max_leaves_heap_alone)
 	struct tu_layout before = {0}, after = {0};
 	tu_layout_take(h, &before);
 	const size_t first_block = tu_header_size() - tu_block_overhead();
-	const size_t sizes[] = {max, max - first_block, max - 120, max + 1, (size_t)1 << 33};
+	const size_t sizes[] = {max, max - first_block, max - 120, max + 1,
+				(size_t)1 << 33};
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		errno = 0;
-		ck_assert_msg(shmheap_alloc(h, sizes[i]) == NULL, "alloc(%zu) succeeded", sizes[i]);
+		ck_assert_msg(shmheap_alloc(h, sizes[i]) == NULL, "alloc(%zu) succeeded",
+			      sizes[i]);
 		ck_assert_int_eq(errno, ENOMEM);
 		tu_layout_take(h, &after);
 		ck_assert(tu_layout_equal(&before, &after));
@@ -484,7 +496,8 @@ static void tiny_shm(void *arg)
 	const char *big = tu_name("full");
 	errno = 0;
 	TU_REQUIRE(shmheap_create(big, 1 << 20) == NULL, "a 1 MiB heap fit in 256 KiB");
-	TU_REQUIRE(errno == ENOSPC, "create: errno %d (%s), want ENOSPC", errno, strerror(errno));
+	TU_REQUIRE(errno == ENOSPC, "create: errno %d (%s), want ENOSPC", errno,
+		   strerror(errno));
 	TU_REQUIRE(!tu_shm_exists(big), "the failed create left its object");
 
 	const char *name = tu_name("full");
@@ -495,12 +508,15 @@ static void tiny_shm(void *arg)
 	struct tu_layout before = {0}, after = {0};
 	tu_layout_take(h, &before);
 	errno = 0;
-	TU_REQUIRE(shmheap_alloc(h, 1 << 20) == NULL, "growth past the full tmpfs succeeded");
+	TU_REQUIRE(shmheap_alloc(h, 1 << 20) == NULL,
+		   "growth past the full tmpfs succeeded");
 	TU_REQUIRE(errno == ENOSPC || errno == ENOMEM, "alloc: errno %d", errno);
 	tu_layout_take(h, &after);
-	TU_REQUIRE(tu_layout_equal(&before, &after), "the failed growth changed the heap");
+	TU_REQUIRE(tu_layout_equal(&before, &after),
+		   "the failed growth changed the heap");
 	struct shmheap_stats st;
-	TU_REQUIRE(shmheap_stats(h, &st) == 0 && st.heap_size == (64 << 10), "heap size changed");
+	TU_REQUIRE(shmheap_stats(h, &st) == 0 && st.heap_size == (64 << 10),
+		   "heap size changed");
 	TU_REQUIRE(shmheap_check(h, NULL, NULL) == 0, "check after failed growth");
 	TU_REQUIRE(shmheap_alloc(h, 1000) != NULL, "the heap still allocates");
 	errno = 0;
@@ -518,10 +534,12 @@ START_TEST(full_dev_shm_gives_enospc)
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid); /* the child runs under alarm */
 	if (WIFEXITED(status) && WEXITSTATUS(status) == SKIP_STATUS) {
-		fprintf(stderr, "full_dev_shm_gives_enospc: skipped (needs root and unshare -m)\n");
+		fprintf(stderr,
+			"full_dev_shm_gives_enospc: skipped (needs root and unshare -m)\n");
 		return;
 	}
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x",
+		      status);
 }
 END_TEST
 

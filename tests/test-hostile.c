@@ -49,7 +49,9 @@ START_TEST(fifo_is_no_heap)
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect(name));
 	ck_assert_int_eq(errno, EINVAL);
-	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, .lock_timeout_ms = 0};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT |
+						     SHMHEAP_CONNECT_UNLOCKED,
+					    .lock_timeout_ms = 0};
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect_ex(name, &o));
 	ck_assert_int_eq(errno, EINVAL);
@@ -86,7 +88,8 @@ static void create_as_nobody(void *arg)
 	become_nobody();
 	struct shmheap_options o = {.mode = 0666};
 	shmheap_memory_handle h = shmheap_create_ex(arg, PAGE, &o);
-	TU_REQUIRE(h != NULL, "nobody cannot create %s: %s", (const char *)arg, strerror(errno));
+	TU_REQUIRE(h != NULL, "nobody cannot create %s: %s", (const char *)arg,
+		   strerror(errno));
 	TU_REQUIRE(shmheap_alloc(h, 64) != NULL, "alloc");
 	shmheap_disconnect(h);
 }
@@ -101,8 +104,8 @@ static void mapping_perms(const void *addr, char perms[5])
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi;
 		char p[5];
-		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) == 3 && (uintptr_t)addr >= lo &&
-		    (uintptr_t)addr < hi) {
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) == 3 &&
+		    (uintptr_t)addr >= lo && (uintptr_t)addr < hi) {
 			memcpy(perms, p, 5);
 			break;
 		}
@@ -125,7 +128,8 @@ START_TEST(foreign_heap_needs_trust)
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect(name));
 	ck_assert_int_eq(errno, EPERM);
-	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT, .lock_timeout_ms = 100};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT,
+					    .lock_timeout_ms = 100};
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect_ex(name, &o));
 	ck_assert_int_eq(errno, EPERM);
@@ -156,9 +160,10 @@ static void connect_as_nobody(void *arg)
 {
 	become_nobody();
 	errno = 0;
-	TU_REQUIRE(shmheap_connect(arg) == NULL && errno == EPERM, "connect: errno %d, not EPERM",
-		   errno);
-	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_TRUST_OWNER, .lock_timeout_ms = 0};
+	TU_REQUIRE(shmheap_connect(arg) == NULL && errno == EPERM,
+		   "connect: errno %d, not EPERM", errno);
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_TRUST_OWNER,
+					    .lock_timeout_ms = 0};
 	shmheap_memory_handle h = shmheap_connect_ex(arg, &o);
 	TU_REQUIRE(h != NULL, "trusting connect: %s", strerror(errno));
 	TU_REQUIRE(shmheap_alloc(h, 8) != NULL, "alloc");
@@ -197,7 +202,8 @@ static void shrink_under_lock(void *arg)
 	struct shrinker *s = arg;
 	int fd = shm_open(s->name, O_RDWR, 0);
 	TU_REQUIRE(fd >= 0, "open");
-	pthread_mutex_t *lock = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	pthread_mutex_t *lock = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+				     0);
 	TU_REQUIRE(lock != MAP_FAILED, "mmap");
 	TU_REQUIRE(pthread_mutex_lock(lock) == 0, "lock");
 	tu_write_all(s->ready, "r", 1);
@@ -223,7 +229,8 @@ START_TEST(truncated_while_waiting)
 		ck_assert_ptr_nonnull(shmheap_alloc(h, 300));
 	shmheap_disconnect(h);
 
-	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT, .lock_timeout_ms = 5000};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT,
+					    .lock_timeout_ms = 5000};
 	shmheap_memory_handle r = shmheap_connect_ex(name, &o);
 	ck_assert_ptr_nonnull(r);
 	int p[2];
@@ -266,7 +273,9 @@ START_TEST(unlocked_reader_of_truncated_heap)
 	ck_assert_ptr_nonnull(h);
 	for (int i = 0; i < 100; i++)
 		ck_assert_ptr_nonnull(shmheap_alloc(h, 300));
-	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, .lock_timeout_ms = 0};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT |
+						     SHMHEAP_CONNECT_UNLOCKED,
+					    .lock_timeout_ms = 0};
 	shmheap_memory_handle u = shmheap_connect_ex(name, &o);
 	ck_assert_ptr_nonnull(u);
 	int fd = shm_open(name, O_RDWR, 0);
@@ -298,7 +307,8 @@ static void grower(void *arg)
 	TU_REQUIRE(h != NULL, "connect");
 	uint64_t seed = 12345;
 	for (size_t size = 2 * PAGE; size <= GROW_MAX; size += PAGE) {
-		TU_REQUIRE(shmheap_grow(h, size) == 0, "grow to %zu: %s", size, strerror(errno));
+		TU_REQUIRE(shmheap_grow(h, size) == 0, "grow to %zu: %s", size,
+			   strerror(errno));
 		void *p = shmheap_alloc(h, 8 + tu_rand(&seed) % 2000);
 		TU_REQUIRE(p != NULL, "alloc");
 		if (tu_rand(&seed) % 2)
@@ -315,7 +325,9 @@ static void unlocked_reader(void *arg)
 	const char *name = ((const char *const *)arg)[0];
 	int stop_fd = (int)(intptr_t)((void *const *)arg)[1];
 	close((int)(intptr_t)((void *const *)arg)[2]); /* only the test may write */
-	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED, .lock_timeout_ms = 0};
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT |
+						     SHMHEAP_CONNECT_UNLOCKED,
+					    .lock_timeout_ms = 0};
 	shmheap_memory_handle u = shmheap_connect_ex(name, &o);
 	TU_REQUIRE(u != NULL, "unlocked connect: %s", strerror(errno));
 	fcntl(stop_fd, F_SETFL, O_NONBLOCK);
@@ -323,7 +335,8 @@ static void unlocked_reader(void *arg)
 		struct shmheap_stats st;
 		size_t n = 0;
 		char c;
-		TU_REQUIRE(shmheap_check(u, NULL, NULL) >= 0, "check: %s", strerror(errno));
+		TU_REQUIRE(shmheap_check(u, NULL, NULL) >= 0, "check: %s",
+			   strerror(errno));
 		int r = shmheap_stats(u, &st);
 		TU_REQUIRE(r == 0 || errno == EUCLEAN, "stats: %s", strerror(errno));
 		r = shmheap_walk(u, count_walk, &n);
@@ -347,7 +360,8 @@ START_TEST(unlocked_readers_while_growing)
 	ck_assert_ptr_nonnull(h);
 	int stop[2];
 	ck_assert_int_eq(pipe(stop), 0);
-	void *arg[3] = {(void *)name, (void *)(intptr_t)stop[0], (void *)(intptr_t)stop[1]};
+	void *arg[3] = {(void *)name, (void *)(intptr_t)stop[0],
+			(void *)(intptr_t)stop[1]};
 	pid_t pids[READERS];
 	for (int i = 0; i < READERS; i++)
 		pids[i] = tu_fork(unlocked_reader, arg, 280);

@@ -55,7 +55,8 @@ static struct old_mapping mapping_of(shmheap_memory_handle h)
 	struct shmheap_stats st;
 	if (shmheap_stats(h, &st) < 0)
 		return (struct old_mapping){0, 0, 0};
-	return (struct old_mapping){(uintptr_t)shmheap_underlying(h), st.heap_size, st.max_size};
+	return (struct old_mapping){(uintptr_t)shmheap_underlying(h), st.heap_size,
+				    st.max_size};
 }
 
 /*
@@ -71,8 +72,11 @@ static const char *still_mapped(const struct old_mapping *m, char *why, size_t l
 				    m->base + m->max_size - page()};
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		errno = 0;
-		if (mprotect((void *)probes[i], page(), PROT_READ) == 0 || errno != ENOMEM) {
-			snprintf(why, len, "mprotect at base + %" PRIuPTR " did not fail with ENOMEM (%s)",
+		if (mprotect((void *)probes[i], page(), PROT_READ) == 0 ||
+		    errno != ENOMEM) {
+			snprintf(why, len,
+				 "mprotect at base + %" PRIuPTR
+				 " did not fail with ENOMEM (%s)",
 				 probes[i] - m->base, strerror(errno));
 			return why;
 		}
@@ -84,8 +88,8 @@ static const char *still_mapped(const struct old_mapping *m, char *why, size_t l
 	const char *res = NULL;
 	while (!res && fgets(line, sizeof(line), f)) {
 		uintptr_t lo, hi;
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2 && lo < m->base + m->max_size &&
-		    m->base < hi) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2 &&
+		    lo < m->base + m->max_size && m->base < hi) {
 			snprintf(why, len, "still mapped: %.200s", line);
 			res = why;
 		}
@@ -100,7 +104,7 @@ enum lab_op { OP_ALLOC = 'A', OP_FREE = 'F', OP_QUIT = 'Q' };
 
 struct lab_reply {
 	uint32_t id;
-	int32_t err;     /* 0, or errno of a failed call (-1: a corrupt object) */
+	int32_t err;	 /* 0, or errno of a failed call (-1: a corrupt object) */
 	uint64_t offset; /* ALLOC, FREE: the object's offset; QUIT: objects freed */
 };
 
@@ -124,7 +128,8 @@ static void lab_proc_run(void *arg)
 	while (tu_read_all(p->cmd, &op, 1) == 0) {
 		struct lab_reply r = {.id = p->id};
 		if (op == OP_ALLOC) {
-			TU_REQUIRE(n < MAX_OWNED, "process %u owns too many objects", p->id);
+			TU_REQUIRE(n < MAX_OWNED, "process %u owns too many objects",
+				   p->id);
 			void *o = shmheap_alloc(h, OBJ_SIZE);
 			if (!o) {
 				r.err = errno;
@@ -142,7 +147,9 @@ static void lab_proc_run(void *arg)
 					r.err = -1;
 				else if (shmheap_free_checked(h, owned[0]) < 0)
 					r.err = errno;
-				r.offset = op == OP_FREE ? (uint64_t)((char *)owned[0] - base) : k + 1;
+				r.offset = op == OP_FREE
+						   ? (uint64_t)((char *)owned[0] - base)
+						   : k + 1;
 				memmove(owned, owned + 1, (n - 1) * sizeof(*owned));
 				memmove(seq, seq + 1, (n - 1) * sizeof(*seq));
 				n--;
@@ -154,18 +161,18 @@ static void lab_proc_run(void *arg)
 	}
 	shmheap_disconnect(h);
 	char why[300];
-	TU_REQUIRE(!still_mapped(&m, why, sizeof(why)), "process %u after disconnect: %s", p->id,
-		   why);
+	TU_REQUIRE(!still_mapped(&m, why, sizeof(why)), "process %u after disconnect: %s",
+		   p->id, why);
 }
 
 struct lab_run {
 	unsigned n;
 	shmheap_memory_handle h;
 	pid_t pids[MAX_PROCS];
-	int cmd[MAX_PROCS]; /* write ends */
-	int reply;          /* read end */
-	size_t first;       /* offset of the first object */
-	unsigned live_max;  /* most objects live at one time, at most */
+	int cmd[MAX_PROCS];		    /* write ends */
+	int reply;			    /* read end */
+	size_t first;			    /* offset of the first object */
+	unsigned live_max;		    /* most objects live at one time, at most */
 	unsigned char owner[MAX_PROCS * 2]; /* slot k: 1 + process, or 0 when free */
 };
 
@@ -175,17 +182,19 @@ static void lab_record(struct lab_run *run, const char *ops, const struct lab_re
 	if (ops[r->id] == OP_QUIT)
 		return;
 	ck_assert_msg(r->offset >= run->first && (r->offset - run->first) % STRIDE == 0,
-		      "process %u: object at %" PRIu64 ", not at %zu + %d k", r->id, r->offset,
-		      run->first, STRIDE);
+		      "process %u: object at %" PRIu64 ", not at %zu + %d k", r->id,
+		      r->offset, run->first, STRIDE);
 	uint64_t k = (r->offset - run->first) / STRIDE;
-	ck_assert_msg(k < run->live_max, "process %u: object %" PRIu64 " beyond the %u live",
-		      r->id, k, run->live_max);
+	ck_assert_msg(k < run->live_max,
+		      "process %u: object %" PRIu64 " beyond the %u live", r->id, k,
+		      run->live_max);
 	if (ops[r->id] == OP_ALLOC) {
-		ck_assert_msg(run->owner[k] == 0, "object %" PRIu64 " handed out twice", k);
+		ck_assert_msg(run->owner[k] == 0, "object %" PRIu64 " handed out twice",
+			      k);
 		run->owner[k] = (unsigned char)(1 + r->id);
 	} else {
-		ck_assert_msg(run->owner[k] == 1 + r->id, "process %u freed object %" PRIu64,
-			      r->id, k);
+		ck_assert_msg(run->owner[k] == 1 + r->id,
+			      "process %u freed object %" PRIu64, r->id, k);
 		run->owner[k] = 0;
 	}
 }
@@ -229,8 +238,8 @@ static int check_block(const struct shmheap_block *b, void *arg)
 	size_t k = (b->offset - w->run->first) / STRIDE;
 	if (b->size != OBJ_SIZE || (b->offset - w->run->first) % STRIDE ||
 	    k >= w->run->live_max || !w->run->owner[k]) {
-		snprintf(w->problem, sizeof(w->problem), "unexpected live block at %zu (%zu bytes)",
-			 b->offset, b->size);
+		snprintf(w->problem, sizeof(w->problem),
+			 "unexpected live block at %zu (%zu bytes)", b->offset, b->size);
 		return 1;
 	}
 	w->objects++;
@@ -285,7 +294,8 @@ START_TEST(ex3_grader_packs_and_reuses)
 	lab_step(&run, ops);
 	/* All at once, and packed: objects 0 .. N-1, one each. */
 	for (unsigned k = 0; k < run.live_max; k++)
-		ck_assert_msg((run.owner[k] != 0) == (k < run.n), "object %u after the first round", k);
+		ck_assert_msg((run.owner[k] != 0) == (k < run.n),
+			      "object %u after the first round", k);
 	lab_check_heap(&run);
 
 	for (unsigned r = 0; r < ROUNDS; r++) {
@@ -301,7 +311,8 @@ START_TEST(ex3_grader_packs_and_reuses)
 		close(run.cmd[i]);
 	close(run.reply);
 	char why[300];
-	ck_assert_msg(tu_wait_all(run.pids, (int)run.n, 120, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_msg(tu_wait_all(run.pids, (int)run.n, 120, why, sizeof(why)) == 0, "%s",
+		      why);
 
 	/* Everything merged back: one allocation of N * 48 bytes lands at first. */
 	ck_assert_int_eq(shmheap_stats(run.h, &st), 0);
@@ -336,7 +347,8 @@ static void ex1_read(void *arg)
 {
 	struct ex1_reader *r = arg;
 	shmheap_object_handle hdl;
-	TU_REQUIRE(tu_read_all(r->in, &hdl, sizeof(hdl)) == 0, "reader %u: no handle", r->id);
+	TU_REQUIRE(tu_read_all(r->in, &hdl, sizeof(hdl)) == 0, "reader %u: no handle",
+		   r->id);
 	shmheap_memory_handle h = shmheap_connect(r->name);
 	TU_REQUIRE(h != NULL, "reader %u: connect: %s", r->id, strerror(errno));
 	struct old_mapping m = mapping_of(h);
@@ -346,8 +358,8 @@ static void ex1_read(void *arg)
 	TU_REQUIRE(bad < 0, "reader %u: byte %ld of %zu is wrong", r->id, bad, r->size);
 	shmheap_disconnect(h);
 	char why[300];
-	TU_REQUIRE(!still_mapped(&m, why, sizeof(why)), "reader %u after disconnect: %s", r->id,
-		   why);
+	TU_REQUIRE(!still_mapped(&m, why, sizeof(why)), "reader %u after disconnect: %s",
+		   r->id, why);
 }
 
 START_TEST(ex1_readers_verify_every_byte)
@@ -395,7 +407,8 @@ START_TEST(ex1_readers_verify_every_byte)
 		struct old_mapping m = mapping_of(h);
 		shmheap_destroy(name, h);
 		ck_assert(!tu_shm_exists(name));
-		ck_assert_msg(!still_mapped(&m, why, sizeof(why)), "after destroy: %s", why);
+		ck_assert_msg(!still_mapped(&m, why, sizeof(why)), "after destroy: %s",
+			      why);
 	}
 }
 END_TEST

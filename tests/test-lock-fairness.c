@@ -58,7 +58,8 @@ static void hog(void *arg)
 	while (walks % 16 || read(g->stop_fd, &c, 1) != 1) {
 		TU_REQUIRE(walks % 16 || now_s() < end,
 			   "the other process was still waiting after %d s", HOG_GUARD_S);
-		TU_REQUIRE(shmheap_stats(mem, &st) == 0, "hog: stats: %s", strerror(errno));
+		TU_REQUIRE(shmheap_stats(mem, &st) == 0, "hog: stats: %s",
+			   strerror(errno));
 		walks++;
 	}
 	printf("hog: %lu walks of the heap\n", walks);
@@ -90,8 +91,8 @@ static void allocate_some(void *arg)
 		/* Each allocation must get the lock anew from the hog. */
 		nanosleep(&(struct timespec){0, 1000000}, NULL);
 	}
-	printf("allocator: %d allocations beside the hog in %.3f s, longest %.1f ms\n", ALLOCS,
-	       now_s() - start, longest * 1e3);
+	printf("allocator: %d allocations beside the hog in %.3f s, longest %.1f ms\n",
+	       ALLOCS, now_s() - start, longest * 1e3);
 	fflush(stdout);
 	shmheap_disconnect(mem);
 }

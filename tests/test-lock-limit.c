@@ -40,7 +40,8 @@ static void hold_and_stop(void *arg)
 	shmheap_memory_handle mem = shmheap_connect(s->name);
 	TU_REQUIRE(mem, "holder: connect: %s", strerror(errno));
 	int fd = s->held_fd;
-	TU_REQUIRE(shmheap_walk(mem, stop_in_walk, &fd) >= 0, "holder: walk: %s", strerror(errno));
+	TU_REQUIRE(shmheap_walk(mem, stop_in_walk, &fd) >= 0, "holder: walk: %s",
+		   strerror(errno));
 	shmheap_disconnect(mem);
 }
 

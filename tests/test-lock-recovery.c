@@ -28,7 +28,7 @@ static pthread_mutex_t *heap_mutex(shmheap_memory_handle h)
 
 struct breaker {
 	shmheap_memory_handle h; /* inherited from the test process */
-	int break_chain;         /* make the repair fail */
+	int break_chain;	 /* make the repair fail */
 };
 
 /* Takes the lock and exits holding it (optionally breaking the chain first). */
@@ -37,7 +37,8 @@ static void die_holding(void *arg)
 	const struct breaker *b = arg;
 	TU_REQUIRE(pthread_mutex_lock(heap_mutex(b->h)) == 0, "breaker: lock");
 	if (b->break_chain)
-		*(uint64_t *)(void *)((char *)shmheap_underlying(b->h) + HEAP_FIRST_BLOCK) = 0;
+		*(uint64_t *)(void *)((char *)shmheap_underlying(b->h) +
+				      HEAP_FIRST_BLOCK) = 0;
 }
 
 static void run_child(void (*fn)(void *), void *arg)
@@ -52,7 +53,8 @@ static void run_child(void (*fn)(void *), void *arg)
 static void release_unrepaired(void *arg)
 {
 	shmheap_memory_handle h = arg;
-	TU_REQUIRE(pthread_mutex_lock(heap_mutex(h)) == EOWNERDEAD, "the holder did not die");
+	TU_REQUIRE(pthread_mutex_lock(heap_mutex(h)) == EOWNERDEAD,
+		   "the holder did not die");
 	TU_REQUIRE(pthread_mutex_unlock(heap_mutex(h)) == 0, "unlock");
 }
 
@@ -96,7 +98,8 @@ static void start_workers(const char *name, pid_t *pids, int *go)
 	close(gop[0]);
 	for (int i = 0; i < WORKERS; i++) {
 		char c;
-		ck_assert_msg(tu_read_all(ready[0], &c, 1) == 0, "a worker did not connect");
+		ck_assert_msg(tu_read_all(ready[0], &c, 1) == 0,
+			      "a worker did not connect");
 	}
 	close(ready[0]);
 	*go = gop[1];
@@ -192,7 +195,8 @@ static void start_repair_and_die(void *arg)
 {
 	const struct repairer *r = arg;
 	char c = 'l';
-	TU_REQUIRE(pthread_mutex_lock(heap_mutex(r->h)) == EOWNERDEAD, "the holder did not die");
+	TU_REQUIRE(pthread_mutex_lock(heap_mutex(r->h)) == EOWNERDEAD,
+		   "the holder did not die");
 	tu_write_all(r->locked_fd, &c, 1);
 	(void)tu_read_all(r->die_fd, &c, 1);
 }

@@ -28,7 +28,7 @@
 
 struct holder {
 	const char *name;
-	int held_fd;    /* the holder writes a byte here once it holds the lock */
+	int held_fd;	/* the holder writes a byte here once it holds the lock */
 	int release_fd; /* ... and lets go when it reads one from here */
 };
 
@@ -72,10 +72,10 @@ static pid_t start_holder(const char *name, int *release)
 
 struct waiter {
 	const char *name;
-	int ready_fd;          /* a waiter writes a byte here once connected */
-	int go_fd;             /* ... and allocates once it reads one from here */
-	int entering_fd;       /* ... writing a byte here just before the call */
-	const int *released;   /* shared: set once the holder may let go */
+	int ready_fd;	     /* a waiter writes a byte here once connected */
+	int go_fd;	     /* ... and allocates once it reads one from here */
+	int entering_fd;     /* ... writing a byte here just before the call */
+	const int *released; /* shared: set once the holder may let go */
 };
 
 /* By a byte, not by closing: children forked later hold copies of the pipe. */
@@ -123,7 +123,8 @@ static void start_waiters(const char *name, const int *released, pid_t *pids, in
 	*entering = ent[0];
 	for (int i = 0; i < WAITERS; i++) {
 		char c;
-		ck_assert_msg(tu_read_all(ready[0], &c, 1) == 0, "a waiter did not connect");
+		ck_assert_msg(tu_read_all(ready[0], &c, 1) == 0,
+			      "a waiter did not connect");
 	}
 	close(ready[0]);
 	*go = gop[1];
@@ -157,7 +158,8 @@ static void assert_none_finished(const pid_t *pids)
 	for (int i = 0; i < WAITERS; i++) {
 		int status;
 		ck_assert_msg(waitpid(pids[i], &status, WNOHANG) == 0,
-			      "waiter %d finished while another process held the lock", i);
+			      "waiter %d finished while another process held the lock",
+			      i);
 	}
 }
 
@@ -172,7 +174,8 @@ static void assert_all_blocked(const pid_t *pids, int entering)
 {
 	for (int i = 0; i < WAITERS; i++) {
 		char c;
-		ck_assert_msg(tu_read_all(entering, &c, 1) == 0, "a waiter died before allocating");
+		ck_assert_msg(tu_read_all(entering, &c, 1) == 0,
+			      "a waiter died before allocating");
 	}
 	close(entering);
 	for (int i = 0; i < WAITERS; i++) {
@@ -209,8 +212,8 @@ static void contend(struct contended *c, const char *tag)
 	c->name = tu_name(tag);
 	c->h = shmheap_create(c->name, 1 << 20);
 	ck_assert_ptr_nonnull(c->h);
-	c->released = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			   -1, 0);
+	c->released = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(c->released, MAP_FAILED);
 	*c->released = 0;
 	int go, entering;
@@ -265,7 +268,7 @@ START_TEST(inspection_gives_up_after_its_timeout)
 	int release;
 	pid_t holder = start_holder(name, &release);
 	struct shmheap_connect_options opts = {.flags = SHMHEAP_CONNECT_INSPECT,
-						.lock_timeout_ms = 100};
+					       .lock_timeout_ms = 100};
 	shmheap_memory_handle in = shmheap_connect_ex(name, &opts);
 	ck_assert_ptr_nonnull(in);
 	struct shmheap_stats st;

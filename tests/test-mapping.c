@@ -150,11 +150,13 @@ static void race_grower(void *arg)
 	TU_REQUIRE(h != NULL, "connect: %s", strerror(errno));
 	struct shmheap_stats st;
 	TU_REQUIRE(shmheap_stats(h, &st) == 0, "stats: %s", strerror(errno));
-	TU_REQUIRE(shmheap_alloc(h, st.largest_free) != NULL, "alloc: %s", strerror(errno));
+	TU_REQUIRE(shmheap_alloc(h, st.largest_free) != NULL, "alloc: %s",
+		   strerror(errno));
 	for (size_t size = RACE_START + 4 * KIB; size <= RACE_MAX_HEAP; size += 4 * KIB) {
 		TU_REQUIRE(shmheap_grow(h, size) == 0, "grow: %s", strerror(errno));
 		/* The new page's free block is the index's root now; fill it. */
-		TU_REQUIRE(shmheap_alloc(h, 4 * KIB - 16) != NULL, "alloc: %s", strerror(errno));
+		TU_REQUIRE(shmheap_alloc(h, 4 * KIB - 16) != NULL, "alloc: %s",
+			   strerror(errno));
 		struct timespec pause = {0, 100000};
 		nanosleep(&pause, NULL);
 	}
@@ -223,9 +225,12 @@ START_TEST(connect_and_info_while_growing)
 	for (int i = 0; i < READERS; i++) {
 		struct race_counts n;
 		ck_assert_int_eq(tu_read_all(fds[0], &n, sizeof(n)), 0);
-		ck_assert_msg(n.bad_connect == 0, "%lu of %lu connects failed, the last with %s",
-			      n.bad_connect, n.bad_connect + n.connects, strerror(n.connect_errno));
-		ck_assert_msg(n.bad_info == 0, "%lu of %lu shmheap_info failed, the last with %s",
+		ck_assert_msg(n.bad_connect == 0,
+			      "%lu of %lu connects failed, the last with %s",
+			      n.bad_connect, n.bad_connect + n.connects,
+			      strerror(n.connect_errno));
+		ck_assert_msg(n.bad_info == 0,
+			      "%lu of %lu shmheap_info failed, the last with %s",
 			      n.bad_info, n.bad_info + n.infos, strerror(n.info_errno));
 		ck_assert_uint_gt(n.connects, 0);
 	}
@@ -268,9 +273,11 @@ START_TEST(growth_reserves_only_the_new_range)
 	ck_assert_int_eq(fstat(fd, &after), 0);
 	ck_assert_uint_eq((size_t)after.st_size, 2 * MIB);
 	size_t added = (size_t)(after.st_blocks - before.st_blocks) * 512;
-	ck_assert_msg(added >= 1 * MIB, "growth reserved %zu bytes, not the new 1 MiB", added);
+	ck_assert_msg(added >= 1 * MIB, "growth reserved %zu bytes, not the new 1 MiB",
+		      added);
 	ck_assert_msg(added < 1 * MIB + 512 * KIB,
-		      "growth reserved %zu bytes: the old range's hole was filled too", added);
+		      "growth reserved %zu bytes: the old range's hole was filled too",
+		      added);
 	close(fd);
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_destroy(name, h);

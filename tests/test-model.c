@@ -87,7 +87,8 @@ static int model_grow(struct model *m, uint64_t need)
 	if (target > m->max_size)
 		target = m->max_size;
 	if (last->used)
-		model_insert(m, m->n, (struct mblock){m->heap_size, target - m->heap_size, 0});
+		model_insert(m, m->n,
+			     (struct mblock){m->heap_size, target - m->heap_size, 0});
 	else
 		last->size += target - m->heap_size;
 	m->heap_size = target;
@@ -107,7 +108,8 @@ static uint64_t model_alloc(struct model *m, size_t sz)
 			blk->used = 1;
 			if (rest >= 16) {
 				blk->size = need;
-				model_insert(m, i + 1, (struct mblock){blk->off + need, rest, 0});
+				model_insert(m, i + 1,
+					     (struct mblock){blk->off + need, rest, 0});
 				blk = &m->b[i];
 			}
 			return blk->off + 8;
@@ -153,19 +155,22 @@ static int collect(const struct shmheap_block *blk, void *arg)
 }
 
 /* The heap's block listing must be the model's, block for block. */
-static void compare_listing(shmheap_memory_handle h, const struct model *m, struct tu_layout *l,
-			    unsigned long step)
+static void compare_listing(shmheap_memory_handle h, const struct model *m,
+			    struct tu_layout *l, unsigned long step)
 {
 	l->n = 0;
 	ck_assert_int_eq(shmheap_walk(h, collect, l), 0);
-	ck_assert_msg(l->n == m->n, "step %lu: %zu blocks, model has %zu", step, l->n, m->n);
+	ck_assert_msg(l->n == m->n, "step %lu: %zu blocks, model has %zu", step, l->n,
+		      m->n);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct shmheap_block *b = &l->blk[i];
-		ck_assert_msg(b->offset == m->b[i].off + 8 && b->size == m->b[i].size - 8 &&
-				      b->in_use == m->b[i].used,
-			      "step %lu block %zu: heap {%zu,%zu,%d} model {%llu,%llu,%d}", step, i,
-			      b->offset, b->size, b->in_use, (unsigned long long)m->b[i].off + 8,
-			      (unsigned long long)m->b[i].size - 8, m->b[i].used);
+		ck_assert_msg(
+			b->offset == m->b[i].off + 8 && b->size == m->b[i].size - 8 &&
+				b->in_use == m->b[i].used,
+			"step %lu block %zu: heap {%zu,%zu,%d} model {%llu,%llu,%d}",
+			step, i, b->offset, b->size, b->in_use,
+			(unsigned long long)m->b[i].off + 8,
+			(unsigned long long)m->b[i].size - 8, m->b[i].used);
 	}
 	struct shmheap_stats st;
 	ck_assert_int_eq(shmheap_stats(h, &st), 0);
@@ -183,16 +188,17 @@ struct config {
 	uint64_t seed;
 	size_t len, max;
 	int growable;
-	size_t low, high;     /* live objects the run hovers between */
-	unsigned size_mix;    /* 0: mixed sizes, 1: mostly tiny */
+	size_t low, high;  /* live objects the run hovers between */
+	unsigned size_mix; /* 0: mixed sizes, 1: mostly tiny */
 };
 
 static const struct config configs[] = {
-	{0x1234567, 4096, 64 << 20, 1, 200, 2000, 0},   /* grows from one page */
+	{0x1234567, 4096, 64 << 20, 1, 200, 2000, 0}, /* grows from one page */
 	{0xdeadbeef, 1 << 20, 0, 1, 500, 3000, 0},
-	{0xfeedface, 64 << 10, 0, 0, 300, 1500, 0},     /* fixed: allocations fail */
-	{0xabcdef01, 16 << 10, 0, 0, 300, 2000, 1},     /* fixed, tiny objects and holes */
-	{0x5eed5eed, 4096, 256 << 10, 1, 300, 2500, 0}, /* grows to its maximum, then fails */
+	{0xfeedface, 64 << 10, 0, 0, 300, 1500, 0}, /* fixed: allocations fail */
+	{0xabcdef01, 16 << 10, 0, 0, 300, 2000, 1}, /* fixed, tiny objects and holes */
+	{0x5eed5eed, 4096, 256 << 10, 1, 300, 2500,
+	 0}, /* grows to its maximum, then fails */
 	{0x0badcafe, 4096, 8 << 20, 1, 100, 3000, 1},
 };
 
@@ -242,17 +248,21 @@ START_TEST(random_ops_match_model)
 			errno = 0;
 			char *p = shmheap_alloc(h, sz);
 			if (!want) {
-				ck_assert_msg(p == NULL, "step %lu: alloc(%zu) at %td, model has no room",
-					      step, sz, p - base);
+				ck_assert_msg(
+					p == NULL,
+					"step %lu: alloc(%zu) at %td, model has no room",
+					step, sz, p - base);
 				ck_assert_int_eq(errno, ENOMEM);
 				fails++;
 				continue;
 			}
-			ck_assert_msg(p != NULL, "step %lu: alloc(%zu) failed (%s), model gives %llu",
-				      step, sz, strerror(errno), (unsigned long long)want);
+			ck_assert_msg(
+				p != NULL,
+				"step %lu: alloc(%zu) failed (%s), model gives %llu",
+				step, sz, strerror(errno), (unsigned long long)want);
 			ck_assert_msg((uint64_t)(p - base) == want,
-				      "step %lu: alloc(%zu) at %td, model gives %llu", step, sz,
-				      p - base, (unsigned long long)want);
+				      "step %lu: alloc(%zu) at %td, model gives %llu",
+				      step, sz, p - base, (unsigned long long)want);
 			tu_fill(p, sz, 7, (uint32_t)step);
 			live[n_live++] = (struct live){p, sz, (uint32_t)step};
 			allocs++;
@@ -261,7 +271,8 @@ START_TEST(random_ops_match_model)
 			struct live v = live[i];
 			live[i] = live[--n_live];
 			ck_assert_msg(tu_verify(v.ptr, v.size, 7, v.seq) < 0,
-				      "step %lu: object at %td overwritten", step, v.ptr - base);
+				      "step %lu: object at %td overwritten", step,
+				      v.ptr - base);
 			model_free(&m, (uint64_t)(v.ptr - base));
 			ck_assert_int_eq(shmheap_free_checked(h, v.ptr), 0);
 		}
@@ -282,7 +293,8 @@ START_TEST(random_ops_match_model)
 	ck_assert_uint_eq(st.free_blocks, 1);
 	ck_assert_uint_eq(st.invalid_frees, 0);
 	if (!cf->growable && ops >= 10000)
-		ck_assert_msg(fails > 0, "the fixed heap never ran out: the test lost its point");
+		ck_assert_msg(fails > 0,
+			      "the fixed heap never ran out: the test lost its point");
 	(void)allocs;
 
 	tu_layout_free(&l);
@@ -343,7 +355,8 @@ START_TEST(tiny_hole_found_by_small_alloc)
 	const size_t fits[] = {8, 1, 0, 5};
 	for (size_t i = 0; i < 4; i++) {
 		void *x = shmheap_alloc(h, fits[i]);
-		ck_assert_msg(x == b, "alloc(%zu) at %zu, want the hole at 96", fits[i], off_of(h, x));
+		ck_assert_msg(x == b, "alloc(%zu) at %zu, want the hole at 96", fits[i],
+			      off_of(h, x));
 		shmheap_free(h, x);
 	}
 	ck_assert_int_eq(tu_check(h), 0);
@@ -401,7 +414,8 @@ START_TEST(free_merges_both_sides)
 {
 	const char *name;
 	shmheap_memory_handle h = fixed_heap(&name, PAGE);
-	void *a = shmheap_alloc(h, 8), *b = shmheap_alloc(h, 16), *c = shmheap_alloc(h, 24);
+	void *a = shmheap_alloc(h, 8), *b = shmheap_alloc(h, 16),
+	     *c = shmheap_alloc(h, 24);
 	void *d = shmheap_alloc(h, 8);
 	shmheap_free(h, a);
 	shmheap_free(h, c);
@@ -433,7 +447,8 @@ static Suite *model_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tu_tcase("random", 120);
-	tcase_add_loop_test(tc, random_ops_match_model, 0, (int)(sizeof(configs) / sizeof(configs[0])));
+	tcase_add_loop_test(tc, random_ops_match_model, 0,
+			    (int)(sizeof(configs) / sizeof(configs[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -80,7 +80,7 @@ START_TEST(bad_sizes_fail)
 {
 	shmheap_pages *pm = shmheap_pages_create(PAGE);
 	ck_assert_ptr_nonnull(pm);
-	static const size_t bad[] = { 0, 1, 4, 12, 100, PAGE - 1, PAGE + 4 };
+	static const size_t bad[] = {0, 1, 4, 12, 100, PAGE - 1, PAGE + 4};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		ck_assert_ptr_null(shmheap_pages_alloc(pm, bad[i]));
@@ -205,7 +205,8 @@ END_TEST
 
 START_TEST(bad_frees_refused_unchanged)
 {
-	shmheap_pages *pm = shmheap_pages_create(PAGE), *other = shmheap_pages_create(PAGE);
+	shmheap_pages *pm = shmheap_pages_create(PAGE),
+		      *other = shmheap_pages_create(PAGE);
 	ck_assert_ptr_nonnull(pm);
 	ck_assert_ptr_nonnull(other);
 	char *a = shmheap_pages_alloc(pm, 64), *b = shmheap_pages_alloc(pm, 128);
@@ -214,8 +215,13 @@ START_TEST(bad_frees_refused_unchanged)
 	struct blocks *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
 	walk(pm, before);
 	int local;
-	void *bad[] = { a /* freed already */, b + 8 /* interior */, b + 3, o /* another's */,
-			&local, (char *)shmheap_pages_base(pm) + PAGE, (void *)1 };
+	void *bad[] = {a /* freed already */,
+		       b + 8 /* interior */,
+		       b + 3,
+		       o /* another's */,
+		       &local,
+		       (char *)shmheap_pages_base(pm) + PAGE,
+		       (void *)1};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		ck_assert_int_eq(shmheap_pages_free_checked(pm, bad[i]), -1);
@@ -307,24 +313,28 @@ START_TEST(random_ops_match_byte_map)
 			errno = 0;
 			char *p = shmheap_pages_alloc(pm, sz);
 			if (expect < 0) {
-				ck_assert_msg(!p, "op %zu: alloc(%zu) succeeded with no free run", op,
-					      sz);
+				ck_assert_msg(
+					!p,
+					"op %zu: alloc(%zu) succeeded with no free run",
+					op, sz);
 				ck_assert_int_eq(errno, ENOMEM);
 				fails++;
 				continue;
 			}
-			ck_assert_msg(p == base + expect * 8,
-				      "op %zu: alloc(%zu) at %td, first fit is %ld (NULL means "
-				      "it failed although a run was free)",
-				      op, sz, p ? p - base : -1, expect * 8);
+			ck_assert_msg(
+				p == base + expect * 8,
+				"op %zu: alloc(%zu) at %td, first fit is %ld (NULL means "
+				"it failed although a run was free)",
+				op, sz, p ? p - base : -1, expect * 8);
 			for (size_t u = 0; u < sz / 8; u++)
 				owner[expect + (long)u] = (uint32_t)op + 1;
-			live[nlive++] = (struct live){ p, sz };
+			live[nlive++] = (struct live){p, sz};
 			successes++;
 		} else {
 			size_t k = tu_rand(&rng) % nlive;
 			ck_assert_int_eq(shmheap_pages_free_checked(pm, live[k].p), 0);
-			memset(&owner[(live[k].p - base) / 8], 0, live[k].len / 8 * sizeof(*owner));
+			memset(&owner[(live[k].p - base) / 8], 0,
+			       live[k].len / 8 * sizeof(*owner));
 			live[k] = live[--nlive];
 		}
 		if (op % 4096 == 0 || op == ops - 1) {
@@ -335,7 +345,8 @@ START_TEST(random_ops_match_byte_map)
 			for (size_t i = 0; i < l->n; i++) {
 				ck_assert_uint_eq(l->b[i].offset, u * 8);
 				for (size_t k = 0; k < l->b[i].size / 8; k++)
-					ck_assert_int_eq(owner[u + k] != 0, l->b[i].in_use);
+					ck_assert_int_eq(owner[u + k] != 0,
+							 l->b[i].in_use);
 				u += l->b[i].size / 8;
 			}
 			ck_assert_uint_eq(u, MODEL_UNITS);
@@ -361,13 +372,14 @@ static void workload(shmheap_pages *pm, unsigned char *shadow, int write, uint64
 {
 	uint64_t rng = seed;
 	char *base = shmheap_pages_base(pm);
-	void *live[256] = { 0 };
+	void *live[256] = {0};
 	for (int op = 0; op < 20000; op++) {
 		size_t k = tu_rand(&rng) % 256;
 		if (live[k]) {
 			ck_assert_int_eq(shmheap_pages_free_checked(pm, live[k]), 0);
 			live[k] = NULL;
-		} else if ((live[k] = shmheap_pages_alloc(pm, random_size(&rng))) && write) {
+		} else if ((live[k] = shmheap_pages_alloc(pm, random_size(&rng))) &&
+			   write) {
 			size_t len = 8;
 			memset(live[k], (int)(op & 0xff), len);
 			memset(shadow + ((char *)live[k] - base), (int)(op & 0xff), len);
@@ -380,8 +392,8 @@ static void workload(shmheap_pages *pm, unsigned char *shadow, int write, uint64
 START_TEST(caller_region_untouched)
 {
 	size_t len = 64 * 1024;
-	unsigned char *region = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-				     -1, 0);
+	unsigned char *region = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(region, MAP_FAILED);
 	unsigned char *shadow = malloc(len);
 	uint64_t rng = 42;
@@ -420,7 +432,8 @@ START_TEST(large_manager_many_allocations)
 	void **p = calloc(n, sizeof(*p));
 	uint64_t rng = 7;
 	for (size_t i = 0; i < n; i++)
-		ck_assert_ptr_nonnull(p[i] = shmheap_pages_alloc(pm, 8 * (1 + tu_rand(&rng) % 128)));
+		ck_assert_ptr_nonnull(
+			p[i] = shmheap_pages_alloc(pm, 8 * (1 + tu_rand(&rng) % 128)));
 	/* Free every other one: n/2 holes, then a churn of frees and allocations. */
 	for (size_t i = 0; i < n; i += 2) {
 		shmheap_pages_free(pm, p[i]);
@@ -432,7 +445,8 @@ START_TEST(large_manager_many_allocations)
 			ck_assert_int_eq(shmheap_pages_free_checked(pm, p[k]), 0);
 			p[k] = NULL;
 		} else {
-			ck_assert_ptr_nonnull(p[k] = shmheap_pages_alloc(pm, 8 * (1 + tu_rand(&rng) % 128)));
+			ck_assert_ptr_nonnull(p[k] = shmheap_pages_alloc(
+						      pm, 8 * (1 + tu_rand(&rng) % 128)));
 		}
 	}
 	struct shmheap_pages_stats st;

@@ -52,10 +52,12 @@ static void release(struct worker *w, size_t i)
 	struct obj o = w->live[i];
 	w->live[i] = w->live[--w->n_live];
 	long bad = tu_verify(o.ptr, o.size, o.owner, o.seq);
-	TU_REQUIRE(bad < 0, "worker %d: object of worker %u (seq %u, %u bytes) corrupt at byte %ld",
-		   w->id, o.owner, o.seq, o.size, bad);
-	TU_REQUIRE(shmheap_free_checked(w->h, o.ptr) == 0, "worker %d: free refused: %s", w->id,
-		   strerror(errno));
+	TU_REQUIRE(
+		bad < 0,
+		"worker %d: object of worker %u (seq %u, %u bytes) corrupt at byte %ld",
+		w->id, o.owner, o.seq, o.size, bad);
+	TU_REQUIRE(shmheap_free_checked(w->h, o.ptr) == 0, "worker %d: free refused: %s",
+		   w->id, strerror(errno));
 }
 
 static void keep(struct worker *w, struct obj o)
@@ -70,11 +72,12 @@ static void receive(struct worker *w, const struct msg *m)
 {
 	shmheap_object_handle hdl = {m->handle};
 	char *p = shmheap_handle_to_ptr(w->h, hdl);
-	TU_REQUIRE(p != NULL, "worker %d: handle %#llx from worker %u did not resolve: %s", w->id,
+	TU_REQUIRE(p != NULL,
+		   "worker %d: handle %#llx from worker %u did not resolve: %s", w->id,
 		   (unsigned long long)m->handle, m->owner, strerror(errno));
 	long bad = tu_verify(p, m->size, m->owner, m->seq);
-	TU_REQUIRE(bad < 0, "worker %d: received object of worker %u corrupt at byte %ld", w->id,
-		   m->owner, bad);
+	TU_REQUIRE(bad < 0, "worker %d: received object of worker %u corrupt at byte %ld",
+		   w->id, m->owner, bad);
 	keep(w, (struct obj){p, m->size, m->owner, m->seq});
 	w->received++;
 }
@@ -118,7 +121,8 @@ static void send_one(struct worker *w, uint64_t *rng)
 	size_t i = (size_t)(tu_rand(rng) % w->n_live);
 	struct obj o = w->live[i];
 	w->live[i] = w->live[--w->n_live];
-	struct msg m = {shmheap_ptr_to_handle(w->h, o.ptr).value, o.owner, o.seq, o.size, 0};
+	struct msg m = {shmheap_ptr_to_handle(w->h, o.ptr).value, o.owner, o.seq, o.size,
+			0};
 	TU_REQUIRE(m.handle != 0, "worker %d: no handle for a live object", w->id);
 	tu_write_all(w->out, &m, sizeof(m));
 	w->sent++;
@@ -138,8 +142,10 @@ static void work(void *arg)
 			uint64_t r = tu_rand(&rng);
 			uint32_t size = (uint32_t)(r % 8 == 0 ? r % 2048 : r % 96);
 			char *p = shmheap_alloc(w->h, size);
-			TU_REQUIRE(p != NULL, "worker %d: alloc(%u): %s", w->id, size, strerror(errno));
-			TU_REQUIRE((uintptr_t)p % 8 == 0, "worker %d: misaligned object", w->id);
+			TU_REQUIRE(p != NULL, "worker %d: alloc(%u): %s", w->id, size,
+				   strerror(errno));
+			TU_REQUIRE((uintptr_t)p % 8 == 0, "worker %d: misaligned object",
+				   w->id);
 			tu_fill(p, size, (uint32_t)w->id, (uint32_t)op);
 			keep(w, (struct obj){p, size, (uint32_t)w->id, (uint32_t)op});
 		} else {
@@ -172,8 +178,11 @@ START_TEST(workers_share_one_heap)
 	pid_t pids[WORKERS];
 	static struct worker w[WORKERS];
 	for (int i = 0; i < WORKERS; i++) {
-		w[i] = (struct worker){.name = name, .id = i, .ops = ops,
-				       .in = ring[i][0], .out = ring[(i + 1) % WORKERS][1]};
+		w[i] = (struct worker){.name = name,
+				       .id = i,
+				       .ops = ops,
+				       .in = ring[i][0],
+				       .out = ring[(i + 1) % WORKERS][1]};
 		pids[i] = tu_fork(work, &w[i], 240);
 	}
 	for (int i = 0; i < WORKERS; i++) {
@@ -187,7 +196,8 @@ START_TEST(workers_share_one_heap)
 	ck_assert_int_eq(shmheap_stats(h, &st), 0);
 	ck_assert_uint_eq(st.objects, 0);
 	ck_assert_uint_eq(st.free_blocks, 1);
-	ck_assert_uint_eq(st.free_bytes, st.heap_size - (tu_header_size() - tu_block_overhead()));
+	ck_assert_uint_eq(st.free_bytes,
+			  st.heap_size - (tu_header_size() - tu_block_overhead()));
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_destroy(name, h);
 }

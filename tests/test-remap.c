@@ -38,7 +38,8 @@ static void child(void *arg)
 	struct remap_child *c = arg;
 	void *r = mmap(c->parent_base, c->parent_reserved, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-	TU_REQUIRE(r == c->parent_base, "reserve the parent's range: %s", strerror(errno));
+	TU_REQUIRE(r == c->parent_base, "reserve the parent's range: %s",
+		   strerror(errno));
 
 	shmheap_memory_handle h = shmheap_connect(c->name);
 	TU_REQUIRE(h != NULL, "connect: %s", strerror(errno));
@@ -52,9 +53,11 @@ static void child(void *arg)
 		struct record rec;
 		TU_REQUIRE(tu_read_all(c->in, &rec, sizeof(rec)) == 0, "short read");
 		char *p = shmheap_handle_to_ptr(h, (shmheap_object_handle){rec.handle});
-		TU_REQUIRE(p != NULL, "handle %d did not resolve: %s", i, strerror(errno));
-		TU_REQUIRE((uint64_t)(p - base) == rec.sender_off, "handle %d: offset %td, sender says %llu",
-			   i, p - base, (unsigned long long)rec.sender_off);
+		TU_REQUIRE(p != NULL, "handle %d did not resolve: %s", i,
+			   strerror(errno));
+		TU_REQUIRE((uint64_t)(p - base) == rec.sender_off,
+			   "handle %d: offset %td, sender says %llu", i, p - base,
+			   (unsigned long long)rec.sender_off);
 		long bad = tu_verify(p, rec.size, 1, rec.seq);
 		TU_REQUIRE(bad < 0, "object %d wrong at byte %ld", i, bad);
 		/* Answer with an object of the child's, some of them in grown space. */
@@ -92,13 +95,15 @@ START_TEST(child_at_other_address_resolves_handles)
 		char *p = shmheap_alloc(h, size);
 		ck_assert_ptr_nonnull(p);
 		tu_fill(p, size, 1, i);
-		struct record rec = {shmheap_ptr_to_handle(h, p).value, size, i, (uint64_t)(p - base)};
+		struct record rec = {shmheap_ptr_to_handle(h, p).value, size, i,
+				     (uint64_t)(p - base)};
 		ck_assert_int_eq(write(down[1], &rec, sizeof(rec)), (ssize_t)sizeof(rec));
 
 		struct record reply;
 		ck_assert_int_eq(tu_read_all(up[0], &reply, sizeof(reply)), 0);
 		char *q = shmheap_handle_to_ptr(h, (shmheap_object_handle){reply.handle});
-		ck_assert_msg(q != NULL, "child's handle %u did not resolve: %s", i, strerror(errno));
+		ck_assert_msg(q != NULL, "child's handle %u did not resolve: %s", i,
+			      strerror(errno));
 		ck_assert_uint_eq((uint64_t)(q - base), reply.sender_off);
 		ck_assert_int_lt(tu_verify(q, reply.size, 2, reply.seq), 0);
 	}

@@ -51,10 +51,12 @@ static uint64_t *word(struct img *m, heap_off off)
 
 static uint64_t used_word(struct img *m, heap_off off, uint64_t size, uint64_t prev)
 {
-	return size | prev | BW_IN_USE | (uint64_t)block_tag(m->seed, off, size) << BW_TAG_SHIFT;
+	return size | prev | BW_IN_USE |
+	       (uint64_t)block_tag(m->seed, off, size) << BW_TAG_SHIFT;
 }
 
-static void free_word(struct img *m, heap_off off, uint64_t size, uint64_t prev, uint32_t prio)
+static void free_word(struct img *m, heap_off off, uint64_t size, uint64_t prev,
+		      uint32_t prio)
 {
 	*word(m, off) = size | prev | (uint64_t)prio << BW_TAG_SHIFT;
 	if (size >= BLOCK_FOOTER_MIN)
@@ -83,7 +85,8 @@ static void build(struct img *m, const char *tag, const struct spec *spec)
 			*word(m, off) = used_word(m, off, size, prev);
 			prev = BW_PREV_USED;
 		} else {
-			uint32_t prio = off + size == HEAP_BYTES ? BLOCK_PRIO_TOP : spec[i].prio;
+			uint32_t prio = off + size == HEAP_BYTES ? BLOCK_PRIO_TOP
+								 : spec[i].prio;
 			free_word(m, off, size, prev, prio);
 			fi_insert(&m->fi, off);
 			prev = prev_state_for_free(size);
@@ -111,7 +114,8 @@ static void kill_holder(struct img *m)
 	}
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the holder did not lock");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "the holder did not lock");
 	struct shmheap_info info;
 	ck_assert_int_eq(shmheap_info(m->name, &info), 0);
 	ck_assert_int_eq(info.lock_state, SHMHEAP_LOCK_OWNER_DEAD);
@@ -123,7 +127,8 @@ static void expect_repaired(struct img *m, const struct spec *want, const char *
 {
 	kill_holder(m);
 	shmheap_memory_handle c = shmheap_connect(m->name);
-	ck_assert_msg(c != NULL, "%s: connect after the crash: %s", what, strerror(errno));
+	ck_assert_msg(c != NULL, "%s: connect after the crash: %s", what,
+		      strerror(errno));
 	ck_assert_msg(tu_check(c) == 0, "%s: the repaired heap is not clean", what);
 
 	struct tu_layout got = {0}, exp = {0};
@@ -136,12 +141,12 @@ static void expect_repaired(struct img *m, const struct spec *want, const char *
 			exp.blk = realloc(exp.blk, exp.cap * sizeof(*exp.blk));
 			ck_assert_ptr_nonnull(exp.blk);
 		}
-		exp.blk[exp.n++] = (struct shmheap_block){off + HEAP_UNIT, size - HEAP_UNIT,
-							  want[i].used};
+		exp.blk[exp.n++] = (struct shmheap_block){off + HEAP_UNIT,
+							  size - HEAP_UNIT, want[i].used};
 		off += size;
 	}
-	ck_assert_msg(tu_layout_equal(&got, &exp), "%s: %zu blocks after repair, want %zu", what,
-		      got.n, exp.n);
+	ck_assert_msg(tu_layout_equal(&got, &exp),
+		      "%s: %zu blocks after repair, want %zu", what, got.n, exp.n);
 	/* Repaired for good: the heap is usable at once. */
 	void *p = shmheap_alloc(c, 8);
 	ck_assert_ptr_nonnull(p);
@@ -154,9 +159,9 @@ static void expect_repaired(struct img *m, const struct spec *want, const char *
 }
 
 /* Stops an operation after its first k steps. */
-#define STEP                  \
-	do {                  \
-		if (k-- <= 0) \
+#define STEP                    \
+	do {                    \
+		if (k-- <= 0)   \
 			return; \
 	} while (0)
 
@@ -165,13 +170,13 @@ static void expect_repaired(struct img *m, const struct spec *want, const char *
  * known shape: the top block at the root, F its left child with L and R as
  * its children.  L (40 bytes) is too small for the allocations below.
  */
-#define ALLOC_IMAGE(fsize)                                                                  \
-	{                                                                                   \
-		{32, 1, 0}, {40, 0, 500}, {32, 1, 0}, {fsize, 0, 1000}, {32, 1, 0},             \
-			{40, 0, 400}, {32, 1, 0}, {0, 0, 0},                                    \
+#define ALLOC_IMAGE(fsize)                                                          \
+	{                                                                           \
+		{32, 1, 0}, {40, 0, 500}, {32, 1, 0}, {fsize, 0, 1000}, {32, 1, 0}, \
+			{40, 0, 400}, {32, 1, 0}, {0, 0, 0},                        \
 	}
 enum { F = 3, AFTER_F = 4 }; /* indexes in ALLOC_IMAGE */
-#define NEED 48u /* block size of the allocation (a 40-byte object) */
+#define NEED 48u	     /* block size of the allocation (a 40-byte object) */
 
 /* block_alloc, when the rest of F is a block of 24 bytes or more. */
 static void split_big(struct img *m, int k)
@@ -208,7 +213,8 @@ static void split_tiny(struct img *m, int k)
 	((heap_unit *)(void *)word(m, l + HEAP_UNIT))[1] = 0;
 	fi_remove(&m->fi, f, NULL);
 	STEP; /* the rest's block word */
-	*word(m, r) = BLOCK_MIN | BW_PREV_USED | (uint64_t)block_priority(m->seed, r) << BW_TAG_SHIFT;
+	*word(m, r) = BLOCK_MIN | BW_PREV_USED |
+		      (uint64_t)block_priority(m->seed, r) << BW_TAG_SHIFT;
 	STEP; /* the commit */
 	*word(m, f) = used_word(m, f, NEED, bw & BW_PREV_MASK);
 	STEP;
@@ -238,9 +244,10 @@ static void exact_fit(struct img *m, int k)
  * in the treap) absorbs X and N.  N is 24 bytes, so the block after it
  * changes its prev field from FREE24 to FREE_BIG.
  */
-#define MERGE_IMAGE                                                                         \
-	{                                                                                   \
-		{32, 1, 0}, {40, 0, 700}, {48, 1, 0}, {24, 0, 600}, {32, 1, 0}, {0, 0, 0},     \
+#define MERGE_IMAGE                                                             \
+	{                                                                       \
+		{32, 1, 0}, {40, 0, 700}, {48, 1, 0}, {24, 0, 600}, {32, 1, 0}, \
+			{0, 0, 0},                                              \
 	}
 enum { P = 1, X = 2, N = 3, AFTER_N = 4 };
 
@@ -255,7 +262,8 @@ static void free_merge(struct img *m, int k)
 	STEP; /* N leaves the index */
 	fi_remove(&m->fi, n, NULL);
 	STEP; /* the merge commit: P spans all three */
-	*word(m, p) = total | (*word(m, p) & BW_PREV_MASK) | (*word(m, p) & (BW_TAG_MASK << BW_TAG_SHIFT));
+	*word(m, p) = total | (*word(m, p) & BW_PREV_MASK) |
+		      (*word(m, p) & (BW_TAG_MASK << BW_TAG_SHIFT));
 	STEP;
 	*word(m, p + total - HEAP_UNIT) = total;
 	STEP;
@@ -280,7 +288,8 @@ static void free_insert(struct img *m, int k)
 	uint32_t prio = block_priority(m->seed, x);
 
 	STEP; /* the commit */
-	*word(m, x) = (*word(m, x) & (BW_SIZE_MASK | BW_PREV_MASK)) | (uint64_t)prio << BW_TAG_SHIFT;
+	*word(m, x) = (*word(m, x) & (BW_SIZE_MASK | BW_PREV_MASK)) |
+		      (uint64_t)prio << BW_TAG_SHIFT;
 	STEP; /* fi_insert half done: X's links and maximum, B still points at A */
 	((heap_unit *)(void *)word(m, x + HEAP_UNIT))[0] = off_to_unit(m->at[A]);
 	((heap_unit *)(void *)word(m, x + HEAP_UNIT))[1] = 0;
@@ -292,8 +301,9 @@ static void free_insert(struct img *m, int k)
 START_TEST(split_leaving_a_large_block)
 {
 	const struct spec before[] = ALLOC_IMAGE(72);
-	const struct spec after[] = {{32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {NEED, 1, 0}, {24, 0, 0},
-				     {32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {0, 0, 0}};
+	const struct spec after[] = {{32, 1, 0},   {40, 0, 0}, {32, 1, 0},
+				     {NEED, 1, 0}, {24, 0, 0}, {32, 1, 0},
+				     {40, 0, 0},   {32, 1, 0}, {0, 0, 0}};
 	for (int k = 0; k <= 5; k++) {
 		struct img m;
 		build(&m, "split", before);
@@ -308,8 +318,9 @@ END_TEST
 START_TEST(split_leaving_a_tiny_block)
 {
 	const struct spec before[] = ALLOC_IMAGE(64);
-	const struct spec after[] = {{32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {NEED, 1, 0}, {16, 0, 0},
-				     {32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {0, 0, 0}};
+	const struct spec after[] = {{32, 1, 0},   {40, 0, 0}, {32, 1, 0},
+				     {NEED, 1, 0}, {16, 0, 0}, {32, 1, 0},
+				     {40, 0, 0},   {32, 1, 0}, {0, 0, 0}};
 	for (int k = 0; k <= 7; k++) {
 		struct img m;
 		build(&m, "split16", before);
@@ -324,8 +335,8 @@ END_TEST
 START_TEST(exact_fit_takes_the_whole_block)
 {
 	const struct spec before[] = ALLOC_IMAGE(56);
-	const struct spec after[] = {{32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {56, 1, 0}, {32, 1, 0},
-				     {40, 0, 0}, {32, 1, 0}, {0, 0, 0}};
+	const struct spec after[] = {{32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {56, 1, 0},
+				     {32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {0, 0, 0}};
 	for (int k = 0; k <= 3; k++) {
 		struct img m;
 		build(&m, "exact", before);
@@ -340,7 +351,10 @@ END_TEST
 START_TEST(free_merging_both_neighbours)
 {
 	const struct spec before[] = MERGE_IMAGE;
-	const struct spec after[] = {{32, 1, 0}, {40 + 48 + 24, 0, 0}, {32, 1, 0}, {0, 0, 0}};
+	const struct spec after[] = {{32, 1, 0},
+				     {40 + 48 + 24, 0, 0},
+				     {32, 1, 0},
+				     {0, 0, 0}};
 	for (int k = 0; k <= 7; k++) {
 		struct img m;
 		build(&m, "merge", before);
@@ -369,8 +383,9 @@ START_TEST(free_entering_the_treap)
 		build(&m, "insert", before);
 		ck_assert_uint_eq(m.at[XI], x);
 		free_insert(&m, k);
-		const struct spec after[] = {{32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {48, 0, 0},
-					     {32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {0, 0, 0}};
+		const struct spec after[] = {{32, 1, 0}, {40, 0, 0}, {32, 1, 0},
+					     {48, 0, 0}, {32, 1, 0}, {40, 0, 0},
+					     {32, 1, 0}, {0, 0, 0}};
 		char what[64];
 		snprintf(what, sizeof(what), "free into the treap, %d steps", k);
 		expect_repaired(&m, k < 1 ? before : after, what);

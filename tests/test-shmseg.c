@@ -143,7 +143,8 @@ START_TEST(open_and_close)
 	if (pid == 0) {
 		shmseg_detach(7); /* the attachment fork copied */
 		void *c;
-		int ok = shmseg_open(7, &c) == 0 && ++*(int *)c == 42 && shmseg_close(7) == 0;
+		int ok = shmseg_open(7, &c) == 0 && ++*(int *)c == 42 &&
+			 shmseg_close(7) == 0;
 		_exit(ok ? 0 : 1);
 	}
 	char why[128];
@@ -170,19 +171,19 @@ START_TEST(open_and_close)
 }
 END_TEST
 
-#define EXPECT_ERR(call, err) \
-	do { \
-		errno = 0; \
-		ck_assert_msg((call) == -1, #call " succeeded"); \
-		ck_assert_msg(errno == (err), #call ": errno %d (%s), expected " #err, errno, \
-			      strerror(errno)); \
+#define EXPECT_ERR(call, err)                                                          \
+	do {                                                                           \
+		errno = 0;                                                             \
+		ck_assert_msg((call) == -1, #call " succeeded");                       \
+		ck_assert_msg(errno == (err), #call ": errno %d (%s), expected " #err, \
+			      errno, strerror(errno));                                 \
 	} while (0)
-#define EXPECT_NULL(call, err) \
-	do { \
-		errno = 0; \
-		ck_assert_msg((call) == NULL, #call " succeeded"); \
-		ck_assert_msg(errno == (err), #call ": errno %d (%s), expected " #err, errno, \
-			      strerror(errno)); \
+#define EXPECT_NULL(call, err)                                                         \
+	do {                                                                           \
+		errno = 0;                                                             \
+		ck_assert_msg((call) == NULL, #call " succeeded");                     \
+		ck_assert_msg(errno == (err), #call ": errno %d (%s), expected " #err, \
+			      errno, strerror(errno));                                 \
 	} while (0)
 
 START_TEST(bad_arguments)
@@ -304,7 +305,8 @@ START_TEST(table_full)
 	for (;;) {
 		int id = shmseg_create(1);
 		if (id < 0) {
-			ck_assert_msg(errno == ENOSPC, "create %d: %s", made, strerror(errno));
+			ck_assert_msg(errno == ENOSPC, "create %d: %s", made,
+				      strerror(errno));
 			break;
 		}
 		ck_assert_int_eq(id, made);
@@ -537,7 +539,8 @@ START_TEST(threads_attach_once)
 		struct race r[THREADS];
 		for (int i = 0; i < THREADS; i++) {
 			r[i] = (struct race){id, &go, NULL, 0};
-			ck_assert_int_eq(pthread_create(&t[i], NULL, race_attach, &r[i]), 0);
+			ck_assert_int_eq(pthread_create(&t[i], NULL, race_attach, &r[i]),
+					 0);
 		}
 		int won = 0;
 		for (int i = 0; i < THREADS; i++) {

@@ -41,8 +41,9 @@ static size_t largest_object(shmheap_memory_handle h)
 
 START_TEST(create_rounds_len_up)
 {
-	const size_t lens[] = {SHMHEAP_MIN_SIZE, 100, 1296, 1872, page() - 1, page() + 1,
-			       3 * page() / 2, 2 * page() + 8, 7248};
+	const size_t lens[] = {
+		SHMHEAP_MIN_SIZE, 100, 1296, 1872, page() - 1, page() + 1, 3 * page() / 2,
+		2 * page() + 8,	  7248};
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		const char *name = tu_name("round");
 		shmheap_memory_handle h = shmheap_create(name, lens[i]);
@@ -73,12 +74,20 @@ END_TEST
 
 START_TEST(create_refuses_what_cannot_be_a_heap)
 {
-	const size_t bad[] = {0, 1, 8, 72, 80, SHMHEAP_MIN_SIZE - 1, SHMHEAP_MAX_HEAP_SIZE + 1,
-			      SIZE_MAX - 1, SIZE_MAX};
+	const size_t bad[] = {0,
+			      1,
+			      8,
+			      72,
+			      80,
+			      SHMHEAP_MIN_SIZE - 1,
+			      SHMHEAP_MAX_HEAP_SIZE + 1,
+			      SIZE_MAX - 1,
+			      SIZE_MAX};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *name = tu_name("small");
 		errno = 0;
-		ck_assert_msg(shmheap_create(name, bad[i]) == NULL, "accepted len %zu", bad[i]);
+		ck_assert_msg(shmheap_create(name, bad[i]) == NULL, "accepted len %zu",
+			      bad[i]);
 		ck_assert_msg(errno == EINVAL, "len %zu: errno %d", bad[i], errno);
 		struct shmheap_options o = {.flags = SHMHEAP_NO_GROW};
 		errno = 0;
@@ -183,7 +192,8 @@ static void mmf_reader(void *arg)
 	unsigned char *m = mmf_create_or_open(c->path, c->sz);
 	TU_REQUIRE(m != NULL, "child: mmf_create_or_open: %s", strerror(errno));
 	for (size_t i = 0; i < c->sz; i++)
-		TU_REQUIRE(m[i] == (unsigned char)(i * 7 + 1), "child: byte %zu is %u", i, m[i]);
+		TU_REQUIRE(m[i] == (unsigned char)(i * 7 + 1), "child: byte %zu is %u", i,
+			   m[i]);
 	m[c->sz - 1] = 0xee;
 	mmf_close(m, c->sz);
 }
@@ -207,8 +217,9 @@ START_TEST(mmf_rounds_sz_up)
 
 		struct mmf_child c = {path, sz};
 		char why[256];
-		ck_assert_msg(tu_wait(tu_fork(mmf_reader, &c, 30), 30, why, sizeof(why)) == 0, "%s",
-			      why);
+		ck_assert_msg(tu_wait(tu_fork(mmf_reader, &c, 30), 30, why,
+				      sizeof(why)) == 0,
+			      "%s", why);
 		ck_assert_uint_eq(m[sz - 1], 0xee);
 		mmf_close(m, sz);
 

@@ -36,20 +36,23 @@ struct mailbox {
 struct thread_arg {
 	int id;
 	unsigned long ops;
-	shmheap_memory_handle h;     /* shared by all threads, or ... */
-	const char *connect_name;    /* ... a connection of the thread's own */
+	shmheap_memory_handle h;  /* shared by all threads, or ... */
+	const char *connect_name; /* ... a connection of the thread's own */
 	struct mailbox *box;
 	shmheap_memory_handle other; /* a second heap used alongside, or NULL */
-	unsigned long rejected;      /* frees the other heap refused */
+	unsigned long rejected;	     /* frees the other heap refused */
 };
 
-static void release(shmheap_memory_handle h, struct obj *live, size_t *n, size_t i, int id)
+static void release(shmheap_memory_handle h, struct obj *live, size_t *n, size_t i,
+		    int id)
 {
 	struct obj o = live[i];
 	live[i] = live[--*n];
 	long bad = tu_verify(o.ptr, o.size, o.owner, o.seq);
-	TU_REQUIRE(bad < 0, "thread %d: object of %u corrupt at byte %ld", id, o.owner, bad);
-	TU_REQUIRE(shmheap_free_checked(h, o.ptr) == 0, "thread %d: free: %s", id, strerror(errno));
+	TU_REQUIRE(bad < 0, "thread %d: object of %u corrupt at byte %ld", id, o.owner,
+		   bad);
+	TU_REQUIRE(shmheap_free_checked(h, o.ptr) == 0, "thread %d: free: %s", id,
+		   strerror(errno));
 }
 
 static void *hammer(void *p)
@@ -62,7 +65,8 @@ static void *hammer(void *p)
 	}
 	struct obj *live = calloc(MAX_LIVE, sizeof(*live));
 	size_t n = 0;
-	uint64_t rng = 0x2545f4914f6cdd1dull ^ (uint64_t)(a->id + 1) * 0x9e3779b97f4a7c15ull;
+	uint64_t rng = 0x2545f4914f6cdd1dull ^
+		       (uint64_t)(a->id + 1) * 0x9e3779b97f4a7c15ull;
 	uint32_t tag = (uint32_t)a->id + 100;
 
 	for (unsigned long op = 0; op < a->ops; op++) {
@@ -71,7 +75,8 @@ static void *hammer(void *p)
 			uint64_t r = tu_rand(&rng);
 			uint32_t size = (uint32_t)(r % 16 == 0 ? r % 4096 : r % 128);
 			char *q = shmheap_alloc(h, size);
-			TU_REQUIRE(q != NULL, "thread %d: alloc(%u): %s", a->id, size, strerror(errno));
+			TU_REQUIRE(q != NULL, "thread %d: alloc(%u): %s", a->id, size,
+				   strerror(errno));
 			tu_fill(q, size, tag, (uint32_t)op);
 			live[n++] = (struct obj){q, size, tag, (uint32_t)op};
 		} else {
@@ -80,15 +85,21 @@ static void *hammer(void *p)
 		if (a->other && op % 8 == 0 && n) {
 			/* The other heap must refuse this heap's objects and handles. */
 			struct obj o = live[tu_rand(&rng) % n];
-			TU_REQUIRE(shmheap_free_checked(a->other, o.ptr) == -1 && errno == EINVAL,
-				   "thread %d: the other heap freed a foreign object", a->id);
+			TU_REQUIRE(shmheap_free_checked(a->other, o.ptr) == -1 &&
+					   errno == EINVAL,
+				   "thread %d: the other heap freed a foreign object",
+				   a->id);
 			a->rejected++;
 			errno = 0;
-			TU_REQUIRE(shmheap_handle_to_ptr(a->other, shmheap_ptr_to_handle(h, o.ptr)) == NULL &&
+			TU_REQUIRE(shmheap_handle_to_ptr(a->other,
+							 shmheap_ptr_to_handle(h,
+									       o.ptr)) ==
+						   NULL &&
 					   errno == EINVAL,
-				   "thread %d: the other heap resolved a foreign handle", a->id);
-			TU_REQUIRE(tu_verify(o.ptr, o.size, o.owner, o.seq) < 0, "thread %d: damaged",
+				   "thread %d: the other heap resolved a foreign handle",
 				   a->id);
+			TU_REQUIRE(tu_verify(o.ptr, o.size, o.owner, o.seq) < 0,
+				   "thread %d: damaged", a->id);
 		}
 		if (a->box && op % 16 == 0) {
 			pthread_mutex_lock(&a->box->lock);
@@ -97,7 +108,8 @@ static void *hammer(void *p)
 				struct parcel s = a->box->slot[--a->box->n];
 				pthread_mutex_unlock(&a->box->lock);
 				char *q = shmheap_handle_to_ptr(h, s.hdl);
-				TU_REQUIRE(q != NULL, "thread %d: handle did not resolve", a->id);
+				TU_REQUIRE(q != NULL, "thread %d: handle did not resolve",
+					   a->id);
 				TU_REQUIRE(tu_verify(q, s.size, s.owner, s.seq) < 0,
 					   "thread %d: received object corrupt", a->id);
 				if (n == MAX_LIVE)
@@ -107,8 +119,9 @@ static void *hammer(void *p)
 				size_t i = (size_t)(tu_rand(&rng) % n);
 				struct obj o = live[i];
 				live[i] = live[--n];
-				a->box->slot[a->box->n++] = (struct parcel){
-					shmheap_ptr_to_handle(h, o.ptr), o.size, o.owner, o.seq};
+				a->box->slot[a->box->n++] =
+					(struct parcel){shmheap_ptr_to_handle(h, o.ptr),
+							o.size, o.owner, o.seq};
 				pthread_mutex_unlock(&a->box->lock);
 			} else {
 				pthread_mutex_unlock(&a->box->lock);
@@ -167,7 +180,10 @@ START_TEST(threads_share_one_connection)
 	struct mailbox box = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	struct thread_arg args[THREADS];
 	for (int i = 0; i < THREADS; i++)
-		args[i] = (struct thread_arg){.id = i, .ops = thread_ops(), .h = h, .box = &box};
+		args[i] = (struct thread_arg){.id = i,
+					      .ops = thread_ops(),
+					      .h = h,
+					      .box = &box};
 	run_threads(args, THREADS);
 	empty_box(h, &box);
 	expect_empty(h);
@@ -187,7 +203,9 @@ START_TEST(threads_with_own_connections)
 	struct mailbox box = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	struct thread_arg args[THREADS];
 	for (int i = 0; i < THREADS; i++)
-		args[i] = (struct thread_arg){.id = i, .ops = thread_ops(), .connect_name = name,
+		args[i] = (struct thread_arg){.id = i,
+					      .ops = thread_ops(),
+					      .connect_name = name,
 					      .box = &box};
 	run_threads(args, THREADS);
 	empty_box(h, &box);
@@ -205,8 +223,10 @@ START_TEST(two_heaps_at_once)
 	ck_assert_ptr_nonnull(b);
 	struct thread_arg args[THREADS];
 	for (int i = 0; i < THREADS; i++)
-		args[i] = (struct thread_arg){.id = i, .ops = thread_ops() / 2,
-					      .h = i % 2 ? b : a, .other = i % 2 ? a : b};
+		args[i] = (struct thread_arg){.id = i,
+					      .ops = thread_ops() / 2,
+					      .h = i % 2 ? b : a,
+					      .other = i % 2 ? a : b};
 	run_threads(args, THREADS);
 	expect_empty(a);
 	expect_empty(b);

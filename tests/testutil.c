@@ -61,8 +61,8 @@ const char *tu_name(const char *tag)
 		runner_pid = self;
 	ck_assert_uint_lt(n_names, MAX_NAMES);
 	char *name = names[n_names++];
-	snprintf(name, TU_NAME_MAX, "/" TU_PREFIX "%ld-%ld-%u-%s", (long)runner_pid, (long)self,
-		 name_seq++, tag);
+	snprintf(name, TU_NAME_MAX, "/" TU_PREFIX "%ld-%ld-%u-%s", (long)runner_pid,
+		 (long)self, name_seq++, tag);
 	return name;
 }
 
@@ -200,8 +200,8 @@ int tu_wait(pid_t pid, unsigned timeout_s, char *why, size_t len)
 	if (timed_out) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		snprintf(why, len, "child %ld did not finish within %u s (deadlock?)", (long)pid,
-			 timeout_s);
+		snprintf(why, len, "child %ld did not finish within %u s (deadlock?)",
+			 (long)pid, timeout_s);
 		return -1;
 	}
 	if (r < 0) {
@@ -240,11 +240,13 @@ int tu_wait_all(const pid_t *pids, int n, unsigned timeout_s, char *why, size_t 
 				continue;
 			if (ret == 0) {
 				if (WIFSIGNALED(status))
-					snprintf(why, len, "child %ld killed by signal %d (%s)",
+					snprintf(why, len,
+						 "child %ld killed by signal %d (%s)",
 						 (long)pids[i], WTERMSIG(status),
 						 strsignal(WTERMSIG(status)));
 				else
-					snprintf(why, len, "child %ld exited with status %d",
+					snprintf(why, len,
+						 "child %ld exited with status %d",
 						 (long)pids[i], WEXITSTATUS(status));
 			}
 			ret = -1;
@@ -258,8 +260,9 @@ int tu_wait_all(const pid_t *pids, int n, unsigned timeout_s, char *why, size_t 
 	}
 	if (left) {
 		if (ret == 0)
-			snprintf(why, len, "%d children did not finish within %u s (deadlock?)", left,
-				 timeout_s);
+			snprintf(why, len,
+				 "%d children did not finish within %u s (deadlock?)",
+				 left, timeout_s);
 		for (int i = 0; i < n; i++)
 			if (!done[i]) {
 				kill(pids[i], SIGKILL);
@@ -323,7 +326,8 @@ int tu_layout_equal(const struct tu_layout *a, const struct tu_layout *b)
 	if (a->n != b->n)
 		return 0;
 	for (size_t i = 0; i < a->n; i++)
-		if (a->blk[i].offset != b->blk[i].offset || a->blk[i].size != b->blk[i].size ||
+		if (a->blk[i].offset != b->blk[i].offset ||
+		    a->blk[i].size != b->blk[i].size ||
 		    a->blk[i].in_use != b->blk[i].in_use)
 			return 0;
 	return 1;

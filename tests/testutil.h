@@ -42,11 +42,12 @@ void tu_sweep(void);
 int tu_shm_exists(const char *name);
 
 /* Fails the calling child process: message on stderr, _exit(1). */
-__attribute__((format(printf, 3, 4), noreturn))
-void tu_child_fail(const char *file, int line, const char *fmt, ...);
-#define TU_REQUIRE(cond, ...) \
-	do { \
-		if (!(cond)) \
+__attribute__((format(printf, 3, 4), noreturn)) void tu_child_fail(const char *file,
+								   int line,
+								   const char *fmt, ...);
+#define TU_REQUIRE(cond, ...)                                           \
+	do {                                                            \
+		if (!(cond))                                            \
 			tu_child_fail(__FILE__, __LINE__, __VA_ARGS__); \
 	} while (0)
 

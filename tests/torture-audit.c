@@ -74,8 +74,8 @@ static struct live_block *find_live(struct live_set *ls, size_t offset)
 
 static void report_problem(size_t offset, const char *problem, void *arg)
 {
-	fprintf(stderr, "torture: %s: heap problem at offset %zu: %s\n", (const char *)arg,
-		offset, problem);
+	fprintf(stderr, "torture: %s: heap problem at offset %zu: %s\n",
+		(const char *)arg, offset, problem);
 }
 
 void audit_check(shmheap_memory_handle mem, const char *when)
@@ -91,8 +91,8 @@ static size_t offset_of(shmheap_memory_handle mem, const struct journal_slot *s)
 	shmheap_object_handle hdl = {s->handle};
 	unsigned char *p = shmheap_handle_to_ptr(mem, hdl);
 	if (!p)
-		torture_fail("handle %#llx does not resolve: %s", (unsigned long long)s->handle,
-			     strerror(errno));
+		torture_fail("handle %#llx does not resolve: %s",
+			     (unsigned long long)s->handle, strerror(errno));
 	return (size_t)(p - (unsigned char *)shmheap_underlying(mem));
 }
 
@@ -104,8 +104,9 @@ static void double_free(shmheap_memory_handle mem, size_t offset, const char *wh
 	errno = 0;
 	int rc = shmheap_free_checked(mem, p);
 	if (rc != -1 || errno != EINVAL)
-		torture_fail("freeing %s at offset %zu twice: returned %d (%s), expected -1/EINVAL",
-			     what, offset, rc, strerror(errno));
+		torture_fail(
+			"freeing %s at offset %zu twice: returned %d (%s), expected -1/EINVAL",
+			what, offset, rc, strerror(errno));
 	double_frees++;
 }
 
@@ -113,7 +114,8 @@ static void supervisor_free(shmheap_memory_handle mem, size_t offset, const char
 {
 	unsigned char *p = (unsigned char *)shmheap_underlying(mem) + offset;
 	if (shmheap_free_checked(mem, p) != 0)
-		torture_fail("freeing %s at offset %zu: %s", what, offset, strerror(errno));
+		torture_fail("freeing %s at offset %zu: %s", what, offset,
+			     strerror(errno));
 	double_free(mem, offset, what);
 }
 
@@ -124,18 +126,22 @@ static void verify_committed(shmheap_memory_handle mem, struct live_set *ls, int
 	size_t off = offset_of(mem, s);
 	struct live_block *b = find_live(ls, off);
 	if (!b)
-		torture_fail("worker %d's object at offset %zu (%u bytes) is not allocated", w, off,
-			     s->size);
+		torture_fail(
+			"worker %d's object at offset %zu (%u bytes) is not allocated", w,
+			off, s->size);
 	if (b->claimed)
 		torture_fail("offset %zu is claimed by two journalled objects", off);
 	if (b->size < s->size)
-		torture_fail("worker %d's object at offset %zu has %zu bytes, %u were asked for", w,
-			     off, b->size, s->size);
+		torture_fail(
+			"worker %d's object at offset %zu has %zu bytes, %u were asked for",
+			w, off, b->size, s->size);
 	b->claimed = 1;
-	size_t bad = pattern_check((unsigned char *)shmheap_underlying(mem) + off, s->size, s->key);
+	size_t bad = pattern_check((unsigned char *)shmheap_underlying(mem) + off,
+				   s->size, s->key);
 	if (bad != s->size)
-		torture_fail("worker %d's object at offset %zu (%u bytes) lost its data at byte %zu",
-			     w, off, s->size, bad);
+		torture_fail(
+			"worker %d's object at offset %zu (%u bytes) lost its data at byte %zu",
+			w, off, s->size, bad);
 	counts->objects_verified++;
 }
 
@@ -146,8 +152,9 @@ static struct live_block *only_orphan(struct live_set *ls)
 		if (ls->v[i].claimed)
 			continue;
 		if (orphan)
-			torture_fail("live blocks at offsets %zu and %zu belong to nobody (leak)",
-				     orphan->offset, ls->v[i].offset);
+			torture_fail(
+				"live blocks at offsets %zu and %zu belong to nobody (leak)",
+				orphan->offset, ls->v[i].offset);
 		orphan = &ls->v[i];
 	}
 	return orphan;
@@ -183,16 +190,19 @@ static void settle_inflight(shmheap_memory_handle mem, struct live_set *ls, int 
 
 	struct live_block *orphan = only_orphan(ls);
 	if (orphan && state != SLOT_ALLOCATING)
-		torture_fail("the live block at offset %zu (%zu bytes) belongs to nobody (leak)",
-			     orphan->offset, orphan->size);
+		torture_fail(
+			"the live block at offset %zu (%zu bytes) belongs to nobody (leak)",
+			orphan->offset, orphan->size);
 	if (state == SLOT_ALLOCATING) {
 		if (orphan) {
 			if (orphan->size < s->size)
-				torture_fail("the half-made object at offset %zu has %zu bytes, "
-					     "%u were asked for",
-					     orphan->offset, orphan->size, s->size);
+				torture_fail(
+					"the half-made object at offset %zu has %zu bytes, "
+					"%u were asked for",
+					orphan->offset, orphan->size, s->size);
 			orphan->claimed = 1;
-			supervisor_free(mem, orphan->offset, "an allocation in flight at a kill");
+			supervisor_free(mem, orphan->offset,
+					"an allocation in flight at a kill");
 			counts->inflight_alloc_kept++;
 		} else {
 			counts->inflight_alloc_gone++;
@@ -217,10 +227,13 @@ void audit_after_kill(shmheap_memory_handle mem, int victim, struct audit_counts
 				verify_committed(mem, &ls, w, s, counts);
 			} else if (state != SLOT_EMPTY) {
 				if (w != victim)
-					torture_fail("paused worker %d has a call in flight (slot %u)",
-						     w, i);
+					torture_fail(
+						"paused worker %d has a call in flight (slot %u)",
+						w, i);
 				if (inflight)
-					torture_fail("dead worker %d had two calls in flight", w);
+					torture_fail(
+						"dead worker %d had two calls in flight",
+						w);
 				inflight = s;
 			}
 		}
@@ -251,8 +264,9 @@ void audit_final(shmheap_memory_handle mem, struct audit_counts *counts)
 	}
 	struct live_block *orphan = only_orphan(&ls);
 	if (orphan)
-		torture_fail("the live block at offset %zu (%zu bytes) belongs to nobody (leak)",
-			     orphan->offset, orphan->size);
+		torture_fail(
+			"the live block at offset %zu (%zu bytes) belongs to nobody (leak)",
+			orphan->offset, orphan->size);
 
 	audit_check(mem, "after freeing everything");
 	if (shmheap_stats(mem, &st) < 0)
@@ -263,8 +277,9 @@ void audit_final(shmheap_memory_handle mem, struct audit_counts *counts)
 			     "largest free %zu of %zu bytes",
 			     st.objects, st.free_blocks, st.largest_free, st.heap_size);
 	if (st.invalid_frees != double_frees)
-		torture_fail("the supervisor's connection counted %zu invalid frees, %zu made",
-			     st.invalid_frees, double_frees);
+		torture_fail(
+			"the supervisor's connection counted %zu invalid frees, %zu made",
+			st.invalid_frees, double_frees);
 	counts->double_frees += double_frees;
 	double_frees = 0;
 }

@@ -7,13 +7,15 @@
 
 /* What the audits found, for the closing statistics. */
 struct audit_counts {
-	unsigned long inflight_alloc_kept;   /* killed in alloc: the object was there (freed) */
-	unsigned long inflight_alloc_gone;   /* killed in alloc: nothing was allocated */
-	unsigned long inflight_free_undone;  /* killed in free: the object was still there */
-	unsigned long inflight_free_done;    /* killed in free: it was gone */
-	unsigned long half_filled;           /* killed while filling: freed by the supervisor */
-	unsigned long objects_verified;      /* patterns checked by the supervisor */
-	size_t double_frees;                 /* refused, as they must be */
+	unsigned long
+		inflight_alloc_kept; /* killed in alloc: the object was there (freed) */
+	unsigned long inflight_alloc_gone; /* killed in alloc: nothing was allocated */
+	unsigned long
+		inflight_free_undone;	  /* killed in free: the object was still there */
+	unsigned long inflight_free_done; /* killed in free: it was gone */
+	unsigned long half_filled; /* killed while filling: freed by the supervisor */
+	unsigned long objects_verified; /* patterns checked by the supervisor */
+	size_t double_frees;		/* refused, as they must be */
 };
 
 /*

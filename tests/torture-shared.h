@@ -49,37 +49,37 @@ enum worker_call {
 
 struct journal_slot {
 	uint64_t handle; /* shmheap_object_handle.value; valid from FILLING on */
-	uint64_t key;    /* the object's pattern */
-	uint32_t size;   /* bytes asked for */
-	uint32_t state;  /* enum slot_state, stored last */
+	uint64_t key;	 /* the object's pattern */
+	uint32_t size;	 /* bytes asked for */
+	uint32_t state;	 /* enum slot_state, stored last */
 };
 
 struct worker_journal {
 	struct journal_slot slot[TORTURE_SLOTS];
 	pid_t pid;
 	uint32_t generation; /* how many processes have had this id */
-	uint64_t ops;        /* completed operations: the progress counter */
+	uint64_t ops;	     /* completed operations: the progress counter */
 	uint32_t paused;     /* acknowledges the supervisor's pause request */
 	uint32_t in_call;    /* enum worker_call */
 };
 
 /* How one heap lifetime (a "round") is run. */
 struct round_config {
-	int growable;       /* heap grows on demand and by explicit shmheap_grow */
-	int garbage;        /* workers also pass garbage to shmheap_free */
-	size_t initial;     /* initial heap size */
-	size_t max;         /* growth limit (== initial when not growable) */
+	int growable;	/* heap grows on demand and by explicit shmheap_grow */
+	int garbage;	/* workers also pass garbage to shmheap_free */
+	size_t initial; /* initial heap size */
+	size_t max;	/* growth limit (== initial when not growable) */
 };
 
 struct torture_shared {
 	char heap_name[64];
-	char other_name[64];      /* a second heap, for pointers from another heap */
-	uint64_t other_object;    /* handle of an object in it */
+	char other_name[64];   /* a second heap, for pointers from another heap */
+	uint64_t other_object; /* handle of an object in it */
 	uint64_t seed;
 	struct round_config cfg;
-	uint64_t grow_target;     /* next size an explicit grow asks for */
-	uint32_t pause;           /* workers stop at a safe point while set */
-	uint32_t stop;            /* workers disconnect and exit */
+	uint64_t grow_target; /* next size an explicit grow asks for */
+	uint32_t pause;	      /* workers stop at a safe point while set */
+	uint32_t stop;	      /* workers disconnect and exit */
 	uint32_t failed;
 	char failure[512];
 	struct worker_journal worker[TORTURE_WORKERS];

@@ -45,8 +45,8 @@ static unsigned char *object_of(struct worker *w, const struct journal_slot *s)
 	shmheap_object_handle hdl = {s->handle};
 	unsigned char *p = shmheap_handle_to_ptr(w->mem, hdl);
 	if (!p)
-		torture_fail("worker %d: handle %#llx of its own object does not resolve", w->id,
-			     (unsigned long long)s->handle);
+		torture_fail("worker %d: handle %#llx of its own object does not resolve",
+			     w->id, (unsigned long long)s->handle);
 	return p;
 }
 
@@ -55,8 +55,9 @@ static void verify_slot(struct worker *w, struct journal_slot *s)
 	unsigned char *p = object_of(w, s);
 	size_t bad = pattern_check(p, s->size, s->key);
 	if (bad != s->size)
-		torture_fail("worker %d: object %#llx (%u bytes) lost its data at byte %zu", w->id,
-			     (unsigned long long)s->handle, s->size, bad);
+		torture_fail(
+			"worker %d: object %#llx (%u bytes) lost its data at byte %zu",
+			w->id, (unsigned long long)s->handle, s->size, bad);
 }
 
 /* A random slot in the given state, or NULL. */
@@ -82,17 +83,20 @@ static size_t random_size(struct worker *w)
 }
 
 /* Allocates, fills and journals an object; NULL when the heap is full. */
-static struct journal_slot *alloc_into(struct worker *w, struct journal_slot *s, size_t size)
+static struct journal_slot *alloc_into(struct worker *w, struct journal_slot *s,
+				       size_t size)
 {
 	s->size = (uint32_t)size;
-	s->key = torture_mix(((uint64_t)w->id << 56) ^ ((uint64_t)w->j->generation << 40) ^ ++w->seq);
+	s->key = torture_mix(((uint64_t)w->id << 56) ^
+			     ((uint64_t)w->j->generation << 40) ^ ++w->seq);
 	store_state(s, SLOT_ALLOCATING);
 	set_call(w, CALL_ALLOC);
 	unsigned char *p = shmheap_alloc(w->mem, size);
 	set_call(w, CALL_NONE);
 	if (!p) {
 		if (errno != ENOMEM)
-			torture_fail("worker %d: shmheap_alloc(%zu): %s", w->id, size, strerror(errno));
+			torture_fail("worker %d: shmheap_alloc(%zu): %s", w->id, size,
+				     strerror(errno));
 		store_state(s, SLOT_EMPTY);
 		return NULL;
 	}
@@ -124,8 +128,9 @@ static void expect_rejected(struct worker *w, void *ptr, const char *what)
 	int rc = shmheap_free_checked(w->mem, ptr);
 	set_call(w, CALL_NONE);
 	if (rc != -1 || errno != EINVAL)
-		torture_fail("worker %d: free of %s (%p) returned %d (%s), expected -1/EINVAL",
-			     w->id, what, ptr, rc, strerror(errno));
+		torture_fail(
+			"worker %d: free of %s (%p) returned %d (%s), expected -1/EINVAL",
+			w->id, what, ptr, rc, strerror(errno));
 	w->invalid_frees++;
 }
 
@@ -149,14 +154,16 @@ static void garbage_free(struct worker *w)
 		break;
 	case 1: {
 		shmheap_object_handle hdl = {shared->other_object};
-		expect_rejected(w, shmheap_handle_to_ptr(w->other, hdl), "another heap's object");
+		expect_rejected(w, shmheap_handle_to_ptr(w->other, hdl),
+				"another heap's object");
 		break;
 	}
 	case 2:
 		expect_rejected(w, base + 8 * rnd(w, 10), "a pointer into the header");
 		break;
 	case 3:
-		expect_rejected(w, object_of(w, s) + 1 + rnd(w, 7), "an unaligned pointer");
+		expect_rejected(w, object_of(w, s) + 1 + rnd(w, 7),
+				"an unaligned pointer");
 		verify_slot(w, s);
 		break;
 	case 4:
@@ -165,7 +172,8 @@ static void garbage_free(struct worker *w)
 		verify_slot(w, s);
 		break;
 	case 5:
-		expect_rejected(w, base + shared->cfg.max + 8 * rnd(w, 512), "a pointer past the heap");
+		expect_rejected(w, base + shared->cfg.max + 8 * rnd(w, 512),
+				"a pointer past the heap");
 		break;
 	}
 }
@@ -173,15 +181,16 @@ static void garbage_free(struct worker *w)
 static void grow(struct worker *w)
 {
 	uint64_t step = 4096 * (1 + rnd(w, 4));
-	uint64_t target = __atomic_add_fetch(&shared->grow_target, step, __ATOMIC_RELAXED);
+	uint64_t target = __atomic_add_fetch(&shared->grow_target, step,
+					     __ATOMIC_RELAXED);
 	if (target > shared->cfg.max)
 		return;
 	set_call(w, CALL_GROW);
 	int rc = shmheap_grow(w->mem, target);
 	set_call(w, CALL_NONE);
 	if (rc != 0)
-		torture_fail("worker %d: shmheap_grow(%llu): %s", w->id, (unsigned long long)target,
-			     strerror(errno));
+		torture_fail("worker %d: shmheap_grow(%llu): %s", w->id,
+			     (unsigned long long)target, strerror(errno));
 }
 
 static void step(struct worker *w)
@@ -194,7 +203,8 @@ static void step(struct worker *w)
 	} else if (shared->cfg.growable && r < 65) {
 		grow(w);
 	} else if (r < 550 && (s = pick_slot(w, SLOT_EMPTY))) {
-		if (!alloc_into(w, s, random_size(w)) && (s = pick_slot(w, SLOT_COMMITTED)))
+		if (!alloc_into(w, s, random_size(w)) &&
+		    (s = pick_slot(w, SLOT_COMMITTED)))
 			free_slot(w, s);
 	} else if (r < 650 && (s = pick_slot(w, SLOT_COMMITTED))) {
 		verify_slot(w, s);
@@ -265,8 +275,8 @@ void worker_main(int id)
 	if (shared->cfg.garbage) {
 		w.other = shmheap_connect(shared->other_name);
 		if (!w.other)
-			torture_fail("worker %d: connecting to %s: %s", id, shared->other_name,
-				     strerror(errno));
+			torture_fail("worker %d: connecting to %s: %s", id,
+				     shared->other_name, strerror(errno));
 	}
 	set_call(&w, CALL_NONE);
 

@@ -42,8 +42,8 @@
 
 #define KILLS_PER_ROUND 50
 #define HANG_TIMEOUT_MS 20000 /* a survivor making no progress for this long hangs */
-#define WATCHDOG_S 120        /* a kill iteration taking this long hangs somewhere */
-#define PROGRESS_OPS 8        /* operations each survivor must complete after a kill */
+#define WATCHDOG_S 120	      /* a kill iteration taking this long hangs somewhere */
+#define PROGRESS_OPS 8	      /* operations each survivor must complete after a kill */
 
 struct torture_shared *shared;
 static pid_t supervisor_pid;
@@ -89,7 +89,8 @@ static void cleanup(void)
 
 static void on_signal(int sig)
 {
-	static const char alarm_msg[] = "torture: FAIL: watchdog expired: something hangs\n";
+	static const char alarm_msg[] =
+		"torture: FAIL: watchdog expired: something hangs\n";
 	static const char term_msg[] = "torture: interrupted\n";
 	if (sig == SIGALRM)
 		(void)!write(2, alarm_msg, sizeof(alarm_msg) - 1);
@@ -109,8 +110,8 @@ void torture_fail(const char *fmt, ...)
 
 	if (getpid() != supervisor_pid) {
 		uint32_t expected = 0;
-		if (__atomic_compare_exchange_n(&shared->failed, &expected, 1, 0, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
+		if (__atomic_compare_exchange_n(&shared->failed, &expected, 1, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			memcpy(shared->failure, msg, sizeof(msg));
 		_exit(1);
 	}
@@ -155,8 +156,8 @@ static void watch_workers(void)
 			shared->worker[id].pid = 0;
 		if (__atomic_load_n(&shared->failed, __ATOMIC_ACQUIRE))
 			watch_workers();
-		torture_fail("worker %d (pid %d) died unexpectedly (status %#x)", id, (int)pid,
-			     status);
+		torture_fail("worker %d (pid %d) died unexpectedly (status %#x)", id,
+			     (int)pid, status);
 	}
 }
 
@@ -180,10 +181,11 @@ static void wait_all(condition_fn cond, const void *arg, int skip, const char *w
 			sleep(600);
 		}
 		if (now_ms() > deadline)
-			torture_fail("worker %d hangs: no %s within %d ms (it was in call %u)",
-				     pending, what, HANG_TIMEOUT_MS,
-				     __atomic_load_n(&shared->worker[pending].in_call,
-						     __ATOMIC_ACQUIRE));
+			torture_fail(
+				"worker %d hangs: no %s within %d ms (it was in call %u)",
+				pending, what, HANG_TIMEOUT_MS,
+				__atomic_load_n(&shared->worker[pending].in_call,
+						__ATOMIC_ACQUIRE));
 		sleep_us(100);
 	}
 }
@@ -256,7 +258,8 @@ static void aim(int victim, uint64_t *rng)
 	}
 	sleep_us((long)(r / 2 % 500));
 	uint64_t deadline = now_ms() + 50;
-	while (__atomic_load_n(&shared->worker[victim].in_call, __ATOMIC_ACQUIRE) == CALL_NONE &&
+	while (__atomic_load_n(&shared->worker[victim].in_call, __ATOMIC_ACQUIRE) ==
+		       CALL_NONE &&
 	       now_ms() < deadline)
 		;
 }
@@ -302,7 +305,8 @@ static void end_round(void)
 		j->pid = 0;
 		if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			watch_workers();
-			torture_fail("worker %d failed at its exit (status %#x)", i, status);
+			torture_fail("worker %d failed at its exit (status %#x)", i,
+				     status);
 		}
 	}
 }
@@ -313,7 +317,8 @@ static shmheap_memory_handle make_heap(const struct round_config *cfg)
 		.max_size = cfg->max,
 		.flags = cfg->growable ? 0 : SHMHEAP_NO_GROW,
 	};
-	shmheap_memory_handle mem = shmheap_create_ex(shared->heap_name, cfg->initial, &opts);
+	shmheap_memory_handle mem = shmheap_create_ex(shared->heap_name, cfg->initial,
+						      &opts);
 	if (!mem)
 		torture_fail("creating %s: %s", shared->heap_name, strerror(errno));
 	return mem;
@@ -333,7 +338,8 @@ static shmheap_memory_handle make_other_heap(void)
 	return other;
 }
 
-static void run_round(unsigned round, unsigned long kills, uint64_t *rng, struct totals *t)
+static void run_round(unsigned round, unsigned long kills, uint64_t *rng,
+		      struct totals *t)
 {
 	const char *only = getenv("TORTURE_ROUND_KIND");
 	const struct round_config *cfg =
@@ -384,13 +390,15 @@ static unsigned long parse_count(const char *s, const char *what)
 static void report(const struct totals *t, uint64_t elapsed_ms)
 {
 	const struct audit_counts *a = &t->audit;
-	printf("torture: %lu kills, %lu replacement workers, %" PRIu64 " worker operations, "
+	printf("torture: %lu kills, %lu replacement workers, %" PRIu64
+	       " worker operations, "
 	       "%" PRIu64 " ms\n",
 	       t->kills, t->replacements, t->ops, elapsed_ms);
 	printf("torture: killed in alloc %lu, free %lu, garbage free %lu, grow %lu, "
 	       "connect/stats %lu, between calls %lu\n",
-	       t->killed_in[CALL_ALLOC], t->killed_in[CALL_FREE], t->killed_in[CALL_GARBAGE_FREE],
-	       t->killed_in[CALL_GROW], t->killed_in[CALL_OTHER], t->killed_in[CALL_NONE]);
+	       t->killed_in[CALL_ALLOC], t->killed_in[CALL_FREE],
+	       t->killed_in[CALL_GARBAGE_FREE], t->killed_in[CALL_GROW],
+	       t->killed_in[CALL_OTHER], t->killed_in[CALL_NONE]);
 	printf("torture: lock left owner-dead %lu times; killed allocs: %lu kept, %lu gone; "
 	       "killed frees: %lu undone, %lu done; half-filled %lu\n",
 	       t->lock_owner_dead, a->inflight_alloc_kept, a->inflight_alloc_gone,
@@ -413,8 +421,8 @@ int main(int argc, char **argv)
 	else if (env && *env)
 		kills = parse_count(env, "TORTURE_KILLS");
 
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		      -1, 0);
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED) {
 		perror("torture: mmap");
 		return 1;
@@ -422,19 +430,20 @@ int main(int argc, char **argv)
 	supervisor_pid = getpid();
 	env = getenv("TORTURE_SEED");
 	shared->seed = env && *env ? strtoull(env, NULL, 0)
-				   : torture_mix((uint64_t)time(NULL) ^ (uint64_t)supervisor_pid << 32);
+				   : torture_mix((uint64_t)time(NULL) ^
+						 (uint64_t)supervisor_pid << 32);
 	snprintf(shared->heap_name, sizeof(shared->heap_name), "/shmheap-torture-%d",
 		 (int)supervisor_pid);
-	snprintf(shared->other_name, sizeof(shared->other_name), "/shmheap-torture-%d-other",
-		 (int)supervisor_pid);
+	snprintf(shared->other_name, sizeof(shared->other_name),
+		 "/shmheap-torture-%d-other", (int)supervisor_pid);
 	atexit(cleanup);
 	signal(SIGALRM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 
-	printf("torture: %lu kills, %d workers, seed %" PRIu64 "\n", kills, TORTURE_WORKERS,
-	       shared->seed);
+	printf("torture: %lu kills, %d workers, seed %" PRIu64 "\n", kills,
+	       TORTURE_WORKERS, shared->seed);
 	uint64_t rng = shared->seed, start = now_ms();
 	struct totals t = {0};
 	for (unsigned round = 0; t.kills < kills; round++) {

@@ -122,7 +122,8 @@ int main(void)
 	if (waitpid(pid, &status, 0) != pid)
 		fail("waitpid");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "consumer: child could not read the object (status %#x)\n",
+		fprintf(stderr,
+			"consumer: child could not read the object (status %#x)\n",
 			status);
 		return 1;
 	}
@@ -138,7 +139,8 @@ int main(void)
 	shmheap_destroy(heap_name, mem);
 	fd = shm_open(heap_name, O_RDONLY, 0);
 	if (fd >= 0 || errno != ENOENT) {
-		fprintf(stderr, "consumer: %s still exists after shmheap_destroy\n", heap_name);
+		fprintf(stderr, "consumer: %s still exists after shmheap_destroy\n",
+			heap_name);
 		return 1;
 	}
 	printf("consumer: create, alloc, handle round trip across fork, free, destroy: ok\n");

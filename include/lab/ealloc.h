@@ -37,8 +37,9 @@ static inline int init_alloc(void)
 {
 	if (shmheap_lab_ealloc_manager)
 		return EBUSY;
-	shmheap_lab_ealloc_manager = shmheap_elastic_create_in(&shmheap_lab_ealloc_storage,
-							      sizeof(shmheap_lab_ealloc_storage));
+	shmheap_lab_ealloc_manager =
+		shmheap_elastic_create_in(&shmheap_lab_ealloc_storage,
+					  sizeof(shmheap_lab_ealloc_storage));
 	return shmheap_lab_ealloc_manager ? 0 : (errno ? errno : ENOMEM);
 }
 

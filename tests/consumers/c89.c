@@ -38,8 +38,8 @@ int main(int argc, char **argv)
 	}
 	obj[0] = 42;
 	hdl = shmheap_ptr_to_handle(mem, obj);
-	if (((long *)shmheap_handle_to_ptr(mem, hdl))[0] != 42 || shmheap_stats(mem, &st) != 0 ||
-	    st.objects != 1 || (int)free_state != 0) {
+	if (((long *)shmheap_handle_to_ptr(mem, hdl))[0] != 42 ||
+	    shmheap_stats(mem, &st) != 0 || st.objects != 1 || (int)free_state != 0) {
 		shmheap_destroy(argv[1], mem);
 		return failed("the handle round trip or shmheap_stats");
 	}

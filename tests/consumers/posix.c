@@ -24,7 +24,8 @@ int main(int argc, char **argv)
 	shmheap_memory_handle mem = shmheap_connect(argv[1]);
 	if (mem || errno != ENOENT) {
 		shmheap_disconnect(mem);
-		fprintf(stderr, "consumer-posix: connect to a missing heap did not fail with ENOENT\n");
+		fprintf(stderr,
+			"consumer-posix: connect to a missing heap did not fail with ENOENT\n");
 		return 1;
 	}
 	int err = strerror_r(ENOENT, msg, sizeof(msg)); /* POSIX: an int */

@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fail(const char *what, const char *line, size_t len)
 {
-	fprintf(stderr, "fuzz-cmdparse: oracle broken: %s: '%.*s'\n", what, (int)len, line);
+	fprintf(stderr, "fuzz-cmdparse: oracle broken: %s: '%.*s'\n", what, (int)len,
+		line);
 	abort();
 }
 
@@ -38,7 +39,8 @@ static void check_cmd(const struct cmd *c, const struct cmd_header *h, const cha
 {
 	if ((unsigned)c->op > CMD_FREE || c->proc >= h->procs)
 		fail("an accepted command out of range", line, len);
-	if ((c->op == CMD_READ || c->op == CMD_ALLOC || c->op == CMD_FREE) && c->obj >= h->objs)
+	if ((c->op == CMD_READ || c->op == CMD_ALLOC || c->op == CMD_FREE) &&
+	    c->obj >= h->objs)
 		fail("an accepted object id out of range", line, len);
 	if (c->op == CMD_ALLOC && c->count > CMD_MAX_COUNT)
 		fail("an accepted value count whose bytes overflow", line, len);
@@ -52,18 +54,17 @@ static void check_cmd(const struct cmd *c, const struct cmd_header *h, const cha
 		n = snprintf(text, sizeof(text), "%d %" PRIu32, (int)c->op, c->proc);
 		break;
 	case CMD_ALLOC:
-		n = snprintf(text, sizeof(text), "%d %" PRIu32 " %" PRIu32 " %" PRIu64, (int)c->op,
-			     c->proc, c->obj, c->count);
+		n = snprintf(text, sizeof(text), "%d %" PRIu32 " %" PRIu32 " %" PRIu64,
+			     (int)c->op, c->proc, c->obj, c->count);
 		break;
 	default:
-		n = snprintf(text, sizeof(text), "%d %" PRIu32 " %" PRIu32, (int)c->op, c->proc,
-			     c->obj);
+		n = snprintf(text, sizeof(text), "%d %" PRIu32 " %" PRIu32, (int)c->op,
+			     c->proc, c->obj);
 		break;
 	}
 	struct cmd again;
 	if (cmd_parse(text, (size_t)n, h, &again, why) != 0 || again.op != c->op ||
-	    again.proc != c->proc ||
-	    (c->op >= CMD_READ && again.obj != c->obj) ||
+	    again.proc != c->proc || (c->op >= CMD_READ && again.obj != c->obj) ||
 	    (c->op == CMD_ALLOC && again.count != c->count))
 		fail("an accepted command does not read back the same", line, len);
 }
@@ -93,10 +94,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(why, 0, sizeof(why));
 		if (!have_header) {
 			if (cmd_parse_header(line, len, &hdr, why) == 0) {
-				if (hdr.procs < 1 || hdr.procs > CMD_MAX_PROCS || hdr.objs < 1 ||
-				    hdr.objs > CMD_MAX_OBJS || hdr.heap_size < 1 ||
+				if (hdr.procs < 1 || hdr.procs > CMD_MAX_PROCS ||
+				    hdr.objs < 1 || hdr.objs > CMD_MAX_OBJS ||
+				    hdr.heap_size < 1 ||
 				    hdr.heap_size > CMD_MAX_HEAP_SIZE)
-					fail("an accepted header out of range", line, len);
+					fail("an accepted header out of range", line,
+					     len);
 				have_header = 1;
 			} else {
 				check_why(why, line, len);

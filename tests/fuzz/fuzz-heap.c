@@ -37,7 +37,7 @@
 #include "layout.h"
 #include "shmheap.h"
 
-#define CTL_RAW_MUTEX 0x1 /* keep the image's mutex bytes */
+#define CTL_RAW_MUTEX 0x1  /* keep the image's mutex bytes */
 #define CTL_EXACT_SIZE 0x2 /* no padding to a page multiple */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -72,12 +72,13 @@ static int write_object(const uint8_t *img, size_t len, unsigned ctl)
 	if (fd < 0)
 		return -1;
 	int ret = 0;
-	if (ftruncate(fd, (off_t)objlen) < 0 || (len && pwrite(fd, img, len, 0) != (ssize_t)len))
+	if (ftruncate(fd, (off_t)objlen) < 0 ||
+	    (len && pwrite(fd, img, len, 0) != (ssize_t)len))
 		ret = -1;
 	if (ret == 0 && objlen >= sizeof(pthread_mutex_t)) {
 		/* Made in place: a robust mutex's identity is its address. */
-		void *p = mmap(NULL, sizeof(pthread_mutex_t), PROT_READ | PROT_WRITE, MAP_SHARED,
-			       fd, 0);
+		void *p = mmap(NULL, sizeof(pthread_mutex_t), PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED) {
 			ret = -1;
 		} else {

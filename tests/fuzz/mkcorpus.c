@@ -24,7 +24,8 @@ static void save(const char *file, unsigned ctl, const void *img, size_t len)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	FILE *f = fopen(path, "wb");
-	if (!f || fputc((int)ctl, f) == EOF || fwrite(img, 1, len, f) != len || fclose(f)) {
+	if (!f || fputc((int)ctl, f) == EOF || fwrite(img, 1, len, f) != len ||
+	    fclose(f)) {
 		fprintf(stderr, "mkcorpus: writing %s: %s\n", path, strerror(errno));
 		exit(1);
 	}

@@ -40,7 +40,8 @@ int main(void)
 
 	/* Sizes the manager must refuse. */
 	verdict(alloc(12) == NULL, "12 bytes (not a multiple of 8) is refused");
-	verdict(alloc(PAGESIZE + 8) == NULL, "4104 bytes (more than the page) is refused");
+	verdict(alloc(PAGESIZE + 8) == NULL,
+		"4104 bytes (more than the page) is refused");
 
 	/* 512 chunks of 8 bytes, each filled with its own number. */
 	int n = 0;
@@ -60,7 +61,8 @@ int main(void)
 	dealloc(chunk[100]);
 	dealloc(chunk[101]);
 	char *merged = alloc(16);
-	verdict(merged == chunk[100], "two freed neighbours merge into one 16-byte chunk");
+	verdict(merged == chunk[100],
+		"two freed neighbours merge into one 16-byte chunk");
 
 	/* Free everything: the merged page serves 4096 bytes again. */
 	dealloc(merged);
@@ -75,7 +77,8 @@ int main(void)
 	char *a = alloc(64), *b = alloc(64);
 	dealloc(a);
 	char *c = alloc(24), *d = alloc(40);
-	verdict(c == a && d == a + 24 && b != NULL, "a freed 64-byte chunk splits into 24 + 40");
+	verdict(c == a && d == a + 24 && b != NULL,
+		"a freed 64-byte chunk splits into 24 + 40");
 
 	if (cleanup()) {
 		printf("FAIL: cleanup\n");
