@@ -23,7 +23,10 @@
 
 #define BUCKETS 64 /* bucket k holds sizes in [2^k, 2^(k+1)) */
 #define MAX_PIDS 256
-#define FIRST_BLOCK_WORD 72 /* where a walk that reports nothing broke */
+/* Where a walk that reports nothing broke: the first block word, just before
+ * the first object; the smallest heap is the bookkeeping before the first
+ * object and one object of SHMHEAP_ALIGNMENT bytes after an 8-byte block word. */
+#define FIRST_BLOCK_WORD (SHMHEAP_MIN_SIZE - 2 * SHMHEAP_ALIGNMENT)
 
 struct survey {
 	bool keep_blocks;

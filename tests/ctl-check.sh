@@ -28,21 +28,21 @@ expect_eq "$(json name sound read_under_lock note problems.# | tr '\n' ' ')" "$P
 snapshot "$P-a"
 run "$CTL" check "$P-a"
 expect_rc 1 "check of a damaged tag"
-grep -q "^$P-a: offset 72: live block's tag is wrong$" "$TMP/out" || fail "check names the tag problem: $(cat "$TMP/out")"
+grep -q "^$P-a: offset $FIRST_BLOCK: live block's tag is wrong$" "$TMP/out" || fail "check names the tag problem: $(cat "$TMP/out")"
 expect_eq "$(tail -n 1 "$TMP/out")" "$P-a: 1 problem" "check counts the problems"
 same_heap "$P-a" "check of a damaged tag"
 run "$CTL" check --json "$P-a"
 expect_rc 1 "check --json of a damaged tag"
 expect_json "check --json of a damaged tag"
 expect_eq "$(json sound problems.# problems.0.offset problems.0.problem | tr '\n' ' ')" \
-	"false 1 72 live block's tag is wrong " "check --json problems"
+	"false 1 $FIRST_BLOCK live block's tag is wrong " "check --json problems"
 
 # Blocks that do not tile the heap.
 make_heap "$P-chain" && "$MAKER" fill "$P-chain" && "$MAKER" corrupt-chain "$P-chain" || exit 99
 snapshot "$P-chain"
 run "$CTL" check "$P-chain"
 expect_rc 1 "check of a broken chain"
-grep -q "^$P-chain: offset 72: .*tile" "$TMP/out" || fail "check names the chain problem: $(cat "$TMP/out")"
+grep -q "^$P-chain: offset $FIRST_BLOCK: .*tile" "$TMP/out" || fail "check names the chain problem: $(cat "$TMP/out")"
 same_heap "$P-chain" "check of a broken chain"
 
 # Damaged headers: refused in one line, status 1.

@@ -30,7 +30,7 @@ expect_eq "$(json blocks.#)" "<none>" "no blocks without --blocks"
 run "$CTL" inspect "$P-a" --blocks --json
 expect_json "inspect --blocks --json"
 expect_eq "$(json blocks.# blocks.0.offset blocks.0.size blocks.0.state blocks.1.offset blocks.1.state blocks.19.state | tr '\n' ' ')" \
-	"20 80 8 used 96 free free " "inspect --blocks --json"
+	"20 $FIRST_OBJECT 8 used $((FIRST_OBJECT + 8 + BLOCK_SPACE)) free free " "inspect --blocks --json"
 run "$CTL" inspect "$P-a" --blocks
 expect_eq "$(awk '/^blocks:/ {b = 1; next} b && $3 == "free"' "$TMP/out" | wc -l)" 4 "inspect --blocks lists the free blocks"
 
@@ -61,6 +61,6 @@ make_heap "$P-broken" && "$MAKER" fill "$P-broken" && "$MAKER" corrupt-chain "$P
 run "$CTL" inspect "$P-broken" --json --blocks
 expect_rc 1 "inspect of a broken chain"
 expect_json "inspect --json of a broken chain"
-expect_eq "$(json chain_broken_at blocks.# | tr '\n' ' ')" "72 0 " "inspect --json names the break"
-expect_err_line "$P-broken: block chain broken at offset 72" "inspect of a broken chain"
+expect_eq "$(json chain_broken_at blocks.# | tr '\n' ' ')" "$FIRST_BLOCK 0 " "inspect --json names the break"
+expect_err_line "$P-broken: block chain broken at offset $FIRST_BLOCK" "inspect of a broken chain"
 finish

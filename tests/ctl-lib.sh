@@ -8,6 +8,10 @@
 set -u
 CTL=${CTL:-tests/shmheap-ctl} # bin/shmheap-ctl without libtool's wrapper
 MAKER=${MAKER:-tests/ctl-heapmaker}
+# Where the first object and block word are, and the bookkeeping between two
+# objects, as the library shows them: FIRST_OBJECT, FIRST_BLOCK, BLOCK_SPACE.
+layout=$(tests/layout-probe) || exit 99
+eval "$layout"
 JSON=${JSON:-tests/ctl-json}
 P=/ctl-test-$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ctl-test.XXXXXX") || exit 99

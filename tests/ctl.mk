@@ -5,11 +5,16 @@
 # tests/shmheap-ctl is the tool linked -no-install: the same objects without
 # libtool's wrapper script, which costs more than the tool itself on a busy
 # machine and the tests run it hundreds of times.
-check_PROGRAMS += tests/shmheap-ctl tests/ctl-heapmaker tests/ctl-json
+check_PROGRAMS += tests/shmheap-ctl tests/ctl-heapmaker tests/ctl-json tests/layout-probe
 tests_shmheap_ctl_SOURCES = $(bin_shmheap_ctl_SOURCES)
 tests_shmheap_ctl_CPPFLAGS = $(BIN_CPPFLAGS)
 tests_shmheap_ctl_LDFLAGS = $(AM_LDFLAGS) -no-install
 tests_shmheap_ctl_LDADD = $(bin_shmheap_ctl_LDADD)
+# Prints the first object's offset and the block word's size as the public API
+# shows them, which ctl-lib.sh and runners-lib.sh evaluate.
+tests_layout_probe_SOURCES = tests/layout-probe.c
+tests_layout_probe_LDFLAGS = $(AM_LDFLAGS) -no-install
+tests_layout_probe_LDADD = lib/libshmheap.la
 tests_ctl_heapmaker_SOURCES = tests/ctl-heapmaker.c
 tests_ctl_heapmaker_CFLAGS = $(AM_CFLAGS) -pthread
 tests_ctl_heapmaker_LDFLAGS = $(AM_LDFLAGS) -no-install -pthread

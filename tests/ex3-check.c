@@ -14,7 +14,7 @@
  *     Allocated/Allocation failed, Freed), and no line is left over;
  *   - an allocation prints the values the runner stores (one counter, taken
  *     in the order of the commands on the input lines) at an 8-aligned offset
- *     of at least 80, and its object of n values of size_t, [offset, offset
+ *     of at least FIRST_OBJECT (80), and its object of n values of size_t, [offset, offset
  *     + max(8n, 8)), overlaps no object live during the line: neither one
  *     allocated before and not freed on this line, nor one allocated on this
  *     line;
@@ -36,6 +36,11 @@
 #include <string.h>
 
 #include "cmdparse.h"
+#include "shmheap.h"
+
+/* The lowest offset an object can have: the smallest heap is the bookkeeping
+ * before the first object and one SHMHEAP_ALIGNMENT-byte object. */
+#define FIRST_OBJECT ((uint64_t)SHMHEAP_MIN_SIZE - SHMHEAP_ALIGNMENT)
 
 #define MAX_PER_LINE 4096
 
@@ -129,7 +134,7 @@ static void check_alloc(struct checker *c, const struct pending *pd, const char 
 	if (sscanf(rest, "Allocated at offset %" SCNu64 ":%n", &off, &n) != 1)
 		bad(c, 1, "process %u: expected an allocation, got \"%s\"", pd->cmd.proc,
 		    rest);
-	if (off < 80 || off % 8)
+	if (off < FIRST_OBJECT || off % SHMHEAP_ALIGNMENT)
 		bad(c, 1, "object at bad offset %" PRIu64, off);
 	if (!values_are(rest + n, pd->first, size))
 		bad(c, 1, "allocation does not show the values %" PRIu64 "...",

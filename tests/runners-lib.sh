@@ -14,6 +14,10 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shmheap-runners.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' INT TERM
+# Where the first object and block word are, and the bookkeeping between two
+# objects, as the library shows them: FIRST_OBJECT, FIRST_BLOCK, BLOCK_SPACE.
+layout=$(tests/layout-probe) || exit 99
+eval "$layout"
 
 # die MESSAGE: the test failed; stops it at once.  (ctl-lib.sh's fail, like
 # .ci/debian-check's, records a failure and lets the test go on.)
@@ -62,9 +66,9 @@ check_no_holders() {
 
 # The size for runners-gen -3 that no allocation can fail in: with B objects
 # of at most Z size_t values (8Z bytes), first fit always finds a hole if
-# S >= (2B+1)(8Z+8) + 72.
+# S >= (2B+1)(8Z+8) + FIRST_BLOCK.
 safe_heap_size() {
-	echo $(( ((2 * $1 + 1) * (8 * $2 + 8) + 72 + 4095) / 4096 * 4096 ))
+	echo $(( ((2 * $1 + 1) * (8 * $2 + BLOCK_SPACE) + FIRST_BLOCK + 4095) / 4096 * 4096 ))
 }
 
 # Runs shmheap-ex3 on $tmp/in and validates the run with tests/ex3-check.

@@ -395,7 +395,8 @@ END_TEST
 START_TEST(crafted_index_is_checked_in_linear_time)
 {
 	const char *name = tu_name("crafted");
-	size_t len = ((size_t)CRAFTED_NODES * 32 + 80 + 2 * PAGE) / PAGE * PAGE;
+	size_t len = ((size_t)CRAFTED_NODES * 32 + tu_header_size() + 2 * PAGE) / PAGE *
+		     PAGE;
 	struct shmheap_options opt = {.flags = SHMHEAP_NO_GROW};
 	shmheap_memory_handle h = shmheap_create_ex(name, len, &opt);
 	ck_assert_ptr_nonnull(h);

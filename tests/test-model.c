@@ -3,7 +3,7 @@
  * test-model.c - the heap against a plain first-fit written here, step by step.
  *
  * The reference is the simplest allocator the documentation describes: a
- * sorted array of blocks that tile the heap from offset 72.  A block is an
+ * sorted array of blocks that tile the heap from its first block word.  A block is an
  * 8-byte header and its object; an allocation of sz bytes needs
  * round_up(max(sz, 1), 8) + 8 bytes and takes the lowest free block that is
  * large enough, splitting it when at least 16 bytes remain (a smaller, 8-byte
@@ -21,7 +21,8 @@
 
 #include "testutil.h"
 
-#define FIRST_BLOCK 72u
+/* The first block word, as the library shows it (72 bytes into the heap). */
+#define FIRST_BLOCK ((uint64_t)(tu_header_size() - tu_block_overhead()))
 #define PAGE 4096u
 #define GROWTH_STEP_MAX ((uint64_t)256 << 20)
 
@@ -340,23 +341,24 @@ START_TEST(tiny_hole_found_by_small_alloc)
 {
 	const char *name;
 	shmheap_memory_handle h = fixed_heap(&name, PAGE);
+	const size_t first = tu_header_size(); /* the first object's offset */
 	void *a = shmheap_alloc(h, 8), *b = shmheap_alloc(h, 8), *c = shmheap_alloc(h, 8);
-	ck_assert_uint_eq(off_of(h, a), 80);
-	ck_assert_uint_eq(off_of(h, b), 96);
-	ck_assert_uint_eq(off_of(h, c), 112);
+	ck_assert_uint_eq(off_of(h, a), first);
+	ck_assert_uint_eq(off_of(h, b), first + 16);
+	ck_assert_uint_eq(off_of(h, c), first + 32);
 	shmheap_free(h, b);
 	int used;
-	ck_assert_uint_eq(block_at(h, 96, &used), 8);
+	ck_assert_uint_eq(block_at(h, first + 16, &used), 8);
 	ck_assert_int_eq(used, 0);
 
 	/* Too small for 9 bytes: they go to the end; 8, 1 and 0 bytes fit. */
 	void *big = shmheap_alloc(h, 9);
-	ck_assert_uint_eq(off_of(h, big), 128);
+	ck_assert_uint_eq(off_of(h, big), first + 48);
 	const size_t fits[] = {8, 1, 0, 5};
 	for (size_t i = 0; i < 4; i++) {
 		void *x = shmheap_alloc(h, fits[i]);
-		ck_assert_msg(x == b, "alloc(%zu) at %zu, want the hole at 96", fits[i],
-			      off_of(h, x));
+		ck_assert_msg(x == b, "alloc(%zu) at %zu, want the hole at %zu", fits[i],
+			      off_of(h, x), first + 16);
 		shmheap_free(h, x);
 	}
 	ck_assert_int_eq(tu_check(h), 0);
@@ -368,43 +370,45 @@ START_TEST(lowest_fitting_hole_wins)
 {
 	const char *name;
 	shmheap_memory_handle h = fixed_heap(&name, PAGE);
+	const size_t first = tu_header_size(); /* the first object's offset */
 	void *p[8];
 	const size_t sz[8] = {32, 8, 8, 8, 40, 8, 24, 8};
 	for (int i = 0; i < 8; i++)
 		p[i] = shmheap_alloc(h, sz[i]);
-	/* Free blocks: 40 bytes at 72, 16 at 128, 48 at 160, 32 at 224. */
+	/* Free blocks (at their block words; with the first object at 80: at 72,
+	 * 128, 160 and 224): 40 bytes, 16, 48 and 32. */
 	shmheap_free(h, p[0]);
 	shmheap_free(h, p[2]);
 	shmheap_free(h, p[4]);
 	shmheap_free(h, p[6]);
 	ck_assert_int_eq(tu_check(h), 0);
 
-	/* 8 bytes: the lowest block (40), split, leaving 24 at 88. */
+	/* 8 bytes: the lowest block (40), split, leaving 24 after it. */
 	void *x = shmheap_alloc(h, 8);
-	ck_assert_uint_eq(off_of(h, x), 80);
+	ck_assert_uint_eq(off_of(h, x), first);
 	int used;
-	ck_assert_uint_eq(block_at(h, 96, &used), 16);
+	ck_assert_uint_eq(block_at(h, first + 16, &used), 16);
 	ck_assert_int_eq(used, 0);
 	/* 16 bytes fit that 24-byte rest exactly. */
 	void *y = shmheap_alloc(h, 16);
-	ck_assert_uint_eq(off_of(h, y), 96);
+	ck_assert_uint_eq(off_of(h, y), first + 16);
 	/* 24 bytes skip the 16-byte hole and split the 48-byte one. */
 	void *z = shmheap_alloc(h, 24);
-	ck_assert_uint_eq(off_of(h, z), 168);
-	ck_assert_uint_eq(block_at(h, 200, &used), 8);
+	ck_assert_uint_eq(off_of(h, z), first + 88);
+	ck_assert_uint_eq(block_at(h, first + 120, &used), 8);
 	ck_assert_int_eq(used, 0);
-	/* The 16-byte hole at 128 is the first for a 1-byte object. */
+	/* The 16-byte hole is the first for a 1-byte object. */
 	void *w = shmheap_alloc(h, 1);
 	ck_assert_uint_eq(off_of(h, w), off_of(h, p[2]));
-	/* 16 bytes: the 32-byte block at 224 is used whole, since its 8-byte
+	/* 16 bytes: the 32-byte block is used whole, since its 8-byte
 	 * rest could hold no block. */
 	void *v = shmheap_alloc(h, 16);
-	ck_assert_uint_eq(off_of(h, v), 232);
-	ck_assert_uint_eq(block_at(h, 232, &used), 24);
+	ck_assert_uint_eq(off_of(h, v), first + 152);
+	ck_assert_uint_eq(block_at(h, first + 152, &used), 24);
 	ck_assert_int_eq(used, 1);
-	/* Now only the 16-byte block at 192 is left before the tail. */
+	/* Now only the 16-byte block after z is left before the tail. */
 	void *t = shmheap_alloc(h, 0);
-	ck_assert_uint_eq(off_of(h, t), 200);
+	ck_assert_uint_eq(off_of(h, t), first + 120);
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_destroy(name, h);
 }
@@ -414,6 +418,7 @@ START_TEST(free_merges_both_sides)
 {
 	const char *name;
 	shmheap_memory_handle h = fixed_heap(&name, PAGE);
+	const size_t first = tu_header_size(); /* the first object's offset */
 	void *a = shmheap_alloc(h, 8), *b = shmheap_alloc(h, 16),
 	     *c = shmheap_alloc(h, 24);
 	void *d = shmheap_alloc(h, 8);
@@ -426,12 +431,12 @@ START_TEST(free_merges_both_sides)
 	ck_assert_int_eq(shmheap_stats(h, &st), 0);
 	ck_assert_uint_eq(st.free_blocks, 2);
 	int used;
-	ck_assert_uint_eq(block_at(h, 80, &used), 16 + 24 + 32 - 8);
+	ck_assert_uint_eq(block_at(h, first, &used), 16 + 24 + 32 - 8);
 	ck_assert_int_eq(used, 0);
 	shmheap_free(h, d); /* joins the front and the tail */
 	ck_assert_int_eq(shmheap_stats(h, &st), 0);
 	ck_assert_uint_eq(st.free_blocks, 1);
-	ck_assert_uint_eq(block_at(h, 80, &used), PAGE - 80);
+	ck_assert_uint_eq(block_at(h, first, &used), PAGE - first);
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_destroy(name, h);
 }

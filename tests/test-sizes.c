@@ -77,8 +77,10 @@ START_TEST(create_refuses_what_cannot_be_a_heap)
 	const size_t bad[] = {0,
 			      1,
 			      8,
-			      72,
-			      80,
+			      SHMHEAP_MIN_SIZE -
+				      2 * SHMHEAP_ALIGNMENT, /* the header alone */
+			      SHMHEAP_MIN_SIZE -
+				      SHMHEAP_ALIGNMENT, /* no room for an object */
 			      SHMHEAP_MIN_SIZE - 1,
 			      SHMHEAP_MAX_HEAP_SIZE + 1,
 			      SIZE_MAX - 1,
