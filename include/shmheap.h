@@ -183,7 +183,8 @@ shmheap_memory_handle shmheap_connect_ex(const char *name,
  * does nothing and returns 0. */
 int shmheap_sync(shmheap_memory_handle mem);
 /* A new heap in anonymous shared memory (a memfd); opts as for shmheap_create_ex. */
-shmheap_memory_handle shmheap_create_anonymous(size_t len, const struct shmheap_options *opts);
+shmheap_memory_handle shmheap_create_anonymous(size_t len,
+					       const struct shmheap_options *opts);
 /* The descriptor of the heap's object, owned by mem (do not close it); -1 with
  * ENOTSUP for a System V heap, which has none. */
 int shmheap_fd(shmheap_memory_handle mem);

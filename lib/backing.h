@@ -21,8 +21,8 @@
 struct backing {
 	const struct backing_ops *ops;
 	int fd;
-	int read_only; /* opened for reading only: mappings are PROT_READ */
-	int shmid;     /* System V: the segment's id; else -1 */
+	int read_only;	/* opened for reading only: mappings are PROT_READ */
+	int shmid;	/* System V: the segment's id; else -1 */
 	off_t base_off; /* where the heap starts in the object */
 };
 
@@ -77,6 +77,9 @@ HIDDEN int backing_memfd_create(struct backing *b, mode_t mode);
 /* Adopts fd (the caller's; b gets a duplicate): checks that it is a regular
  * file opened for reading and writing and chooses the ops that read it. */
 HIDDEN int backing_adopt_fd(struct backing *b, int fd);
+/* For an adopted descriptor: if it is a heap file's, gives b the file ops and
+ * base_off (backing_file.c); else leaves b as it is.  0, or -1. */
+HIDDEN int backing_file_adopt(struct backing *b);
 
 /* Operations of every backing with a descriptor (backing_posix.c), which honour
  * base_off; and its check of a just opened descriptor: a regular file, then
