@@ -145,7 +145,7 @@ static int file_open(struct backing *b, const char *path, int read_only)
 	b->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOFOLLOW |
 				   O_CLOEXEC | O_NOCTTY);
 	if (b->fd < 0) {
-		if (errno == ELOOP)
+		if (errno == ELOOP || errno == EISDIR) /* a link, a directory */
 			errno = EINVAL;
 		return -1;
 	}

@@ -224,3 +224,14 @@ if !HAVE_CHECK
 check-local:
 	@echo "*** NOTE: configured with --disable-tests: the Check unit suites were NOT built or run"
 endif
+
+# Backings chosen by name, anonymous heaps and descriptors (issue 16).
+if HAVE_CHECK
+backing_suite_src = tests/backing-testutil.c tests/backing-testutil.h $(suite_common_src)
+SUITES += tests/test-backing-file
+tests_test_backing_file_SOURCES = tests/test-backing-file.c $(backing_suite_src)
+tests_test_backing_file_CFLAGS = $(suite_common_cflags)
+tests_test_backing_file_LDFLAGS = $(suite_common_ldflags)
+tests_test_backing_file_LDADD = $(suite_common_libs)
+VALGRIND_SUITES += tests/test-backing-file
+endif
