@@ -31,7 +31,8 @@ const char *bt_dir(void)
 const char *bt_file_name(const char *tag, char *path_out, size_t len)
 {
 	static char name[BT_NAME_MAX + 8];
-	snprintf(path_out, len, "%s/%s-%ld-%u", bt_dir(), tag, (long)getpid(), bt_count++);
+	snprintf(path_out, len, "%s/%s-%ld-%u", bt_dir(), tag, (long)getpid(),
+		 bt_count++);
 	snprintf(name, sizeof(name), "file:%s", path_out);
 	return name;
 }

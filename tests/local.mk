@@ -235,3 +235,11 @@ tests_test_backing_file_LDFLAGS = $(suite_common_ldflags)
 tests_test_backing_file_LDADD = $(suite_common_libs)
 VALGRIND_SUITES += tests/test-backing-file
 endif
+if HAVE_CHECK
+SUITES += tests/test-backing-sysv
+tests_test_backing_sysv_SOURCES = tests/test-backing-sysv.c $(backing_suite_src)
+tests_test_backing_sysv_CFLAGS = $(suite_common_cflags)
+tests_test_backing_sysv_LDFLAGS = $(suite_common_ldflags)
+tests_test_backing_sysv_LDADD = $(suite_common_libs)
+VALGRIND_SUITES += tests/test-backing-sysv
+endif

@@ -50,8 +50,8 @@ static void verify_child(void *arg)
 	for (int i = 0; i < NOBJ; i++) {
 		void *p = shmheap_handle_to_ptr(h, a->o->hdl[i]);
 		TU_REQUIRE(p, "object %d unresolved", i);
-		TU_REQUIRE(tu_verify(p, a->o->len[i], 7, (uint32_t)i) < 0, "object %d damaged",
-			   i);
+		TU_REQUIRE(tu_verify(p, a->o->len[i], 7, (uint32_t)i) < 0,
+			   "object %d damaged", i);
 	}
 	TU_REQUIRE(tu_check(h) == 0, "check of %s", a->name);
 	shmheap_disconnect(h);
@@ -90,7 +90,8 @@ START_TEST(file_heap_outlives_its_processes_and_copies)
 	char path[BT_NAME_MAX], copy[BT_NAME_MAX], name[BT_NAME_MAX + 8],
 		copyname[BT_NAME_MAX + 8];
 	snprintf(name, sizeof(name), "%s", bt_file_name("heap", path, sizeof(path)));
-	snprintf(copyname, sizeof(copyname), "%s", bt_file_name("copy", copy, sizeof(copy)));
+	snprintf(copyname, sizeof(copyname), "%s",
+		 bt_file_name("copy", copy, sizeof(copy)));
 	struct objset o;
 
 	shmheap_memory_handle h = shmheap_create(name, SIZE);
@@ -162,7 +163,8 @@ START_TEST(copy_taken_under_a_held_lock_connects_repaired)
 	char path[BT_NAME_MAX], copy[BT_NAME_MAX], name[BT_NAME_MAX + 8],
 		copyname[BT_NAME_MAX + 8];
 	snprintf(name, sizeof(name), "%s", bt_file_name("held", path, sizeof(path)));
-	snprintf(copyname, sizeof(copyname), "%s", bt_file_name("heldcopy", copy, sizeof(copy)));
+	snprintf(copyname, sizeof(copyname), "%s",
+		 bt_file_name("heldcopy", copy, sizeof(copy)));
 	struct objset o;
 	shmheap_memory_handle h = shmheap_create(name, SIZE);
 	ck_assert_ptr_nonnull(h);
@@ -222,7 +224,8 @@ START_TEST(file_heap_descriptor_connects)
 	ck_assert_int_ge(fd, 0);
 	shmheap_memory_handle g = shmheap_connect_fd(fd);
 	ck_assert_ptr_nonnull(g);
-	ck_assert_int_eq(*(int *)shmheap_handle_to_ptr(g, shmheap_ptr_to_handle(h, obj)), 1234);
+	ck_assert_int_eq(*(int *)shmheap_handle_to_ptr(g, shmheap_ptr_to_handle(h, obj)),
+			 1234);
 	ck_assert_int_eq(shmheap_sync(g), 0);
 	shmheap_disconnect(g);
 	ck_assert_int_eq(fcntl(fd, F_GETFD) >= 0, 1); /* h's descriptor stays */
@@ -235,7 +238,8 @@ START_TEST(file_heap_refuses_what_is_no_heap)
 {
 	char path[BT_NAME_MAX], name[BT_NAME_MAX + 8], heap[BT_NAME_MAX],
 		heapname[BT_NAME_MAX + 8];
-	snprintf(heapname, sizeof(heapname), "%s", bt_file_name("target", heap, sizeof(heap)));
+	snprintf(heapname, sizeof(heapname), "%s",
+		 bt_file_name("target", heap, sizeof(heap)));
 	shmheap_memory_handle h = shmheap_create(heapname, SIZE);
 	ck_assert_ptr_nonnull(h);
 
