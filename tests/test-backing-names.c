@@ -171,7 +171,7 @@ static void full_fs_child(void *arg)
 {
 	const char *dir = arg;
 	if (unshare(CLONE_NEWNS) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("tmpfs", dir, "tmpfs", 0, "size=192k,mode=0700") < 0) {
 		fprintf(stderr, "no private tmpfs (%s): full file system not tested\n",
 			strerror(errno));
