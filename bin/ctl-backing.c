@@ -16,16 +16,17 @@
 
 enum heap_backing ctl_backing_of(const char *name)
 {
-	struct heap_name hn;
+	struct tool_heap_name hn;
 	const char *why;
-	return heap_name_parse(name, false, &hn, &why) == 0 ? hn.backing : HEAP_POSIX;
+	return tool_heap_name_parse(name, false, &hn, &why) == 0 ? hn.backing
+								 : HEAP_POSIX;
 }
 
 static key_t key_of(const char *name)
 {
-	struct heap_name hn;
+	struct tool_heap_name hn;
 	const char *why;
-	return heap_name_parse(name, false, &hn, &why) == 0 ? hn.key : IPC_PRIVATE;
+	return tool_heap_name_parse(name, false, &hn, &why) == 0 ? hn.key : IPC_PRIVATE;
 }
 
 /* The segment's id for its key, without asking for any permission. */

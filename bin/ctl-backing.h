@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 #include "ctl-maps.h"
-#include "heapname.h"
+#include "backingname.h"
 
 /* The backing of a name ctl_require_name accepted. */
 enum heap_backing ctl_backing_of(const char *name);

@@ -11,7 +11,7 @@
 
 #include "ctl-out.h"
 #include "ctl.h"
-#include "heapname.h"
+#include "backingname.h"
 #include "tool.h"
 
 void ctl_usage_error(const char *cmd, const char *fmt, ...)
@@ -64,11 +64,11 @@ const char *ctl_shown(const char *name)
 
 void ctl_require_name(const char *name)
 {
-	struct heap_name hn;
+	struct tool_heap_name hn;
 	const char *why;
 	if (name[0] == '\0')
 		tool_die(TOOL_EXIT_USAGE, "empty heap name");
-	if (heap_name_parse(name, false, &hn, &why) < 0)
+	if (tool_heap_name_parse(name, false, &hn, &why) < 0)
 		tool_die(TOOL_EXIT_USAGE, "%s: %s", ctl_shown(name), why);
 }
 

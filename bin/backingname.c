@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* heapname.c - the backing a heap name chooses (see heapname.h). */
+/* backingname.c - the backing a heap name chooses (see backingname.h). */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heapname.h"
+#include "backingname.h"
 
 static int posix_name(const char *name, const char **why)
 {
@@ -53,10 +53,10 @@ static int sysv_key(const char *s, key_t *key)
 	return 0;
 }
 
-int heap_name_parse(const char *name, bool allow_anon, struct heap_name *hn,
-		    const char **why)
+int tool_heap_name_parse(const char *name, bool allow_anon, struct tool_heap_name *hn,
+			 const char **why)
 {
-	*hn = (struct heap_name){.backing = HEAP_POSIX};
+	*hn = (struct tool_heap_name){.backing = HEAP_POSIX};
 	if (strncmp(name, "file:", 5) == 0) {
 		hn->backing = HEAP_FILE;
 		hn->path = name + 5;

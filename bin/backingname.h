@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * heapname.h - which backing a heap name chooses, as the tools read it.
+ * backingname.h - which backing a heap name chooses, as the tools read it.
  *
  * "/name" is POSIX shared memory, "file:PATH" a regular file, "sysv:KEY" a
  * System V segment (KEY in decimal or 0x-hex).  The runners also accept
@@ -9,8 +9,8 @@
  * tools' own messages and for what they do beside the library (stat, maps,
  * removal, clean-up on a signal).
  */
-#ifndef SHMHEAP_HEAPNAME_H
-#define SHMHEAP_HEAPNAME_H
+#ifndef SHMHEAP_BACKINGNAME_H
+#define SHMHEAP_BACKINGNAME_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,7 +18,7 @@
 
 enum heap_backing { HEAP_POSIX, HEAP_FILE, HEAP_SYSV, HEAP_ANON };
 
-struct heap_name {
+struct tool_heap_name {
 	enum heap_backing backing;
 	const char *path; /* HEAP_FILE: what follows "file:" */
 	key_t key;	  /* HEAP_SYSV */
@@ -30,9 +30,9 @@ struct heap_name {
  * Classifies name; allow_anon accepts "anon:".  Returns 0, or -1 with why
  * (a phrase such as "a heap name starts with '/'") when the name is malformed.
  */
-int heap_name_parse(const char *name, bool allow_anon, struct heap_name *hn,
-		    const char **why);
+int tool_heap_name_parse(const char *name, bool allow_anon, struct tool_heap_name *hn,
+			 const char **why);
 /* "posix", "file", "sysv" or "anon", as --json shows it. */
 const char *heap_backing_name(enum heap_backing b);
 
-#endif /* SHMHEAP_HEAPNAME_H */
+#endif /* SHMHEAP_BACKINGNAME_H */
