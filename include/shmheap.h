@@ -166,6 +166,32 @@ struct shmheap_connect_options {
 shmheap_memory_handle shmheap_connect_ex(const char *name,
 					 const struct shmheap_connect_options *opts);
 
+/*
+ * Backings (where a heap's memory comes from).  Every call that takes a heap
+ * name chooses the backing by the name's form:
+ *   "/name"      POSIX shared memory (shm_open), as always;
+ *   "file:PATH"  a regular file at PATH (absolute or relative), which keeps the
+ *                heap across disconnects and reboots; it grows with the file;
+ *   "sysv:KEY"   a System V segment of key KEY (decimal, or hex after 0x; not
+ *                0, which is IPC_PRIVATE); such a heap never grows.
+ * Any other name fails with EINVAL.  An anonymous heap has no name: it is
+ * shared with the processes its creator forks, and with whoever receives its
+ * descriptor (shmheap_fd, shmheap_connect_fd).  See shmheap(7), BACKINGS.
+ */
+/* Writes the whole heap to its file and waits (msync, fdatasync): 0, or -1
+ * with errno set.  For heaps without storage (POSIX, anonymous, System V) it
+ * does nothing and returns 0. */
+int shmheap_sync(shmheap_memory_handle mem);
+/* A new heap in anonymous shared memory (a memfd); opts as for shmheap_create_ex. */
+shmheap_memory_handle shmheap_create_anonymous(size_t len,
+					       const struct shmheap_options *opts);
+/* The descriptor of the heap's object, owned by mem (do not close it); -1 with
+ * ENOTSUP for a System V heap, which has none. */
+int shmheap_fd(shmheap_memory_handle mem);
+/* Connects to the heap whose object fd refers to (a duplicate of fd is kept:
+ * the caller still owns fd), as shmheap_connect does. */
+shmheap_memory_handle shmheap_connect_fd(int fd);
+
 #ifdef __cplusplus
 }
 #endif

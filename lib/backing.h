@@ -3,9 +3,11 @@
  * backing.h - where a heap's memory comes from.
  *
  * The heap code never opens, sizes or maps memory itself: it asks a backing.
- * POSIX shared memory (shm_open) is the only one today; a heap over a
- * regular file, anonymous shared memory or System V segments is another
- * implementation of these operations.
+ * There are four: POSIX shared memory (backing_posix.c), regular files
+ * (backing_file.c), System V segments (backing_sysv.c) and anonymous memory
+ * (backing_memfd.c); a heap name chooses among the first three (heapname.c).
+ * Offsets given to the operations count from the heap's start, which a
+ * backing may place after data of its own (base_off: the file preamble).
  */
 #ifndef SHMHEAP_BACKING_H
 #define SHMHEAP_BACKING_H
@@ -14,16 +16,22 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "export.h"
+
 struct backing {
 	const struct backing_ops *ops;
 	int fd;
-	int read_only; /* opened for reading only: mappings are PROT_READ */
+	int read_only;	/* opened for reading only: mappings are PROT_READ */
+	int shmid;	/* System V: the segment's id; else -1 */
+	off_t base_off; /* where the heap starts in the object */
 };
 
 /* Every operation returns 0 (or a pointer) on success, -1 (NULL) with errno set. */
 struct backing_ops {
-	/* Creates a new, empty object; EEXIST if the name is taken. */
-	int (*create)(struct backing *b, const char *name, mode_t mode);
+	/* Creates a new, empty object; EEXIST if the name is taken.  len is the
+	 * heap's first size: a backing that cannot grow (System V) makes the
+	 * object this large at once; the others are sized by extend. */
+	int (*create)(struct backing *b, const char *name, mode_t mode, size_t len);
 	/* Opens an existing object for reading and writing, or only reading. */
 	int (*open)(struct backing *b, const char *name, int read_only);
 	/* The object's current length in bytes. */
@@ -48,9 +56,42 @@ struct backing_ops {
 	/* 1 if name names the very object b has open, 0 if it names another one
 	 * (a link to it included: links are not followed), -1 (ENOENT) if none. */
 	int (*is_named)(struct backing *b, const char *name);
+	/* Optional: makes the heap mapped at addr (len bytes) durable. */
+	int (*sync)(struct backing *b, void *addr, size_t len);
+	/* Optional: for memory that can outlive every process that used it (a
+	 * file, across a reboot or a copy), makes sure the heap's lock is of this
+	 * life of the object: if not, calls reset(arg) (which re-initialises the
+	 * lock and repairs the heap) once, excluding every other connect. */
+	int (*revive)(struct backing *b, int (*reset)(void *arg), void *arg);
 };
 
 extern const struct backing_ops backing_posix_shm;
+extern const struct backing_ops backing_file;
+extern const struct backing_ops backing_sysv;
+/* An object known only by its descriptor: a memfd, or whatever
+ * shmheap_connect_fd is given. */
+extern const struct backing_ops backing_memfd;
+
+/* Creates an anonymous object (memfd) into b: 0, or -1 with errno set. */
+HIDDEN int backing_memfd_create(struct backing *b, mode_t mode);
+/* Adopts fd (the caller's; b gets a duplicate): checks that it is a regular
+ * file opened for reading and writing and chooses the ops that read it. */
+HIDDEN int backing_adopt_fd(struct backing *b, int fd);
+/* For an adopted descriptor: if it is a heap file's, gives b the file ops and
+ * base_off (backing_file.c); else leaves b as it is.  0, or -1. */
+HIDDEN int backing_file_adopt(struct backing *b);
+
+/* Operations of every backing with a descriptor (backing_posix.c), which honour
+ * base_off; and its check of a just opened descriptor: a regular file, then
+ * O_NONBLOCK cleared (else it is closed, EINVAL for another type). */
+HIDDEN int backing_fd_check_regular(struct backing *b);
+HIDDEN int backing_fd_stat(struct backing *b, struct stat *st);
+HIDDEN int backing_fd_length(struct backing *b, size_t *len);
+HIDDEN int backing_fd_extend(struct backing *b, size_t old_len, size_t len);
+HIDDEN void *backing_fd_map_fixed(struct backing *b, void *addr, size_t off, size_t len);
+HIDDEN int backing_fd_read(struct backing *b, void *buf, size_t len, size_t off);
+HIDDEN ssize_t backing_fd_read_upto(struct backing *b, void *buf, size_t len, size_t off);
+HIDDEN void backing_fd_close(struct backing *b);
 
 /* A name POSIX shm_open accepts portably: "/", then 1..NAME_MAX-1 bytes, no '/'. */
 int backing_valid_name(const char *name);

@@ -24,8 +24,9 @@ int backing_valid_name(const char *name)
 	return strchr(name + 1, '/') == NULL;
 }
 
-static int posix_create(struct backing *b, const char *name, mode_t mode)
+static int posix_create(struct backing *b, const char *name, mode_t mode, size_t len)
 {
+	(void)len; /* sized by extend */
 	b->fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (b->fd < 0)
 		return -1;
@@ -59,6 +60,11 @@ static int posix_open(struct backing *b, const char *name, int read_only)
 			errno = EINVAL;
 		return -1;
 	}
+	return backing_fd_check_regular(b);
+}
+
+int backing_fd_check_regular(struct backing *b)
+{
 	struct stat st;
 	int err = 0;
 	if (fstat(b->fd, &st) < 0)
@@ -79,25 +85,27 @@ static int posix_open(struct backing *b, const char *name, int read_only)
 	return 0;
 }
 
-static int posix_stat(struct backing *b, struct stat *st)
+int backing_fd_stat(struct backing *b, struct stat *st)
 {
 	return fstat(b->fd, st);
 }
 
-static int posix_length(struct backing *b, size_t *len)
+/* The heap's length: the object's beyond base_off. */
+int backing_fd_length(struct backing *b, size_t *len)
 {
 	struct stat st;
-	if (posix_stat(b, &st) < 0)
+	if (backing_fd_stat(b, &st) < 0)
 		return -1;
-	*len = (size_t)st.st_size;
+	*len = st.st_size > b->base_off ? (size_t)(st.st_size - b->base_off) : 0;
 	return 0;
 }
 
-static int posix_extend(struct backing *b, size_t old_len, size_t len)
+int backing_fd_extend(struct backing *b, size_t old_len, size_t len)
 {
 	if (len <= old_len)
 		return 0;
-	int err = posix_fallocate(b->fd, (off_t)old_len, (off_t)(len - old_len));
+	int err = posix_fallocate(b->fd, b->base_off + (off_t)old_len,
+				  (off_t)(len - old_len));
 	if (err) {
 		errno = err;
 		return -1;
@@ -105,16 +113,17 @@ static int posix_extend(struct backing *b, size_t old_len, size_t len)
 	return 0;
 }
 
-static void *posix_map_fixed(struct backing *b, void *addr, size_t off, size_t len)
+void *backing_fd_map_fixed(struct backing *b, void *addr, size_t off, size_t len)
 {
 	int prot = b->read_only ? PROT_READ : PROT_READ | PROT_WRITE;
-	void *p = mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, b->fd, (off_t)off);
+	void *p = mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, b->fd,
+		       b->base_off + (off_t)off);
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static int posix_read(struct backing *b, void *buf, size_t len, size_t off)
+int backing_fd_read(struct backing *b, void *buf, size_t len, size_t off)
 {
-	ssize_t n = pread(b->fd, buf, len, (off_t)off);
+	ssize_t n = backing_fd_read_upto(b, buf, len, off);
 	if (n < 0)
 		return -1;
 	if ((size_t)n != len) {
@@ -124,12 +133,12 @@ static int posix_read(struct backing *b, void *buf, size_t len, size_t off)
 	return 0;
 }
 
-static ssize_t posix_read_upto(struct backing *b, void *buf, size_t len, size_t off)
+ssize_t backing_fd_read_upto(struct backing *b, void *buf, size_t len, size_t off)
 {
 	size_t got = 0;
 	while (got < len) {
 		ssize_t n = pread(b->fd, (unsigned char *)buf + got, len - got,
-				  (off_t)(off + got));
+				  b->base_off + (off_t)(off + got));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -141,7 +150,7 @@ static ssize_t posix_read_upto(struct backing *b, void *buf, size_t len, size_t 
 	return (ssize_t)got;
 }
 
-static void posix_close(struct backing *b)
+void backing_fd_close(struct backing *b)
 {
 	if (b->fd >= 0)
 		close(b->fd);
@@ -174,13 +183,13 @@ static int posix_is_named(struct backing *b, const char *name)
 const struct backing_ops backing_posix_shm = {
 	.create = posix_create,
 	.open = posix_open,
-	.length = posix_length,
-	.stat = posix_stat,
-	.extend = posix_extend,
-	.map_fixed = posix_map_fixed,
-	.read = posix_read,
-	.read_upto = posix_read_upto,
-	.close = posix_close,
+	.length = backing_fd_length,
+	.stat = backing_fd_stat,
+	.extend = backing_fd_extend,
+	.map_fixed = backing_fd_map_fixed,
+	.read = backing_fd_read,
+	.read_upto = backing_fd_read_upto,
+	.close = backing_fd_close,
 	.remove = posix_remove,
 	.is_named = posix_is_named,
 };

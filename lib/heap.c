@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "heap.h"
+#include "heapname.h"
 
 /* How long connect waits for a heap whose creator is still initialising it,
  * and for the lock under which it verifies the heap. */
@@ -40,6 +41,7 @@ static struct shmheap_heap *heap_new(const struct backing_ops *ops)
 		return NULL;
 	h->backing.ops = ops;
 	h->backing.fd = -1;
+	h->backing.shmid = -1;
 	return h;
 }
 
@@ -106,23 +108,16 @@ static bool round_to_pages(size_t len, size_t *out)
 	return *out <= HEAP_MAX_SIZE;
 }
 
-static shmheap_memory_handle heap_create(const char *name, const struct create_params *p)
+/* Sizes the new object of h (name: its backing's name, NULL for none) and
+ * makes it a heap; on failure removes the object and releases h. */
+static shmheap_memory_handle heap_init_new(struct shmheap_heap *h, const char *name,
+					   const struct create_params *p)
 {
-	if (!backing_valid_name(name) || !valid_sizes(p->len, p->max)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	struct shmheap_heap *h = heap_new(&backing_posix_shm);
-	if (!h)
-		return NULL;
-	if (h->backing.ops->create(&h->backing, name, p->mode) < 0) {
-		heap_release(h);
-		return NULL;
-	}
 	if (h->backing.ops->extend(&h->backing, 0, p->len) < 0 ||
 	    heap_mapping_init(h, p->len, p->max) < 0 || init_heap(h, p) < 0) {
 		int err = errno;
-		h->backing.ops->remove(name);
+		if (name)
+			h->backing.ops->remove(name);
 		heap_release(h);
 		errno = err;
 		return NULL;
@@ -130,26 +125,50 @@ static shmheap_memory_handle heap_create(const char *name, const struct create_p
 	return h;
 }
 
-EXPORT shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
-					       const struct shmheap_options *opts)
+static shmheap_memory_handle heap_create(const struct heap_name *n,
+					 const struct create_params *p)
+{
+	if (!valid_sizes(p->len, p->max)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct shmheap_heap *h = heap_new(n->ops);
+	if (!h)
+		return NULL;
+	if (h->backing.ops->create(&h->backing, n->arg, p->mode, p->len) < 0) {
+		int err = errno;
+		heap_release(h);
+		errno = err;
+		return NULL;
+	}
+	return heap_init_new(h, n->arg, p);
+}
+
+/*
+ * Reads len and opts into *p: 0, or -1 (EINVAL).  A heap in a System V
+ * segment (fixed_size) cannot grow: SHMHEAP_NO_GROW is implied, and a
+ * max_size beyond len, which could not be honoured, is refused.
+ */
+static int create_params_from(size_t len, const struct shmheap_options *opts,
+			      int fixed_size, struct create_params *out)
 {
 	struct create_params p = {0, 0, 0600, HEAP_FLAG_GROWABLE};
 	if (!round_to_pages(len, &p.len)) {
 		errno = EINVAL;
-		return NULL;
+		return -1;
 	}
 	len = p.len;
 	if (opts) {
 		/* Set-user-ID, set-group-ID and sticky bits mean nothing on a heap. */
 		if (opts->mode & ~(mode_t)0777) {
 			errno = EINVAL;
-			return NULL;
+			return -1;
 		}
 		if (opts->mode)
 			p.mode = opts->mode;
 		if (opts->flags & ~SHMHEAP_NO_GROW) {
 			errno = EINVAL;
-			return NULL;
+			return -1;
 		}
 		if (opts->flags & SHMHEAP_NO_GROW)
 			p.flags = 0;
@@ -157,14 +176,55 @@ EXPORT shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
 		if (opts->max_size && (p.flags & HEAP_FLAG_GROWABLE) &&
 		    !round_to_pages(opts->max_size, &p.max)) {
 			errno = EINVAL;
-			return NULL;
+			return -1;
 		}
+	}
+	if (fixed_size) {
+		if (p.max > len) {
+			errno = EINVAL;
+			return -1;
+		}
+		p.flags = 0;
 	}
 	if (!p.max)
 		p.max = len > SHMHEAP_DEFAULT_MAX_SIZE ? len : SHMHEAP_DEFAULT_MAX_SIZE;
 	if (!p.flags)
 		p.max = len;
-	return heap_create(name, &p);
+	*out = p;
+	return 0;
+}
+
+EXPORT shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
+					       const struct shmheap_options *opts)
+{
+	struct heap_name n;
+	struct create_params p;
+	if (heap_name_parse(name, &n) < 0 ||
+	    create_params_from(len, opts, n.ops == &backing_sysv, &p) < 0)
+		return NULL;
+	return heap_create(&n, &p);
+}
+
+EXPORT shmheap_memory_handle shmheap_create_anonymous(size_t len,
+						      const struct shmheap_options *opts)
+{
+	struct create_params p;
+	if (create_params_from(len, opts, 0, &p) < 0)
+		return NULL;
+	if (!valid_sizes(p.len, p.max)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct shmheap_heap *h = heap_new(&backing_memfd);
+	if (!h)
+		return NULL;
+	if (backing_memfd_create(&h->backing, p.mode) < 0) {
+		int err = errno;
+		heap_release(h);
+		errno = err;
+		return NULL;
+	}
+	return heap_init_new(h, NULL, &p);
 }
 
 EXPORT shmheap_memory_handle shmheap_create(const char *name, size_t len)
@@ -307,22 +367,35 @@ static int owner_trusted(struct shmheap_heap *h, unsigned flags)
 	return 1;
 }
 
-static shmheap_memory_handle heap_connect(const char *name, unsigned flags,
-					  unsigned timeout_ms, unsigned wait_limit_ms)
+/*
+ * A heap whose lock belongs to an earlier life of its object (a file after a
+ * reboot, or a copy: see backing_file.c) gets a new lock and the repair that
+ * follows a crash.  The backing calls this with every other connect excluded,
+ * before anyone has touched the stale lock.
+ */
+static int reset_stale_lock(void *arg)
 {
-	if (!backing_valid_name(name)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	struct shmheap_heap *h = heap_new(&backing_posix_shm);
-	if (!h)
-		return NULL;
-	h->connect_flags = flags;
-	h->lock_timeout_ms = timeout_ms;
-	h->wait_limit_ms = wait_limit_ms;
-	if (h->backing.ops->open(&h->backing, name,
-				 (flags & SHMHEAP_CONNECT_UNLOCKED) != 0) < 0)
-		goto fail;
+	struct shmheap_heap *h = arg;
+	unsigned char *hdr = (unsigned char *)h->hdr;
+	/* On arm64 initialising the mutex clears the fields after its slot
+	 * (layout.h): they are kept aside and put back. */
+	unsigned char fields[HEAP_HEADER_SIZE - HEAP_LOCK_SLOT];
+	memcpy(fields, hdr + HEAP_LOCK_SLOT, sizeof(fields));
+	memset(hdr, 0, HEAP_LOCK_SLOT);
+	int ret = heap_lock_init(&h->hdr->lock);
+	memcpy(hdr + HEAP_LOCK_SLOT, fields, sizeof(fields));
+	if (ret < 0 || heap_lock_timed(h, CONNECT_LOCK_MS) < 0)
+		return -1;
+	ret = heap_repair(h);
+	int err = errno;
+	heap_unlock(h);
+	errno = err;
+	return ret;
+}
+
+/* Connects h, whose backing is open, to the heap in it; releases h on failure. */
+static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigned flags)
+{
 	if (!owner_trusted(h, flags))
 		goto fail;
 
@@ -345,6 +418,13 @@ static shmheap_memory_handle heap_connect(const char *name, unsigned flags,
 		goto fail;
 	h->seed = hdr.seed;
 	h->lock_kind = heap_lock_kind(&hdr.lock);
+	/* An inspecting connection changes nothing, a stale lock included. */
+	if (!(flags & SHMHEAP_CONNECT_INSPECT) && h->backing.ops->revive &&
+	    h->backing.ops->revive(&h->backing, reset_stale_lock, h) < 0) {
+		if (errno == EUCLEAN)
+			errno = EINVAL;
+		goto fail;
+	}
 	/* An inspecting connection is how a damaged heap gets examined. */
 	if (!(flags & SHMHEAP_CONNECT_INSPECT) && verify_on_connect(h) < 0)
 		goto fail;
@@ -354,6 +434,43 @@ fail:;
 	heap_release(h);
 	errno = err;
 	return NULL;
+}
+
+static shmheap_memory_handle heap_connect(const char *name, unsigned flags,
+					  unsigned timeout_ms, unsigned wait_limit_ms)
+{
+	struct heap_name n;
+	if (heap_name_parse(name, &n) < 0)
+		return NULL;
+	struct shmheap_heap *h = heap_new(n.ops);
+	if (!h)
+		return NULL;
+	h->connect_flags = flags;
+	h->lock_timeout_ms = timeout_ms;
+	h->wait_limit_ms = wait_limit_ms;
+	if (h->backing.ops->open(&h->backing, n.arg,
+				 (flags & SHMHEAP_CONNECT_UNLOCKED) != 0) < 0) {
+		int err = errno;
+		heap_release(h);
+		errno = err;
+		return NULL;
+	}
+	return heap_connect_opened(h, flags);
+}
+
+/* The descriptor is duplicated: the caller keeps (and closes) fd. */
+EXPORT shmheap_memory_handle shmheap_connect_fd(int fd)
+{
+	struct shmheap_heap *h = heap_new(&backing_memfd);
+	if (!h)
+		return NULL;
+	if (backing_adopt_fd(&h->backing, fd) < 0) {
+		int err = errno;
+		heap_release(h);
+		errno = err;
+		return NULL;
+	}
+	return heap_connect_opened(h, 0);
 }
 
 EXPORT shmheap_memory_handle shmheap_connect(const char *name)
@@ -407,10 +524,15 @@ EXPORT void shmheap_destroy(const char *name, shmheap_memory_handle mem)
 		return;
 	int err = errno;
 	if (name) {
-		int same = mem->backing.ops->is_named(&mem->backing, name);
+		struct heap_name n;
+		int same = heap_name_parse(name, &n);
+		if (same == 0)
+			same = n.ops != mem->backing.ops
+				       ? 0
+				       : mem->backing.ops->is_named(&mem->backing, n.arg);
 		if (same == 0)
 			errno = EINVAL;
-		else if (same > 0 && mem->backing.ops->remove(name) == 0)
+		else if (same > 0 && mem->backing.ops->remove(n.arg) == 0)
 			errno = err;
 		err = errno;
 	}

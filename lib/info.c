@@ -2,7 +2,8 @@
 /*
  * info.c - what a heap's header says, read without connecting to the heap.
  *
- * Tools list every heap in /dev/shm with this: it opens the object read-only,
+ * Tools list every heap with this (any backing a name chooses): it opens the
+ * object read-only,
  * reads the header with pread (so a short object cannot raise SIGBUS), and
  * never takes the lock, so a heap whose lock is held, or whose holder died,
  * is described as it is.
@@ -10,15 +11,19 @@
 #include <errno.h>
 
 #include "heap.h"
+#include "heapname.h"
 
 EXPORT int shmheap_info(const char *name, struct shmheap_info *info)
 {
-	if (!backing_valid_name(name) || !info) {
+	struct heap_name n;
+	if (!info) {
 		errno = EINVAL;
 		return -1;
 	}
-	struct backing b = {.ops = &backing_posix_shm, .fd = -1};
-	if (b.ops->open(&b, name, 1) < 0)
+	if (heap_name_parse(name, &n) < 0)
+		return -1;
+	struct backing b = {.ops = n.ops, .fd = -1, .shmid = -1};
+	if (b.ops->open(&b, n.arg, 1) < 0)
 		return -1;
 
 	struct heap_header hdr;

@@ -69,3 +69,12 @@ lib_libshmheap_la_SOURCES += \
 	lib/shmseg-internal.h \
 	lib/shmseg-maps.c \
 	lib/shmseg-ns.c
+
+# Backings chosen by name (file:, sysv:) and anonymous heaps (issue 16).
+lib_libshmheap_la_SOURCES += \
+	lib/backing_file.c \
+	lib/backing_memfd.c \
+	lib/backing_sysv.c \
+	lib/heapfd.c \
+	lib/heapname.c \
+	lib/heapname.h

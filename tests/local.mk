@@ -224,3 +224,35 @@ if !HAVE_CHECK
 check-local:
 	@echo "*** NOTE: configured with --disable-tests: the Check unit suites were NOT built or run"
 endif
+
+# Backings chosen by name, anonymous heaps and descriptors (issue 16).
+if HAVE_CHECK
+backing_suite_src = tests/backing-testutil.c tests/backing-testutil.h $(suite_common_src)
+SUITES += tests/test-backing-file
+tests_test_backing_file_SOURCES = tests/test-backing-file.c $(backing_suite_src)
+tests_test_backing_file_CFLAGS = $(suite_common_cflags)
+tests_test_backing_file_LDFLAGS = $(suite_common_ldflags)
+tests_test_backing_file_LDADD = $(suite_common_libs)
+VALGRIND_SUITES += tests/test-backing-file
+endif
+if HAVE_CHECK
+SUITES += tests/test-backing-sysv
+tests_test_backing_sysv_SOURCES = tests/test-backing-sysv.c $(backing_suite_src)
+tests_test_backing_sysv_CFLAGS = $(suite_common_cflags)
+tests_test_backing_sysv_LDFLAGS = $(suite_common_ldflags)
+tests_test_backing_sysv_LDADD = $(suite_common_libs)
+VALGRIND_SUITES += tests/test-backing-sysv
+endif
+if HAVE_CHECK
+SUITES += tests/test-backing-anon
+tests_test_backing_anon_SOURCES = tests/test-backing-anon.c $(suite_common_src)
+tests_test_backing_anon_CFLAGS = $(suite_common_cflags)
+tests_test_backing_anon_LDFLAGS = $(suite_common_ldflags)
+tests_test_backing_anon_LDADD = $(suite_common_libs)
+VALGRIND_SUITES += tests/test-backing-anon
+# exec'd by test-backing-anon: joins a heap whose descriptor it receives
+check_PROGRAMS += tests/backing-fd-helper
+tests_backing_fd_helper_SOURCES = tests/backing-fd-helper.c
+tests_backing_fd_helper_LDFLAGS = $(AM_LDFLAGS) -no-install
+tests_backing_fd_helper_LDADD = lib/libshmheap.la
+endif

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backing_file.c - heaps in regular files ("file:PATH").
+ *
+ * The file starts with a preamble page that belongs to the library, and the
+ * heap follows at file offset FILE_PREAMBLE: the heap's own header has no
+ * room to spare (its first 80 bytes are the lab's contract).  The preamble
+ * holds a magic and the heap's life stamp: the boot id of the system and the
+ * file's device and inode numbers when its lock was last known good.
+ *
+ * Why the stamp.  A file outlives every process that used it: after a reboot,
+ * or in a copy (cp, a restore from backup), the heap's robust mutex may name
+ * a thread that died with the machine, or never existed here, or whose id an
+ * unrelated live thread now has.  The kernel only marks a robust mutex's
+ * owner dead when that thread exits; no exit will ever come for these, so
+ * locking it would wait forever.  A lock taken in this life of the file was
+ * taken while the stamp matched; so when the stamp differs from (this boot,
+ * this inode), no live thread can hold the lock, and it is re-initialised and
+ * the heap repaired as after a crash (revive, called by heap.c on connect).
+ *
+ * Connects decide under flock(2): each reads the stamp under LOCK_SH; one that
+ * finds it stale takes LOCK_EX (a bounded wait: LOCK_NB and short sleeps),
+ * reads it again, and only then resets the lock, repairs and writes the new
+ * stamp, so no connect touches a stale lock word before the reset and only
+ * one connect resets.  flock locks die with their processes and with the
+ * machine, so a copy or a rebooted system has none left over.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backing.h"
+
+#define FILE_PREAMBLE 4096
+#define FILE_MAGIC "shmheap file 1\n"
+#define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+/* How long a connect waits for another one's stamp check or reset. */
+#define STAMP_LOCK_MS 5000
+
+struct file_stamp {
+	char boot_id[40]; /* as the kernel prints it, NUL-padded */
+	uint64_t dev;
+	uint64_t ino;
+};
+
+struct file_preamble {
+	char magic[16]; /* FILE_MAGIC, NUL-terminated */
+	struct file_stamp stamp;
+};
+
+_Static_assert(sizeof(struct file_preamble) <= FILE_PREAMBLE,
+	       "the preamble fits its page");
+
+/* The stamp this boot gives the file b has open. */
+static int current_stamp(struct backing *b, struct file_stamp *s)
+{
+	struct stat st;
+	memset(s, 0, sizeof(*s));
+	if (fstat(b->fd, &st) < 0)
+		return -1;
+	s->dev = (uint64_t)st.st_dev;
+	s->ino = (uint64_t)st.st_ino;
+	/* Without /proc the boot is unknown: device and inode still tell a copy. */
+	int fd = open(BOOT_ID_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, s->boot_id, sizeof(s->boot_id) - 1);
+		close(fd);
+		if (n < 0)
+			n = 0;
+		s->boot_id[n] = '\0';
+		char *nl = strchr(s->boot_id, '\n');
+		if (nl)
+			memset(nl, 0, sizeof(s->boot_id) - (size_t)(nl - s->boot_id));
+	}
+	return 0;
+}
+
+static int write_preamble(struct backing *b, const struct file_stamp *s)
+{
+	struct file_preamble p;
+	memset(&p, 0, sizeof(p));
+	memcpy(p.magic, FILE_MAGIC, sizeof(FILE_MAGIC));
+	p.stamp = *s;
+	ssize_t n = pwrite(b->fd, &p, sizeof(p), 0);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != sizeof(p)) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the preamble: 0, or -1 (EINVAL when the file has none). */
+static int read_preamble(int fd, struct file_preamble *p)
+{
+	ssize_t n = pread(fd, p, sizeof(*p), 0);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != sizeof(*p) || memcmp(p->magic, FILE_MAGIC, sizeof(FILE_MAGIC))) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+static int file_create(struct backing *b, const char *path, mode_t mode, size_t len)
+{
+	(void)len; /* sized by extend */
+	struct file_stamp s;
+	b->base_off = FILE_PREAMBLE;
+	b->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+		     mode);
+	if (b->fd < 0)
+		return -1;
+	/* The page is reserved (ENOSPC here, never SIGBUS later) and the stamp
+	 * written before the heap gets a byte: a heap is never without one. */
+	int err = 0;
+	if (fchmod(b->fd, mode) < 0 || current_stamp(b, &s) < 0)
+		err = errno;
+	else if ((err = posix_fallocate(b->fd, 0, FILE_PREAMBLE)) == 0 &&
+		 write_preamble(b, &s) < 0)
+		err = errno;
+	if (err) {
+		backing_fd_close(b);
+		unlink(path);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* Never blocks on the file's type (a FIFO), never follows a link at PATH's
+ * end; anything but a regular file is no heap (EINVAL). */
+static int file_open(struct backing *b, const char *path, int read_only)
+{
+	b->read_only = read_only;
+	b->base_off = FILE_PREAMBLE;
+	b->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOFOLLOW |
+				   O_CLOEXEC | O_NOCTTY);
+	if (b->fd < 0) {
+		if (errno == ELOOP || errno == EISDIR) /* a link, a directory */
+			errno = EINVAL;
+		return -1;
+	}
+	if (backing_fd_check_regular(b) < 0)
+		return -1;
+	/* A file with heap bytes has its preamble (written before them); a
+	 * shorter one may be a heap its creator is still sizing (heap.c waits). */
+	struct stat st;
+	struct file_preamble p;
+	int err = 0;
+	if (fstat(b->fd, &st) < 0)
+		err = errno;
+	else if (st.st_size > FILE_PREAMBLE && read_preamble(b->fd, &p) < 0)
+		err = errno;
+	if (err) {
+		backing_fd_close(b);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+int backing_file_adopt(struct backing *b)
+{
+	struct file_preamble p;
+	if (read_preamble(b->fd, &p) < 0)
+		return errno == EINVAL ? 0 : -1;
+	b->ops = &backing_file;
+	b->base_off = FILE_PREAMBLE;
+	return 0;
+}
+
+static int file_remove(const char *path)
+{
+	return unlink(path);
+}
+
+static int file_is_named(struct backing *b, const char *path)
+{
+	struct stat mine, named;
+	if (fstat(b->fd, &mine) < 0 ||
+	    fstatat(AT_FDCWD, path, &named, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return mine.st_dev == named.st_dev && mine.st_ino == named.st_ino;
+}
+
+static int file_sync(struct backing *b, void *addr, size_t len)
+{
+	if (msync(addr, len, MS_SYNC) < 0)
+		return -1;
+	/* The file's length and the preamble, which are not in the mapping. */
+	return fdatasync(b->fd);
+}
+
+/* flock(op), retried with LOCK_NB for at most STAMP_LOCK_MS: ETIMEDOUT. */
+static int flock_bounded(int fd, int op)
+{
+	for (unsigned waited = 0;; waited++) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (waited >= STAMP_LOCK_MS) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+	}
+}
+
+/* 1 if the file's stamp is now's, 0 if it is of another life, -1 on error. */
+static int stamp_fresh(struct backing *b, const struct file_stamp *now)
+{
+	struct file_preamble p;
+	if (read_preamble(b->fd, &p) < 0)
+		return -1;
+	return memcmp(&p.stamp, now, sizeof(*now)) == 0;
+}
+
+static int file_revive(struct backing *b, int (*reset)(void *arg), void *arg)
+{
+	struct file_stamp now;
+	if (current_stamp(b, &now) < 0 || flock_bounded(b->fd, LOCK_SH) < 0)
+		return -1;
+	int fresh = stamp_fresh(b, &now);
+	int ret = fresh < 0 ? -1 : 0;
+	if (fresh == 0) {
+		/* Between LOCK_SH and LOCK_EX another connect may reset it first:
+		 * hence the second look. */
+		flock(b->fd, LOCK_UN);
+		if (flock_bounded(b->fd, LOCK_EX) < 0)
+			return -1;
+		fresh = stamp_fresh(b, &now);
+		ret = fresh < 0 ? -1 : 0;
+		if (fresh == 0 && (reset(arg) < 0 || write_preamble(b, &now) < 0))
+			ret = -1;
+	}
+	int err = errno;
+	flock(b->fd, LOCK_UN);
+	errno = err;
+	return ret;
+}
+
+const struct backing_ops backing_file = {
+	.create = file_create,
+	.open = file_open,
+	.length = backing_fd_length,
+	.stat = backing_fd_stat,
+	.extend = backing_fd_extend,
+	.map_fixed = backing_fd_map_fixed,
+	.read = backing_fd_read,
+	.read_upto = backing_fd_read_upto,
+	.close = backing_fd_close,
+	.remove = file_remove,
+	.is_named = file_is_named,
+	.sync = file_sync,
+	.revive = file_revive,
+};
