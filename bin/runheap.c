@@ -47,10 +47,8 @@ bool run_heap_before_fork(void)
 shmheap_memory_handle run_heap_create(size_t size, const struct shmheap_options *o)
 {
 	if (kind.backing == HEAP_ANON) {
-		(void)size; /* ANON-PENDING: shmheap_create_anonymous */
-		(void)o;
-		errno = ENOTSUP;
-		return NULL;
+		anon_heap = shmheap_create_anonymous(size, o);
+		return anon_heap;
 	}
 	shmheap_memory_handle mem = shmheap_create_ex(name, size, o);
 	if (!mem)
@@ -77,8 +75,10 @@ shmheap_memory_handle run_heap_create(size_t size, const struct shmheap_options 
 shmheap_memory_handle run_heap_connect(void)
 {
 	if (kind.backing == HEAP_ANON) {
-		errno = ENOTSUP; /* ANON-PENDING: shmheap_connect_fd */
-		return NULL;
+		/* The inherited connection is the runner's; this one is the
+		 * process's own, over the same memory (the fd stays the runner's). */
+		int fd = anon_heap ? shmheap_fd(anon_heap) : -1;
+		return fd < 0 ? NULL : shmheap_connect_fd(fd);
 	}
 	return shmheap_connect(name);
 }
