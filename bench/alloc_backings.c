@@ -88,3 +88,50 @@ const struct bench_allocator bench_shmheap_file = {
 	.free = backing_free,
 	.destroy = file_destroy,
 };
+
+static void *anon_create(size_t bytes)
+{
+	struct backing_bench *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	struct shmheap_options opts = {.flags = SHMHEAP_NO_GROW};
+	b->mem = shmheap_create_anonymous(bytes, &opts);
+	if (!b->mem) {
+		perror("shmbench: shmheap_create_anonymous");
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* The child joins through the inherited descriptor, as a connection of its
+ * own, the way the POSIX and file children connect by name. */
+static int anon_attach(void *heap)
+{
+	struct backing_bench *b = heap;
+	int fd = shmheap_fd(b->mem);
+	b->mem = fd < 0 ? NULL : shmheap_connect_fd(fd);
+	if (!b->mem) {
+		perror("shmbench: shmheap_connect_fd");
+		return -1;
+	}
+	return 0;
+}
+
+static void anon_destroy(void *heap)
+{
+	struct backing_bench *b = heap;
+	shmheap_disconnect(b->mem);
+	free(b);
+}
+
+const struct bench_allocator bench_shmheap_anon = {
+	.name = "shmheap-anon",
+	.flags = BENCH_SHARED | BENCH_BOUNDED,
+	.create = anon_create,
+	.prefault = prefault,
+	.attach_child = anon_attach,
+	.alloc = backing_alloc,
+	.free = backing_free,
+	.destroy = anon_destroy,
+};

@@ -38,6 +38,7 @@ static const struct bench_allocator *const all_allocs[] = {
 /* Chosen only by name (-a): libshmheap over its other backings. */
 static const struct bench_allocator *const backing_allocs[] = {
 	&bench_shmheap_file,
+	&bench_shmheap_anon,
 };
 
 struct params {
@@ -479,8 +480,11 @@ int main(int argc, char **argv)
 			div = (unsigned)atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: shmbench [-q] [-r reps] [-a name,...] "
-					"[-w w1,w2,w3,w4,space] [-d divisor]\n");
+			fprintf(stderr,
+				"usage: shmbench [-q] [-r reps] [-a name,...] "
+				"[-w w1,w2,w3,w4,space] [-d divisor]\n"
+				"  -a also: shmheap-file, shmheap-anon (libshmheap over a "
+				"file, an anonymous heap)\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
