@@ -76,10 +76,7 @@ static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeo
 			e->status = "bad-header";
 			break;
 		case EAGAIN:
-			/* A segment is created zero-filled at its full size: one that
-			 * has no header yet is far more often another program's than
-			 * a heap being made, and only --all shows it. */
-			e->status = e->backing == HEAP_SYSV ? "not-heap" : "incomplete";
+			e->status = "incomplete";
 			break;
 		case EACCES:
 		case EPERM:

@@ -94,8 +94,12 @@ ok" "list --json: $name"
 	expect_rc 1 "inspect of the removed $name"
 done
 
-# Not a heap: a segment of that key made by someone else's means.
-if command -v ipcmk >/dev/null && id=$(ipcmk -M 4096 -p 0600 2>/dev/null | awk '{print $NF}'); then
+# Not a heap: a segment made by other means, holding other bytes (perl's
+# shmwrite; a segment of zeros counts as a heap being made for 5 seconds).
+if command -v ipcmk >/dev/null && command -v perl >/dev/null &&
+	id=$(ipcmk -M 4096 -p 0600 2>/dev/null | awk '{print $NF}'); then
+	perl -e 'shmwrite($ARGV[0], "not a heap, just bytes", 0, 22) or exit 1' "$id" ||
+		fail "perl shmwrite"
 	key=$(awk -v id="$id" 'NR > 1 && $2 == id { printf "0x%08x", ($1 < 0 ? $1 + 4294967296 : $1) }' /proc/sysvipc/shm)
 	if [ -n "$key" ] && [ "$key" != 0x00000000 ]; then
 		run "$CTL" list
