@@ -42,6 +42,9 @@ for cmd in inspect check unlink; do
 done
 run "$CTL" create sysv:0 64K
 expect_rc 2 "create sysv:0 (IPC_PRIVATE)"
+run "$CTL" create "$SYSV" 64K --max-size 1M
+expect_rc 2 "create of a sysv: heap with --max-size"
+expect_err_line "never grows" "create of a sysv: heap with --max-size"
 
 for name in "$FILE" "$SYSV"; do
 	backing=${name%%:*}
@@ -66,6 +69,18 @@ for name in "$FILE" "$SYSV"; do
 	expect_eq "$(json backing sound)" "$backing
 true" "check --json $name: backing, sound"
 
+	if [ "$backing" = sysv ] && command -v bash >/dev/null; then
+		got=$(bash -c '
+			_init_completion() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
+				cur=${words[cword]}; prev=${words[cword-1]}; }
+			compopt() { :; }
+			. "$0"
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			_shmheap_ctl
+			printf "%s\n" "${COMPREPLY[@]}"' "${srcdir:-.}/completion/shmheap-ctl" \
+			shmheap-ctl inspect "$name")
+		expect_eq "$got" "$name" "completion of $name"
+	fi
 	if [ "$backing" = sysv ]; then
 		run "$CTL" list
 		expect_rc 0 "list with $name"
@@ -98,7 +113,7 @@ done
 # shmwrite; a segment of zeros counts as a heap being made for 5 seconds).
 if command -v ipcmk >/dev/null && command -v perl >/dev/null &&
 	id=$(ipcmk -M 4096 -p 0600 2>/dev/null | awk '{print $NF}'); then
-	perl -e 'shmwrite($ARGV[0], "not a heap, just bytes", 0, 22) or exit 1' "$id" ||
+	perl -e 'shmwrite($ARGV[0], "not a heap " x 40, 0, 400) or exit 1' "$id" ||
 		fail "perl shmwrite"
 	key=$(awk -v id="$id" 'NR > 1 && $2 == id { printf "0x%08x", ($1 < 0 ? $1 + 4294967296 : $1) }' /proc/sysvipc/shm)
 	if [ -n "$key" ] && [ "$key" != 0x00000000 ]; then
