@@ -22,6 +22,12 @@ dist_man_MANS += \
 	man/shmheap_stats.3 \
 	man/shmheap_underlying.3 \
 	man/shmheap_walk.3
+# Backings, anonymous heaps and descriptors (issue 16).
+dist_man_MANS += \
+	man/shmheap_connect_fd.3 \
+	man/shmheap_create_anonymous.3 \
+	man/shmheap_fd.3 \
+	man/shmheap_sync.3
 
 # The page check runs from a wrapper that hands it configure's findings.
 TESTS += man/check-manpages

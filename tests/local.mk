@@ -256,3 +256,11 @@ tests_backing_fd_helper_SOURCES = tests/backing-fd-helper.c
 tests_backing_fd_helper_LDFLAGS = $(AM_LDFLAGS) -no-install
 tests_backing_fd_helper_LDADD = lib/libshmheap.la
 endif
+if HAVE_CHECK
+SUITES += tests/test-backing-names
+tests_test_backing_names_SOURCES = tests/test-backing-names.c $(backing_suite_src)
+tests_test_backing_names_CFLAGS = $(suite_common_cflags)
+tests_test_backing_names_LDFLAGS = $(suite_common_ldflags)
+tests_test_backing_names_LDADD = $(suite_common_libs)
+VALGRIND_SUITES += tests/test-backing-names
+endif

@@ -210,6 +210,48 @@ START_TEST(copy_taken_under_a_held_lock_connects_repaired)
 }
 END_TEST
 
+/*
+ * A reboot in place: the file's stamp says another boot (its boot id, the
+ * first bytes after the preamble's 16-byte magic, is changed here, as a
+ * reboot changes the system's) while the lock word names a thread, here one
+ * that still lives but stands for a thread of that other boot.
+ */
+START_TEST(file_of_an_earlier_boot_connects_repaired)
+{
+	char path[BT_NAME_MAX], name[BT_NAME_MAX + 8];
+	snprintf(name, sizeof(name), "%s", bt_file_name("boot", path, sizeof(path)));
+	struct objset o;
+	shmheap_memory_handle h = shmheap_create(name, SIZE);
+	ck_assert_ptr_nonnull(h);
+	fill_heap(h, &o);
+	shmheap_disconnect(h);
+
+	int pfd[2];
+	ck_assert_int_eq(pipe(pfd), 0);
+	struct holder_arg a = {name, pfd[1]};
+	pid_t pid = tu_fork(holder_child, &a, 60);
+	char c;
+	ck_assert_int_eq(tu_read_all(pfd[0], &c, 1), 0);
+	int fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, "X", 1, 16), 1);
+	close(fd);
+
+	h = shmheap_connect(name);
+	ck_assert_msg(h != NULL, "connect: %s", strerror(errno));
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_disconnect(h);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+	verify_in_child(name, &o);
+	struct shmheap_info info;
+	ck_assert_int_eq(shmheap_info(name, &info), 0);
+	ck_assert_int_eq(info.lock_state, SHMHEAP_LOCK_FREE);
+}
+END_TEST
+
 /* The descriptor of a file heap joins the same heap (after its preamble). */
 START_TEST(file_heap_descriptor_connects)
 {
@@ -319,6 +361,7 @@ int main(void)
 	TCase *tc = bt_tcase("file", 60);
 	tcase_add_test(tc, file_heap_outlives_its_processes_and_copies);
 	tcase_add_test(tc, copy_taken_under_a_held_lock_connects_repaired);
+	tcase_add_test(tc, file_of_an_earlier_boot_connects_repaired);
 	tcase_add_test(tc, file_heap_descriptor_connects);
 	tcase_add_test(tc, file_heap_refuses_what_is_no_heap);
 	tcase_add_test(tc, file_heap_of_another_user_is_refused);
