@@ -217,13 +217,22 @@ static int flock_bounded(int fd, int op)
 	}
 }
 
-/* 1 if the file's stamp is now's, 0 if it is of another life, -1 on error. */
+/*
+ * 1 if the file's stamp is now's, 0 if it is of another life, -1 on error.
+ * A boot id that the stamp's writer or this process could not read (no /proc
+ * in its mount namespace) is not compared: a live heap must never look stale
+ * to a process that merely sees less of the system.
+ */
 static int stamp_fresh(struct backing *b, const struct file_stamp *now)
 {
 	struct file_preamble p;
 	if (read_preamble(b->fd, &p) < 0)
 		return -1;
-	return memcmp(&p.stamp, now, sizeof(*now)) == 0;
+	if (p.stamp.dev != now->dev || p.stamp.ino != now->ino)
+		return 0;
+	if (!p.stamp.boot_id[0] || !now->boot_id[0])
+		return 1;
+	return memcmp(p.stamp.boot_id, now->boot_id, sizeof(now->boot_id)) == 0;
 }
 
 static int file_revive(struct backing *b, int (*reset)(void *arg), void *arg)

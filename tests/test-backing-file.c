@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -252,6 +254,58 @@ START_TEST(file_of_an_earlier_boot_connects_repaired)
 }
 END_TEST
 
+/* The holder of a live lock, made by a process that cannot read the boot id. */
+static void blind_holder_child(void *arg)
+{
+	struct holder_arg *a = arg;
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", "/proc/sys/kernel/random", "tmpfs", 0, NULL) < 0) {
+		tu_write_all(a->fd, "S", 1); /* cannot hide /proc here: skip */
+		return;
+	}
+	shmheap_memory_handle h = shmheap_create(a->name, SIZE);
+	TU_REQUIRE(h, "create: %s", strerror(errno));
+	shmheap_walk(h, hold_lock, &a->fd);
+}
+
+/*
+ * A process that sees less of the system must not make a live heap look
+ * stale: here the heap's creator cannot read the boot id (no /proc), holds
+ * the lock, and a connect from outside waits for it as for any lock.
+ */
+START_TEST(live_lock_is_not_reset_for_an_unknown_boot_id)
+{
+	if (geteuid() != 0)
+		return; /* hiding /proc needs a mount namespace */
+	char path[BT_NAME_MAX], name[BT_NAME_MAX + 8];
+	snprintf(name, sizeof(name), "%s", bt_file_name("blind", path, sizeof(path)));
+	int pfd[2];
+	ck_assert_int_eq(pipe(pfd), 0);
+	struct holder_arg a = {name, pfd[1]};
+	pid_t pid = tu_fork(blind_holder_child, &a, 60);
+	char c;
+	ck_assert_int_eq(tu_read_all(pfd[0], &c, 1), 0);
+	if (c == 'L') {
+		struct shmheap_connect_options opt = {SHMHEAP_CONNECT_WAIT_LIMIT, 0, 300};
+		errno = 0;
+		ck_assert_ptr_null(shmheap_connect_ex(name, &opt));
+		ck_assert_int_eq(errno, ETIMEDOUT);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+	if (c == 'L') {
+		/* Its holder died: the usual repair. */
+		shmheap_memory_handle h = shmheap_connect(name);
+		ck_assert_ptr_nonnull(h);
+		ck_assert_int_eq(tu_check(h), 0);
+		shmheap_destroy(name, h);
+	}
+}
+END_TEST
+
 /* The descriptor of a file heap joins the same heap (after its preamble). */
 START_TEST(file_heap_descriptor_connects)
 {
@@ -362,6 +416,7 @@ int main(void)
 	tcase_add_test(tc, file_heap_outlives_its_processes_and_copies);
 	tcase_add_test(tc, copy_taken_under_a_held_lock_connects_repaired);
 	tcase_add_test(tc, file_of_an_earlier_boot_connects_repaired);
+	tcase_add_test(tc, live_lock_is_not_reset_for_an_unknown_boot_id);
 	tcase_add_test(tc, file_heap_descriptor_connects);
 	tcase_add_test(tc, file_heap_refuses_what_is_no_heap);
 	tcase_add_test(tc, file_heap_of_another_user_is_refused);
