@@ -38,6 +38,9 @@ struct bench_allocator {
 extern const struct bench_allocator bench_shmheap;
 extern const struct bench_allocator bench_glibc;
 extern const struct bench_allocator bench_pages; /* private, out-of-band bookkeeping */
+/* libshmheap over a file and an anonymous heap (alloc_backings.c); -a only. */
+extern const struct bench_allocator bench_shmheap_file;
+extern const struct bench_allocator bench_shmheap_anon;
 #ifdef BENCH_HAVE_BOOST
 extern const struct bench_allocator bench_boost;
 #endif

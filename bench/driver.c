@@ -35,6 +35,12 @@ static const struct bench_allocator *const all_allocs[] = {
 	&bench_glibc,	&bench_pages,
 };
 
+/* Chosen only by name (-a): libshmheap over its other backings. */
+static const struct bench_allocator *const backing_allocs[] = {
+	&bench_shmheap_file,
+	&bench_shmheap_anon,
+};
+
 struct params {
 	unsigned reps;
 	size_t w1_heap, w1_ops;
@@ -393,10 +399,18 @@ static void choose(const char *list, int allocators)
 				goto bad;
 			continue;
 		}
-		unsigned i;
+		unsigned i, k;
 		for (i = 0; i < sizeof(all_allocs) / sizeof(all_allocs[0]); i++)
 			if (!strcmp(w, all_allocs[i]->name))
 				break;
+		for (k = 0; k < sizeof(backing_allocs) / sizeof(backing_allocs[0]); k++)
+			if (!strcmp(w, backing_allocs[k]->name))
+				break;
+		if (k < sizeof(backing_allocs) / sizeof(backing_allocs[0]) &&
+		    nallocs < MAX_ALLOCS) {
+			allocs[nallocs++] = backing_allocs[k];
+			continue;
+		}
 		if (i == sizeof(all_allocs) / sizeof(all_allocs[0]))
 			goto bad;
 		if (i == 0)
@@ -466,8 +480,11 @@ int main(int argc, char **argv)
 			div = (unsigned)atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: shmbench [-q] [-r reps] [-a name,...] "
-					"[-w w1,w2,w3,w4,space] [-d divisor]\n");
+			fprintf(stderr,
+				"usage: shmbench [-q] [-r reps] [-a name,...] "
+				"[-w w1,w2,w3,w4,space] [-d divisor]\n"
+				"  -a also: shmheap-file, shmheap-anon (libshmheap over a "
+				"file, an anonymous heap)\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}

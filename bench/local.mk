@@ -18,6 +18,8 @@ bench_shmbench_SOURCES = \
 	bench/alloc_shmheap.c \
 	bench/alloc_pages.c
 bench_shmbench_CPPFLAGS = $(AM_CPPFLAGS)
+# libshmheap over its other backings (-a shmheap-file,shmheap-anon).
+bench_shmbench_SOURCES += bench/alloc_backings.c
 bench_shmbench_CFLAGS = $(AM_CFLAGS) -O2
 bench_shmbench_CXXFLAGS = -O2 -Wall -Wextra
 bench_shmbench_LDADD = lib/libshmheap.la

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@ static volatile sig_atomic_t nchildren;
 static char shm_name[PATH_BUF];
 static char file_path[PATH_BUF];
 static char dir_path[PATH_BUF];
+static volatile sig_atomic_t sysv_id = -1;
 
 static const int fixed_signals[] = {
 	SIGHUP,	   SIGINT,    SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
@@ -53,7 +55,7 @@ void cleanup_reserve(size_t max)
 }
 
 /* Async-signal-safe only: kill, waitpid, unlink, rmdir, shm_unlink (an
- * unlink), sigaction, raise. */
+ * unlink), shmctl (a system call), sigaction, raise. */
 static void on_fatal_signal(int sig)
 {
 	for (sig_atomic_t i = 0; i < nchildren; i++)
@@ -69,6 +71,8 @@ static void on_fatal_signal(int sig)
 		unlink(file_path);
 	if (dir_path[0])
 		rmdir(dir_path);
+	if (sysv_id >= 0)
+		shmctl(sysv_id, IPC_RMID, NULL); /* a system call, like unlink */
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigemptyset(&dfl.sa_mask);
 	sigaction(sig, &dfl, NULL);
@@ -127,6 +131,12 @@ int cleanup_set_file(const char *path, const char *dir)
 	return 0;
 }
 
+int cleanup_set_sysv(int shmid)
+{
+	sysv_id = shmid;
+	return 0;
+}
+
 void cleanup_add_child(pid_t pid)
 {
 	if ((size_t)nchildren < max_children) {
@@ -172,5 +182,6 @@ void cleanup_in_child(const sigset_t *old)
 	signal(SIGPIPE, SIG_IGN);
 	nchildren = 0;
 	shm_name[0] = file_path[0] = dir_path[0] = '\0';
+	sysv_id = -1;
 	sigprocmask(SIG_SETMASK, old, NULL);
 }

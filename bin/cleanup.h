@@ -2,8 +2,8 @@
 /*
  * cleanup.h - what a runner must not leave behind when a signal ends it.
  *
- * A runner registers its child processes, its shared-memory object and its
- * file here.  From cleanup_install until it exits, every asynchronous signal
+ * A runner registers its child processes, its shared-memory object (or
+ * System V segment) and its file here.  From cleanup_install until it exits, every asynchronous signal
  * whose default action ends the process (SIGHUP, SIGINT, SIGQUIT, SIGTERM,
  * SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGIO,
  * SIGPWR, SIGSTKFLT and the real-time signals) kills and reaps the children,
@@ -36,6 +36,8 @@ void cleanup_install(void);
  * (-1, errno ENAMETOOLONG). */
 int cleanup_set_shm(const char *name);
 int cleanup_set_file(const char *path, const char *dir);
+/* A System V segment to remove (IPC_RMID); -1 forgets.  Returns 0. */
+int cleanup_set_sysv(int shmid);
 
 /* A child to kill and reap (call with the signals blocked). */
 void cleanup_add_child(pid_t pid);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl-backing.h"
 #include "ctl-out.h"
 #include "ctl.h"
 #include "tool.h"
@@ -59,6 +60,7 @@ static void print_json(const char *name, const struct ctl_heap *h,
 	json_init(&j, stdout);
 	json_object_begin(&j, NULL);
 	json_string(&j, "name", name);
+	json_string(&j, "backing", heap_backing_name(ctl_backing_of(name)));
 	json_bool(&j, "sound", f->n == 0);
 	json_bool(&j, "read_under_lock", !h->unlocked);
 	json_string(&j, "note", h->unlocked ? h->why_unlocked : NULL);

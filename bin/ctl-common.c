@@ -11,6 +11,7 @@
 
 #include "ctl-out.h"
 #include "ctl.h"
+#include "backingname.h"
 #include "tool.h"
 
 void ctl_usage_error(const char *cmd, const char *fmt, ...)
@@ -63,24 +64,12 @@ const char *ctl_shown(const char *name)
 
 void ctl_require_name(const char *name)
 {
-	const char *shown = ctl_shown(name);
+	struct tool_heap_name hn;
+	const char *why;
 	if (name[0] == '\0')
 		tool_die(TOOL_EXIT_USAGE, "empty heap name");
-	if (name[0] != '/')
-		tool_die(TOOL_EXIT_USAGE, "%s: a heap name starts with '/'", shown);
-	if (name[1] == '\0')
-		tool_die(TOOL_EXIT_USAGE, "%s: a heap name needs a character after '/'",
-			 shown);
-	if (strchr(name + 1, '/'))
-		tool_die(TOOL_EXIT_USAGE, "%s: a heap name has no '/' after the first",
-			 shown);
-	/* The library's limit: the name with its '/' fits in NAME_MAX bytes. */
-	if (strlen(name) > NAME_MAX)
-		tool_die(TOOL_EXIT_USAGE,
-			 "%s: name too long (at most %d bytes after the '/')", shown,
-			 NAME_MAX - 1);
-	if (strcmp(name, "/.") == 0 || strcmp(name, "/..") == 0)
-		tool_die(TOOL_EXIT_USAGE, "%s: not a valid heap name", shown);
+	if (tool_heap_name_parse(name, false, &hn, &why) < 0)
+		tool_die(TOOL_EXIT_USAGE, "%s: %s", ctl_shown(name), why);
 }
 
 const char *ctl_single_name(int argc, char **argv)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl-backing.h"
 #include "ctl.h"
 #include "tool.h"
 
@@ -112,6 +113,9 @@ int ctl_create(int argc, char **argv)
 	if ((o.flags & SHMHEAP_NO_GROW) && o.max_size)
 		ctl_usage_error(argv[0],
 				"--no-grow and --max-size contradict each other");
+	/* A segment has its size for life: the library makes it fixed. */
+	if (o.max_size && ctl_backing_of(name) == HEAP_SYSV)
+		ctl_usage_error(argv[0], "a sysv: heap never grows (--max-size)");
 	check_size(name, "size", size);
 	if (o.max_size) {
 		check_size(name, "--max-size", o.max_size);

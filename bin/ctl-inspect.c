@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ctl-backing.h"
 #include "ctl-maps.h"
 #include "ctl-out.h"
 #include "ctl.h"
@@ -155,6 +156,18 @@ static size_t bucket_max(unsigned k)
 	return k + 1 >= sizeof(size_t) * 8 ? SIZE_MAX : ((size_t)1 << (k + 1)) - 1;
 }
 
+static const char *backing_text(enum heap_backing b)
+{
+	switch (b) {
+	case HEAP_FILE:
+		return "file";
+	case HEAP_SYSV:
+		return "System V segment";
+	default:
+		return "POSIX shared memory";
+	}
+}
+
 static void print_plain(const struct view *v)
 {
 	const struct shmheap_info *in = &v->h->info;
@@ -163,6 +176,7 @@ static void print_plain(const struct view *v)
 	char *name = printable(v->name);
 
 	printf("name:           %s\n", name);
+	printf("backing:        %s\n", backing_text(ctl_backing_of(v->name)));
 	printf("layout:         version %u\n", in->version);
 	printf("size:           %zu bytes (object %zu bytes)\n", in->heap_size,
 	       in->object_size);
@@ -235,6 +249,7 @@ static void print_json(const struct view *v)
 	json_init(&j, stdout);
 	json_object_begin(&j, NULL);
 	json_string(&j, "name", v->name);
+	json_string(&j, "backing", heap_backing_name(ctl_backing_of(v->name)));
 	json_uint(&j, "version", in->version);
 	json_uint(&j, "size", in->heap_size);
 	json_uint(&j, "max_size", in->max_size);
@@ -333,14 +348,16 @@ int ctl_inspect(int argc, char **argv)
 	struct view v = {.name = name};
 	struct ctl_heap h;
 	struct shm_maps maps;
-	if (shm_maps_scan(&maps) == 0) {
-		char path[CTL_PATH_LEN];
-		ctl_shm_path(path, sizeof(path), name);
-		v.have_st = stat(path, &v.st) == 0;
-		v.npids = shm_maps_pids(&maps, name, v.have_st ? v.st.st_ino : 0, v.pids,
-					MAX_PIDS);
+	char *watch[1];
+	size_t nwatch = ctl_watch_paths((char **)&name, 1, watch);
+	if (shm_maps_scan_watching(&maps, watch, nwatch) == 0) {
+		v.have_st = ctl_object_stat(name, &v.st) == 0;
+		v.npids = ctl_object_pids(&maps, name, v.have_st ? &v.st : NULL, v.pids,
+					  MAX_PIDS);
 		shm_maps_free(&maps);
 	}
+	for (size_t i = 0; i < nwatch; i++)
+		free(watch[i]);
 	if (ctl_heap_open(&h, name, timeout_ms) < 0 ||
 	    ctl_heap_run(&h, survey_op, &s) < 0) {
 		int err = errno;

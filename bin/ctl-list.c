@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl-list.c - `shmheap-ctl list`: every heap in /dev/shm, one line each.
+ * ctl-list.c - `shmheap-ctl list`: every heap in /dev/shm and every System V
+ * segment that is a heap, one line each.
  *
  * Heaps are recognised by their header (shmheap_info), not by their names.
  * An entry that cannot be read is shown with its status rather than ending
@@ -11,22 +12,26 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "ctl-backing.h"
 #include "ctl-maps.h"
 #include "ctl-out.h"
 #include "ctl.h"
 #include "tool.h"
 
 #define SHM_DIR "/dev/shm"
+#define SYSV_LIST "/proc/sysvipc/shm"
 #define MAX_PIDS 256
 
 struct entry {
-	char *name;	    /* "/x" */
+	char *name; /* "/x", or "sysv:0x0000abcd" */
+	enum heap_backing backing;
 	const char *status; /* see status_of */
 	const char *note;   /* why the figures are missing or may be torn, or NULL */
 	char note_buf[192];
@@ -48,16 +53,16 @@ static int stats_op(shmheap_memory_handle mem, void *arg)
 /* Fills in what can be learnt about one entry of /dev/shm. */
 static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeout_ms)
 {
-	char path[CTL_PATH_LEN];
-	ctl_shm_path(path, sizeof(path), e->name);
-	e->have_st = stat(path, &e->st) == 0;
+	/* A segment's figures come from /proc/sysvipc/shm (see read_sysv). */
+	if (e->backing != HEAP_SYSV)
+		e->have_st = ctl_object_stat(e->name, &e->st) == 0;
 	if (e->have_st && !S_ISREG(e->st.st_mode)) {
 		e->status = "not-heap";
 		e->note = "not a regular file";
 		return;
 	}
-	e->npids = shm_maps_pids(maps, e->name, e->have_st ? e->st.st_ino : 0, e->pids,
-				 MAX_PIDS);
+	e->npids = ctl_object_pids(maps, e->name, e->have_st ? &e->st : NULL, e->pids,
+				   MAX_PIDS);
 
 	struct ctl_heap h;
 	if (ctl_heap_open(&h, e->name, timeout_ms) < 0) {
@@ -113,6 +118,83 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
 }
 
+static struct entry *add_entry(struct entry **v, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 32;
+		*v = xrealloc(*v, *cap * sizeof(**v));
+	}
+	(*v)[*n] = (struct entry){0};
+	return &(*v)[(*n)++];
+}
+
+/*
+ * One line of /proc/sysvipc/shm: "key shmid perms size cpid lpid nattch uid
+ * gid ...", all decimal.  Anything else is skipped: the file is the kernel's,
+ * but a line that does not parse must not become an entry.
+ */
+static bool parse_sysv_line(const char *line, long long *key, long long *id,
+			    struct stat *st)
+{
+	long long f[9];
+	int used = 0;
+	const char *p = line;
+	for (int i = 0; i < 9; i++) {
+		char *end;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		errno = 0;
+		f[i] = strtoll(p, &end, i == 2 ? 8 : 10);
+		if (errno || end == p || (*end != ' ' && *end != '\t'))
+			return false;
+		p = end;
+		used++;
+	}
+	if (used != 9 || f[0] < INT32_MIN || f[0] > INT32_MAX || f[0] == 0 || f[1] < 0 ||
+	    f[1] > INT32_MAX || f[2] < 0 || f[3] < 0 || f[7] < 0 || f[8] < 0 ||
+	    f[7] > UINT32_MAX || f[8] > UINT32_MAX)
+		return false;
+	*key = f[0];
+	*id = f[1];
+	*st = (struct stat){0};
+	st->st_mode = S_IFREG | ((mode_t)f[2] & 0777);
+	st->st_size = (off_t)f[3];
+	st->st_ino = (ino_t)f[1];
+	st->st_uid = (uid_t)f[7];
+	st->st_gid = (gid_t)f[8];
+	st->st_nlink = 1;
+	return true;
+}
+
+/* The System V segments that have a key (IPC_PRIVATE ones have no name). */
+static void read_sysv(struct entry **v, size_t *n, size_t *cap)
+{
+	FILE *f = fopen(SYSV_LIST, "re");
+	if (!f)
+		return; /* no System V IPC in this kernel: nothing to list */
+	char *line = NULL;
+	size_t len = 0;
+	bool first = true;
+	while (getline(&line, &len, f) > 0) {
+		if (first) { /* the heading */
+			first = false;
+			continue;
+		}
+		long long key, id;
+		struct stat st;
+		if (!parse_sysv_line(line, &key, &id, &st))
+			continue;
+		struct entry *e = add_entry(v, n, cap);
+		e->backing = HEAP_SYSV;
+		e->name = xmalloc(32);
+		snprintf(e->name, 32, "sysv:0x%08x", (unsigned)(uint32_t)(int32_t)key);
+		e->st = st;
+		e->have_st = true;
+	}
+	free(line);
+	fclose(f);
+}
+
 static struct entry *read_dir(size_t *count)
 {
 	DIR *d = opendir(SHM_DIR);
@@ -124,17 +206,13 @@ static struct entry *read_dir(size_t *count)
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 32;
-			v = xrealloc(v, cap * sizeof(*v));
-		}
-		v[n] = (struct entry){0};
-		v[n].name = xmalloc(strlen(de->d_name) + 2);
-		v[n].name[0] = '/';
-		strcpy(v[n].name + 1, de->d_name);
-		n++;
+		struct entry *e = add_entry(&v, &n, &cap);
+		e->name = xmalloc(strlen(de->d_name) + 2);
+		e->name[0] = '/';
+		strcpy(e->name + 1, de->d_name);
 	}
 	closedir(d);
+	read_sysv(&v, &n, &cap);
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_entry);
 	*count = n;
@@ -301,6 +379,7 @@ static void print_json(const struct entry *v, size_t n, bool all)
 			continue;
 		json_object_begin(&j, NULL);
 		json_string(&j, "name", e->name);
+		json_string(&j, "backing", heap_backing_name(e->backing));
 		json_string(&j, "status", e->status);
 		json_bool(&j, "heap", e->heap);
 		json_string(&j, "note", e->note);

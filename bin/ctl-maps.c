@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl-maps.c - which processes map which objects of /dev/shm.
+ * ctl-maps.c - which processes map which objects of /dev/shm, which System V
+ * segments, and which of the files they are asked about.
  *
  * A line of /proc/PID/maps ends in the mapped file's path, and in
  * " (deleted)" once it has been unlinked; its fifth field is the inode, which
@@ -20,21 +21,38 @@
 
 #define SHM_DIR_PREFIX "/dev/shm/"
 #define DELETED_SUFFIX " (deleted)"
+#define SYSV_PREFIX "/SYSV"
 
-static void add_mapping(struct shm_maps *m, pid_t pid, ino_t ino, const char *name)
+/* Records that pid maps the object prefix + name (inode ino). */
+static void add_mapping(struct shm_maps *m, pid_t pid, ino_t ino, const char *prefix,
+			const char *name)
 {
+	size_t plen = strlen(prefix);
 	/* A heap is often several mappings (growth); one entry per object is enough. */
 	for (size_t i = m->n; i-- > 0 && m->v[i].pid == pid;)
-		if (m->v[i].ino == ino && strcmp(m->v[i].name + 1, name) == 0)
+		if (m->v[i].ino == ino && strncmp(m->v[i].name, prefix, plen) == 0 &&
+		    strcmp(m->v[i].name + plen, name) == 0)
 			return;
 	if (m->n == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 64;
 		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
 	}
-	char *full = xmalloc(strlen(name) + 2);
-	full[0] = '/';
-	strcpy(full + 1, name);
+	char *full = xmalloc(plen + strlen(name) + 1);
+	strcpy(full, prefix);
+	strcpy(full + plen, name);
 	m->v[m->n++] = (struct shm_mapping){pid, ino, full};
+}
+
+/* "/SYSV" and eight hex digits: a System V segment, its inode the shmid. */
+static bool sysv_path(const char *path)
+{
+	if (strncmp(path, SYSV_PREFIX, strlen(SYSV_PREFIX)) != 0)
+		return false;
+	path += strlen(SYSV_PREFIX);
+	for (int i = 0; i < 8; i++)
+		if (!isxdigit((unsigned char)path[i]))
+			return false;
+	return path[8] == '\0' || strcmp(path + 8, DELETED_SUFFIX) == 0;
 }
 
 /* "addr perms offset dev inode   path": the inode and where the path starts. */
@@ -80,6 +98,15 @@ static void scan_process(struct shm_maps *m, pid_t pid)
 		char *path;
 		if (!parse_line(line, &ino, &path))
 			continue;
+		if (sysv_path(path)) {
+			path[strlen(SYSV_PREFIX) + 8] = '\0';
+			add_mapping(m, pid, ino, SHM_MAPS_SYSV,
+				    path + strlen(SYSV_PREFIX));
+			continue;
+		}
+		for (size_t w = 0; w < m->nwatch; w++)
+			if (strcmp(path, m->watch[w]) == 0)
+				add_mapping(m, pid, ino, SHM_MAPS_FILE, path);
 		if (strncmp(path, SHM_DIR_PREFIX, strlen(SHM_DIR_PREFIX)) != 0)
 			continue;
 		char *name = path + strlen(SHM_DIR_PREFIX);
@@ -87,7 +114,7 @@ static void scan_process(struct shm_maps *m, pid_t pid)
 		if (n > sn && strcmp(name + n - sn, DELETED_SUFFIX) == 0)
 			name[n - sn] = '\0';
 		if (*name && !strchr(name, '/'))
-			add_mapping(m, pid, ino, name);
+			add_mapping(m, pid, ino, "/", name);
 	}
 	free(line);
 	fclose(f);
@@ -95,7 +122,12 @@ static void scan_process(struct shm_maps *m, pid_t pid)
 
 int shm_maps_scan(struct shm_maps *m)
 {
-	*m = (struct shm_maps){0};
+	return shm_maps_scan_watching(m, NULL, 0);
+}
+
+int shm_maps_scan_watching(struct shm_maps *m, char *const *paths, size_t npaths)
+{
+	*m = (struct shm_maps){.watch = paths, .nwatch = npaths};
 	DIR *d = opendir("/proc");
 	if (!d)
 		return -1;

@@ -10,17 +10,26 @@
 struct shm_mapping {
 	pid_t pid;
 	ino_t ino;
-	char *name; /* "/x", as shm_open names it */
+	char *name; /* "/x", as shm_open names it; SHM_MAPS_SYSV "0000abcd" for
+		       a System V segment (key in hex); SHM_MAPS_FILE "/path" */
 };
+
+#define SHM_MAPS_SYSV "sysv:"
+#define SHM_MAPS_FILE "file:"
 
 struct shm_maps {
 	struct shm_mapping *v;
 	size_t n, cap;
-	size_t unreadable; /* processes whose maps we may not read */
+	size_t unreadable;  /* processes whose maps we may not read */
+	char *const *watch; /* resolved paths of files also looked for */
+	size_t nwatch;
 };
 
 /* Reads every process's maps once (this process excluded); 0 or -1 with errno. */
 int shm_maps_scan(struct shm_maps *m);
+/* The same, also noting the mappings of the files paths (resolved paths,
+ * which must outlive m), under the names SHM_MAPS_FILE "/path". */
+int shm_maps_scan_watching(struct shm_maps *m, char *const *paths, size_t npaths);
 /*
  * The processes, in increasing order and each once, that map the object now
  * named name with inode ino (0: any inode).  A mapping of an unlinked object

@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "ctl-backing.h"
 #include "ctl-maps.h"
 #include "ctl.h"
 #include "tool.h"
@@ -37,12 +39,19 @@ static const char *refusal(const char *name, const struct shm_maps *maps, char *
 			return buf;
 		}
 	}
-	char path[CTL_PATH_LEN];
 	struct stat st;
-	ctl_shm_path(path, sizeof(path), name);
+	bool have_st = ctl_object_stat(name, &st) == 0;
 	pid_t pids[MAX_PIDS];
-	size_t n = shm_maps_pids(maps, name, stat(path, &st) == 0 ? st.st_ino : 0, pids,
-				 MAX_PIDS);
+	size_t n = ctl_object_pids(maps, name, have_st ? &st : NULL, pids, MAX_PIDS);
+	/* Processes this user may not see count too: the kernel knows them all. */
+	long attached = ctl_backing_of(name) == HEAP_SYSV ? ctl_sysv_attached(name) : 0;
+	if (n == 0 && attached > 0) {
+		snprintf(
+			buf, len,
+			"attached by %ld processes; not removed (--force removes it anyway)",
+			attached);
+		return buf;
+	}
 	if (n == 0)
 		return NULL;
 	size_t used = (size_t)snprintf(buf, len, "mapped by pid");
@@ -74,7 +83,9 @@ int ctl_unlink(int argc, char **argv)
 		ctl_require_name(argv[i]);
 
 	struct shm_maps maps = {0};
-	if (!force && shm_maps_scan(&maps) < 0)
+	char **watch = xcalloc((size_t)(argc - optind), sizeof(*watch));
+	size_t nwatch = ctl_watch_paths(argv + optind, (size_t)(argc - optind), watch);
+	if (!force && shm_maps_scan_watching(&maps, watch, nwatch) < 0)
 		tool_die(TOOL_EXIT_FAIL, "/proc: %s; cannot tell which heaps are in use",
 			 strerror(errno));
 	int status = TOOL_EXIT_OK;
@@ -82,7 +93,7 @@ int ctl_unlink(int argc, char **argv)
 		const char *name = argv[i];
 		char why[256];
 		const char *no = force ? NULL : refusal(name, &maps, why, sizeof(why));
-		if (!no && shm_unlink(name) < 0)
+		if (!no && ctl_object_remove(name) < 0)
 			no = ctl_heap_error(errno);
 		if (no) {
 			tool_warn("%s: %s", ctl_shown(name), no);
@@ -90,5 +101,8 @@ int ctl_unlink(int argc, char **argv)
 		}
 	}
 	shm_maps_free(&maps);
+	for (size_t i = 0; i < nwatch; i++)
+		free(watch[i]);
+	free(watch);
 	return status;
 }

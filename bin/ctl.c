@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl.c - shmheap-ctl: list, inspect, check, unlink and create heaps in
- * /dev/shm.  This file only dispatches; each command lives in ctl-NAME.c.
+ * ctl.c - shmheap-ctl: list, inspect, check, unlink and create heaps (POSIX
+ * shared memory, files, System V segments).  This file only dispatches; each command lives in ctl-NAME.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 
 static const char usage_text[] =
 	"Usage: shmheap-ctl COMMAND [OPTION]... [NAME]...\n"
-	"Administer libshmheap heaps in /dev/shm.\n"
+	"Administer libshmheap heaps (POSIX shared memory, files, System V segments).\n"
 	"\n"
 	"  list [--all] [--json] [--bytes] [-o LIST] [--noheadings] [--raw] [--timeout MS]\n"
 	"                      every heap: size, use, free space, mapping processes\n"
@@ -28,7 +28,8 @@ static const char usage_text[] =
 	"  -h, --help          show this help (COMMAND --help: that command's)\n"
 	"  -V, --version       show the version\n"
 	"\n"
-	"NAME is a shared-memory object name such as /myheap.\n"
+	"NAME is /NAME (POSIX shared memory, such as /myheap), file:PATH (a heap in\n"
+	"a file) or sysv:KEY (a System V segment, KEY decimal or 0x-hex).\n"
 	"Exit status: 0 success, 1 failure (or problems found), 2 usage error,\n"
 	"3 check could not run.  See shmheap-ctl(1).\n";
 
@@ -39,7 +40,8 @@ static const struct {
 } commands[] = {
 	{"list", ctl_list,
 	 "Usage: shmheap-ctl list [OPTION]...\n"
-	 "Show every heap in /dev/shm, one line each.\n"
+	 "Show every heap in /dev/shm and every System V segment that is a heap\n"
+	 "(as sysv:0xKEY), one line each.\n"
 	 "\n"
 	 "  -a, --all             also show objects that are not heaps\n"
 	 "  -b, --bytes           sizes in bytes, not in human-readable form\n"

@@ -19,3 +19,6 @@ dist_man_MANS += man/shmheap-ctl.1
 
 # shmheap-ctl segments: the numbered segments of shmseg.h.
 bin_shmheap_ctl_SOURCES += bin/ctl-segments.c
+
+# Every backing: per-backing stat, mapping processes and removal.
+bin_shmheap_ctl_SOURCES += bin/ctl-backing.c bin/ctl-backing.h

@@ -20,6 +20,7 @@
 #include <shmheap.h>
 
 #include "cleanup.h"
+#include "runheap.h"
 #include "tool.h"
 
 #define EX1_MAX_READERS 512
@@ -37,18 +38,16 @@ static uint64_t pattern(uint64_t i)
 	return i * 0x9E3779B97F4A7C15u + 1;
 }
 
-/* The heap's name; the readers find the heap by it. */
-static char heap_name[64];
-
 static _Noreturn void reader(int in_fd)
 {
 	struct ex1_message msg;
 	/* The message also says that the heap exists now. */
 	if (read_all(in_fd, &msg, sizeof(msg)) != 1)
 		_exit(TOOL_EXIT_FAIL);
-	shmheap_memory_handle heap = shmheap_connect(heap_name);
+	shmheap_memory_handle heap = run_heap_connect();
 	if (!heap) {
-		fprintf(stderr, "shmheap-ex1: %s: %s\n", heap_name, strerror(errno));
+		fprintf(stderr, "shmheap-ex1: %s: %s\n", run_heap_name(),
+			strerror(errno));
 		_exit(TOOL_EXIT_FAIL);
 	}
 	const uint64_t *v = shmheap_handle_to_ptr(heap, msg.hdl);
@@ -92,25 +91,29 @@ static int start_readers(int n, int *to, pid_t *pids, int *started, const sigset
 	return 0;
 }
 
-/* Creates the heap and the object, and sends its handle to every reader. */
-static int write_object(int n, const int *to, shmheap_memory_handle *heap)
+/* Creates the heap (signals blocked); 0, or -1 after saying why. */
+static int create_heap(shmheap_memory_handle *heap)
 {
-	*heap = shmheap_create_ex(heap_name, EX1_HEAP_SIZE,
-				  &(struct shmheap_options){.flags = SHMHEAP_NO_GROW});
+	*heap = run_heap_create(EX1_HEAP_SIZE,
+				&(struct shmheap_options){.flags = SHMHEAP_NO_GROW});
 	if (*heap)
-		cleanup_set_shm(heap_name); /* signals are blocked here */
-	if (!*heap) {
-		tool_warn("%s: %s", heap_name, strerror(errno));
-		return -1;
-	}
-	uint64_t *v = shmheap_alloc(*heap, EX1_WORDS * sizeof(uint64_t));
+		return 0;
+	tool_warn("%s: %s", run_heap_name(), strerror(errno));
+	return -1;
+}
+
+/* Creates the object and sends its handle to every reader. */
+static int write_object(int n, const int *to, shmheap_memory_handle heap)
+{
+	const char *heap_name = run_heap_name();
+	uint64_t *v = shmheap_alloc(heap, EX1_WORDS * sizeof(uint64_t));
 	if (!v) {
 		tool_warn("%s: allocation failed: %s", heap_name, strerror(errno));
 		return -1;
 	}
 	for (uint64_t i = 0; i < EX1_WORDS; i++)
 		v[i] = pattern(i);
-	struct ex1_message msg = {shmheap_ptr_to_handle(*heap, v), EX1_WORDS};
+	struct ex1_message msg = {shmheap_ptr_to_handle(heap, v), EX1_WORDS};
 	for (int i = 0; i < n; i++)
 		(void)write_all(to[i], &msg,
 				sizeof(msg)); /* a dead reader shows in its status */
@@ -120,8 +123,11 @@ static int write_object(int n, const int *to, shmheap_memory_handle *heap)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: shmheap-ex1 N\n"
+		"usage: shmheap-ex1 [--heap NAME] N\n"
 		"Lab exercise 1: one writer passes a shared object to N readers (1 .. %d).\n"
+		"  --heap NAME    run over the heap NAME, created and removed by the run:\n"
+		"                 /name, file:PATH, sysv:KEY or anon: (default\n"
+		"                 /shmheap-ex1.PID)\n"
 		"  -h, --help     show this help and exit\n"
 		"  -V, --version  show the version and exit\n"
 		"See shmheap-ex1(1).\n",
@@ -133,12 +139,27 @@ int main(int argc, char **argv)
 	tool_init("shmheap-ex1");
 	if (tool_help_or_version(argc, argv, usage))
 		return TOOL_EXIT_OK;
+	const char *heap_arg = NULL;
+	if (argc >= 2 && strncmp(argv[1], "--heap", 6) == 0) {
+		if (argv[1][6] == '=') {
+			heap_arg = argv[1] + 7;
+		} else if (argv[1][6] == '\0' && argc >= 3) {
+			heap_arg = argv[2];
+			argc--;
+			argv++;
+		}
+		if (heap_arg) {
+			argc--;
+			argv++;
+		}
+	}
 	unsigned long n;
 	if (argc != 2 || !tool_parse_uint(argv[1], EX1_MAX_READERS, &n) || n == 0)
-		tool_die(TOOL_EXIT_USAGE,
-			 "usage: shmheap-ex1 N (1 .. %d readers; see --help)",
-			 EX1_MAX_READERS);
-	snprintf(heap_name, sizeof(heap_name), "/shmheap-ex1.%ld", (long)getpid());
+		tool_die(
+			TOOL_EXIT_USAGE,
+			"usage: shmheap-ex1 [--heap NAME] N (1 .. %d readers; see --help)",
+			EX1_MAX_READERS);
+	run_heap_choose("shmheap-ex1", heap_arg);
 
 	/* Every terminating signal kills and reaps the readers and removes the heap. */
 	sigset_t old;
@@ -146,15 +167,19 @@ int main(int argc, char **argv)
 	cleanup_block(&old);
 	cleanup_install();
 
-	/* Readers are forked before the heap exists, so none inherits its mapping. */
+	/* Readers are forked before the heap exists, so none inherits its mapping;
+	 * but an anonymous heap can only be inherited. */
 	int to[EX1_MAX_READERS];
 	pid_t pids[EX1_MAX_READERS];
 	int started = 0;
-	bool ok = start_readers((int)n, to, pids, &started, &old) == 0;
-	if (!ok)
-		tool_warn("cannot start the readers: %s", strerror(errno));
 	shmheap_memory_handle heap = NULL;
-	ok = ok && write_object(started, to, &heap) == 0;
+	bool ok = !run_heap_before_fork() || create_heap(&heap) == 0;
+	if (ok && start_readers((int)n, to, pids, &started, &old) < 0) {
+		tool_warn("cannot start the readers: %s", strerror(errno));
+		ok = false;
+	}
+	ok = ok && (heap || create_heap(&heap) == 0);
+	ok = ok && write_object(started, to, heap) == 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	for (int i = 0; i < started; i++)
 		close(to[i]);
@@ -170,8 +195,7 @@ int main(int argc, char **argv)
 	cleanup_block(NULL);
 	cleanup_forget_children();
 	if (heap)
-		shmheap_destroy(heap_name, heap);
-	cleanup_set_shm(NULL);
+		run_heap_destroy(heap);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (output_gone && ok)
 		tool_end_by_sigpipe();

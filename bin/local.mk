@@ -9,6 +9,9 @@ noinst_LTLIBRARIES += bin/libtool-util.la
 bin_libtool_util_la_SOURCES = bin/tool.c bin/tool.h
 bin_libtool_util_la_CPPFLAGS = $(BIN_CPPFLAGS)
 
+# Heap names over every backing (/name, file:, sysv:, anon:), for ctl and runners.
+bin_libtool_util_la_SOURCES += bin/backingname.c bin/backingname.h
+
 # The segment demos: shmheap-shm-cnt and shmheap-pingpong (shmseg.h).
 noinst_LTLIBRARIES += bin/libdemo.la
 bin_libdemo_la_SOURCES = bin/demo.c bin/demo.h

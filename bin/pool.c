@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "pool.h"
+#include "runheap.h"
 #include "tool.h"
 
 struct member {
@@ -23,7 +24,6 @@ struct member {
 /* The runner has one pool; cleanup.h holds what its signal handler needs. */
 static struct member *members;
 static unsigned nmembers;
-static char heap_name[256];
 static shmheap_memory_handle heap;
 
 /* In a new worker: undo the runner's signal set-up and drop its pipe ends. */
@@ -35,7 +35,7 @@ static void become_worker(unsigned id, int in_fd, int out_fd, const sigset_t *ol
 		close(members[i].to);
 		close(members[i].from);
 	}
-	worker_run(id, heap_name, in_fd, out_fd);
+	worker_run(id, in_fd, out_fd);
 }
 
 static int spawn(unsigned id, const sigset_t *old)
@@ -71,46 +71,50 @@ static int spawn(unsigned id, const sigset_t *old)
 	return 0;
 }
 
-int pool_start(const char *name, size_t heap_size, size_t max_size, unsigned n,
-	       size_t *largest)
+/* Creates the heap (signals blocked); 0, or -1 after saying why. */
+static int create_heap(size_t heap_size, size_t max_size)
 {
-	if (strlen(name) >= sizeof(heap_name)) {
-		tool_warn("%s: name too long", name);
-		return -1;
-	}
+	struct shmheap_options opts = {
+		.max_size = max_size,
+		.flags = max_size ? 0 : SHMHEAP_NO_GROW,
+	};
+	heap = run_heap_create(heap_size, &opts);
+	if (heap)
+		return 0;
+	tool_warn("%s: cannot create the heap: %s", run_heap_name(), strerror(errno));
+	return -1;
+}
+
+int pool_start(size_t heap_size, size_t max_size, unsigned n, size_t *largest)
+{
 	members = xcalloc(n, sizeof(*members));
 	cleanup_reserve(n);
 	sigset_t old;
 	cleanup_block(&old);
-	strcpy(heap_name, name);
 	cleanup_install();
 
-	/* Workers first, so that none inherits the runner's mapping of the heap. */
+	/* An anonymous heap is inherited, so it exists before the workers. */
+	if (run_heap_before_fork() && create_heap(heap_size, max_size) < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		pool_finish();
+		return -1;
+	}
+	/* Otherwise workers first, so that none inherits the runner's mapping. */
 	for (unsigned i = 0; i < n; i++) {
 		if (spawn(i, &old) < 0) {
 			tool_warn("cannot start process %u: %s", i, strerror(errno));
-			heap_name[0] = '\0';
 			sigprocmask(SIG_SETMASK, &old, NULL);
 			pool_finish();
 			return -1;
 		}
 	}
-	struct shmheap_options opts = {
-		.max_size = max_size,
-		.flags = max_size ? 0 : SHMHEAP_NO_GROW,
-	};
-	heap = shmheap_create_ex(name, heap_size, &opts);
-	int err = errno;
-	/* Only what this run created is removed by the handler. */
-	if (heap)
-		cleanup_set_shm(name);
+	int ret = run_heap_before_fork() ? 0 : create_heap(heap_size, max_size);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (!heap) {
-		tool_warn("%s: cannot create the heap: %s", name, strerror(err));
-		heap_name[0] = '\0';
+	if (ret < 0) {
 		pool_finish();
 		return -1;
 	}
+	const char *name = run_heap_name();
 	/* The empty heap's one free block, plus all the heap may still grow by. */
 	struct shmheap_stats st;
 	if (shmheap_stats(heap, &st) < 0) {
@@ -264,10 +268,8 @@ int pool_finish(void)
 	nmembers = 0;
 	cleanup_forget_children();
 	if (heap)
-		shmheap_destroy(heap_name, heap);
+		run_heap_destroy(heap);
 	heap = NULL;
-	heap_name[0] = '\0';
-	cleanup_set_shm(NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(members);
 	members = NULL;

@@ -2,7 +2,7 @@
 /*
  * pool.h - the runner's worker processes and its clean-up guarantees.
  *
- * A pool owns the heap's name and the workers.  From pool_start until the
+ * A pool owns the heap (runheap.h) and the workers.  From pool_start until the
  * runner exits, every terminating signal kills and reaps every worker,
  * removes the heap and then ends the runner by the same signal (status 128 +
  * signal in a shell), so an interrupted run leaves nothing in /dev/shm (see
@@ -17,13 +17,12 @@
 #include "worker.h"
 
 /*
- * Creates the heap heap_name (growing up to max_size, or fixed when max_size
- * is 0) and forks n workers.  *largest gets the size of the largest object the
+ * Creates the heap runheap.h chose (growing up to max_size, or fixed when
+ * max_size is 0) and forks n workers.  *largest gets the size of the largest object the
  * heap can ever hold (at its maximum size, empty).  Returns 0, or -1 after
  * printing why (nothing is left behind then).
  */
-int pool_start(const char *heap_name, size_t heap_size, size_t max_size, unsigned n,
-	       size_t *largest);
+int pool_start(size_t heap_size, size_t max_size, unsigned n, size_t *largest);
 
 /*
  * Sends request rqs[i] to worker ids[i] for every i < n and collects its

@@ -10,6 +10,7 @@
 
 #include "cmdparse.h"
 #include "pool.h"
+#include "runheap.h"
 #include "runner.h"
 #include "tool.h"
 
@@ -197,10 +198,12 @@ static int read_header(struct run *run, FILE *in, char **buf, size_t *cap)
 static void usage(FILE *f, const char *name)
 {
 	fprintf(f,
-		"usage: %s [--grow[=MAX]] < input\n"
+		"usage: %s [--grow[=MAX]] [--heap NAME] < input\n"
 		"Runs the lab's heap commands (see %s(1)) read from standard input.\n"
 		"  --grow[=MAX]  let the heap grow, up to MAX bytes (K, M, G suffixes;\n"
 		"                default 4G); without it the heap keeps size S\n"
+		"  --heap NAME   run over the heap NAME, created and removed by the run:\n"
+		"                /name, file:PATH, sysv:KEY or anon: (default /%s.PID)\n"
 		"  -h, --help    show this help and exit\n"
 		"  -V, --version show the version and exit\n"
 		"Input: a line \"P S B\" (processes, heap size S in bytes, object ids),\n"
@@ -209,20 +212,24 @@ static void usage(FILE *f, const char *name)
 		"the next n numbers of one running counter), 4 p b (free object b).\n"
 		"Example (the lab's sample): \"3 0 0 10\" prints\n"
 		"  #0: Allocated at offset 80: 0 1 2 3 4 5 6 7 8 9\n",
-		name, name);
+		name, name, name);
 }
 
-/* Parses the options; the growth limit goes to *max_size (0: fixed size). */
-static void parse_options(int argc, char **argv, const char *name, size_t *max_size)
+/* Parses the options; the growth limit goes to *max_size (0: fixed size),
+ * --heap's name to *heap (NULL: the default). */
+static void parse_options(int argc, char **argv, const char *name, size_t *max_size,
+			  const char **heap)
 {
 	static const struct option longopts[] = {
 		{"grow", optional_argument, NULL, 'g'},
+		{"heap", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
 	*max_size = 0;
+	*heap = NULL;
 	while ((opt = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'g':
@@ -231,6 +238,9 @@ static void parse_options(int argc, char **argv, const char *name, size_t *max_s
 			    (!tool_parse_size_suffix(optarg, max_size) || *max_size == 0))
 				tool_die(TOOL_EXIT_USAGE, "--grow: bad size '%s'",
 					 optarg);
+			break;
+		case 'H':
+			*heap = optarg;
 			break;
 		case 'h':
 			usage(stdout, name);
@@ -274,7 +284,9 @@ int runner_main(int argc, char **argv, const char *name, size_t max_per_line)
 {
 	tool_init(name);
 	size_t max_size;
-	parse_options(argc, argv, name, &max_size);
+	const char *heap_arg;
+	parse_options(argc, argv, name, &max_size, &heap_arg);
+	run_heap_choose(name, heap_arg);
 
 	struct run run = {.max_per_line = max_per_line, .line = 1};
 	char *buf = NULL;
@@ -288,11 +300,8 @@ int runner_main(int argc, char **argv, const char *name, size_t max_per_line)
 		max_size = run.hdr.heap_size;
 	make_tables(&run);
 
-	char heap_name[64];
-	snprintf(heap_name, sizeof(heap_name), "/%s.%ld", name, (long)getpid());
 	size_t largest;
-	if (pool_start(heap_name, run.hdr.heap_size, max_size, run.hdr.procs, &largest) <
-	    0) {
+	if (pool_start(run.hdr.heap_size, max_size, run.hdr.procs, &largest) < 0) {
 		free_tables(&run);
 		free(buf);
 		return TOOL_EXIT_FAIL;

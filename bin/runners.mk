@@ -16,6 +16,8 @@ bin_librunner_la_SOURCES = \
 	bin/worker.c \
 	bin/worker.h
 bin_librunner_la_CPPFLAGS = $(BIN_CPPFLAGS)
+# The runners' heap on any backing (--heap NAME).
+bin_librunner_la_SOURCES += bin/runheap.c bin/runheap.h
 bin_librunner_la_LIBADD = bin/libcmdparse.la bin/libtool-util.la lib/libshmheap.la
 
 bin_PROGRAMS += bin/shmheap-ex0 bin/shmheap-ex1 bin/shmheap-ex2 bin/shmheap-ex3

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tool.h"
+#include "runheap.h"
 #include "worker.h"
 
 /*
@@ -85,7 +86,6 @@ static int line_emit(struct line *l)
 /* The worker's state: its id, its connection, and its output line. */
 struct worker {
 	unsigned id;
-	const char *heap_name;
 	shmheap_memory_handle heap;
 	struct line out;
 };
@@ -101,7 +101,7 @@ static struct worker_reply execute(struct worker *w, const struct worker_request
 	struct line *l = &w->out;
 	switch (rq->op) {
 	case WORKER_CONNECT:
-		w->heap = shmheap_connect(w->heap_name);
+		w->heap = run_heap_connect();
 		if (!w->heap) {
 			rp.err = errno ? errno : EIO;
 			return rp;
@@ -152,9 +152,9 @@ static struct worker_reply execute(struct worker *w, const struct worker_request
 	return rp;
 }
 
-void worker_run(unsigned id, const char *heap_name, int in_fd, int out_fd)
+void worker_run(unsigned id, int in_fd, int out_fd)
 {
-	struct worker w = {.id = id, .heap_name = heap_name};
+	struct worker w = {.id = id};
 	struct worker_request rq;
 	while (read_all(in_fd, &rq, sizeof(rq)) == 1 && rq.op != WORKER_QUIT) {
 		errno = 0;

@@ -41,9 +41,9 @@ struct worker_reply {
 
 /*
  * The worker's life: reads requests from in_fd until WORKER_QUIT or end of
- * file, executes them on the heap called heap_name as process id, prints
+ * file, executes them on the runner's heap (runheap.h) as process id, prints
  * "#id: ..." lines on standard output and answers on out_fd.  Never returns.
  */
-_Noreturn void worker_run(unsigned id, const char *heap_name, int in_fd, int out_fd);
+_Noreturn void worker_run(unsigned id, int in_fd, int out_fd);
 
 #endif /* SHMHEAP_WORKER_H */

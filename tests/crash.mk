@@ -15,3 +15,11 @@ TORTURE_LONG_KILLS = 10000
 .PHONY: torture-long
 torture-long: tests/torture$(EXEEXT)
 	$(AM_V_at)TORTURE_KILLS=$(TORTURE_LONG_KILLS) ./tests/torture$(EXEEXT)
+
+# The same torture over a file heap (TORTURE_HEAP=file:PATH); `make
+# torture-file` runs it alone, with TORTURE_KILLS kills if given.
+TESTS += tests/torture-file.sh
+EXTRA_DIST += tests/torture-file.sh
+.PHONY: torture-file
+torture-file: tests/torture$(EXEEXT)
+	$(AM_V_at)$(SHELL) $(srcdir)/tests/torture-file.sh

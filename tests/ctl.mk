@@ -44,3 +44,6 @@ EXTRA_DIST += tests/ctl-output.sh tests/ctl-completion.sh
 CTL_SIZE_TESTS = tests/ctl-create-sizes.sh
 TESTS += $(CTL_SIZE_TESTS)
 EXTRA_DIST += $(CTL_SIZE_TESTS)
+
+# Every name form: file: and sysv: heaps, System V segments in list.
+CTL_TESTS += tests/ctl-backings.sh

@@ -81,7 +81,9 @@ static void cleanup(void)
 			shared->worker[i].pid = 0;
 		}
 	}
-	if (shared->heap_name[0])
+	if (strncmp(shared->heap_name, "file:", 5) == 0)
+		unlink(shared->heap_name + 5);
+	else if (shared->heap_name[0])
 		shm_unlink(shared->heap_name);
 	if (shared->other_name[0])
 		shm_unlink(shared->other_name);
@@ -432,8 +434,22 @@ int main(int argc, char **argv)
 	shared->seed = env && *env ? strtoull(env, NULL, 0)
 				   : torture_mix((uint64_t)time(NULL) ^
 						 (uint64_t)supervisor_pid << 32);
-	snprintf(shared->heap_name, sizeof(shared->heap_name), "/shmheap-torture-%d",
-		 (int)supervisor_pid);
+	/* TORTURE_HEAP: the heap's name, for a run over another backing
+	 * (file:PATH; /name); the second heap stays in POSIX shared memory. */
+	env = getenv("TORTURE_HEAP");
+	if (env && *env &&
+	    (strlen(env) >= sizeof(shared->heap_name) ||
+	     (env[0] != '/' && strncmp(env, "file:", 5) != 0))) {
+		fprintf(stderr,
+			"torture: TORTURE_HEAP wants /NAME or file:PATH, under %zu bytes\n",
+			sizeof(shared->heap_name));
+		return 2;
+	}
+	if (env && *env)
+		snprintf(shared->heap_name, sizeof(shared->heap_name), "%s", env);
+	else
+		snprintf(shared->heap_name, sizeof(shared->heap_name),
+			 "/shmheap-torture-%d", (int)supervisor_pid);
 	snprintf(shared->other_name, sizeof(shared->other_name),
 		 "/shmheap-torture-%d-other", (int)supervisor_pid);
 	atexit(cleanup);
