@@ -25,6 +25,7 @@ struct create_params {
 	size_t max;
 	mode_t mode;
 	uint16_t flags;
+	void *address; /* where to map the heap (SHMHEAP_FIXED_ADDRESS); NULL: anywhere */
 };
 
 static size_t page_size(void)
@@ -120,7 +121,8 @@ static shmheap_memory_handle heap_create(const char *name, const struct create_p
 		return NULL;
 	}
 	if (h->backing.ops->extend(&h->backing, 0, p->len) < 0 ||
-	    heap_mapping_init(h, p->len, p->max) < 0 || init_heap(h, p) < 0) {
+	    heap_mapping_init_at(h, p->len, p->max, p->address) < 0 ||
+	    init_heap(h, p) < 0) {
 		int err = errno;
 		h->backing.ops->remove(name);
 		heap_release(h);
@@ -133,7 +135,7 @@ static shmheap_memory_handle heap_create(const char *name, const struct create_p
 EXPORT shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
 					       const struct shmheap_options *opts)
 {
-	struct create_params p = {0, 0, 0600, HEAP_FLAG_GROWABLE};
+	struct create_params p = {0, 0, 0600, HEAP_FLAG_GROWABLE, NULL};
 	if (!round_to_pages(len, &p.len)) {
 		errno = EINVAL;
 		return NULL;
@@ -147,9 +149,17 @@ EXPORT shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
 		}
 		if (opts->mode)
 			p.mode = opts->mode;
-		if (opts->flags & ~SHMHEAP_NO_GROW) {
+		if (opts->flags & ~(SHMHEAP_NO_GROW | SHMHEAP_FIXED_ADDRESS)) {
 			errno = EINVAL;
 			return NULL;
+		}
+		/* address is only read when the flag says the caller's struct has it. */
+		if (opts->flags & SHMHEAP_FIXED_ADDRESS) {
+			p.address = opts->address;
+			if (!p.address) {
+				errno = EINVAL;
+				return NULL;
+			}
 		}
 		if (opts->flags & SHMHEAP_NO_GROW)
 			p.flags = 0;
@@ -308,7 +318,8 @@ static int owner_trusted(struct shmheap_heap *h, unsigned flags)
 }
 
 static shmheap_memory_handle heap_connect(const char *name, unsigned flags,
-					  unsigned timeout_ms, unsigned wait_limit_ms)
+					  unsigned timeout_ms, unsigned wait_limit_ms,
+					  void *address)
 {
 	if (!backing_valid_name(name)) {
 		errno = EINVAL;
@@ -341,7 +352,8 @@ static shmheap_memory_handle heap_connect(const char *name, unsigned flags,
 		errno = state == 0 ? EAGAIN : errno == EUCLEAN ? EINVAL : errno;
 		goto fail;
 	}
-	if (heap_mapping_init(h, heap_size_bytes(&hdr), heap_max_bytes(&hdr)) < 0)
+	if (heap_mapping_init_at(h, heap_size_bytes(&hdr), heap_max_bytes(&hdr), address) <
+	    0)
 		goto fail;
 	h->seed = hdr.seed;
 	h->lock_kind = heap_lock_kind(&hdr.lock);
@@ -358,7 +370,7 @@ fail:;
 
 EXPORT shmheap_memory_handle shmheap_connect(const char *name)
 {
-	return heap_connect(name, 0, 0, 0);
+	return heap_connect(name, 0, 0, 0, NULL);
 }
 
 EXPORT shmheap_memory_handle
@@ -381,12 +393,22 @@ shmheap_connect_ex(const char *name, const struct shmheap_connect_options *opts)
 		flags &= ~SHMHEAP_CONNECT_WAIT_LIMIT;
 		timeout_ms = wait_limit_ms;
 	}
+	/* So is address, with its own flag. */
+	void *address = NULL;
+	if (flags & SHMHEAP_CONNECT_FIXED_ADDRESS) {
+		address = opts->address;
+		if (!address) {
+			errno = EINVAL;
+			return NULL;
+		}
+		flags &= ~SHMHEAP_CONNECT_FIXED_ADDRESS;
+	}
 	if ((flags & ~known) ||
 	    ((flags & SHMHEAP_CONNECT_UNLOCKED) && !(flags & SHMHEAP_CONNECT_INSPECT))) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return heap_connect(name, flags, timeout_ms, wait_limit_ms);
+	return heap_connect(name, flags, timeout_ms, wait_limit_ms, address);
 }
 
 EXPORT void shmheap_disconnect(shmheap_memory_handle mem)

@@ -69,3 +69,9 @@ lib_libshmheap_la_SOURCES += \
 	lib/shmseg-internal.h \
 	lib/shmseg-maps.c \
 	lib/shmseg-ns.c
+
+# Allocation calls beyond alloc and free: realloc, calloc, aligned, usable size.
+lib_libshmheap_la_SOURCES += \
+	lib/aligned.c \
+	lib/allocx.h \
+	lib/realloc.c
