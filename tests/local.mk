@@ -224,3 +224,15 @@ if !HAVE_CHECK
 check-local:
 	@echo "*** NOTE: configured with --disable-tests: the Check unit suites were NOT built or run"
 endif
+
+# Allocation calls beyond alloc and free (issue 20 item 1), and heaps mapped
+# at a fixed address (issue 20 item 4).
+if HAVE_CHECK
+check_PROGRAMS += tests/test-api-resize
+TESTS += tests/test-api-resize
+VALGRIND_SUITES += tests/test-api-resize
+tests_test_api_resize_SOURCES = tests/test-api-resize.c $(api_common_src)
+tests_test_api_resize_CFLAGS = $(suite_common_cflags)
+tests_test_api_resize_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_resize_LDADD = $(suite_common_libs)
+endif
