@@ -236,3 +236,11 @@ tests_test_api_resize_CFLAGS = $(suite_common_cflags)
 tests_test_api_resize_LDFLAGS = $(suite_common_ldflags)
 tests_test_api_resize_LDADD = $(suite_common_libs)
 endif
+if HAVE_CHECK
+SUITES += tests/test-model-resize
+VALGRIND_SUITES += tests/test-model-resize
+tests_test_model_resize_SOURCES = tests/test-model-resize.c $(suite_common_src)
+tests_test_model_resize_CFLAGS = $(suite_common_cflags)
+tests_test_model_resize_LDFLAGS = $(suite_common_ldflags)
+tests_test_model_resize_LDADD = $(suite_common_libs)
+endif
