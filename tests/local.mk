@@ -244,3 +244,12 @@ tests_test_model_resize_CFLAGS = $(suite_common_cflags)
 tests_test_model_resize_LDFLAGS = $(suite_common_ldflags)
 tests_test_model_resize_LDADD = $(suite_common_libs)
 endif
+# Repair of heaps left at each step of an in-place realloc or aligned carve.
+if HAVE_CHECK
+check_PROGRAMS += tests/test-repair-resize
+TESTS += tests/test-repair-resize
+tests_test_repair_resize_SOURCES = tests/test-repair-resize.c lib/freeindex.c $(suite_common_src)
+tests_test_repair_resize_CFLAGS = $(suite_common_cflags)
+tests_test_repair_resize_LDFLAGS = $(suite_common_ldflags)
+tests_test_repair_resize_LDADD = $(suite_common_libs)
+endif
