@@ -253,3 +253,11 @@ tests_test_repair_resize_CFLAGS = $(suite_common_cflags)
 tests_test_repair_resize_LDFLAGS = $(suite_common_ldflags)
 tests_test_repair_resize_LDADD = $(suite_common_libs)
 endif
+if HAVE_CHECK
+SUITES += tests/test-fixed-address
+VALGRIND_SUITES += tests/test-fixed-address
+tests_test_fixed_address_SOURCES = tests/test-fixed-address.c $(suite_common_src)
+tests_test_fixed_address_CFLAGS = $(suite_common_cflags)
+tests_test_fixed_address_LDFLAGS = $(suite_common_ldflags)
+tests_test_fixed_address_LDADD = $(suite_common_libs)
+endif
