@@ -352,8 +352,8 @@ static shmheap_memory_handle heap_connect(const char *name, unsigned flags,
 		errno = state == 0 ? EAGAIN : errno == EUCLEAN ? EINVAL : errno;
 		goto fail;
 	}
-	if (heap_mapping_init_at(h, heap_size_bytes(&hdr), heap_max_bytes(&hdr), address) <
-	    0)
+	if (heap_mapping_init_at(h, heap_size_bytes(&hdr), heap_max_bytes(&hdr),
+				 address) < 0)
 		goto fail;
 	h->seed = hdr.seed;
 	h->lock_kind = heap_lock_kind(&hdr.lock);

@@ -75,8 +75,8 @@ static void *reserve_at(void *at, size_t max)
 		return MAP_FAILED;
 	}
 	void *p = mmap(at, max, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1,
-		       0);
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+		       -1, 0);
 	if (p == MAP_FAILED || p == at)
 		return p;
 	munmap(p, max);

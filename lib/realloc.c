@@ -62,7 +62,8 @@ bool block_resize_in_place(struct shmheap_heap *h, heap_off off, uint64_t need)
 	if (nsize)
 		fi_remove(&h->index, next, NULL);
 	if (rest) {
-		*block_word(base, r) = rest | BW_PREV_USED | (uint64_t)prio << BW_TAG_SHIFT;
+		*block_word(base, r) = rest | BW_PREV_USED |
+				       (uint64_t)prio << BW_TAG_SHIFT;
 		if (rest >= BLOCK_FOOTER_MIN)
 			*block_word(base, r + rest - HEAP_UNIT) = rest;
 	}

@@ -34,7 +34,8 @@ START_TEST(realloc_grows_into_free_right_neighbour)
 {
 	const char *name;
 	shmheap_memory_handle h = make_fixed_heap(&name, PAGE);
-	char *a = shmheap_alloc(h, 40), *b = shmheap_alloc(h, 64), *c = shmheap_alloc(h, 8);
+	char *a = shmheap_alloc(h, 40), *b = shmheap_alloc(h, 64),
+	     *c = shmheap_alloc(h, 8);
 	tu_fill(a, 40, 1, 1);
 	shmheap_free(h, b); /* a 72-byte free block right of a */
 	char *g = shmheap_realloc(h, a, 96);
@@ -62,7 +63,8 @@ START_TEST(realloc_takes_an_eight_byte_rest)
 {
 	const char *name;
 	shmheap_memory_handle h = make_fixed_heap(&name, PAGE);
-	char *a = shmheap_alloc(h, 16), *b = shmheap_alloc(h, 16), *c = shmheap_alloc(h, 8);
+	char *a = shmheap_alloc(h, 16), *b = shmheap_alloc(h, 16),
+	     *c = shmheap_alloc(h, 8);
 	shmheap_free(h, b); /* 24 free bytes */
 	ck_assert_ptr_eq(shmheap_realloc(h, a, 24), a);
 	/* 24 + 24 - 32 = 16 bytes stay free; then 32 + 16 - 40 = 8 cannot. */
@@ -263,7 +265,8 @@ START_TEST(calloc_overflow_is_enomem)
 				   {2, SIZE_MAX},
 				   {(size_t)1 << 32, (size_t)1 << 32},
 				   {SIZE_MAX / 3 + 1, 3},
-				   {(size_t)1 << 20, (size_t)1 << 20}}; /* no overflow, too big */
+				   {(size_t)1 << 20,
+				    (size_t)1 << 20}}; /* no overflow, too big */
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		errno = 0;
 		ck_assert_ptr_null(shmheap_calloc(h, pairs[i][0], pairs[i][1]));
@@ -289,7 +292,8 @@ START_TEST(aligned_every_alignment)
 			char *p = shmheap_alloc_aligned(h, al, sz);
 			ck_assert_msg(p != NULL, "align %zu size %zu: %s", al, sz,
 				      strerror(errno));
-			ck_assert_msg((uintptr_t)p % al == 0, "align %zu: %p", al, (void *)p);
+			ck_assert_msg((uintptr_t)p % al == 0, "align %zu: %p", al,
+				      (void *)p);
 			ck_assert_uint_eq(off_of(h, p) % al, 0);
 			ck_assert_uint_ge(shmheap_usable_size(h, p), sz ? sz : 1);
 			memset(p, 0x5a, sz);
@@ -310,8 +314,8 @@ START_TEST(aligned_refuses_bad_alignments)
 {
 	const char *name;
 	shmheap_memory_handle h = make_heap(&name, PAGE);
-	const size_t bad[] = {0, 1, 2, 4, 12, 24, 48, 100, 8192, 65536, SIZE_MAX,
-			      ((size_t)1 << 63) + 8};
+	const size_t bad[] = {0,  1,   2,    4,	    12,	      24,
+			      48, 100, 8192, 65536, SIZE_MAX, ((size_t)1 << 63) + 8};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		ck_assert_ptr_null(shmheap_alloc_aligned(h, bad[i], 16));

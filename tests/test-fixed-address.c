@@ -201,9 +201,9 @@ START_TEST(bad_addresses_are_einval)
 	ck_assert_ptr_ne(shmheap_underlying(c), base + 8);
 	shmheap_disconnect(c);
 	/* An inspecting connection may ask for an address too. */
-	co = (struct shmheap_connect_options){
-		.flags = SHMHEAP_CONNECT_FIXED_ADDRESS | SHMHEAP_CONNECT_INSPECT,
-		.address = base};
+	co = (struct shmheap_connect_options){.flags = SHMHEAP_CONNECT_FIXED_ADDRESS |
+						       SHMHEAP_CONNECT_INSPECT,
+					      .address = base};
 	c = shmheap_connect_ex(name, &co);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_ptr_eq(shmheap_underlying(c), base);

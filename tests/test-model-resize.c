@@ -282,7 +282,7 @@ struct config {
 
 static const struct config configs[] = {
 	{0x1234567, 4096, 64 << 20, 1, 200, 2000},
-	{0xfeedface, 64 << 10, 0, 0, 300, 1500}, /* fixed: allocations fail */
+	{0xfeedface, 64 << 10, 0, 0, 300, 1500},     /* fixed: allocations fail */
 	{0x5eed5eed, 4096, 512 << 10, 1, 300, 2500}, /* grows to its maximum */
 	{0xabcdef01, 16 << 10, 0, 0, 100, 600},	     /* small and crowded */
 };
@@ -353,7 +353,8 @@ START_TEST(random_ops_match_model)
 				ck_assert_msg(p == NULL,
 					      "step %lu: aligned(%llu, %zu) at %td, "
 					      "model has no room",
-					      step, (unsigned long long)align, sz, p - base);
+					      step, (unsigned long long)align, sz,
+					      p - base);
 				ck_assert_int_eq(errno, ENOMEM);
 				fails++;
 				continue;
@@ -376,11 +377,13 @@ START_TEST(random_ops_match_model)
 			errno = 0;
 			char *p = shmheap_realloc(h, v->ptr, sz);
 			if (!want) {
-				ck_assert_msg(p == NULL, "step %lu: realloc(%zu) at %td, "
-							 "model has no room",
+				ck_assert_msg(p == NULL,
+					      "step %lu: realloc(%zu) at %td, "
+					      "model has no room",
 					      step, sz, p - base);
 				ck_assert_int_eq(errno, ENOMEM);
-				ck_assert_int_lt(tu_verify(v->ptr, v->size, 9, v->seq), 0);
+				ck_assert_int_lt(tu_verify(v->ptr, v->size, 9, v->seq),
+						 0);
 				fails++;
 				continue;
 			}
@@ -425,9 +428,10 @@ START_TEST(random_ops_match_model)
 	ck_assert_uint_eq(st.objects, 0);
 	ck_assert_uint_eq(st.free_blocks, 1);
 	if (ops >= 10000) {
-		ck_assert_msg(in_place > 0 && moved > 0 && aligned > 0,
-			      "the run lost its point: %lu in place, %lu moved, %lu aligned",
-			      in_place, moved, aligned);
+		ck_assert_msg(
+			in_place > 0 && moved > 0 && aligned > 0,
+			"the run lost its point: %lu in place, %lu moved, %lu aligned",
+			in_place, moved, aligned);
 		if (!cf->growable)
 			ck_assert_msg(fails > 0, "the fixed heap never ran out");
 	}

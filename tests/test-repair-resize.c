@@ -231,7 +231,7 @@ static void run_resize(const char *tag, const struct spec *before,
 START_TEST(grow_into_neighbour)
 {
 	/* X (48) grows to 80 into N (72): a 40-byte rest keeps N's priority. */
-	const struct spec before[] = {{32, 1, 0}, {48, 1, 0}, {72, 0, 1000}, {32, 1, 0},
+	const struct spec before[] = {{32, 1, 0},   {48, 1, 0}, {72, 0, 1000}, {32, 1, 0},
 				      {40, 0, 400}, {32, 1, 0}, {0, 0, 0}};
 	const struct spec after[] = {{32, 1, 0}, {80, 1, 0}, {40, 0, 0}, {32, 1, 0},
 				     {40, 0, 0}, {32, 1, 0}, {0, 0, 0}};
@@ -243,7 +243,7 @@ START_TEST(grow_by_eight_over_the_links)
 {
 	/* X grows by 8 bytes: the rest's block word lands on N's links, which
 	 * is why N leaves the index first. */
-	const struct spec before[] = {{32, 1, 0}, {48, 1, 0}, {72, 0, 1000}, {32, 1, 0},
+	const struct spec before[] = {{32, 1, 0},   {48, 1, 0}, {72, 0, 1000}, {32, 1, 0},
 				      {40, 0, 400}, {32, 1, 0}, {0, 0, 0}};
 	const struct spec after[] = {{32, 1, 0}, {56, 1, 0}, {64, 0, 0}, {32, 1, 0},
 				     {40, 0, 0}, {32, 1, 0}, {0, 0, 0}};
@@ -254,17 +254,17 @@ END_TEST
 START_TEST(grow_into_the_top_block)
 {
 	/* N is the top block: the rest keeps the top's priority. */
-	const struct spec before[] = {{32, 1, 0}, {40, 0, 300}, {32, 1, 0}, {48, 1, 0},
-				      {0, 0, 0}};
-	const struct spec after[] = {{32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {200, 1, 0},
-				     {0, 0, 0}};
+	const struct spec before[] = {
+		{32, 1, 0}, {40, 0, 300}, {32, 1, 0}, {48, 1, 0}, {0, 0, 0}};
+	const struct spec after[] = {
+		{32, 1, 0}, {40, 0, 0}, {32, 1, 0}, {200, 1, 0}, {0, 0, 0}};
 	run_resize("growtop", before, after, 3, 200);
 }
 END_TEST
 
 START_TEST(shrink_into_free_neighbour)
 {
-	const struct spec before[] = {{32, 1, 0}, {96, 1, 0}, {40, 0, 900}, {32, 1, 0},
+	const struct spec before[] = {{32, 1, 0},   {96, 1, 0}, {40, 0, 900}, {32, 1, 0},
 				      {40, 0, 400}, {32, 1, 0}, {0, 0, 0}};
 	const struct spec after[] = {{32, 1, 0}, {32, 1, 0}, {104, 0, 0}, {32, 1, 0},
 				     {40, 0, 0}, {32, 1, 0}, {0, 0, 0}};
@@ -274,8 +274,8 @@ END_TEST
 
 START_TEST(shrink_beside_used_neighbour)
 {
-	const struct spec before[] = {{32, 1, 0}, {96, 1, 0}, {32, 1, 0}, {40, 0, 400},
-				      {32, 1, 0}, {0, 0, 0}};
+	const struct spec before[] = {{32, 1, 0},   {96, 1, 0}, {32, 1, 0},
+				      {40, 0, 400}, {32, 1, 0}, {0, 0, 0}};
 	const struct spec after[] = {{32, 1, 0}, {48, 1, 0}, {48, 0, 0}, {32, 1, 0},
 				     {40, 0, 0}, {32, 1, 0}, {0, 0, 0}};
 	run_resize("shrink", before, after, 1, 48);
@@ -285,8 +285,8 @@ END_TEST
 START_TEST(shrink_leaving_a_tiny_block)
 {
 	const struct spec before[] = {{32, 1, 0}, {48, 1, 0}, {32, 1, 0}, {0, 0, 0}};
-	const struct spec after[] = {{32, 1, 0}, {32, 1, 0}, {16, 0, 0}, {32, 1, 0},
-				     {0, 0, 0}};
+	const struct spec after[] = {
+		{32, 1, 0}, {32, 1, 0}, {16, 0, 0}, {32, 1, 0}, {0, 0, 0}};
 	run_resize("shrink16", before, after, 1, 32);
 }
 END_TEST
@@ -296,10 +296,10 @@ END_TEST
  * object of need bytes at a, with a gap in front, as block_alloc_aligned
  * does it.  Returns the number of steps before its second commit.
  */
-#define ALIGNED_IMAGE                                                                 \
-	{                                                                             \
-		{32, 1, 0}, {40, 1, 0}, {200, 0, 800}, {32, 1, 0}, {40, 0, 300},      \
-			{32, 1, 0}, {0, 0, 0},                                        \
+#define ALIGNED_IMAGE                                                            \
+	{                                                                        \
+		{32, 1, 0}, {40, 1, 0}, {200, 0, 800}, {32, 1, 0}, {40, 0, 300}, \
+			{32, 1, 0}, {0, 0, 0},                                   \
 	}
 enum { AF = 2 };
 
@@ -341,9 +341,9 @@ START_TEST(aligned_with_a_gap)
 	/* F spans 144..344; a 64-aligned 40-byte object goes to 192 (block at
 	 * 184), leaving a 40-byte gap and a 112-byte rest. */
 	const struct spec before[] = ALIGNED_IMAGE;
-	const struct spec after[] = {{32, 1, 0}, {40, 1, 0}, {40, 0, 0}, {48, 1, 0},
-				     {112, 0, 0}, {32, 1, 0}, {40, 0, 0}, {32, 1, 0},
-				     {0, 0, 0}};
+	const struct spec after[] = {{32, 1, 0}, {40, 1, 0},  {40, 0, 0},
+				     {48, 1, 0}, {112, 0, 0}, {32, 1, 0},
+				     {40, 0, 0}, {32, 1, 0},  {0, 0, 0}};
 	for (int k = 0; k <= 9; k++) {
 		struct img m;
 		build(&m, "aligned", before);
