@@ -143,8 +143,10 @@ EXPORT void *shmheap_calloc(shmheap_memory_handle mem, size_t n, size_t size)
 	unsigned char *p = shmheap_alloc(mem, n * size);
 	if (!p)
 		return NULL;
-	/* The whole usable size: the block is ours, its word stays put. */
-	uint64_t usable = bw_size(*block_word(p - HEAP_UNIT, 0)) - HEAP_UNIT;
+	/* The whole usable size.  The block is ours, so its size stays put;
+	 * only its prev field may change, under the lock, meanwhile. */
+	uint64_t bw = __atomic_load_n(block_word(p - HEAP_UNIT, 0), __ATOMIC_RELAXED);
+	uint64_t usable = bw_size(bw) - HEAP_UNIT;
 	memset(p, 0, usable);
 	return p;
 }
