@@ -65,6 +65,7 @@ struct shmheap_options {
 	size_t max_size; /* growth limit in bytes (rounded up to pages); 0: the default */
 	mode_t mode;	 /* permission bits of the object; 0: 0600 */
 	unsigned flags;	 /* SHMHEAP_NO_GROW */
+	void *address;	 /* read only with SHMHEAP_FIXED_ADDRESS */
 };
 shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,
 					const struct shmheap_options *opts);
@@ -162,6 +163,7 @@ struct shmheap_connect_options {
 	unsigned flags;		  /* SHMHEAP_CONNECT_* */
 	unsigned lock_timeout_ms; /* INSPECT: longest wait for the lock; 0: 5000 */
 	unsigned wait_limit_ms;	  /* read only with SHMHEAP_CONNECT_WAIT_LIMIT */
+	void *address;		  /* read only with SHMHEAP_CONNECT_FIXED_ADDRESS */
 };
 shmheap_memory_handle shmheap_connect_ex(const char *name,
 					 const struct shmheap_connect_options *opts);
@@ -191,6 +193,34 @@ int shmheap_fd(shmheap_memory_handle mem);
 /* Connects to the heap whose object fd refers to (a duplicate of fd is kept:
  * the caller still owns fd), as shmheap_connect does. */
 shmheap_memory_handle shmheap_connect_fd(int fd);
+
+/*
+ * Allocation calls beyond alloc and free (see shmheap_realloc(3)).
+ * shmheap_realloc resizes in place when the object's block and a free right
+ * neighbour hold the new size, else moves the object; size 0 shrinks it to the
+ * smallest object (it is never freed).  shmheap_calloc fails with ENOMEM when
+ * n * size overflows.  shmheap_alloc_aligned takes a power of two from 8 to
+ * SHMHEAP_MAX_ALIGNMENT.  shmheap_usable_size gives the bytes an object may
+ * use (0 and EINVAL for a pointer that is not a live object).
+ */
+#define SHMHEAP_MAX_ALIGNMENT 4096
+void *shmheap_realloc(shmheap_memory_handle mem, void *ptr, size_t size);
+void *shmheap_calloc(shmheap_memory_handle mem, size_t n, size_t size);
+void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment, size_t size);
+size_t shmheap_usable_size(shmheap_memory_handle mem, void *ptr);
+
+/*
+ * Fixed addresses (see shmheap(7)): with SHMHEAP_FIXED_ADDRESS in
+ * shmheap_options.flags, or SHMHEAP_CONNECT_FIXED_ADDRESS in
+ * shmheap_connect_options.flags, the heap is mapped at address (page-aligned;
+ * else EINVAL), address space for its whole maximum size included; EEXIST if
+ * any of that range is mapped already, which is left untouched.  When every
+ * process maps a heap at one address, pointers into it are valid in all of
+ * them.  The flags also say that the caller's struct has the address field,
+ * which programs built before it was added do not pass.
+ */
+#define SHMHEAP_FIXED_ADDRESS 0x4u
+#define SHMHEAP_CONNECT_FIXED_ADDRESS 0x10u
 
 #ifdef __cplusplus
 }

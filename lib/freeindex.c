@@ -422,3 +422,45 @@ size_t fi_verify(const struct free_index *fi, bool tiny, uint64_t heap_size,
 	verify_subtree(&c, *t.root, 0, UINT64_MAX, UINT32_MAX, 0);
 	return c.problems;
 }
+
+/* The first node of subtree u at unit key or above whose block has at least
+ * need bytes (subtree maxima prune the search); 0 if none. */
+static heap_unit first_from(const struct tree *t, heap_unit u, heap_unit key,
+			    uint64_t need, unsigned depth)
+{
+	if (!u || depth > FI_MAX_DEPTH || max_of(t, u) < need)
+		return 0;
+	if (u >= key) {
+		heap_unit l = first_from(t, left_of(t, u), key, need, depth + 1);
+		if (l)
+			return l;
+		if (size_of(t, u) >= need)
+			return u;
+	}
+	return first_from(t, right_of(t, u), key, need, depth + 1);
+}
+
+heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off from)
+{
+	struct tree main_t = tree_for(fi, BLOCK_MAIN_MIN);
+	heap_unit key = off_to_unit(from);
+	heap_unit best = first_from(&main_t, *main_t.root, key, need, 0);
+
+	if (need <= BLOCK_MIN) {
+		/* The lowest tiny block at key or above. */
+		struct tree tiny = tree_for(fi, BLOCK_MIN);
+		heap_unit v = 0;
+		unsigned depth = 0;
+		for (heap_unit u = *tiny.root; u && depth++ < FI_MAX_DEPTH;) {
+			if (u >= key) {
+				v = u;
+				u = left_of(&tiny, u);
+			} else {
+				u = right_of(&tiny, u);
+			}
+		}
+		if (v && (!best || v < best))
+			best = v;
+	}
+	return unit_to_off(best);
+}

@@ -29,6 +29,10 @@ struct fi_path {
  * fi_remove and fi_move then skip walking down again. */
 heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path *path);
 
+/* The lowest-addressed free block at offset from or above of at least need
+ * bytes, or 0 (aligned allocation walks the candidates with it). */
+heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off from);
+
 /* Adds the free block at off; its block word (size, priority) is written. */
 void fi_insert(const struct free_index *fi, heap_off off);
 

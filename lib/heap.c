@@ -26,6 +26,7 @@ struct create_params {
 	size_t max;
 	mode_t mode;
 	uint16_t flags;
+	void *address; /* where to map the heap (SHMHEAP_FIXED_ADDRESS); NULL: anywhere */
 };
 
 static size_t page_size(void)
@@ -114,7 +115,8 @@ static shmheap_memory_handle heap_init_new(struct shmheap_heap *h, const char *n
 					   const struct create_params *p)
 {
 	if (h->backing.ops->extend(&h->backing, 0, p->len) < 0 ||
-	    heap_mapping_init(h, p->len, p->max) < 0 || init_heap(h, p) < 0) {
+	    heap_mapping_init_at(h, p->len, p->max, p->address) < 0 ||
+	    init_heap(h, p) < 0) {
 		int err = errno;
 		if (name)
 			h->backing.ops->remove(name);
@@ -152,7 +154,7 @@ static shmheap_memory_handle heap_create(const struct heap_name *n,
 static int create_params_from(size_t len, const struct shmheap_options *opts,
 			      int fixed_size, struct create_params *out)
 {
-	struct create_params p = {0, 0, 0600, HEAP_FLAG_GROWABLE};
+	struct create_params p = {0, 0, 0600, HEAP_FLAG_GROWABLE, NULL};
 	if (!round_to_pages(len, &p.len)) {
 		errno = EINVAL;
 		return -1;
@@ -166,9 +168,17 @@ static int create_params_from(size_t len, const struct shmheap_options *opts,
 		}
 		if (opts->mode)
 			p.mode = opts->mode;
-		if (opts->flags & ~SHMHEAP_NO_GROW) {
+		if (opts->flags & ~(SHMHEAP_NO_GROW | SHMHEAP_FIXED_ADDRESS)) {
 			errno = EINVAL;
 			return -1;
+		}
+		/* address is only read when the flag says the caller's struct has it. */
+		if (opts->flags & SHMHEAP_FIXED_ADDRESS) {
+			p.address = opts->address;
+			if (!p.address) {
+				errno = EINVAL;
+				return -1;
+			}
 		}
 		if (opts->flags & SHMHEAP_NO_GROW)
 			p.flags = 0;
@@ -394,7 +404,8 @@ static int reset_stale_lock(void *arg)
 }
 
 /* Connects h, whose backing is open, to the heap in it; releases h on failure. */
-static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigned flags)
+static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigned flags,
+						  void *address)
 {
 	if (!owner_trusted(h, flags))
 		goto fail;
@@ -414,7 +425,8 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 		errno = state == 0 ? EAGAIN : errno == EUCLEAN ? EINVAL : errno;
 		goto fail;
 	}
-	if (heap_mapping_init(h, heap_size_bytes(&hdr), heap_max_bytes(&hdr)) < 0)
+	if (heap_mapping_init_at(h, heap_size_bytes(&hdr), heap_max_bytes(&hdr),
+				 address) < 0)
 		goto fail;
 	h->seed = hdr.seed;
 	h->lock_kind = heap_lock_kind(&hdr.lock);
@@ -437,7 +449,8 @@ fail:;
 }
 
 static shmheap_memory_handle heap_connect(const char *name, unsigned flags,
-					  unsigned timeout_ms, unsigned wait_limit_ms)
+					  unsigned timeout_ms, unsigned wait_limit_ms,
+					  void *address)
 {
 	struct heap_name n;
 	if (heap_name_parse(name, &n) < 0)
@@ -455,7 +468,7 @@ static shmheap_memory_handle heap_connect(const char *name, unsigned flags,
 		errno = err;
 		return NULL;
 	}
-	return heap_connect_opened(h, flags);
+	return heap_connect_opened(h, flags, address);
 }
 
 /* The descriptor is duplicated: the caller keeps (and closes) fd. */
@@ -470,12 +483,12 @@ EXPORT shmheap_memory_handle shmheap_connect_fd(int fd)
 		errno = err;
 		return NULL;
 	}
-	return heap_connect_opened(h, 0);
+	return heap_connect_opened(h, 0, NULL);
 }
 
 EXPORT shmheap_memory_handle shmheap_connect(const char *name)
 {
-	return heap_connect(name, 0, 0, 0);
+	return heap_connect(name, 0, 0, 0, NULL);
 }
 
 EXPORT shmheap_memory_handle
@@ -498,12 +511,22 @@ shmheap_connect_ex(const char *name, const struct shmheap_connect_options *opts)
 		flags &= ~SHMHEAP_CONNECT_WAIT_LIMIT;
 		timeout_ms = wait_limit_ms;
 	}
+	/* So is address, with its own flag. */
+	void *address = NULL;
+	if (flags & SHMHEAP_CONNECT_FIXED_ADDRESS) {
+		address = opts->address;
+		if (!address) {
+			errno = EINVAL;
+			return NULL;
+		}
+		flags &= ~SHMHEAP_CONNECT_FIXED_ADDRESS;
+	}
 	if ((flags & ~known) ||
 	    ((flags & SHMHEAP_CONNECT_UNLOCKED) && !(flags & SHMHEAP_CONNECT_INSPECT))) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return heap_connect(name, flags, timeout_ms, wait_limit_ms);
+	return heap_connect(name, flags, timeout_ms, wait_limit_ms, address);
 }
 
 EXPORT void shmheap_disconnect(shmheap_memory_handle mem)

@@ -78,3 +78,8 @@ lib_libshmheap_la_SOURCES += \
 	lib/heapfd.c \
 	lib/heapname.c \
 	lib/heapname.h
+# Allocation calls beyond alloc and free: realloc, calloc, aligned, usable size.
+lib_libshmheap_la_SOURCES += \
+	lib/aligned.c \
+	lib/allocx.h \
+	lib/realloc.c

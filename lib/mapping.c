@@ -59,8 +59,36 @@ int heap_sync_mapping(struct shmheap_heap *h)
 
 int heap_mapping_init(struct shmheap_heap *h, size_t len, size_t max)
 {
-	void *p = mmap(NULL, max, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	return heap_mapping_init_at(h, len, max, NULL);
+}
+
+/*
+ * The reservation at a fixed address never replaces a mapping: with
+ * MAP_FIXED_NOREPLACE the kernel refuses a taken range (EEXIST), and a kernel
+ * older than 4.17, which takes the flag for a mere hint, may put the
+ * reservation elsewhere; that is undone and refused alike.
+ */
+static void *reserve_at(void *at, size_t max)
+{
+	if ((uintptr_t)at % HEAP_PAGE || (uintptr_t)at > UINTPTR_MAX - max) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	void *p = mmap(at, max, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
 		       -1, 0);
+	if (p == MAP_FAILED || p == at)
+		return p;
+	munmap(p, max);
+	errno = EEXIST;
+	return MAP_FAILED;
+}
+
+int heap_mapping_init_at(struct shmheap_heap *h, size_t len, size_t max, void *at)
+{
+	void *p = at ? reserve_at(at, max)
+		     : mmap(NULL, max, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	h->base = p;

@@ -79,3 +79,10 @@ dist_man_MANS += \
 	man/shmseg_detach.3 \
 	man/shmseg_open.3 \
 	man/shmseg_stat.3
+
+# Allocation calls beyond alloc and free: one page, with stubs.
+dist_man_MANS += \
+	man/shmheap_realloc.3 \
+	man/shmheap_calloc.3 \
+	man/shmheap_alloc_aligned.3 \
+	man/shmheap_usable_size.3

@@ -264,3 +264,39 @@ tests_test_backing_names_LDFLAGS = $(suite_common_ldflags)
 tests_test_backing_names_LDADD = $(suite_common_libs)
 VALGRIND_SUITES += tests/test-backing-names
 endif
+# Allocation calls beyond alloc and free (issue 20 item 1), and heaps mapped
+# at a fixed address (issue 20 item 4).
+if HAVE_CHECK
+check_PROGRAMS += tests/test-api-resize
+TESTS += tests/test-api-resize
+VALGRIND_SUITES += tests/test-api-resize
+tests_test_api_resize_SOURCES = tests/test-api-resize.c $(api_common_src)
+tests_test_api_resize_CFLAGS = $(suite_common_cflags)
+tests_test_api_resize_LDFLAGS = $(suite_common_ldflags)
+tests_test_api_resize_LDADD = $(suite_common_libs)
+endif
+if HAVE_CHECK
+SUITES += tests/test-model-resize
+VALGRIND_SUITES += tests/test-model-resize
+tests_test_model_resize_SOURCES = tests/test-model-resize.c $(suite_common_src)
+tests_test_model_resize_CFLAGS = $(suite_common_cflags)
+tests_test_model_resize_LDFLAGS = $(suite_common_ldflags)
+tests_test_model_resize_LDADD = $(suite_common_libs)
+endif
+# Repair of heaps left at each step of an in-place realloc or aligned carve.
+if HAVE_CHECK
+check_PROGRAMS += tests/test-repair-resize
+TESTS += tests/test-repair-resize
+tests_test_repair_resize_SOURCES = tests/test-repair-resize.c lib/freeindex.c $(suite_common_src)
+tests_test_repair_resize_CFLAGS = $(suite_common_cflags)
+tests_test_repair_resize_LDFLAGS = $(suite_common_ldflags)
+tests_test_repair_resize_LDADD = $(suite_common_libs)
+endif
+if HAVE_CHECK
+SUITES += tests/test-fixed-address
+VALGRIND_SUITES += tests/test-fixed-address
+tests_test_fixed_address_SOURCES = tests/test-fixed-address.c $(suite_common_src)
+tests_test_fixed_address_CFLAGS = $(suite_common_cflags)
+tests_test_fixed_address_LDFLAGS = $(suite_common_ldflags)
+tests_test_fixed_address_LDADD = $(suite_common_libs)
+endif

@@ -140,7 +140,7 @@ START_TEST(a_wait_limit_must_be_given)
 	ck_assert_int_eq(errno, EINVAL);
 	/* Without the flag the field is not read: the two-field struct of
 	 * earlier programs, and a stray value, both mean no limit. */
-	opts = (struct shmheap_connect_options){0, 0, 12345};
+	opts = (struct shmheap_connect_options){.wait_limit_ms = 12345};
 	shmheap_memory_handle c = shmheap_connect_ex(name, &opts);
 	ck_assert_ptr_nonnull(c);
 	shmheap_disconnect(c);

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-model-resize.c - aligned allocation and realloc against a plain
+ * first-fit model, step by step (the model of tests/test-model.c, extended).
+ *
+ * Aligned: the object goes into the lowest free block that can hold it
+ * aligned; the space in front becomes a free block (an 8-byte gap, which can
+ * be no block, moves the object one alignment further); a heap that has no
+ * such block grows as for an object of need + alignment + 8 bytes.
+ * Realloc: in place when the block and a free right neighbour hold the new
+ * size (the rest, from 16 bytes, stays free behind it); else a new object by
+ * first fit while the old one is still allocated, then the old one freed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define FIRST_BLOCK 72u
+#define PAGE 4096u
+#define GROWTH_STEP_MAX ((uint64_t)256 << 20)
+
+struct mblock {
+	uint64_t off, size; /* the block, header included */
+	int used;
+};
+
+struct model {
+	struct mblock *b;
+	size_t n, cap;
+	uint64_t heap_size, max_size;
+	int growable;
+};
+
+static void model_init(struct model *m, uint64_t len, uint64_t max, int growable)
+{
+	m->cap = 1024;
+	m->b = malloc(m->cap * sizeof(*m->b));
+	ck_assert_ptr_nonnull(m->b);
+	m->n = 1;
+	m->b[0] = (struct mblock){FIRST_BLOCK, len - FIRST_BLOCK, 0};
+	m->heap_size = len;
+	m->max_size = growable ? max : len;
+	m->growable = growable;
+}
+
+static void model_insert(struct model *m, size_t i, struct mblock blk)
+{
+	if (m->n == m->cap) {
+		m->cap *= 2;
+		m->b = realloc(m->b, m->cap * sizeof(*m->b));
+		ck_assert_ptr_nonnull(m->b);
+	}
+	memmove(&m->b[i + 1], &m->b[i], (m->n - i) * sizeof(*m->b));
+	m->b[i] = blk;
+	m->n++;
+}
+
+static void model_remove(struct model *m, size_t i)
+{
+	memmove(&m->b[i], &m->b[i + 1], (m->n - i - 1) * sizeof(*m->b));
+	m->n--;
+}
+
+static uint64_t round_up(uint64_t v, uint64_t to)
+{
+	return (v + to - 1) / to * to;
+}
+
+/* Adds free space at the end; 0 if the heap may not grow enough. */
+static int model_grow(struct model *m, uint64_t need)
+{
+	if (!m->growable || m->heap_size >= m->max_size)
+		return 0;
+	struct mblock *last = &m->b[m->n - 1];
+	uint64_t tail = last->used ? 0 : last->size;
+	uint64_t required = round_up(m->heap_size + need - tail, PAGE);
+	if (required > m->max_size)
+		return 0;
+	uint64_t step = m->heap_size < GROWTH_STEP_MAX ? m->heap_size : GROWTH_STEP_MAX;
+	uint64_t target = m->heap_size + step > required ? m->heap_size + step : required;
+	if (target > m->max_size)
+		target = m->max_size;
+	if (last->used)
+		model_insert(m, m->n,
+			     (struct mblock){m->heap_size, target - m->heap_size, 0});
+	else
+		last->size += target - m->heap_size;
+	m->heap_size = target;
+	return 1;
+}
+
+/* The object's offset, or 0 when the heap has no room. */
+static uint64_t model_alloc(struct model *m, size_t sz)
+{
+	uint64_t need = round_up(sz ? sz : 1, 8) + 8;
+	for (int grown = 0; grown < 2; grown++) {
+		for (size_t i = 0; i < m->n; i++) {
+			struct mblock *blk = &m->b[i];
+			if (blk->used || blk->size < need)
+				continue;
+			uint64_t rest = blk->size - need;
+			blk->used = 1;
+			if (rest >= 16) {
+				blk->size = need;
+				model_insert(m, i + 1,
+					     (struct mblock){blk->off + need, rest, 0});
+				blk = &m->b[i];
+			}
+			return blk->off + 8;
+		}
+		if (grown || !model_grow(m, need))
+			return 0;
+	}
+	return 0;
+}
+
+static void model_free(struct model *m, uint64_t obj)
+{
+	size_t lo = 0, hi = m->n;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (m->b[mid].off <= obj - 8)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	ck_assert_uint_eq(m->b[lo].off, obj - 8);
+	ck_assert(m->b[lo].used);
+	m->b[lo].used = 0;
+	if (lo + 1 < m->n && !m->b[lo + 1].used) {
+		m->b[lo].size += m->b[lo + 1].size;
+		model_remove(m, lo + 1);
+	}
+	if (lo > 0 && !m->b[lo - 1].used) {
+		m->b[lo - 1].size += m->b[lo].size;
+		model_remove(m, lo);
+	}
+}
+
+static int collect(const struct shmheap_block *blk, void *arg)
+{
+	struct tu_layout *l = arg;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 1024;
+		l->blk = realloc(l->blk, l->cap * sizeof(*l->blk));
+	}
+	l->blk[l->n++] = *blk;
+	return 0;
+}
+
+/* The heap's block listing must be the model's, block for block. */
+static void compare_listing(shmheap_memory_handle h, const struct model *m,
+			    struct tu_layout *l, unsigned long step)
+{
+	l->n = 0;
+	ck_assert_int_eq(shmheap_walk(h, collect, l), 0);
+	ck_assert_msg(l->n == m->n, "step %lu: %zu blocks, model has %zu", step, l->n,
+		      m->n);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct shmheap_block *b = &l->blk[i];
+		ck_assert_msg(
+			b->offset == m->b[i].off + 8 && b->size == m->b[i].size - 8 &&
+				b->in_use == m->b[i].used,
+			"step %lu block %zu: heap {%zu,%zu,%d} model {%llu,%llu,%d}",
+			step, i, b->offset, b->size, b->in_use,
+			(unsigned long long)m->b[i].off + 8,
+			(unsigned long long)m->b[i].size - 8, m->b[i].used);
+	}
+	struct shmheap_stats st;
+	ck_assert_int_eq(shmheap_stats(h, &st), 0);
+	ck_assert_uint_eq(st.heap_size, m->heap_size);
+	ck_assert_int_eq(tu_check(h), 0);
+}
+
+/* The gap in front of an aligned object in a free block; -1 if it does not fit. */
+static int64_t model_gap(const struct mblock *blk, uint64_t need, uint64_t align)
+{
+	uint64_t obj = round_up(blk->off + 8, align);
+	uint64_t gap = obj - 8 - blk->off;
+	if (gap && gap < 16)
+		gap += align;
+	return gap + need <= blk->size ? (int64_t)gap : -1;
+}
+
+static uint64_t model_alloc_aligned(struct model *m, size_t sz, uint64_t align)
+{
+	if (align == 8)
+		return model_alloc(m, sz);
+	uint64_t need = round_up(sz ? sz : 1, 8) + 8;
+	for (int grown = 0; grown < 2; grown++) {
+		for (size_t i = 0; i < m->n; i++) {
+			if (m->b[i].used)
+				continue;
+			int64_t gap = model_gap(&m->b[i], need, align);
+			if (gap < 0)
+				continue;
+			if (gap) {
+				struct mblock rest = {m->b[i].off + (uint64_t)gap,
+						      m->b[i].size - (uint64_t)gap, 0};
+				m->b[i].size = (uint64_t)gap;
+				model_insert(m, ++i, rest);
+			}
+			struct mblock *blk = &m->b[i];
+			uint64_t rest = blk->size - need;
+			blk->used = 1;
+			if (rest >= 16) {
+				blk->size = need;
+				model_insert(m, i + 1,
+					     (struct mblock){blk->off + need, rest, 0});
+				blk = &m->b[i];
+			}
+			return blk->off + 8;
+		}
+		if (grown || !model_grow(m, need + align + 8))
+			return 0;
+	}
+	return 0;
+}
+
+static size_t model_find(const struct model *m, uint64_t obj)
+{
+	size_t lo = 0, hi = m->n;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (m->b[mid].off <= obj - 8)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	ck_assert_uint_eq(m->b[lo].off, obj - 8);
+	ck_assert(m->b[lo].used);
+	return lo;
+}
+
+/* The object's new offset, or 0 when it could not be resized (unchanged). */
+static uint64_t model_realloc(struct model *m, uint64_t obj, size_t sz)
+{
+	uint64_t need = round_up(sz ? sz : 1, 8) + 8;
+	size_t i = model_find(m, obj);
+	uint64_t size = m->b[i].size;
+	int next_free = i + 1 < m->n && !m->b[i + 1].used;
+	uint64_t avail = size + (next_free ? m->b[i + 1].size : 0);
+	if (need <= avail) {
+		uint64_t rest = avail - need;
+		uint64_t new_size = rest >= 16 ? need : avail;
+		if (new_size == size)
+			return obj;
+		if (next_free)
+			model_remove(m, i + 1);
+		m->b[i].size = new_size;
+		if (rest >= 16)
+			model_insert(m, i + 1,
+				     (struct mblock){m->b[i].off + new_size, rest, 0});
+		return obj;
+	}
+	uint64_t moved = model_alloc(m, sz);
+	if (moved)
+		model_free(m, obj);
+	return moved;
+}
+
+static uint64_t model_usable(const struct model *m, uint64_t obj)
+{
+	return m->b[model_find(m, obj)].size - 8;
+}
+
+struct live {
+	char *ptr;
+	size_t size;
+	uint32_t seq;
+};
+
+struct config {
+	uint64_t seed;
+	size_t len, max;
+	int growable;
+	size_t low, high; /* live objects the run hovers between */
+};
+
+static const struct config configs[] = {
+	{0x1234567, 4096, 64 << 20, 1, 200, 2000},
+	{0xfeedface, 64 << 10, 0, 0, 300, 1500},     /* fixed: allocations fail */
+	{0x5eed5eed, 4096, 512 << 10, 1, 300, 2500}, /* grows to its maximum */
+	{0xabcdef01, 16 << 10, 0, 0, 100, 600},	     /* small and crowded */
+};
+
+static size_t random_size(uint64_t *rng)
+{
+	uint64_t r = tu_rand(rng);
+	unsigned pick = (unsigned)(r % 100);
+	r >>= 8;
+	if (pick < 50)
+		return r % 33;
+	if (pick < 85)
+		return 33 + r % 224;
+	if (pick < 99)
+		return 257 + r % 1800;
+	return 2049 + r % 9000;
+}
+
+/* Alignments: mostly small and cache lines, now and then a page. */
+static uint64_t random_alignment(uint64_t *rng)
+{
+	unsigned pick = (unsigned)(tu_rand(rng) % 100);
+	if (pick < 30)
+		return 16;
+	if (pick < 50)
+		return 32;
+	if (pick < 75)
+		return 64;
+	if (pick < 85)
+		return 8;
+	if (pick < 97)
+		return 128u << (tu_rand(rng) % 4); /* 128 .. 1024 */
+	return 2048u << (tu_rand(rng) % 2);	   /* 2048, 4096 */
+}
+
+START_TEST(random_ops_match_model)
+{
+	const struct config *cf = &configs[_i];
+	unsigned long ops = tu_env_ulong("SHMHEAP_TEST_MODEL_OPS", 100000) / 2;
+	const unsigned long every = 499;
+	const char *name = tu_name("model-resize");
+	struct shmheap_options o = {.max_size = cf->max,
+				    .flags = cf->growable ? 0 : SHMHEAP_NO_GROW};
+	shmheap_memory_handle h = shmheap_create_ex(name, cf->len, &o);
+	ck_assert_msg(h != NULL, "create: %s", strerror(errno));
+	struct shmheap_stats st;
+	ck_assert_int_eq(shmheap_stats(h, &st), 0);
+
+	struct model m;
+	model_init(&m, cf->len, st.max_size, cf->growable);
+	char *base = shmheap_underlying(h);
+	struct live *live = malloc(sizeof(*live) * (cf->high + 1));
+	size_t n_live = 0;
+	uint64_t rng = cf->seed;
+	struct tu_layout l = {0};
+	unsigned long fails = 0, in_place = 0, moved = 0, aligned = 0;
+
+	for (unsigned long step = 0; step < ops; step++) {
+		unsigned bias = n_live < cf->low ? 70 : n_live >= cf->high ? 0 : 45;
+		unsigned r = (unsigned)(tu_rand(&rng) % 100);
+		if (n_live == 0 || r < bias) {
+			size_t sz = random_size(&rng);
+			uint64_t align = random_alignment(&rng);
+			uint64_t want = model_alloc_aligned(&m, sz, align);
+			errno = 0;
+			char *p = shmheap_alloc_aligned(h, align, sz);
+			if (!want) {
+				ck_assert_msg(p == NULL,
+					      "step %lu: aligned(%llu, %zu) at %td, "
+					      "model has no room",
+					      step, (unsigned long long)align, sz,
+					      p - base);
+				ck_assert_int_eq(errno, ENOMEM);
+				fails++;
+				continue;
+			}
+			ck_assert_msg(p != NULL && (uint64_t)(p - base) == want,
+				      "step %lu: aligned(%llu, %zu) at %td (%s), model "
+				      "gives %llu",
+				      step, (unsigned long long)align, sz,
+				      p ? p - base : -1, strerror(errno),
+				      (unsigned long long)want);
+			ck_assert_uint_eq((uintptr_t)p % align, 0);
+			tu_fill(p, sz, 9, (uint32_t)step);
+			live[n_live++] = (struct live){p, sz, (uint32_t)step};
+			aligned++;
+		} else if (r < bias + 20) {
+			size_t i = (size_t)(tu_rand(&rng) % n_live);
+			struct live *v = &live[i];
+			size_t sz = random_size(&rng);
+			uint64_t want = model_realloc(&m, (uint64_t)(v->ptr - base), sz);
+			errno = 0;
+			char *p = shmheap_realloc(h, v->ptr, sz);
+			if (!want) {
+				ck_assert_msg(p == NULL,
+					      "step %lu: realloc(%zu) at %td, "
+					      "model has no room",
+					      step, sz, p - base);
+				ck_assert_int_eq(errno, ENOMEM);
+				ck_assert_int_lt(tu_verify(v->ptr, v->size, 9, v->seq),
+						 0);
+				fails++;
+				continue;
+			}
+			ck_assert_msg(p != NULL && (uint64_t)(p - base) == want,
+				      "step %lu: realloc(%td, %zu) at %td (%s), model "
+				      "gives %llu",
+				      step, v->ptr - base, sz, p ? p - base : -1,
+				      strerror(errno), (unsigned long long)want);
+			size_t kept = v->size < sz ? v->size : sz;
+			ck_assert_msg(tu_verify(p, kept, 9, v->seq) < 0,
+				      "step %lu: realloc lost contents", step);
+			ck_assert_uint_eq(shmheap_usable_size(h, p),
+					  model_usable(&m, (uint64_t)(p - base)));
+			if (p == v->ptr)
+				in_place++;
+			else
+				moved++;
+			tu_fill(p, sz, 9, (uint32_t)step);
+			*v = (struct live){p, sz, (uint32_t)step};
+		} else {
+			size_t i = (size_t)(tu_rand(&rng) % n_live);
+			struct live v = live[i];
+			live[i] = live[--n_live];
+			ck_assert_msg(tu_verify(v.ptr, v.size, 9, v.seq) < 0,
+				      "step %lu: object at %td overwritten", step,
+				      v.ptr - base);
+			model_free(&m, (uint64_t)(v.ptr - base));
+			ck_assert_int_eq(shmheap_free_checked(h, v.ptr), 0);
+		}
+		if (step % every == 0)
+			compare_listing(h, &m, &l, step);
+	}
+	compare_listing(h, &m, &l, ops);
+	while (n_live) {
+		struct live v = live[--n_live];
+		ck_assert_int_lt(tu_verify(v.ptr, v.size, 9, v.seq), 0);
+		model_free(&m, (uint64_t)(v.ptr - base));
+		shmheap_free(h, v.ptr);
+	}
+	compare_listing(h, &m, &l, ops);
+	ck_assert_int_eq(shmheap_stats(h, &st), 0);
+	ck_assert_uint_eq(st.objects, 0);
+	ck_assert_uint_eq(st.free_blocks, 1);
+	if (ops >= 10000) {
+		ck_assert_msg(
+			in_place > 0 && moved > 0 && aligned > 0,
+			"the run lost its point: %lu in place, %lu moved, %lu aligned",
+			in_place, moved, aligned);
+		if (!cf->growable)
+			ck_assert_msg(fails > 0, "the fixed heap never ran out");
+	}
+
+	tu_layout_free(&l);
+	free(live);
+	free(m.b);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("model-resize");
+	TCase *tc = tu_tcase("random", 120);
+	tcase_add_loop_test(tc, random_ops_match_model, 0,
+			    (int)(sizeof(configs) / sizeof(configs[0])));
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
