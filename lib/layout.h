@@ -57,6 +57,8 @@
 #define HEAP_PAGE 4096u /* unit of the header's size fields */
 #define HEAP_MAX_SIZE ((uint64_t)1 << 35)
 #define HEAP_FLAG_GROWABLE 0x1u
+/* `created` holds the extension record's unit offset (see ext.h). */
+#define HEAP_FLAG_EXT 0x4u
 
 /*
  * The lock's slot: the first 40 bytes of the header.

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 
+#include "ext.h"
 #include "heap.h"
 
 /* Makes the run of free blocks at run one block: the new size is committed
@@ -45,6 +46,8 @@ int heap_repair(struct shmheap_heap *h)
 		off += size;
 	}
 
+	/* The pending operation of names.c or publish.c, if any (ext.c). */
+	ext_repair(h);
 	fi_clear(&h->index);
 	for (heap_off off = HEAP_FIRST_BLOCK; off <= end;) {
 		uint64_t bw = off < end ? *block_word(h->base, off) : BW_IN_USE;
