@@ -297,7 +297,8 @@ time_t ext_created_time(struct backing *b, const struct heap_header *hdr)
 	uint64_t size = heap_size_bytes(hdr);
 	struct heap_ext x;
 	if (obj < HEAP_FIRST_OBJECT || obj > size || size - obj < sizeof(x) ||
-	    b->ops->read(b, &x, sizeof(x), obj) < 0 || x.magic != ext_magic(hdr->seed, obj))
+	    b->ops->read(b, &x, sizeof(x), obj) < 0 ||
+	    x.magic != ext_magic(hdr->seed, obj))
 		return (time_t)hdr->created;
 	return (time_t)x.created;
 }

@@ -77,7 +77,8 @@ static inline uint64_t ext_handle_of(uint32_t seed, heap_off obj)
 /* The object offset a handle value names in this heap, or 0. */
 static inline heap_off ext_handle_off(uint32_t seed, uint64_t value)
 {
-	if ((value & ~EXT_HANDLE_OFF_MASK) != (uint64_t)(seed | 1u) << EXT_HANDLE_OFF_BITS)
+	if ((value & ~EXT_HANDLE_OFF_MASK) != (uint64_t)(seed | 1u)
+						      << EXT_HANDLE_OFF_BITS)
 		return 0;
 	return value & EXT_HANDLE_OFF_MASK;
 }

@@ -65,7 +65,8 @@ static void check_table(const struct ext_view *v, const struct heap_ext *x,
 		names++;
 		const struct name_entry *e = entry(v, r);
 		if (!e) {
-			fn(obj + 8 * i, "names table slot names no well-formed entry", arg);
+			fn(obj + 8 * i, "names table slot names no well-formed entry",
+			   arg);
 			continue;
 		}
 		if (e->hash != names_hash(v->seed, e->name, e->len) ||

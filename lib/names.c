@@ -74,8 +74,8 @@ static int view_table(const struct ext_view *v, const struct heap_ext *x,
 	*t = (struct ntable){0};
 	if (!ref)
 		return 0;
-	if (lg > TABLE_MAX_LG || !view_live(v, ref & EXT_TABLE_OFF_MASK,
-					    (uint64_t)8 << lg))
+	if (lg > TABLE_MAX_LG ||
+	    !view_live(v, ref & EXT_TABLE_OFF_MASK, (uint64_t)8 << lg))
 		return -1;
 	t->obj = ref & EXT_TABLE_OFF_MASK;
 	t->cap = (uint64_t)1 << lg;
@@ -206,7 +206,8 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	uint32_t names = 0;
 	for (uint64_t i = 0; i < t->cap; i++) {
 		uint64_t ref = slot_ref(&v, t, i);
-		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(&v, ref) : NULL;
+		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(&v, ref)
+							      : NULL;
 		if (!e || (uint64_t)names + 1 >= cap)
 			continue; /* a damaged table may hold more than it counts */
 		uint64_t j = e->hash & (cap - 1);
@@ -322,8 +323,10 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 			errno = EEXIST;
 			goto out;
 		}
-		struct name_entry *e = (struct name_entry *)(void *)(
-			mem->base + (slot_ref(&v, &t, (uint64_t)at) & NAMES_REF_OFF_MASK));
+		struct name_entry *e =
+			(struct name_entry *)(void *)(mem->base +
+						      (slot_ref(&v, &t, (uint64_t)at) &
+						       NAMES_REF_OFF_MASK));
 		__atomic_store_n(&e->handle, hdl.value, __ATOMIC_RELEASE);
 		ret = 0;
 		goto out;
@@ -462,7 +465,8 @@ static int walk_in_view(const struct ext_view *v, void *arg)
 		size_t len = e->len;
 		memcpy(name, e->name, len);
 		name[len] = '\0';
-		shmheap_object_handle hdl = {__atomic_load_n(&e->handle, __ATOMIC_ACQUIRE)};
+		shmheap_object_handle hdl = {
+			__atomic_load_n(&e->handle, __ATOMIC_ACQUIRE)};
 		if (w->fn(name, hdl, w->arg))
 			return 0;
 	}
