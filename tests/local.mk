@@ -242,3 +242,8 @@ tests_test_publish_LDFLAGS = $(suite_common_ldflags)
 tests_test_publish_LDADD = $(suite_common_libs)
 check-valgrind-suites: $(NAMES_SUITES)
 endif
+# Crash torture of names and slots (zero orphans after every repair).
+check_PROGRAMS += tests/torture-names
+TESTS += tests/torture-names
+tests_torture_names_SOURCES = tests/torture-names.c
+tests_torture_names_LDADD = lib/libshmheap.la
