@@ -19,3 +19,6 @@ dist_man_MANS += man/shmheap-ctl.1
 
 # shmheap-ctl segments: the numbered segments of shmseg.h.
 bin_shmheap_ctl_SOURCES += bin/ctl-segments.c
+
+# shmheap-ctl inspect: the names of a heap's directory (issue 20).
+bin_shmheap_ctl_SOURCES += bin/ctl-names.c bin/ctl-names.h

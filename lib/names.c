@@ -454,9 +454,11 @@ static int walk_in_view(const struct ext_view *v, void *arg)
 		errno = EUCLEAN;
 		return -1;
 	}
+	bool damaged = false;
 	for (uint64_t i = 0; i < t.cap; i++) {
 		uint64_t ref = slot_ref(v, &t, i);
 		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(v, ref) : NULL;
+		damaged |= ref > NAMES_TOMB && !e;
 		if (!e)
 			continue;
 		/* A copy: the callback gets a NUL-terminated name whatever the
@@ -469,6 +471,10 @@ static int walk_in_view(const struct ext_view *v, void *arg)
 			__atomic_load_n(&e->handle, __ATOMIC_ACQUIRE)};
 		if (w->fn(name, hdl, w->arg))
 			return 0;
+	}
+	if (damaged) {
+		errno = EUCLEAN; /* the names that could be read were reported */
+		return -1;
 	}
 	return 0;
 }

@@ -39,3 +39,11 @@ EXTRA_DIST += tests/ctl-output.sh tests/ctl-completion.sh
 CTL_SIZE_TESTS = tests/ctl-create-sizes.sh
 TESTS += $(CTL_SIZE_TESTS)
 EXTRA_DIST += $(CTL_SIZE_TESTS)
+
+# inspect shows the names of a heap's directory (issue 20).
+check_PROGRAMS += tests/ctl-namemaker
+tests_ctl_namemaker_SOURCES = tests/ctl-namemaker.c
+tests_ctl_namemaker_LDADD = lib/libshmheap.la
+tests_ctl_namemaker_LDFLAGS = $(AM_LDFLAGS) -no-install
+TESTS += tests/ctl-names.sh
+EXTRA_DIST += tests/ctl-names.sh

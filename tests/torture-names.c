@@ -137,7 +137,8 @@ static void worker(int id, uint64_t seed)
 			shmheap_object_handle got;
 			shmheap_object_handle *stage = &r->stage[id];
 			if (shmheap_name_get(c, buf, &got) == 0) {
-				__atomic_store_n(&stage->value, got.value, __ATOMIC_RELEASE);
+				__atomic_store_n(&stage->value, got.value,
+						 __ATOMIC_RELEASE);
 				if (shmheap_name_remove(c, buf) < 0)
 					worker_fail(id, "name_remove");
 				if (shmheap_free_from(c, stage) < 0)
@@ -281,7 +282,8 @@ int main(int argc, char **argv)
 	uint64_t rng = env ? strtoull(env, NULL, 10) | 1 : (uint64_t)time(NULL) * 2 + 1;
 	printf("torture-names: seed %" PRIu64 "\n", rng);
 
-	snprintf(heap_name, sizeof(heap_name), "/shmheap-torture-names-%ld", (long)getpid());
+	snprintf(heap_name, sizeof(heap_name), "/shmheap-torture-names-%ld",
+		 (long)getpid());
 	ops = mmap(NULL, WORKERS * sizeof(*ops), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (ops == MAP_FAILED)
@@ -320,8 +322,8 @@ int main(int argc, char **argv)
 			if (waitpid(pid[w], &status, 0) != pid[w])
 				fail("waitpid: %s", strerror(errno));
 			if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
-				fail("worker %d ended otherwise than by the kill (status %#x)", w,
-				     status);
+				fail("worker %d ended otherwise than by the kill (status %#x)",
+				     w, status);
 			kills++;
 		}
 		rounds++;
