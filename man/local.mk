@@ -73,3 +73,12 @@ dist_man_MANS += \
 	man/shmseg_detach.3 \
 	man/shmseg_open.3 \
 	man/shmseg_stat.3
+
+# Named objects and leak-proof publishing (issue 20).
+dist_man_MANS += \
+	man/shmheap_alloc_into.3 \
+	man/shmheap_free_from.3 \
+	man/shmheap_name_get.3 \
+	man/shmheap_name_remove.3 \
+	man/shmheap_name_set.3 \
+	man/shmheap_name_walk.3
