@@ -74,6 +74,22 @@ heap_off ext_predict(struct shmheap_heap *h, uint64_t need)
 	return off;
 }
 
+/*
+ * The prediction holds because block_alloc takes exactly fi_first_fit's
+ * block; should that ever change, the logged call fails instead of leaving
+ * an allocation the log does not name.
+ */
+int ext_alloc_predicted(struct shmheap_heap *h, uint64_t need, heap_off blk)
+{
+	heap_off got = block_alloc(h, need);
+	if (got == blk)
+		return 0;
+	if (got)
+		block_free(h, got);
+	errno = EUCLEAN;
+	return -1;
+}
+
 /* Installs the record: the field is stored before the flag (see ext.h). */
 static void install(struct shmheap_heap *h, heap_off obj)
 {
@@ -92,10 +108,8 @@ struct heap_ext *ext_get(struct shmheap_heap *h)
 		return NULL;
 	/* A kill between this commit and the magic's store leaves this one
 	 * block unused: it happens at most once in a heap's life. */
-	if (block_alloc(h, need) != blk) {
-		errno = EUCLEAN;
+	if (ext_alloc_predicted(h, need, blk) < 0)
 		return NULL;
-	}
 	heap_off obj = blk + HEAP_UNIT;
 	struct heap_ext *x = (struct heap_ext *)(void *)(h->base + obj);
 	memset(x, 0, sizeof(*x));

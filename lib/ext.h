@@ -90,6 +90,9 @@ HIDDEN struct heap_ext *ext_get(struct shmheap_heap *h);
 /* Predicts the block a block_alloc of need bytes will return (growing the
  * heap first if nothing fits): 0 with errno ENOMEM or ENOSPC. */
 HIDDEN heap_off ext_predict(struct shmheap_heap *h, uint64_t need);
+/* Allocates the block ext_predict named: 0, or -1 with errno EUCLEAN (and
+ * nothing allocated) if block_alloc chose another block. */
+HIDDEN int ext_alloc_predicted(struct shmheap_heap *h, uint64_t need, heap_off blk);
 /* Starts (op stored last) and ends a logged operation. */
 HIDDEN void ext_begin(struct shmheap_heap *h, struct heap_ext *x, enum ext_op op,
 		      uint64_t a, uint64_t b, uint64_t c);

@@ -195,9 +195,8 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	heap_off old = t->obj ? t->obj - HEAP_UNIT : 0;
 	ext_begin(h, x, INTENT_NAME_TABLE, blk, 0, old);
 	ext_step(h, "name_table", 1);
-	if (block_alloc(h, need) != blk) {
+	if (ext_alloc_predicted(h, need, blk) < 0) {
 		ext_end(h, x);
-		errno = EUCLEAN;
 		return -1;
 	}
 	struct ext_view v = locked_view(h);
@@ -264,9 +263,8 @@ static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	uint64_t *slot = (uint64_t *)(void *)(h->base + slot_off);
 	ext_begin(h, x, INTENT_NAME_ADD, blk, slot_off, 0);
 	ext_step(h, "name_set", 1);
-	if (block_alloc(h, need) != blk) {
+	if (ext_alloc_predicted(h, need, blk) < 0) {
 		ext_end(h, x);
-		errno = EUCLEAN;
 		return -1;
 	}
 	ext_step(h, "name_set", 2);

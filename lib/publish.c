@@ -131,15 +131,13 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 	if (blk) {
 		ext_begin(mem, x, INTENT_ALLOC_INTO, blk, soff, 0);
 		ext_step(mem, "alloc_into", 1);
-		if (block_alloc(mem, need) == blk) {
+		if (ext_alloc_predicted(mem, need, blk) == 0) {
 			ext_step(mem, "alloc_into", 2);
 			__atomic_store_n(&slot->value,
 					 ext_handle_of(mem->seed, blk + HEAP_UNIT),
 					 __ATOMIC_RELEASE);
 			ext_step(mem, "alloc_into", 3);
 			ret = mem->base + blk + HEAP_UNIT;
-		} else {
-			errno = EUCLEAN;
 		}
 		ext_end(mem, x);
 	}
