@@ -88,6 +88,7 @@ int ctl_names_op(shmheap_memory_handle mem, void *arg)
 		}
 	}
 	free(l.blk);
-	qsort(n->name, n->n, sizeof(*n->name), by_name);
+	if (n->n)
+		qsort(n->name, n->n, sizeof(*n->name), by_name);
 	return 0;
 }
