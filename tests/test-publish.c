@@ -224,6 +224,7 @@ START_TEST(killed_at_every_step)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		alarm(20);
+		shmheap_disconnect(h); /* the parent's connection */
 		setenv("SHMHEAP_TEST_KILL_AT", s->at, 1);
 		shmheap_memory_handle c = shmheap_connect(name);
 		if (!c)
