@@ -7,7 +7,9 @@
  * footers, the merging of adjacent free blocks and both treaps are rebuilt
  * from it in one walk.  Live objects are never touched, so every object whose
  * allocation had returned survives, and so does one whose allocation had
- * committed its block word when its process died (it stays allocated).
+ * committed its block word when its process died (it stays allocated),
+ * unless a logged call (shmheap_alloc_into, the names directory) made it:
+ * ext_repair first completes or undoes that call (ext.c).
  */
 #include <errno.h>
 
