@@ -18,6 +18,7 @@
 
 #include "ctl-backing.h"
 #include "ctl-maps.h"
+#include "ctl-names.h"
 #include "ctl-out.h"
 #include "ctl.h"
 #include "tool.h"
@@ -131,6 +132,7 @@ struct view {
 	const char *name;
 	const struct ctl_heap *h;
 	const struct survey *s;
+	const struct ctl_names *names;
 	struct stat st;
 	bool have_st;
 	pid_t pids[MAX_PIDS];
@@ -166,6 +168,32 @@ static const char *backing_text(enum heap_backing b)
 	default:
 		return "POSIX shared memory";
 	}
+}
+
+/* The names of the heap's directory, each with its object. */
+static void print_names_plain(const struct ctl_names *n)
+{
+	printf("\nnames:\n");
+	if (!n->n) {
+		printf(n->broken ? "  directory damaged (run check)\n" : "  no names\n");
+		return;
+	}
+	static const char *const heads[] = {"  NAME", "OFFSET", "SIZE"};
+	struct table t;
+	table_init(&t, 3, heads, "lrr");
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ctl_name *e = &n->name[i];
+		char *shown = printable(e->name);
+		char name[SHMHEAP_NAME_MAX * 4 + 8], off[NUM_BUF], sz[NUM_BUF];
+		snprintf(name, sizeof(name), "  %s", shown);
+		snprintf(off, sizeof(off), "%zu", e->offset);
+		const char *row[3] = {name, e->offset ? off : "-",
+				      e->live ? fmt_size(sz, e->size) : "-"};
+		table_add(&t, row);
+		free(shown);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
 }
 
 static void print_plain(const struct view *v)
@@ -222,6 +250,7 @@ static void print_plain(const struct view *v)
 		table_print(&t, stdout);
 		table_free(&t);
 	}
+	print_names_plain(v->names);
 	if (s->keep_blocks) {
 		static const char *const heads[] = {"  OFFSET", "SIZE", "STATE"};
 		struct table t;
@@ -303,6 +332,23 @@ static void print_json(const struct view *v)
 		json_uint(&j, "chain_broken_at", s->end);
 	else
 		json_null(&j, "chain_broken_at");
+	json_array_begin(&j, "names");
+	for (size_t i = 0; i < v->names->n; i++) {
+		const struct ctl_name *e = &v->names->name[i];
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", e->name);
+		if (e->offset)
+			json_uint(&j, "offset", e->offset);
+		else
+			json_null(&j, "offset");
+		if (e->live)
+			json_uint(&j, "size", e->size);
+		else
+			json_null(&j, "size");
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_bool(&j, "names_damaged", v->names->broken);
 	if (s->keep_blocks) {
 		json_array_begin(&j, "blocks");
 		for (size_t i = 0; i < s->nblocks; i++) {
@@ -358,14 +404,17 @@ int ctl_inspect(int argc, char **argv)
 	}
 	for (size_t i = 0; i < nwatch; i++)
 		free(watch[i]);
+	struct ctl_names names = {0};
 	if (ctl_heap_open(&h, name, timeout_ms) < 0 ||
-	    ctl_heap_run(&h, survey_op, &s) < 0) {
+	    ctl_heap_run(&h, survey_op, &s) < 0 ||
+	    ctl_heap_run(&h, ctl_names_op, &names) < 0) {
 		int err = errno;
 		ctl_heap_close(&h);
 		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name), ctl_heap_error(err));
 	}
 	v.h = &h;
 	v.s = &s;
+	v.names = &names;
 	if (json)
 		print_json(&v);
 	else
@@ -381,7 +430,12 @@ int ctl_inspect(int argc, char **argv)
 			ctl_shown(name), s.end);
 		status = TOOL_EXIT_FAIL;
 	}
+	if (names.broken) {
+		tool_warn("%s: names directory damaged (run check)", ctl_shown(name));
+		status = TOOL_EXIT_FAIL;
+	}
 	ctl_heap_close(&h);
+	ctl_names_free(&names);
 	free(s.blocks);
 	return status;
 }

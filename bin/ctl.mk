@@ -22,3 +22,5 @@ bin_shmheap_ctl_SOURCES += bin/ctl-segments.c
 
 # Every backing: per-backing stat, mapping processes and removal.
 bin_shmheap_ctl_SOURCES += bin/ctl-backing.c bin/ctl-backing.h
+# shmheap-ctl inspect: the names of a heap's directory (issue 20).
+bin_shmheap_ctl_SOURCES += bin/ctl-names.c bin/ctl-names.h

@@ -222,6 +222,31 @@ size_t shmheap_usable_size(shmheap_memory_handle mem, void *ptr);
 #define SHMHEAP_FIXED_ADDRESS 0x4u
 #define SHMHEAP_CONNECT_FIXED_ADDRESS 0x10u
 
+/*
+ * Named objects and leak-proof publishing (see shmheap_name_set(3) and
+ * shmheap_alloc_into(3)).  A heap holds a directory of names, each naming one
+ * object by its handle; the directory lives in blocks of the heap.  Every call
+ * here takes the heap lock, and a process killed inside one of them leaves
+ * the directory, and the slot it was given, as if the call had completed or
+ * had never begun (the repair finishes it).
+ */
+#define SHMHEAP_NAME_MAX 255	  /* longest name, in bytes, without its NUL */
+#define SHMHEAP_NAME_REPLACE 0x1u /* shmheap_name_set: replace a name's handle */
+int shmheap_name_set(shmheap_memory_handle mem, const char *name,
+		     shmheap_object_handle hdl, unsigned flags);
+int shmheap_name_get(shmheap_memory_handle mem, const char *name,
+		     shmheap_object_handle *hdl);
+int shmheap_name_remove(shmheap_memory_handle mem, const char *name);
+/* Called once for each name; a non-zero return stops the walk. */
+typedef int (*shmheap_name_fn)(const char *name, shmheap_object_handle hdl, void *arg);
+int shmheap_name_walk(shmheap_memory_handle mem, shmheap_name_fn fn, void *arg);
+/* Allocates size bytes and stores the object's handle into *slot, a handle
+ * inside a live object of the same heap: both or neither, even under SIGKILL. */
+void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
+			 shmheap_object_handle *slot);
+/* Frees the object *slot names and clears *slot: both or neither. */
+int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *slot);
+
 #ifdef __cplusplus
 }
 #endif

@@ -292,9 +292,9 @@ static int read_header_once(struct backing *b, struct heap_header *hdr, size_t *
 	 * the two reads: the length read after the header holds it. */
 	if (size > *len && b->ops->length(b, len) < 0)
 		return -1;
-	if ((hdr->flags & ~HEAP_FLAG_GROWABLE) || size < HEAP_PAGE || size > *len ||
-	    heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() || max < size ||
-	    max > HEAP_MAX_SIZE || unit_to_off(hdr->main_root) >= size ||
+	if ((hdr->flags & ~(HEAP_FLAG_GROWABLE | HEAP_FLAG_EXT)) || size < HEAP_PAGE ||
+	    size > *len || heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() ||
+	    max < size || max > HEAP_MAX_SIZE || unit_to_off(hdr->main_root) >= size ||
 	    unit_to_off(hdr->tiny_root) >= size) {
 		errno = EUCLEAN; /* a heap whose header is damaged */
 		return -1;

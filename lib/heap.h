@@ -28,6 +28,12 @@ struct shmheap_heap {
 	int lock_queued;	  /* the holder got the lock from the kernel's queue */
 	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
+	/* names.c and publish.c: the block that held the last slot validated
+	 * (its offset and block word), and the test hook's kill step (ext.c). */
+	heap_off slot_blk;
+	uint64_t slot_bw;
+	int kill_at_state; /* 0: not looked up; 1: none; 2: kill_at set */
+	char kill_at[48];
 };
 
 /* heap.c: 1 when the object holds a complete, sane header (copied to *hdr, the

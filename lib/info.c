@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 
+#include "ext.h"
 #include "heap.h"
 #include "heapname.h"
 
@@ -30,6 +31,7 @@ EXPORT int shmheap_info(const char *name, struct shmheap_info *info)
 	struct stat st;
 	size_t len;
 	int state = heap_read_header(&b, &hdr, &len);
+	time_t created = state > 0 ? ext_created_time(&b, &hdr) : 0;
 	int ret = -1;
 	if (state == 0)
 		errno = EAGAIN; /* its creator has not finished it */
@@ -47,7 +49,7 @@ EXPORT int shmheap_info(const char *name, struct shmheap_info *info)
 		.max_size = heap_max_bytes(&hdr),
 		.object_size = len,
 		.growable = (hdr.flags & HEAP_FLAG_GROWABLE) != 0,
-		.created = (time_t)hdr.created,
+		.created = created,
 		.uid = st.st_uid,
 		.gid = st.st_gid,
 		.mode = st.st_mode & 07777,

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "ext.h"
 #include "heap.h"
 
 /*
@@ -167,6 +168,18 @@ EXPORT int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg
 		return -1;
 	int ret = walk_blocks(&v, fn, arg);
 	view_close(&v, mem);
+	return ret;
+}
+
+int heap_view_run(struct shmheap_heap *h, int (*fn)(const struct ext_view *v, void *arg),
+		  void *arg)
+{
+	struct view v;
+	if (view_open(&v, h) < 0)
+		return -1;
+	struct ext_view ev = {v.base, v.end, v.size, h->seed, v.hdr};
+	int ret = fn(&ev, arg);
+	view_close(&v, h);
 	return ret;
 }
 
@@ -324,6 +337,11 @@ static void check_header(struct check_ctx *c)
 		report(c, 0, "header seed changed");
 }
 
+static void ext_report(heap_off off, const char *problem, void *arg)
+{
+	report(arg, off, problem);
+}
+
 static int verify_view(const struct view *v, uint32_t seed, shmheap_problem_fn fn,
 		       void *arg)
 {
@@ -339,6 +357,10 @@ static int verify_view(const struct view *v, uint32_t seed, shmheap_problem_fn f
 		fi_verify(&v->index, tiny, v->end, match_node, fi_report, &c);
 		if (!done(&c) && c.pending != v->end)
 			report(&c, c.pending, "free block missing from the index");
+	}
+	if (!done(&c)) {
+		struct ext_view ev = {v->base, v->end, v->size, seed, v->hdr};
+		ext_verify(&ev, ext_report, &c); /* the names directory (names-check.c) */
 	}
 	return c.problems;
 }

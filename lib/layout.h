@@ -39,6 +39,12 @@
  * object fits.  A free block's second word holds its left and right children
  * as 32-bit offsets in 8-byte units; a large block's third word holds its
  * subtree's largest size.  32-bit unit offsets are what limit a heap to 32 GiB.
+ *
+ * The header is full, so what the names directory and the intent log of
+ * shmheap_alloc_into / shmheap_free_from need lives in an extension record,
+ * an ordinary block allocated by the first call that needs it: with
+ * HEAP_FLAG_EXT set, the header's `created` field holds the record's unit
+ * offset and the creation time is in the record (see ext.h).
  */
 #ifndef SHMHEAP_LAYOUT_H
 #define SHMHEAP_LAYOUT_H
@@ -57,6 +63,8 @@
 #define HEAP_PAGE 4096u /* unit of the header's size fields */
 #define HEAP_MAX_SIZE ((uint64_t)1 << 35)
 #define HEAP_FLAG_GROWABLE 0x1u
+/* `created` holds the extension record's unit offset (see ext.h). */
+#define HEAP_FLAG_EXT 0x4u
 
 /*
  * The lock's slot: the first 40 bytes of the header.
@@ -92,7 +100,9 @@ struct heap_header {
 				tiny_root; /* treap of 16-byte free blocks (unit offset) */
 			uint32_t
 				seed; /* keys the tags and priorities, and names the heap in handles */
-			uint32_t created; /* seconds since the epoch */
+			uint32_t created; /* seconds since the epoch, or with
+					   * HEAP_FLAG_EXT the unit offset of
+					   * the extension record (ext.h) */
 		};
 	};
 };

@@ -58,6 +58,15 @@ lib_libshmheap_la_SOURCES += \
 	lib/pages.c \
 	lib/rangetree.c \
 	lib/rangetree.h
+
+# Named objects and leak-proof publishing (issue 20): the extension record
+# and its intent log, the names directory, alloc_into/free_from.
+lib_libshmheap_la_SOURCES += \
+	lib/ext.c \
+	lib/ext.h \
+	lib/names-check.c \
+	lib/names.c \
+	lib/publish.c
 pkgconfig_DATA += lib/shmheap-lab.pc
 DISTCLEANFILES += lib/shmheap-lab.pc lib/shmheap-lab-uninstalled.pc
 EXTRA_DIST += lib/shmheap-lab.pc.in lib/shmheap-lab-uninstalled.pc.in

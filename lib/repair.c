@@ -7,10 +7,13 @@
  * footers, the merging of adjacent free blocks and both treaps are rebuilt
  * from it in one walk.  Live objects are never touched, so every object whose
  * allocation had returned survives, and so does one whose allocation had
- * committed its block word when its process died (it stays allocated).
+ * committed its block word when its process died (it stays allocated),
+ * unless a logged call (shmheap_alloc_into, the names directory) made it:
+ * ext_repair first completes or undoes that call (ext.c).
  */
 #include <errno.h>
 
+#include "ext.h"
 #include "heap.h"
 
 /* Makes the run of free blocks at run one block: the new size is committed
@@ -45,6 +48,8 @@ int heap_repair(struct shmheap_heap *h)
 		off += size;
 	}
 
+	/* The pending operation of names.c or publish.c, if any (ext.c). */
+	ext_repair(h);
 	fi_clear(&h->index);
 	for (heap_off off = HEAP_FIRST_BLOCK; off <= end;) {
 		uint64_t bw = off < end ? *block_word(h->base, off) : BW_IN_USE;

@@ -86,3 +86,11 @@ dist_man_MANS += \
 	man/shmheap_calloc.3 \
 	man/shmheap_alloc_aligned.3 \
 	man/shmheap_usable_size.3
+# Named objects and leak-proof publishing (issue 20).
+dist_man_MANS += \
+	man/shmheap_alloc_into.3 \
+	man/shmheap_free_from.3 \
+	man/shmheap_name_get.3 \
+	man/shmheap_name_remove.3 \
+	man/shmheap_name_set.3 \
+	man/shmheap_name_walk.3

@@ -47,3 +47,10 @@ EXTRA_DIST += $(CTL_SIZE_TESTS)
 
 # Every name form: file: and sysv: heaps, System V segments in list.
 CTL_TESTS += tests/ctl-backings.sh
+# inspect shows the names of a heap's directory (issue 20).
+check_PROGRAMS += tests/ctl-namemaker
+tests_ctl_namemaker_SOURCES = tests/ctl-namemaker.c
+tests_ctl_namemaker_LDADD = lib/libshmheap.la
+tests_ctl_namemaker_LDFLAGS = $(AM_LDFLAGS) -no-install
+TESTS += tests/ctl-names.sh
+EXTRA_DIST += tests/ctl-names.sh

@@ -300,3 +300,25 @@ tests_test_fixed_address_CFLAGS = $(suite_common_cflags)
 tests_test_fixed_address_LDFLAGS = $(suite_common_ldflags)
 tests_test_fixed_address_LDADD = $(suite_common_libs)
 endif
+# Named objects and leak-proof publishing (issue 20): the directory's calls,
+# a model, concurrent processes; every step of each call killed and repaired.
+if HAVE_CHECK
+NAMES_SUITES = tests/test-names tests/test-publish
+check_PROGRAMS += $(NAMES_SUITES)
+TESTS += $(NAMES_SUITES)
+VALGRIND_SUITES += tests/test-names tests/test-publish
+tests_test_names_SOURCES = tests/test-names.c $(suite_common_src)
+tests_test_names_CFLAGS = $(suite_common_cflags)
+tests_test_names_LDFLAGS = $(suite_common_ldflags)
+tests_test_names_LDADD = $(suite_common_libs)
+tests_test_publish_SOURCES = tests/test-publish.c $(suite_common_src)
+tests_test_publish_CFLAGS = $(suite_common_cflags)
+tests_test_publish_LDFLAGS = $(suite_common_ldflags)
+tests_test_publish_LDADD = $(suite_common_libs)
+check-valgrind-suites: $(NAMES_SUITES)
+endif
+# Crash torture of names and slots (zero orphans after every repair).
+check_PROGRAMS += tests/torture-names
+TESTS += tests/torture-names
+tests_torture_names_SOURCES = tests/torture-names.c
+tests_torture_names_LDADD = lib/libshmheap.la

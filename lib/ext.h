@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ext.h - the heap-extension record: the names directory's root and the
+ * one-entry intent log of the calls that must survive a kill (names.c,
+ * publish.c).
+ *
+ * The 72-byte header is full, and heaps made by shmheap_create keep their
+ * first object at offset 80, so the record is an ordinary block, allocated
+ * under the lock by the first call that needs it.  Its object offset (in
+ * HEAP_UNIT units) then takes the place of the header's `created` field,
+ * whose value moves into the record, and HEAP_FLAG_EXT says which the field
+ * holds.  The field is stored before the flag; the record's first word is a
+ * magic keyed by the heap's seed and the record's offset, so that a repair
+ * finding a record without the flag finishes the installation, and a reader
+ * that does not lock (shmheap_info) takes the field for an offset only when
+ * the magic at that offset, read within bounds, agrees.
+ *
+ * Every call that changes the directory or publishes an object runs under
+ * the heap lock, so one pending operation per heap is all the log holds:
+ * its arguments are written first, then its op (release), then the steps of
+ * the operation, then op = INTENT_NONE.  A process killed in between leaves
+ * op set; heap_repair (on EOWNERDEAD) calls ext_repair, which completes or
+ * rolls back that operation (see ext.c for each case) before the free-block
+ * index is rebuilt.  Blocks an operation allocates are predicted before they
+ * are allocated (the first fit is deterministic), so the log names them
+ * before they exist.
+ */
+#ifndef SHMHEAP_EXT_H
+#define SHMHEAP_EXT_H
+
+#include "heap.h"
+
+/* The operation pending in the intent log. */
+enum ext_op {
+	INTENT_NONE = 0,
+	INTENT_ALLOC_INTO = 1,	/* a: new block, b: slot */
+	INTENT_FREE_FROM = 2,	/* a: block freed, b: slot */
+	INTENT_NAME_ADD = 3,	/* a: new entry's block, b: table slot */
+	INTENT_NAME_REMOVE = 4, /* a: entry's block, b: table slot */
+	INTENT_NAME_TABLE = 5,	/* a: new table's block, c: old table's block */
+};
+
+struct heap_intent {
+	uint32_t op; /* enum ext_op, stored last (release) */
+	uint32_t reserved;
+	uint64_t a, b, c; /* byte offsets from the start of the heap */
+};
+
+struct heap_ext {
+	uint64_t magic;	  /* ext_magic(seed, object offset) */
+	uint64_t created; /* seconds since the epoch, moved from the header */
+	/* The names table: its object's byte offset, with log2 of its slot
+	 * count in bits 48-55, so that one store replaces a table; 0: none. */
+	uint64_t table;
+	uint32_t names; /* live names (recounted by the repair) */
+	uint32_t used;	/* names and tombstones */
+	struct heap_intent intent;
+};
+
+#define EXT_TABLE_OFF_MASK ((UINT64_C(1) << 48) - 1)
+#define EXT_TABLE_SHIFT 48
+
+static inline uint64_t ext_magic(uint32_t seed, heap_off obj)
+{
+	return mix64(obj ^ ((uint64_t)seed << 32) ^ 0x4558545245434f52ull);
+}
+
+/* Handles carry 29 bits of the heap's seed above the 35-bit offset (api.c). */
+#define EXT_HANDLE_OFF_BITS 35
+#define EXT_HANDLE_OFF_MASK ((UINT64_C(1) << EXT_HANDLE_OFF_BITS) - 1)
+
+static inline uint64_t ext_handle_of(uint32_t seed, heap_off obj)
+{
+	return obj | ((uint64_t)(seed | 1u) << EXT_HANDLE_OFF_BITS);
+}
+
+/* The object offset a handle value names in this heap, or 0. */
+static inline heap_off ext_handle_off(uint32_t seed, uint64_t value)
+{
+	if ((value & ~EXT_HANDLE_OFF_MASK) != (uint64_t)(seed | 1u)
+						      << EXT_HANDLE_OFF_BITS)
+		return 0;
+	return value & EXT_HANDLE_OFF_MASK;
+}
+
+/* ext.c, under the lock.  The record, or NULL (none, or not sane: EUCLEAN). */
+HIDDEN struct heap_ext *ext_find(struct shmheap_heap *h);
+/* The record, installing it first if the heap has none. */
+HIDDEN struct heap_ext *ext_get(struct shmheap_heap *h);
+/* Predicts the block a block_alloc of need bytes will return (growing the
+ * heap first if nothing fits): 0 with errno ENOMEM or ENOSPC. */
+HIDDEN heap_off ext_predict(struct shmheap_heap *h, uint64_t need);
+/* Allocates the block ext_predict named: 0, or -1 with errno EUCLEAN (and
+ * nothing allocated) if block_alloc chose another block. */
+HIDDEN int ext_alloc_predicted(struct shmheap_heap *h, uint64_t need, heap_off blk);
+/* Starts (op stored last) and ends a logged operation. */
+HIDDEN void ext_begin(struct shmheap_heap *h, struct heap_ext *x, enum ext_op op,
+		      uint64_t a, uint64_t b, uint64_t c);
+HIDDEN void ext_end(struct shmheap_heap *h, struct heap_ext *x);
+/* A numbered step of a logged call: the test hook SHMHEAP_TEST_KILL_AT
+ * ("call:step") kills the process there (see ext.c). */
+HIDDEN void ext_step(struct shmheap_heap *h, const char *call, int step);
+/* The bytes a block_alloc needs for an object of size bytes (0: too large). */
+HIDDEN uint64_t ext_block_need(size_t size);
+/* 1 when a live block starts at off (walking the chain, for the repair). */
+HIDDEN int ext_chain_live(struct shmheap_heap *h, heap_off off);
+
+/* repair.c calls this after verifying the chain, before rebuilding the
+ * index: finishes an installation and the pending operation. */
+HIDDEN void ext_repair(struct shmheap_heap *h);
+
+/* What a reader sees: base .. end may be read; size is the heap's size. */
+struct ext_view {
+	const unsigned char *base;
+	uint64_t end, size;
+	uint32_t seed;
+	const struct heap_header *hdr;
+};
+typedef void (*ext_problem_fn)(heap_off off, const char *problem, void *arg);
+/* The record's object offset as the view shows it, or 0. */
+HIDDEN heap_off ext_view_record(const struct ext_view *v);
+/* Verifies the record and the directory, calling fn for each problem. */
+HIDDEN void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg);
+/* inspect.c: runs fn over a view of the heap (under the read lock, or over a
+ * private copy for an unlocked connection). */
+HIDDEN int heap_view_run(struct shmheap_heap *h,
+			 int (*fn)(const struct ext_view *v, void *arg), void *arg);
+/* The creation time a header read without the lock stands for (info.c). */
+HIDDEN time_t ext_created_time(struct backing *b, const struct heap_header *hdr);
+
+/* names.c: a names table slot holds 0 (empty), NAMES_TOMB, or an entry's
+ * object offset with the top 28 bits of the name's hash above bit 36. */
+#define NAMES_TOMB UINT64_C(1)
+#define NAMES_REF_OFF_MASK ((UINT64_C(1) << 36) - 1)
+struct name_entry {
+	uint64_t hash;
+	uint64_t handle; /* shmheap_object_handle value, replaced by one store */
+	uint32_t len;	 /* of name, without its NUL */
+	uint32_t reserved;
+	char name[]; /* len bytes and a NUL */
+};
+HIDDEN uint64_t names_hash(uint32_t seed, const char *name, size_t len);
+
+#endif /* SHMHEAP_EXT_H */

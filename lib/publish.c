@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * publish.c - shmheap_alloc_into and shmheap_free_from: an allocation and
+ * the store of its handle into a slot inside the heap, or the clearing of a
+ * slot and the release of what it named, as one step for a process killed
+ * at any instruction (the intent log of ext.c makes them so).
+ *
+ * A slot must lie inside a live object.  Finding the object that holds an
+ * arbitrary address walks the block chain from the nearest free block below
+ * it (found in the free-block treaps); the last object found is remembered
+ * per connection, so that the slots of one shared structure are checked in
+ * O(1).
+ */
+#include <errno.h>
+
+#include "ext.h"
+
+/* The highest-addressed free block of a treap at or below off; 0 if none. */
+static heap_off free_at_or_below(struct shmheap_heap *h, heap_unit root, heap_off off)
+{
+	uint64_t size = heap_size_bytes(h->hdr);
+	heap_off best = 0;
+	heap_unit u = root;
+	for (unsigned depth = 0; u && depth < FI_MAX_DEPTH; depth++) {
+		heap_off uo = unit_to_off(u);
+		if (uo < HEAP_FIRST_BLOCK || uo > size - BLOCK_MIN)
+			break;
+		const heap_unit *links = (const heap_unit *)(const void *)(h->base + uo +
+									   HEAP_UNIT);
+		if (uo <= off) {
+			best = uo;
+			u = links[1];
+		} else {
+			u = links[0];
+		}
+	}
+	return best;
+}
+
+/* The block of the live object that holds the 8 bytes at off, or 0. */
+static heap_off holder(struct shmheap_heap *h, heap_off off)
+{
+	uint64_t end = heap_size_bytes(h->hdr);
+	if (h->slot_blk && off >= h->slot_blk + HEAP_UNIT &&
+	    off + HEAP_UNIT <= h->slot_blk + bw_size(h->slot_bw) &&
+	    *block_word(h->base, h->slot_blk) == h->slot_bw)
+		return h->slot_blk;
+	heap_off start = HEAP_FIRST_BLOCK;
+	heap_off f = free_at_or_below(h, h->hdr->main_root, off);
+	if (f > start)
+		start = f;
+	f = free_at_or_below(h, h->hdr->tiny_root, off);
+	if (f > start)
+		start = f;
+	for (heap_off o = start; o < end;) {
+		uint64_t bw = *block_word(h->base, o);
+		uint64_t size = bw_size(bw);
+		if (size < BLOCK_MIN || size > end - o)
+			return 0;
+		if (off < o + size) {
+			if (!(bw & BW_IN_USE) || off < o + HEAP_UNIT ||
+			    off + HEAP_UNIT > o + size ||
+			    bw_tag(bw) != block_tag(h->seed, o, size))
+				return 0;
+			h->slot_blk = o;
+			h->slot_bw = bw;
+			return o;
+		}
+		o += size;
+	}
+	return 0;
+}
+
+/* The offset of a valid slot; 0 with errno EINVAL.  The record and the
+ * names table are no place for a slot. */
+static heap_off slot_offset(struct shmheap_heap *h, const shmheap_object_handle *slot,
+			    heap_off *blk)
+{
+	uintptr_t p = (uintptr_t)slot, b = (uintptr_t)h->base;
+	uint64_t end = heap_size_bytes(h->hdr);
+	if (p < b + HEAP_FIRST_OBJECT || p - b > end - HEAP_UNIT || (p - b) % HEAP_UNIT)
+		goto bad;
+	heap_off off = p - b;
+	*blk = holder(h, off);
+	if (!*blk)
+		goto bad;
+	if (h->hdr->flags & HEAP_FLAG_EXT) {
+		heap_off rec = unit_to_off(h->hdr->created);
+		const struct heap_ext *x = (const void *)(h->base + rec);
+		if (*blk + HEAP_UNIT == rec ||
+		    (ext_find(h) && *blk + HEAP_UNIT == (x->table & EXT_TABLE_OFF_MASK)))
+			goto bad;
+	}
+	return off;
+bad:
+	errno = EINVAL;
+	return 0;
+}
+
+static int may_change(shmheap_memory_handle mem, const void *slot)
+{
+	if (!mem || !slot) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (mem->connect_flags & SHMHEAP_CONNECT_INSPECT) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
+				shmheap_object_handle *slot)
+{
+	if (may_change(mem, slot) < 0)
+		return NULL;
+	uint64_t need = ext_block_need(size);
+	if (!need) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (heap_lock(mem) < 0)
+		return NULL;
+	void *ret = NULL;
+	heap_off sblk, blk = 0;
+	heap_off soff = slot_offset(mem, slot, &sblk);
+	struct heap_ext *x = soff ? ext_get(mem) : NULL;
+	if (x)
+		blk = ext_predict(mem, need);
+	if (blk) {
+		ext_begin(mem, x, INTENT_ALLOC_INTO, blk, soff, 0);
+		ext_step(mem, "alloc_into", 1);
+		if (ext_alloc_predicted(mem, need, blk) == 0) {
+			ext_step(mem, "alloc_into", 2);
+			__atomic_store_n(&slot->value,
+					 ext_handle_of(mem->seed, blk + HEAP_UNIT),
+					 __ATOMIC_RELEASE);
+			ext_step(mem, "alloc_into", 3);
+			ret = mem->base + blk + HEAP_UNIT;
+		}
+		ext_end(mem, x);
+	}
+	int err = errno;
+	heap_debug_verify(mem, "shmheap_alloc_into");
+	heap_unlock(mem);
+	errno = err;
+	return ret;
+}
+
+EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *slot)
+{
+	if (may_change(mem, slot) < 0)
+		return -1;
+	if (heap_lock(mem) < 0)
+		return -1;
+	int ret = -1;
+	heap_off sblk, blk = 0;
+	heap_off soff = slot_offset(mem, slot, &sblk);
+	uint64_t value = soff ? __atomic_load_n(&slot->value, __ATOMIC_ACQUIRE) : 0;
+	if (soff && !value) {
+		ret = 0; /* like free(NULL) */
+		goto out;
+	}
+	heap_off obj = ext_handle_off(mem->seed, value);
+	if (obj)
+		blk = block_of_object(mem, mem->base + obj);
+	/* A slot inside the object it names would be freed with it. */
+	if (!soff || !blk || blk == sblk) {
+		errno = EINVAL;
+		goto out;
+	}
+	struct heap_ext *x = ext_get(mem);
+	if (!x || blk + HEAP_UNIT == unit_to_off(mem->hdr->created) ||
+	    blk + HEAP_UNIT == (x->table & EXT_TABLE_OFF_MASK)) {
+		if (x)
+			errno = EINVAL;
+		goto out;
+	}
+	ext_begin(mem, x, INTENT_FREE_FROM, blk, soff, 0);
+	ext_step(mem, "free_from", 1);
+	__atomic_store_n(&slot->value, 0, __ATOMIC_RELEASE);
+	ext_step(mem, "free_from", 2);
+	block_free(mem, blk);
+	ext_step(mem, "free_from", 3);
+	ext_end(mem, x);
+	ret = 0;
+out:;
+	int err = errno;
+	heap_debug_verify(mem, "shmheap_free_from");
+	heap_unlock(mem);
+	errno = err;
+	return ret;
+}

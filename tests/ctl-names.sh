@@ -1,0 +1,43 @@
+#!/bin/sh
+# shmheap-ctl inspect: the names of a heap's directory with their objects'
+# offsets and sizes, plain and --json, and a damaged directory.
+. "$(dirname "$0")/ctl-lib.sh"
+NAMER=${NAMER:-tests/ctl-namemaker}
+
+make_heap "$P-n" && "$NAMER" names "$P-n" || exit 99
+
+run "$CTL" inspect "$P-n"
+expect_rc 0 "inspect with names"
+grep -q '^names:$' "$TMP/out" || fail "inspect names heading: $(cat "$TMP/out")"
+grep -q '^  config  *80  *104$' "$TMP/out" || fail "inspect config line: $(cat "$TMP/out")"
+grep -q '^  queue/one  *192  *24$' "$TMP/out" || fail "inspect queue/one line"
+grep -q '^  odd\\x09name  *192  *24$' "$TMP/out" || fail "inspect odd name line"
+grep -q '^  stale  *[0-9][0-9]*  *-$' "$TMP/out" || fail "inspect stale name line"
+pass "inspect shows the names"
+
+run "$CTL" inspect --json "$P-n"
+expect_rc 0 "inspect --json with names"
+expect_json "inspect --json with names"
+expect_eq "$(json names.# names.0.name names.0.offset names.0.size names.1.name names.3.name \
+	names.3.size names_damaged | tr '\n' ' ')" \
+	"4 config 80 104 odd	name stale null false " "inspect --json names"
+
+run "$CTL" check "$P-n"
+expect_rc 0 "check with names"
+
+# A heap without names shows none.
+make_heap "$P-e" || exit 99
+run "$CTL" inspect "$P-e"
+expect_rc 0 "inspect without names"
+grep -q '^  no names$' "$TMP/out" || fail "inspect no names line"
+run "$CTL" inspect --json "$P-e"
+expect_eq "$(json names.#)" "0" "inspect --json without names"
+
+"$NAMER" damage "$P-n" || exit 99
+run "$CTL" check "$P-n"
+expect_rc 1 "check finds the damaged directory"
+grep -q 'names table slot' "$TMP/out" "$TMP/err" || fail "check names the table: $(cat "$TMP/out" "$TMP/err")"
+run "$CTL" inspect "$P-n"
+expect_rc 1 "inspect of a damaged directory"
+
+finish
