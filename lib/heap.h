@@ -28,6 +28,10 @@ struct shmheap_heap {
 	int lock_queued;	  /* the holder got the lock from the kernel's queue */
 	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
+	/* Cached heaps (cache.c): the header's flags, and this connection's
+	 * cache (NULL: none, every call takes the lock). */
+	unsigned heap_flags;
+	struct heap_cache *cache;
 };
 
 /* heap.c: 1 when the object holds a complete, sane header (copied to *hdr, the

@@ -57,6 +57,8 @@
 #define HEAP_PAGE 4096u /* unit of the header's size fields */
 #define HEAP_MAX_SIZE ((uint64_t)1 << 35)
 #define HEAP_FLAG_GROWABLE 0x1u
+/* Per-process caches of free blocks; the first block is the cache table (cache.h). */
+#define HEAP_FLAG_CACHED 0x2u
 
 /*
  * The lock's slot: the first 40 bytes of the header.

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 
+#include "cache.h"
 #include "heap.h"
 
 /* Makes the run of free blocks at run one block: the new size is committed
@@ -45,6 +46,8 @@ int heap_repair(struct shmheap_heap *h)
 		off += size;
 	}
 
+	/* A cached heap: dead owners' cached blocks become free (merged below). */
+	(void)cache_repair_hook(h);
 	fi_clear(&h->index);
 	for (heap_off off = HEAP_FIRST_BLOCK; off <= end;) {
 		uint64_t bw = off < end ? *block_word(h->base, off) : BW_IN_USE;
@@ -65,7 +68,10 @@ int heap_repair(struct shmheap_heap *h)
 		}
 		if (off == end)
 			break;
-		*block_word(h->base, off) = (bw & ~BW_PREV_MASK) | prev_state;
+		if (h->heap_flags & HEAP_FLAG_CACHED)
+			cache_set_prev(block_word(h->base, off), prev_state);
+		else
+			*block_word(h->base, off) = (bw & ~BW_PREV_MASK) | prev_state;
 		prev_state = BW_PREV_USED;
 		off += bw_size(bw);
 	}
