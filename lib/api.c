@@ -99,8 +99,8 @@ EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
 	if (heap_lock(mem) < 0)
 		return -1;
 	heap_off off = block_of_object(mem, ptr);
-	if (off)
-		block_free(mem, off);
+	if (off && cache_block_free(mem, off) < 0)
+		off = 0;
 	heap_debug_verify(mem, "shmheap_free");
 	heap_unlock(mem);
 	if (!off) {

@@ -348,6 +348,26 @@ static bool switch_state(struct shmheap_heap *h, struct heap_cache *c, heap_off 
 	}
 }
 
+int cache_block_free(struct shmheap_heap *h, heap_off off)
+{
+	if (!(h->heap_flags & HEAP_FLAG_CACHED)) {
+		block_free(h, off);
+		return 0;
+	}
+	uint64_t *w = block_word(h->base, off);
+	uint64_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
+	uint64_t prio = (uint64_t)block_priority(h->seed, off) << BW_TAG_SHIFT;
+	do {
+		if (cache_kind(h->seed, off, old) != CACHE_KIND_LIVE)
+			return -1;
+	} while (
+		!__atomic_compare_exchange_n(w, &old,
+					     (old & (BW_SIZE_MASK | BW_PREV_MASK)) | prio,
+					     true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	block_merge_free(h, off);
+	return 0;
+}
+
 /* An offset from a stack, checked before it is used. */
 static bool plausible(struct shmheap_heap *h, heap_off off, uint64_t size)
 {
@@ -434,7 +454,9 @@ static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
 	for (unsigned i = 1; off && i < CACHE_BATCH && n < CACHE_DEPTH; i++) {
 		struct fi_path path;
 		heap_off more = fi_first_fit(&h->index, need, &path);
-		if (!more)
+		/* A block whose remainder would be 8 bytes is taken whole: no
+		 * longer of this class. */
+		if (!more || bw_size(*block_word(h->base, more)) - need == HEAP_UNIT)
 			break;
 		__atomic_store_n(&s->pending, CACHE_OP_REFILL | more, __ATOMIC_RELAXED);
 		if (block_alloc(h, need) != more)

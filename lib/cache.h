@@ -29,7 +29,8 @@
 #define CACHE_DEPTH 32u /* most blocks one slot keeps per class */
 #define CACHE_BATCH 16u /* blocks one refill or flush moves */
 #define CACHE_SLOTS_MAX 16u
-/* A heap gets fewer slots when the table would take more than a quarter of it. */
+/* A heap gets fewer slots (at least one) when the table would take more
+ * than a 32nd of it: 16 slots from 2 MiB up. */
 
 /* The pending word: what the owner was doing, and on which block. */
 #define CACHE_OP_SHIFT 48
@@ -82,7 +83,7 @@ static inline uint64_t cache_table_bytes(unsigned slots)
 static inline uint64_t cache_table_block(uint64_t len, unsigned *slots)
 {
 	unsigned n = CACHE_SLOTS_MAX;
-	while (n > 1 && HEAP_UNIT + cache_table_bytes(n) > len / 4)
+	while (n > 1 && HEAP_UNIT + cache_table_bytes(n) > len / 32)
 		n--;
 	*slots = n;
 	return (HEAP_UNIT + cache_table_bytes(n) + HEAP_UNIT - 1) / HEAP_UNIT * HEAP_UNIT;
@@ -150,6 +151,11 @@ HIDDEN void cache_sweep_locked(struct shmheap_heap *h, int force);
  * of dead owners' caches free (the rebuild merges them).  Returns how many
  * blocks it freed. */
 HIDDEN size_t cache_repair_hook(struct shmheap_heap *h);
+/* Frees the live block at off for real, under the lock, in any heap (the
+ * plain function for calls that free through the lock).  In a cached heap
+ * the block word changes with a compare-and-swap, so that a free of the
+ * same object racing through a cache cannot also succeed: -1 then. */
+HIDDEN int cache_block_free(struct shmheap_heap *h, heap_off off);
 /* Whether a claimed slot's owner still runs (when that cannot be told: yes). */
 HIDDEN bool cache_owner_alive(const struct cache_slot *s);
 
