@@ -39,3 +39,6 @@ EXTRA_DIST += tests/ctl-output.sh tests/ctl-completion.sh
 CTL_SIZE_TESTS = tests/ctl-create-sizes.sh
 TESTS += $(CTL_SIZE_TESTS)
 EXTRA_DIST += $(CTL_SIZE_TESTS)
+
+# Cached heaps (SHMHEAP_CACHED): create --cached and inspect's cache figures.
+CTL_TESTS += tests/ctl-cache.sh
