@@ -73,3 +73,6 @@ dist_man_MANS += \
 	man/shmseg_detach.3 \
 	man/shmseg_open.3 \
 	man/shmseg_stat.3
+
+# Cached heaps (SHMHEAP_CACHED).
+dist_man_MANS += man/shmheap_cache_stats.3
