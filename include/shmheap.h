@@ -168,7 +168,7 @@ shmheap_memory_handle shmheap_connect_ex(const char *name,
 
 /*
  * Cached heaps.  SHMHEAP_CACHED (shmheap_options.flags) makes a heap whose
- * connections keep small caches of free blocks (objects up to 248 bytes) and
+ * connections keep small caches of free blocks (objects up to 512 bytes) and
  * serve most allocations and frees from them without the heap lock; the
  * heap is then no longer exact first fit.  See shmheap(7).
  */

@@ -51,7 +51,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,13 +67,45 @@
 #define CACHE_SWEEP_MS 100
 
 struct heap_cache {
-	pthread_mutex_t mu;	 /* the process's threads share the slot */
+	int busy;		 /* the lock of the process's threads on the slot */
 	struct cache_slot *slot; /* in the heap (mappings never move) */
 	uint64_t tagx;		 /* cache_slot_xor(slot) in tag position */
 	volatile int *guard;	 /* 1 here, 0 in a forked child (MADV_WIPEONFORK) */
 	size_t guard_len;
 	struct timespec last_sweep;
 };
+
+/*
+ * The threads of a process take turns on its slot with a small lock of its
+ * own: held for a few dozen instructions, except across a refill or flush,
+ * which waits for the heap lock.  A waiter spins briefly, then yields, then
+ * naps, so one that waits behind a refill costs little.
+ */
+static void slot_lock_slow(struct heap_cache *c)
+{
+	for (unsigned tries = 0;; tries++) {
+		if (!__atomic_load_n(&c->busy, __ATOMIC_RELAXED) &&
+		    !__atomic_exchange_n(&c->busy, 1, __ATOMIC_ACQUIRE))
+			return;
+		if (tries < 64)
+			continue;
+		if (tries < 128)
+			sched_yield();
+		else
+			nanosleep(&(struct timespec){0, 50000}, NULL);
+	}
+}
+
+static inline void slot_lock(struct heap_cache *c)
+{
+	if (__atomic_exchange_n(&c->busy, 1, __ATOMIC_ACQUIRE))
+		slot_lock_slow(c);
+}
+
+static inline void slot_unlock(struct heap_cache *c)
+{
+	__atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+}
 
 static struct cache_table *table_of(struct shmheap_heap *h)
 {
@@ -284,15 +316,13 @@ int cache_attach(struct shmheap_heap *h)
 	uint64_t start = 0;
 	(void)proc_start(getpid(), &start);
 	/* Without the fork guard a child would share the slot: no cache then. */
-	if (madvise(g, c->guard_len, MADV_WIPEONFORK) < 0 ||
-	    pthread_mutex_init(&c->mu, NULL) != 0) {
+	if (madvise(g, c->guard_len, MADV_WIPEONFORK) < 0) {
 		munmap(g, c->guard_len);
 		free(c);
 		return 0;
 	}
 	if (heap_lock(h) < 0) {
 		int err = errno;
-		pthread_mutex_destroy(&c->mu);
 		munmap(g, c->guard_len);
 		free(c);
 		errno = err;
@@ -315,7 +345,6 @@ int cache_attach(struct shmheap_heap *h)
 	heap_unlock(h);
 	if (!c->slot) {
 		/* Every slot is taken: this connection works through the lock. */
-		pthread_mutex_destroy(&c->mu);
 		munmap(g, c->guard_len);
 		free(c);
 		return 0;
@@ -421,7 +450,6 @@ void cache_detach(struct shmheap_heap *h)
 			heap_debug_verify(h, "shmheap_disconnect");
 			heap_unlock(h);
 		}
-		pthread_mutex_destroy(&c->mu);
 	}
 	munmap((void *)c->guard, c->guard_len);
 	free(c);
@@ -479,7 +507,7 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	if (!*c->guard)
 		return 1;
 	unsigned k = cache_class(need);
-	pthread_mutex_lock(&c->mu);
+	slot_lock(c);
 	struct cache_slot *s = c->slot;
 	uint32_t n = s->count[k] < CACHE_DEPTH ? s->count[k] : CACHE_DEPTH;
 	uint64_t cached_base = need | BW_IN_USE;
@@ -495,7 +523,7 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 		if (switch_state(h, c, off, cached)) {
 			s->count[k] = n - 1;
 			__atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE);
-			pthread_mutex_unlock(&c->mu);
+			slot_unlock(c);
 			*out = h->base + off + HEAP_UNIT;
 			return 0;
 		}
@@ -504,7 +532,7 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	__atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE);
 	heap_off off = refill(h, c, k, need);
 	int err = errno;
-	pthread_mutex_unlock(&c->mu);
+	slot_unlock(c);
 	if (!off) {
 		*out = NULL;
 		errno = err == ENOSPC || err == ETIMEDOUT || err == ENOTRECOVERABLE
@@ -524,20 +552,21 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 	 * the heap by, and refuses what is no live object. */
 	if (!*c->guard || p < b + HEAP_FIRST_OBJECT || p - b >= heap_mapped_bytes(h))
 		return 1;
-	heap_off off = block_of_object(h, ptr);
-	if (!off)
-		return 1;
-	uint64_t size = bw_size(
-		__atomic_load_n(block_word(h->base, off), __ATOMIC_RELAXED));
-	if (size > CACHE_MAX_BLOCK)
+	/* block_of_object's test, on one read of the word. */
+	heap_off off = p - b - HEAP_UNIT;
+	uint64_t bw = __atomic_load_n(block_word(h->base, off), __ATOMIC_RELAXED);
+	uint64_t size = bw_size(bw);
+	if (size > CACHE_MAX_BLOCK || size < BLOCK_MIN || off % HEAP_UNIT ||
+	    size > heap_mapped_bytes(h) - off ||
+	    cache_kind(h->seed, off, bw) != CACHE_KIND_LIVE)
 		return 1;
 	unsigned k = cache_class(size);
-	pthread_mutex_lock(&c->mu);
+	slot_lock(c);
 	struct cache_slot *s = c->slot;
 	if (s->count[k] >= CACHE_DEPTH) {
 		if (heap_lock(h) < 0) {
 			int err = errno;
-			pthread_mutex_unlock(&c->mu);
+			slot_unlock(c);
 			errno = err;
 			return -1;
 		}
@@ -546,15 +575,15 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 		heap_debug_verify(h, "shmheap_free");
 		heap_unlock(h);
 	}
-	if (!switch_state(h, c, off, live_word(h, off, size))) {
+	if (!switch_state(h, c, off, bw & ~BW_PREV_MASK)) {
 		/* Freed meanwhile, by another thread or process. */
-		pthread_mutex_unlock(&c->mu);
+		slot_unlock(c);
 		__atomic_add_fetch(&h->invalid_frees, 1, __ATOMIC_RELAXED);
 		errno = EINVAL;
 		return -1;
 	}
 	s->stack[k][s->count[k]] = off_to_unit(off);
 	s->count[k]++;
-	pthread_mutex_unlock(&c->mu);
+	slot_unlock(c);
 	return 0;
 }

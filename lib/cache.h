@@ -24,13 +24,13 @@
 #include "layout.h"
 
 #define CACHE_MAGIC 0x48434143u /* "CACH" read as little-endian bytes */
-#define CACHE_MAX_BLOCK 256u	/* largest cached block (a 248-byte object) */
-#define CACHE_CLASSES (CACHE_MAX_BLOCK / HEAP_UNIT - 1) /* block sizes 16..256 */
-#define CACHE_DEPTH 32u /* most blocks one slot keeps per class */
-#define CACHE_BATCH 16u /* blocks one refill or flush moves */
+#define CACHE_MAX_BLOCK 520u	/* largest cached block (a 512-byte object) */
+#define CACHE_CLASSES (CACHE_MAX_BLOCK / HEAP_UNIT - 1) /* block sizes 16..520 */
+#define CACHE_DEPTH 16u /* most blocks one slot keeps per class */
+#define CACHE_BATCH 8u	/* blocks one refill or flush moves */
 #define CACHE_SLOTS_MAX 16u
 /* A heap gets fewer slots (at least one) when the table would take more
- * than a 32nd of it: 16 slots from 2 MiB up. */
+ * than a 32nd of it: 16 slots from 2.25 MiB up. */
 
 /* The pending word: what the owner was doing, and on which block. */
 #define CACHE_OP_SHIFT 48
@@ -44,7 +44,7 @@ struct cache_slot {
 	uint64_t start_time; /* owner's start time (/proc/PID/stat field 22) */
 	uint64_t pending;    /* CACHE_OP_* | block offset, or 0 */
 	uint64_t reserved2;
-	uint32_t count[32];			    /* blocks in each class's stack */
+	uint32_t count[CACHE_CLASSES];		    /* blocks in each class's stack */
 	uint32_t stack[CACHE_CLASSES][CACHE_DEPTH]; /* unit offsets of blocks */
 };
 
