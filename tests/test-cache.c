@@ -375,10 +375,13 @@ static uint64_t live_word(uint32_t seed, heap_off off, uint64_t size)
 	return size | BW_IN_USE | (uint64_t)block_tag(seed, off, size) << BW_TAG_SHIFT;
 }
 
+/* The crafter's connection, reachable when it dies (valgrind's leak check). */
+static shmheap_memory_handle crafted;
+
 static void crafter(void *arg)
 {
 	struct craft *c = arg;
-	shmheap_memory_handle h = shmheap_connect(c->name);
+	shmheap_memory_handle h = crafted = shmheap_connect(c->name);
 	TU_REQUIRE(h != NULL, "connect: %s", strerror(errno));
 	unsigned char *base = shmheap_underlying(h);
 	struct heap_header *hdr = (void *)base;
