@@ -16,7 +16,7 @@ TORTURE_LONG_KILLS = 10000
 torture-long: tests/torture$(EXEEXT)
 	$(AM_V_at)TORTURE_KILLS=$(TORTURE_LONG_KILLS) ./tests/torture$(EXEEXT)
 
-# The same torture on cached heaps (SHMHEAP_CACHED), 100 kills in `make check`;
+# The same torture on cached heaps (SHMHEAP_CACHED), 200 kills in `make check`;
 # `make torture-long` runs 10,000 on both kinds.
 TESTS += tests/torture-cached.sh
 EXTRA_DIST += tests/torture-cached.sh

@@ -329,6 +329,10 @@ static shmheap_memory_handle make_heap(const struct round_config *cfg)
 			initial = TORTURE_CACHED_MIN;
 		if (opts.max_size < initial)
 			opts.max_size = initial;
+		/* The workers aim "past the heap" and grow from these. */
+		shared->cfg.initial = initial;
+		shared->cfg.max = opts.max_size;
+		shared->grow_target = initial;
 	}
 	shmheap_memory_handle mem = shmheap_create_ex(shared->heap_name, initial, &opts);
 	if (!mem)
