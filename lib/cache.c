@@ -554,9 +554,11 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 		return 1;
 	/* block_of_object's test, on one read of the word. */
 	heap_off off = p - b - HEAP_UNIT;
+	if (off % HEAP_UNIT)
+		return 1;
 	uint64_t bw = __atomic_load_n(block_word(h->base, off), __ATOMIC_RELAXED);
 	uint64_t size = bw_size(bw);
-	if (size > CACHE_MAX_BLOCK || size < BLOCK_MIN || off % HEAP_UNIT ||
+	if (size > CACHE_MAX_BLOCK || size < BLOCK_MIN ||
 	    size > heap_mapped_bytes(h) - off ||
 	    cache_kind(h->seed, off, bw) != CACHE_KIND_LIVE)
 		return 1;
