@@ -376,7 +376,7 @@ static uint64_t live_word(uint32_t seed, heap_off off, uint64_t size)
 }
 
 /* The crafter's connection, reachable when it dies (valgrind's leak check). */
-static shmheap_memory_handle crafted;
+static shmheap_memory_handle volatile crafted; /* volatile: the store stays */
 
 static void crafter(void *arg)
 {
