@@ -36,6 +36,7 @@ struct bench_allocator {
 };
 
 extern const struct bench_allocator bench_shmheap;
+extern const struct bench_allocator bench_shmheap_cached; /* SHMHEAP_CACHED */
 extern const struct bench_allocator bench_glibc;
 extern const struct bench_allocator bench_pages; /* private, out-of-band bookkeeping */
 /* libshmheap over a file and an anonymous heap (alloc_backings.c); -a only. */

@@ -19,13 +19,13 @@
 #include "bench.h"
 #include "report.h"
 
-#define MAX_ALLOCS 5
+#define MAX_ALLOCS 6
 #define W4_SIZES 3
 #define W3_COUNTS 3
 #define MiB ((size_t)1 << 20)
 
 static const struct bench_allocator *const all_allocs[] = {
-	&bench_shmheap,
+	&bench_shmheap, &bench_shmheap_cached,
 #ifdef BENCH_HAVE_BOOST
 	&bench_boost,
 #endif

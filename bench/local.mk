@@ -17,6 +17,8 @@ bench_shmbench_SOURCES = \
 	bench/alloc_glibc.c \
 	bench/alloc_shmheap.c \
 	bench/alloc_pages.c
+# cached heaps (SHMHEAP_CACHED), allocator "shmheap-cached"
+bench_shmbench_SOURCES += bench/alloc_shmheap_cached.c
 bench_shmbench_CPPFLAGS = $(AM_CPPFLAGS)
 # libshmheap over its other backings (-a shmheap-file,shmheap-anon).
 bench_shmbench_SOURCES += bench/alloc_backings.c

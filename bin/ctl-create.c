@@ -75,6 +75,7 @@ int ctl_create(int argc, char **argv)
 		{"max-size", required_argument, NULL, 'm'},
 		{"no-grow", no_argument, NULL, 'n'},
 		{"mode", required_argument, NULL, 'M'},
+		{"cached", no_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
 	struct shmheap_options o = {0};
@@ -86,6 +87,9 @@ int ctl_create(int argc, char **argv)
 			break;
 		case 'n':
 			o.flags |= SHMHEAP_NO_GROW;
+			break;
+		case 'c':
+			o.flags |= SHMHEAP_CACHED;
 			break;
 		case 'M': {
 			char *end;

@@ -29,6 +29,7 @@
  * the first object; the smallest heap is the bookkeeping before the first
  * object and one object of SHMHEAP_ALIGNMENT bytes after an 8-byte block word. */
 #define FIRST_BLOCK_WORD (SHMHEAP_MIN_SIZE - 2 * SHMHEAP_ALIGNMENT)
+#define CACHE_PROCS_MAX 16  /* cache slots a heap has at most */
 
 struct survey {
 	bool keep_blocks;
@@ -38,6 +39,11 @@ struct survey {
 	size_t count[BUCKETS], bytes[BUCKETS];
 	size_t end;  /* offset just past the last block walked */
 	bool broken; /* the chain did not reach the end of the heap */
+	/* A cached heap (SHMHEAP_CACHED): its caches, and its table (the first
+	 * block, bookkeeping rather than an object). */
+	struct shmheap_cache_stats cache;
+	struct shmheap_cache_proc procs[CACHE_PROCS_MAX];
+	size_t table_bytes;
 };
 
 static unsigned bucket_of(size_t size)
@@ -51,7 +57,9 @@ static unsigned bucket_of(size_t size)
 static int survey_block(const struct shmheap_block *blk, void *arg)
 {
 	struct survey *s = arg;
-	if (blk->in_use) {
+	if (s->cache.slots && blk->offset == FIRST_BLOCK_WORD + SHMHEAP_ALIGNMENT) {
+		s->table_bytes = blk->size + SHMHEAP_ALIGNMENT;
+	} else if (blk->in_use) {
 		unsigned k = bucket_of(blk->size);
 		s->objects++;
 		s->used_bytes += blk->size;
@@ -85,6 +93,9 @@ static int survey_op(shmheap_memory_handle mem, void *arg)
 			     .blocks = keep,
 			     .cap = cap,
 			     .end = FIRST_BLOCK_WORD};
+	if (shmheap_cache_stats(mem, &s->cache, s->procs, CACHE_PROCS_MAX) < 0 &&
+	    errno != EUCLEAN)
+		return -1;
 	if (shmheap_walk(mem, survey_block, s) == 0)
 		return 0;
 	if (errno != EUCLEAN)
@@ -229,6 +240,19 @@ static void print_plain(const struct view *v)
 	       ratio(s->largest_free, s->free_bytes));
 	printf("mean free block: %zu bytes\n",
 	       s->free_blocks ? s->free_bytes / s->free_blocks : 0);
+	if (s->cache.slots) {
+		printf("cached:         %zu bytes in %zu blocks (part of free), table %zu bytes, "
+		       "%zu of %zu slots taken\n",
+		       s->cache.cached_bytes, s->cache.cached_blocks, s->table_bytes,
+		       s->cache.attached, s->cache.slots);
+		for (size_t i = 0; i < s->cache.attached && i < CACHE_PROCS_MAX; i++)
+			printf("  pid %ld:%*s%zu bytes in %zu blocks%s\n",
+			       (long)s->procs[i].pid, 8, "", s->procs[i].cached_bytes,
+			       s->procs[i].cached_blocks,
+			       s->procs[i].alive
+				       ? ""
+				       : " (process gone; returned at the next sweep)");
+	}
 
 	unsigned lo, hi;
 	bucket_range(s, &lo, &hi);
@@ -328,6 +352,26 @@ static void print_json(const struct view *v)
 		json_object_end(&j);
 	}
 	json_array_end(&j);
+	if (s->cache.slots) {
+		json_object_begin(&j, "cache");
+		json_uint(&j, "slots", s->cache.slots);
+		json_uint(&j, "table_bytes", s->table_bytes);
+		json_uint(&j, "cached_bytes", s->cache.cached_bytes);
+		json_uint(&j, "cached_blocks", s->cache.cached_blocks);
+		json_array_begin(&j, "processes");
+		for (size_t i = 0; i < s->cache.attached && i < CACHE_PROCS_MAX; i++) {
+			json_object_begin(&j, NULL);
+			json_int(&j, "pid", s->procs[i].pid);
+			json_bool(&j, "alive", s->procs[i].alive);
+			json_uint(&j, "cached_bytes", s->procs[i].cached_bytes);
+			json_uint(&j, "cached_blocks", s->procs[i].cached_blocks);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_object_end(&j);
+	} else {
+		json_null(&j, "cache");
+	}
 	if (s->broken)
 		json_uint(&j, "chain_broken_at", s->end);
 	else

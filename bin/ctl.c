@@ -21,7 +21,7 @@ static const char usage_text[] =
 	"                      verify every invariant; exit 0 if sound, 1 if not\n"
 	"  unlink [--force] NAME...\n"
 	"                      remove heaps no process maps\n"
-	"  create NAME SIZE [--max-size SIZE] [--no-grow] [--mode OCTAL]\n"
+	"  create NAME SIZE [--max-size SIZE] [--no-grow] [--mode OCTAL] [--cached]\n"
 	"                      make a heap (SIZE may end in K, M or G)\n"
 	"  segments [--json]   numbered segments (shmseg): size, attach count, processes\n"
 	"\n"
@@ -87,6 +87,7 @@ static const struct {
 	 "      --max-size SIZE   grow on demand up to SIZE (default 4G)\n"
 	 "      --no-grow         never grow\n"
 	 "      --mode OCTAL      permission bits (default 0600)\n"
+	 "      --cached          per-process caches of free blocks (SHMHEAP_CACHED)\n"
 	 "  -h, --help            show this help\n"},
 	{"segments", ctl_segments,
 	 "Usage: shmheap-ctl segments [OPTION]...\n"

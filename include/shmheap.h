@@ -247,6 +247,33 @@ void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 /* Frees the object *slot names and clears *slot: both or neither. */
 int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *slot);
 
+/*
+ * Cached heaps.  SHMHEAP_CACHED (shmheap_options.flags) makes a heap whose
+ * connections keep small caches of free blocks (objects up to 512 bytes) and
+ * serve most allocations and frees from them without the heap lock; the
+ * heap is then no longer exact first fit.  See shmheap(7).
+ */
+#define SHMHEAP_CACHED 0x2u
+
+/* Figures about the caches of a cached heap (all 0 for another heap). */
+struct shmheap_cache_stats {
+	size_t cached_bytes; /* bytes of cached blocks, headers included (part of free_bytes) */
+	size_t cached_blocks; /* blocks in caches */
+	size_t slots;	      /* cache slots the heap has */
+	size_t attached;      /* slots owned by a connection (a process) now */
+};
+/* One slot's figures. */
+struct shmheap_cache_proc {
+	pid_t pid; /* owner's process id */
+	int alive; /* 0 once the owner is gone (its blocks return at the next sweep) */
+	size_t cached_bytes;  /* bytes of its cached blocks, headers included */
+	size_t cached_blocks; /* its cached blocks */
+};
+/* Fills *st and up to nprocs entries of procs (one per attached slot; procs
+ * may be NULL); -1 with errno set on failure. */
+int shmheap_cache_stats(shmheap_memory_handle mem, struct shmheap_cache_stats *st,
+			struct shmheap_cache_proc *procs, size_t nprocs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,7 @@
 /* api.c - allocation, release and handles: the calls every user makes. */
 #include <errno.h>
 
+#include "cache.h"
 #include "heap.h"
 
 /* Handles carry 29 bits of the heap's seed above the 35-bit offset. */
@@ -38,6 +39,10 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 	/* malloc(0) in glibc returns a unique object: so does this. */
 	uint64_t need = ((sz ? sz : 1) + 2 * HEAP_UNIT - 1) / HEAP_UNIT * HEAP_UNIT;
 
+	/* A cached heap serves small blocks from the connection's cache. */
+	void *cached;
+	if (mem->cache && need <= CACHE_MAX_BLOCK && cache_alloc(mem, need, &cached) <= 0)
+		return cached;
 	if (heap_lock(mem) < 0)
 		return NULL;
 	heap_off off = block_alloc(mem, need);
@@ -88,11 +93,14 @@ EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
 		return 0;
 	if (may_change(mem) < 0)
 		return -1;
+	int cached = mem->cache ? cache_free(mem, ptr) : 1;
+	if (cached <= 0)
+		return cached;
 	if (heap_lock(mem) < 0)
 		return -1;
 	heap_off off = block_of_object(mem, ptr);
-	if (off)
-		block_free(mem, off);
+	if (off && cache_block_free(mem, off) < 0)
+		off = 0;
 	heap_debug_verify(mem, "shmheap_free");
 	heap_unlock(mem);
 	if (!off) {

@@ -9,6 +9,7 @@
  * derived state (the free-block index, prev fields, footers, two adjacent
  * free blocks), which heap_repair() rebuilds from the chain.
  */
+#include "cache.h"
 #include "heap.h"
 
 static inline void commit(uint64_t *word, uint64_t value)
@@ -22,6 +23,10 @@ static void set_prev_of_next(struct shmheap_heap *h, heap_off next, uint64_t pre
 	if (next >= heap_size_bytes(h->hdr))
 		return;
 	uint64_t *w = block_word(h->base, next);
+	if (h->heap_flags & HEAP_FLAG_CACHED) {
+		cache_set_prev(w, prev_state); /* its owner may change it now */
+		return;
+	}
 	*w = (*w & ~BW_PREV_MASK) | prev_state;
 }
 

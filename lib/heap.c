@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "heap.h"
 #include "heapname.h"
 
@@ -75,10 +76,13 @@ static int init_heap(struct shmheap_heap *h, const struct create_params *p)
 	hdr->seed = seed;
 	hdr->created = (uint32_t)time(NULL);
 	h->seed = seed;
+	h->heap_flags = p->flags;
 
 	uint64_t size = p->len - HEAP_FIRST_BLOCK;
 	block_set_free(h, HEAP_FIRST_BLOCK, size, BW_PREV_USED, BLOCK_PRIO_TOP);
 	fi_insert(&h->index, HEAP_FIRST_BLOCK);
+	if ((p->flags & HEAP_FLAG_CACHED) && cache_table_init(h, p->len) < 0)
+		return -1;
 	/* The magic goes last: until it is there, nobody takes this for a heap. */
 	__atomic_store_n(&hdr->magic, HEAP_MAGIC, __ATOMIC_RELEASE);
 	return 0;
@@ -116,7 +120,7 @@ static shmheap_memory_handle heap_init_new(struct shmheap_heap *h, const char *n
 {
 	if (h->backing.ops->extend(&h->backing, 0, p->len) < 0 ||
 	    heap_mapping_init_at(h, p->len, p->max, p->address) < 0 ||
-	    init_heap(h, p) < 0) {
+	    init_heap(h, p) < 0 || cache_attach(h) < 0) {
 		int err = errno;
 		if (name)
 			h->backing.ops->remove(name);
@@ -168,7 +172,7 @@ static int create_params_from(size_t len, const struct shmheap_options *opts,
 		}
 		if (opts->mode)
 			p.mode = opts->mode;
-		if (opts->flags & ~(SHMHEAP_NO_GROW | SHMHEAP_FIXED_ADDRESS)) {
+		if (opts->flags & ~(SHMHEAP_NO_GROW | SHMHEAP_FIXED_ADDRESS | SHMHEAP_CACHED)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -182,6 +186,8 @@ static int create_params_from(size_t len, const struct shmheap_options *opts,
 		}
 		if (opts->flags & SHMHEAP_NO_GROW)
 			p.flags = 0;
+		if (opts->flags & SHMHEAP_CACHED)
+			p.flags |= HEAP_FLAG_CACHED;
 		/* A maximum is rounded up like len: it too is a whole number of pages. */
 		if (opts->max_size && (p.flags & HEAP_FLAG_GROWABLE) &&
 		    !round_to_pages(opts->max_size, &p.max)) {
@@ -198,7 +204,7 @@ static int create_params_from(size_t len, const struct shmheap_options *opts,
 	}
 	if (!p.max)
 		p.max = len > SHMHEAP_DEFAULT_MAX_SIZE ? len : SHMHEAP_DEFAULT_MAX_SIZE;
-	if (!p.flags)
+	if (!(p.flags & HEAP_FLAG_GROWABLE))
 		p.max = len;
 	*out = p;
 	return 0;
@@ -292,7 +298,8 @@ static int read_header_once(struct backing *b, struct heap_header *hdr, size_t *
 	 * the two reads: the length read after the header holds it. */
 	if (size > *len && b->ops->length(b, len) < 0)
 		return -1;
-	if ((hdr->flags & ~(HEAP_FLAG_GROWABLE | HEAP_FLAG_EXT)) || size < HEAP_PAGE ||
+	if ((hdr->flags & ~(HEAP_FLAG_GROWABLE | HEAP_FLAG_EXT | HEAP_FLAG_CACHED)) ||
+	    size < HEAP_PAGE ||
 	    size > *len || heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() ||
 	    max < size || max > HEAP_MAX_SIZE || unit_to_off(hdr->main_root) >= size ||
 	    unit_to_off(hdr->tiny_root) >= size) {
@@ -430,6 +437,7 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 		goto fail;
 	h->seed = hdr.seed;
 	h->lock_kind = heap_lock_kind(&hdr.lock);
+	h->heap_flags = hdr.flags;
 	/* An inspecting connection changes nothing, a stale lock included. */
 	if (!(flags & SHMHEAP_CONNECT_INSPECT) && h->backing.ops->revive &&
 	    h->backing.ops->revive(&h->backing, reset_stale_lock, h) < 0) {
@@ -439,6 +447,8 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 	}
 	/* An inspecting connection is how a damaged heap gets examined. */
 	if (!(flags & SHMHEAP_CONNECT_INSPECT) && verify_on_connect(h) < 0)
+		goto fail;
+	if (cache_attach(h) < 0)
 		goto fail;
 	return h;
 fail:;
@@ -531,8 +541,10 @@ shmheap_connect_ex(const char *name, const struct shmheap_connect_options *opts)
 
 EXPORT void shmheap_disconnect(shmheap_memory_handle mem)
 {
-	if (mem)
-		heap_release(mem);
+	if (!mem)
+		return;
+	cache_detach(mem);
+	heap_release(mem);
 }
 
 /*

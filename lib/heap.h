@@ -34,6 +34,10 @@ struct shmheap_heap {
 	uint64_t slot_bw;
 	int kill_at_state; /* 0: not looked up; 1: none; 2: kill_at set */
 	char kill_at[48];
+	/* Cached heaps (cache.c): the header's flags, and this connection's
+	 * cache (NULL: none, every call takes the lock). */
+	unsigned heap_flags;
+	struct heap_cache *cache;
 };
 
 /* heap.c: 1 when the object holds a complete, sane header (copied to *hdr, the

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 
 #include "ext.h"
+#include "cache.h"
 #include "heap.h"
 
 /*
@@ -135,6 +136,34 @@ static void view_close(struct view *v, struct shmheap_heap *h)
 	errno = err;
 }
 
+/* A cached heap's table as the view holds it, and its slots; 0 if damaged. */
+static unsigned view_table(const struct view *v, uint32_t seed,
+			   const struct cache_table **t)
+{
+	*t = NULL;
+	if (!(v->hdr->flags & HEAP_FLAG_CACHED) || v->end < HEAP_FIRST_OBJECT + HEAP_UNIT)
+		return 0;
+	uint64_t bw = load_word(v, HEAP_FIRST_BLOCK);
+	const struct cache_table *tab =
+		(const struct cache_table *)(const void *)(v->base + HEAP_FIRST_OBJECT);
+	if (cache_kind(seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE ||
+	    bw_size(bw) > v->end - HEAP_FIRST_BLOCK || tab->magic != CACHE_MAGIC ||
+	    tab->slots < 1 || tab->slots > CACHE_SLOTS_MAX ||
+	    HEAP_UNIT + cache_table_bytes(tab->slots) > bw_size(bw))
+		return 0;
+	*t = tab;
+	return tab->slots;
+}
+
+/* In a cached heap, the slot whose cache holds the block at off, or -1. */
+static int view_cached_slot(const struct view *v, heap_off off, uint64_t bw)
+{
+	if (!(v->hdr->flags & HEAP_FLAG_CACHED))
+		return -1;
+	int kind = cache_kind(v->hdr->seed, off, bw);
+	return kind >= 0 ? kind : -1;
+}
+
 /* Calls fn for each block in address order. */
 static int walk_blocks(const struct view *v, shmheap_walk_fn fn, void *arg)
 {
@@ -144,8 +173,10 @@ static int walk_blocks(const struct view *v, shmheap_walk_fn fn, void *arg)
 		uint64_t size = bw_size(bw);
 		if (size < BLOCK_MIN || size > v->end - off)
 			break;
+		/* A block in a process's cache is free space, not an object. */
 		struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT,
-					    (bw & BW_IN_USE) != 0};
+					    (bw & BW_IN_USE) &&
+						    view_cached_slot(v, off, bw) < 0};
 		if (fn(&blk, arg))
 			return 0;
 		off += size;
@@ -212,8 +243,17 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 	int ret = walk_blocks(&v, count_block, st);
 	st->heap_size = v.size;
 	st->max_size = heap_max_bytes(v.hdr);
-	view_close(&v, mem);
 	st->header_size = HEAP_FIRST_OBJECT;
+	/* A cached heap's table is bookkeeping before the first object. */
+	const struct cache_table *tab;
+	if (ret == 0 && view_table(&v, mem->seed, &tab) && st->objects) {
+		uint64_t table = bw_size(load_word(&v, HEAP_FIRST_BLOCK));
+		st->objects--;
+		st->used_bytes -= table - HEAP_UNIT;
+		st->overhead_bytes -= HEAP_UNIT;
+		st->header_size += table;
+	}
+	view_close(&v, mem);
 	st->invalid_frees = __atomic_load_n(&mem->invalid_frees, __ATOMIC_RELAXED);
 	return ret;
 }
@@ -287,6 +327,21 @@ static void match_node(heap_off off, void *arg)
 		next_pending(c);
 }
 
+/* An in-use block whose tag is not the live one: in a cached heap the
+ * table, or a block in the cache of a claimed slot. */
+static void check_cached(struct check_ctx *c, heap_off off, uint64_t bw)
+{
+	const struct cache_table *tab;
+	unsigned slots = view_table(c->v, c->seed, &tab);
+	int kind = slots ? cache_kind(c->seed, off, bw) : CACHE_KIND_OTHER;
+	if (kind == CACHE_KIND_TABLE)
+		return;
+	if (kind < 0 || (unsigned)kind >= slots)
+		report(c, off, "live block's tag is wrong");
+	else if (!tab->slot[kind].pid)
+		report(c, off, "cached block belongs to no process's cache");
+}
+
 static void check_chain(struct check_ctx *c)
 {
 	const struct view *v = c->v;
@@ -314,7 +369,7 @@ static void check_chain(struct check_ctx *c)
 			report(c, off,
 			       "block's prev field disagrees with the block before it");
 		if (used && bw_tag(bw) != block_tag(c->seed, off, size))
-			report(c, off, "live block's tag is wrong");
+			check_cached(c, off, bw);
 		if (!used && prev_free)
 			report(c, off, "two adjacent free blocks");
 		if (!used && size >= BLOCK_FOOTER_MIN &&
@@ -335,6 +390,9 @@ static void check_header(struct check_ctx *c)
 		report(c, 0, "header sizes are inconsistent");
 	if (hdr->seed != c->seed)
 		report(c, 0, "header seed changed");
+	const struct cache_table *tab;
+	if ((hdr->flags & HEAP_FLAG_CACHED) && !view_table(c->v, c->seed, &tab))
+		report(c, HEAP_FIRST_BLOCK, "cache table is damaged");
 }
 
 static void ext_report(heap_off off, const char *problem, void *arg)
@@ -390,7 +448,75 @@ EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void 
 	}
 	if (view_open(&v, mem) < 0)
 		return -1;
+	/* Dead processes' caches return to the heap first. */
+	if (!(mem->connect_flags & SHMHEAP_CONNECT_INSPECT))
+		cache_sweep_locked(mem, 1);
 	int problems = verify_view(&v, mem->seed, fn ? fn : count_only, arg);
 	view_close(&v, mem);
 	return problems;
+}
+
+struct cache_count {
+	const struct view *v;
+	struct shmheap_cache_stats *st;
+	size_t bytes[CACHE_SLOTS_MAX], blocks[CACHE_SLOTS_MAX];
+};
+
+static int count_cached(const struct view *v, struct cache_count *cc)
+{
+	heap_off off = HEAP_FIRST_BLOCK;
+	while (off < v->end) {
+		uint64_t bw = load_word(v, off);
+		uint64_t size = bw_size(bw);
+		if (size < BLOCK_MIN || size > v->end - off)
+			break;
+		int slot = view_cached_slot(v, off, bw);
+		if (slot >= 0) {
+			cc->bytes[slot] += size;
+			cc->blocks[slot]++;
+			cc->st->cached_bytes += size;
+			cc->st->cached_blocks++;
+		}
+		off += size;
+	}
+	if (off != v->size) {
+		errno = EUCLEAN;
+		return -1;
+	}
+	return 0;
+}
+
+EXPORT int shmheap_cache_stats(shmheap_memory_handle mem, struct shmheap_cache_stats *st,
+			       struct shmheap_cache_proc *procs, size_t nprocs)
+{
+	struct view v;
+	if (!mem || !st || (nprocs && !procs)) {
+		errno = EINVAL;
+		return -1;
+	}
+	*st = (struct shmheap_cache_stats){0};
+	if (!(mem->heap_flags & HEAP_FLAG_CACHED))
+		return 0;
+	if (view_open(&v, mem) < 0)
+		return -1;
+	struct cache_count cc = {.v = &v, .st = st};
+	const struct cache_table *tab;
+	unsigned slots = view_table(&v, mem->seed, &tab);
+	int ret = count_cached(&v, &cc);
+	st->slots = slots;
+	for (unsigned i = 0; i < slots && ret == 0; i++) {
+		struct cache_slot s = tab->slot[i];
+		if (!s.pid)
+			continue;
+		if (st->attached < nprocs) {
+			struct shmheap_cache_proc *p = &procs[st->attached];
+			p->pid = (pid_t)s.pid;
+			p->alive = cache_owner_alive(&s);
+			p->cached_bytes = cc.bytes[i];
+			p->cached_blocks = cc.blocks[i];
+		}
+		st->attached++;
+	}
+	view_close(&v, mem);
+	return ret;
 }

@@ -65,6 +65,8 @@
 #define HEAP_FLAG_GROWABLE 0x1u
 /* `created` holds the extension record's unit offset (see ext.h). */
 #define HEAP_FLAG_EXT 0x4u
+/* Per-process caches of free blocks; the first block is the cache table (cache.h). */
+#define HEAP_FLAG_CACHED 0x2u
 
 /*
  * The lock's slot: the first 40 bytes of the header.

@@ -26,6 +26,10 @@ lib_libshmheap_la_SOURCES = \
 	lib/lock.c \
 	lib/mmf.c \
 	lib/repair.c
+# cached heaps (SHMHEAP_CACHED): per-process caches of free blocks
+lib_libshmheap_la_SOURCES += \
+	lib/cache.c \
+	lib/cache.h
 # mapping in one file, the export macros in their own header
 lib_libshmheap_la_SOURCES += \
 	lib/export.h \

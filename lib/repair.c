@@ -14,6 +14,7 @@
 #include <errno.h>
 
 #include "ext.h"
+#include "cache.h"
 #include "heap.h"
 
 /* Makes the run of free blocks at run one block: the new size is committed
@@ -50,6 +51,8 @@ int heap_repair(struct shmheap_heap *h)
 
 	/* The pending operation of names.c or publish.c, if any (ext.c). */
 	ext_repair(h);
+	/* A cached heap: dead owners' cached blocks become free (merged below). */
+	(void)cache_repair_hook(h);
 	fi_clear(&h->index);
 	for (heap_off off = HEAP_FIRST_BLOCK; off <= end;) {
 		uint64_t bw = off < end ? *block_word(h->base, off) : BW_IN_USE;
@@ -70,7 +73,10 @@ int heap_repair(struct shmheap_heap *h)
 		}
 		if (off == end)
 			break;
-		*block_word(h->base, off) = (bw & ~BW_PREV_MASK) | prev_state;
+		if (h->heap_flags & HEAP_FLAG_CACHED)
+			cache_set_prev(block_word(h->base, off), prev_state);
+		else
+			*block_word(h->base, off) = (bw & ~BW_PREV_MASK) | prev_state;
 		prev_state = BW_PREV_USED;
 		off += bw_size(bw);
 	}

@@ -94,3 +94,5 @@ dist_man_MANS += \
 	man/shmheap_name_remove.3 \
 	man/shmheap_name_set.3 \
 	man/shmheap_name_walk.3
+# Cached heaps (SHMHEAP_CACHED).
+dist_man_MANS += man/shmheap_cache_stats.3

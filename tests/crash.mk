@@ -23,3 +23,11 @@ EXTRA_DIST += tests/torture-file.sh
 .PHONY: torture-file
 torture-file: tests/torture$(EXEEXT)
 	$(AM_V_at)$(SHELL) $(srcdir)/tests/torture-file.sh
+# The same torture on cached heaps (SHMHEAP_CACHED), 200 kills in `make check`;
+# `make torture-long` runs 10,000 on both kinds.
+TESTS += tests/torture-cached.sh
+EXTRA_DIST += tests/torture-cached.sh
+torture-long: torture-long-cached
+.PHONY: torture-long-cached
+torture-long-cached: tests/torture$(EXEEXT)
+	$(AM_V_at)TORTURE_CACHED=1 TORTURE_KILLS=$(TORTURE_LONG_KILLS) ./tests/torture$(EXEEXT)

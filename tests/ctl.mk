@@ -54,3 +54,5 @@ tests_ctl_namemaker_LDADD = lib/libshmheap.la
 tests_ctl_namemaker_LDFLAGS = $(AM_LDFLAGS) -no-install
 TESTS += tests/ctl-names.sh
 EXTRA_DIST += tests/ctl-names.sh
+# Cached heaps (SHMHEAP_CACHED): create --cached and inspect's cache figures.
+CTL_TESTS += tests/ctl-cache.sh

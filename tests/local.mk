@@ -322,3 +322,13 @@ check_PROGRAMS += tests/torture-names
 TESTS += tests/torture-names
 tests_torture_names_SOURCES = tests/torture-names.c
 tests_torture_names_LDADD = lib/libshmheap.la
+# Cached heaps (SHMHEAP_CACHED): the table, refused frees, recovery at each
+# step of a cache operation, killed processes, threads sharing a cache.
+if HAVE_CHECK
+SUITES += tests/test-cache
+VALGRIND_SUITES += tests/test-cache
+tests_test_cache_SOURCES = tests/test-cache.c $(suite_common_src)
+tests_test_cache_CFLAGS = $(suite_common_cflags) -I$(top_srcdir)/lib
+tests_test_cache_LDFLAGS = $(suite_common_ldflags)
+tests_test_cache_LDADD = $(suite_common_libs)
+endif

@@ -166,7 +166,7 @@ START_TEST(create_ex_invalid_options)
 	const struct shmheap_options bad[] = {
 		{.max_size = PAGE},			    /* below len */
 		{.max_size = SHMHEAP_MAX_HEAP_SIZE + PAGE}, /* beyond the layout */
-		{.flags = 0x2},				    /* unknown flag */
+		{.flags = 0x100}, /* unknown flag (0x2 is SHMHEAP_CACHED) */
 		{.flags = ~0u},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -21,6 +21,8 @@
  * the heap one free block again.
  *
  * Usage: torture [KILLS]; KILLS defaults to $TORTURE_KILLS, else 200.
+ * TORTURE_CACHED=1 makes every heap a cached one (SHMHEAP_CACHED); the audit
+ * then also proves that no block is left in a dead process's cache.
  * TORTURE_SEED fixes the random choices (the timing stays random).  For
  * debugging: TORTURE_ROUND_KIND=0..3 runs one kind of round only, and
  * TORTURE_HANG_WAIT=1 makes a hang wait 10 minutes for a debugger instead of
@@ -44,6 +46,7 @@
 #define HANG_TIMEOUT_MS 20000 /* a survivor making no progress for this long hangs */
 #define WATCHDOG_S 120	      /* a kill iteration taking this long hangs somewhere */
 #define PROGRESS_OPS 8	      /* operations each survivor must complete after a kill */
+#define TORTURE_CACHED_MIN ((size_t)1 << 20) /* a cached heap: 7 cache slots */
 
 struct torture_shared *shared;
 static pid_t supervisor_pid;
@@ -319,8 +322,21 @@ static shmheap_memory_handle make_heap(const struct round_config *cfg)
 		.max_size = cfg->max,
 		.flags = cfg->growable ? 0 : SHMHEAP_NO_GROW,
 	};
-	shmheap_memory_handle mem = shmheap_create_ex(shared->heap_name, cfg->initial,
-						      &opts);
+	size_t initial = cfg->initial;
+	/* TORTURE_CACHED=1: cached heaps, large enough for a cache slot for
+	 * every worker and the supervisor. */
+	if (getenv("TORTURE_CACHED") && atoi(getenv("TORTURE_CACHED"))) {
+		opts.flags |= SHMHEAP_CACHED;
+		if (initial < TORTURE_CACHED_MIN)
+			initial = TORTURE_CACHED_MIN;
+		if (opts.max_size < initial)
+			opts.max_size = initial;
+		/* The workers aim "past the heap" and grow from these. */
+		shared->cfg.initial = initial;
+		shared->cfg.max = opts.max_size;
+		shared->grow_target = initial;
+	}
+	shmheap_memory_handle mem = shmheap_create_ex(shared->heap_name, initial, &opts);
 	if (!mem)
 		torture_fail("creating %s: %s", shared->heap_name, strerror(errno));
 	return mem;

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cache.h - the per-process caches of a cached heap (SHMHEAP_CACHED, cache.c).
+ *
+ * A cached heap's first block holds the cache table: a short header and one
+ * slot per connected process.  A slot holds, for each size class, a stack of
+ * the blocks the process keeps for itself, and an "operation pending" word.
+ * Only the slot's owner writes its stacks and its pending word; a slot is
+ * claimed and released under the heap lock.
+ *
+ * A block in a cache keeps its in-use bit (so that the chain, the free-block
+ * index and the repair treat it as taken), and carries a tag of its own: the
+ * live tag xor a value naming the slot.  So the block word alone tells a live
+ * object, a block in slot s's cache, and the cache table apart, and each
+ * change of state is one atomic change of that word.
+ */
+#ifndef SHMHEAP_CACHE_H
+#define SHMHEAP_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "export.h"
+#include "layout.h"
+
+#define CACHE_MAGIC 0x48434143u /* "CACH" read as little-endian bytes */
+#define CACHE_MAX_BLOCK 520u	/* largest cached block (a 512-byte object) */
+#define CACHE_CLASSES (CACHE_MAX_BLOCK / HEAP_UNIT - 1) /* block sizes 16..520 */
+#define CACHE_DEPTH 16u /* most blocks one slot keeps per class */
+#define CACHE_BATCH 8u	/* blocks one refill or flush moves */
+#define CACHE_SLOTS_MAX 16u
+/* A heap gets fewer slots (at least one) when the table would take more
+ * than a 32nd of it: 16 slots from 2.25 MiB up. */
+
+/* The pending word: what the owner was doing, and on which block. */
+#define CACHE_OP_SHIFT 48
+#define CACHE_OP_POP ((uint64_t)1 << CACHE_OP_SHIFT)
+#define CACHE_OP_REFILL ((uint64_t)2 << CACHE_OP_SHIFT)
+#define CACHE_OFF_MASK (((uint64_t)1 << CACHE_OP_SHIFT) - 1)
+
+struct cache_slot {
+	uint32_t pid; /* owner's process id; 0: the slot is free */
+	uint32_t reserved;
+	uint64_t start_time; /* owner's start time (/proc/PID/stat field 22) */
+	uint64_t pending;    /* CACHE_OP_* | block offset, or 0 */
+	uint64_t reserved2;
+	uint32_t count[CACHE_CLASSES];		    /* blocks in each class's stack */
+	uint32_t stack[CACHE_CLASSES][CACHE_DEPTH]; /* unit offsets of blocks */
+};
+
+struct cache_table {
+	uint32_t magic;
+	uint32_t slots;
+	uint64_t reserved;
+	struct cache_slot slot[];
+};
+
+/* Tag values xored into a block's live tag: one per slot, one for the table. */
+#define CACHE_TAG_BASE 0x0ca0000u
+#define CACHE_TAG_TABLE (CACHE_TAG_BASE | 0xfffu)
+
+static inline uint32_t cache_slot_xor(unsigned slot)
+{
+	return CACHE_TAG_BASE | (slot + 1);
+}
+
+static inline unsigned cache_class(uint64_t block_size)
+{
+	return (unsigned)(block_size / HEAP_UNIT) - 2;
+}
+
+static inline uint64_t cache_class_size(unsigned k)
+{
+	return ((uint64_t)k + 2) * HEAP_UNIT;
+}
+
+static inline uint64_t cache_table_bytes(unsigned slots)
+{
+	return sizeof(struct cache_table) + (uint64_t)slots * sizeof(struct cache_slot);
+}
+
+/* The size of the table's block for a heap of len bytes, and its slots. */
+static inline uint64_t cache_table_block(uint64_t len, unsigned *slots)
+{
+	unsigned n = CACHE_SLOTS_MAX;
+	while (n > 1 && HEAP_UNIT + cache_table_bytes(n) > len / 32)
+		n--;
+	*slots = n;
+	return (HEAP_UNIT + cache_table_bytes(n) + HEAP_UNIT - 1) / HEAP_UNIT * HEAP_UNIT;
+}
+
+enum cache_kind {
+	CACHE_KIND_OTHER = -1, /* a free block, or a word no state explains */
+	CACHE_KIND_LIVE = -2,  /* a live object */
+	CACHE_KIND_TABLE = -3, /* the cache table */
+			       /* 0..CACHE_SLOTS_MAX-1: a block in that slot's cache */
+};
+
+/* What the in-use block word bw at off is, by its tag. */
+static inline int cache_kind(uint32_t seed, heap_off off, uint64_t bw)
+{
+	if (!(bw & BW_IN_USE))
+		return CACHE_KIND_OTHER;
+	uint32_t x = bw_tag(bw) ^ block_tag(seed, off, bw_size(bw));
+	if (x == 0)
+		return CACHE_KIND_LIVE;
+	if (x == CACHE_TAG_TABLE)
+		return off == HEAP_FIRST_BLOCK ? CACHE_KIND_TABLE : CACHE_KIND_OTHER;
+	if ((x & ~0xfffu) == CACHE_TAG_BASE && (x & 0xfffu) >= 1 &&
+	    (x & 0xfffu) <= CACHE_SLOTS_MAX && bw_size(bw) <= CACHE_MAX_BLOCK)
+		return (int)(x & 0xfffu) - 1;
+	return CACHE_KIND_OTHER;
+}
+
+/*
+ * Changes the prev field of a block word that a cache owner may change at
+ * the same moment (without the heap lock): both are atomic, so neither
+ * change is lost.
+ */
+static inline void cache_set_prev(uint64_t *w, uint64_t prev_state)
+{
+	uint64_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(w, &old, (old & ~BW_PREV_MASK) | prev_state,
+					    true, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
+struct shmheap_heap;
+
+/* cache.c.  Under no lock, by the creator before the heap is published:
+ * makes the table as the heap's first block; -1 (EINVAL) if it does not fit. */
+HIDDEN int cache_table_init(struct shmheap_heap *h, uint64_t len);
+/* Gives the connection a slot (after reclaiming dead owners' caches) when the
+ * heap is cached; a connection without one works through the lock.  -1 only
+ * when the lock cannot be taken. */
+HIDDEN int cache_attach(struct shmheap_heap *h);
+/* Flushes the connection's caches into the heap and releases its slot. */
+HIDDEN void cache_detach(struct shmheap_heap *h);
+/* Allocation of a block of need bytes (<= CACHE_MAX_BLOCK) through the
+ * cache: 0 with the object in *out, -1 (errno set), or 1 when this
+ * connection's cache is not this process's (a forked child). */
+HIDDEN int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out);
+/* Free through the cache: 0, -1 (errno set), or 1 when the block is not one
+ * the cache takes and the caller frees it under the lock. */
+HIDDEN int cache_free(struct shmheap_heap *h, void *ptr);
+/* Under the lock: returns dead owners' caches to the heap (and repairs it);
+ * with force 0 only when the last look is older than CACHE_SWEEP_MS. */
+HIDDEN void cache_sweep_locked(struct shmheap_heap *h, int force);
+/* Under the lock, from heap_repair before it rebuilds the index: resolves
+ * refills cut short by the death of the lock's holder, and makes the blocks
+ * of dead owners' caches free (the rebuild merges them).  Returns how many
+ * blocks it freed. */
+HIDDEN size_t cache_repair_hook(struct shmheap_heap *h);
+/* Frees the live block at off for real, under the lock, in any heap (the
+ * plain function for calls that free through the lock).  In a cached heap
+ * the block word changes with a compare-and-swap, so that a free of the
+ * same object racing through a cache cannot also succeed: -1 then. */
+HIDDEN int cache_block_free(struct shmheap_heap *h, heap_off off);
+/* Whether a claimed slot's owner still runs (when that cannot be told: yes). */
+HIDDEN bool cache_owner_alive(const struct cache_slot *s);
+
+#endif /* SHMHEAP_CACHE_H */
