@@ -332,3 +332,13 @@ tests_test_cache_CFLAGS = $(suite_common_cflags) -I$(top_srcdir)/lib
 tests_test_cache_LDFLAGS = $(suite_common_ldflags)
 tests_test_cache_LDADD = $(suite_common_libs)
 endif
+
+# Every allocation call on every kind of heap, two processes at once.
+if HAVE_CHECK
+SUITES += tests/test-mixed
+VALGRIND_SUITES += tests/test-mixed
+tests_test_mixed_SOURCES = tests/test-mixed.c $(suite_common_src)
+tests_test_mixed_CFLAGS = $(suite_common_cflags)
+tests_test_mixed_LDFLAGS = $(suite_common_ldflags)
+tests_test_mixed_LDADD = $(suite_common_libs)
+endif
