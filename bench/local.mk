@@ -17,6 +17,8 @@ bench_shmbench_SOURCES = \
 	bench/alloc_glibc.c \
 	bench/alloc_shmheap.c \
 	bench/alloc_pages.c
+# Tail latency (p50/p99/p99.9 per pair with 2 processes): shmbench -w tail.
+bench_shmbench_SOURCES += bench/tail.c
 bench_shmbench_CPPFLAGS = $(AM_CPPFLAGS)
 bench_shmbench_CFLAGS = $(AM_CFLAGS) -O2
 bench_shmbench_CXXFLAGS = -O2 -Wall -Wextra
