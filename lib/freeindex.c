@@ -232,7 +232,8 @@ static void refresh_up(const struct tree *t, const struct fi_path *p, unsigned i
 	}
 }
 
-static void tree_insert(const struct tree *t, heap_unit x)
+/* Inserts x where its priority puts it, splitting the subtree found there. */
+static void tree_insert_split(const struct tree *t, heap_unit x)
 {
 	uint64_t size = size_of(t, x);
 	uint32_t prio = prio_of(t, x);
@@ -250,6 +251,50 @@ static void tree_insert(const struct tree *t, heap_unit x)
 	set_links(t, x, l, r);
 	update(t, x);
 	*slot = x;
+}
+
+/*
+ * Inserts x as a leaf, raising the maxima on the way down, then rotates it up
+ * while its priority beats its parent's: fewer than two rotations expected,
+ * each touching nodes near the bottom that are already in the cache, where
+ * a split would read the other child of every node on its path.  A path
+ * longer than a random treap can have is left to tree_insert_split.
+ */
+static void tree_insert(const struct tree *t, heap_unit x)
+{
+	uint64_t size = size_of(t, x);
+	uint32_t prio = prio_of(t, x);
+	struct fi_path p;
+	link_word *slot = t->root;
+
+	p.depth = 0;
+	for (heap_unit u = *slot; u; u = *slot) {
+		if (p.depth == FI_MAX_DEPTH) {
+			tree_insert_split(t, x);
+			return;
+		}
+		if (t->aug)
+			raise_max(t, u, size);
+		p.node[p.depth++] = u;
+		slot = toward(t, u, x);
+	}
+	set_links(t, x, 0, 0);
+	if (t->aug)
+		store_max(t, x, size);
+	*slot = x;
+
+	unsigned i = p.depth;
+	while (i > 0 && prio_of(t, p.node[i - 1]) < prio) {
+		heap_unit parent = p.node[--i];
+		link_word *pl = links_of(t, parent), *xl = links_of(t, x);
+		int side = x > parent; /* x is parent's right child */
+		store_link(&pl[side], xl[!side]);
+		store_link(&xl[!side], parent);
+		update(t, parent);
+		store_link(i ? toward(t, p.node[i - 1], x) : t->root, x);
+	}
+	if (i < p.depth)
+		update(t, x);
 }
 
 static void tree_remove(const struct tree *t, heap_unit x, const struct fi_path *given)
