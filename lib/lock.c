@@ -273,11 +273,14 @@ static void step_back(pthread_mutex_t *m)
 }
 
 /* Counts the hold and notes, once the lock is ours, whether it came from
- * the kernel's queue. */
+ * the kernel's queue.  An inspecting connection (the tools) leaves the count
+ * alone: it promises not to write the heap, and a waiter that sees no count
+ * takes the holds for long ones, the safe side. */
 static int took_lock(struct shmheap_heap *h, int err, int queued)
 {
 	if (!err || err == EOWNERDEAD) {
-		count_hold(&h->hdr->lock);
+		if (!(h->connect_flags & SHMHEAP_CONNECT_INSPECT))
+			count_hold(&h->hdr->lock);
 		if (h->lock_queued != queued)
 			__atomic_store_n(&h->lock_queued, queued, __ATOMIC_RELAXED);
 	}
