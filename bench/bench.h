@@ -92,6 +92,16 @@ double bench_procs(const struct bench_allocator *a, void *heap, unsigned nprocs,
 /* Space: objects of size bytes allocated until the first failure. */
 size_t bench_fill(const struct bench_allocator *a, void *heap, size_t size);
 
+/* tail.c: Tail, nprocs forked processes replaying ops[p] at once on the one
+ * heap as in W3, every free+alloc pair timed; percentiles over all pairs of
+ * all processes, in ns.  0, or -1 on failure. */
+struct bench_tail_result {
+	double p50, p99, p999, max;
+};
+int bench_tail(const struct bench_allocator *a, void *heap, unsigned nprocs,
+	       struct churn_op *const *ops, size_t nops, uint32_t nslots,
+	       struct bench_tail_result *res);
+
 #ifdef __cplusplus
 }
 #endif

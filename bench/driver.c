@@ -4,7 +4,7 @@
  * allocator, interleaved (A B C D, A B C D, ...) so that a slow phase of the
  * machine hits all of them alike, repeats, and prints medians and ratios.
  *
- *   shmbench [-q] [-r reps] [-a name,...] [-w w1,w2,w3,w4,space] [-d divisor]
+ *   shmbench [-q] [-r reps] [-a name,...] [-w w1,w2,w3,w4,space,tail] [-d divisor]
  *
  * -q (or BENCH_QUICK=1): a smoke run with a tenth of the operations.
  * -d: divide every operation count further, for profiling under valgrind.
@@ -97,7 +97,7 @@ static const struct params quick = {
 static struct params P;
 static const struct bench_allocator *allocs[MAX_ALLOCS];
 static unsigned nallocs;
-static int want_w1, want_w2, want_w3, want_w4, want_space;
+static int want_w1, want_w2, want_w3, want_w4, want_space, want_tail;
 
 static int is_linear(const struct bench_allocator *a)
 {
@@ -380,6 +380,66 @@ static void run_space(void)
 		      100 * ours);
 }
 
+/*
+ * Tail latency with TAIL_PROCS processes (W3's sequences and counts): p50,
+ * p99 and p99.9 of the ns per free+alloc pair, each the median over the
+ * repetitions.  Every shared allocator takes part, so a new one (such as a
+ * cached shmheap mode) is measured as soon as it is in all_allocs.
+ */
+#define TAIL_PROCS 2u
+#define TAIL_FIGURES 4
+
+static void run_tail(void)
+{
+	static const char *const what[TAIL_FIGURES] = {"p50", "p99", "p99.9", "max"};
+	struct series s[TAIL_FIGURES][MAX_ALLOCS] = {0};
+	struct churn_op *ops[TAIL_PROCS];
+	for (unsigned p = 0; p < TAIL_PROCS; p++)
+		ops[p] = churn_ops_make(100 + p, P.w3_ops, P.w3_slots, 8, 512);
+
+	printf("\n# Tail: %u processes each run W1 on its own %u slots for %zu ops, one "
+	       "shared %zu MiB heap; every free+alloc pair timed\n",
+	       TAIL_PROCS, P.w3_slots, P.w3_ops, P.w1_heap / MiB);
+	for (unsigned rep = 0; rep < P.reps; rep++) {
+		for (unsigned i = 0; i < nallocs; i++) {
+			const struct bench_allocator *a = allocs[i];
+			if (!(a->flags & BENCH_SHARED))
+				continue;
+			size_t n = is_linear(a) ? P.w3_ops / P.linear_div : P.w3_ops;
+			struct bench_tail_result r;
+			void *heap = make_heap(a, P.w1_heap);
+			int rc = bench_tail(a, heap, TAIL_PROCS, ops, n, P.w3_slots, &r);
+			a->destroy(heap);
+			if (rc < 0)
+				exit(1);
+			double v[TAIL_FIGURES] = {r.p50, r.p99, r.p999, r.max};
+			for (unsigned f = 0; f < TAIL_FIGURES; f++)
+				series_add(&s[f][i], v[f]);
+			printf("Tail rep %u %-8s p50 %8.0f  p99 %8.0f  p99.9 %9.0f  max %11.0f "
+			       "ns/pair\n",
+			       rep, a->name, r.p50, r.p99, r.p999, r.max);
+			fflush(stdout);
+		}
+	}
+	for (unsigned p = 0; p < TAIL_PROCS; p++)
+		free(ops[p]);
+
+	printf("\n== Tail, %u processes: ns per free+alloc pair (medians of %u reps)\n",
+	       TAIL_PROCS, P.reps);
+	printf("  %-16s", "allocator");
+	for (unsigned f = 0; f < TAIL_FIGURES; f++)
+		printf(" %11s", what[f]);
+	putchar('\n');
+	for (unsigned i = 0; i < nallocs; i++) {
+		if (!(allocs[i]->flags & BENCH_SHARED))
+			continue;
+		printf("  %-16s", allocs[i]->name);
+		for (unsigned f = 0; f < TAIL_FIGURES; f++)
+			printf(" %11.0f", series_median(&s[f][i]));
+		putchar('\n');
+	}
+}
+
 static void choose(const char *list, int allocators)
 {
 	char *copy = strdup(list), *save = NULL;
@@ -395,6 +455,8 @@ static void choose(const char *list, int allocators)
 				want_w4 = 1;
 			else if (!strcmp(w, "space"))
 				want_space = 1;
+			else if (!strcmp(w, "tail"))
+				want_tail = 1;
 			else
 				goto bad;
 			continue;
@@ -457,7 +519,7 @@ static void print_setup(void)
 int main(int argc, char **argv)
 {
 	const char *env = getenv("BENCH_QUICK");
-	const char *alist = NULL, *wlist = "w1,w2,w3,w4,space";
+	const char *alist = NULL, *wlist = "w1,w2,w3,w4,space,tail";
 	unsigned reps = 0, div = 1;
 	int opt;
 
@@ -482,7 +544,7 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 				"usage: shmbench [-q] [-r reps] [-a name,...] "
-				"[-w w1,w2,w3,w4,space] [-d divisor]\n"
+				"[-w w1,w2,w3,w4,space,tail] [-d divisor]\n"
 				"  -a also: shmheap-file, shmheap-anon (libshmheap over a "
 				"file, an anonymous heap)\n");
 			return opt == 'h' ? 0 : 2;
@@ -516,5 +578,7 @@ int main(int argc, char **argv)
 		run_w3();
 	if (want_space)
 		run_space();
+	if (want_tail)
+		run_tail();
 	return 0;
 }

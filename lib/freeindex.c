@@ -196,28 +196,44 @@ static link_word *slot_of(const struct tree *t, const struct fi_path *p, unsigne
 	return i ? toward(t, p->node[i - 1], p->node[i]) : t->root;
 }
 
+/* Stands for an old subtree maximum that is not known. */
+#define MAX_UNKNOWN UINT64_MAX
+
 /*
- * Node i of the path has a new subtree maximum, below: recomputes those of
- * nodes i-1, ... 0, each from its own size, the one below it on the path and
- * its other child.  Once one comes out unchanged, so would every one above.
+ * Node i of the path has a new subtree maximum, below, where it had old
+ * (MAX_UNKNOWN if not known): recomputes those of nodes i-1, ... 0.  Once one
+ * comes out unchanged, so would every one above.  Knowing old spares most
+ * reads of the other child: a maximum that rose only needs comparing, and
+ * one that fell matters only to ancestors whose maximum it was.
  */
 static void refresh_up(const struct tree *t, const struct fi_path *p, unsigned i,
-		       uint64_t below)
+		       uint64_t below, uint64_t old)
 {
 	while (i-- > 0) {
 		heap_unit u = p->node[i];
-		/* Indexing rather than ?: keeps the side, a coin toss, off the
-		 * branch predictor. */
-		heap_unit other = links_of(t, u)[p->node[i + 1] < u];
-		uint64_t m = max3(size_of(t, u), below, max_of(t, other));
-		if (node(t, u)[2] == m)
-			return;
+		uint64_t cur = node(t, u)[2], m;
+		if (old != MAX_UNKNOWN && below >= old) {
+			if (cur >= below)
+				return;
+			m = below;
+		} else {
+			if (old != MAX_UNKNOWN && cur > old)
+				return;
+			/* Indexing rather than ?: keeps the side, a coin toss, off
+			 * the branch predictor. */
+			heap_unit other = links_of(t, u)[p->node[i + 1] < u];
+			m = max3(size_of(t, u), below, max_of(t, other));
+			if (cur == m)
+				return;
+		}
 		node(t, u)[2] = m;
+		old = cur;
 		below = m;
 	}
 }
 
-static void tree_insert(const struct tree *t, heap_unit x)
+/* Inserts x where its priority puts it, splitting the subtree found there. */
+static void tree_insert_split(const struct tree *t, heap_unit x)
 {
 	uint64_t size = size_of(t, x);
 	uint32_t prio = prio_of(t, x);
@@ -237,6 +253,50 @@ static void tree_insert(const struct tree *t, heap_unit x)
 	*slot = x;
 }
 
+/*
+ * Inserts x as a leaf, raising the maxima on the way down, then rotates it up
+ * while its priority beats its parent's: fewer than two rotations expected,
+ * each touching nodes near the bottom that are already in the cache, where
+ * a split would read the other child of every node on its path.  A path
+ * longer than a random treap can have is left to tree_insert_split.
+ */
+static void tree_insert(const struct tree *t, heap_unit x)
+{
+	uint64_t size = size_of(t, x);
+	uint32_t prio = prio_of(t, x);
+	struct fi_path p;
+	link_word *slot = t->root;
+
+	p.depth = 0;
+	for (heap_unit u = *slot; u; u = *slot) {
+		if (p.depth == FI_MAX_DEPTH) {
+			tree_insert_split(t, x);
+			return;
+		}
+		if (t->aug)
+			raise_max(t, u, size);
+		p.node[p.depth++] = u;
+		slot = toward(t, u, x);
+	}
+	set_links(t, x, 0, 0);
+	if (t->aug)
+		store_max(t, x, size);
+	*slot = x;
+
+	unsigned i = p.depth;
+	while (i > 0 && prio_of(t, p.node[i - 1]) < prio) {
+		heap_unit parent = p.node[--i];
+		link_word *pl = links_of(t, parent), *xl = links_of(t, x);
+		int side = x > parent; /* x is parent's right child */
+		store_link(&pl[side], xl[!side]);
+		store_link(&xl[!side], parent);
+		update(t, parent);
+		store_link(i ? toward(t, p.node[i - 1], x) : t->root, x);
+	}
+	if (i < p.depth)
+		update(t, x);
+}
+
 static void tree_remove(const struct tree *t, heap_unit x, const struct fi_path *given)
 {
 	struct fi_path scratch;
@@ -244,10 +304,11 @@ static void tree_remove(const struct tree *t, heap_unit x, const struct fi_path 
 	if (!p)
 		return; /* not indexed: shmheap_check reports it */
 	unsigned i = p->depth - 1;
+	uint64_t old = t->aug ? node(t, x)[2] : 0;
 	heap_unit joined = merge(t, left_of(t, x), right_of(t, x));
 	store_link(slot_of(t, p, i), joined);
 	if (t->aug)
-		refresh_up(t, p, i, max_of(t, joined));
+		refresh_up(t, p, i, max_of(t, joined), old);
 }
 
 /* The main treap's node old becomes node new (see fi_move). */
@@ -259,11 +320,14 @@ static void tree_move(const struct tree *t, heap_unit old, heap_unit new,
 	if (!p)
 		return;
 	unsigned i = p->depth - 1;
+	/* old's block word and maximum may lie under new's words by now;
+	 * fi_first_fit noted the maximum before anything was written. */
+	uint64_t old_max = p == given ? given->last_max : MAX_UNKNOWN;
 	heap_unit l = left_of(t, old), r = right_of(t, old);
 	set_links(t, new, l, r);
 	store_link(slot_of(t, p, i), new);
 	update(t, new);
-	refresh_up(t, p, i, max_of(t, new));
+	refresh_up(t, p, i, max_of(t, new), old_max);
 }
 
 heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path *path)
@@ -284,6 +348,8 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 				u = l;
 			} else if (size_of(&main_t, u) >= need) {
 				best = u;
+				if (path)
+					path->last_max = max_of(&main_t, u);
 				break;
 			} else if (!(u = right_of(&main_t, u))) {
 				break; /* a wrong maximum: shmheap_check reports it */

@@ -21,6 +21,7 @@ struct free_index {
 /* A path from the main treap's root, as fi_first_fit leaves it. */
 struct fi_path {
 	unsigned depth;
+	uint64_t last_max; /* the subtree maximum of the path's last node */
 	heap_unit node[FI_MAX_DEPTH];
 };
 
@@ -36,8 +37,8 @@ heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off 
 /* Adds the free block at off; its block word (size, priority) is written. */
 void fi_insert(const struct free_index *fi, heap_off off);
 
-/* Removes the free block at off, whose block word still gives its size;
- * path is fi_first_fit's or NULL. */
+/* Removes the free block at off, whose words (size, links, maximum) are still
+ * intact; path is fi_first_fit's or NULL. */
 void fi_remove(const struct free_index *fi, heap_off off, const struct fi_path *path);
 
 /*

@@ -68,11 +68,27 @@ static int heap_lock_sane(struct shmheap_heap *h)
 	return 0;
 }
 
+/* Maps what another process grew the heap by; one load and a compare when
+ * nothing grew (every call passes here). */
+static inline int sync_mapping(struct shmheap_heap *h)
+{
+	if (heap_size_bytes(h->hdr) <= __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE))
+		return 0;
+	return heap_sync_mapping(h);
+}
+
 /* What every locker does once pthread_mutex_*lock has answered err. */
 static int after_acquire(struct shmheap_heap *h, int err)
 {
 	pthread_mutex_t *m = &h->hdr->lock;
 
+	if (__builtin_expect(!err, 1)) {
+		if (sync_mapping(h) < 0) {
+			pthread_mutex_unlock(m);
+			return -1;
+		}
+		return 0;
+	}
 	if (err == EOWNERDEAD) {
 		if (heap_sync_mapping(h) < 0 || heap_repair(h) < 0) {
 			/* Unlocking without marking it consistent makes the mutex,
@@ -85,15 +101,8 @@ static int after_acquire(struct shmheap_heap *h, int err)
 		pthread_mutex_consistent(m);
 		return 0;
 	}
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	if (heap_sync_mapping(h) < 0) {
-		pthread_mutex_unlock(m);
-		return -1;
-	}
-	return 0;
+	errno = err;
+	return -1;
 }
 
 /* Linux futex bits in a robust mutex's lock word (see futex(2)). */
@@ -144,6 +153,33 @@ static inline int unrecoverable(const pthread_mutex_t *m)
 #endif
 }
 
+/*
+ * A count of the lock's acquisitions, modulo 2^16, for waiters to tell long
+ * holds from many short ones.  It lives in the mutex's __spins, which glibc
+ * uses only for adaptive mutexes (never for a robust one) and which the
+ * kernel's robust-futex code never touches; only the holder writes it.
+ */
+static inline unsigned hold_count(const pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+	return (uint16_t)__atomic_load_n(&m->__data.__spins, __ATOMIC_RELAXED);
+#else
+	(void)m;
+	return 0;
+#endif
+}
+
+static inline void count_hold(pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+	__typeof__(m->__data.__spins) *c = &m->__data.__spins;
+	__atomic_store_n(c, (__typeof__(*c))(uint16_t)(hold_count(m) + 1),
+			 __ATOMIC_RELAXED);
+#else
+	(void)m;
+#endif
+}
+
 /* How long a locker that found the lock busy sleeps before it looks again:
  * the first nap asks for 1 us, which the kernel stretches by the thread's
  * timer slack (50 us by default); each further nap doubles, up to 1 ms. */
@@ -151,13 +187,21 @@ static inline int unrecoverable(const pthread_mutex_t *m)
 #define LOCK_NAP_MAX_NS 1000000L
 /* Before its first nap a locker yields the processor this many times. */
 #define LOCK_YIELDS 2
-/* A locker that has waited this long queues in the kernel instead, as Go's
- * sync.Mutex switches to its starvation mode (after 1 ms there).  Here naps
- * grow to 1 ms, so under plain saturation (W3) waiters reach 1 ms often and
- * queueing that early cost W3 a third of its throughput; at 10 ms W3 keeps
- * about 0.8x / 0.6x and a busy holder still delays a call by ~25 ms at most
- * (bench/RESULTS.md). */
-#define LOCK_STARVING_NS 10000000L
+/*
+ * When a waiter queues in the kernel instead (Go's sync.Mutex starvation mode,
+ * entered there after 1 ms).  Queueing has a price: a futex wake-up and a
+ * holder that steps back (step_back()).  Under plain saturation with short
+ * holds (W3) waiters reach a few milliseconds often, and queueing then cost W3
+ * up to a third of its throughput (bench/RESULTS.md); what starves a waiter
+ * is a holder whose holds are long (shmheap_stats on a big heap).  So a
+ * waiter counts the acquisitions it sees while it waits (hold_count()): after
+ * LOCK_LONG_WAIT_NS it queues if they average LOCK_LONG_HOLD_NS or more of
+ * its wait, and after LOCK_STARVING_NS it queues whatever they were, which
+ * bounds the wait behind short holds too.
+ */
+#define LOCK_LONG_WAIT_NS 2000000L
+#define LOCK_LONG_HOLD_NS 100000L
+#define LOCK_STARVING_NS 25000000L
 /* How long a queued locker sleeps before it looks at the mutex's state again
  * (its holder may be a thread whose trylock met an unrecoverable mutex). */
 #define LOCK_QUEUE_SLICE_NS 10000000L
@@ -228,12 +272,34 @@ static void step_back(pthread_mutex_t *m)
 	}
 }
 
-/* Notes, once the lock is ours, whether it came from the kernel's queue. */
+/* Counts the hold and notes, once the lock is ours, whether it came from
+ * the kernel's queue.  An inspecting connection (the tools) leaves the count
+ * alone: it promises not to write the heap, and a waiter that sees no count
+ * takes the holds for long ones, the safe side. */
 static int took_lock(struct shmheap_heap *h, int err, int queued)
 {
-	if (!err || err == EOWNERDEAD)
-		__atomic_store_n(&h->lock_queued, queued, __ATOMIC_RELAXED);
+	if (!err || err == EOWNERDEAD) {
+		if (!(h->connect_flags & SHMHEAP_CONNECT_INSPECT))
+			count_hold(&h->hdr->lock);
+		if (h->lock_queued != queued)
+			__atomic_store_n(&h->lock_queued, queued, __ATOMIC_RELAXED);
+	}
 	return err;
+}
+
+static long ns_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000000000L + (b->tv_nsec - a->tv_nsec);
+}
+
+/* Whether a locker that waited this long, while the lock was taken this many
+ * times, should queue (see LOCK_LONG_WAIT_NS). */
+static int starving(long waited, uint64_t holds)
+{
+	if (waited >= LOCK_STARVING_NS)
+		return 1;
+	return waited >= LOCK_LONG_WAIT_NS &&
+	       holds * LOCK_LONG_HOLD_NS <= (uint64_t)waited;
 }
 
 /*
@@ -264,7 +330,8 @@ static int took_lock(struct shmheap_heap *h, int err, int queued)
  *
  * Naps alone do not bound a wait: a holder that takes the lock again at once
  * after long holds (shmheap_stats on a big heap) leaves gaps too short for a
- * napper to catch.  So a locker that has waited LOCK_STARVING_NS queues in
+ * napper to catch.  So a locker that has waited long enough behind long
+ * holds (LOCK_LONG_WAIT_NS), or LOCK_STARVING_NS in any case, queues in
  * the kernel (queue()), which raises FUTEX_WAITERS in the lock word; the
  * holder sees the flag when it releases (heap_unlock), glibc's unlock wakes
  * the waiter, and the releaser stays away until the lock is taken (at most
@@ -278,15 +345,16 @@ static int took_lock(struct shmheap_heap *h, int err, int queued)
  * by the kernel.  A mutex that a failed repair left unrecoverable is seen
  * before every look.
  */
-static int acquire(struct shmheap_heap *h, const struct timespec *deadline)
+static int __attribute__((noinline))
+wait_for_lock(struct shmheap_heap *h, const struct timespec *deadline)
 {
 	pthread_mutex_t *m = &h->hdr->lock;
 	struct timespec nap = {0, LOCK_NAP_MIN_NS};
-	struct timespec now, starving;
+	struct timespec now, start;
 	int yields = LOCK_YIELDS, looked = 0;
+	unsigned seen = hold_count(m);
+	uint64_t holds = 0;
 
-	if (__atomic_exchange_n(&h->lock_handover, 0, __ATOMIC_RELAXED))
-		step_back(m);
 	for (;;) {
 		if (unrecoverable(m))
 			return ENOTRECOVERABLE;
@@ -298,9 +366,12 @@ static int acquire(struct shmheap_heap *h, const struct timespec *deadline)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (deadline && !before(&now, deadline))
 			return ETIMEDOUT;
+		unsigned count = hold_count(m);
+		holds += (uint16_t)(count - seen);
+		seen = count;
 		if (!looked++)
-			starving = after_ns(now, LOCK_STARVING_NS);
-		else if (!before(&now, &starving))
+			start = now;
+		else if (starving(ns_between(&start, &now), holds))
 			break;
 		if (yields > 0) {
 			yields--;
@@ -312,6 +383,22 @@ static int acquire(struct shmheap_heap *h, const struct timespec *deadline)
 			nap.tv_nsec *= 2;
 	}
 	return took_lock(h, queue(m, deadline), 1);
+}
+
+static inline int acquire(struct shmheap_heap *h, const struct timespec *deadline)
+{
+	pthread_mutex_t *m = &h->hdr->lock;
+
+	if (__atomic_load_n(&h->lock_handover, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&h->lock_handover, 0, __ATOMIC_RELAXED))
+		step_back(m);
+	/* The common case: the lock is free. */
+	if (!unrecoverable(m) && looks_free(m)) {
+		int err = pthread_mutex_trylock(m);
+		if (err != EBUSY)
+			return took_lock(h, err, 0);
+	}
+	return wait_for_lock(h, deadline);
 }
 
 static struct timespec deadline_in(unsigned ms)
