@@ -14,6 +14,12 @@
  *     must not crash; alloc must fail with EPERM.
  * A crash, a sanitizer report or a broken oracle (abort) is a finding.
  *
+ * With CTL_FILE the image is a file heap's instead (file:PATH, the image after
+ * the library's preamble page) whose life stamp is of another boot, as after
+ * a reboot or a copy: shmheap_connect then resets the lock and repairs the
+ * image before it verifies it, so that path meets every image too, the raw
+ * mutex bytes included (they are replaced, never waited on).
+ *
  * The mutex at the start of a real heap is replaced by a fresh robust mutex
  * unless the control byte asks for the raw bytes (a garbage mutex kind once
  * made glibc abort: tests/fuzz/regressions/heap): a garbage mutex that looks
@@ -39,16 +45,28 @@
 
 #define CTL_RAW_MUTEX 0x1  /* keep the image's mutex bytes */
 #define CTL_EXACT_SIZE 0x2 /* no padding to a page multiple */
+#define CTL_FILE 0x4	   /* a file heap of an earlier life */
+/* Where a file heap starts in its file, and its stamp's boot id (see
+ * lib/backing_file.c): changing a byte of it makes the stamp another boot's. */
+#define FILE_HEAP_OFFSET 4096
+#define FILE_STAMP_BOOT_ID 16
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char name[64];
+static char shm_name[64], file_path[64], file_name[80];
+static const char *name; /* the heap's name in this run: shm_name or file_name */
+
+static void remove_object(void)
+{
+	shm_unlink(shm_name);
+	unlink(file_path);
+}
 
 static void fail(const char *what)
 {
 	fprintf(stderr, "fuzz-heap: oracle broken: %s (errno %d: %s)\n", what, errno,
 		strerror(errno));
-	shm_unlink(name);
+	remove_object();
 	abort();
 }
 
@@ -62,23 +80,42 @@ static void init_robust(pthread_mutex_t *m)
 	pthread_mutexattr_destroy(&a);
 }
 
+/* A file with the preamble of a real file heap, whose stamp is then made
+ * another boot's; the image goes after the preamble.  The descriptor, or -1. */
+static int open_stale_file(void)
+{
+	unlink(file_path);
+	shmheap_memory_handle mem = shmheap_create(file_name, 4096);
+	if (!mem)
+		return -1;
+	shmheap_disconnect(mem);
+	int fd = open(file_path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && pwrite(fd, "?", 1, FILE_STAMP_BOOT_ID) != 1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* Writes the object; returns 0, or -1 if the system refused (not a finding). */
 static int write_object(const uint8_t *img, size_t len, unsigned ctl)
 {
 	size_t objlen = len;
 	if (!(ctl & CTL_EXACT_SIZE))
 		objlen = (len + 4095) / 4096 * 4096;
-	int fd = shm_open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	off_t at = ctl & CTL_FILE ? FILE_HEAP_OFFSET : 0;
+	int fd = ctl & CTL_FILE ? open_stale_file()
+				: shm_open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return -1;
 	int ret = 0;
-	if (ftruncate(fd, (off_t)objlen) < 0 ||
-	    (len && pwrite(fd, img, len, 0) != (ssize_t)len))
+	if (ftruncate(fd, at + (off_t)objlen) < 0 ||
+	    (len && pwrite(fd, img, len, at) != (ssize_t)len))
 		ret = -1;
 	if (ret == 0 && objlen >= sizeof(pthread_mutex_t)) {
 		/* Made in place: a robust mutex's identity is its address. */
 		void *p = mmap(NULL, sizeof(pthread_mutex_t), PROT_READ | PROT_WRITE,
-			       MAP_SHARED, fd, 0);
+			       MAP_SHARED, fd, at);
 		if (p == MAP_FAILED) {
 			ret = -1;
 		} else {
@@ -181,16 +218,21 @@ static void inspect(unsigned flags)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!name[0])
-		snprintf(name, sizeof(name), "/shmheap-fuzz-%d", (int)getpid());
+	if (!shm_name[0]) {
+		snprintf(shm_name, sizeof(shm_name), "/shmheap-fuzz-%d", (int)getpid());
+		snprintf(file_path, sizeof(file_path), "/tmp/shmheap-fuzz-%d.heap",
+			 (int)getpid());
+		snprintf(file_name, sizeof(file_name), "file:%s", file_path);
+	}
 	if (size < 1)
 		return 0;
 	unsigned ctl = data[0];
 	const uint8_t *img = data + 1;
 	size_t len = size - 1;
+	name = ctl & CTL_FILE ? file_name : shm_name;
 
 	if (write_object(img, len, ctl) < 0) {
-		shm_unlink(name);
+		remove_object();
 		return 0;
 	}
 	struct shmheap_info info;
@@ -202,7 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (magic != 0) {
 		inspect(SHMHEAP_CONNECT_INSPECT);
 		inspect(SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED);
-		if (!(ctl & CTL_RAW_MUTEX)) {
+		if (!(ctl & CTL_RAW_MUTEX) || (ctl & CTL_FILE)) {
 			shmheap_memory_handle mem = shmheap_connect(name);
 			if (mem) {
 				exercise(mem);
@@ -212,6 +254,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 	}
-	shm_unlink(name);
+	remove_object();
 	return 0;
 }
