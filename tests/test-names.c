@@ -393,8 +393,10 @@ START_TEST(damaged_directory)
 	for (int i = 0; i < 40; i++) {
 		snprintf(buf, sizeof(buf), "n%d", i);
 		(void)shmheap_name_get(h, buf, &got);
+#ifndef SHMHEAP_DEBUG /* which aborts when a changing call meets a damaged heap */
 		(void)shmheap_name_remove(h, buf);
 		(void)shmheap_name_set(h, buf, a, 0);
+#endif
 	}
 	size_t n = 0;
 	(void)shmheap_name_walk(h, count_name, &n);

@@ -45,11 +45,30 @@ struct root {
 static char heap_name[64];
 static shmheap_object_handle root_hdl;
 static volatile uint64_t *ops; /* shared: operations completed per worker */
+static shmheap_memory_handle supervisor_mem;
+static pid_t supervisor_pid;
+static pid_t worker_pid[WORKERS]; /* of the round under way, 0 once reaped */
 
+/* Removes the heap (shmheap_destroy removes a name only with its heap's
+ * handle), from the supervisor only. */
 static void cleanup(void)
 {
-	if (heap_name[0])
-		shmheap_destroy(heap_name, NULL);
+	if (getpid() != supervisor_pid)
+		return;
+	for (int w = 0; w < WORKERS; w++)
+		if (worker_pid[w] > 0)
+			kill(worker_pid[w], SIGKILL);
+	if (supervisor_mem) {
+		shmheap_destroy(heap_name, supervisor_mem);
+		supervisor_mem = NULL;
+	}
+}
+
+static void on_signal(int sig)
+{
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -288,9 +307,14 @@ int main(int argc, char **argv)
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (ops == MAP_FAILED)
 		fail("mmap: %s", strerror(errno));
+	supervisor_pid = getpid();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	shmheap_memory_handle mem = shmheap_create(heap_name, 1 << 16);
 	if (!mem)
 		fail("create: %s", strerror(errno));
+	supervisor_mem = mem;
 	struct root *root = shmheap_alloc(mem, sizeof(*root));
 	if (!root)
 		fail("alloc: %s", strerror(errno));
@@ -302,7 +326,7 @@ int main(int argc, char **argv)
 	unsigned long kills = 0, rounds = 0, owner_dead = 0;
 	size_t objects = 0, most = 0, names = 0;
 	while (kills < target) {
-		pid_t pid[WORKERS];
+		pid_t *pid = worker_pid;
 		for (int w = 0; w < WORKERS; w++) {
 			uint64_t seed = rnd(&rng) | 1;
 			pid[w] = fork();
@@ -324,6 +348,7 @@ int main(int argc, char **argv)
 			if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
 				fail("worker %d ended otherwise than by the kill (status %#x)",
 				     w, status);
+			pid[w] = 0;
 			kills++;
 		}
 		rounds++;
@@ -343,6 +368,6 @@ int main(int argc, char **argv)
 	       " %zu names; the last victim of %lu rounds died holding the lock;"
 	       " orphans found: 0\n",
 	       kills, rounds, total, objects, most, names, owner_dead);
-	shmheap_destroy(heap_name, mem);
+	cleanup();
 	return 0;
 }
