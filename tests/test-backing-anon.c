@@ -111,7 +111,7 @@ START_TEST(growth_in_a_child_is_seen_by_the_parent)
 	ck_assert_uint_gt(st.heap_size, 4 * SIZE);
 	ck_assert_int_eq(tu_check(h), 0);
 	/* A heap that must not grow stays as it is, in children too. */
-	struct shmheap_options fixed = {0, 0, SHMHEAP_NO_GROW};
+	struct shmheap_options fixed = {.flags = SHMHEAP_NO_GROW};
 	shmheap_memory_handle f = shmheap_create_anonymous(SIZE, &fixed);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_null(shmheap_alloc(f, 2 * SIZE));
@@ -239,7 +239,7 @@ START_TEST(connect_fd_refuses_what_is_no_heap)
 	/* Bad lengths and options, as for shmheap_create_ex. */
 	ck_assert_ptr_null(shmheap_create_anonymous(0, NULL));
 	ck_assert_int_eq(errno, EINVAL);
-	struct shmheap_options bad = {0, 0, 0x80};
+	struct shmheap_options bad = {.flags = 0x80};
 	ck_assert_ptr_null(shmheap_create_anonymous(SIZE, &bad));
 	ck_assert_int_eq(errno, EINVAL);
 }

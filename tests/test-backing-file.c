@@ -287,7 +287,8 @@ START_TEST(live_lock_is_not_reset_for_an_unknown_boot_id)
 	char c;
 	ck_assert_int_eq(tu_read_all(pfd[0], &c, 1), 0);
 	if (c == 'L') {
-		struct shmheap_connect_options opt = {SHMHEAP_CONNECT_WAIT_LIMIT, 0, 300};
+		struct shmheap_connect_options opt = {.flags = SHMHEAP_CONNECT_WAIT_LIMIT,
+						      .wait_limit_ms = 300};
 		errno = 0;
 		ck_assert_ptr_null(shmheap_connect_ex(name, &opt));
 		ck_assert_int_eq(errno, ETIMEDOUT);
@@ -400,7 +401,7 @@ START_TEST(file_heap_of_another_user_is_refused)
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect(name));
 	ck_assert_int_eq(errno, EPERM);
-	struct shmheap_connect_options opt = {SHMHEAP_CONNECT_TRUST_OWNER, 0, 0};
+	struct shmheap_connect_options opt = {.flags = SHMHEAP_CONNECT_TRUST_OWNER};
 	shmheap_memory_handle g = shmheap_connect_ex(name, &opt);
 	ck_assert_ptr_nonnull(g);
 	shmheap_disconnect(g);

@@ -51,8 +51,8 @@ START_TEST(malformed_names_are_einval_everywhere)
 	const char *ok = tu_name("ok");
 	shmheap_memory_handle h = shmheap_create(ok, SIZE);
 	ck_assert_ptr_nonnull(h);
-	struct shmheap_options opt = {0, 0, 0};
-	struct shmheap_connect_options copt = {SHMHEAP_CONNECT_INSPECT, 0, 0};
+	struct shmheap_options opt = {0};
+	struct shmheap_connect_options copt = {.flags = SHMHEAP_CONNECT_INSPECT};
 	struct shmheap_info info;
 	for (size_t i = 0; i < sizeof(malformed) / sizeof(*malformed); i++) {
 		const char *n = malformed[i];
@@ -184,7 +184,7 @@ static void full_fs_child(void *arg)
 		   "a heap larger than the file system: %s", strerror(errno));
 	TU_REQUIRE(dir_is_empty(dir), "left behind");
 
-	struct shmheap_options opt = {1u << 20, 0, 0};
+	struct shmheap_options opt = {.max_size = 1u << 20};
 	shmheap_memory_handle h = shmheap_create_ex(name, SIZE, &opt);
 	TU_REQUIRE(h, "create: %s", strerror(errno));
 	void *p = shmheap_alloc(h, 1000);

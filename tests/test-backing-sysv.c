@@ -98,13 +98,13 @@ START_TEST(sysv_heap_never_grows)
 {
 	char name[64];
 	bt_sysv_name(1, name, sizeof(name));
-	struct shmheap_options grow = {SIZE * 4, 0, 0};
+	struct shmheap_options grow = {.max_size = SIZE * 4};
 	errno = 0;
 	ck_assert_ptr_null(shmheap_create_ex(name, SIZE, &grow));
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert(!bt_key_listed(bt_key(1)));
 
-	struct shmheap_options opt = {0, 0640, 0};
+	struct shmheap_options opt = {.mode = 0640};
 	shmheap_memory_handle h = shmheap_create_ex(name, SIZE, &opt);
 	ck_assert_ptr_nonnull(h);
 	struct shmheap_info info;
@@ -125,7 +125,7 @@ START_TEST(sysv_heap_never_grows)
 
 	/* The decimal form names the same key; NO_GROW given is fine too. */
 	snprintf(name, sizeof(name), "sysv:%u", (unsigned)bt_key(2));
-	struct shmheap_options fixed = {0, 0, SHMHEAP_NO_GROW};
+	struct shmheap_options fixed = {.flags = SHMHEAP_NO_GROW};
 	h = shmheap_create_ex(name, SIZE, &fixed);
 	ck_assert_ptr_nonnull(h);
 	char hex[64];
@@ -181,7 +181,7 @@ START_TEST(sysv_heap_of_another_user_is_refused)
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect(name));
 	ck_assert_int_eq(errno, EPERM);
-	struct shmheap_connect_options opt = {SHMHEAP_CONNECT_TRUST_OWNER, 0, 0};
+	struct shmheap_connect_options opt = {.flags = SHMHEAP_CONNECT_TRUST_OWNER};
 	shmheap_memory_handle g = shmheap_connect_ex(name, &opt);
 	ck_assert_ptr_nonnull(g);
 	shmheap_disconnect(g);
