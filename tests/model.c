@@ -86,7 +86,7 @@ uint64_t model_alloc(struct model *m, size_t sz)
 	return 0;
 }
 
-void model_free(struct model *m, uint64_t obj)
+size_t model_find(const struct model *m, uint64_t obj)
 {
 	size_t lo = 0, hi = m->n;
 	while (hi - lo > 1) {
@@ -98,6 +98,12 @@ void model_free(struct model *m, uint64_t obj)
 	}
 	ck_assert_uint_eq(m->b[lo].off, obj - 8);
 	ck_assert(m->b[lo].used);
+	return lo;
+}
+
+void model_free(struct model *m, uint64_t obj)
+{
+	size_t lo = model_find(m, obj);
 	m->b[lo].used = 0;
 	if (lo + 1 < m->n && !m->b[lo + 1].used) {
 		m->b[lo].size += m->b[lo + 1].size;

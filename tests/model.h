@@ -45,6 +45,8 @@ void model_remove(struct model *m, size_t i);
 int model_grow(struct model *m, uint64_t need);
 /* The object's offset, or 0 when the heap has no room. */
 uint64_t model_alloc(struct model *m, size_t sz);
+/* The index of the live block of the object at obj (asserted). */
+size_t model_find(const struct model *m, uint64_t obj);
 void model_free(struct model *m, uint64_t obj);
 /* The heap's block listing must be the model's, block for block. */
 void compare_listing(shmheap_memory_handle h, const struct model *m, struct tu_layout *l,

@@ -64,21 +64,6 @@ static uint64_t model_alloc_aligned(struct model *m, size_t sz, uint64_t align)
 	return 0;
 }
 
-static size_t model_find(const struct model *m, uint64_t obj)
-{
-	size_t lo = 0, hi = m->n;
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-		if (m->b[mid].off <= obj - 8)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	ck_assert_uint_eq(m->b[lo].off, obj - 8);
-	ck_assert(m->b[lo].used);
-	return lo;
-}
-
 /* The object's new offset, or 0 when it could not be resized (unchanged). */
 static uint64_t model_realloc(struct model *m, uint64_t obj, size_t sz)
 {
