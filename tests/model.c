@@ -61,24 +61,28 @@ int model_grow(struct model *m, uint64_t need)
 	return 1;
 }
 
+uint64_t model_take(struct model *m, size_t i, uint64_t need)
+{
+	struct mblock *blk = &m->b[i];
+	uint64_t rest = blk->size - need;
+	blk->used = 1;
+	if (rest >= 16) {
+		blk->size = need;
+		model_insert(m, i + 1, (struct mblock){blk->off + need, rest, 0});
+		blk = &m->b[i];
+	}
+	return blk->off + 8;
+}
+
 /* The object's offset, or 0 when the heap has no room. */
 uint64_t model_alloc(struct model *m, size_t sz)
 {
 	uint64_t need = round_up(sz ? sz : 1, 8) + 8;
 	for (int grown = 0; grown < 2; grown++) {
 		for (size_t i = 0; i < m->n; i++) {
-			struct mblock *blk = &m->b[i];
-			if (blk->used || blk->size < need)
+			if (m->b[i].used || m->b[i].size < need)
 				continue;
-			uint64_t rest = blk->size - need;
-			blk->used = 1;
-			if (rest >= 16) {
-				blk->size = need;
-				model_insert(m, i + 1,
-					     (struct mblock){blk->off + need, rest, 0});
-				blk = &m->b[i];
-			}
-			return blk->off + 8;
+			return model_take(m, i, need);
 		}
 		if (grown || !model_grow(m, need))
 			return 0;

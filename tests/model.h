@@ -43,6 +43,9 @@ void model_insert(struct model *m, size_t i, struct mblock blk);
 void model_remove(struct model *m, size_t i);
 /* Adds free space at the end; 0 if the heap may not grow enough. */
 int model_grow(struct model *m, uint64_t need);
+/* Allocates need bytes from the start of the free block i (which holds them),
+ * splitting off a rest of 16 bytes or more; the object's offset. */
+uint64_t model_take(struct model *m, size_t i, uint64_t need);
 /* The object's offset, or 0 when the heap has no room. */
 uint64_t model_alloc(struct model *m, size_t sz);
 /* The index of the live block of the object at obj (asserted). */

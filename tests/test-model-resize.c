@@ -47,16 +47,7 @@ static uint64_t model_alloc_aligned(struct model *m, size_t sz, uint64_t align)
 				m->b[i].size = (uint64_t)gap;
 				model_insert(m, ++i, rest);
 			}
-			struct mblock *blk = &m->b[i];
-			uint64_t rest = blk->size - need;
-			blk->used = 1;
-			if (rest >= 16) {
-				blk->size = need;
-				model_insert(m, i + 1,
-					     (struct mblock){blk->off + need, rest, 0});
-				blk = &m->b[i];
-			}
-			return blk->off + 8;
+			return model_take(m, i, need);
 		}
 		if (grown || !model_grow(m, need + align + 8))
 			return 0;
