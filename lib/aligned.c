@@ -78,9 +78,9 @@ heap_off block_alloc_aligned(struct shmheap_heap *h, uint64_t need, uint64_t ali
 					       << BW_TAG_SHIFT;
 		if (asize >= BLOCK_FOOTER_MIN)
 			*block_word(base, a + asize - HEAP_UNIT) = asize;
-		allocx_commit(bw, gap | prev_state |
-					  (uint64_t)block_free_priority(h, b, gap)
-						  << BW_TAG_SHIFT);
+		block_commit(bw, gap | prev_state |
+					 (uint64_t)block_free_priority(h, b, gap)
+						 << BW_TAG_SHIFT);
 		if (gap >= BLOCK_FOOTER_MIN)
 			*block_word(base, a - HEAP_UNIT) = gap;
 		prev_state = prev_state_for_free(gap);
@@ -94,8 +94,9 @@ heap_off block_alloc_aligned(struct shmheap_heap *h, uint64_t need, uint64_t ali
 			*block_word(base, r + rest - HEAP_UNIT) = rest;
 	}
 	/* The commit that makes the object. */
-	allocx_commit(block_word(base, a), allocx_used_word(h, a, need, prev_state));
-	allocx_set_prev(h, b + size, rest ? prev_state_for_free(rest) : BW_PREV_USED);
+	block_commit(block_word(base, a), block_used_word(h, a, need, prev_state));
+	block_set_prev_of_next(h, b + size,
+			       rest ? prev_state_for_free(rest) : BW_PREV_USED);
 	if (gap)
 		fi_insert(&h->index, b);
 	if (rest)
@@ -106,7 +107,7 @@ heap_off block_alloc_aligned(struct shmheap_heap *h, uint64_t need, uint64_t ali
 EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 				   size_t size)
 {
-	if (allocx_may_change(mem) < 0)
+	if (heap_may_change(mem) < 0)
 		return NULL;
 	if (alignment < HEAP_UNIT || alignment > HEAP_PAGE ||
 	    (alignment & (alignment - 1))) {

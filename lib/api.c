@@ -14,8 +14,7 @@ static uint64_t handle_heap_bits(const struct shmheap_heap *h)
 	return ((uint64_t)h->seed | 1u) << HANDLE_OFF_BITS;
 }
 
-/* 0 if mem may change its heap; -1 with errno set if not. */
-static int may_change(shmheap_memory_handle mem)
+int heap_may_change(shmheap_memory_handle mem)
 {
 	if (!mem) {
 		errno = EINVAL;
@@ -30,7 +29,7 @@ static int may_change(shmheap_memory_handle mem)
 
 EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 {
-	if (may_change(mem) < 0)
+	if (heap_may_change(mem) < 0)
 		return NULL;
 	if (sz > HEAP_MAX_SIZE) {
 		errno = ENOMEM;
@@ -63,7 +62,7 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 
 EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
 {
-	if (may_change(mem) < 0)
+	if (heap_may_change(mem) < 0)
 		return -1;
 	if (new_size > HEAP_MAX_SIZE) {
 		errno = ENOMEM;
@@ -91,7 +90,7 @@ EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
 {
 	if (!ptr)
 		return 0;
-	if (may_change(mem) < 0)
+	if (heap_may_change(mem) < 0)
 		return -1;
 	int cached = mem->cache ? cache_free(mem, ptr) : 1;
 	if (cached <= 0)

@@ -12,13 +12,13 @@
 #include "cache.h"
 #include "heap.h"
 
-static inline void commit(uint64_t *word, uint64_t value)
+void block_commit(uint64_t *word, uint64_t value)
 {
 	__atomic_store_n(word, value, __ATOMIC_RELEASE);
 }
 
 /* Tells the block after [off, off+size) what now precedes it. */
-static void set_prev_of_next(struct shmheap_heap *h, heap_off next, uint64_t prev_state)
+void block_set_prev_of_next(struct shmheap_heap *h, heap_off next, uint64_t prev_state)
 {
 	if (next >= heap_size_bytes(h->hdr))
 		return;
@@ -33,11 +33,11 @@ static void set_prev_of_next(struct shmheap_heap *h, heap_off next, uint64_t pre
 void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size,
 		    uint64_t prev_state, uint32_t prio)
 {
-	commit(block_word(h->base, off),
-	       size | prev_state | (uint64_t)prio << BW_TAG_SHIFT);
+	block_commit(block_word(h->base, off),
+		     size | prev_state | (uint64_t)prio << BW_TAG_SHIFT);
 	if (size >= BLOCK_FOOTER_MIN)
 		*block_word(h->base, off + size - HEAP_UNIT) = size;
-	set_prev_of_next(h, off + size, prev_state_for_free(size));
+	block_set_prev_of_next(h, off + size, prev_state_for_free(size));
 }
 
 uint32_t block_free_priority(struct shmheap_heap *h, heap_off off, uint64_t size)
@@ -46,8 +46,8 @@ uint32_t block_free_priority(struct shmheap_heap *h, heap_off off, uint64_t size
 						     : block_priority(h->seed, off);
 }
 
-static uint64_t used_word(struct shmheap_heap *h, heap_off off, uint64_t size,
-			  uint64_t prev_state)
+uint64_t block_used_word(const struct shmheap_heap *h, heap_off off, uint64_t size,
+			 uint64_t prev_state)
 {
 	return size | prev_state | BW_IN_USE |
 	       (uint64_t)block_tag(h->seed, off, size) << BW_TAG_SHIFT;
@@ -73,8 +73,8 @@ heap_off block_alloc(struct shmheap_heap *h, uint64_t need)
 					  (bw & (BW_TAG_MASK << BW_TAG_SHIFT));
 		if (rest >= BLOCK_FOOTER_MIN)
 			*block_word(h->base, r + rest - HEAP_UNIT) = rest;
-		commit(w, used_word(h, off, need, prev_state));
-		set_prev_of_next(h, off + size, prev_state_for_free(rest));
+		block_commit(w, block_used_word(h, off, need, prev_state));
+		block_set_prev_of_next(h, off + size, prev_state_for_free(rest));
 		fi_move(&h->index, off, r, &path);
 	} else if (rest == BLOCK_MIN) {
 		heap_off r = off + need;
@@ -82,14 +82,14 @@ heap_off block_alloc(struct shmheap_heap *h, uint64_t need)
 		*block_word(h->base, r) = rest | BW_PREV_USED |
 					  (uint64_t)block_priority(h->seed, r)
 						  << BW_TAG_SHIFT;
-		commit(w, used_word(h, off, need, prev_state));
-		set_prev_of_next(h, off + size, BW_PREV_FREE16);
+		block_commit(w, block_used_word(h, off, need, prev_state));
+		block_set_prev_of_next(h, off + size, BW_PREV_FREE16);
 		fi_insert(&h->index, r);
 	} else {
 		/* An 8-byte remainder could hold no object: the object takes it. */
 		fi_remove(&h->index, off, &path);
-		commit(w, used_word(h, off, size, prev_state));
-		set_prev_of_next(h, off + size, BW_PREV_USED);
+		block_commit(w, block_used_word(h, off, size, prev_state));
+		block_set_prev_of_next(h, off + size, BW_PREV_USED);
 	}
 	return off;
 }
@@ -145,7 +145,8 @@ void block_free(struct shmheap_heap *h, heap_off off)
 	uint32_t prio = block_priority(h->seed, off);
 
 	/* First the block itself becomes free: the chain stays walkable. */
-	commit(w, (*w & (BW_SIZE_MASK | BW_PREV_MASK)) | (uint64_t)prio << BW_TAG_SHIFT);
+	block_commit(w, (*w & (BW_SIZE_MASK | BW_PREV_MASK)) | (uint64_t)prio
+								       << BW_TAG_SHIFT);
 	block_merge_free(h, off);
 }
 

@@ -63,6 +63,10 @@ HIDDEN void heap_read_unlock(struct shmheap_heap *h);
  * and the thread id of its holder or dead holder. */
 HIDDEN int heap_lock_probe(const pthread_mutex_t *m, pid_t *owner);
 
+/* api.c: 0 if mem may change its heap; -1 with errno EINVAL (NULL mem) or
+ * EPERM (a connection made with SHMHEAP_CONNECT_INSPECT) if not. */
+HIDDEN int heap_may_change(shmheap_memory_handle mem);
+
 /* blocks.c: allocation and release of blocks, under the lock. */
 HIDDEN heap_off block_alloc(struct shmheap_heap *h, uint64_t need);
 HIDDEN void block_free(struct shmheap_heap *h, heap_off off);
@@ -76,6 +80,15 @@ HIDDEN uint32_t block_free_priority(struct shmheap_heap *h, heap_off off, uint64
 /* Writes a free block word (and footer) and tells the next block. */
 HIDDEN void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size,
 			   uint64_t prev_state, uint32_t prio);
+/* The release store that commits a change of the block chain. */
+HIDDEN void block_commit(uint64_t *word, uint64_t value);
+/* The word of a live block of size bytes at off. */
+HIDDEN uint64_t block_used_word(const struct shmheap_heap *h, heap_off off, uint64_t size,
+				uint64_t prev_state);
+/* Tells the block at next (if inside the heap) what now precedes it; on a
+ * cached heap atomically, since the block's cache owner may change its word. */
+HIDDEN void block_set_prev_of_next(struct shmheap_heap *h, heap_off next,
+				   uint64_t prev_state);
 
 /* grow.c: adds space at the end of the heap, under the lock. */
 HIDDEN int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size);

@@ -169,19 +169,6 @@ static ssize_t name_length(const char *name)
 	return (ssize_t)len;
 }
 
-static int may_change(shmheap_memory_handle mem)
-{
-	if (!mem) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (mem->connect_flags & SHMHEAP_CONNECT_INSPECT) {
-		errno = EPERM;
-		return -1;
-	}
-	return 0;
-}
-
 /* Builds a table of 2^lg slots holding the names of t, and puts it in
  * t's place in one store (logged as INTENT_NAME_TABLE). */
 static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
@@ -290,7 +277,7 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 			    shmheap_object_handle hdl, unsigned flags)
 {
 	ssize_t len = name_length(name);
-	if (may_change(mem) < 0 || len < 0)
+	if (heap_may_change(mem) < 0 || len < 0)
 		return -1;
 	if (flags & ~SHMHEAP_NAME_REPLACE) {
 		errno = EINVAL;
@@ -341,7 +328,7 @@ out:;
 EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 {
 	ssize_t len = name_length(name);
-	if (may_change(mem) < 0 || len < 0)
+	if (heap_may_change(mem) < 0 || len < 0)
 		return -1;
 	if (heap_lock(mem) < 0)
 		return -1;

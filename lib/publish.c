@@ -97,17 +97,14 @@ bad:
 	return 0;
 }
 
+/* As heap_may_change, and a NULL slot is EINVAL too. */
 static int may_change(shmheap_memory_handle mem, const void *slot)
 {
-	if (!mem || !slot) {
+	if (!slot) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (mem->connect_flags & SHMHEAP_CONNECT_INSPECT) {
-		errno = EPERM;
-		return -1;
-	}
-	return 0;
+	return heap_may_change(mem);
 }
 
 EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,

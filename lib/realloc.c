@@ -67,8 +67,9 @@ bool block_resize_in_place(struct shmheap_heap *h, heap_off off, uint64_t need)
 		if (rest >= BLOCK_FOOTER_MIN)
 			*block_word(base, r + rest - HEAP_UNIT) = rest;
 	}
-	allocx_commit(w, allocx_used_word(h, off, new_size, bw & BW_PREV_MASK));
-	allocx_set_prev(h, off + avail, rest ? prev_state_for_free(rest) : BW_PREV_USED);
+	block_commit(w, block_used_word(h, off, new_size, bw & BW_PREV_MASK));
+	block_set_prev_of_next(h, off + avail,
+			       rest ? prev_state_for_free(rest) : BW_PREV_USED);
 	/* The old neighbour's word, now inside the object or the rest, must not
 	 * pass for a block. */
 	if (nsize)
@@ -94,7 +95,7 @@ EXPORT void *shmheap_realloc(shmheap_memory_handle mem, void *ptr, size_t size)
 {
 	if (!ptr)
 		return shmheap_alloc(mem, size);
-	if (allocx_may_change(mem) < 0)
+	if (heap_may_change(mem) < 0)
 		return NULL;
 	if (size > HEAP_MAX_SIZE) {
 		errno = ENOMEM;

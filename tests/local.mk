@@ -14,7 +14,8 @@ SUITES = tests/test-model tests/test-procs tests/test-threads \
 check_PROGRAMS += $(SUITES)
 TESTS += $(SUITES)
 
-tests_test_model_SOURCES = tests/test-model.c $(suite_common_src)
+tests_test_model_SOURCES = tests/test-model.c tests/model.c tests/model.h \
+	$(suite_common_src)
 tests_test_model_CFLAGS = $(suite_common_cflags)
 tests_test_model_LDFLAGS = $(suite_common_ldflags)
 tests_test_model_LDADD = $(suite_common_libs)
@@ -119,7 +120,8 @@ tests_test_debug_LDADD = $(suite_common_libs)
 # images with the library's own treap code.
 check_PROGRAMS += tests/test-repair-steps
 TESTS += tests/test-repair-steps
-tests_test_repair_steps_SOURCES = tests/test-repair-steps.c lib/freeindex.c $(suite_common_src)
+tests_test_repair_steps_SOURCES = tests/test-repair-steps.c tests/repair-images.c \
+	tests/repair-images.h lib/freeindex.c $(suite_common_src)
 tests_test_repair_steps_CFLAGS = $(suite_common_cflags)
 tests_test_repair_steps_LDFLAGS = $(suite_common_ldflags)
 tests_test_repair_steps_LDADD = $(suite_common_libs)
@@ -278,7 +280,8 @@ endif
 if HAVE_CHECK
 SUITES += tests/test-model-resize
 VALGRIND_SUITES += tests/test-model-resize
-tests_test_model_resize_SOURCES = tests/test-model-resize.c $(suite_common_src)
+tests_test_model_resize_SOURCES = tests/test-model-resize.c tests/model.c tests/model.h \
+	$(suite_common_src)
 tests_test_model_resize_CFLAGS = $(suite_common_cflags)
 tests_test_model_resize_LDFLAGS = $(suite_common_ldflags)
 tests_test_model_resize_LDADD = $(suite_common_libs)
@@ -287,7 +290,8 @@ endif
 if HAVE_CHECK
 check_PROGRAMS += tests/test-repair-resize
 TESTS += tests/test-repair-resize
-tests_test_repair_resize_SOURCES = tests/test-repair-resize.c lib/freeindex.c $(suite_common_src)
+tests_test_repair_resize_SOURCES = tests/test-repair-resize.c tests/repair-images.c \
+	tests/repair-images.h lib/freeindex.c $(suite_common_src)
 tests_test_repair_resize_CFLAGS = $(suite_common_cflags)
 tests_test_repair_resize_LDFLAGS = $(suite_common_ldflags)
 tests_test_repair_resize_LDADD = $(suite_common_libs)

@@ -16,164 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "testutil.h"
-
-#define FIRST_BLOCK 72u
-#define PAGE 4096u
-#define GROWTH_STEP_MAX ((uint64_t)256 << 20)
-
-struct mblock {
-	uint64_t off, size; /* the block, header included */
-	int used;
-};
-
-struct model {
-	struct mblock *b;
-	size_t n, cap;
-	uint64_t heap_size, max_size;
-	int growable;
-};
-
-static void model_init(struct model *m, uint64_t len, uint64_t max, int growable)
-{
-	m->cap = 1024;
-	m->b = malloc(m->cap * sizeof(*m->b));
-	ck_assert_ptr_nonnull(m->b);
-	m->n = 1;
-	m->b[0] = (struct mblock){FIRST_BLOCK, len - FIRST_BLOCK, 0};
-	m->heap_size = len;
-	m->max_size = growable ? max : len;
-	m->growable = growable;
-}
-
-static void model_insert(struct model *m, size_t i, struct mblock blk)
-{
-	if (m->n == m->cap) {
-		m->cap *= 2;
-		m->b = realloc(m->b, m->cap * sizeof(*m->b));
-		ck_assert_ptr_nonnull(m->b);
-	}
-	memmove(&m->b[i + 1], &m->b[i], (m->n - i) * sizeof(*m->b));
-	m->b[i] = blk;
-	m->n++;
-}
-
-static void model_remove(struct model *m, size_t i)
-{
-	memmove(&m->b[i], &m->b[i + 1], (m->n - i - 1) * sizeof(*m->b));
-	m->n--;
-}
-
-static uint64_t round_up(uint64_t v, uint64_t to)
-{
-	return (v + to - 1) / to * to;
-}
-
-/* Adds free space at the end; 0 if the heap may not grow enough. */
-static int model_grow(struct model *m, uint64_t need)
-{
-	if (!m->growable || m->heap_size >= m->max_size)
-		return 0;
-	struct mblock *last = &m->b[m->n - 1];
-	uint64_t tail = last->used ? 0 : last->size;
-	uint64_t required = round_up(m->heap_size + need - tail, PAGE);
-	if (required > m->max_size)
-		return 0;
-	uint64_t step = m->heap_size < GROWTH_STEP_MAX ? m->heap_size : GROWTH_STEP_MAX;
-	uint64_t target = m->heap_size + step > required ? m->heap_size + step : required;
-	if (target > m->max_size)
-		target = m->max_size;
-	if (last->used)
-		model_insert(m, m->n,
-			     (struct mblock){m->heap_size, target - m->heap_size, 0});
-	else
-		last->size += target - m->heap_size;
-	m->heap_size = target;
-	return 1;
-}
-
-/* The object's offset, or 0 when the heap has no room. */
-static uint64_t model_alloc(struct model *m, size_t sz)
-{
-	uint64_t need = round_up(sz ? sz : 1, 8) + 8;
-	for (int grown = 0; grown < 2; grown++) {
-		for (size_t i = 0; i < m->n; i++) {
-			struct mblock *blk = &m->b[i];
-			if (blk->used || blk->size < need)
-				continue;
-			uint64_t rest = blk->size - need;
-			blk->used = 1;
-			if (rest >= 16) {
-				blk->size = need;
-				model_insert(m, i + 1,
-					     (struct mblock){blk->off + need, rest, 0});
-				blk = &m->b[i];
-			}
-			return blk->off + 8;
-		}
-		if (grown || !model_grow(m, need))
-			return 0;
-	}
-	return 0;
-}
-
-static void model_free(struct model *m, uint64_t obj)
-{
-	size_t lo = 0, hi = m->n;
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-		if (m->b[mid].off <= obj - 8)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	ck_assert_uint_eq(m->b[lo].off, obj - 8);
-	ck_assert(m->b[lo].used);
-	m->b[lo].used = 0;
-	if (lo + 1 < m->n && !m->b[lo + 1].used) {
-		m->b[lo].size += m->b[lo + 1].size;
-		model_remove(m, lo + 1);
-	}
-	if (lo > 0 && !m->b[lo - 1].used) {
-		m->b[lo - 1].size += m->b[lo].size;
-		model_remove(m, lo);
-	}
-}
-
-static int collect(const struct shmheap_block *blk, void *arg)
-{
-	struct tu_layout *l = arg;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 1024;
-		l->blk = realloc(l->blk, l->cap * sizeof(*l->blk));
-	}
-	l->blk[l->n++] = *blk;
-	return 0;
-}
-
-/* The heap's block listing must be the model's, block for block. */
-static void compare_listing(shmheap_memory_handle h, const struct model *m,
-			    struct tu_layout *l, unsigned long step)
-{
-	l->n = 0;
-	ck_assert_int_eq(shmheap_walk(h, collect, l), 0);
-	ck_assert_msg(l->n == m->n, "step %lu: %zu blocks, model has %zu", step, l->n,
-		      m->n);
-	for (size_t i = 0; i < m->n; i++) {
-		const struct shmheap_block *b = &l->blk[i];
-		ck_assert_msg(
-			b->offset == m->b[i].off + 8 && b->size == m->b[i].size - 8 &&
-				b->in_use == m->b[i].used,
-			"step %lu block %zu: heap {%zu,%zu,%d} model {%llu,%llu,%d}",
-			step, i, b->offset, b->size, b->in_use,
-			(unsigned long long)m->b[i].off + 8,
-			(unsigned long long)m->b[i].size - 8, m->b[i].used);
-	}
-	struct shmheap_stats st;
-	ck_assert_int_eq(shmheap_stats(h, &st), 0);
-	ck_assert_uint_eq(st.heap_size, m->heap_size);
-	ck_assert_int_eq(tu_check(h), 0);
-}
 
 /* The gap in front of an aligned object in a free block; -1 if it does not fit. */
 static int64_t model_gap(const struct mblock *blk, uint64_t need, uint64_t align)
@@ -203,36 +47,12 @@ static uint64_t model_alloc_aligned(struct model *m, size_t sz, uint64_t align)
 				m->b[i].size = (uint64_t)gap;
 				model_insert(m, ++i, rest);
 			}
-			struct mblock *blk = &m->b[i];
-			uint64_t rest = blk->size - need;
-			blk->used = 1;
-			if (rest >= 16) {
-				blk->size = need;
-				model_insert(m, i + 1,
-					     (struct mblock){blk->off + need, rest, 0});
-				blk = &m->b[i];
-			}
-			return blk->off + 8;
+			return model_take(m, i, need);
 		}
 		if (grown || !model_grow(m, need + align + 8))
 			return 0;
 	}
 	return 0;
-}
-
-static size_t model_find(const struct model *m, uint64_t obj)
-{
-	size_t lo = 0, hi = m->n;
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-		if (m->b[mid].off <= obj - 8)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	ck_assert_uint_eq(m->b[lo].off, obj - 8);
-	ck_assert(m->b[lo].used);
-	return lo;
 }
 
 /* The object's new offset, or 0 when it could not be resized (unchanged). */
