@@ -29,7 +29,7 @@
  * the first object; the smallest heap is the bookkeeping before the first
  * object and one object of SHMHEAP_ALIGNMENT bytes after an 8-byte block word. */
 #define FIRST_BLOCK_WORD (SHMHEAP_MIN_SIZE - 2 * SHMHEAP_ALIGNMENT)
-#define CACHE_PROCS_MAX 16  /* cache slots a heap has at most */
+#define CACHE_PROCS_MAX 16 /* cache slots a heap has at most */
 
 struct survey {
 	bool keep_blocks;

@@ -172,7 +172,8 @@ static int create_params_from(size_t len, const struct shmheap_options *opts,
 		}
 		if (opts->mode)
 			p.mode = opts->mode;
-		if (opts->flags & ~(SHMHEAP_NO_GROW | SHMHEAP_FIXED_ADDRESS | SHMHEAP_CACHED)) {
+		if (opts->flags &
+		    ~(SHMHEAP_NO_GROW | SHMHEAP_FIXED_ADDRESS | SHMHEAP_CACHED)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -299,9 +300,9 @@ static int read_header_once(struct backing *b, struct heap_header *hdr, size_t *
 	if (size > *len && b->ops->length(b, len) < 0)
 		return -1;
 	if ((hdr->flags & ~(HEAP_FLAG_GROWABLE | HEAP_FLAG_EXT | HEAP_FLAG_CACHED)) ||
-	    size < HEAP_PAGE ||
-	    size > *len || heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() ||
-	    max < size || max > HEAP_MAX_SIZE || unit_to_off(hdr->main_root) >= size ||
+	    size < HEAP_PAGE || size > *len ||
+	    heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() || max < size ||
+	    max > HEAP_MAX_SIZE || unit_to_off(hdr->main_root) >= size ||
 	    unit_to_off(hdr->tiny_root) >= size) {
 		errno = EUCLEAN; /* a heap whose header is damaged */
 		return -1;
@@ -412,7 +413,7 @@ static int reset_stale_lock(void *arg)
 
 /* Connects h, whose backing is open, to the heap in it; releases h on failure. */
 static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigned flags,
-						  void *address)
+						 void *address)
 {
 	if (!owner_trusted(h, flags))
 		goto fail;
