@@ -68,26 +68,30 @@ consumer() {
 	fi
 }
 
-# The README's example ("Using the library"): its indented block, with the
-# heap renamed so that parallel runs do not collide.
-awk '
-	$0 == "Using the library" { found = 1; next }
-	found && /^    / { started = 1; sub(/^    /, ""); print; next }
-	found && started && /[^ ]/ { exit }
-	found && started { print }
-' "$srcdir/README" | sed "s|\"/demo\"|\"$heap-readme\"|g" >"$tmp/readme.c"
-grep -q 'main(' "$tmp/readme.c" || fail "no program under the README's \"Using the library\""
-if $CC -Wall -Wextra -Werror $cflags -o "$tmp/readme" "$tmp/readme.c" $libs >"$tmp/readme.log" 2>&1; then
-	if out=$("$tmp/readme") && [ "$out" = "B reads 42" ]; then
-		echo "ok: the README's example"
-	else
-		fail "the README's example failed (output: '$out')"
+# The README's examples: the indented block under a heading, with the heap
+# renamed so that parallel runs do not collide; each must print one line.
+readme_example() { # heading heap-name expected-output
+	awk -v heading="$1" '
+		$0 == heading { found = 1; next }
+		found && /^    / { started = 1; sub(/^    /, ""); print; next }
+		found && started && /[^ ]/ { exit }
+		found && started { print }
+	' "$srcdir/README" | sed "s|\"$2\"|\"$heap-readme\"|g" >"$tmp/readme.c"
+	grep -q 'main(' "$tmp/readme.c" || { fail "no program under the README's \"$1\""; return; }
+	if ! $CC -Wall -Wextra -Werror $cflags -o "$tmp/readme" "$tmp/readme.c" $libs >"$tmp/readme.log" 2>&1; then
+		fail "the README's \"$1\" does not build with: $CC -Wall -Wextra -Werror $cflags"
+		cat "$tmp/readme.log" >&2
+		return
 	fi
-	[ ! -e "/dev/shm$heap-readme" ] || fail "the README's example left its heap behind"
-else
-	fail "the README's example does not build with: $CC -Wall -Wextra -Werror $cflags"
-	cat "$tmp/readme.log" >&2
-fi
+	if out=$("$tmp/readme") && [ "$out" = "$3" ]; then
+		echo "ok: the README's \"$1\""
+	else
+		fail "the README's \"$1\" failed (output: '$out')"
+	fi
+	[ ! -e "/dev/shm$heap-readme" ] || fail "the README's \"$1\" left its heap behind"
+}
+readme_example "Using the library" /demo "B reads 42"
+readme_example "Finding objects by name" /names-demo "B finds 42"
 
 warn="-Wall -Wextra -Werror"
 consumer c89 "$CC" "-std=c89 -pedantic $warn" c89.c
