@@ -17,8 +17,6 @@ bench_shmbench_SOURCES = \
 	bench/alloc_glibc.c \
 	bench/alloc_shmheap.c \
 	bench/alloc_pages.c
-# cached heaps (SHMHEAP_CACHED), allocator "shmheap-cached"
-bench_shmbench_SOURCES += bench/alloc_shmheap_cached.c
 # Tail latency (p50/p99/p99.9 per pair with 2 processes): shmbench -w tail.
 bench_shmbench_SOURCES += bench/tail.c
 bench_shmbench_CPPFLAGS = $(AM_CPPFLAGS)

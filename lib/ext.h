@@ -118,6 +118,8 @@ struct ext_view {
 };
 typedef void (*ext_problem_fn)(heap_off off, const char *problem, void *arg);
 /* The record's object offset as the view shows it, or 0. */
+/* 1 when a live block of at least bytes of object starts at obj - 8 of the view. */
+HIDDEN int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes);
 HIDDEN heap_off ext_view_record(const struct ext_view *v);
 /* Verifies the record and the directory, calling fn for each problem. */
 HIDDEN void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg);

@@ -15,27 +15,16 @@ static uint64_t load(const struct ext_view *v, heap_off off)
 			       __ATOMIC_RELAXED);
 }
 
-static int live(const struct ext_view *v, heap_off obj, uint64_t bytes)
-{
-	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj >= v->end)
-		return 0;
-	uint64_t bw = load(v, obj - HEAP_UNIT);
-	uint64_t size = bw_size(bw);
-	return (bw & BW_IN_USE) && size >= BLOCK_MIN && size - HEAP_UNIT >= bytes &&
-	       size <= v->end - (obj - HEAP_UNIT) &&
-	       bw_tag(bw) == block_tag(v->seed, obj - HEAP_UNIT, size);
-}
-
 /* The entry at ref, when it is a live block that holds a well-formed one. */
 static const struct name_entry *entry(const struct ext_view *v, uint64_t ref)
 {
 	heap_off obj = ref & NAMES_REF_OFF_MASK;
-	if (!live(v, obj, sizeof(struct name_entry) + 1))
+	if (!ext_view_live(v, obj, sizeof(struct name_entry) + 1))
 		return NULL;
 	const struct name_entry *e = (const void *)(v->base + obj);
 	uint32_t len = e->len;
 	if (len == 0 || len > SHMHEAP_NAME_MAX ||
-	    !live(v, obj, sizeof(struct name_entry) + len + 1) ||
+	    !ext_view_live(v, obj, sizeof(struct name_entry) + len + 1) ||
 	    strnlen(e->name, len + 1) != len)
 		return NULL;
 	return e;
@@ -49,7 +38,7 @@ static void check_table(const struct ext_view *v, const struct heap_ext *x,
 		return;
 	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
 	heap_off obj = ref & EXT_TABLE_OFF_MASK;
-	if (lg > 31 || !live(v, obj, (uint64_t)8 << lg)) {
+	if (lg > 31 || !ext_view_live(v, obj, (uint64_t)8 << lg)) {
 		fn(obj, "names table is not a live block of its size", arg);
 		return;
 	}

@@ -37,8 +37,7 @@ static uint64_t load(const struct ext_view *v, heap_off off)
 			       __ATOMIC_ACQUIRE);
 }
 
-/* 1 when a live block of at least bytes of object starts at obj - 8. */
-static int view_live(const struct ext_view *v, heap_off obj, uint64_t bytes)
+int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes)
 {
 	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj >= v->end)
 		return 0;
@@ -54,7 +53,7 @@ heap_off ext_view_record(const struct ext_view *v)
 	if (!(v->hdr->flags & HEAP_FLAG_EXT))
 		return 0;
 	heap_off obj = unit_to_off(v->hdr->created);
-	if (!view_live(v, obj, sizeof(struct heap_ext)) ||
+	if (!ext_view_live(v, obj, sizeof(struct heap_ext)) ||
 	    load(v, obj) != ext_magic(v->seed, obj))
 		return 0;
 	return obj;
@@ -75,7 +74,7 @@ static int view_table(const struct ext_view *v, const struct heap_ext *x,
 	if (!ref)
 		return 0;
 	if (lg > TABLE_MAX_LG ||
-	    !view_live(v, ref & EXT_TABLE_OFF_MASK, (uint64_t)8 << lg))
+	    !ext_view_live(v, ref & EXT_TABLE_OFF_MASK, (uint64_t)8 << lg))
 		return -1;
 	t->obj = ref & EXT_TABLE_OFF_MASK;
 	t->cap = (uint64_t)1 << lg;
