@@ -6,23 +6,32 @@
  * process) owns a slot of the cache table (cache.h), the heap's first block.
  * Allocations of blocks up to CACHE_MAX_BLOCK bytes pop a block from the
  * slot's stack of that size class, and frees push the block there, without
- * the heap lock; the lock is taken only to refill an empty stack with
- * CACHE_BATCH blocks carved by the ordinary first fit, or to flush
- * CACHE_BATCH blocks of a full one back into the heap.  The threads of a
- * process share its connection's cache under a process-private mutex.
+ * the heap lock.  The lock is taken only to refill an empty stack with half
+ * a stack's worth of blocks, carved as one run by one first-fit search
+ * (carve_run), or to flush the older half of a full one back into the heap:
+ * a stack just refilled or flushed is half a stack away from the next
+ * refill or flush, so a program whose sizes come and go evenly takes the
+ * lock about once in depth^2/4 calls of a class, not once in depth/2.
+ * The threads of a process share its connection's cache under a small
+ * process-private lock, which a process that never had a second thread
+ * does not take.
  *
- * Every change of a block's state is one atomic change of its block word,
- * and that word is the truth (the stacks are the owner's index of its own
- * blocks, never trusted by anyone else):
+ * Every change of a block's state is one change of its block word, and that
+ * word is the truth (the stacks are the owner's index of its own blocks,
+ * never trusted by anyone else):
  *
  *   push  (free)    live -> cached(s): a compare-and-swap from the live word,
  *                   so of two frees of one pointer, racing or not, one wins;
  *                   the other finds a word that is not live and is refused;
- *   pop   (alloc)   cached(s) -> live, a compare-and-swap too, after the
- *                   slot's pending word names the block (CACHE_OP_POP);
- *   refill          under the lock, pending names the block first fit will
- *                   return (CACHE_OP_REFILL), block_alloc makes it live, one
- *                   store makes it cached(s);
+ *   pop   (alloc)   cached(s) -> live, after the slot's pending word names
+ *                   the block (CACHE_OP_POP): one store of the word's upper
+ *                   half (the tag), which only the block's cache owner
+ *                   writes while the block is cached, so no lock holder's
+ *                   change of the prev field (the lower half) can be lost;
+ *   refill          under the lock, pending names the run first fit will
+ *                   return (CACHE_OP_REFILL), block_alloc makes it live, its
+ *                   tail is marked cached(s) inside it, and one store of its
+ *                   first word cuts it into blocks;
  *   flush           under the lock, block_free's first store makes a
  *                   cached(s) block free.
  *
@@ -32,7 +41,8 @@
  *
  * Recovery.  A process killed between any two instructions leaves: blocks
  * whose word says cached(s), whatever its stacks say; at most one block
- * named by its pending word, which it had made live but not yet returned;
+ * named by its pending word, which it had made live but not yet returned
+ * (a popped block, or a refill's run, cut or whole);
  * and, if it held the lock, what heap_repair rebuilds anyway.  When a slot's
  * owner is dead (its pid is gone, a zombie, or another process with another
  * start time, /proc/PID/stat field 22) the next sweep, under the lock, walks
@@ -59,6 +69,12 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define HAVE_SINGLE_THREADED 1
+#endif
+#endif
 
 #include "cache.h"
 #include "heap.h"
@@ -69,17 +85,34 @@
 struct heap_cache {
 	int busy;		 /* the lock of the process's threads on the slot */
 	struct cache_slot *slot; /* in the heap (mappings never move) */
+	unsigned depth;		 /* most blocks per class (the table's) */
+	unsigned batch;		 /* blocks one refill or flush moves */
 	uint64_t tagx;		 /* cache_slot_xor(slot) in tag position */
 	volatile int *guard;	 /* 1 here, 0 in a forked child (MADV_WIPEONFORK) */
 	size_t guard_len;
 	struct timespec last_sweep;
+	/* The inner half of block_tag for each class's size: a cached block's
+	 * tag then costs one mix64, not two. */
+	uint64_t size_mix[CACHE_CLASSES];
 };
+
+/* Whether no other thread of this process can run our code now (glibc says
+ * so until the process first creates a thread). */
+static inline bool process_single_threaded(void)
+{
+#ifdef HAVE_SINGLE_THREADED
+	return __libc_single_threaded;
+#else
+	return false;
+#endif
+}
 
 /*
  * The threads of a process take turns on its slot with a small lock of its
  * own: held for a few dozen instructions, except across a refill or flush,
  * which waits for the heap lock.  A waiter spins briefly, then yields, then
- * naps, so one that waits behind a refill costs little.
+ * naps, so one that waits behind a refill costs little.  A process that has
+ * never had a second thread needs no lock at all.
  */
 static void slot_lock_slow(struct heap_cache *c)
 {
@@ -96,15 +129,50 @@ static void slot_lock_slow(struct heap_cache *c)
 	}
 }
 
-static inline void slot_lock(struct heap_cache *c)
+/* Returns whether it locked, for slot_unlock. */
+static inline bool slot_lock(struct heap_cache *c)
 {
+	if (process_single_threaded())
+		return false;
 	if (__atomic_exchange_n(&c->busy, 1, __ATOMIC_ACQUIRE))
 		slot_lock_slow(c);
+	return true;
 }
 
-static inline void slot_unlock(struct heap_cache *c)
+static inline void slot_unlock(struct heap_cache *c, bool locked)
 {
-	__atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+	if (locked)
+		__atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+}
+
+/* The bytes mapped now (mapping.c's figure, read inline on the fast paths). */
+static inline size_t mapped_now(const struct shmheap_heap *h)
+{
+	return __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE);
+}
+
+/* The word a block of class k at off has while live (prev field 0). */
+static inline uint64_t live_word(const struct heap_cache *c, heap_off off, unsigned k)
+{
+	uint64_t tag = mix64(off ^ c->size_mix[k]) & BW_TAG_MASK;
+	return cache_class_size(k) | BW_IN_USE | tag << BW_TAG_SHIFT;
+}
+
+/*
+ * Stores the upper half of a block word, leaving the lower half (the prev
+ * field, which lock holders change with a compare-and-swap) alone.  Only
+ * the block's cache owner writes the upper half of a cached block's word,
+ * so a pop needs no compare-and-swap.
+ */
+typedef uint32_t __attribute__((may_alias)) word_half;
+static inline void store_upper_half(uint64_t *w, uint64_t value)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	word_half *upper = (word_half *)(void *)w + 1;
+#else
+	word_half *upper = (word_half *)(void *)w;
+#endif
+	__atomic_store_n(upper, (uint32_t)(value >> 32), __ATOMIC_RELEASE);
 }
 
 static struct cache_table *table_of(struct shmheap_heap *h)
@@ -119,12 +187,9 @@ static unsigned table_slots(struct shmheap_heap *h)
 		return 0;
 	uint64_t bw = __atomic_load_n(block_word(h->base, HEAP_FIRST_BLOCK),
 				      __ATOMIC_RELAXED);
-	struct cache_table *t = table_of(h);
-	if (cache_kind(h->seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE ||
-	    t->magic != CACHE_MAGIC || t->slots < 1 || t->slots > CACHE_SLOTS_MAX ||
-	    HEAP_UNIT + cache_table_bytes(t->slots) > bw_size(bw))
+	if (cache_kind(h->seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE)
 		return 0;
-	return t->slots;
+	return cache_table_slots(table_of(h), bw_size(bw));
 }
 
 int cache_table_init(struct shmheap_heap *h, uint64_t len)
@@ -142,6 +207,7 @@ int cache_table_init(struct shmheap_heap *h, uint64_t len)
 	memset(t, 0, size - HEAP_UNIT);
 	t->magic = CACHE_MAGIC;
 	t->slots = slots;
+	t->depth = cache_depth_for(len);
 	return 0;
 }
 
@@ -217,19 +283,26 @@ size_t cache_repair_hook(struct shmheap_heap *h)
 		return 0;
 	struct cache_table *t = table_of(h);
 	uint32_t dead = 0;
-	heap_off pending[CACHE_SLOTS_MAX]; /* blocks to free if still live */
+	/* Blocks to free if still live, and the largest each may be: a popped
+	 * block, or a refill's run (cut into blocks or not yet). */
+	heap_off pending[CACHE_SLOTS_MAX];
+	uint64_t pending_max[CACHE_SLOTS_MAX];
 	unsigned npending = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct cache_slot *s = &t->slot[i];
+		struct cache_slot *s = cache_slot_at(t, i);
 		uint64_t p = __atomic_load_n(&s->pending, __ATOMIC_ACQUIRE);
 		bool is_dead = s->pid && !cache_owner_alive(s);
 		/* Refills are only pending under the lock: their owner died
 		 * holding it.  A pop is pending without the lock, so only a dead
 		 * owner's counts. */
 		if ((p & ~CACHE_OFF_MASK) == CACHE_OP_REFILL ||
-		    (is_dead && (p & ~CACHE_OFF_MASK) == CACHE_OP_POP))
+		    (is_dead && (p & ~CACHE_OFF_MASK) == CACHE_OP_POP)) {
+			pending_max[npending] = (p & ~CACHE_OFF_MASK) == CACHE_OP_REFILL
+							? CACHE_RUN_MAX
+							: CACHE_MAX_BLOCK;
 			pending[npending++] = p & CACHE_OFF_MASK;
+		}
 		if ((p & ~CACHE_OFF_MASK) == CACHE_OP_REFILL)
 			__atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE);
 		if (is_dead)
@@ -248,9 +321,9 @@ size_t cache_repair_hook(struct shmheap_heap *h)
 			break; /* the caller verified the chain; stay safe anyway */
 		int kind = cache_kind(h->seed, off, bw);
 		bool drop = kind >= 0 && (dead >> kind & 1);
-		if (kind == CACHE_KIND_LIVE && size <= CACHE_MAX_BLOCK)
+		if (kind == CACHE_KIND_LIVE)
 			for (unsigned i = 0; i < npending && !drop; i++)
-				drop = pending[i] == off;
+				drop = pending[i] == off && size <= pending_max[i];
 		if (drop) {
 			make_free(w);
 			freed++;
@@ -260,7 +333,7 @@ size_t cache_repair_hook(struct shmheap_heap *h)
 	for (unsigned i = 0; i < n; i++) {
 		if (!(dead >> i & 1))
 			continue;
-		struct cache_slot *s = &t->slot[i];
+		struct cache_slot *s = cache_slot_at(t, i);
 		memset(s->count, 0, sizeof(s->count));
 		s->pending = 0;
 		s->start_time = 0;
@@ -286,7 +359,7 @@ void cache_sweep_locked(struct shmheap_heap *h, int force)
 	}
 	struct cache_table *t = table_of(h);
 	for (unsigned i = 0; i < n; i++) {
-		struct cache_slot *s = &t->slot[i];
+		struct cache_slot *s = cache_slot_at(t, i);
 		if (s->pid && !cache_owner_alive(s)) {
 			/* The repair calls cache_repair_hook, which frees the dead
 			 * caches' blocks, and merges and indexes them. */
@@ -321,6 +394,8 @@ int cache_attach(struct shmheap_heap *h)
 		free(c);
 		return 0;
 	}
+	for (unsigned k = 0; k < CACHE_CLASSES; k++)
+		c->size_mix[k] = mix64(cache_class_size(k) ^ ((uint64_t)h->seed << 32));
 	if (heap_lock(h) < 0) {
 		int err = errno;
 		munmap(g, c->guard_len);
@@ -332,7 +407,7 @@ int cache_attach(struct shmheap_heap *h)
 	unsigned n = table_slots(h);
 	struct cache_table *t = table_of(h);
 	for (unsigned i = 0; i < n && !c->slot; i++) {
-		struct cache_slot *s = &t->slot[i];
+		struct cache_slot *s = cache_slot_at(t, i);
 		if (s->pid)
 			continue;
 		memset(s->count, 0, sizeof(s->count));
@@ -340,6 +415,8 @@ int cache_attach(struct shmheap_heap *h)
 		s->start_time = start;
 		__atomic_store_n(&s->pid, (uint32_t)getpid(), __ATOMIC_RELEASE);
 		c->slot = s;
+		c->depth = cache_table_depth(t);
+		c->batch = c->depth / 2;
 		c->tagx = (uint64_t)cache_slot_xor(i) << BW_TAG_SHIFT;
 	}
 	heap_unlock(h);
@@ -353,28 +430,6 @@ int cache_attach(struct shmheap_heap *h)
 	*c->guard = 1;
 	h->cache = c;
 	return 0;
-}
-
-/* The word a block of size bytes at off has while live. */
-static uint64_t live_word(struct shmheap_heap *h, heap_off off, uint64_t size)
-{
-	return size | BW_IN_USE | (uint64_t)block_tag(h->seed, off, size) << BW_TAG_SHIFT;
-}
-
-/* Moves the block at off from state from (a word without prev field) to
- * from ^ c->tagx, whatever its prev field; false if it is not in state from. */
-static bool switch_state(struct shmheap_heap *h, struct heap_cache *c, heap_off off,
-			 uint64_t from)
-{
-	uint64_t *w = block_word(h->base, off);
-	uint64_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
-	for (;;) {
-		if ((old & ~BW_PREV_MASK) != from)
-			return false;
-		if (__atomic_compare_exchange_n(w, &old, old ^ c->tagx, true,
-						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			return true;
-	}
 }
 
 int cache_block_free(struct shmheap_heap *h, heap_off off)
@@ -397,40 +452,33 @@ int cache_block_free(struct shmheap_heap *h, heap_off off)
 	return 0;
 }
 
-/* An offset from a stack, checked before it is used. */
-static bool plausible(struct shmheap_heap *h, heap_off off, uint64_t size)
-{
-	return off >= HEAP_FIRST_BLOCK && off % HEAP_UNIT == 0 &&
-	       off + size <= heap_mapped_bytes(h);
-}
-
 /* Under the heap lock: frees the n oldest blocks of class k. */
 static void flush_class(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
 			uint32_t n)
 {
 	struct cache_slot *s = c->slot;
-	uint32_t count = s->count[k] < CACHE_DEPTH ? s->count[k] : CACHE_DEPTH;
+	uint32_t *stack = cache_stack(s, c->depth, k);
+	uint32_t count = s->count[k] < c->depth ? s->count[k] : c->depth;
 	uint64_t size = cache_class_size(k);
-	uint64_t cached = 0;
+	size_t mapped = mapped_now(h);
 	if (n > count)
 		n = count;
 	for (uint32_t i = 0; i < n; i++) {
-		heap_off off = unit_to_off(s->stack[k][i]);
-		if (!plausible(h, off, size))
+		heap_off off = unit_to_off(stack[i]);
+		if (off < HEAP_FIRST_BLOCK || off > mapped - size)
 			continue;
-		cached = live_word(h, off, size) ^ c->tagx;
 		uint64_t bw = __atomic_load_n(block_word(h->base, off), __ATOMIC_RELAXED);
-		if ((bw & ~BW_PREV_MASK) == cached)
+		if ((bw & ~BW_PREV_MASK) == (live_word(c, off, k) ^ c->tagx))
 			block_free(h, off);
 	}
-	memmove(&s->stack[k][0], &s->stack[k][n], (count - n) * sizeof(s->stack[k][0]));
+	memmove(stack, stack + n, (count - n) * sizeof(*stack));
 	s->count[k] = count - n;
 }
 
 static void flush_all(struct shmheap_heap *h, struct heap_cache *c)
 {
 	for (unsigned k = 0; k < CACHE_CLASSES; k++)
-		flush_class(h, c, k, CACHE_DEPTH);
+		flush_class(h, c, k, c->depth);
 }
 
 void cache_detach(struct shmheap_heap *h)
@@ -455,16 +503,80 @@ void cache_detach(struct shmheap_heap *h)
 	free(c);
 }
 
-/* Takes a block of need bytes from the heap under the lock (growing it if
- * needed, and giving back this process's cached blocks when the heap is
- * full), and puts up to CACHE_BATCH - 1 more into the stack of class k. */
-static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
-		       uint64_t need)
+/*
+ * Under the heap lock: carves a run of up to m adjacent blocks of class k
+ * with one first-fit allocation, pushes all but the first onto the class's
+ * stack and returns the first (live); 0 when no run of two or more fits.
+ * One search and one cache line per few blocks, where m allocations would
+ * take m searches and interleave this process's blocks with others'.
+ *
+ * Kill safety: the pending word names the run before block_alloc makes it
+ * live; its tail is marked cached inside the live run, where no chain walk
+ * looks; then one store of the first block's word cuts the run into blocks.
+ * The repair frees a pending refill's block if it is live, whole run or
+ * first block, and the dead owner's cached blocks.
+ */
+static heap_off carve_run(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
+			  unsigned m)
+{
+	uint64_t need = cache_class_size(k);
+	struct cache_slot *s = c->slot;
+	heap_off run = 0;
+	while (m >= 2) {
+		struct fi_path path;
+		run = fi_first_fit(&h->index, need * m, &path);
+		if (!run) {
+			m /= 2;
+			continue;
+		}
+		/* An 8-byte remainder would join the run's last block, making
+		 * it one of the next class: take a block fewer. */
+		if (bw_size(*block_word(h->base, run)) - need * m != HEAP_UNIT)
+			break;
+		run = 0;
+		m--;
+	}
+	if (!run)
+		return 0;
+	__atomic_store_n(&s->pending, CACHE_OP_REFILL | run, __ATOMIC_RELAXED);
+	if (block_alloc(h, need * m) != run)
+		return 0; /* first fit is deterministic: cannot happen */
+	uint64_t *first = block_word(h->base, run);
+	for (unsigned i = 1; i < m; i++) {
+		heap_off off = run + i * need;
+		*block_word(h->base, off) = live_word(c, off, k) ^ c->tagx;
+	}
+	block_commit(first, live_word(c, run, k) | (*first & BW_PREV_MASK));
+	uint32_t *stack = cache_stack(s, c->depth, k);
+	uint32_t n = s->count[k];
+	/* The lowest-addressed block is popped first. */
+	for (unsigned i = m - 1; i >= 1; i--)
+		stack[n++] = off_to_unit(run + i * need);
+	s->count[k] = n;
+	return run;
+}
+
+/* Takes a block of class k from the heap under the lock, with up to a batch
+ * more for the stack (carve_run); growing the heap if needed, and giving back
+ * this process's cached blocks when the heap is full. */
+static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
 {
 	if (heap_lock(h) < 0)
 		return 0;
 	cache_sweep_locked(h, 0);
-	heap_off off = block_alloc(h, need);
+	uint64_t need = cache_class_size(k);
+	uint32_t count = c->slot->count[k];
+	unsigned m = count < c->depth ? c->batch : 1;
+	if (m > c->depth - count + 1)
+		m = c->depth - count + 1;
+	heap_off off = carve_run(h, c, k, m);
+	if (!off && m >= 2) {
+		uint64_t target = heap_growth_target(h, need * m);
+		if (target && heap_grow_locked(h, target) == 0)
+			off = carve_run(h, c, k, m);
+	}
+	if (!off)
+		off = block_alloc(h, need);
 	if (!off) {
 		uint64_t target = heap_growth_target(h, need);
 		if (target && heap_grow_locked(h, target) == 0)
@@ -477,24 +589,7 @@ static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
 			errno = ENOMEM;
 	}
 	int err = errno;
-	struct cache_slot *s = c->slot;
-	uint32_t n = s->count[k];
-	for (unsigned i = 1; off && i < CACHE_BATCH && n < CACHE_DEPTH; i++) {
-		struct fi_path path;
-		heap_off more = fi_first_fit(&h->index, need, &path);
-		/* A block whose remainder would be 8 bytes is taken whole: no
-		 * longer of this class. */
-		if (!more || bw_size(*block_word(h->base, more)) - need == HEAP_UNIT)
-			break;
-		__atomic_store_n(&s->pending, CACHE_OP_REFILL | more, __ATOMIC_RELAXED);
-		if (block_alloc(h, need) != more)
-			break; /* first fit is deterministic: cannot happen */
-		uint64_t *w = block_word(h->base, more);
-		__atomic_store_n(w, *w ^ c->tagx, __ATOMIC_RELEASE);
-		s->stack[k][n++] = off_to_unit(more);
-		s->count[k] = n;
-	}
-	__atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->slot->pending, 0, __ATOMIC_RELEASE);
 	heap_debug_verify(h, "shmheap_alloc");
 	heap_unlock(h);
 	errno = err;
@@ -507,32 +602,34 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	if (!*c->guard)
 		return 1;
 	unsigned k = cache_class(need);
-	slot_lock(c);
+	bool locked = slot_lock(c);
 	struct cache_slot *s = c->slot;
-	uint32_t n = s->count[k] < CACHE_DEPTH ? s->count[k] : CACHE_DEPTH;
-	uint64_t cached_base = need | BW_IN_USE;
-	for (; n > 0; n--) {
-		heap_off off = unit_to_off(s->stack[k][n - 1]);
-		if (!plausible(h, off, need))
+	uint32_t *stack = cache_stack(s, c->depth, k);
+	uint32_t n = s->count[k] < c->depth ? s->count[k] : c->depth;
+	size_t mapped = mapped_now(h);
+	while (n > 0) {
+		heap_off off = unit_to_off(stack[--n]);
+		if (off < HEAP_FIRST_BLOCK || off > mapped - need)
+			continue; /* the stack is shared memory: check it */
+		uint64_t *w = block_word(h->base, off);
+		uint64_t live = live_word(c, off, k);
+		if ((__atomic_load_n(w, __ATOMIC_RELAXED) & ~BW_PREV_MASK) !=
+		    (live ^ c->tagx))
 			continue;
-		uint64_t cached = (cached_base | (uint64_t)block_tag(h->seed, off, need)
-							 << BW_TAG_SHIFT) ^
-				  c->tagx;
-		/* The compare-and-swap orders this store before it. */
+		/* Only this slot's owner changes a cached word's upper half:
+		 * the pending word, then the tag, then the stack. */
 		__atomic_store_n(&s->pending, CACHE_OP_POP | off, __ATOMIC_RELAXED);
-		if (switch_state(h, c, off, cached)) {
-			s->count[k] = n - 1;
-			__atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE);
-			slot_unlock(c);
-			*out = h->base + off + HEAP_UNIT;
-			return 0;
-		}
+		store_upper_half(w, live);
+		__atomic_store_n(&s->count[k], n, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE);
+		slot_unlock(c, locked);
+		*out = h->base + off + HEAP_UNIT;
+		return 0;
 	}
 	s->count[k] = 0;
-	__atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE);
-	heap_off off = refill(h, c, k, need);
+	heap_off off = refill(h, c, k);
 	int err = errno;
-	slot_unlock(c);
+	slot_unlock(c, locked);
 	if (!off) {
 		*out = NULL;
 		errno = err == ENOSPC || err == ETIMEDOUT || err == ENOTRECOVERABLE
@@ -544,48 +641,62 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	return 0;
 }
 
+/* Under the slot lock, with class k's stack full: flushes a batch. */
+static int flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
+{
+	if (heap_lock(h) < 0)
+		return -1;
+	cache_sweep_locked(h, 0);
+	flush_class(h, c, k, c->batch);
+	heap_debug_verify(h, "shmheap_free");
+	heap_unlock(h);
+	return 0;
+}
+
 int cache_free(struct shmheap_heap *h, void *ptr)
 {
 	struct heap_cache *c = h->cache;
 	uintptr_t p = (uintptr_t)ptr, b = (uintptr_t)h->base;
+	size_t mapped = mapped_now(h);
 	/* Anything odd is left to the locked path, which maps what others grew
 	 * the heap by, and refuses what is no live object. */
-	if (!*c->guard || p < b + HEAP_FIRST_OBJECT || p - b >= heap_mapped_bytes(h))
+	if (!*c->guard || p < b + HEAP_FIRST_OBJECT || p - b >= mapped ||
+	    (p - b) % HEAP_UNIT)
 		return 1;
-	/* block_of_object's test, on one read of the word. */
 	heap_off off = p - b - HEAP_UNIT;
-	if (off % HEAP_UNIT)
-		return 1;
-	uint64_t bw = __atomic_load_n(block_word(h->base, off), __ATOMIC_RELAXED);
+	uint64_t *w = block_word(h->base, off);
+	uint64_t bw = __atomic_load_n(w, __ATOMIC_RELAXED);
 	uint64_t size = bw_size(bw);
-	if (size > CACHE_MAX_BLOCK || size < BLOCK_MIN ||
-	    size > heap_mapped_bytes(h) - off ||
-	    cache_kind(h->seed, off, bw) != CACHE_KIND_LIVE)
+	if (size < BLOCK_MIN || size > CACHE_MAX_BLOCK || size > mapped - off)
 		return 1;
 	unsigned k = cache_class(size);
-	slot_lock(c);
+	uint64_t live = live_word(c, off, k);
+	if ((bw & ~BW_PREV_MASK) != live)
+		return 1;
+	bool locked = slot_lock(c);
 	struct cache_slot *s = c->slot;
-	if (s->count[k] >= CACHE_DEPTH) {
-		if (heap_lock(h) < 0) {
-			int err = errno;
-			slot_unlock(c);
-			errno = err;
-			return -1;
-		}
-		cache_sweep_locked(h, 0);
-		flush_class(h, c, k, CACHE_BATCH);
-		heap_debug_verify(h, "shmheap_free");
-		heap_unlock(h);
-	}
-	if (!switch_state(h, c, off, bw & ~BW_PREV_MASK)) {
-		/* Freed meanwhile, by another thread or process. */
-		slot_unlock(c);
-		__atomic_add_fetch(&h->invalid_frees, 1, __ATOMIC_RELAXED);
-		errno = EINVAL;
+	if (s->count[k] >= c->depth && flush_full(h, c, k) < 0) {
+		int err = errno;
+		slot_unlock(c, locked);
+		errno = err;
 		return -1;
 	}
-	s->stack[k][s->count[k]] = off_to_unit(off);
-	s->count[k]++;
-	slot_unlock(c);
+	/* Of two frees of one object, racing or not, one changes the live word
+	 * (a compare-and-swap, which also keeps a prev field a lock holder
+	 * writes meanwhile); the other finds it no longer live. */
+	bw = __atomic_load_n(w, __ATOMIC_RELAXED);
+	do {
+		if ((bw & ~BW_PREV_MASK) != live) {
+			slot_unlock(c, locked);
+			__atomic_add_fetch(&h->invalid_frees, 1, __ATOMIC_RELAXED);
+			errno = EINVAL;
+			return -1;
+		}
+	} while (!__atomic_compare_exchange_n(w, &bw, bw ^ c->tagx, true, __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
+	uint32_t n = s->count[k];
+	cache_stack(s, c->depth, k)[n] = off_to_unit(off);
+	__atomic_store_n(&s->count[k], n + 1, __ATOMIC_RELAXED);
+	slot_unlock(c, locked);
 	return 0;
 }

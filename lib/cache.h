@@ -18,6 +18,7 @@
 #define SHMHEAP_CACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "export.h"
@@ -26,11 +27,22 @@
 #define CACHE_MAGIC 0x48434143u /* "CACH" read as little-endian bytes */
 #define CACHE_MAX_BLOCK 520u	/* largest cached block (a 512-byte object) */
 #define CACHE_CLASSES (CACHE_MAX_BLOCK / HEAP_UNIT - 1) /* block sizes 16..520 */
-#define CACHE_DEPTH 16u /* most blocks one slot keeps per class */
-#define CACHE_BATCH 8u	/* blocks one refill or flush moves */
+/*
+ * Each slot keeps at most `depth` blocks per class, a figure the table records
+ * (cache_table_depth): CACHE_DEPTH_MAX in heaps of CACHE_DEPTH_FULL_HEAP bytes
+ * and more, half that below.  A refill or a flush moves half a stack's worth,
+ * so a stack that has just been refilled or flushed is that far from its next
+ * refill or flush whichever way the program goes.  Tables written before the
+ * depth was recorded read 0 there and have CACHE_DEPTH_LEGACY.
+ */
+#define CACHE_DEPTH_MAX 32u
+#define CACHE_DEPTH_LEGACY 16u
+#define CACHE_DEPTH_FULL_HEAP ((uint64_t)16 << 20)
+/* The largest run of blocks one refill carves at once. */
+#define CACHE_RUN_MAX ((uint64_t)(CACHE_DEPTH_MAX / 2) * CACHE_MAX_BLOCK)
 #define CACHE_SLOTS_MAX 16u
 /* A heap gets fewer slots (at least one) when the table would take more
- * than a 32nd of it: 16 slots from 2.25 MiB up. */
+ * than a 32nd of it. */
 
 /* The pending word: what the owner was doing, and on which block. */
 #define CACHE_OP_SHIFT 48
@@ -38,22 +50,73 @@
 #define CACHE_OP_REFILL ((uint64_t)2 << CACHE_OP_SHIFT)
 #define CACHE_OFF_MASK (((uint64_t)1 << CACHE_OP_SHIFT) - 1)
 
+/* A slot: this header, then the stacks, class after class (cache_stack). */
 struct cache_slot {
 	uint32_t pid; /* owner's process id; 0: the slot is free */
 	uint32_t reserved;
 	uint64_t start_time; /* owner's start time (/proc/PID/stat field 22) */
 	uint64_t pending;    /* CACHE_OP_* | block offset, or 0 */
 	uint64_t reserved2;
-	uint32_t count[CACHE_CLASSES];		    /* blocks in each class's stack */
-	uint32_t stack[CACHE_CLASSES][CACHE_DEPTH]; /* unit offsets of blocks */
+	uint32_t count[CACHE_CLASSES]; /* blocks in each class's stack */
+	uint32_t stack[];	       /* [CACHE_CLASSES][depth] unit offsets */
 };
 
 struct cache_table {
 	uint32_t magic;
 	uint32_t slots;
-	uint64_t reserved;
-	struct cache_slot slot[];
+	uint32_t depth; /* 0: a table of 0.3.0 (CACHE_DEPTH_LEGACY) */
+	uint32_t reserved;
+	/* then the slots (cache_slot_at) */
 };
+
+/*
+ * The table's layout follows its depth field.  0 (tables of 0.3.0): slots
+ * of depth 16, packed after the 16-byte header.  A recorded depth: the slots
+ * start on a cache line (the table lies at HEAP_FIRST_OBJECT) and are padded
+ * to whole lines, so that no two processes' slots share one.
+ */
+#define CACHE_LINE 64u
+#define CACHE_TABLE_HEAD_LEGACY 16u
+#define CACHE_TABLE_HEAD 48u
+_Static_assert((HEAP_FIRST_OBJECT + CACHE_TABLE_HEAD) % CACHE_LINE == 0,
+	       "a table's first slot starts a cache line");
+
+static inline unsigned cache_depth_of(uint32_t depth_field)
+{
+	return depth_field ? depth_field : CACHE_DEPTH_LEGACY;
+}
+
+static inline unsigned cache_table_depth(const struct cache_table *t)
+{
+	return cache_depth_of(t->depth);
+}
+
+static inline uint64_t cache_table_head(uint32_t depth_field)
+{
+	return depth_field ? CACHE_TABLE_HEAD : CACHE_TABLE_HEAD_LEGACY;
+}
+
+/* The bytes from one slot to the next (4,384 in a table of 0.3.0). */
+static inline uint64_t cache_slot_stride(uint32_t depth_field)
+{
+	uint64_t n = offsetof(struct cache_slot, stack) +
+		     (uint64_t)CACHE_CLASSES * cache_depth_of(depth_field) * 4;
+	uint64_t align = depth_field ? CACHE_LINE : HEAP_UNIT;
+	return (n + align - 1) / align * align;
+}
+
+static inline struct cache_slot *cache_slot_at(const struct cache_table *t, unsigned i)
+{
+	return (struct cache_slot *)(void *)((unsigned char *)(uintptr_t)t +
+					     cache_table_head(t->depth) +
+					     i * cache_slot_stride(t->depth));
+}
+
+/* Class k's stack in a slot of a table of the given depth. */
+static inline uint32_t *cache_stack(struct cache_slot *s, unsigned depth, unsigned k)
+{
+	return s->stack + (size_t)k * depth;
+}
 
 /* Tag values xored into a block's live tag: one per slot, one for the table. */
 #define CACHE_TAG_BASE 0x0ca0000u
@@ -74,19 +137,38 @@ static inline uint64_t cache_class_size(unsigned k)
 	return ((uint64_t)k + 2) * HEAP_UNIT;
 }
 
-static inline uint64_t cache_table_bytes(unsigned slots)
+static inline uint64_t cache_table_bytes(unsigned slots, uint32_t depth_field)
 {
-	return sizeof(struct cache_table) + (uint64_t)slots * sizeof(struct cache_slot);
+	return cache_table_head(depth_field) + (uint64_t)slots * cache_slot_stride(depth_field);
+}
+
+/* The slots of a table that lies in a block of block_size bytes, or 0 when
+ * its header is not sane (the table is shared memory: trust nothing). */
+static inline unsigned cache_table_slots(const struct cache_table *t, uint64_t block_size)
+{
+	unsigned depth = cache_table_depth(t);
+	if (t->magic != CACHE_MAGIC || t->slots < 1 || t->slots > CACHE_SLOTS_MAX ||
+	    depth < 2 || depth > CACHE_DEPTH_MAX ||
+	    HEAP_UNIT + cache_table_bytes(t->slots, t->depth) > block_size)
+		return 0;
+	return t->slots;
+}
+
+/* The depth of a new table in a heap of len bytes. */
+static inline unsigned cache_depth_for(uint64_t len)
+{
+	return len >= CACHE_DEPTH_FULL_HEAP ? CACHE_DEPTH_MAX : CACHE_DEPTH_MAX / 2;
 }
 
 /* The size of the table's block for a heap of len bytes, and its slots. */
 static inline uint64_t cache_table_block(uint64_t len, unsigned *slots)
 {
-	unsigned n = CACHE_SLOTS_MAX;
-	while (n > 1 && HEAP_UNIT + cache_table_bytes(n) > len / 32)
+	unsigned n = CACHE_SLOTS_MAX, depth = cache_depth_for(len);
+	while (n > 1 && HEAP_UNIT + cache_table_bytes(n, depth) > len / 32)
 		n--;
 	*slots = n;
-	return (HEAP_UNIT + cache_table_bytes(n) + HEAP_UNIT - 1) / HEAP_UNIT * HEAP_UNIT;
+	return (HEAP_UNIT + cache_table_bytes(n, depth) + HEAP_UNIT - 1) / HEAP_UNIT *
+	       HEAP_UNIT;
 }
 
 enum cache_kind {

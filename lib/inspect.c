@@ -147,12 +147,12 @@ static unsigned view_table(const struct view *v, uint32_t seed,
 	const struct cache_table *tab =
 		(const struct cache_table *)(const void *)(v->base + HEAP_FIRST_OBJECT);
 	if (cache_kind(seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE ||
-	    bw_size(bw) > v->end - HEAP_FIRST_BLOCK || tab->magic != CACHE_MAGIC ||
-	    tab->slots < 1 || tab->slots > CACHE_SLOTS_MAX ||
-	    HEAP_UNIT + cache_table_bytes(tab->slots) > bw_size(bw))
+	    bw_size(bw) > v->end - HEAP_FIRST_BLOCK)
 		return 0;
-	*t = tab;
-	return tab->slots;
+	unsigned slots = cache_table_slots(tab, bw_size(bw));
+	if (slots)
+		*t = tab;
+	return slots;
 }
 
 /* In a cached heap, the slot whose cache holds the block at off, or -1. */
@@ -338,7 +338,7 @@ static void check_cached(struct check_ctx *c, heap_off off, uint64_t bw)
 		return;
 	if (kind < 0 || (unsigned)kind >= slots)
 		report(c, off, "live block's tag is wrong");
-	else if (!tab->slot[kind].pid)
+	else if (!cache_slot_at(tab, (unsigned)kind)->pid)
 		report(c, off, "cached block belongs to no process's cache");
 }
 
@@ -505,7 +505,9 @@ EXPORT int shmheap_cache_stats(shmheap_memory_handle mem, struct shmheap_cache_s
 	int ret = count_cached(&v, &cc);
 	st->slots = slots;
 	for (unsigned i = 0; i < slots && ret == 0; i++) {
-		struct cache_slot s = tab->slot[i];
+		/* One look at the slot's header: its owner may leave meanwhile. */
+		struct cache_slot s;
+		memcpy(&s, cache_slot_at(tab, i), sizeof(s));
 		if (!s.pid)
 			continue;
 		if (st->attached < nprocs) {

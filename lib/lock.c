@@ -209,6 +209,16 @@ static inline void count_hold(pthread_mutex_t *m)
  * released the lock, so that the waiter (woken by the release) can take it. */
 #define LOCK_HANDOVER_NS 1000000L
 
+/*
+ * In a cached heap the lock is taken for refills and flushes of a
+ * process's cache, a few microseconds each and seldom, and for large
+ * objects: a locker that finds it busy watches it this long before it
+ * yields and naps, since a nap (50 us or more) costs more than the hold.
+ * A default heap's lockers do not: there every call takes the lock, and
+ * spinning waiters moved its cache lines at every call (see wait_for_lock).
+ */
+#define LOCK_CACHED_SPIN_NS 20000L
+
 static struct timespec after_ns(struct timespec t, long ns)
 {
 	t.tv_nsec += ns % 1000000000L;
@@ -385,6 +395,33 @@ wait_for_lock(struct shmheap_heap *h, const struct timespec *deadline)
 	return took_lock(h, queue(m, deadline), 1);
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Watches a busy lock of a cached heap for LOCK_CACHED_SPIN_NS at most;
+ * returns when it looks free (or unusable for good). */
+static void spin_briefly(const pthread_mutex_t *m)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		for (int i = 0; i < 64; i++) {
+			if (looks_free(m) || unrecoverable(m))
+				return;
+			cpu_relax();
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ns_between(&start, &now) >= LOCK_CACHED_SPIN_NS)
+			return;
+	}
+}
+
 static inline int acquire(struct shmheap_heap *h, const struct timespec *deadline)
 {
 	pthread_mutex_t *m = &h->hdr->lock;
@@ -397,6 +434,14 @@ static inline int acquire(struct shmheap_heap *h, const struct timespec *deadlin
 		int err = pthread_mutex_trylock(m);
 		if (err != EBUSY)
 			return took_lock(h, err, 0);
+	}
+	if (h->heap_flags & HEAP_FLAG_CACHED) {
+		spin_briefly(m);
+		if (!unrecoverable(m) && looks_free(m)) {
+			int err = pthread_mutex_trylock(m);
+			if (err != EBUSY)
+				return took_lock(h, err, 0);
+		}
 	}
 	return wait_for_lock(h, deadline);
 }

@@ -13,10 +13,12 @@
  * slot, find the heap clean, and hold exactly those blocks in those states.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -238,13 +240,14 @@ START_TEST(disconnect_flushes_and_bounds)
 	struct shmheap_cache_proc procs[2];
 	ck_assert_int_eq(shmheap_cache_stats(h, &cs, procs, 2), 0);
 	ck_assert_uint_eq(cs.attached, 2);
-	/* The bound: CACHE_DEPTH blocks per class. */
+	/* The bound: the table's depth in blocks per class. */
+	unsigned depth = cache_depth_for(HEAP_BYTES);
 	uint64_t bound = 0;
 	for (unsigned k = 0; k < CACHE_CLASSES; k++)
-		bound += CACHE_DEPTH * cache_class_size(k);
+		bound += depth * cache_class_size(k);
 	ck_assert_uint_gt(procs[1].cached_bytes, 0);
 	ck_assert_uint_le(procs[1].cached_bytes, bound);
-	ck_assert_uint_le(procs[1].cached_blocks, CACHE_DEPTH * CACHE_CLASSES);
+	ck_assert_uint_le(procs[1].cached_blocks, depth * CACHE_CLASSES);
 	shmheap_disconnect(g);
 	cache_figures(h, &cs);
 	ck_assert_uint_eq(cs.attached, 1);
@@ -255,6 +258,79 @@ START_TEST(disconnect_flushes_and_bounds)
 	ck_assert_uint_eq(st.free_blocks, 1);
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_destroy(name, h);
+}
+END_TEST
+
+/* The depth a connection reads from the heap's table. */
+static unsigned table_depth(shmheap_memory_handle h)
+{
+	unsigned char *base = shmheap_underlying(h);
+	return cache_table_depth((struct cache_table *)(void *)(base + HEAP_FIRST_OBJECT));
+}
+
+/* Rewrites the table of a heap nobody is connected to as 0.3.0 laid it
+ * out: no depth recorded, 4,384-byte slots right after a 16-byte header. */
+static void make_legacy_table(const char *name)
+{
+	int fd = shm_open(name, O_RDWR, 0);
+	ck_assert_int_ge(fd, 0);
+	size_t len = 1u << 20;
+	unsigned char *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(base, MAP_FAILED);
+	close(fd);
+	struct cache_table *t = (struct cache_table *)(void *)(base + HEAP_FIRST_OBJECT);
+	uint64_t block = bw_size(*block_word(base, HEAP_FIRST_BLOCK));
+	ck_assert_uint_ge(block, HEAP_UNIT + cache_table_bytes(t->slots, 0));
+	memset((unsigned char *)t + CACHE_TABLE_HEAD_LEGACY, 0,
+	       block - HEAP_UNIT - CACHE_TABLE_HEAD_LEGACY);
+	t->depth = 0;
+	ck_assert_uint_eq(cache_slot_stride(0), 4384);
+	munmap(base, len);
+}
+
+/* Big heaps get deep stacks; a table written without a depth (0.3.0) is read
+ * with the depth it had then; a refill fills half a stack. */
+START_TEST(depth_by_heap_size)
+{
+	const struct {
+		size_t len;
+		int legacy;
+		unsigned depth;
+	} cases[] = {
+		{HEAP_BYTES, 0, CACHE_DEPTH_MAX / 2},
+		{32u << 20, 0, CACHE_DEPTH_MAX},
+		{HEAP_BYTES, 1, CACHE_DEPTH_LEGACY},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *name;
+		shmheap_memory_handle h = make("depth", &name, cases[i].len);
+		if (cases[i].legacy) {
+			shmheap_disconnect(h);
+			make_legacy_table(name);
+			h = shmheap_connect(name);
+			ck_assert_ptr_nonnull(h);
+		}
+		shmheap_memory_handle g = shmheap_connect(name);
+		ck_assert_ptr_nonnull(g);
+		void *p[3];
+		for (int j = 0; j < 3; j++)
+			ck_assert_ptr_nonnull(p[j] = shmheap_alloc(g, 200));
+		unsigned depth = table_depth(h);
+		ck_assert_uint_eq(depth, cases[i].depth);
+		struct shmheap_cache_stats cs;
+		cache_figures(h, &cs);
+		ck_assert_uint_eq(cs.cached_blocks, depth / 2 - 3);
+		ck_assert_uint_eq(cs.cached_bytes, (depth / 2 - 3) * 208);
+		for (int j = 0; j < 3; j++)
+			ck_assert_int_eq(shmheap_free_checked(g, p[j]), 0);
+		ck_assert_int_eq(shmheap_free_checked(g, p[0]), -1);
+		ck_assert_int_eq(tu_check(h), 0);
+		shmheap_disconnect(g);
+		cache_figures(h, &cs);
+		ck_assert_uint_eq(cs.cached_blocks, 0);
+		ck_assert_int_eq(tu_check(h), 0);
+		shmheap_destroy(name, h);
+	}
 }
 END_TEST
 
@@ -333,16 +409,19 @@ enum step {
 	REFILL_ALLOCATED,
 	REFILL_MARKED,
 	REFILL_PUSHED,
+	REFILL_RUN_ALLOCATED,
+	REFILL_RUN_CUT,
 	FLUSH_PARTIAL,
 	FLUSH_DONE,
 	STEPS
 };
 
 static const char *const step_name[STEPS] = {
-	"idle",		 "push before cas", "push after cas",	"push after store",
-	"push done",	 "pop pending",	    "pop after cas",	"pop after count",
-	"pop done",	 "refill pending",  "refill allocated", "refill marked",
-	"refill pushed", "flush partial",   "flush done"};
+	"idle",		   "push before cas", "push after cas",	  "push after store",
+	"push done",	   "pop pending",     "pop after tag",	  "pop after count",
+	"pop done",	   "refill pending",  "refill allocated", "refill marked",
+	"refill pushed",   "run allocated",   "run cut",	  "flush partial",
+	"flush done"};
 
 /* What the child reports: offsets of blocks that must be free, and live. */
 struct verdict {
@@ -363,9 +442,9 @@ static struct cache_slot *my_slot(unsigned char *base, unsigned *index)
 {
 	struct cache_table *t = (struct cache_table *)(void *)(base + HEAP_FIRST_OBJECT);
 	for (unsigned i = 0; i < t->slots; i++)
-		if (t->slot[i].pid == (uint32_t)getpid()) {
+		if (cache_slot_at(t, i)->pid == (uint32_t)getpid()) {
 			*index = i;
-			return &t->slot[i];
+			return cache_slot_at(t, i);
 		}
 	tu_child_fail(__FILE__, __LINE__, "no slot of mine");
 }
@@ -399,12 +478,14 @@ static void crafter(void *arg)
 		TU_REQUIRE(obj[i] != NULL, "alloc");
 		v.live_off[v.nlive++] = (uint64_t)(obj[i] - (char *)base) - HEAP_UNIT;
 	}
-	TU_REQUIRE(s->count[k] == CACHE_BATCH - 3, "count %u", s->count[k]);
+	unsigned depth = cache_depth_for(HEAP_BYTES);
+	uint32_t *stack = cache_stack(s, depth, k);
+	TU_REQUIRE(s->count[k] == depth / 2 - 3, "count %u", s->count[k]);
 	for (uint32_t i = 0; i < s->count[k]; i++)
-		v.free_off[v.nfree++] = unit_to_off(s->stack[k][i]);
+		v.free_off[v.nfree++] = unit_to_off(stack[i]);
 	heap_off a = v.live_off[2]; /* the object a push frees */
 	uint64_t *aw = block_word(base, a);
-	uint64_t top = unit_to_off(s->stack[k][s->count[k] - 1]); /* a pop takes it */
+	uint64_t top = unit_to_off(stack[s->count[k] - 1]); /* a pop takes it */
 	uint64_t *tw = block_word(base, top);
 	uint64_t size = OBJ + HEAP_UNIT;
 
@@ -418,7 +499,7 @@ static void crafter(void *arg)
 		TU_REQUIRE((*aw & ~BW_PREV_MASK) == live_word(seed, a, size), "a live");
 		*aw ^= x;
 		if (c->step >= PUSH_AFTER_STORE)
-			s->stack[k][s->count[k]] = off_to_unit(a);
+			stack[s->count[k]] = off_to_unit(a);
 		if (c->step == PUSH_DONE)
 			s->count[k]++;
 		v.live_off[2] = v.live_off[--v.nlive];
@@ -468,22 +549,46 @@ static void crafter(void *arg)
 		if (c->step >= REFILL_MARKED)
 			*bw ^= x;
 		if (c->step == REFILL_PUSHED) {
-			s->stack[k][s->count[k]] = off_to_unit(boff);
+			stack[s->count[k]] = off_to_unit(boff);
 			s->count[k]++;
 		}
 		v.free_off[v.nfree++] = boff;
+		break;
+	}
+	case REFILL_RUN_ALLOCATED:
+	case REFILL_RUN_CUT: {
+		/* A run of RUN blocks that block_alloc made live, its tail
+		 * marked cached inside it, and (cut) its first block's word
+		 * shrunk to one block: every block of it must end up free. */
+		enum { RUN = 16 };
+		char *r = shmheap_alloc(h, RUN * size - HEAP_UNIT);
+		TU_REQUIRE(r != NULL, "alloc run");
+		heap_off roff = (heap_off)(r - (char *)base) - HEAP_UNIT;
+		TU_REQUIRE(bw_size(*block_word(base, roff)) == RUN * size, "run size");
+		TU_REQUIRE(pthread_mutex_lock(&hdr->lock) == 0, "lock");
+		s->pending = CACHE_OP_REFILL | roff;
+		for (unsigned i = 1; i < RUN; i++) {
+			heap_off o = roff + i * size;
+			*block_word(base, o) = live_word(seed, o, size) ^ x;
+			v.free_off[v.nfree++] = o;
+		}
+		if (c->step == REFILL_RUN_CUT) {
+			uint64_t *rw = block_word(base, roff);
+			*rw = live_word(seed, roff, size) | (*rw & BW_PREV_MASK);
+		}
+		v.free_off[v.nfree++] = roff;
 		break;
 	}
 	case FLUSH_PARTIAL:
 	case FLUSH_DONE: {
 		TU_REQUIRE(pthread_mutex_lock(&hdr->lock) == 0, "lock");
 		/* block_free's commit of the oldest block: free, unmerged */
-		heap_off f = unit_to_off(s->stack[k][0]);
+		heap_off f = unit_to_off(stack[0]);
 		uint64_t *fw = block_word(base, f);
 		*fw = (*fw & (BW_SIZE_MASK | BW_PREV_MASK)) |
 		      (uint64_t)block_priority(seed, f) << BW_TAG_SHIFT;
 		if (c->step == FLUSH_DONE) {
-			memmove(&s->stack[k][0], &s->stack[k][1],
+			memmove(&stack[0], &stack[1],
 				(s->count[k] - 1) * sizeof(uint32_t));
 			s->count[k]--;
 		}
@@ -697,6 +802,7 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, objects_roundtrip);
 	tcase_add_test(tc, bad_frees_refused);
 	tcase_add_test(tc, disconnect_flushes_and_bounds);
+	tcase_add_test(tc, depth_by_heap_size);
 	tcase_add_test(tc, fill_payload);
 	tcase_add_test(tc, fork_inherits_no_cache);
 	tcase_add_loop_test(tc, recovery_steps, 0, STEPS);
