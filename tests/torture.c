@@ -47,6 +47,8 @@
 #define WATCHDOG_S 120	      /* a kill iteration taking this long hangs somewhere */
 #define PROGRESS_OPS 8	      /* operations each survivor must complete after a kill */
 #define TORTURE_CACHED_MIN ((size_t)1 << 20) /* a cached heap: 7 cache slots */
+/* Every other cached round: a heap whose caches are twice as deep. */
+#define TORTURE_CACHED_DEEP ((size_t)16 << 20)
 
 struct torture_shared *shared;
 static pid_t supervisor_pid;
@@ -324,11 +326,13 @@ static shmheap_memory_handle make_heap(const struct round_config *cfg)
 	};
 	size_t initial = cfg->initial;
 	/* TORTURE_CACHED=1: cached heaps, large enough for a cache slot for
-	 * every worker and the supervisor. */
+	 * every worker and the supervisor; odd rounds' are large enough for
+	 * the deeper caches (and longer refill runs) of big heaps. */
 	if (getenv("TORTURE_CACHED") && atoi(getenv("TORTURE_CACHED"))) {
+		size_t min = current_round % 2 ? TORTURE_CACHED_DEEP : TORTURE_CACHED_MIN;
 		opts.flags |= SHMHEAP_CACHED;
-		if (initial < TORTURE_CACHED_MIN)
-			initial = TORTURE_CACHED_MIN;
+		if (initial < min)
+			initial = min;
 		if (opts.max_size < initial)
 			opts.max_size = initial;
 		/* The workers aim "past the heap" and grow from these. */
@@ -367,13 +371,13 @@ static void run_round(unsigned round, unsigned long kills, uint64_t *rng,
 	shared->stop = 0;
 	shared->pause = 1;
 
+	current_round = round;
 	shmheap_memory_handle mem = make_heap(cfg);
 	shmheap_memory_handle other = cfg->garbage ? make_other_heap() : NULL;
 	for (int i = 0; i < TORTURE_WORKERS; i++)
 		spawn(i);
 	wait_all(is_paused, NULL, -1, "start");
 
-	current_round = round;
 	for (unsigned long k = 0; k < kills; k++) {
 		current_kill = t->kills;
 		kill_and_recover(mem, rng, t);
