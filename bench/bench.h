@@ -92,6 +92,41 @@ double bench_procs(const struct bench_allocator *a, void *heap, unsigned nprocs,
 /* Space: objects of size bytes allocated until the first failure. */
 size_t bench_fill(const struct bench_allocator *a, void *heap, size_t size);
 
+/* spawn.c: nprocs forked workers on one heap, started at the same moment.
+ * Worker i (0 <= i < nprocs) calls prepare(arg, i) if set (not timed; 0 or -1)
+ * and the allocator's attach_child, reports ready, waits for the start and
+ * exits with run(arg, i) (0: success).  A worker has its own copy of *arg. */
+struct bench_spawn {
+	const struct bench_allocator *a;
+	void *heap;
+	unsigned nprocs;
+	const char *what; /* the workload, for messages: "W3", "tail" */
+	int (*prepare)(void *arg, unsigned i);
+	int (*run)(void *arg, unsigned i);
+	void *arg;
+};
+struct bench_spawn_stats {
+	uint64_t start_ns, end_ns; /* the start, and the last worker's exit */
+	long vcsw;		   /* voluntary context switches of all workers */
+	double cpu_ns;		   /* their CPU time, user and system */
+};
+/* 0 when every worker started and exited with 0, else -1 (said on stderr);
+ * *st is filled in as far as the workers ran. */
+int bench_spawn(const struct bench_spawn *s, struct bench_spawn_stats *st);
+
+/* workloads.c: a W3 or tail worker's share: ops[i] (nops of them) replayed on
+ * nslots slots of its own, which bench_churn_prepare (a bench_spawn prepare)
+ * allocates in the worker. */
+struct bench_churn_arg {
+	const struct bench_allocator *a;
+	void *heap;
+	struct churn_op *const *ops;
+	size_t nops;
+	uint32_t nslots;
+	void **slots;
+};
+int bench_churn_prepare(void *arg, unsigned i);
+
 /* tail.c: Tail, nprocs forked processes replaying ops[p] at once on the one
  * heap as in W3, every free+alloc pair timed; percentiles over all pairs of
  * all processes, in ns.  0, or -1 on failure. */

@@ -19,6 +19,8 @@ bench_shmbench_SOURCES = \
 	bench/alloc_pages.c
 # Tail latency (p50/p99/p99.9 per pair with 2 processes): shmbench -w tail.
 bench_shmbench_SOURCES += bench/tail.c
+# The forked workers of W3 and the tail probe: ready, start, exit status.
+bench_shmbench_SOURCES += bench/spawn.c
 bench_shmbench_CPPFLAGS = $(AM_CPPFLAGS)
 # libshmheap over its other backings (-a shmheap-file,shmheap-anon).
 bench_shmbench_SOURCES += bench/alloc_backings.c

@@ -6,9 +6,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "bench.h"
 
@@ -106,86 +103,46 @@ out:
 	return result;
 }
 
-/* One W3 process: attach, report ready, wait for the start, replay. */
-static void __attribute__((noreturn))
-procs_child(const struct bench_allocator *a, void *heap, const struct churn_op *ops,
-	    size_t nops, uint32_t nslots, int ready_fd, int go_fd)
+int bench_churn_prepare(void *arg, unsigned i)
 {
-	void **slots = checked_calloc(nslots, sizeof(*slots));
-	char c = 'r';
-	if (a->attach_child && a->attach_child(heap) < 0)
-		c = 'f';
-	if (write(ready_fd, &c, 1) != 1 || c == 'f')
-		_exit(1);
-	/* The parent closes the pipe to start everyone at once: read sees EOF. */
-	while (read(go_fd, &c, 1) > 0)
-		;
-	int r = replay(a, heap, ops, nops, slots);
+	struct bench_churn_arg *ca = arg;
+	(void)i;
+	ca->slots = calloc(ca->nslots, sizeof(*ca->slots));
+	if (!ca->slots) {
+		perror("shmbench");
+		return -1;
+	}
+	return 0;
+}
+
+/* One W3 worker, once all have started. */
+static int procs_run(void *arg, unsigned i)
+{
+	struct bench_churn_arg *ca = arg;
+	int r = replay(ca->a, ca->heap, ca->ops[i], ca->nops, ca->slots);
 	/* No release: the heap is destroyed as a whole; exit ends the timing. */
-	_exit(r < 0 ? 2 : 0);
+	return r < 0 ? 2 : 0;
 }
 
 double bench_procs(const struct bench_allocator *a, void *heap, unsigned nprocs,
 		   struct churn_op *const *ops, size_t nops, uint32_t nslots, long *vcsw,
 		   double *cpu)
 {
-	double cpu_ns = 0;
-	int ready[2], go[2];
-	unsigned started = 0;
-	int failed = 0;
-
-	*vcsw = 0;
-	if (pipe(ready) < 0 || pipe(go) < 0) {
-		perror("shmbench: pipe");
+	struct bench_churn_arg ca = {a, heap, ops, nops, nslots, NULL};
+	const struct bench_spawn s = {.a = a,
+				      .heap = heap,
+				      .nprocs = nprocs,
+				      .what = "W3",
+				      .prepare = bench_churn_prepare,
+				      .run = procs_run,
+				      .arg = &ca};
+	struct bench_spawn_stats st;
+	int r = bench_spawn(&s, &st);
+	*vcsw = st.vcsw;
+	*cpu = st.cpu_ns / ((double)nprocs * (double)nops);
+	if (r < 0)
 		return -1;
-	}
-	fflush(NULL);
-	for (; started < nprocs; started++) {
-		pid_t pid = fork();
-		if (pid < 0) {
-			perror("shmbench: fork");
-			failed = 1;
-			break;
-		}
-		if (!pid) {
-			close(ready[0]);
-			close(go[1]);
-			procs_child(a, heap, ops[started], nops, nslots, ready[1], go[0]);
-		}
-	}
-	close(ready[1]);
-	close(go[0]);
-	for (unsigned i = 0; i < started; i++) {
-		char c;
-		if (read(ready[0], &c, 1) != 1 || c != 'r')
-			failed = 1;
-	}
-	close(ready[0]);
-
-	uint64_t t0 = bench_now_ns();
-	close(go[1]);
-	for (unsigned i = 0; i < started; i++) {
-		int status;
-		struct rusage ru;
-		if (wait4(-1, &status, 0, &ru) < 0) {
-			perror("shmbench: wait4");
-			return -1;
-		}
-		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-			fprintf(stderr,
-				"shmbench: %s: a W3 process failed (status %#x)\n",
-				a->name, status);
-			failed = 1;
-		}
-		*vcsw += ru.ru_nvcsw;
-		cpu_ns += (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
-			  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
-	}
-	uint64_t t1 = bench_now_ns();
-	*cpu = cpu_ns / ((double)nprocs * (double)nops);
-	if (failed)
-		return -1;
-	return (double)nprocs * (double)nops * 1e9 / (double)(t1 - t0);
+	return (double)nprocs * (double)nops * 1e9 / (double)(st.end_ns - st.start_ns);
 }
 
 size_t bench_fill(const struct bench_allocator *a, void *heap, size_t size)

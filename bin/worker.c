@@ -38,18 +38,32 @@ static void line_reserve(struct line *l, size_t more)
 	l->cap = cap;
 }
 
+/* A line's words are formatted into a buffer of this size first; a longer
+ * text is formatted again, straight into the line. */
+#define LINE_WORDS_MAX 128
+
 static void line_printf(struct line *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void line_printf(struct line *l, const char *fmt, ...)
 {
+	char words[LINE_WORDS_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(words, sizeof(words), fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		static const char msg[] = "shmheap runner: worker cannot format a line\n";
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		_exit(1);
+	}
 	line_reserve(l, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(l->buf + l->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n < sizeof(words)) {
+		memcpy(l->buf + l->len, words, (size_t)n + 1);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(l->buf + l->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	l->len += (size_t)n;
 }
 

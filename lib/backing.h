@@ -85,6 +85,23 @@ HIDDEN int backing_file_adopt(struct backing *b);
  * base_off; and its check of a just opened descriptor: a regular file, then
  * O_NONBLOCK cleared (else it is closed, EINVAL for another type). */
 HIDDEN int backing_fd_check_regular(struct backing *b);
+/* How a named backing opens its object: shm_open(3), or open(2) wrapped. */
+typedef int (*backing_open_fn)(const char *name, int flags, mode_t mode);
+/* Creates name into b->fd (O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | flags) and
+ * gives it mode whatever the umask; if that fails, removes it with remove_fn. */
+HIDDEN int backing_fd_create(struct backing *b, backing_open_fn open_fn,
+			     int (*remove_fn)(const char *), const char *name, int flags,
+			     mode_t mode);
+/* Undoes a create that failed later: closes b->fd, removes name, errno = err;
+ * returns -1. */
+HIDDEN int backing_fd_create_undo(struct backing *b, int (*remove_fn)(const char *),
+				  const char *name, int err);
+/* Opens name for reading (and writing unless read_only; | flags) without
+ * blocking on its type or following a link at its end, then checks the
+ * descriptor (backing_fd_check_regular).  A link is no heap (EINVAL), nor is
+ * what also_einval (an errno of the open, or 0) says. */
+HIDDEN int backing_fd_open(struct backing *b, backing_open_fn open_fn, const char *name,
+			   int flags, int read_only, int also_einval);
 HIDDEN int backing_fd_stat(struct backing *b, struct stat *st);
 HIDDEN int backing_fd_length(struct backing *b, size_t *len);
 HIDDEN int backing_fd_extend(struct backing *b, size_t old_len, size_t len);

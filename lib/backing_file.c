@@ -110,46 +110,39 @@ static int read_preamble(int fd, struct file_preamble *p)
 	return 0;
 }
 
+/* open(2) as backing_fd_create and backing_fd_open call it. */
+static int open_path(const char *path, int flags, mode_t mode)
+{
+	return open(path, flags, mode);
+}
+
 static int file_create(struct backing *b, const char *path, mode_t mode, size_t len)
 {
 	(void)len; /* sized by extend */
 	struct file_stamp s;
 	b->base_off = FILE_PREAMBLE;
-	b->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-		     mode);
-	if (b->fd < 0)
+	const int flags = O_NOFOLLOW | O_NOCTTY;
+	if (backing_fd_create(b, open_path, unlink, path, flags, mode) < 0)
 		return -1;
 	/* The page is reserved (ENOSPC here, never SIGBUS later) and the stamp
 	 * written before the heap gets a byte: a heap is never without one. */
 	int err = 0;
-	if (fchmod(b->fd, mode) < 0 || current_stamp(b, &s) < 0)
+	if (current_stamp(b, &s) < 0)
 		err = errno;
 	else if ((err = posix_fallocate(b->fd, 0, FILE_PREAMBLE)) == 0 &&
 		 write_preamble(b, &s) < 0)
 		err = errno;
-	if (err) {
-		backing_fd_close(b);
-		unlink(path);
-		errno = err;
-		return -1;
-	}
+	if (err)
+		return backing_fd_create_undo(b, unlink, path, err);
 	return 0;
 }
 
 /* Never blocks on the file's type (a FIFO), never follows a link at PATH's
- * end; anything but a regular file is no heap (EINVAL). */
+ * end; anything but a regular file (a directory too) is no heap (EINVAL). */
 static int file_open(struct backing *b, const char *path, int read_only)
 {
-	b->read_only = read_only;
 	b->base_off = FILE_PREAMBLE;
-	b->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOFOLLOW |
-				   O_CLOEXEC | O_NOCTTY);
-	if (b->fd < 0) {
-		if (errno == ELOOP || errno == EISDIR) /* a link, a directory */
-			errno = EINVAL;
-		return -1;
-	}
-	if (backing_fd_check_regular(b) < 0)
+	if (backing_fd_open(b, open_path, path, O_NOCTTY, read_only, EISDIR) < 0)
 		return -1;
 	/* A file with heap bytes has its preamble (written before them); a
 	 * shorter one may be a heap its creator is still sizing (heap.c waits). */

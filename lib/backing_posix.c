@@ -27,37 +27,56 @@ int backing_valid_name(const char *name)
 static int posix_create(struct backing *b, const char *name, mode_t mode, size_t len)
 {
 	(void)len; /* sized by extend */
-	b->fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	return backing_fd_create(b, shm_open, shm_unlink, name, 0, mode);
+}
+
+int backing_fd_create(struct backing *b, backing_open_fn open_fn,
+		      int (*remove_fn)(const char *), const char *name, int flags,
+		      mode_t mode)
+{
+	b->fd = open_fn(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | flags, mode);
 	if (b->fd < 0)
 		return -1;
-	/* shm_open applies the umask; the caller asked for exactly this mode. */
-	if (fchmod(b->fd, mode) < 0) {
-		int err = errno;
-		close(b->fd);
-		shm_unlink(name);
-		errno = err;
-		return -1;
-	}
+	/* The open applies the umask; the caller asked for exactly this mode. */
+	if (fchmod(b->fd, mode) < 0)
+		return backing_fd_create_undo(b, remove_fn, name, errno);
 	return 0;
 }
 
-/*
- * Anyone may put a FIFO, a device or a symbolic link in /dev/shm under a
- * heap's name: opening a FIFO for reading would wait for a writer forever.
- * So the open never blocks and never follows a link, the descriptor's type
- * is checked (not the name's, which may change meanwhile), and only then is
- * O_NONBLOCK cleared.  Anything but a regular file is no heap (EINVAL).
- */
+int backing_fd_create_undo(struct backing *b, int (*remove_fn)(const char *),
+			   const char *name, int err)
+{
+	backing_fd_close(b);
+	remove_fn(name);
+	errno = err;
+	return -1;
+}
+
+/* A link, or a FIFO, a device: no heap (EINVAL); see backing_fd_open. */
 static int posix_open(struct backing *b, const char *name, int read_only)
 {
+	return backing_fd_open(b, shm_open, name, 0, read_only, 0);
+}
+
+/*
+ * Anyone may put a FIFO, a device or a symbolic link under a heap's name (in
+ * /dev/shm, or where a file heap's path leads): opening a FIFO for reading
+ * would wait for a writer forever.  So the open never blocks and never
+ * follows a link, the descriptor's type is checked (not the name's, which may
+ * change meanwhile), and only then is O_NONBLOCK cleared.  Anything but a
+ * regular file is no heap (EINVAL).
+ */
+int backing_fd_open(struct backing *b, backing_open_fn open_fn, const char *name,
+		    int flags, int read_only, int also_einval)
+{
 	b->read_only = read_only;
-	b->fd = shm_open(name,
-			 (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOFOLLOW |
-				 O_CLOEXEC,
-			 0);
+	b->fd = open_fn(name,
+			(read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOFOLLOW |
+				O_CLOEXEC | flags,
+			0);
 	if (b->fd < 0) {
-		if (errno == ELOOP) /* a symbolic link: no heap */
-			errno = EINVAL;
+		if (errno == ELOOP || (also_einval && errno == also_einval))
+			errno = EINVAL; /* a symbolic link (or as the backing says) */
 		return -1;
 	}
 	return backing_fd_check_regular(b);

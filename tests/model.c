@@ -3,6 +3,7 @@
  * model.c - the plain first-fit reference that tests/test-model.c and
  * tests/test-model-resize.c check the heap against (see model.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,4 +153,77 @@ void compare_listing(shmheap_memory_handle h, const struct model *m, struct tu_l
 	ck_assert_int_eq(shmheap_stats(h, &st), 0);
 	ck_assert_uint_eq(st.heap_size, m->heap_size);
 	ck_assert_int_eq(tu_check(h), 0);
+}
+
+void model_run_start(struct model_run *r, const char *tag, size_t len, size_t max,
+		     int growable, size_t high, uint32_t owner)
+{
+	struct shmheap_options o = {.max_size = max,
+				    .flags = growable ? 0 : SHMHEAP_NO_GROW};
+	*r = (struct model_run){.name = tu_name(tag), .owner = owner};
+	r->h = shmheap_create_ex(r->name, len, &o);
+	ck_assert_msg(r->h != NULL, "create: %s", strerror(errno));
+	struct shmheap_stats st;
+	ck_assert_int_eq(shmheap_stats(r->h, &st), 0);
+	model_init(&r->m, len, st.max_size, growable);
+	r->base = shmheap_underlying(r->h);
+	r->live = malloc(sizeof(*r->live) * (high + 1));
+	ck_assert_ptr_nonnull(r->live);
+}
+
+int model_run_expect(const struct model_run *r, const char *p, uint64_t want,
+		     unsigned long step, const char *call)
+{
+	if (!want) {
+		ck_assert_msg(p == NULL, "step %lu: %s at %td, model has no room", step,
+			      call, p - r->base);
+		ck_assert_int_eq(errno, ENOMEM);
+		return 0;
+	}
+	ck_assert_msg(p != NULL, "step %lu: %s failed (%s), model gives %llu", step, call,
+		      strerror(errno), (unsigned long long)want);
+	ck_assert_msg((uint64_t)(p - r->base) == want,
+		      "step %lu: %s at %td, model gives %llu", step, call, p - r->base,
+		      (unsigned long long)want);
+	return 1;
+}
+
+void model_run_add(struct model_run *r, char *p, size_t sz, unsigned long step)
+{
+	tu_fill(p, sz, r->owner, (uint32_t)step);
+	r->live[r->n_live++] = (struct live){p, sz, (uint32_t)step};
+}
+
+void model_run_free_random(struct model_run *r, uint64_t *rng, unsigned long step)
+{
+	size_t i = (size_t)(tu_rand(rng) % r->n_live);
+	struct live v = r->live[i];
+	r->live[i] = r->live[--r->n_live];
+	ck_assert_msg(tu_verify(v.ptr, v.size, r->owner, v.seq) < 0,
+		      "step %lu: object at %td overwritten", step, v.ptr - r->base);
+	model_free(&r->m, (uint64_t)(v.ptr - r->base));
+	ck_assert_int_eq(shmheap_free_checked(r->h, v.ptr), 0);
+}
+
+void model_run_finish(struct model_run *r, unsigned long ops)
+{
+	compare_listing(r->h, &r->m, &r->l, ops);
+	/* Empty it: one free block again. */
+	while (r->n_live) {
+		struct live v = r->live[--r->n_live];
+		ck_assert_int_lt(tu_verify(v.ptr, v.size, r->owner, v.seq), 0);
+		model_free(&r->m, (uint64_t)(v.ptr - r->base));
+		shmheap_free(r->h, v.ptr);
+	}
+	compare_listing(r->h, &r->m, &r->l, ops);
+	struct shmheap_stats st;
+	ck_assert_int_eq(shmheap_stats(r->h, &st), 0);
+	ck_assert_uint_eq(st.objects, 0);
+	ck_assert_uint_eq(st.free_blocks, 1);
+	ck_assert_uint_eq(st.invalid_frees, 0);
+
+	tu_layout_free(&r->l);
+	free(r->live);
+	free(r->m.b);
+	shmheap_destroy(r->name, r->h);
 }

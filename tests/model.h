@@ -55,4 +55,44 @@ void model_free(struct model *m, uint64_t obj);
 void compare_listing(shmheap_memory_handle h, const struct model *m, struct tu_layout *l,
 		     unsigned long step);
 
+/*
+ * A random run of tests/test-model.c and tests/test-model-resize.c: a heap,
+ * its model, and the live objects, each filled with the run's owner tag and
+ * the step that made it (tu_fill) and checked when it is freed.
+ */
+struct live {
+	char *ptr;
+	size_t size;
+	uint32_t seq;
+};
+
+struct model_run {
+	const char *name;
+	shmheap_memory_handle h;
+	char *base; /* shmheap_underlying */
+	struct model m;
+	struct live *live;
+	size_t n_live;
+	struct tu_layout l;
+	uint32_t owner; /* the fill's owner tag */
+};
+
+/* Creates the heap (len bytes, growable up to max or SHMHEAP_NO_GROW), its
+ * model, and room for high + 1 live objects. */
+void model_run_start(struct model_run *r, const char *tag, size_t len, size_t max,
+		     int growable, size_t high, uint32_t owner);
+/* Checks p, what call (its text for messages) gave at step, against want,
+ * the model's offset: 0 when both had no room (p NULL, ENOMEM), 1 when p is
+ * the model's object. */
+int model_run_expect(const struct model_run *r, const char *p, uint64_t want,
+		     unsigned long step, const char *call);
+/* Fills the new object p of sz bytes and adds it to the live ones. */
+void model_run_add(struct model_run *r, char *p, size_t sz, unsigned long step);
+/* Frees a random live object, its contents checked, in the model and the heap. */
+void model_run_free_random(struct model_run *r, uint64_t *rng, unsigned long step);
+/* After ops steps: the listing compared, every live object checked and freed,
+ * the listing compared again and the heap one free block; then the heap
+ * destroyed and everything released. */
+void model_run_finish(struct model_run *r, unsigned long ops);
+
 #endif /* SHMHEAP_TESTS_MODEL_H */

@@ -87,12 +87,6 @@ static uint64_t model_usable(const struct model *m, uint64_t obj)
 	return m->b[model_find(m, obj)].size - 8;
 }
 
-struct live {
-	char *ptr;
-	size_t size;
-	uint32_t seq;
-};
-
 struct config {
 	uint64_t seed;
 	size_t len, max;
@@ -143,110 +137,64 @@ START_TEST(random_ops_match_model)
 	const struct config *cf = &configs[_i];
 	unsigned long ops = tu_env_ulong("SHMHEAP_TEST_MODEL_OPS", 100000) / 2;
 	const unsigned long every = 499;
-	const char *name = tu_name("model-resize");
-	struct shmheap_options o = {.max_size = cf->max,
-				    .flags = cf->growable ? 0 : SHMHEAP_NO_GROW};
-	shmheap_memory_handle h = shmheap_create_ex(name, cf->len, &o);
-	ck_assert_msg(h != NULL, "create: %s", strerror(errno));
-	struct shmheap_stats st;
-	ck_assert_int_eq(shmheap_stats(h, &st), 0);
-
-	struct model m;
-	model_init(&m, cf->len, st.max_size, cf->growable);
-	char *base = shmheap_underlying(h);
-	struct live *live = malloc(sizeof(*live) * (cf->high + 1));
-	size_t n_live = 0;
+	struct model_run r;
+	model_run_start(&r, "model-resize", cf->len, cf->max, cf->growable, cf->high, 9);
 	uint64_t rng = cf->seed;
-	struct tu_layout l = {0};
 	unsigned long fails = 0, in_place = 0, moved = 0, aligned = 0;
+	char call[64];
 
 	for (unsigned long step = 0; step < ops; step++) {
-		unsigned bias = n_live < cf->low ? 70 : n_live >= cf->high ? 0 : 45;
-		unsigned r = (unsigned)(tu_rand(&rng) % 100);
-		if (n_live == 0 || r < bias) {
+		unsigned bias = r.n_live < cf->low ? 70 : r.n_live >= cf->high ? 0 : 45;
+		unsigned pick = (unsigned)(tu_rand(&rng) % 100);
+		if (r.n_live == 0 || pick < bias) {
 			size_t sz = random_size(&rng);
 			uint64_t align = random_alignment(&rng);
-			uint64_t want = model_alloc_aligned(&m, sz, align);
+			uint64_t want = model_alloc_aligned(&r.m, sz, align);
+			snprintf(call, sizeof(call), "aligned(%llu, %zu)",
+				 (unsigned long long)align, sz);
 			errno = 0;
-			char *p = shmheap_alloc_aligned(h, align, sz);
-			if (!want) {
-				ck_assert_msg(p == NULL,
-					      "step %lu: aligned(%llu, %zu) at %td, "
-					      "model has no room",
-					      step, (unsigned long long)align, sz,
-					      p - base);
-				ck_assert_int_eq(errno, ENOMEM);
+			char *p = shmheap_alloc_aligned(r.h, align, sz);
+			if (!model_run_expect(&r, p, want, step, call)) {
 				fails++;
 				continue;
 			}
-			ck_assert_msg(p != NULL && (uint64_t)(p - base) == want,
-				      "step %lu: aligned(%llu, %zu) at %td (%s), model "
-				      "gives %llu",
-				      step, (unsigned long long)align, sz,
-				      p ? p - base : -1, strerror(errno),
-				      (unsigned long long)want);
 			ck_assert_uint_eq((uintptr_t)p % align, 0);
-			tu_fill(p, sz, 9, (uint32_t)step);
-			live[n_live++] = (struct live){p, sz, (uint32_t)step};
+			model_run_add(&r, p, sz, step);
 			aligned++;
-		} else if (r < bias + 20) {
-			size_t i = (size_t)(tu_rand(&rng) % n_live);
-			struct live *v = &live[i];
+		} else if (pick < bias + 20) {
+			size_t i = (size_t)(tu_rand(&rng) % r.n_live);
+			struct live *v = &r.live[i];
 			size_t sz = random_size(&rng);
-			uint64_t want = model_realloc(&m, (uint64_t)(v->ptr - base), sz);
+			uint64_t want = model_realloc(&r.m, (uint64_t)(v->ptr - r.base),
+						      sz);
+			snprintf(call, sizeof(call), "realloc(%td, %zu)", v->ptr - r.base,
+				 sz);
 			errno = 0;
-			char *p = shmheap_realloc(h, v->ptr, sz);
-			if (!want) {
-				ck_assert_msg(p == NULL,
-					      "step %lu: realloc(%zu) at %td, "
-					      "model has no room",
-					      step, sz, p - base);
-				ck_assert_int_eq(errno, ENOMEM);
-				ck_assert_int_lt(tu_verify(v->ptr, v->size, 9, v->seq),
+			char *p = shmheap_realloc(r.h, v->ptr, sz);
+			if (!model_run_expect(&r, p, want, step, call)) {
+				ck_assert_int_lt(tu_verify(v->ptr, v->size, r.owner,
+							   v->seq),
 						 0);
 				fails++;
 				continue;
 			}
-			ck_assert_msg(p != NULL && (uint64_t)(p - base) == want,
-				      "step %lu: realloc(%td, %zu) at %td (%s), model "
-				      "gives %llu",
-				      step, v->ptr - base, sz, p ? p - base : -1,
-				      strerror(errno), (unsigned long long)want);
 			size_t kept = v->size < sz ? v->size : sz;
-			ck_assert_msg(tu_verify(p, kept, 9, v->seq) < 0,
+			ck_assert_msg(tu_verify(p, kept, r.owner, v->seq) < 0,
 				      "step %lu: realloc lost contents", step);
-			ck_assert_uint_eq(shmheap_usable_size(h, p),
-					  model_usable(&m, (uint64_t)(p - base)));
+			ck_assert_uint_eq(shmheap_usable_size(r.h, p),
+					  model_usable(&r.m, (uint64_t)(p - r.base)));
 			if (p == v->ptr)
 				in_place++;
 			else
 				moved++;
-			tu_fill(p, sz, 9, (uint32_t)step);
+			tu_fill(p, sz, r.owner, (uint32_t)step);
 			*v = (struct live){p, sz, (uint32_t)step};
 		} else {
-			size_t i = (size_t)(tu_rand(&rng) % n_live);
-			struct live v = live[i];
-			live[i] = live[--n_live];
-			ck_assert_msg(tu_verify(v.ptr, v.size, 9, v.seq) < 0,
-				      "step %lu: object at %td overwritten", step,
-				      v.ptr - base);
-			model_free(&m, (uint64_t)(v.ptr - base));
-			ck_assert_int_eq(shmheap_free_checked(h, v.ptr), 0);
+			model_run_free_random(&r, &rng, step);
 		}
 		if (step % every == 0)
-			compare_listing(h, &m, &l, step);
+			compare_listing(r.h, &r.m, &r.l, step);
 	}
-	compare_listing(h, &m, &l, ops);
-	while (n_live) {
-		struct live v = live[--n_live];
-		ck_assert_int_lt(tu_verify(v.ptr, v.size, 9, v.seq), 0);
-		model_free(&m, (uint64_t)(v.ptr - base));
-		shmheap_free(h, v.ptr);
-	}
-	compare_listing(h, &m, &l, ops);
-	ck_assert_int_eq(shmheap_stats(h, &st), 0);
-	ck_assert_uint_eq(st.objects, 0);
-	ck_assert_uint_eq(st.free_blocks, 1);
 	if (ops >= 10000) {
 		ck_assert_msg(
 			in_place > 0 && moved > 0 && aligned > 0,
@@ -255,11 +203,7 @@ START_TEST(random_ops_match_model)
 		if (!cf->growable)
 			ck_assert_msg(fails > 0, "the fixed heap never ran out");
 	}
-
-	tu_layout_free(&l);
-	free(live);
-	free(m.b);
-	shmheap_destroy(name, h);
+	model_run_finish(&r, ops);
 }
 END_TEST
 

@@ -22,12 +22,6 @@
 #include "model.h"
 #include "testutil.h"
 
-struct live {
-	char *ptr;
-	size_t size;
-	uint32_t seq;
-};
-
 struct config {
 	uint64_t seed;
 	size_t len, max;
@@ -67,84 +61,35 @@ START_TEST(random_ops_match_model)
 	const struct config *cf = &configs[_i];
 	unsigned long ops = tu_env_ulong("SHMHEAP_TEST_MODEL_OPS", 100000);
 	const unsigned long every = 997;
-	const char *name = tu_name("model");
-	struct shmheap_options o = {.max_size = cf->max,
-				    .flags = cf->growable ? 0 : SHMHEAP_NO_GROW};
-	shmheap_memory_handle h = shmheap_create_ex(name, cf->len, &o);
-	ck_assert_msg(h != NULL, "create: %s", strerror(errno));
-	struct shmheap_stats st;
-	ck_assert_int_eq(shmheap_stats(h, &st), 0);
-
-	struct model m;
-	model_init(&m, cf->len, st.max_size, cf->growable);
-	char *base = shmheap_underlying(h);
-	struct live *live = malloc(sizeof(*live) * (cf->high + 1));
-	size_t n_live = 0;
+	struct model_run r;
+	model_run_start(&r, "model", cf->len, cf->max, cf->growable, cf->high, 7);
 	uint64_t rng = cf->seed;
-	struct tu_layout l = {0};
-	unsigned long fails = 0, allocs = 0;
+	unsigned long fails = 0;
 
 	for (unsigned long step = 0; step < ops; step++) {
-		unsigned bias = n_live < cf->low ? 70 : n_live >= cf->high ? 0 : 50;
-		if (n_live == 0 || tu_rand(&rng) % 100 < bias) {
+		unsigned bias = r.n_live < cf->low ? 70 : r.n_live >= cf->high ? 0 : 50;
+		if (r.n_live == 0 || tu_rand(&rng) % 100 < bias) {
 			size_t sz = random_size(&rng, cf->size_mix);
-			uint64_t want = model_alloc(&m, sz);
+			uint64_t want = model_alloc(&r.m, sz);
+			char call[40];
+			snprintf(call, sizeof(call), "alloc(%zu)", sz);
 			errno = 0;
-			char *p = shmheap_alloc(h, sz);
-			if (!want) {
-				ck_assert_msg(
-					p == NULL,
-					"step %lu: alloc(%zu) at %td, model has no room",
-					step, sz, p - base);
-				ck_assert_int_eq(errno, ENOMEM);
+			char *p = shmheap_alloc(r.h, sz);
+			if (!model_run_expect(&r, p, want, step, call)) {
 				fails++;
 				continue;
 			}
-			ck_assert_msg(
-				p != NULL,
-				"step %lu: alloc(%zu) failed (%s), model gives %llu",
-				step, sz, strerror(errno), (unsigned long long)want);
-			ck_assert_msg((uint64_t)(p - base) == want,
-				      "step %lu: alloc(%zu) at %td, model gives %llu",
-				      step, sz, p - base, (unsigned long long)want);
-			tu_fill(p, sz, 7, (uint32_t)step);
-			live[n_live++] = (struct live){p, sz, (uint32_t)step};
-			allocs++;
+			model_run_add(&r, p, sz, step);
 		} else {
-			size_t i = (size_t)(tu_rand(&rng) % n_live);
-			struct live v = live[i];
-			live[i] = live[--n_live];
-			ck_assert_msg(tu_verify(v.ptr, v.size, 7, v.seq) < 0,
-				      "step %lu: object at %td overwritten", step,
-				      v.ptr - base);
-			model_free(&m, (uint64_t)(v.ptr - base));
-			ck_assert_int_eq(shmheap_free_checked(h, v.ptr), 0);
+			model_run_free_random(&r, &rng, step);
 		}
 		if (step % every == 0)
-			compare_listing(h, &m, &l, step);
+			compare_listing(r.h, &r.m, &r.l, step);
 	}
-	compare_listing(h, &m, &l, ops);
-	/* Empty it: one free block again. */
-	while (n_live) {
-		struct live v = live[--n_live];
-		ck_assert_int_lt(tu_verify(v.ptr, v.size, 7, v.seq), 0);
-		model_free(&m, (uint64_t)(v.ptr - base));
-		shmheap_free(h, v.ptr);
-	}
-	compare_listing(h, &m, &l, ops);
-	ck_assert_int_eq(shmheap_stats(h, &st), 0);
-	ck_assert_uint_eq(st.objects, 0);
-	ck_assert_uint_eq(st.free_blocks, 1);
-	ck_assert_uint_eq(st.invalid_frees, 0);
 	if (!cf->growable && ops >= 10000)
 		ck_assert_msg(fails > 0,
 			      "the fixed heap never ran out: the test lost its point");
-	(void)allocs;
-
-	tu_layout_free(&l);
-	free(live);
-	free(m.b);
-	shmheap_destroy(name, h);
+	model_run_finish(&r, ops);
 }
 END_TEST
 
