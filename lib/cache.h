@@ -30,14 +30,18 @@
 /*
  * Each slot keeps at most `depth` blocks per class, a figure the table records
  * (cache_table_depth): CACHE_DEPTH_MAX in heaps of CACHE_DEPTH_FULL_HEAP bytes
- * and more, half that below.  A refill or a flush moves half a stack's worth,
- * so a stack that has just been refilled or flushed is that far from its next
- * refill or flush whichever way the program goes.  Tables written before the
- * depth was recorded read 0 there and have CACHE_DEPTH_LEGACY.
+ * and more, half that from a quarter of that size, a quarter below.  A refill
+ * or a flush moves half a stack's worth, so a stack that has just been
+ * refilled or flushed is that far from its next refill or flush whichever way
+ * the program goes.  Every block a refill or flush moves passes through the
+ * heap lock and its index, so deep stacks are what let processes scale: the
+ * blocks that pass per call fall as 1/depth (bench/RESULTS.md).  Tables
+ * written before the depth was recorded read 0 there and have
+ * CACHE_DEPTH_LEGACY.
  */
-#define CACHE_DEPTH_MAX 32u
+#define CACHE_DEPTH_MAX 64u
 #define CACHE_DEPTH_LEGACY 16u
-#define CACHE_DEPTH_FULL_HEAP ((uint64_t)16 << 20)
+#define CACHE_DEPTH_FULL_HEAP ((uint64_t)64 << 20)
 /* The largest run of blocks one refill carves at once. */
 #define CACHE_RUN_MAX ((uint64_t)(CACHE_DEPTH_MAX / 2) * CACHE_MAX_BLOCK)
 #define CACHE_SLOTS_MAX 16u
@@ -157,7 +161,9 @@ static inline unsigned cache_table_slots(const struct cache_table *t, uint64_t b
 /* The depth of a new table in a heap of len bytes. */
 static inline unsigned cache_depth_for(uint64_t len)
 {
-	return len >= CACHE_DEPTH_FULL_HEAP ? CACHE_DEPTH_MAX : CACHE_DEPTH_MAX / 2;
+	if (len >= CACHE_DEPTH_FULL_HEAP)
+		return CACHE_DEPTH_MAX;
+	return len >= CACHE_DEPTH_FULL_HEAP / 4 ? CACHE_DEPTH_MAX / 2 : CACHE_DEPTH_MAX / 4;
 }
 
 /* The size of the table's block for a heap of len bytes, and its slots. */

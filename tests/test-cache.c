@@ -297,8 +297,9 @@ START_TEST(depth_by_heap_size)
 		int legacy;
 		unsigned depth;
 	} cases[] = {
-		{HEAP_BYTES, 0, CACHE_DEPTH_MAX / 2},
-		{32u << 20, 0, CACHE_DEPTH_MAX},
+		{HEAP_BYTES, 0, 16},
+		{32u << 20, 0, 32},
+		{64u << 20, 0, 64},
 		{HEAP_BYTES, 1, CACHE_DEPTH_LEGACY},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -321,6 +322,8 @@ START_TEST(depth_by_heap_size)
 		cache_figures(h, &cs);
 		ck_assert_uint_eq(cs.cached_blocks, depth / 2 - 3);
 		ck_assert_uint_eq(cs.cached_bytes, (depth / 2 - 3) * 208);
+		ck_assert_uint_le(HEAP_UNIT + cache_table_bytes(cs.slots, cases[i].legacy ? 0 : depth),
+				  cases[i].len / 32);
 		for (int j = 0; j < 3; j++)
 			ck_assert_int_eq(shmheap_free_checked(g, p[j]), 0);
 		ck_assert_int_eq(shmheap_free_checked(g, p[0]), -1);

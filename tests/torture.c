@@ -46,9 +46,10 @@
 #define HANG_TIMEOUT_MS 20000 /* a survivor making no progress for this long hangs */
 #define WATCHDOG_S 120	      /* a kill iteration taking this long hangs somewhere */
 #define PROGRESS_OPS 8	      /* operations each survivor must complete after a kill */
-#define TORTURE_CACHED_MIN ((size_t)1 << 20) /* a cached heap: 7 cache slots */
-/* Every other cached round: a heap whose caches are twice as deep. */
-#define TORTURE_CACHED_DEEP ((size_t)16 << 20)
+/* The smallest cached heap of a round: 1 MiB has 7 cache slots; 16 and 64 MiB
+ * heaps have caches two and four times as deep, with longer refill runs. */
+static const size_t torture_cached_min[] = {(size_t)1 << 20, (size_t)16 << 20,
+					    (size_t)64 << 20};
 
 struct torture_shared *shared;
 static pid_t supervisor_pid;
@@ -326,10 +327,9 @@ static shmheap_memory_handle make_heap(const struct round_config *cfg)
 	};
 	size_t initial = cfg->initial;
 	/* TORTURE_CACHED=1: cached heaps, large enough for a cache slot for
-	 * every worker and the supervisor; odd rounds' are large enough for
-	 * the deeper caches (and longer refill runs) of big heaps. */
+	 * every worker and the supervisor; rounds take turns at the depths. */
 	if (getenv("TORTURE_CACHED") && atoi(getenv("TORTURE_CACHED"))) {
-		size_t min = current_round % 2 ? TORTURE_CACHED_DEEP : TORTURE_CACHED_MIN;
+		size_t min = torture_cached_min[current_round % 3];
 		opts.flags |= SHMHEAP_CACHED;
 		if (initial < min)
 			initial = min;
