@@ -692,8 +692,8 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 			errno = EINVAL;
 			return -1;
 		}
-	} while (!__atomic_compare_exchange_n(w, &bw, bw ^ c->tagx, true, __ATOMIC_ACQ_REL,
-					      __ATOMIC_RELAXED));
+	} while (!__atomic_compare_exchange_n(w, &bw, bw ^ c->tagx, true,
+					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
 	uint32_t n = s->count[k];
 	cache_stack(s, c->depth, k)[n] = off_to_unit(off);
 	__atomic_store_n(&s->count[k], n + 1, __ATOMIC_RELAXED);

@@ -143,7 +143,8 @@ static inline uint64_t cache_class_size(unsigned k)
 
 static inline uint64_t cache_table_bytes(unsigned slots, uint32_t depth_field)
 {
-	return cache_table_head(depth_field) + (uint64_t)slots * cache_slot_stride(depth_field);
+	return cache_table_head(depth_field) +
+	       (uint64_t)slots * cache_slot_stride(depth_field);
 }
 
 /* The slots of a table that lies in a block of block_size bytes, or 0 when
@@ -163,7 +164,8 @@ static inline unsigned cache_depth_for(uint64_t len)
 {
 	if (len >= CACHE_DEPTH_FULL_HEAP)
 		return CACHE_DEPTH_MAX;
-	return len >= CACHE_DEPTH_FULL_HEAP / 4 ? CACHE_DEPTH_MAX / 2 : CACHE_DEPTH_MAX / 4;
+	return len >= CACHE_DEPTH_FULL_HEAP / 4 ? CACHE_DEPTH_MAX / 2
+						: CACHE_DEPTH_MAX / 4;
 }
 
 /* The size of the table's block for a heap of len bytes, and its slots. */

@@ -265,7 +265,8 @@ END_TEST
 static unsigned table_depth(shmheap_memory_handle h)
 {
 	unsigned char *base = shmheap_underlying(h);
-	return cache_table_depth((struct cache_table *)(void *)(base + HEAP_FIRST_OBJECT));
+	return cache_table_depth(
+		(struct cache_table *)(void *)(base + HEAP_FIRST_OBJECT));
 }
 
 /* Rewrites the table of a heap nobody is connected to as 0.3.0 laid it
@@ -322,7 +323,9 @@ START_TEST(depth_by_heap_size)
 		cache_figures(h, &cs);
 		ck_assert_uint_eq(cs.cached_blocks, depth / 2 - 3);
 		ck_assert_uint_eq(cs.cached_bytes, (depth / 2 - 3) * 208);
-		ck_assert_uint_le(HEAP_UNIT + cache_table_bytes(cs.slots, cases[i].legacy ? 0 : depth),
+		ck_assert_uint_le(HEAP_UNIT +
+					  cache_table_bytes(cs.slots,
+							    cases[i].legacy ? 0 : depth),
 				  cases[i].len / 32);
 		for (int j = 0; j < 3; j++)
 			ck_assert_int_eq(shmheap_free_checked(g, p[j]), 0);
@@ -420,10 +423,10 @@ enum step {
 };
 
 static const char *const step_name[STEPS] = {
-	"idle",		   "push before cas", "push after cas",	  "push after store",
-	"push done",	   "pop pending",     "pop after tag",	  "pop after count",
-	"pop done",	   "refill pending",  "refill allocated", "refill marked",
-	"refill pushed",   "run allocated",   "run cut",	  "flush partial",
+	"idle",		 "push before cas", "push after cas",	"push after store",
+	"push done",	 "pop pending",	    "pop after tag",	"pop after count",
+	"pop done",	 "refill pending",  "refill allocated", "refill marked",
+	"refill pushed", "run allocated",   "run cut",		"flush partial",
 	"flush done"};
 
 /* What the child reports: offsets of blocks that must be free, and live. */
