@@ -22,7 +22,9 @@ gone() { # NAME: the object is no longer there
 stop_holder() {
 	kill "$1" 2>/dev/null
 	i=0
-	while [ -s "/proc/$1/maps" ] && [ $i -lt 500 ]; do
+	# /proc files have no size (test -s is always false): read the maps, which
+	# are empty once the process is gone or a zombie.
+	while grep -q . "/proc/$1/maps" 2>/dev/null && [ $i -lt 500 ]; do
 		sleep 0.01
 		i=$((i + 1))
 	done
