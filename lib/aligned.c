@@ -130,8 +130,7 @@ EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 		/* Room for the object at any alignment at the end of the heap:
 		 * its gap is at most align + 8 bytes. */
 		uint64_t room = align == HEAP_UNIT ? need : need + align + HEAP_UNIT;
-		uint64_t target = heap_growth_target(mem, room);
-		if (target && heap_grow_locked(mem, target) == 0)
+		if (heap_grow_to_fit(mem, room))
 			off = align == HEAP_UNIT ? block_alloc(mem, need)
 						 : block_alloc_aligned(mem, need, align);
 	}

@@ -44,12 +44,7 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 		return cached;
 	if (heap_lock(mem) < 0)
 		return NULL;
-	heap_off off = block_alloc(mem, need);
-	if (!off) {
-		uint64_t target = heap_growth_target(mem, need);
-		if (target && heap_grow_locked(mem, target) == 0)
-			off = block_alloc(mem, need);
-	}
+	heap_off off = block_alloc_growing(mem, need);
 	int err = errno;
 	heap_debug_verify(mem, "shmheap_alloc");
 	heap_unlock(mem);

@@ -145,12 +145,6 @@ static inline void slot_unlock(struct heap_cache *c, bool locked)
 		__atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
 }
 
-/* The bytes mapped now (mapping.c's figure, read inline on the fast paths). */
-static inline size_t mapped_now(const struct shmheap_heap *h)
-{
-	return __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE);
-}
-
 /* The word a block of class k at off has while live (prev field 0). */
 static inline uint64_t live_word(const struct heap_cache *c, heap_off off, unsigned k)
 {
@@ -460,7 +454,7 @@ static void flush_class(struct shmheap_heap *h, struct heap_cache *c, unsigned k
 	uint32_t *stack = cache_stack(s, c->depth, k);
 	uint32_t count = s->count[k] < c->depth ? s->count[k] : c->depth;
 	uint64_t size = cache_class_size(k);
-	size_t mapped = mapped_now(h);
+	size_t mapped = heap_mapped_bytes(h);
 	if (n > count)
 		n = count;
 	for (uint32_t i = 0; i < n; i++) {
@@ -556,32 +550,20 @@ static heap_off carve_run(struct shmheap_heap *h, struct heap_cache *c, unsigned
 	return run;
 }
 
-/* Takes a block of class k from the heap under the lock, with up to a batch
- * more for the stack (carve_run); growing the heap if needed, and giving back
- * this process's cached blocks when the heap is full. */
+/* Takes a block of class k, whose stack is empty, from the heap under the
+ * lock, with up to a batch more for the stack (carve_run); growing the heap
+ * if needed, and giving back this process's cached blocks when it is full. */
 static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
 {
 	if (heap_lock(h) < 0)
 		return 0;
 	cache_sweep_locked(h, 0);
 	uint64_t need = cache_class_size(k);
-	uint32_t count = c->slot->count[k];
-	unsigned m = count < c->depth ? c->batch : 1;
-	if (m > c->depth - count + 1)
-		m = c->depth - count + 1;
-	heap_off off = carve_run(h, c, k, m);
-	if (!off && m >= 2) {
-		uint64_t target = heap_growth_target(h, need * m);
-		if (target && heap_grow_locked(h, target) == 0)
-			off = carve_run(h, c, k, m);
-	}
+	heap_off off = carve_run(h, c, k, c->batch);
+	if (!off && heap_grow_to_fit(h, need * c->batch))
+		off = carve_run(h, c, k, c->batch);
 	if (!off)
-		off = block_alloc(h, need);
-	if (!off) {
-		uint64_t target = heap_growth_target(h, need);
-		if (target && heap_grow_locked(h, target) == 0)
-			off = block_alloc(h, need);
-	}
+		off = block_alloc_growing(h, need);
 	if (!off) {
 		flush_all(h, c);
 		off = block_alloc(h, need);
@@ -606,7 +588,7 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	struct cache_slot *s = c->slot;
 	uint32_t *stack = cache_stack(s, c->depth, k);
 	uint32_t n = s->count[k] < c->depth ? s->count[k] : c->depth;
-	size_t mapped = mapped_now(h);
+	size_t mapped = heap_mapped_bytes(h);
 	while (n > 0) {
 		heap_off off = unit_to_off(stack[--n]);
 		if (off < HEAP_FIRST_BLOCK || off > mapped - need)
@@ -657,7 +639,7 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 {
 	struct heap_cache *c = h->cache;
 	uintptr_t p = (uintptr_t)ptr, b = (uintptr_t)h->base;
-	size_t mapped = mapped_now(h);
+	size_t mapped = heap_mapped_bytes(h);
 	/* Anything odd is left to the locked path, which maps what others grew
 	 * the heap by, and refuses what is no live object. */
 	if (!*c->guard || p < b + HEAP_FIRST_OBJECT || p - b >= mapped ||

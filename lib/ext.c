@@ -66,8 +66,7 @@ heap_off ext_predict(struct shmheap_heap *h, uint64_t need)
 	heap_off off = fi_first_fit(&h->index, need, NULL);
 	if (off)
 		return off;
-	uint64_t target = heap_growth_target(h, need);
-	if (target && heap_grow_locked(h, target) == 0)
+	if (heap_grow_to_fit(h, need))
 		off = fi_first_fit(&h->index, need, NULL);
 	if (!off)
 		errno = errno == ENOSPC ? ENOSPC : ENOMEM;

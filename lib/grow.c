@@ -23,7 +23,8 @@ static uint64_t round_up(uint64_t v, uint64_t to)
 	return (v + to - 1) / to * to;
 }
 
-uint64_t heap_growth_target(struct shmheap_heap *h, uint64_t need)
+/* The size to grow to so that a block of need bytes fits, or 0 (errno set). */
+static uint64_t heap_growth_target(struct shmheap_heap *h, uint64_t need)
 {
 	uint64_t size = heap_size_bytes(h->hdr);
 	uint64_t max = heap_max_bytes(h->hdr);
@@ -75,4 +76,18 @@ int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size)
 			 __ATOMIC_RELEASE);
 	block_merge_free(h, old);
 	return 0;
+}
+
+bool heap_grow_to_fit(struct shmheap_heap *h, uint64_t need)
+{
+	uint64_t target = heap_growth_target(h, need);
+	return target && heap_grow_locked(h, target) == 0;
+}
+
+heap_off block_alloc_growing(struct shmheap_heap *h, uint64_t need)
+{
+	heap_off off = block_alloc(h, need);
+	if (!off && heap_grow_to_fit(h, need))
+		off = block_alloc(h, need);
+	return off;
 }

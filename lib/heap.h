@@ -4,6 +4,7 @@
 #define SHMHEAP_HEAP_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -39,6 +40,12 @@ struct shmheap_heap {
 	unsigned heap_flags;
 	struct heap_cache *cache;
 };
+
+/* How many bytes from the heap's start are mapped now (mapping.c grows it). */
+static inline size_t heap_mapped_bytes(const struct shmheap_heap *h)
+{
+	return __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE);
+}
 
 /* heap.c: 1 when the object holds a complete, sane header (copied to *hdr, the
  * object's length to *len); 0 while its creator is still writing it; -1 with
@@ -92,8 +99,11 @@ HIDDEN void block_set_prev_of_next(struct shmheap_heap *h, heap_off next,
 
 /* grow.c: adds space at the end of the heap, under the lock. */
 HIDDEN int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size);
-/* The size to grow to so that a block of need bytes fits, or 0 (errno set). */
-HIDDEN uint64_t heap_growth_target(struct shmheap_heap *h, uint64_t need);
+/* Grows the heap so that a block of need bytes fits: true if it grew (else
+ * errno says why). */
+HIDDEN bool heap_grow_to_fit(struct shmheap_heap *h, uint64_t need);
+/* block_alloc, growing the heap when nothing fits. */
+HIDDEN heap_off block_alloc_growing(struct shmheap_heap *h, uint64_t need);
 
 /* inspect.c: checks every invariant, under the lock the caller holds;
  * returns the number of problems. */

@@ -66,7 +66,7 @@ static int view_locked(struct view *v, struct shmheap_heap *h)
 	*v = (struct view){0};
 	if (h->backing.ops->length(&h->backing, &len) < 0)
 		return -1;
-	view_set(v, h->base, min_u64(len, __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE)));
+	view_set(v, h->base, min_u64(len, heap_mapped_bytes(h)));
 	return 0;
 }
 
@@ -462,26 +462,18 @@ struct cache_count {
 	size_t bytes[CACHE_SLOTS_MAX], blocks[CACHE_SLOTS_MAX];
 };
 
-static int count_cached(const struct view *v, struct cache_count *cc)
+/* A walk_blocks callback: counts a block in a process's cache. */
+static int count_cached(const struct shmheap_block *blk, void *arg)
 {
-	heap_off off = HEAP_FIRST_BLOCK;
-	while (off < v->end) {
-		uint64_t bw = load_word(v, off);
-		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > v->end - off)
-			break;
-		int slot = view_cached_slot(v, off, bw);
-		if (slot >= 0) {
-			cc->bytes[slot] += size;
-			cc->blocks[slot]++;
-			cc->st->cached_bytes += size;
-			cc->st->cached_blocks++;
-		}
-		off += size;
-	}
-	if (off != v->size) {
-		errno = EUCLEAN;
-		return -1;
+	struct cache_count *cc = arg;
+	heap_off off = blk->offset - HEAP_UNIT;
+	int slot = view_cached_slot(cc->v, off, load_word(cc->v, off));
+	if (slot >= 0) {
+		uint64_t size = blk->size + HEAP_UNIT;
+		cc->bytes[slot] += size;
+		cc->blocks[slot]++;
+		cc->st->cached_bytes += size;
+		cc->st->cached_blocks++;
 	}
 	return 0;
 }
@@ -502,7 +494,7 @@ EXPORT int shmheap_cache_stats(shmheap_memory_handle mem, struct shmheap_cache_s
 	struct cache_count cc = {.v = &v, .st = st};
 	const struct cache_table *tab;
 	unsigned slots = view_table(&v, mem->seed, &tab);
-	int ret = count_cached(&v, &cc);
+	int ret = walk_blocks(&v, count_cached, &cc);
 	st->slots = slots;
 	for (unsigned i = 0; i < slots && ret == 0; i++) {
 		/* One look at the slot's header: its owner may leave meanwhile. */

@@ -72,7 +72,7 @@ static int heap_lock_sane(struct shmheap_heap *h)
  * nothing grew (every call passes here). */
 static inline int sync_mapping(struct shmheap_heap *h)
 {
-	if (heap_size_bytes(h->hdr) <= __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE))
+	if (heap_size_bytes(h->hdr) <= heap_mapped_bytes(h))
 		return 0;
 	return heap_sync_mapping(h);
 }
@@ -435,14 +435,9 @@ static inline int acquire(struct shmheap_heap *h, const struct timespec *deadlin
 		if (err != EBUSY)
 			return took_lock(h, err, 0);
 	}
-	if (h->heap_flags & HEAP_FLAG_CACHED) {
+	/* wait_for_lock looks at the lock again before it yields or naps. */
+	if (h->heap_flags & HEAP_FLAG_CACHED)
 		spin_briefly(m);
-		if (!unrecoverable(m) && looks_free(m)) {
-			int err = pthread_mutex_trylock(m);
-			if (err != EBUSY)
-				return took_lock(h, err, 0);
-		}
-	}
 	return wait_for_lock(h, deadline);
 }
 

@@ -27,11 +27,6 @@
 
 #include "heap.h"
 
-size_t heap_mapped_bytes(const struct shmheap_heap *h)
-{
-	return __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE);
-}
-
 int heap_map_to(struct shmheap_heap *h, uint64_t size)
 {
 	size_t mapped = heap_mapped_bytes(h);

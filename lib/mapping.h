@@ -24,7 +24,5 @@ HIDDEN void heap_mapping_release(struct shmheap_heap *h);
 HIDDEN int heap_map_to(struct shmheap_heap *h, uint64_t size);
 /* Maps whatever another process grew the heap by (heap_map_to the header's size). */
 HIDDEN int heap_sync_mapping(struct shmheap_heap *h);
-/* How many bytes from the heap's start are mapped now. */
-HIDDEN size_t heap_mapped_bytes(const struct shmheap_heap *h);
 
 #endif /* SHMHEAP_MAPPING_H */

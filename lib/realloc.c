@@ -79,18 +79,6 @@ bool block_resize_in_place(struct shmheap_heap *h, heap_off off, uint64_t need)
 	return true;
 }
 
-/* block_alloc, growing the heap when nothing fits (as shmheap_alloc does). */
-static heap_off alloc_growing(struct shmheap_heap *h, uint64_t need)
-{
-	heap_off off = block_alloc(h, need);
-	if (!off) {
-		uint64_t target = heap_growth_target(h, need);
-		if (target && heap_grow_locked(h, target) == 0)
-			off = block_alloc(h, need);
-	}
-	return off;
-}
-
 EXPORT void *shmheap_realloc(shmheap_memory_handle mem, void *ptr, size_t size)
 {
 	if (!ptr)
@@ -115,7 +103,7 @@ EXPORT void *shmheap_realloc(shmheap_memory_handle mem, void *ptr, size_t size)
 	} else if (block_resize_in_place(mem, off, need)) {
 		ret = ptr;
 	} else {
-		heap_off noff = alloc_growing(mem, need);
+		heap_off noff = block_alloc_growing(mem, need);
 		if (noff) {
 			uint64_t old = bw_size(*block_word(mem->base, off)) - HEAP_UNIT;
 			uint64_t new = bw_size(*block_word(mem->base, noff)) - HEAP_UNIT;
