@@ -446,6 +446,13 @@ int cache_block_free(struct shmheap_heap *h, heap_off off)
 	return 0;
 }
 
+/* Whether a block of size bytes at off, read from a stack, lies in the
+ * mapped heap: the stacks are shared memory, checked before use. */
+static inline bool stack_entry_ok(heap_off off, uint64_t size, size_t mapped)
+{
+	return off >= HEAP_FIRST_BLOCK && off <= mapped - size;
+}
+
 /* Under the heap lock: frees the n oldest blocks of class k. */
 static void flush_class(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
 			uint32_t n)
@@ -459,7 +466,7 @@ static void flush_class(struct shmheap_heap *h, struct heap_cache *c, unsigned k
 		n = count;
 	for (uint32_t i = 0; i < n; i++) {
 		heap_off off = unit_to_off(stack[i]);
-		if (off < HEAP_FIRST_BLOCK || off > mapped - size)
+		if (!stack_entry_ok(off, size, mapped))
 			continue;
 		uint64_t bw = __atomic_load_n(block_word(h->base, off), __ATOMIC_RELAXED);
 		if ((bw & ~BW_PREV_MASK) == (live_word(c, off, k) ^ c->tagx))
@@ -591,8 +598,8 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	size_t mapped = heap_mapped_bytes(h);
 	while (n > 0) {
 		heap_off off = unit_to_off(stack[--n]);
-		if (off < HEAP_FIRST_BLOCK || off > mapped - need)
-			continue; /* the stack is shared memory: check it */
+		if (!stack_entry_ok(off, need, mapped))
+			continue;
 		uint64_t *w = block_word(h->base, off);
 		uint64_t live = live_word(c, off, k);
 		if ((__atomic_load_n(w, __ATOMIC_RELAXED) & ~BW_PREV_MASK) !=
