@@ -75,7 +75,8 @@ extern const struct backing_ops backing_memfd;
 /* Creates an anonymous object (memfd) into b: 0, or -1 with errno set. */
 HIDDEN int backing_memfd_create(struct backing *b, mode_t mode);
 /* Adopts fd (the caller's; b gets a duplicate): checks that it is a regular
- * file opened for reading and writing and chooses the ops that read it. */
+ * file opened for reading and writing, without O_APPEND (EINVAL), and chooses
+ * the ops that read it. */
 HIDDEN int backing_adopt_fd(struct backing *b, int fd);
 /* For an adopted descriptor: if it is a heap file's, gives b the file ops and
  * base_off (backing_file.c); else leaves b as it is.  0, or -1. */

@@ -48,6 +48,12 @@ int backing_adopt_fd(struct backing *b, int fd)
 		errno = EACCES; /* the heap is mapped writable */
 		return -1;
 	}
+	/* pwrite through O_APPEND writes at the end, whatever the offset: a
+	 * file heap's stamp would land past the heap (backing_file.c). */
+	if (fl & O_APPEND) {
+		errno = EINVAL;
+		return -1;
+	}
 	b->ops = &backing_memfd;
 	b->base_off = 0;
 	b->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);

@@ -331,6 +331,47 @@ START_TEST(file_heap_descriptor_connects)
 }
 END_TEST
 
+/*
+ * pwrite through an O_APPEND descriptor writes at the end, whatever the
+ * offset: a stale stamp rewritten through one would land past the heap and
+ * leave the file no whole number of pages.  Such a descriptor is refused.
+ */
+START_TEST(append_descriptor_is_refused)
+{
+	char path[BT_NAME_MAX];
+	const char *name = bt_file_name("append", path, sizeof(path));
+	shmheap_memory_handle h = shmheap_create(name, SIZE);
+	ck_assert_ptr_nonnull(h);
+	shmheap_disconnect(h);
+	/* Another boot's stamp (see file_of_an_earlier_boot_connects_repaired). */
+	int fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, "X", 1, 16), 1);
+	close(fd);
+	struct stat before, after;
+	ck_assert_int_eq(stat(path, &before), 0);
+
+	fd = open(path, O_RDWR | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	errno = 0;
+	shmheap_memory_handle g = shmheap_connect_fd(fd);
+	int err = errno;
+	if (g)
+		shmheap_disconnect(g);
+	close(fd);
+	ck_assert_ptr_null(g);
+	ck_assert_int_eq(err, EINVAL);
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert_int_eq(after.st_size, before.st_size);
+
+	/* An ordinary descriptor still connects, and renews the stamp. */
+	h = shmheap_connect(name);
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
 START_TEST(file_heap_refuses_what_is_no_heap)
 {
 	char path[BT_NAME_MAX], name[BT_NAME_MAX + 8], heap[BT_NAME_MAX],
@@ -419,6 +460,7 @@ int main(void)
 	tcase_add_test(tc, file_of_an_earlier_boot_connects_repaired);
 	tcase_add_test(tc, live_lock_is_not_reset_for_an_unknown_boot_id);
 	tcase_add_test(tc, file_heap_descriptor_connects);
+	tcase_add_test(tc, append_descriptor_is_refused);
 	tcase_add_test(tc, file_heap_refuses_what_is_no_heap);
 	tcase_add_test(tc, file_heap_of_another_user_is_refused);
 	suite_add_tcase(s, tc);
