@@ -148,13 +148,21 @@ static int connect_unlocked(struct ctl_heap *h)
 	return 0;
 }
 
-/* Records why the lock was not used; err is what lock_unusable accepted. */
+/* Records why the lock was not used; err is what lock_unusable accepted, or
+ * the library's refusal (EPERM, EACCES). */
 static void note_unlocked(struct ctl_heap *h, int err)
 {
-	if (err == EPERM)
+	if ((err == EPERM || err == EACCES) && h->info.uid != geteuid())
 		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
 			 "owned by uid %lu, not by the caller, so its lock is not taken",
 			 (unsigned long)h->info.uid);
+	else if (err == EPERM && (h->info.mode & 022))
+		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
+			 "mode %04o lets other users write it, so its lock is not taken",
+			 (unsigned)h->info.mode & 07777);
+	else if (err == EPERM)
+		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
+			 "another user may write it (its creator), so its lock is not taken");
 	else if (err == EACCES)
 		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
 			 "no write permission, so the lock cannot be taken");
@@ -203,13 +211,6 @@ int ctl_heap_open(struct ctl_heap *h, const char *name, unsigned timeout_ms)
 	*h = (struct ctl_heap){.name = name, .timeout_ms = timeout_ms};
 	if (shmheap_info(name, &h->info) < 0)
 		return -1;
-	/* Another user's heap is never locked, nor mapped writable (see
-	 * shmheap(7), Security); the library refuses it too (EPERM) should the
-	 * object have been replaced since shmheap_info. */
-	if (h->info.uid != geteuid()) {
-		note_unlocked(h, EPERM);
-		return connect_unlocked(h);
-	}
 	/* Waiting for a dead owner's lock is pointless, and taking it would repair. */
 	if (h->info.lock_state == SHMHEAP_LOCK_OWNER_DEAD ||
 	    h->info.lock_state == SHMHEAP_LOCK_UNRECOVERABLE) {
@@ -220,6 +221,9 @@ int ctl_heap_open(struct ctl_heap *h, const char *name, unsigned timeout_ms)
 		.flags = SHMHEAP_CONNECT_INSPECT,
 		.lock_timeout_ms = timeout_ms,
 	};
+	/* A heap another user may write is never locked, nor mapped writable
+	 * (shmheap(7), Security): the library decides, from the object it
+	 * opened, and refuses it (EPERM) before touching the lock. */
 	h->mem = shmheap_connect_ex(name, &o);
 	if (h->mem)
 		return 0;

@@ -142,8 +142,9 @@ int shmheap_info(const char *name, struct shmheap_info *info);
  * read-only and read without the lock, so the figures may be torn while other
  * processes change the heap.
  *
- * A heap owned by another user than the caller's effective one is refused
- * (EPERM) unless read with SHMHEAP_CONNECT_UNLOCKED, or unless
+ * A heap that another user than the caller's effective one may write (its
+ * owner or creator is another user, or its mode has a group or other write
+ * bit) is refused (EPERM) unless read with SHMHEAP_CONNECT_UNLOCKED, or unless
  * SHMHEAP_CONNECT_TRUST_OWNER says the caller trusts whoever may write it:
  * taking a heap's lock lets the heap's writers write into the caller.
  */

@@ -38,6 +38,10 @@ struct backing_ops {
 	int (*length)(struct backing *b, size_t *len);
 	/* Its owner, mode and length, as fstat(2) gives them. */
 	int (*stat)(struct backing *b, struct stat *st);
+	/* Optional: the user who made the object, where it keeps the owner's
+	 * access after the owner is given away (System V: shm_perm.cuid).
+	 * Without it the owner alone stands for who made the object. */
+	int (*creator)(struct backing *b, uid_t *uid);
 	/* Grows the object from old_len (its length now) to len bytes, reserving
 	 * the memory of the new range only (ENOSPC when full): the cost of growth
 	 * must not depend on what is already there. */
@@ -71,6 +75,11 @@ extern const struct backing_ops backing_sysv;
 /* An object known only by its descriptor: a memfd, or whatever
  * shmheap_connect_fd is given. */
 extern const struct backing_ops backing_memfd;
+
+/* 1 if a user other than the caller's effective one may write b's object (its
+ * owner or creator is another user, or its mode has a group or other write
+ * bit), 0 if none may, -1 with errno set (backing_writers.c). */
+HIDDEN int backing_others_may_write(struct backing *b);
 
 /* Creates an anonymous object (memfd) into b: 0, or -1 with errno set. */
 HIDDEN int backing_memfd_create(struct backing *b, mode_t mode);

@@ -10,7 +10,9 @@
  * moment.  The segment is always attached whole, so map_fixed refuses any
  * range but [0, segment size): a header claiming another size could
  * otherwise have shmat map past the reservation.  The owner is
- * shm_perm.uid (which IPC_SET may give away), as the owner of a file is.
+ * shm_perm.uid, as the owner of a file is; IPC_SET may give it away, but the
+ * kernel keeps the owner's rights for the creator (shm_perm.cuid), so the
+ * creator counts among those who may write the segment (backing_writers.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -75,6 +77,15 @@ static int sysv_stat(struct backing *b, struct stat *st)
 	st->st_mtim.tv_sec = ds.shm_ctime;
 	st->st_ctim.tv_sec = ds.shm_ctime;
 	st->st_atim.tv_sec = ds.shm_atime;
+	return 0;
+}
+
+static int sysv_creator(struct backing *b, uid_t *uid)
+{
+	struct shmid_ds ds;
+	if (segment_stat(b, &ds) < 0)
+		return -1;
+	*uid = ds.shm_perm.cuid;
 	return 0;
 }
 
@@ -177,6 +188,7 @@ const struct backing_ops backing_sysv = {
 	.open = sysv_open,
 	.length = sysv_length,
 	.stat = sysv_stat,
+	.creator = sysv_creator,
 	.extend = sysv_extend,
 	.map_fixed = sysv_map_fixed,
 	.read = sysv_read,

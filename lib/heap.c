@@ -363,22 +363,18 @@ static int verify_on_connect(struct shmheap_heap *h)
 }
 
 /*
- * Locking a robust mutex links it into the locking thread's robust list: the
- * lock word's neighbours then hold addresses in this process, and whoever can
- * write the heap can make pthread_mutex_unlock store through pointers of its
- * choosing.  So a heap another user owns is locked (and mapped writable) only
- * when the caller says it trusts that user; the owner is read from the open
- * descriptor, so a name swapped meanwhile cannot fool the check.  An unlocked
- * inspection never locks, and maps read-only.
+ * A heap another user may write is locked (and mapped writable) only when the
+ * caller says it trusts that user: see backing_writers.c for why and for the
+ * rule.  An unlocked inspection never locks, and maps read-only.
  */
 static int owner_trusted(struct shmheap_heap *h, unsigned flags)
 {
-	struct stat st;
 	if (flags & (SHMHEAP_CONNECT_UNLOCKED | SHMHEAP_CONNECT_TRUST_OWNER))
 		return 1;
-	if (h->backing.ops->stat(&h->backing, &st) < 0)
+	int others = backing_others_may_write(&h->backing);
+	if (others < 0)
 		return 0;
-	if (st.st_uid != geteuid()) {
+	if (others) {
 		errno = EPERM;
 		return 0;
 	}

@@ -88,6 +88,7 @@ lib_libshmheap_la_SOURCES += \
 	lib/backing_file.c \
 	lib/backing_memfd.c \
 	lib/backing_sysv.c \
+	lib/backing_writers.c \
 	lib/heapfd.c \
 	lib/heapname.c \
 	lib/heapname.h

@@ -15,6 +15,11 @@
  *   shrink NAME          a child holds NAME's heap lock, prints its pid, and
  *                        0.3 s later truncates the object to one page and
  *                        releases the lock (then sleeps)
+ *   giveaway NAME        (sysv:KEY) gives the segment to root with IPC_SET;
+ *                        its creator keeps the owner's access
+ *   scribble NAME        a child rewrites the heap lock's robust-list links
+ *                        in a loop, as a hostile writer would under a
+ *                        reader that took the lock; prints its pid
  *
  * Children sleep at most CHILD_LIFETIME seconds, so a test that dies without
  * cleaning up does not leave them behind for long.  The lock is the robust
@@ -24,12 +29,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,8 +86,28 @@ static int fill(const char *name)
 	return 0;
 }
 
+/* The segment of a "sysv:KEY" name, or -1 (errno set). */
+static int sysv_segment(const char *name)
+{
+	char *end;
+	errno = 0;
+	unsigned long key = strtoul(name + strlen("sysv:"), &end, 0);
+	if (errno || *end || key == 0 || key > UINT32_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	return shmget((key_t)(uint32_t)key, 0, 0);
+}
+
 static void *map_raw(const char *name, size_t len, int *fd_out)
 {
+	if (strncmp(name, "sysv:", 5) == 0 && !fd_out) {
+		int id = sysv_segment(name);
+		void *p = id < 0 ? (void *)-1 : shmat(id, NULL, 0);
+		if (p == (void *)-1)
+			die("shmat", name);
+		return p;
+	}
 	int fd = shm_open(name, O_RDWR, 0);
 	if (fd < 0)
 		die("shm_open", name);
@@ -196,6 +224,59 @@ static int dead_owner(const char *name)
 	return 0;
 }
 
+/* giveaway: what issue 25 found a user can do to pass root's owner check. */
+static int giveaway(const char *name)
+{
+	struct shmid_ds ds;
+	int id = sysv_segment(name);
+	if (id < 0 || shmctl(id, IPC_STAT, &ds) < 0)
+		die("IPC_STAT", name);
+	ds.shm_perm.uid = 0;
+	ds.shm_perm.gid = 0;
+	if (shmctl(id, IPC_SET, &ds) < 0)
+		die("IPC_SET", name);
+	return 0;
+}
+
+/*
+ * scribble: a reader that locked the heap has linked the lock into its
+ * robust list; rewriting the links makes that reader's unlock store through
+ * them.  The lock word is left alone: an unlock finding another owner there
+ * would return EPERM before reaching the links.
+ */
+static int scribbler(const char *name)
+{
+	int ready[2];
+	if (pipe(ready) < 0)
+		die("pipe", name);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork", name);
+	if (pid == 0) {
+		close(ready[0]);
+		struct heap_header *hdr = map_raw(name, HEAP_PAGE, NULL);
+		quiet_child();
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		close(ready[1]);
+		struct __pthread_mutex_s *m = &hdr->lock.__data;
+		for (uintptr_t n = 0;; n++) {
+			void *junk = (void *)(UINTPTR_MAX / 255 * (0x41 + (n & 7)));
+			__atomic_store_n(&m->__list.__prev, junk, __ATOMIC_RELAXED);
+			__atomic_store_n(&m->__list.__next, junk, __ATOMIC_RELAXED);
+			sched_yield();
+		}
+	}
+	close(ready[1]);
+	char c;
+	if (read(ready[0], &c, 1) != 1) {
+		fprintf(stderr, "ctl-heapmaker: %s: child failed\n", name);
+		return 1;
+	}
+	printf("%ld\n", (long)pid);
+	return 0;
+}
+
 static int corrupt(const char *name, const char *how)
 {
 	struct stat st;
@@ -300,6 +381,10 @@ int main(int argc, char **argv)
 		return shrinker(name);
 	if (strcmp(cmd, "dead") == 0)
 		return dead_owner(name);
+	if (strcmp(cmd, "giveaway") == 0)
+		return giveaway(name);
+	if (strcmp(cmd, "scribble") == 0)
+		return scribbler(name);
 	if (strcmp(cmd, "garbage") == 0 && argc > 3)
 		return garbage(name, argv[3]);
 	if (strncmp(cmd, "corrupt-", 8) == 0 && corrupt(name, cmd) == 0)

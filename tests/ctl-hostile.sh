@@ -1,12 +1,27 @@
 #!/bin/sh
 # shmheap-ctl against what another user, or an unlucky moment, puts in its
 # way: a FIFO under a heap's name (it hung the tool), a heap truncated while
-# the tool waited for its lock (SIGBUS), and, as root, a heap another user
-# owns and keeps locked (root's tool locked it; it must not even try).
+# the tool waited for its lock (SIGBUS), a heap whose group may write it, and,
+# as root, a heap another user owns and keeps locked, and a System V heap its
+# creator gave to root (root's tool locked them; it must not even try).
 . "$(dirname "$0")/ctl-lib.sh"
 
 # Each command runs under timeout(1): a hang fails the test instead of it.
 T="timeout 60"
+# A System V heap of this test's own key (the root part below).
+KEY=$(printf '0x%08x' $((0x5c250000 + ($$ % 0x8000) * 4)))
+trap 'cleanup; ipcrm -M "$KEY" 2>/dev/null' EXIT
+
+# ---- the caller's own heap that its group may write (mode 0620)
+make_heap "$P-groupw" --mode 0620
+for cmd in check inspect; do
+	run $T "$CTL" "$cmd" --timeout 3600000 "$P-groupw"
+	expect_rc 0 "$cmd of a heap its group may write"
+	expect_err_line "mode 0620 lets other users write it, so its lock is not taken" \
+		"$cmd does not lock a heap its group may write"
+done
+run $T "$CTL" list --json
+expect_eq "$(json "heaps.name=$P-groupw.status")" "unlocked" "list reads a group-writable heap unlocked"
 
 # ---- a FIFO is no heap, and nothing waits for a writer to it
 mkfifo "/dev/shm/${P#/}-fifo" || exit 99
@@ -90,6 +105,37 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		stop "$locker"
 	else
 		echo "nobody cannot create heaps here: the other-user part skipped"
+	fi
+
+	# ---- a System V heap its creator gave to root (issue 25): owned by
+	# root, still written by its creator, who rewrites the lock's robust-list
+	# links all the while.  A tool that took the lock would store through
+	# them when it unlocked (SIGSEGV), or wait an hour for it.
+	if as_nobody "$CTL" create "sysv:$KEY" 64K 2>/dev/null; then
+		as_nobody "$MAKER" fill "sysv:$KEY" || exit 99
+		as_nobody "$MAKER" giveaway "sysv:$KEY" || exit 99
+		scribbler=$(as_nobody "$MAKER" scribble "sysv:$KEY") && [ -n "$scribbler" ] || exit 99
+		CHILDREN="$CHILDREN $scribbler"
+		for cmd in check inspect; do
+			run $T "$CTL" "$cmd" --timeout 3600000 "sysv:$KEY"
+			expect_rc 0 "root's $cmd of a segment given to root"
+			expect_err_line "another user may write it (its creator), so its lock is not taken" \
+				"$cmd does not lock a segment its creator gave away"
+		done
+		run $T "$CTL" inspect --json --timeout 3600000 "sysv:$KEY"
+		expect_eq "$(json read_under_lock objects uid)" "$(printf 'false\n16\n0')" \
+			"inspect read the given-away segment unlocked"
+		run $T "$CTL" list --json --timeout 3600000
+		expect_rc 0 "root's list with a segment given to root"
+		expect_eq "$(json "heaps.name=sysv:$KEY.status")" "unlocked" \
+			"list read the given-away segment unlocked"
+		case $(json "heaps.name=sysv:$KEY.note") in
+		"another user may write it (its creator)"*) pass "list did not try its lock" ;;
+		*) fail "list tried the lock: $(json "heaps.name=sysv:$KEY.note")" ;;
+		esac
+		stop "$scribbler"
+	else
+		echo "nobody cannot create System V heaps here: that part skipped"
 	fi
 fi
 finish

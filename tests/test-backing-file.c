@@ -451,6 +451,38 @@ START_TEST(file_heap_of_another_user_is_refused)
 }
 END_TEST
 
+/*
+ * Issue 25: a file that others may write is another user's heap too, even
+ * the caller's own (here of mode 0666): refused without TRUST_OWNER, by name
+ * and by descriptor.  Runs as any user.
+ */
+START_TEST(file_heap_writable_by_others_needs_trust)
+{
+	char path[BT_NAME_MAX];
+	const char *name = bt_file_name("shared", path, sizeof(path));
+	struct shmheap_options o = {.mode = 0666};
+	shmheap_memory_handle h = shmheap_create_ex(name, SIZE, &o);
+	ck_assert_ptr_nonnull(h);
+	shmheap_disconnect(h);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(name));
+	ck_assert_int_eq(errno, EPERM);
+	int fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_fd(fd));
+	ck_assert_int_eq(errno, EPERM);
+	close(fd);
+	struct shmheap_connect_options opt = {.flags = SHMHEAP_CONNECT_TRUST_OWNER};
+	h = shmheap_connect_ex(name, &opt);
+	ck_assert_ptr_nonnull(h);
+	ck_assert_ptr_nonnull(shmheap_alloc(h, 8));
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
+	ck_assert(!exists(path));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("backing-file");
@@ -463,6 +495,7 @@ int main(void)
 	tcase_add_test(tc, append_descriptor_is_refused);
 	tcase_add_test(tc, file_heap_refuses_what_is_no_heap);
 	tcase_add_test(tc, file_heap_of_another_user_is_refused);
+	tcase_add_test(tc, file_heap_writable_by_others_needs_trust);
 	suite_add_tcase(s, tc);
 	return bt_run(s);
 }

@@ -190,6 +190,64 @@ START_TEST(sysv_heap_of_another_user_is_refused)
 }
 END_TEST
 
+/* In a child become nobody: makes the heap, then gives the segment to root. */
+static void create_and_give_away(void *arg)
+{
+	const char *name = arg;
+	TU_REQUIRE(setgid(65534) == 0 && setuid(65534) == 0, "cannot become nobody");
+	shmheap_memory_handle h = shmheap_create(name, SIZE);
+	TU_REQUIRE(h, "nobody cannot create %s: %s", name, strerror(errno));
+	TU_REQUIRE(shmheap_alloc(h, 64) != NULL, "alloc");
+	shmheap_disconnect(h);
+	struct shmid_ds ds;
+	int id = shmget(bt_key(5), 0, 0);
+	TU_REQUIRE(id >= 0 && shmctl(id, IPC_STAT, &ds) == 0, "IPC_STAT");
+	ds.shm_perm.uid = 0;
+	ds.shm_perm.gid = 0;
+	TU_REQUIRE(shmctl(id, IPC_SET, &ds) == 0, "IPC_SET: %s", strerror(errno));
+}
+
+/*
+ * Issue 25: a segment given to root with IPC_SET is still written by its
+ * creator (the kernel keeps the owner's rights for shm_perm.cuid).  Before
+ * the fix root's connect took its lock, letting that user write into root.
+ */
+START_TEST(sysv_heap_given_to_root_is_refused)
+{
+	if (geteuid() != 0)
+		return; /* only root can become another user */
+	char name[64], why[256];
+	bt_sysv_name(5, name, sizeof(name));
+	pid_t pid = tu_fork(create_and_give_away, name, 20);
+	ck_assert_msg(tu_wait(pid, 30, why, sizeof(why)) == 0, "%s", why);
+	struct shmheap_info info;
+	ck_assert_int_eq(shmheap_info(name, &info), 0);
+	ck_assert_uint_eq(info.uid, 0);
+
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(name));
+	ck_assert_int_eq(errno, EPERM);
+	struct shmheap_connect_options opt = {.flags = SHMHEAP_CONNECT_INSPECT,
+					      .lock_timeout_ms = 100};
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_ex(name, &opt));
+	ck_assert_int_eq(errno, EPERM);
+	/* Read without the lock, from a private copy: allowed. */
+	opt.flags = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED;
+	shmheap_memory_handle r = shmheap_connect_ex(name, &opt);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(shmheap_check(r, NULL, NULL), 0);
+	shmheap_disconnect(r);
+	/* A caller that trusts the creator may use it. */
+	opt.flags = SHMHEAP_CONNECT_TRUST_OWNER;
+	shmheap_memory_handle g = shmheap_connect_ex(name, &opt);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_ptr_nonnull(shmheap_alloc(g, 8));
+	shmheap_destroy(name, g);
+	ck_assert(!bt_key_listed(bt_key(5)));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("backing-sysv");
@@ -198,6 +256,7 @@ int main(void)
 	tcase_add_test(tc, sysv_heap_never_grows);
 	tcase_add_test(tc, sysv_segment_that_is_no_heap_is_refused);
 	tcase_add_test(tc, sysv_heap_of_another_user_is_refused);
+	tcase_add_test(tc, sysv_heap_given_to_root_is_refused);
 	suite_add_tcase(s, tc);
 	int ret = bt_run(s);
 	for (unsigned n = 0; n < 8; n++)

@@ -189,6 +189,39 @@ START_TEST(roots_heap_needs_trust_too)
 }
 END_TEST
 
+/*
+ * Issue 25: the caller's own heap whose mode lets its group write it (0620)
+ * may be written by another user: not locked without TRUST_OWNER.  Runs as
+ * any user.
+ */
+START_TEST(group_writable_heap_needs_trust)
+{
+	const char *name = tu_name("groupw");
+	struct shmheap_options opt = {.mode = 0620};
+	shmheap_memory_handle h = shmheap_create_ex(name, PAGE, &opt);
+	ck_assert_ptr_nonnull(h);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(name));
+	ck_assert_int_eq(errno, EPERM);
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT,
+					    .lock_timeout_ms = 100};
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_ex(name, &o));
+	ck_assert_int_eq(errno, EPERM);
+	o.flags = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED;
+	shmheap_memory_handle r = shmheap_connect_ex(name, &o);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(shmheap_check(r, NULL, NULL), 0);
+	shmheap_disconnect(r);
+	o.flags = SHMHEAP_CONNECT_TRUST_OWNER;
+	shmheap_memory_handle t = shmheap_connect_ex(name, &o);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_nonnull(shmheap_alloc(t, 8));
+	shmheap_disconnect(t);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
 /* ---- item: a heap truncated while a reader waits for its lock ---------------- */
 
 struct shrinker {
@@ -434,6 +467,7 @@ static Suite *hostile_suite(void)
 	tc = tu_tcase("owner", 30);
 	tcase_add_test(tc, foreign_heap_needs_trust);
 	tcase_add_test(tc, roots_heap_needs_trust_too);
+	tcase_add_test(tc, group_writable_heap_needs_trust);
 	suite_add_tcase(s, tc);
 	tc = tu_tcase("truncation", 30);
 	tcase_add_test(tc, truncated_while_waiting);
