@@ -161,8 +161,9 @@ static void note_unlocked(struct ctl_heap *h, int err)
 			 "mode %04o lets other users write it, so its lock is not taken",
 			 (unsigned)h->info.mode & 07777);
 	else if (err == EPERM)
-		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
-			 "another user may write it (its creator), so its lock is not taken");
+		snprintf(
+			h->why_unlocked, sizeof(h->why_unlocked),
+			"another user may write it (its creator), so its lock is not taken");
 	else if (err == EACCES)
 		snprintf(h->why_unlocked, sizeof(h->why_unlocked),
 			 "no write permission, so the lock cannot be taken");
