@@ -18,24 +18,54 @@
  * this inode), no live thread can hold the lock, and it is re-initialised and
  * the heap repaired as after a crash (revive, called by heap.c on connect).
  *
- * Connects decide under flock(2): each reads the stamp under LOCK_SH; one that
- * finds it stale takes LOCK_EX (a bounded wait: LOCK_NB and short sleeps),
- * reads it again, and only then resets the lock, repairs and writes the new
- * stamp, so no connect touches a stale lock word before the reset and only
- * one connect resets.  flock locks die with their processes and with the
- * machine, so a copy or a rebooted system has none left over.
+ * Who decides, and the lock that orders them.  A connect reads the stamp; if
+ * it is of this life, the heap's lock is good, and the connect goes on
+ * without taking any lock here: the stamp is only ever written after the
+ * reset it stands for is complete.  A connect that finds it stale takes the
+ * reset lock (below), reads the stamp again, and only if it is still stale
+ * resets the heap's lock, repairs and writes the new stamp; so no connect
+ * touches a stale lock word before the reset, and only one connect resets.
+ *
+ * The reset lock must be one that no user without write access can hold, or
+ * a reader of a 0644 heap could stop its owner's connects.  File locks cannot
+ * be: flock(2) takes LOCK_EX through a read-only descriptor, and a read-only
+ * descriptor may hold an fcntl F_RDLCK (traditional or OFD) on any byte
+ * range, beyond the end of the file too, which every F_WRLCK on that range
+ * waits for; so any protocol in which a writer must obtain a lock can be
+ * stalled by a reader.  The reset lock is therefore in memory only writers
+ * can write: a robust, process-shared mutex in the preamble page, which a
+ * connect maps writable (through its read-write descriptor) for the reset
+ * only.  Inspecting connects, whose descriptors are read-only, never revive
+ * and so take no lock at all.
+ *
+ * That mutex outlives the machine like the heap's own, so it carries a life
+ * of its own: the stamp of the life it was initialised in, behind a gate
+ * word that is even when mutex and stamp are whole and odd while a connect
+ * initialises them.  A connect that finds the reset lock of another life
+ * claims the gate (compare-and-swap from even to odd), initialises the mutex,
+ * writes its stamp and opens the gate (the next even value); the others wait
+ * for the gate, then take the mutex.  A gate is closed by the file it names
+ * (device and inode, in the gate word itself), so a copy taken while it was
+ * closed is claimed anew.  A connect that dies in the few instructions
+ * between claim and opening leaves the gate closed for this boot: later
+ * connects of a stale heap then fail with ETIMEDOUT (a process is not judged
+ * dead by a timeout) until a reboot or a copy of the file.  One that dies
+ * while holding the mutex is seen by the next (EOWNERDEAD), which resets
+ * anew.  Every wait is bounded by STAMP_LOCK_MS (ETIMEDOUT).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backing.h"
+#include "heap.h" /* heap_lock_init: a robust, process-shared mutex */
 
 #define FILE_PREAMBLE 4096
 #define FILE_MAGIC "shmheap file 1\n"
@@ -54,7 +84,19 @@ struct file_preamble {
 	struct file_stamp stamp;
 };
 
-_Static_assert(sizeof(struct file_preamble) <= FILE_PREAMBLE,
+/* The reset lock, further in the preamble page (zero in a new file). */
+#define FILE_RESET_OFF 1024
+struct file_reset {
+	/* Low half a count, even when lock and life are whole, odd while a
+	 * connect initialises them; high half the file's tag (file_tag). */
+	uint64_t gate;
+	struct file_stamp life; /* the life the lock was initialised in */
+	pthread_mutex_t lock;
+};
+
+_Static_assert(sizeof(struct file_preamble) <= FILE_RESET_OFF,
+	       "the stamp ends before the reset lock");
+_Static_assert(FILE_RESET_OFF + sizeof(struct file_reset) <= FILE_PREAMBLE,
 	       "the preamble fits its page");
 
 /* The stamp this boot gives the file b has open. */
@@ -193,61 +235,137 @@ static int file_sync(struct backing *b, void *addr, size_t len)
 	return fdatasync(b->fd);
 }
 
-/* flock(op), retried with LOCK_NB for at most STAMP_LOCK_MS: ETIMEDOUT. */
-static int flock_bounded(int fd, int op)
+/*
+ * 1 if stamp s is of the life now describes, else 0.  A boot id that the
+ * stamp's writer or this process could not read (no /proc in its mount
+ * namespace) is not compared: a live heap must never look stale to a process
+ * that merely sees less of the system.
+ */
+static int stamp_matches(const struct file_stamp *s, const struct file_stamp *now)
 {
-	for (unsigned waited = 0;; waited++) {
-		if (flock(fd, op | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -1;
-		if (waited >= STAMP_LOCK_MS) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		struct timespec ms = {0, 1000000};
-		nanosleep(&ms, NULL);
-	}
+	if (s->dev != now->dev || s->ino != now->ino)
+		return 0;
+	if (!s->boot_id[0] || !now->boot_id[0])
+		return 1;
+	return memcmp(s->boot_id, now->boot_id, sizeof(now->boot_id)) == 0;
 }
 
-/*
- * 1 if the file's stamp is now's, 0 if it is of another life, -1 on error.
- * A boot id that the stamp's writer or this process could not read (no /proc
- * in its mount namespace) is not compared: a live heap must never look stale
- * to a process that merely sees less of the system.
- */
+/* 1 if the file's stamp is now's, 0 if it is of another life, -1 on error. */
 static int stamp_fresh(struct backing *b, const struct file_stamp *now)
 {
 	struct file_preamble p;
 	if (read_preamble(b->fd, &p) < 0)
 		return -1;
-	if (p.stamp.dev != now->dev || p.stamp.ino != now->ino)
-		return 0;
-	if (!p.stamp.boot_id[0] || !now->boot_id[0])
-		return 1;
-	return memcmp(p.stamp.boot_id, now->boot_id, sizeof(now->boot_id)) == 0;
+	return stamp_matches(&p.stamp, now);
+}
+
+/* One step of a bounded wait: 0 after a millisecond's sleep, or -1
+ * (ETIMEDOUT) once STAMP_LOCK_MS steps have been taken. */
+static int wait_step(unsigned *waited)
+{
+	if ((*waited)++ >= STAMP_LOCK_MS) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	struct timespec ms = {0, 1000000};
+	nanosleep(&ms, NULL);
+	return 0;
+}
+
+/* The file in the high half of a gate word: its device and inode, folded. */
+static uint64_t file_tag(const struct file_stamp *s)
+{
+	uint64_t h = s->ino * 0x9e3779b97f4a7c15u ^ s->dev * 0xc2b2ae3d27d4eb4fu;
+	return (h ^ h >> 32) << 32;
+}
+
+/* Makes r's mutex one of this life (see the top of the file): 0, or -1. */
+static int reset_lock_of_now(struct file_reset *r, const struct file_stamp *now,
+			     unsigned *waited)
+{
+	const uint64_t tag = file_tag(now);
+	for (;;) {
+		uint64_t gate = __atomic_load_n(&r->gate, __ATOMIC_ACQUIRE);
+		uint32_t count = (uint32_t)gate;
+		if ((count & 1) && (gate & ~(uint64_t)UINT32_MAX) == tag) {
+			/* another connect is initialising it */
+			if (wait_step(waited) < 0)
+				return -1;
+			continue;
+		}
+		if (!(count & 1)) {
+			struct file_stamp life = r->life;
+			/* Read whole only if the gate stayed as it was. */
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&r->gate, __ATOMIC_RELAXED) != gate)
+				continue;
+			if (stamp_matches(&life, now))
+				return 0;
+		}
+		/* Of another life, or closed in another file (a copy): claim it. */
+		uint64_t claimed = tag | (uint32_t)((count + 1) | 1);
+		if (!__atomic_compare_exchange_n(&r->gate, &gate, claimed, 0,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue; /* another connect claimed it first */
+		int ret = heap_lock_init(&r->lock);
+		int err = errno;
+		r->life = *now;
+		__atomic_store_n(&r->gate, tag | (uint32_t)(claimed + 1),
+				 __ATOMIC_RELEASE);
+		errno = err;
+		return ret;
+	}
+}
+
+/* Takes r's mutex, waiting as long as waited allows: 0, or -1. */
+static int reset_lock_take(struct file_reset *r, const struct file_stamp *now,
+			   unsigned *waited)
+{
+	if (reset_lock_of_now(r, now, waited) < 0)
+		return -1;
+	for (;;) {
+		int err = pthread_mutex_trylock(&r->lock);
+		if (err == EOWNERDEAD) /* a connect died resetting: the stamp says */
+			err = pthread_mutex_consistent(&r->lock);
+		if (err == 0)
+			return 0;
+		if (err != EBUSY) {
+			errno = err == ENOTRECOVERABLE ? EINVAL : err;
+			return -1;
+		}
+		if (wait_step(waited) < 0)
+			return -1;
+	}
 }
 
 static int file_revive(struct backing *b, int (*reset)(void *arg), void *arg)
 {
 	struct file_stamp now;
-	if (current_stamp(b, &now) < 0 || flock_bounded(b->fd, LOCK_SH) < 0)
+	if (current_stamp(b, &now) < 0)
 		return -1;
 	int fresh = stamp_fresh(b, &now);
-	int ret = fresh < 0 ? -1 : 0;
-	if (fresh == 0) {
-		/* Between LOCK_SH and LOCK_EX another connect may reset it first:
-		 * hence the second look. */
-		flock(b->fd, LOCK_UN);
-		if (flock_bounded(b->fd, LOCK_EX) < 0)
-			return -1;
+	if (fresh != 0)
+		return fresh < 0 ? -1 : 0;
+	/* Stale: reset under the reset lock, in the preamble page. */
+	unsigned char *page = mmap(NULL, FILE_PREAMBLE, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, b->fd, 0);
+	if (page == MAP_FAILED)
+		return -1;
+	struct file_reset *r = (struct file_reset *)(void *)(page + FILE_RESET_OFF);
+	unsigned waited = 0;
+	int ret = reset_lock_take(r, &now, &waited);
+	if (ret == 0) {
+		/* Another connect may have reset it meanwhile: hence the second look. */
 		fresh = stamp_fresh(b, &now);
-		ret = fresh < 0 ? -1 : 0;
-		if (fresh == 0 && (reset(arg) < 0 || write_preamble(b, &now) < 0))
+		if (fresh < 0 ||
+		    (fresh == 0 && (reset(arg) < 0 || write_preamble(b, &now) < 0)))
 			ret = -1;
+		int err = errno;
+		pthread_mutex_unlock(&r->lock);
+		errno = err;
 	}
 	int err = errno;
-	flock(b->fd, LOCK_UN);
+	munmap(page, FILE_PREAMBLE);
 	errno = err;
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -331,6 +332,135 @@ START_TEST(file_heap_descriptor_connects)
 }
 END_TEST
 
+struct reader_arg {
+	const char *path;
+	int fd; /* write end: the locks are held */
+};
+
+/* Holds every lock a read-only descriptor can take on the whole file. */
+static void locking_reader(void *arg)
+{
+	struct reader_arg *a = arg;
+	if (geteuid() == 0)
+		TU_REQUIRE(setgid(65534) == 0 && setuid(65534) == 0,
+			   "cannot become nobody");
+	int fd = open(a->path, O_RDONLY), ofd = open(a->path, O_RDONLY);
+	TU_REQUIRE(fd >= 0 && ofd >= 0, "open %s: %s", a->path, strerror(errno));
+	TU_REQUIRE(flock(fd, LOCK_EX | LOCK_NB) == 0, "flock: %s", strerror(errno));
+	struct flock whole = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+	TU_REQUIRE(fcntl(fd, F_SETLK, &whole) == 0, "F_SETLK: %s", strerror(errno));
+	TU_REQUIRE(fcntl(ofd, F_OFD_SETLK, &whole) == 0, "F_OFD_SETLK: %s",
+		   strerror(errno));
+	tu_write_all(a->fd, "R", 1);
+	for (;;)
+		pause();
+}
+
+/*
+ * Issue 25: a user who may only read a file heap (here nobody, as root; the
+ * caller through a read-only descriptor otherwise) must not delay its
+ * owner's connects.  Before the fix, a reader's flock(LOCK_EX) made each
+ * connect wait 5.5 s and fail with ETIMEDOUT.  The owner connects to the
+ * heap as it is, and again once its stamp says another boot (a reset).
+ */
+START_TEST(reader_locks_do_not_stop_connects)
+{
+	char path[BT_NAME_MAX];
+	const char *name = bt_file_name("readlock", path, sizeof(path));
+	struct shmheap_options o = {.mode = 0644};
+	shmheap_memory_handle h = shmheap_create_ex(name, SIZE, &o);
+	ck_assert_ptr_nonnull(h);
+	void *obj = shmheap_alloc(h, 100);
+	ck_assert_ptr_nonnull(obj);
+	shmheap_disconnect(h);
+
+	int pfd[2];
+	ck_assert_int_eq(pipe(pfd), 0);
+	struct reader_arg a = {path, pfd[1]};
+	pid_t pid = tu_fork(locking_reader, &a, 60);
+	char c;
+	ck_assert_int_eq(tu_read_all(pfd[0], &c, 1), 0);
+	ck_assert_int_eq(c, 'R');
+
+	h = shmheap_connect(name);
+	int err = errno;
+	if (h)
+		shmheap_disconnect(h);
+	int fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, "X", 1, 16), 1); /* another boot's stamp */
+	close(fd);
+	shmheap_memory_handle g = shmheap_connect(name);
+	int gerr = errno;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+	ck_assert_msg(h != NULL, "connect: %s", strerror(err));
+	ck_assert_msg(g != NULL, "connect of a stale heap: %s", strerror(gerr));
+	ck_assert_int_eq(tu_check(g), 0);
+	struct shmheap_stats st;
+	ck_assert_int_eq(shmheap_stats(g, &st), 0);
+	ck_assert_uint_eq(st.objects, 1);
+	shmheap_destroy(name, g);
+}
+END_TEST
+
+#define RACERS 8
+
+struct racer_arg {
+	const char *name;
+	int go;	      /* read end: end of file when all may start */
+	int go_write; /* closed by every racer */
+};
+
+static void racing_connect(void *arg)
+{
+	struct racer_arg *a = arg;
+	char c;
+	close(a->go_write);
+	TU_REQUIRE(read(a->go, &c, 1) == 0, "start");
+	shmheap_memory_handle h = shmheap_connect(a->name);
+	TU_REQUIRE(h, "connect: %s", strerror(errno));
+	void *p = shmheap_alloc(h, 64);
+	TU_REQUIRE(p, "alloc: %s", strerror(errno));
+	shmheap_free(h, p);
+	TU_REQUIRE(tu_check(h) == 0, "check");
+	shmheap_disconnect(h);
+}
+
+/* Connects racing to a heap of another boot: one resets it (under the reset
+ * lock of the preamble), the others wait for it and find the heap whole. */
+START_TEST(racing_connects_reset_a_stale_heap)
+{
+	char path[BT_NAME_MAX];
+	const char *name = bt_file_name("race", path, sizeof(path));
+	struct objset o;
+	shmheap_memory_handle h = shmheap_create(name, SIZE);
+	ck_assert_ptr_nonnull(h);
+	fill_heap(h, &o);
+	shmheap_disconnect(h);
+	for (int round = 0; round < 3; round++) {
+		int fd = open(path, O_RDWR);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(pwrite(fd, round % 2 ? "Y" : "X", 1, 16), 1);
+		close(fd);
+		int go[2];
+		ck_assert_int_eq(pipe(go), 0);
+		pid_t pids[RACERS];
+		struct racer_arg a = {name, go[0], go[1]};
+		for (int i = 0; i < RACERS; i++)
+			pids[i] = tu_fork(racing_connect, &a, 30);
+		close(go[1]);
+		char why[256];
+		ck_assert_msg(tu_wait_all(pids, RACERS, 30, why, sizeof(why)) == 0, "%s",
+			      why);
+		close(go[0]);
+	}
+	verify_in_child(name, &o);
+}
+END_TEST
+
 /*
  * pwrite through an O_APPEND descriptor writes at the end, whatever the
  * offset: a stale stamp rewritten through one would land past the heap and
@@ -493,6 +623,8 @@ int main(void)
 	tcase_add_test(tc, live_lock_is_not_reset_for_an_unknown_boot_id);
 	tcase_add_test(tc, file_heap_descriptor_connects);
 	tcase_add_test(tc, append_descriptor_is_refused);
+	tcase_add_test(tc, reader_locks_do_not_stop_connects);
+	tcase_add_test(tc, racing_connects_reset_a_stale_heap);
 	tcase_add_test(tc, file_heap_refuses_what_is_no_heap);
 	tcase_add_test(tc, file_heap_of_another_user_is_refused);
 	tcase_add_test(tc, file_heap_writable_by_others_needs_trust);
