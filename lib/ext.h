@@ -29,6 +29,7 @@
 #define SHMHEAP_EXT_H
 
 #include "heap.h"
+#include "heapread.h"
 
 /* The operation pending in the intent log. */
 enum ext_op {
@@ -109,22 +110,25 @@ HIDDEN int ext_chain_live(struct shmheap_heap *h, heap_off off);
  * index: finishes an installation and the pending operation. */
 HIDDEN void ext_repair(struct shmheap_heap *h);
 
-/* What a reader sees: base .. end may be read; size is the heap's size. */
+/* What a reader sees: [0, end) may be read through r (heapread.h); size is
+ * the heap's size; hdr is the header (a copy read once, or the mapping's
+ * under the lock). */
 struct ext_view {
-	const unsigned char *base;
+	struct heap_reader r;
 	uint64_t end, size;
 	uint32_t seed;
 	const struct heap_header *hdr;
 };
 typedef void (*ext_problem_fn)(heap_off off, const char *problem, void *arg);
-/* The record's object offset as the view shows it, or 0. */
 /* 1 when a live block of at least bytes of object starts at obj - 8 of the view. */
 HIDDEN int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes);
+/* The record's object offset as the view shows it, or 0. */
 HIDDEN heap_off ext_view_record(const struct ext_view *v);
 /* Verifies the record and the directory, calling fn for each problem. */
 HIDDEN void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg);
-/* inspect.c: runs fn over a view of the heap (under the read lock, or over a
- * private copy for an unlocked connection). */
+/* inspect.c: runs fn over a view of the heap (under the read lock, or through
+ * bounded windows for an unlocked connection); -1 with errno if a read
+ * failed. */
 HIDDEN int heap_view_run(struct shmheap_heap *h,
 			 int (*fn)(const struct ext_view *v, void *arg), void *arg);
 /* The creation time a header read without the lock stands for (info.c). */
@@ -142,5 +146,16 @@ struct name_entry {
 	char name[]; /* len bytes and a NUL */
 };
 HIDDEN uint64_t names_hash(uint32_t seed, const char *name, size_t len);
+/* An entry as a view reads it, each field once: name holds len bytes and the
+ * byte after them (a NUL in a sound entry). */
+struct name_copy {
+	uint64_t hash;
+	uint64_t handle;
+	uint32_t len;
+	char name[SHMHEAP_NAME_MAX + 2];
+};
+/* Copies the entry whose object starts at obj, if its fields and name lie
+ * inside the view and its length is at most SHMHEAP_NAME_MAX: 1, else 0. */
+HIDDEN int ext_view_entry(const struct ext_view *v, heap_off obj, struct name_copy *e);
 
 #endif /* SHMHEAP_EXT_H */

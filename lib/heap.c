@@ -14,6 +14,7 @@
 #include "cache.h"
 #include "heap.h"
 #include "heapname.h"
+#include "heapread.h"
 
 /* How long connect waits for a heap whose creator is still initialising it,
  * and for the lock under which it verifies the heap. */
@@ -49,6 +50,7 @@ static struct shmheap_heap *heap_new(const struct backing_ops *ops)
 
 static void heap_release(struct shmheap_heap *h)
 {
+	hr_stash_free(&h->read_stash);
 	heap_mapping_release(h);
 	h->backing.ops->close(&h->backing);
 	free(h);

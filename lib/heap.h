@@ -39,6 +39,8 @@ struct shmheap_heap {
 	 * cache (NULL: none, every call takes the lock). */
 	unsigned heap_flags;
 	struct heap_cache *cache;
+	/* An unlocked connection's read buffers, kept between calls (heapread.h). */
+	struct hr_stash *read_stash;
 };
 
 /* How many bytes from the heap's start are mapped now (mapping.c grows it). */

@@ -20,6 +20,8 @@ lib_libshmheap_la_SOURCES = \
 	lib/grow.c \
 	lib/heap.c \
 	lib/heap.h \
+	lib/heapread.c \
+	lib/heapread.h \
 	lib/info.c \
 	lib/inspect.c \
 	lib/layout.h \

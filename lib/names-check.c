@@ -11,23 +11,17 @@
 
 static uint64_t load(const struct ext_view *v, heap_off off)
 {
-	return __atomic_load_n((const uint64_t *)(const void *)(v->base + off),
-			       __ATOMIC_RELAXED);
+	return hr_word(&v->r, off);
 }
 
-/* The entry at ref, when it is a live block that holds a well-formed one. */
-static const struct name_entry *entry(const struct ext_view *v, uint64_t ref)
+/* The entry at ref into *e, when it is a live block that holds a well-formed one. */
+static bool entry(const struct ext_view *v, uint64_t ref, struct name_copy *e)
 {
 	heap_off obj = ref & NAMES_REF_OFF_MASK;
-	if (!ext_view_live(v, obj, sizeof(struct name_entry) + 1))
-		return NULL;
-	const struct name_entry *e = (const void *)(v->base + obj);
-	uint32_t len = e->len;
-	if (len == 0 || len > SHMHEAP_NAME_MAX ||
-	    !ext_view_live(v, obj, sizeof(struct name_entry) + len + 1) ||
-	    strnlen(e->name, len + 1) != len)
-		return NULL;
-	return e;
+	return ext_view_live(v, obj, sizeof(struct name_entry) + 1) &&
+	       ext_view_entry(v, obj, e) && e->len != 0 &&
+	       ext_view_live(v, obj, sizeof(struct name_entry) + e->len + 1) &&
+	       strnlen(e->name, (size_t)e->len + 1) == e->len;
 }
 
 static void check_table(const struct ext_view *v, const struct heap_ext *x,
@@ -52,20 +46,20 @@ static void check_table(const struct ext_view *v, const struct heap_ext *x,
 		if (r == NAMES_TOMB)
 			continue;
 		names++;
-		const struct name_entry *e = entry(v, r);
-		if (!e) {
+		struct name_copy e;
+		if (!entry(v, r, &e)) {
 			fn(obj + 8 * i, "names table slot names no well-formed entry",
 			   arg);
 			continue;
 		}
-		if (e->hash != names_hash(v->seed, e->name, e->len) ||
-		    (r >> 36) != (e->hash >> 36)) {
+		if (e.hash != names_hash(v->seed, e.name, e.len) ||
+		    (r >> 36) != (e.hash >> 36)) {
 			fn(r & NAMES_REF_OFF_MASK, "name entry's hash is wrong", arg);
 			continue;
 		}
 		/* The probe from the home slot must reach slot i, past no empty
 		 * slot and no other entry of the same name. */
-		for (uint64_t j = e->hash & mask;; j = (j + 1) & mask) {
+		for (uint64_t j = e.hash & mask;; j = (j + 1) & mask) {
 			if (j == i)
 				break;
 			uint64_t o = load(v, obj + 8 * j);
@@ -74,8 +68,9 @@ static void check_table(const struct ext_view *v, const struct heap_ext *x,
 				   "name is not reachable from its hash slot", arg);
 				break;
 			}
-			const struct name_entry *d = o > NAMES_TOMB ? entry(v, o) : NULL;
-			if (d && d->len == e->len && !memcmp(d->name, e->name, e->len)) {
+			struct name_copy d;
+			if (o > NAMES_TOMB && entry(v, o, &d) && d.len == e.len &&
+			    !memcmp(d.name, e.name, e.len)) {
 				fn(r & NAMES_REF_OFF_MASK, "name appears twice", arg);
 				break;
 			}
@@ -97,8 +92,9 @@ void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg)
 		   arg);
 		return;
 	}
-	const struct heap_ext *x = (const void *)(v->base + rec);
-	if (x->intent.op != INTENT_NONE)
+	struct heap_ext x; /* read once: the record may change meanwhile */
+	hr_read(&v->r, rec, &x, sizeof(x));
+	if (x.intent.op != INTENT_NONE)
 		fn(rec, "an operation is pending in the intent log", arg);
-	check_table(v, x, fn, arg);
+	check_table(v, &x, fn, arg);
 }

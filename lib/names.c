@@ -16,6 +16,7 @@
  * wrong answers or EUCLEAN, never a read out of bounds.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ext.h"
@@ -33,8 +34,7 @@ uint64_t names_hash(uint32_t seed, const char *name, size_t len)
 
 static uint64_t load(const struct ext_view *v, heap_off off)
 {
-	return __atomic_load_n((const uint64_t *)(const void *)(v->base + off),
-			       __ATOMIC_ACQUIRE);
+	return hr_word_acquire(&v->r, off);
 }
 
 int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes)
@@ -64,11 +64,9 @@ struct ntable {
 	uint64_t cap;
 };
 
-/* The table the record names: 0, or -1 when it is not sane. */
-static int view_table(const struct ext_view *v, const struct heap_ext *x,
-		      struct ntable *t)
+/* The table the record's table field (ref) names: 0, or -1 when it is not sane. */
+static int view_table(const struct ext_view *v, uint64_t ref, struct ntable *t)
 {
-	uint64_t ref = __atomic_load_n(&x->table, __ATOMIC_ACQUIRE);
 	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
 	*t = (struct ntable){0};
 	if (!ref)
@@ -86,33 +84,42 @@ static uint64_t slot_ref(const struct ext_view *v, const struct ntable *t, uint6
 	return load(v, t->obj + 8 * i);
 }
 
-/* The entry a slot's reference names, bounds-checked, or NULL. */
-static const struct name_entry *view_entry(const struct ext_view *v, uint64_t ref)
+int ext_view_entry(const struct ext_view *v, heap_off obj, struct name_copy *e)
 {
-	heap_off obj = ref & NAMES_REF_OFF_MASK;
 	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj > v->end ||
 	    v->end - obj < sizeof(struct name_entry) + 1)
-		return NULL;
-	const struct name_entry *e = (const void *)(v->base + obj);
-	uint32_t len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
-	if (len > SHMHEAP_NAME_MAX || v->end - obj < sizeof(*e) + len + 1)
-		return NULL;
-	return e;
+		return 0;
+	uint32_t len;
+	hr_read(&v->r, obj + offsetof(struct name_entry, len), &len, sizeof(len));
+	if (len > SHMHEAP_NAME_MAX || v->end - obj < sizeof(struct name_entry) + len + 1)
+		return 0;
+	e->hash = load(v, obj + offsetof(struct name_entry, hash));
+	e->handle = load(v, obj + offsetof(struct name_entry, handle));
+	e->len = len;
+	hr_read(&v->r, obj + offsetof(struct name_entry, name), e->name, (size_t)len + 1);
+	return 1;
 }
 
-static int entry_is(const struct name_entry *e, uint64_t hash, const char *name,
+/* The entry a slot's reference names, bounds-checked, into *e: 1, or 0. */
+static int view_entry(const struct ext_view *v, uint64_t ref, struct name_copy *e)
+{
+	return ext_view_entry(v, ref & NAMES_REF_OFF_MASK, e);
+}
+
+static int entry_is(const struct name_copy *e, uint64_t hash, const char *name,
 		    size_t len)
 {
 	return e->hash == hash && e->len == len && memcmp(e->name, name, len) == 0;
 }
 
 /*
- * Probes for name: the slot that holds it, or -1; *insert gets the slot a new
- * entry would take (the first tombstone or the empty slot ending the probe),
- * or -1 when the table has none.
+ * Probes for name: the slot that holds it (its entry into *found if given),
+ * or -1; *insert gets the slot a new entry would take (the first tombstone
+ * or the empty slot ending the probe), or -1 when the table has none.
  */
 static int64_t probe(const struct ext_view *v, const struct ntable *t, uint64_t hash,
-		     const char *name, size_t len, int64_t *insert)
+		     const char *name, size_t len, int64_t *insert,
+		     struct name_copy *found)
 {
 	int64_t ins = -1;
 	uint64_t mask = t->cap - 1;
@@ -131,10 +138,12 @@ static int64_t probe(const struct ext_view *v, const struct ntable *t, uint64_t 
 		}
 		if ((ref >> 36) != (hash >> 36))
 			continue;
-		const struct name_entry *e = view_entry(v, ref);
-		if (e && entry_is(e, hash, name, len)) {
+		struct name_copy e;
+		if (view_entry(v, ref, &e) && entry_is(&e, hash, name, len)) {
 			if (insert)
 				*insert = ins;
+			if (found)
+				*found = e;
 			return (int64_t)i;
 		}
 	}
@@ -146,7 +155,7 @@ static int64_t probe(const struct ext_view *v, const struct ntable *t, uint64_t 
 static struct ext_view locked_view(struct shmheap_heap *h)
 {
 	uint64_t size = heap_size_bytes(h->hdr);
-	return (struct ext_view){h->base, size, size, h->seed, h->hdr};
+	return (struct ext_view){{h->base, NULL}, size, size, h->seed, h->hdr};
 }
 
 /* The length of a valid name, or -1 with errno set. */
@@ -191,11 +200,11 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	uint32_t names = 0;
 	for (uint64_t i = 0; i < t->cap; i++) {
 		uint64_t ref = slot_ref(&v, t, i);
-		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(&v, ref)
-							      : NULL;
-		if (!e || (uint64_t)names + 1 >= cap)
+		struct name_copy e;
+		if (ref <= NAMES_TOMB || !view_entry(&v, ref, &e) ||
+		    (uint64_t)names + 1 >= cap)
 			continue; /* a damaged table may hold more than it counts */
-		uint64_t j = e->hash & (cap - 1);
+		uint64_t j = e.hash & (cap - 1);
 		while (slot[j])
 			j = (j + 1) & (cap - 1);
 		slot[j] = ref;
@@ -236,7 +245,7 @@ static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 		return -1;
 	struct ext_view v = locked_view(h);
 	int64_t ins;
-	probe(&v, t, hash, name, len, &ins);
+	probe(&v, t, hash, name, len, &ins, NULL);
 	if (ins < 0) {
 		errno = EUCLEAN;
 		return -1;
@@ -296,12 +305,12 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 	if (!x)
 		goto out;
 	struct ext_view v = locked_view(mem);
-	if (view_table(&v, x, &t) < 0) {
+	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
 		errno = EUCLEAN;
 		goto out;
 	}
 	uint64_t hash = names_hash(mem->seed, name, (size_t)len);
-	int64_t at = t.cap ? probe(&v, &t, hash, name, (size_t)len, NULL) : -1;
+	int64_t at = t.cap ? probe(&v, &t, hash, name, (size_t)len, NULL, NULL) : -1;
 	if (at >= 0) {
 		if (!(flags & SHMHEAP_NAME_REPLACE)) {
 			errno = EEXIST;
@@ -337,12 +346,12 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 	struct heap_ext *x = ext_find(mem);
 	if (!x)
 		goto out; /* ENOENT: the heap never had a name */
-	if (view_table(&v, x, &t) < 0) {
+	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
 		errno = EUCLEAN;
 		goto out;
 	}
 	uint64_t hash = names_hash(mem->seed, name, (size_t)len);
-	int64_t at = t.cap ? probe(&v, &t, hash, name, (size_t)len, NULL) : -1;
+	int64_t at = t.cap ? probe(&v, &t, hash, name, (size_t)len, NULL, NULL) : -1;
 	if (at < 0) {
 		errno = ENOENT;
 		goto out;
@@ -384,19 +393,18 @@ static int get_in_view(const struct ext_view *v, void *arg)
 		errno = v->hdr->flags & HEAP_FLAG_EXT ? EUCLEAN : ENOENT;
 		return -1;
 	}
-	const struct heap_ext *x = (const void *)(v->base + rec);
-	if (view_table(v, x, &t) < 0) {
+	if (view_table(v, load(v, rec + offsetof(struct heap_ext, table)), &t) < 0) {
 		errno = EUCLEAN;
 		return -1;
 	}
 	uint64_t hash = names_hash(v->seed, g->name, g->len);
-	int64_t at = t.cap ? probe(v, &t, hash, g->name, g->len, NULL) : -1;
+	struct name_copy e;
+	int64_t at = t.cap ? probe(v, &t, hash, g->name, g->len, NULL, &e) : -1;
 	if (at < 0) {
 		errno = ENOENT;
 		return -1;
 	}
-	const struct name_entry *e = view_entry(v, slot_ref(v, &t, (uint64_t)at));
-	g->handle = __atomic_load_n(&e->handle, __ATOMIC_ACQUIRE);
+	g->handle = e.handle;
 	return 0;
 }
 
@@ -433,27 +441,25 @@ static int walk_in_view(const struct ext_view *v, void *arg)
 		errno = EUCLEAN;
 		return -1;
 	}
-	const struct heap_ext *x = (const void *)(v->base + rec);
-	if (view_table(v, x, &t) < 0) {
+	if (view_table(v, load(v, rec + offsetof(struct heap_ext, table)), &t) < 0) {
 		errno = EUCLEAN;
 		return -1;
 	}
 	bool damaged = false;
 	for (uint64_t i = 0; i < t.cap; i++) {
 		uint64_t ref = slot_ref(v, &t, i);
-		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(v, ref) : NULL;
-		damaged |= ref > NAMES_TOMB && !e;
-		if (!e)
+		if (ref <= NAMES_TOMB)
 			continue;
-		/* A copy: the callback gets a NUL-terminated name whatever the
-		 * heap's bytes say. */
-		char name[SHMHEAP_NAME_MAX + 1];
-		size_t len = e->len;
-		memcpy(name, e->name, len);
-		name[len] = '\0';
-		shmheap_object_handle hdl = {
-			__atomic_load_n(&e->handle, __ATOMIC_ACQUIRE)};
-		if (w->fn(name, hdl, w->arg))
+		struct name_copy e;
+		if (!view_entry(v, ref, &e)) {
+			damaged = true;
+			continue;
+		}
+		/* The callback gets a NUL-terminated name whatever the heap's
+		 * bytes say. */
+		e.name[e.len] = '\0';
+		shmheap_object_handle hdl = {e.handle};
+		if (w->fn(e.name, hdl, w->arg))
 			return 0;
 	}
 	if (damaged) {

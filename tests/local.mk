@@ -53,6 +53,15 @@ tests_test_hostile_CFLAGS = $(suite_common_cflags)
 tests_test_hostile_LDFLAGS = $(suite_common_ldflags)
 tests_test_hostile_LDADD = $(suite_common_libs)
 
+# What reading a heap without its lock costs: bounded memory, and a poller
+# on a heap that grows and is re-created (issue 31).
+check_PROGRAMS += tests/test-unlocked-cost
+TESTS += tests/test-unlocked-cost
+tests_test_unlocked_cost_SOURCES = tests/test-unlocked-cost.c $(suite_common_src)
+tests_test_unlocked_cost_CFLAGS = $(suite_common_cflags)
+tests_test_unlocked_cost_LDFLAGS = $(suite_common_ldflags)
+tests_test_unlocked_cost_LDADD = $(suite_common_libs)
+
 # mapping as the heap grows: fork, connect/info racing growth, reservation
 SUITES += tests/test-mapping
 tests_test_mapping_SOURCES = tests/test-mapping.c $(suite_common_src)
@@ -121,7 +130,7 @@ tests_test_debug_LDADD = $(suite_common_libs)
 check_PROGRAMS += tests/test-repair-steps
 TESTS += tests/test-repair-steps
 tests_test_repair_steps_SOURCES = tests/test-repair-steps.c tests/repair-images.c \
-	tests/repair-images.h lib/freeindex.c $(suite_common_src)
+	tests/repair-images.h lib/freeindex.c lib/heapread.c $(suite_common_src)
 tests_test_repair_steps_CFLAGS = $(suite_common_cflags)
 tests_test_repair_steps_LDFLAGS = $(suite_common_ldflags)
 tests_test_repair_steps_LDADD = $(suite_common_libs)
@@ -291,7 +300,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/test-repair-resize
 TESTS += tests/test-repair-resize
 tests_test_repair_resize_SOURCES = tests/test-repair-resize.c tests/repair-images.c \
-	tests/repair-images.h lib/freeindex.c $(suite_common_src)
+	tests/repair-images.h lib/freeindex.c lib/heapread.c $(suite_common_src)
 tests_test_repair_resize_CFLAGS = $(suite_common_cflags)
 tests_test_repair_resize_LDFLAGS = $(suite_common_ldflags)
 tests_test_repair_resize_LDADD = $(suite_common_libs)
