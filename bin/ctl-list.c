@@ -50,8 +50,10 @@ static int stats_op(shmheap_memory_handle mem, void *arg)
 	return shmheap_stats(mem, arg);
 }
 
-/* Fills in what can be learnt about one entry of /dev/shm. */
-static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeout_ms)
+/* Fills in what can be learnt about one entry of /dev/shm; walks the heap's
+ * blocks only if chain (the figures shown need them). */
+static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeout_ms,
+		    bool chain)
 {
 	/* A segment's figures come from /proc/sysvipc/shm (see read_sysv). */
 	if (e->backing != HEAP_SYSV)
@@ -96,7 +98,10 @@ static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeo
 	}
 	e->heap = true;
 	e->info = h.info;
-	if (ctl_heap_run(&h, stats_op, &e->stats) == 0) {
+	if (!chain) {
+		/* The header's figures only: nothing more is read. */
+		e->status = h.unlocked ? "unlocked" : "ok";
+	} else if (ctl_heap_run(&h, stats_op, &e->stats) == 0) {
 		e->have_stats = true;
 		e->status = h.unlocked ? "unlocked" : "ok";
 		if (h.unlocked) {
@@ -306,6 +311,25 @@ static void parse_columns(const char *cmd, const char *arg, struct layout *lay)
 		ctl_usage_error(cmd, "--output needs at least one column");
 }
 
+/* Whether a column shown comes from walking the blocks (shmheap_stats), or
+ * says whether the walk found the heap sound (STATUS). */
+static bool needs_chain(const struct layout *lay)
+{
+	for (size_t c = 0; c < lay->ncols; c++)
+		switch (lay->cols[c]) {
+		case COL_STATUS:
+		case COL_USED:
+		case COL_FREE:
+		case COL_LARGEST:
+		case COL_OBJECTS:
+		case COL_FREEBLKS:
+			return true;
+		default:
+			break;
+		}
+	return false;
+}
+
 static const char *size_cell(char buf[NUM_BUF], size_t v, const struct layout *lay)
 {
 	return lay->bytes ? fmt_size(buf, v) : fmt_human(buf, v);
@@ -465,8 +489,9 @@ int ctl_list(int argc, char **argv)
 		tool_warn("/proc: %s; PIDS left empty", strerror(errno));
 	size_t n;
 	struct entry *v = read_dir(&n);
+	bool chain = json || needs_chain(&lay);
 	for (size_t i = 0; i < n; i++)
-		examine(&v[i], &maps, timeout_ms);
+		examine(&v[i], &maps, timeout_ms, chain);
 	if (json)
 		print_json(v, n, all);
 	else

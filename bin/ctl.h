@@ -50,8 +50,8 @@ void ctl_shm_path(char *buf, size_t len, const char *name);
  * A heap opened for reading by an inspection command.  A heap another user
  * may write (its owner or creator is another user, or its mode has a group or
  * other write bit: the library's rule, which refuses it EPERM) is read
- * without its lock, from a private copy: locking it would let that user write
- * into this process (see shmheap(7), Security).
+ * without its lock, with pread, never mapped: locking it would let that user
+ * write into this process (see shmheap(7), Security).
  * The lock of the caller's own heap is taken with a timeout; when it cannot
  * be (held too long, or its owner died and reading under it would need a
  * repair, which would be a write), the heap is read without it.  why_unlocked

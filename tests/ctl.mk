@@ -56,3 +56,8 @@ TESTS += tests/ctl-names.sh
 EXTRA_DIST += tests/ctl-names.sh
 # Cached heaps (SHMHEAP_CACHED): create --cached and inspect's cache figures.
 CTL_TESTS += tests/ctl-cache.sh
+# What reading a heap without its lock costs: peak memory of list, inspect
+# and check, and list reading only headers (issue 31).
+check_PROGRAMS += tests/peak-rss
+tests_peak_rss_SOURCES = tests/peak-rss.c
+CTL_TESTS += tests/ctl-unlocked-cost.sh
