@@ -3,9 +3,9 @@
  * ctl-heapmaker.c - puts heaps into the states the shmheap-ctl tests need.
  *
  *   fill NAME            a known set of live objects and free blocks (see below)
- *   populate NAME        objects of 1 to 4000 bytes until the heap is full,
- *                        every third one freed again (any mode: the heap
- *                        may be one other users may write)
+ *   populate NAME        objects of 1 to 4000 bytes (--enable-debug: to 128 KiB)
+ *                        until the heap is full, every third one freed again
+ *                        (any mode: the heap may be one other users may write)
  *   hold NAME            a child process maps NAME and sleeps; prints its pid
  *   lock NAME            a child holds NAME's heap lock and sleeps; prints its pid
  *   dead NAME            a child takes NAME's heap lock and dies; prints its pid
@@ -89,7 +89,15 @@ static int fill(const char *name)
 	return 0;
 }
 
-/* populate: blocks all over the heap, so that reading them all costs. */
+/* populate: blocks all over the heap, so that reading them all costs.
+ * --enable-debug verifies the whole heap after every allocation: fewer,
+ * larger objects then. */
+#ifdef SHMHEAP_DEBUG
+#define POPULATE_MAX 131072u
+#else
+#define POPULATE_MAX 4000u
+#endif
+
 static int populate(const char *name)
 {
 	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_TRUST_OWNER};
@@ -102,7 +110,7 @@ static int populate(const char *name)
 		s ^= s << 13;
 		s ^= s >> 7;
 		s ^= s << 17;
-		void *p = shmheap_alloc(mem, 1 + s % 4000);
+		void *p = shmheap_alloc(mem, 1 + s % POPULATE_MAX);
 		if (!p)
 			break;
 		if (i % 3 == 2)

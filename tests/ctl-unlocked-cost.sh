@@ -11,8 +11,8 @@
 PEAK=${PEAK:-tests/peak-rss}
 BOUND_KIB=65536
 
-# peak WHAT CMD...: runs CMD (status in $rc, output in $TMP/out and $TMP/err)
-# and checks that its peak resident set stayed within the bound.
+# peak WHAT CMD...: runs CMD (status in $rc for expect_rc, output in $TMP/out
+# and $TMP/err) and checks that its peak resident set stayed within the bound.
 peak() {
 	what=$1
 	shift
@@ -37,8 +37,11 @@ big=$P-big
 
 peak "inspect of a 256 MiB heap read without its lock" "$CTL" inspect "$big"
 expect_rc 0 "inspect read it"
-grep -q "so its lock is not taken" "$TMP/err" && pass "inspect did not lock it" ||
+if grep -q "so its lock is not taken" "$TMP/err"; then
+	pass "inspect did not lock it"
+else
 	fail "inspect locked it: $(cat "$TMP/err")"
+fi
 peak "check of a 256 MiB heap read without its lock" "$CTL" check "$big"
 expect_rc 0 "check found it sound"
 expect_eq "$(cat "$TMP/out")" "$big: sound" "check read it whole"
@@ -66,6 +69,9 @@ else
 	fail "list -o NAME,SIZE,... walked the blocks: $(grep "$broken" "$TMP/out" "$TMP/err")"
 fi
 run "$CTL" list -o NAME,USED
-grep -q "$broken: block chain is broken" "$TMP/err" && pass "list -o NAME,USED walked the blocks" ||
+if grep -q "$broken: block chain is broken" "$TMP/err"; then
+	pass "list -o NAME,USED walked the blocks"
+else
 	fail "list -o NAME,USED did not walk the blocks: $(cat "$TMP/err")"
+fi
 finish

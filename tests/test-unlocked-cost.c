@@ -29,10 +29,19 @@
 #define BIG_HEAP (256u * MIB)
 #define RSS_BOUND_KIB (64u * 1024u)
 #define BIG_NAMES 64
+#ifdef SHMHEAP_DEBUG
+/* --enable-debug verifies the whole heap after every allocation: fewer,
+ * larger objects still fill it. */
+#define BIG_OBJECT_MAX 131072u
+#define BIG_MIN_OBJECTS 1000u
+#else
+#define BIG_OBJECT_MAX 4000u
+#define BIG_MIN_OBJECTS 40000u
+#endif
 
 /*
- * Fills a 256 MiB heap with objects of 1 to 4000 bytes (every third one
- * freed again) and a few names, so that the blocks span the whole heap.
+ * Fills a 256 MiB heap with objects of 1 to BIG_OBJECT_MAX bytes (every third
+ * one freed again) and a few names, so that the blocks span the whole heap.
  * Runs in a child: the test process never maps the heap, so a reader forked
  * from it starts small.
  */
@@ -45,7 +54,7 @@ static void fill_big(void *arg)
 	uint64_t seed = 31;
 	void *prev = NULL;
 	for (size_t i = 0;; i++) {
-		void *p = shmheap_alloc(h, 1 + tu_rand(&seed) % 4000);
+		void *p = shmheap_alloc(h, 1 + tu_rand(&seed) % BIG_OBJECT_MAX);
 		if (!p)
 			break;
 		if (i % 3 == 2)
@@ -90,7 +99,7 @@ static void read_big(void *arg)
 	TU_REQUIRE(u != NULL, "unlocked connect: %s", strerror(errno));
 	struct shmheap_stats st;
 	TU_REQUIRE(shmheap_stats(u, &st) == 0, "stats: %s", strerror(errno));
-	TU_REQUIRE(st.heap_size == BIG_HEAP && st.objects > 40000 &&
+	TU_REQUIRE(st.heap_size == BIG_HEAP && st.objects > BIG_MIN_OBJECTS &&
 			   st.used_bytes > BIG_HEAP / 3,
 		   "stats: %zu objects, %zu bytes used in %zu", st.objects, st.used_bytes,
 		   st.heap_size);
