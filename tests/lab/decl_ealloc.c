@@ -36,7 +36,8 @@ int main(void)
 	void (*put)(char *) = dealloc;
 
 	errno = 0;
-	expect(get(MINALLOC) == NULL && errno == EINVAL, "alloc before init_alloc: NULL, EINVAL");
+	expect(get(MINALLOC) == NULL && errno == EINVAL,
+	       "alloc before init_alloc: NULL, EINVAL");
 	errno = 0;
 	done();
 	expect(errno == EINVAL, "cleanup before init_alloc: errno EINVAL");

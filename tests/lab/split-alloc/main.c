@@ -29,11 +29,13 @@ int main(void)
 	expect(b == a + 1024, "main.c: alloc(3072) lands right after util.c's chunk");
 	memset(a, 'a', 1024);
 	memset(b, 'b', PAGESIZE - 1024);
-	expect(util_alloc(MINALLOC) == NULL, "util.c: alloc(8) refused, the page is full");
+	expect(util_alloc(MINALLOC) == NULL,
+	       "util.c: alloc(8) refused, the page is full");
 	dealloc(a);
 	util_dealloc(b);
 	char *whole = util_alloc(PAGESIZE);
-	expect(whole == a, "main.c freed util.c's chunk, util.c main.c's: alloc(4096) fits");
+	expect(whole == a,
+	       "main.c freed util.c's chunk, util.c main.c's: alloc(4096) fits");
 	dealloc(whole);
 	expect(cleanup() == 0, "main.c: cleanup()");
 	printf("part A, two files: one manager\n");

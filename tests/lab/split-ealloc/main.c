@@ -46,7 +46,8 @@ int main(void)
 	dealloc(a);
 	util_dealloc(b);
 	char *whole = util_alloc(PAGESIZE);
-	expect(whole == a, "main.c freed util.c's chunk, util.c main.c's: alloc(4096) fits");
+	expect(whole == a,
+	       "main.c freed util.c's chunk, util.c main.c's: alloc(4096) fits");
 	util_dealloc(whole);
 	dealloc(c);
 	cleanup();
