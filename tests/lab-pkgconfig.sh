@@ -89,8 +89,10 @@ if [ -f "$lib" ] && command -v nm >/dev/null 2>&1; then
 	expected=$(for p in a b; do
 		for f in init_alloc cleanup alloc dealloc; do echo "shmheap_lab_${p}_$f"; done
 	done | sort)
-	[ "$defined" = "$expected" ] || fail "libshmheap-lab.a defines: $(echo $defined)"
-	echo "libshmheap-lab.a defines only: $(echo $defined)"
+	# shellcheck disable=SC2086  # one name a word on purpose
+	defined_list=$(printf '%s ' $defined)
+	[ "$defined" = "$expected" ] || fail "libshmheap-lab.a defines: $defined_list"
+	echo "libshmheap-lab.a defines only: $defined_list"
 fi
 
 sh "$srcdir/tests/lab-programs.sh" "$srcdir" || fail "lab-programs.sh"
