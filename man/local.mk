@@ -68,6 +68,8 @@ dist_man_MANS += \
 	man/shmheap_elastic_walk.3 \
 	man/shmheap_elastic_check.3 \
 	man/shmheap_elastic_destroy.3
+# The lab's alloc.h and ealloc.h (libshmheap-lab.a, pkg-config shmheap-lab).
+dist_man_MANS += man/shmheap-lab.3
 
 # Numbered shared segments (shmseg.h).
 dist_man_MANS += \
