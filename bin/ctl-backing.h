@@ -29,8 +29,13 @@ size_t ctl_object_pids(const struct shm_maps *maps, const char *name,
 /* The file paths shm_maps_scan must watch for these names (file: only):
  * fills paths[] with the resolved paths of the file: names, returns how many. */
 size_t ctl_watch_paths(char **names, size_t n, char **paths);
-/* Removes the name (shm_unlink, unlink, or IPC_RMID); 0, or -1 with errno. */
-int ctl_object_remove(const char *name);
+/*
+ * Removes the name (shm_unlink, unlink, or IPC_RMID); 0, or -1 with errno.
+ * A file: name is removed through the directory its path leads to without a
+ * symbolic link (ELOOP for a link among the directories, as in the library),
+ * and with heap_only only if it is a heap when it is removed (EINVAL).
+ */
+int ctl_object_remove(const char *name, bool heap_only);
 /* The segment's attach count (sysv: only); -1 with errno if unknown. */
 long ctl_sysv_attached(const char *name);
 

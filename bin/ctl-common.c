@@ -110,6 +110,8 @@ const char *ctl_heap_error(int err)
 		return "not a complete shmheap (empty, or its creator has not finished)";
 	case ENAMETOOLONG:
 		return "name too long";
+	case ELOOP:
+		return "a directory of its path is a symbolic link, which is not followed";
 	default:
 		return strerror(err);
 	}

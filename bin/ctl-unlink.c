@@ -29,9 +29,10 @@ static const char *refusal(const char *name, const struct shm_maps *maps, char *
 	struct shmheap_info info;
 	if (shmheap_info(name, &info) < 0) {
 		int err = errno;
-		/* ENOENT: shm_unlink says so.  EUCLEAN: a heap, damaged, which is
-		 * removed like any heap no process maps. */
-		if (err == ENOENT)
+		/* ENOENT: shm_unlink says so, and ELOOP the removal of a file:
+		 * name, which --force does not change.  EUCLEAN: a heap, damaged,
+		 * which is removed like any heap no process maps. */
+		if (err == ENOENT || err == ELOOP)
 			return NULL;
 		if (err != EUCLEAN) {
 			snprintf(buf, len, "%s; not removed (--force removes it anyway)",
@@ -93,7 +94,7 @@ int ctl_unlink(int argc, char **argv)
 		const char *name = argv[i];
 		char why[256];
 		const char *no = force ? NULL : refusal(name, &maps, why, sizeof(why));
-		if (!no && ctl_object_remove(name) < 0)
+		if (!no && ctl_object_remove(name, !force) < 0)
 			no = ctl_heap_error(errno);
 		if (no) {
 			tool_warn("%s: %s", ctl_shown(name), no);

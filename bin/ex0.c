@@ -137,8 +137,13 @@ int main(int argc, char **argv)
 
 	const char *tmp = getenv("TMPDIR");
 	char dir[4096], path[4096 + 16];
-	if (snprintf(dir, sizeof(dir), "%s/shmheap-ex0.XXXXXX",
-		     tmp && *tmp ? tmp : "/tmp") >= (int)sizeof(dir))
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	/* By its real path: the cleanup follows no symbolic link (cleanup.h). */
+	char *real = realpath(tmp, NULL);
+	int len = snprintf(dir, sizeof(dir), "%s/shmheap-ex0.XXXXXX", real ? real : tmp);
+	free(real);
+	if (len >= (int)sizeof(dir))
 		tool_die(TOOL_EXIT_USAGE, "TMPDIR is too long");
 
 	/* Every terminating signal kills and reaps the children and removes the
@@ -153,7 +158,7 @@ int main(int argc, char **argv)
 		tool_die(TOOL_EXIT_FAIL, "%s: %s", dir, strerror(err));
 	}
 	snprintf(path, sizeof(path), "%s/shared", dir);
-	cleanup_set_file(path, dir);
+	cleanup_set_file(path, dir, -1);
 
 	int a_to_b[2], b_to_a[2];
 	pid_t a = -1, b = -1;
@@ -180,7 +185,7 @@ int main(int argc, char **argv)
 	cleanup_forget_children();
 	unlink(path);
 	rmdir(dir);
-	cleanup_set_file(NULL, NULL);
+	cleanup_set_file(NULL, NULL, -1);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	bool gone = sa == TOOL_EXIT_OUTPUT_GONE || sb == TOOL_EXIT_OUTPUT_GONE;
 	ok = ok && (sa == TOOL_EXIT_OK || sa == TOOL_EXIT_OUTPUT_GONE) &&

@@ -11,6 +11,10 @@ bin_libtool_util_la_CPPFLAGS = $(BIN_CPPFLAGS)
 
 # Heap names over every backing (/name, file:, sysv:, anon:), for ctl and runners.
 bin_libtool_util_la_SOURCES += bin/backingname.c bin/backingname.h
+# A file: path resolved as the library resolves it, without following links:
+# the library's own source (libc only, no library state), so that the tools
+# act on the very entry the library would.
+bin_libtool_util_la_SOURCES += lib/filepath.c lib/filepath.h
 
 # The segment demos: shmheap-shm-cnt and shmheap-pingpong (shmseg.h).
 noinst_LTLIBRARIES += bin/libdemo.la

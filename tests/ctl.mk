@@ -56,3 +56,10 @@ TESTS += tests/ctl-names.sh
 EXTRA_DIST += tests/ctl-names.sh
 # Cached heaps (SHMHEAP_CACHED): create --cached and inspect's cache figures.
 CTL_TESTS += tests/ctl-cache.sh
+# file: paths: no link among the directories is followed, and a file that is
+# no heap is never removed, even while a directory is swapped (issue 25 item 2).
+check_PROGRAMS += tests/path-race
+tests_path_race_SOURCES = tests/path-race.c
+tests_path_race_LDFLAGS = $(AM_LDFLAGS) -no-install
+tests_path_race_LDADD = lib/libshmheap.la
+CTL_TESTS += tests/ctl-file-paths.sh

@@ -231,7 +231,9 @@ endif
 if HAVE_CHECK
 backing_suite_src = tests/backing-testutil.c tests/backing-testutil.h $(suite_common_src)
 SUITES += tests/test-backing-file
-tests_test_backing_file_SOURCES = tests/test-backing-file.c $(backing_suite_src)
+# lib/filepath.c too: the suite compares its walk with openat2.
+tests_test_backing_file_SOURCES = tests/test-backing-file.c lib/filepath.c \
+	$(backing_suite_src)
 tests_test_backing_file_CFLAGS = $(suite_common_cflags)
 tests_test_backing_file_LDFLAGS = $(suite_common_ldflags)
 tests_test_backing_file_LDADD = $(suite_common_libs)
