@@ -448,9 +448,9 @@ static struct cache_slot *my_slot(unsigned char *base, unsigned *index)
 {
 	struct cache_table *t = (struct cache_table *)(void *)(base + HEAP_FIRST_OBJECT);
 	for (unsigned i = 0; i < t->slots; i++)
-		if (cache_slot_at(t, i)->pid == (uint32_t)getpid()) {
+		if (cache_slot_at(t, t, i)->pid == (uint32_t)getpid()) {
 			*index = i;
-			return cache_slot_at(t, i);
+			return cache_slot_at(t, t, i);
 		}
 	tu_child_fail(__FILE__, __LINE__, "no slot of mine");
 }
