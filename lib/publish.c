@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 
+#include "cache.h"
 #include "ext.h"
 
 /* The highest-addressed free block of a treap at or below off; 0 if none. */
@@ -176,9 +177,16 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 	}
 	ext_begin(mem, x, INTENT_FREE_FROM, blk, soff, 0);
 	ext_step(mem, "free_from", 1);
-	__atomic_store_n(&slot->value, 0, __ATOMIC_RELEASE);
+	/* A free of the same object through a cache takes no lock: of the two,
+	 * the one whose compare-and-swap changes the live word wins. */
+	if (cache_block_free(mem, blk) < 0) {
+		ext_end(mem, x);
+		__atomic_add_fetch(&mem->invalid_frees, 1, __ATOMIC_RELAXED);
+		errno = EINVAL;
+		goto out;
+	}
 	ext_step(mem, "free_from", 2);
-	block_free(mem, blk);
+	__atomic_store_n(&slot->value, 0, __ATOMIC_RELEASE);
 	ext_step(mem, "free_from", 3);
 	ext_end(mem, x);
 	ret = 0;
