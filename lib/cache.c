@@ -60,6 +60,11 @@
  * cache: a page marked MADV_WIPEONFORK reads 0 in the child, whose calls then
  * take the lock (and whose disconnect leaves the parent's slot alone, and
  * its byte lock too).
+ *
+ * The slots and stacks are shared memory that any writer of the heap can
+ * change at any moment: each count, stack entry and owner field is read once
+ * into a local, which is checked and then used, and so is the table's header
+ * (cache_table_read).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -466,19 +471,32 @@ static inline bool stack_entry_ok(heap_off off, uint64_t size, size_t mapped)
 	return off >= HEAP_FIRST_BLOCK && off <= mapped - size;
 }
 
-/* Under the heap lock: frees the n oldest blocks of class k. */
-static void flush_class(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
-			uint32_t n)
+/* Class k's count, read once and bounded by the depth. */
+static inline uint32_t stack_count(const struct heap_cache *c, unsigned k)
+{
+	uint32_t n = __atomic_load_n(&c->slot->count[k], __ATOMIC_RELAXED);
+	return n < c->depth ? n : c->depth;
+}
+
+static inline heap_off stack_entry(const uint32_t *stack, uint32_t i)
+{
+	return unit_to_off(__atomic_load_n(&stack[i], __ATOMIC_RELAXED));
+}
+
+/* Under the heap lock: frees the n oldest blocks of class k; returns the
+ * count it leaves. */
+static uint32_t flush_class(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
+			    uint32_t n)
 {
 	struct cache_slot *s = c->slot;
 	uint32_t *stack = cache_stack(s, c->depth, k);
-	uint32_t count = s->count[k] < c->depth ? s->count[k] : c->depth;
+	uint32_t count = stack_count(c, k);
 	uint64_t size = cache_class_size(k);
 	size_t mapped = heap_mapped_bytes(h);
 	if (n > count)
 		n = count;
 	for (uint32_t i = 0; i < n; i++) {
-		heap_off off = unit_to_off(stack[i]);
+		heap_off off = stack_entry(stack, i);
 		if (!stack_entry_ok(off, size, mapped))
 			continue;
 		uint64_t bw = __atomic_load_n(block_word(h->base, off), __ATOMIC_RELAXED);
@@ -486,7 +504,8 @@ static void flush_class(struct shmheap_heap *h, struct heap_cache *c, unsigned k
 			block_free(h, off);
 	}
 	memmove(stack, stack + n, (count - n) * sizeof(*stack));
-	s->count[k] = count - n;
+	__atomic_store_n(&s->count[k], count - n, __ATOMIC_RELAXED);
+	return count - n;
 }
 
 static void flush_all(struct shmheap_heap *h, struct heap_cache *c)
@@ -565,11 +584,12 @@ static heap_off carve_run(struct shmheap_heap *h, struct heap_cache *c, unsigned
 	}
 	block_commit(first, live_word(c, run, k) | (*first & BW_PREV_MASK));
 	uint32_t *stack = cache_stack(s, c->depth, k);
-	uint32_t n = s->count[k];
-	/* The lowest-addressed block is popped first. */
+	/* The caller emptied the stack; m - 1 < depth blocks go on it.  The
+	 * lowest-addressed block is popped first. */
+	uint32_t n = 0;
 	for (unsigned i = m - 1; i >= 1; i--)
 		stack[n++] = off_to_unit(run + i * need);
-	s->count[k] = n;
+	__atomic_store_n(&s->count[k], n, __ATOMIC_RELAXED);
 	return run;
 }
 
@@ -610,10 +630,10 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	bool locked = slot_lock(c);
 	struct cache_slot *s = c->slot;
 	uint32_t *stack = cache_stack(s, c->depth, k);
-	uint32_t n = s->count[k] < c->depth ? s->count[k] : c->depth;
+	uint32_t n = stack_count(c, k);
 	size_t mapped = heap_mapped_bytes(h);
 	while (n > 0) {
-		heap_off off = unit_to_off(stack[--n]);
+		heap_off off = stack_entry(stack, --n);
 		if (!stack_entry_ok(off, need, mapped))
 			continue;
 		uint64_t *w = block_word(h->base, off);
@@ -631,7 +651,7 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 		*out = h->base + off + HEAP_UNIT;
 		return 0;
 	}
-	s->count[k] = 0;
+	__atomic_store_n(&s->count[k], 0, __ATOMIC_RELAXED);
 	heap_off off = refill(h, c, k);
 	int err = errno;
 	slot_unlock(c, locked);
@@ -646,13 +666,15 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	return 0;
 }
 
-/* Under the slot lock, with class k's stack full: flushes a batch. */
-static int flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
+/* Under the slot lock, with class k's stack full: flushes a batch and
+ * tells the count it leaves in *left. */
+static int flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
+		      uint32_t *left)
 {
 	if (heap_lock(h) < 0)
 		return -1;
 	cache_sweep_locked(h, 0);
-	flush_class(h, c, k, c->batch);
+	*left = flush_class(h, c, k, c->batch);
 	heap_debug_verify(h, "shmheap_free");
 	heap_unlock(h);
 	return 0;
@@ -680,7 +702,10 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 		return 1;
 	bool locked = slot_lock(c);
 	struct cache_slot *s = c->slot;
-	if (s->count[k] >= c->depth && flush_full(h, c, k) < 0) {
+	/* One read of the count, checked and then used: below the depth, or a
+	 * flush makes it so. */
+	uint32_t n = __atomic_load_n(&s->count[k], __ATOMIC_RELAXED);
+	if (n >= c->depth && flush_full(h, c, k, &n) < 0) {
 		int err = errno;
 		slot_unlock(c, locked);
 		errno = err;
@@ -699,7 +724,6 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 		}
 	} while (!__atomic_compare_exchange_n(w, &bw, bw ^ c->tagx, true,
 					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
-	uint32_t n = s->count[k];
 	cache_stack(s, c->depth, k)[n] = off_to_unit(off);
 	__atomic_store_n(&s->count[k], n + 1, __ATOMIC_RELAXED);
 	slot_unlock(c, locked);
