@@ -845,9 +845,12 @@ static unsigned char *slot_bytes(unsigned char *t, uint32_t depth, unsigned i)
 	return t + cache_table_head(depth) + i * cache_slot_stride(depth);
 }
 
+/* The scribbled child's connection, reachable when it dies (valgrind). */
+static shmheap_memory_handle volatile scribbled;
+
 static void scribbled_child(void *arg)
 {
-	shmheap_memory_handle h = shmheap_connect(arg);
+	shmheap_memory_handle h = scribbled = shmheap_connect(arg);
 	TU_REQUIRE(h != NULL, "connect: %s", strerror(errno));
 	unsigned char *t = (unsigned char *)shmheap_underlying(h) + HEAP_FIRST_OBJECT;
 	struct cache_table *tab = (struct cache_table *)(void *)t;
