@@ -6,7 +6,9 @@
  * reads "zombie"), on each backing; not when /proc is mounted hidepid=2 and
  * two users share the heap; not when the owner lives in another pid
  * namespace.  A forked child that disconnects or outlives its parent does not
- * keep the parent's slot alive, nor release it while the parent runs.
+ * keep the parent's slot alive, nor release it while the parent runs.  And
+ * the signal itself: a connection holds its slot's byte lock exactly while
+ * it is connected.
  *
  * Each case has an owner process hold cached blocks and live objects, lets
  * another connection sweep, and checks that the owner's slot, its cached
@@ -32,6 +34,7 @@
 #include "backing-testutil.h"
 #include "cache.h"
 #include "layout.h"
+#include "liveness.h"
 
 #define HEAP_BYTES (4u << 20)
 #define SKIP_STATUS 77
@@ -505,6 +508,63 @@ START_TEST(other_pid_namespace)
 }
 END_TEST
 
+/* ---- the byte lock itself ---- */
+
+/* Whether slot i's byte is locked, as another description of path sees it. */
+static int byte_locked(const char *path, unsigned i)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	struct flock fl = {.l_type = F_WRLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = LIVENESS_LOCK_BASE + (off_t)i,
+			   .l_len = 1};
+	ck_assert_int_eq(fcntl(fd, F_OFD_GETLK, &fl), 0);
+	close(fd);
+	return fl.l_type != F_UNLCK;
+}
+
+static uint32_t slot_mark(shmheap_memory_handle h, unsigned i)
+{
+	unsigned char *t = (unsigned char *)shmheap_underlying(h) + HEAP_FIRST_OBJECT;
+	struct cache_table hdr = cache_table_read(t);
+	return __atomic_load_n(&cache_slot_at(t, &hdr, i)->mark, __ATOMIC_RELAXED);
+}
+
+/* A connection holds its slot's byte from connect to disconnect, and its
+ * slot says so; on a System V heap (no descriptor) it says it does not. */
+START_TEST(slot_lock_follows_connection)
+{
+	const char *name = tu_name("byte");
+	char path[TU_NAME_MAX + 16];
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	struct shmheap_options o = {.flags = SHMHEAP_CACHED};
+	shmheap_memory_handle h = shmheap_create_ex(name, HEAP_BYTES, &o);
+	ck_assert_ptr_nonnull(h);
+	shmheap_memory_handle g = shmheap_connect(name);
+	ck_assert_ptr_nonnull(g);
+	/* The creator took slot 0, the second connection slot 1. */
+	ck_assert_int_eq(slot_pid(h, 1), getpid());
+	ck_assert(slot_mark(h, 1) & LIVENESS_MARK_LOCKED);
+	ck_assert(byte_locked(path, 0));
+	ck_assert(byte_locked(path, 1));
+	ck_assert(!byte_locked(path, 2));
+	shmheap_disconnect(g);
+	ck_assert(!byte_locked(path, 1));
+	ck_assert_int_eq(slot_pid(h, 1), 0);
+	ck_assert_uint_eq(slot_mark(h, 1), 0);
+	shmheap_destroy(name, h);
+
+	char sysv[BT_NAME_MAX];
+	h = shmheap_create_ex(bt_sysv_name(2, sysv, sizeof(sysv)), HEAP_BYTES, &o);
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(slot_pid(h, 0), getpid());
+	ck_assert(!(slot_mark(h, 0) & LIVENESS_MARK_LOCKED));
+	ck_assert(slot_mark(h, 0) & LIVENESS_MARK_OURS);
+	shmheap_destroy(sysv, h);
+}
+END_TEST
+
 /* ---- forked children ---- */
 
 static void disconnect_in_child(void *arg)
@@ -607,6 +667,7 @@ static Suite *liveness_suite(void)
 	tcase_add_loop_test(tc, leader_exit_keeps_slot, 0, 3);
 	tcase_add_test(tc, hidepid_keeps_other_users_slot);
 	tcase_add_test(tc, other_pid_namespace);
+	tcase_add_test(tc, slot_lock_follows_connection);
 	tcase_add_test(tc, child_disconnect_keeps_parent_slot);
 	tcase_add_test(tc, orphan_does_not_keep_slot);
 	suite_add_tcase(s, tc);
