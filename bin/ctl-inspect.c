@@ -249,9 +249,10 @@ static void print_plain(const struct view *v)
 			printf("  pid %ld:%*s%zu bytes in %zu blocks%s\n",
 			       (long)s->procs[i].pid, 8, "", s->procs[i].cached_bytes,
 			       s->procs[i].cached_blocks,
-			       s->procs[i].alive
-				       ? ""
-				       : " (process gone; returned at the next sweep)");
+			       s->procs[i].alive == 0 ? " (process gone; returned at the next sweep)"
+			       : s->procs[i].alive == 2
+				       ? " (reserved: the process cannot be proven gone)"
+				       : "");
 	}
 
 	unsigned lo, hi;
@@ -363,6 +364,7 @@ static void print_json(const struct view *v)
 			json_object_begin(&j, NULL);
 			json_int(&j, "pid", s->procs[i].pid);
 			json_bool(&j, "alive", s->procs[i].alive);
+			json_bool(&j, "reserved", s->procs[i].alive == 2);
 			json_uint(&j, "cached_bytes", s->procs[i].cached_bytes);
 			json_uint(&j, "cached_blocks", s->procs[i].cached_blocks);
 			json_object_end(&j);

@@ -266,7 +266,8 @@ struct shmheap_cache_stats {
 /* One slot's figures. */
 struct shmheap_cache_proc {
 	pid_t pid; /* owner's process id */
-	int alive; /* 0 once the owner is gone (its blocks return at the next sweep) */
+	int alive; /* 1 while the owner runs; 0 once it has ended (its blocks return
+		    * at the next sweep); 2: reserved, not provably ended */
 	size_t cached_bytes;  /* bytes of its cached blocks, headers included */
 	size_t cached_blocks; /* its cached blocks */
 };

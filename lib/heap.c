@@ -201,7 +201,7 @@ static int create_params_from(size_t len, const struct shmheap_options *opts,
 			errno = EINVAL;
 			return -1;
 		}
-		p.flags = 0;
+		p.flags &= ~HEAP_FLAG_GROWABLE; /* SHMHEAP_CACHED stays */
 	}
 	if (!p.max)
 		p.max = len > SHMHEAP_DEFAULT_MAX_SIZE ? len : SHMHEAP_DEFAULT_MAX_SIZE;

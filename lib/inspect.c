@@ -136,23 +136,28 @@ static void view_close(struct view *v, struct shmheap_heap *h)
 	errno = err;
 }
 
-/* A cached heap's table as the view holds it, and its slots; 0 if damaged. */
-static unsigned view_table(const struct view *v, uint32_t seed,
-			   const struct cache_table **t)
+/* A cached heap's table as the view holds it: where, its header and its
+ * block's size, each read once. */
+struct view_tab {
+	const void *at;
+	struct cache_table hdr;
+	uint64_t block;
+};
+
+/* The table's slots (t filled in), or 0 if damaged. */
+static unsigned view_table(const struct view *v, uint32_t seed, struct view_tab *t)
 {
-	*t = NULL;
+	*t = (struct view_tab){0};
 	if (!(v->hdr->flags & HEAP_FLAG_CACHED) || v->end < HEAP_FIRST_OBJECT + HEAP_UNIT)
 		return 0;
 	uint64_t bw = load_word(v, HEAP_FIRST_BLOCK);
-	const struct cache_table *tab =
-		(const struct cache_table *)(const void *)(v->base + HEAP_FIRST_OBJECT);
 	if (cache_kind(seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE ||
 	    bw_size(bw) > v->end - HEAP_FIRST_BLOCK)
 		return 0;
-	unsigned slots = cache_table_slots(tab, bw_size(bw));
-	if (slots)
-		*t = tab;
-	return slots;
+	t->at = v->base + HEAP_FIRST_OBJECT;
+	t->hdr = cache_table_read(t->at);
+	t->block = bw_size(bw);
+	return cache_table_slots(&t->hdr, t->block);
 }
 
 /* In a cached heap, the slot whose cache holds the block at off, or -1. */
@@ -245,9 +250,9 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 	st->max_size = heap_max_bytes(v.hdr);
 	st->header_size = HEAP_FIRST_OBJECT;
 	/* A cached heap's table is bookkeeping before the first object. */
-	const struct cache_table *tab;
+	struct view_tab tab;
 	if (ret == 0 && view_table(&v, mem->seed, &tab) && st->objects) {
-		uint64_t table = bw_size(load_word(&v, HEAP_FIRST_BLOCK));
+		uint64_t table = tab.block;
 		st->objects--;
 		st->used_bytes -= table - HEAP_UNIT;
 		st->overhead_bytes -= HEAP_UNIT;
@@ -331,14 +336,15 @@ static void match_node(heap_off off, void *arg)
  * table, or a block in the cache of a claimed slot. */
 static void check_cached(struct check_ctx *c, heap_off off, uint64_t bw)
 {
-	const struct cache_table *tab;
+	struct view_tab tab;
 	unsigned slots = view_table(c->v, c->seed, &tab);
 	int kind = slots ? cache_kind(c->seed, off, bw) : CACHE_KIND_OTHER;
 	if (kind == CACHE_KIND_TABLE)
 		return;
 	if (kind < 0 || (unsigned)kind >= slots)
 		report(c, off, "live block's tag is wrong");
-	else if (!cache_slot_at(tab, (unsigned)kind)->pid)
+	else if (!__atomic_load_n(&cache_slot_at(tab.at, &tab.hdr, (unsigned)kind)->pid,
+				  __ATOMIC_RELAXED))
 		report(c, off, "cached block belongs to no process's cache");
 }
 
@@ -390,7 +396,7 @@ static void check_header(struct check_ctx *c)
 		report(c, 0, "header sizes are inconsistent");
 	if (hdr->seed != c->seed)
 		report(c, 0, "header seed changed");
-	const struct cache_table *tab;
+	struct view_tab tab;
 	if ((hdr->flags & HEAP_FLAG_CACHED) && !view_table(c->v, c->seed, &tab))
 		report(c, HEAP_FIRST_BLOCK, "cache table is damaged");
 }
@@ -492,20 +498,21 @@ EXPORT int shmheap_cache_stats(shmheap_memory_handle mem, struct shmheap_cache_s
 	if (view_open(&v, mem) < 0)
 		return -1;
 	struct cache_count cc = {.v = &v, .st = st};
-	const struct cache_table *tab;
+	struct view_tab tab;
 	unsigned slots = view_table(&v, mem->seed, &tab);
 	int ret = walk_blocks(&v, count_cached, &cc);
 	st->slots = slots;
 	for (unsigned i = 0; i < slots && ret == 0; i++) {
 		/* One look at the slot's header: its owner may leave meanwhile. */
 		struct cache_slot s;
-		memcpy(&s, cache_slot_at(tab, i), sizeof(s));
+		memcpy(&s, cache_slot_at(tab.at, &tab.hdr, i), sizeof(s));
 		if (!s.pid)
 			continue;
 		if (st->attached < nprocs) {
 			struct shmheap_cache_proc *p = &procs[st->attached];
 			p->pid = (pid_t)s.pid;
-			p->alive = cache_owner_alive(&s);
+			/* LIVENESS_UNSURE (2): reserved, its owner not proven gone */
+			p->alive = cache_owner_state(mem, i, &s);
 			p->cached_bytes = cc.bytes[i];
 			p->cached_blocks = cc.blocks[i];
 		}

@@ -26,10 +26,13 @@ lib_libshmheap_la_SOURCES = \
 	lib/lock.c \
 	lib/mmf.c \
 	lib/repair.c
-# cached heaps (SHMHEAP_CACHED): per-process caches of free blocks
+# cached heaps (SHMHEAP_CACHED): per-process caches of free blocks, and how
+# a cache's owner is known to have ended
 lib_libshmheap_la_SOURCES += \
 	lib/cache.c \
-	lib/cache.h
+	lib/cache.h \
+	lib/liveness.c \
+	lib/liveness.h
 # mapping in one file, the export macros in their own header
 lib_libshmheap_la_SOURCES += \
 	lib/export.h \

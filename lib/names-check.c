@@ -15,17 +15,19 @@ static uint64_t load(const struct ext_view *v, heap_off off)
 			       __ATOMIC_RELAXED);
 }
 
-/* The entry at ref, when it is a live block that holds a well-formed one. */
-static const struct name_entry *entry(const struct ext_view *v, uint64_t ref)
+/* The entry at ref, when it is a live block that holds a well-formed one,
+ * with its name's length (read once, as checked) in *len. */
+static const struct name_entry *entry(const struct ext_view *v, uint64_t ref,
+				      uint32_t *len)
 {
 	heap_off obj = ref & NAMES_REF_OFF_MASK;
 	if (!ext_view_live(v, obj, sizeof(struct name_entry) + 1))
 		return NULL;
 	const struct name_entry *e = (const void *)(v->base + obj);
-	uint32_t len = e->len;
-	if (len == 0 || len > SHMHEAP_NAME_MAX ||
-	    !ext_view_live(v, obj, sizeof(struct name_entry) + len + 1) ||
-	    strnlen(e->name, len + 1) != len)
+	*len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+	if (*len == 0 || *len > SHMHEAP_NAME_MAX ||
+	    !ext_view_live(v, obj, sizeof(struct name_entry) + *len + 1) ||
+	    strnlen(e->name, *len + 1) != *len)
 		return NULL;
 	return e;
 }
@@ -52,20 +54,21 @@ static void check_table(const struct ext_view *v, const struct heap_ext *x,
 		if (r == NAMES_TOMB)
 			continue;
 		names++;
-		const struct name_entry *e = entry(v, r);
+		uint32_t len;
+		const struct name_entry *e = entry(v, r, &len);
 		if (!e) {
 			fn(obj + 8 * i, "names table slot names no well-formed entry",
 			   arg);
 			continue;
 		}
-		if (e->hash != names_hash(v->seed, e->name, e->len) ||
-		    (r >> 36) != (e->hash >> 36)) {
+		uint64_t hash = __atomic_load_n(&e->hash, __ATOMIC_RELAXED);
+		if (hash != names_hash(v->seed, e->name, len) || (r >> 36) != (hash >> 36)) {
 			fn(r & NAMES_REF_OFF_MASK, "name entry's hash is wrong", arg);
 			continue;
 		}
 		/* The probe from the home slot must reach slot i, past no empty
 		 * slot and no other entry of the same name. */
-		for (uint64_t j = e->hash & mask;; j = (j + 1) & mask) {
+		for (uint64_t j = hash & mask;; j = (j + 1) & mask) {
 			if (j == i)
 				break;
 			uint64_t o = load(v, obj + 8 * j);
@@ -74,8 +77,9 @@ static void check_table(const struct ext_view *v, const struct heap_ext *x,
 				   "name is not reachable from its hash slot", arg);
 				break;
 			}
-			const struct name_entry *d = o > NAMES_TOMB ? entry(v, o) : NULL;
-			if (d && d->len == e->len && !memcmp(d->name, e->name, e->len)) {
+			uint32_t dlen;
+			const struct name_entry *d = o > NAMES_TOMB ? entry(v, o, &dlen) : NULL;
+			if (d && dlen == len && !memcmp(d->name, e->name, len)) {
 				fn(r & NAMES_REF_OFF_MASK, "name appears twice", arg);
 				break;
 			}

@@ -86,24 +86,27 @@ static uint64_t slot_ref(const struct ext_view *v, const struct ntable *t, uint6
 	return load(v, t->obj + 8 * i);
 }
 
-/* The entry a slot's reference names, bounds-checked, or NULL. */
-static const struct name_entry *view_entry(const struct ext_view *v, uint64_t ref)
+/* The entry a slot's reference names, bounds-checked, or NULL; *len gets its
+ * name's length as checked (the heap's copy may change meanwhile). */
+static const struct name_entry *view_entry(const struct ext_view *v, uint64_t ref,
+					   uint32_t *len)
 {
 	heap_off obj = ref & NAMES_REF_OFF_MASK;
 	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj > v->end ||
 	    v->end - obj < sizeof(struct name_entry) + 1)
 		return NULL;
 	const struct name_entry *e = (const void *)(v->base + obj);
-	uint32_t len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
-	if (len > SHMHEAP_NAME_MAX || v->end - obj < sizeof(*e) + len + 1)
+	*len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+	if (*len > SHMHEAP_NAME_MAX || v->end - obj < sizeof(*e) + *len + 1)
 		return NULL;
 	return e;
 }
 
-static int entry_is(const struct name_entry *e, uint64_t hash, const char *name,
-		    size_t len)
+static int entry_is(const struct name_entry *e, uint32_t elen, uint64_t hash,
+		    const char *name, size_t len)
 {
-	return e->hash == hash && e->len == len && memcmp(e->name, name, len) == 0;
+	return elen == len && __atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash &&
+	       memcmp(e->name, name, len) == 0;
 }
 
 /*
@@ -131,8 +134,9 @@ static int64_t probe(const struct ext_view *v, const struct ntable *t, uint64_t 
 		}
 		if ((ref >> 36) != (hash >> 36))
 			continue;
-		const struct name_entry *e = view_entry(v, ref);
-		if (e && entry_is(e, hash, name, len)) {
+		uint32_t elen;
+		const struct name_entry *e = view_entry(v, ref, &elen);
+		if (e && entry_is(e, elen, hash, name, len)) {
 			if (insert)
 				*insert = ins;
 			return (int64_t)i;
@@ -191,7 +195,8 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	uint32_t names = 0;
 	for (uint64_t i = 0; i < t->cap; i++) {
 		uint64_t ref = slot_ref(&v, t, i);
-		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(&v, ref)
+		uint32_t elen;
+		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(&v, ref, &elen)
 							      : NULL;
 		if (!e || (uint64_t)names + 1 >= cap)
 			continue; /* a damaged table may hold more than it counts */
@@ -395,7 +400,13 @@ static int get_in_view(const struct ext_view *v, void *arg)
 		errno = ENOENT;
 		return -1;
 	}
-	const struct name_entry *e = view_entry(v, slot_ref(v, &t, (uint64_t)at));
+	/* The slot is read again: another writer may have changed it. */
+	uint32_t elen;
+	const struct name_entry *e = view_entry(v, slot_ref(v, &t, (uint64_t)at), &elen);
+	if (!e) {
+		errno = EUCLEAN;
+		return -1;
+	}
 	g->handle = __atomic_load_n(&e->handle, __ATOMIC_ACQUIRE);
 	return 0;
 }
@@ -441,14 +452,14 @@ static int walk_in_view(const struct ext_view *v, void *arg)
 	bool damaged = false;
 	for (uint64_t i = 0; i < t.cap; i++) {
 		uint64_t ref = slot_ref(v, &t, i);
-		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(v, ref) : NULL;
+		uint32_t len;
+		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(v, ref, &len) : NULL;
 		damaged |= ref > NAMES_TOMB && !e;
 		if (!e)
 			continue;
-		/* A copy: the callback gets a NUL-terminated name whatever the
-		 * heap's bytes say. */
+		/* A copy of the length checked: the callback gets a NUL-terminated
+		 * name whatever the heap's bytes say. */
 		char name[SHMHEAP_NAME_MAX + 1];
-		size_t len = e->len;
 		memcpy(name, e->name, len);
 		name[len] = '\0';
 		shmheap_object_handle hdl = {

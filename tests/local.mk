@@ -338,6 +338,15 @@ tests_test_cache_CFLAGS = $(suite_common_cflags) -I$(top_srcdir)/lib
 tests_test_cache_LDFLAGS = $(suite_common_ldflags)
 tests_test_cache_LDADD = $(suite_common_libs)
 endif
+# Cached heaps: a slot is swept only when its owner has ended (a leader that
+# called pthread_exit, hidepid=2, another pid namespace, forked children).
+if HAVE_CHECK
+SUITES += tests/test-liveness
+tests_test_liveness_SOURCES = tests/test-liveness.c $(backing_suite_src)
+tests_test_liveness_CFLAGS = $(suite_common_cflags) -I$(top_srcdir)/lib
+tests_test_liveness_LDFLAGS = $(suite_common_ldflags)
+tests_test_liveness_LDADD = $(suite_common_libs)
+endif
 
 # Every allocation call on every kind of heap, two processes at once.
 if HAVE_CHECK

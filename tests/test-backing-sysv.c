@@ -248,6 +248,26 @@ START_TEST(sysv_heap_given_to_root_is_refused)
 }
 END_TEST
 
+/* SHMHEAP_CACHED holds on a segment too: creation used to drop it with the
+ * growth flag, leaving a heap without caches. */
+START_TEST(sysv_heap_can_be_cached)
+{
+	char name[64];
+	bt_sysv_name(6, name, sizeof(name));
+	struct shmheap_options o = {.flags = SHMHEAP_CACHED};
+	shmheap_memory_handle h = shmheap_create_ex(name, 1 << 20, &o);
+	ck_assert_ptr_nonnull(h);
+	shmheap_free(h, shmheap_alloc(h, 40));
+	struct shmheap_cache_stats cs;
+	ck_assert_int_eq(shmheap_cache_stats(h, &cs, NULL, 0), 0);
+	ck_assert_uint_gt(cs.slots, 0);
+	ck_assert_uint_eq(cs.attached, 1);
+	ck_assert_uint_gt(cs.cached_blocks, 0);
+	ck_assert_int_eq(shmheap_check(h, NULL, NULL), 0);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("backing-sysv");
@@ -257,6 +277,7 @@ int main(void)
 	tcase_add_test(tc, sysv_segment_that_is_no_heap_is_refused);
 	tcase_add_test(tc, sysv_heap_of_another_user_is_refused);
 	tcase_add_test(tc, sysv_heap_given_to_root_is_refused);
+	tcase_add_test(tc, sysv_heap_can_be_cached);
 	suite_add_tcase(s, tc);
 	int ret = bt_run(s);
 	for (unsigned n = 0; n < 8; n++)
