@@ -217,7 +217,7 @@ endif
 check_LTLIBRARIES = tests/take-address.la
 tests_take_address_la_SOURCES = tests/take-address.c
 tests_take_address_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -rpath /nowhere
-SHMSEG_TESTS = tests/shmseg-demos.sh tests/ctl-segments.sh
+SHMSEG_TESTS = tests/shmseg-demos.sh tests/ctl-segments.sh tests/demo-failures.sh
 TESTS += $(SHMSEG_TESTS)
 EXTRA_DIST += $(SHMSEG_TESTS) tests/shmseg-lib.sh
 # Without Check (configure --disable-tests) the suites above are not built;
