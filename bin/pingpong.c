@@ -9,6 +9,11 @@
  * parent, woken, computes the answer (the square of the request) and
  * publishes the round number in the second integer, which wakes the child.
  * Release stores and acquire loads order the payload; waits sleep on a futex.
+ *
+ * No wait is without bound (see demo.h): a process gives up on a word from
+ * the other after DEMO_WAIT_S seconds, or at once when the other is gone, and
+ * the parent ends a child that does not exit.  SIGPIPE is ignored: a line
+ * that cannot be written is an error, and the segment is still removed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -132,6 +137,21 @@ static bool child_alive(void *arg)
 	return !ch->gone;
 }
 
+/*
+ * Waits for round r's word in *w from the other process.  0, or -1: stopped
+ * by a signal, the other is gone (it says why itself, or the parent does),
+ * or DEMO_WAIT_S seconds passed (said here).
+ */
+static int wait_word(_Atomic int *w, unsigned long r, const struct demo_peer *peer,
+		     const char *who, const char *what)
+{
+	if (demo_wait(w, (int)r, peer) == 0)
+		return 0;
+	if (errno == ETIMEDOUT)
+		tool_warn("%s: waited %d s for %s %lu", who, DEMO_WAIT_S, what, r);
+	return -1;
+}
+
 static int client(const struct segment *s, unsigned long rounds, pid_t parent)
 {
 	struct call *c = map_segment(s, CHILD_ADDR, "child");
@@ -141,13 +161,16 @@ static int client(const struct segment *s, unsigned long rounds, pid_t parent)
 	int status = TOOL_EXIT_OK;
 	for (unsigned long r = 1; r <= rounds; r++) {
 		c->arg = r;
-		demo_say("child: request %lu: square of %llu", r, c->arg);
-		demo_post(&c->request, (int)r);
-		if (demo_wait(&c->answer, (int)r, &peer) < 0) {
+		if (demo_say("child", "request %lu: square of %llu", r, c->arg) < 0) {
 			status = TOOL_EXIT_FAIL;
 			break;
 		}
-		demo_say("child: answer %lu: %llu", r, c->result);
+		demo_post(&c->request, (int)r);
+		if (wait_word(&c->answer, r, &peer, "child", "the parent's answer") < 0 ||
+		    demo_say("child", "answer %lu: %llu", r, c->result) < 0) {
+			status = TOOL_EXIT_FAIL;
+			break;
+		}
 	}
 	unmap_segment(s, c);
 	return status;
@@ -161,13 +184,16 @@ static int server(const struct segment *s, unsigned long rounds, struct child *c
 	struct demo_peer peer = {child_alive, ch};
 	int status = TOOL_EXIT_OK;
 	for (unsigned long r = 1; r <= rounds; r++) {
-		if (demo_wait(&c->request, (int)r, &peer) < 0) {
+		if (wait_word(&c->request, r, &peer, "parent", "the child's request") < 0) {
 			status = TOOL_EXIT_FAIL;
 			break;
 		}
 		c->result = c->arg * c->arg;
-		demo_say("parent: request %lu: %llu * %llu = %llu", r, c->arg, c->arg,
-			 c->result);
+		if (demo_say("parent", "request %lu: %llu * %llu = %llu", r, c->arg,
+			     c->arg, c->result) < 0) {
+			status = TOOL_EXIT_FAIL;
+			break;
+		}
 		demo_post(&c->answer, (int)r);
 	}
 	unmap_segment(s, c);
@@ -233,23 +259,29 @@ int main(int argc, char **argv)
 		_exit(client(&seg, rounds, parent));
 
 	int status = server(&seg, rounds, &ch);
-	if ((demo_stop || status != TOOL_EXIT_OK) && !ch.gone)
-		kill(ch.pid, SIGTERM);
-	while (!ch.gone) {
-		if (waitpid(ch.pid, &ch.status, 0) == ch.pid)
-			ch.gone = true;
-		else if (errno != EINTR)
-			break;
-		else if (demo_stop)
-			kill(ch.pid, SIGTERM);
+	bool ended = false; /* the parent stopped the child itself */
+	if (!ch.gone) {
+		if (demo_stop || status != TOOL_EXIT_OK) {
+			ch.status = demo_end_child(ch.pid);
+			ended = true;
+		} else if (demo_reap(ch.pid, &ch.status, DEMO_WAIT_S * 1000L) < 0) {
+			tool_warn("parent: waited %d s for the child to exit; ending it",
+				  DEMO_WAIT_S);
+			ch.status = demo_end_child(ch.pid);
+			ended = true;
+		}
+		ch.gone = true;
 	}
+	if (!ended && !demo_stop && WIFSIGNALED(ch.status))
+		tool_warn("parent: the child was killed by signal %d (%s)",
+			  WTERMSIG(ch.status), strsignal(WTERMSIG(ch.status)));
 	if (seg.api == API_SHMSEG && shmseg_destroy(seg.id) < 0)
 		tool_warn("shmseg_destroy(%d): %s", seg.id, strerror(errno));
 	if (demo_stop)
 		demo_exit_by_signal();
 	if (!WIFEXITED(ch.status) || WEXITSTATUS(ch.status) != 0)
 		status = TOOL_EXIT_FAIL;
-	if (status == TOOL_EXIT_OK)
-		demo_say("parent: %lu round trips done", rounds);
+	if (status == TOOL_EXIT_OK && demo_say("parent", "%lu round trips done", rounds) < 0)
+		status = TOOL_EXIT_FAIL;
 	return status;
 }

@@ -29,7 +29,7 @@ static void close_stdout(void)
 		err = errno;
 	}
 	if (failed) {
-		fprintf(stderr, "%s: write error: %s\n", program, strerror(err));
+		tool_warn("write error: %s", strerror(err));
 		_exit(TOOL_EXIT_FAIL);
 	}
 }
@@ -155,11 +155,25 @@ const char *tool_name(void)
 	return program;
 }
 
+/*
+ * The whole line is formatted first and written with one write(2): the
+ * messages of two processes sharing standard error (a demo's parent and
+ * child, a runner's children) then never interleave within a line.  A
+ * message longer than the buffer (PIPE_BUF, which a pipe keeps whole) is cut.
+ */
 __attribute__((format(printf, 1, 0))) static void vwarn_line(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", program);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char buf[4096];
+	size_t room = sizeof(buf) - 1; /* keeps a byte for the newline */
+	int n = snprintf(buf, room, "%s: ", program);
+	size_t len = n < 0 ? 0 : (size_t)n < room ? (size_t)n : room - 1;
+	n = vsnprintf(buf + len, room - len, fmt, ap);
+	if (n > 0)
+		len += (size_t)n < room - len ? (size_t)n : room - len - 1;
+	buf[len++] = '\n';
+	int err = errno;
+	write_all(STDERR_FILENO, buf, len);
+	errno = err;
 }
 
 void tool_warn(const char *fmt, ...)

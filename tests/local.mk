@@ -217,7 +217,12 @@ endif
 check_LTLIBRARIES = tests/take-address.la
 tests_take_address_la_SOURCES = tests/take-address.c
 tests_take_address_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -rpath /nowhere
-SHMSEG_TESTS = tests/shmseg-demos.sh tests/ctl-segments.sh
+# shmseg-plant leaves a value in a segment, as a crashed program would.
+check_PROGRAMS += tests/shmseg-plant
+tests_shmseg_plant_SOURCES = tests/shmseg-plant.c
+tests_shmseg_plant_LDADD = lib/libshmheap.la
+tests_shmseg_plant_LDFLAGS = $(AM_LDFLAGS) -no-install
+SHMSEG_TESTS = tests/shmseg-demos.sh tests/ctl-segments.sh tests/demo-failures.sh
 TESTS += $(SHMSEG_TESTS)
 EXTRA_DIST += $(SHMSEG_TESTS) tests/shmseg-lib.sh
 # Without Check (configure --disable-tests) the suites above are not built;
