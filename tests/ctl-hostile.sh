@@ -89,7 +89,9 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		esac
 		stop "$locker"
 	else
-		echo "nobody cannot create heaps here: the other-user part skipped"
+		skip_part "the user nobody cannot create heaps here: root and another user's locked heap"
 	fi
+else
+	skip_part "not root (or no setpriv): root and a heap another user owns and keeps locked"
 fi
 finish
