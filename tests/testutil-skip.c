@@ -132,7 +132,7 @@ int tu_private_mounts(char *why, size_t len)
 {
 	if (unshare(CLONE_NEWNS) < 0 && own_user_namespace(why, len) < 0)
 		return -1;
-	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
 		snprintf(why, len, "cannot make mounts private: %s", strerror(errno));
 		return -1;
 	}
