@@ -52,7 +52,7 @@ for name in "$FILE" "$SYSV"; do
 	backing=${name%%:*}
 	run "$CTL" create "$name" 64K --no-grow
 	if [ "$rc" -ne 0 ] && grep -q "invalid" "$TMP/err"; then
-		echo "SKIP: $name: the library has no $backing backing"
+		skip_part "$name: the library has no $backing backing"
 		continue
 	fi
 	expect_rc 0 "create $name"

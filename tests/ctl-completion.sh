@@ -3,7 +3,7 @@
 # columns of -o, and heap names from /dev/shm.  bash-completion's
 # _init_completion is replaced by a minimal one, so the package is not needed.
 . "$(dirname "$0")/ctl-lib.sh"
-command -v bash >/dev/null || { echo "no bash: skipped"; exit 77; }
+command -v bash >/dev/null || skip "no bash"
 srcdir=${srcdir:-.}
 make_heap "$P-compl"
 

@@ -104,7 +104,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		esac
 		stop "$locker"
 	else
-		echo "nobody cannot create heaps here: the other-user part skipped"
+		skip_part "the user nobody cannot create heaps here: root and another user's locked heap"
 	fi
 
 	# ---- a System V heap its creator gave to root (issue 25): owned by
@@ -135,7 +135,9 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		esac
 		stop "$scribbler"
 	else
-		echo "nobody cannot create System V heaps here: that part skipped"
+		skip_part "the user nobody cannot create System V heaps here: a segment given to root"
 	fi
+else
+	skip_part "not root (or no setpriv): root and a heap another user owns and keeps locked"
 fi
 finish

@@ -66,7 +66,7 @@ if strace -f -qq -o /dev/null true 2>/dev/null; then
 	expect_eq "$whole" 2 "shm-cnt failing twice: writes that are whole messages"
 	[ "$whole" = 2 ] || cat "$TMP/writes" >&2
 else
-	echo "strace cannot trace here: the one-write check is skipped"
+	skip_part "strace cannot trace here: the one-write check"
 fi
 
 # A closed output: the demo ends (status 1, having said so, or 0 if its lines

@@ -2,8 +2,10 @@
 #   make check                        runs them (CK_FORK=yes, per-test timeouts)
 #   make check-valgrind-suites        runs them under valgrind with CK_FORK=no
 # SHMHEAP_TEST_MODEL_OPS, _THREAD_OPS and _PROCS_OPS shorten the random tests.
+# tests/README: root and ordinary users, and how a test reports a skip.
+EXTRA_DIST += tests/README
 if HAVE_CHECK
-suite_common_src = tests/testutil.c tests/testutil.h
+suite_common_src = tests/testutil.c tests/testutil-skip.c tests/testutil.h
 suite_common_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 # -no-install: plain binaries with an rpath, so valgrind runs them directly.
 suite_common_ldflags = $(AM_LDFLAGS) -no-install -pthread

@@ -735,10 +735,8 @@ static void squat(void *varg)
  * the lock fail at once with EACCES (shmseg_create takes no lock). */
 START_TEST(squatter_cannot_block_the_owner)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "squatter_cannot_block_the_owner: not root, skipped\n");
+	if (tu_need_root("a squatter of another uid needs root"))
 		return;
-	}
 	key_t key = namespace_key();
 	int up[2];
 	ck_assert_int_eq(pipe(up), 0);
