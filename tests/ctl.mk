@@ -56,3 +56,6 @@ TESTS += tests/ctl-names.sh
 EXTRA_DIST += tests/ctl-names.sh
 # Cached heaps (SHMHEAP_CACHED): create --cached and inspect's cache figures.
 CTL_TESTS += tests/ctl-cache.sh
+# What every tool shares: -h/-V, a full usage, quiet on a closed pipe (issue 28).
+TESTS += tests/ctl-every-tool.sh
+EXTRA_DIST += tests/ctl-every-tool.sh
