@@ -82,7 +82,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		# this one without the lock (not a timeout).
 		run $T "$CTL" list --json
 		expect_rc 0 "root's list with another user's locked heap"
-		expect_eq "$(json "heaps.name=$P-theirs.status")" "unlocked" "list read it unlocked"
+		expect_eq "$(json "heaps.name=$P-theirs.status")" "read-unlocked" "list read it unlocked"
 		case $(json "heaps.name=$P-theirs.note") in
 		"owned by uid 65534, not by the caller"*) pass "list did not try its lock" ;;
 		*) fail "list tried the lock: $(json "heaps.name=$P-theirs.note")" ;;
