@@ -116,7 +116,7 @@ int ctl_check(int argc, char **argv)
 		int err = errno;
 		ctl_heap_close(&h);
 		tool_die(err == EUCLEAN ? TOOL_EXIT_FAIL : CTL_EXIT_CANNOT, "%s: %s",
-			 shown, ctl_heap_error(err));
+			 shown, ctl_name_error(name, err));
 	}
 	/* Said before the findings, so that nobody reads them without it. */
 	if (h.unlocked)
