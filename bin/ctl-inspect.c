@@ -419,7 +419,7 @@ int ctl_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"blocks", no_argument, NULL, 'b'},
-		{"json", no_argument, NULL, 'j'},
+		{"json", no_argument, NULL, 'J'},
 		{"timeout", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
@@ -427,12 +427,13 @@ int ctl_inspect(int argc, char **argv)
 	struct survey s = {0};
 	unsigned timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
 	int c;
-	while ((c = ctl_getopt(argc, argv, "bjt:", opts)) != -1) {
+	while ((c = ctl_getopt(argc, argv, "bJjt:", opts)) != -1) {
 		switch (c) {
 		case 'b':
 			s.keep_blocks = true;
 			break;
-		case 'j':
+		case 'J':
+		case 'j': /* the spelling before util-linux's */
 			json = true;
 			break;
 		case 't':

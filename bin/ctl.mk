@@ -27,3 +27,5 @@ bin_shmheap_ctl_SOURCES += bin/ctl-backing.c bin/ctl-backing.h
 bin_shmheap_ctl_SOURCES += bin/ctl-names.c bin/ctl-names.h
 # list's and segments' tables, printed by libsmartcols (issue 28).
 bin_shmheap_ctl_SOURCES += bin/ctl-table.c bin/ctl-table.h
+# shmheap-ctl map: the heap as a picture, in text or SVG (issue 28).
+bin_shmheap_ctl_SOURCES += bin/ctl-map.c bin/ctl-map.h bin/ctl-map-svg.c

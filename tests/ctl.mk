@@ -63,3 +63,10 @@ EXTRA_DIST += tests/ctl-every-tool.sh
 # Heaps that come and go while list runs; unlink beside a reader (issue 28).
 TESTS += tests/ctl-concurrent.sh
 EXTRA_DIST += tests/ctl-concurrent.sh
+# shmheap-ctl map: heaps to draw, the text and the SVG picture (issue 28).
+check_PROGRAMS += tests/ctl-mapmaker
+tests_ctl_mapmaker_SOURCES = tests/ctl-mapmaker.c
+tests_ctl_mapmaker_LDADD = lib/libshmheap.la
+tests_ctl_mapmaker_LDFLAGS = $(AM_LDFLAGS) -no-install
+TESTS += tests/ctl-map.sh
+EXTRA_DIST += tests/ctl-map.sh
