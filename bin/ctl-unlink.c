@@ -97,7 +97,7 @@ int ctl_unlink(int argc, char **argv)
 		char why[256];
 		const char *no = force ? NULL : refusal(name, &maps, why, sizeof(why));
 		if (!no && ctl_object_remove(name) < 0)
-			no = ctl_heap_error(errno);
+			no = ctl_name_error(name, errno);
 		if (no) {
 			tool_warn("%s: %s", ctl_shown(name), no);
 			status = TOOL_EXIT_FAIL;

@@ -57,6 +57,8 @@ for cmd in inspect check; do
 done
 expect_error 1 "^shmheap-ctl: file:$TMP/no-dir/h: No such file or directory$" \
 	create "file:$TMP/no-dir/h" 1M
+expect_error 1 "^shmheap-ctl: file:$TMP/none: No such file or directory$" unlink "file:$TMP/none"
+expect_error 1 "^shmheap-ctl: sysv:$nokey: no System V segment with key $nokey$" unlink "sysv:$nokey"
 # A newline in a name stays on one line.
 expect_error 1 "^shmheap-ctl: $P-new\\\\x0aline: no such shared-memory object$" inspect "$P-new
 line"
