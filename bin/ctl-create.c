@@ -131,7 +131,8 @@ int ctl_create(int argc, char **argv)
 
 	shmheap_memory_handle mem = shmheap_create_ex(name, size, &o);
 	if (!mem)
-		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name), create_error(name, errno));
+		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name),
+			 create_error(name, errno));
 	struct shmheap_stats st;
 	if (shmheap_stats(mem, &st) == 0) {
 		tell_rounding(name, "size", size, st.heap_size);

@@ -255,7 +255,8 @@ static void print_plain(const struct view *v)
 		for (size_t i = 0; i < s->cache.attached && i < CACHE_PROCS_MAX; i++)
 			printf("  pid %ld:%*s%zu bytes in %zu block%s%s\n",
 			       (long)s->procs[i].pid, 8, "", s->procs[i].cached_bytes,
-			       s->procs[i].cached_blocks, plural(s->procs[i].cached_blocks),
+			       s->procs[i].cached_blocks,
+			       plural(s->procs[i].cached_blocks),
 			       s->procs[i].alive
 				       ? ""
 				       : " (process gone; returned at the next sweep)");
@@ -462,7 +463,8 @@ int ctl_inspect(int argc, char **argv)
 	    ctl_heap_run(&h, ctl_names_op, &names) < 0) {
 		int err = errno;
 		ctl_heap_close(&h);
-		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name), ctl_name_error(name, err));
+		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name),
+			 ctl_name_error(name, err));
 	}
 	v.h = &h;
 	v.s = &s;

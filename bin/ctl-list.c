@@ -109,8 +109,8 @@ static void read_chain(struct entry *e, unsigned timeout_ms)
 		e->have_stats = true;
 		e->status = h.unlocked ? "read-unlocked" : "ok";
 		if (h.unlocked) {
-			snprintf(e->note_buf, sizeof(e->note_buf), "%s; figures may be torn",
-				 h.why_unlocked);
+			snprintf(e->note_buf, sizeof(e->note_buf),
+				 "%s; figures may be torn", h.why_unlocked);
 			e->note = e->note_buf;
 		}
 	} else {
@@ -124,8 +124,8 @@ static void read_chain(struct entry *e, unsigned timeout_ms)
 }
 
 /* Fills in what the columns need of one entry. */
-static void examine(struct entry *e, const struct shm_maps *maps, const struct needs *need,
-		    unsigned timeout_ms)
+static void examine(struct entry *e, const struct shm_maps *maps,
+		    const struct needs *need, unsigned timeout_ms)
 {
 	/* A segment's figures come from /proc/sysvipc/shm (see read_sysv). */
 	if (e->backing != HEAP_SYSV) {
@@ -272,7 +272,8 @@ static bool shown(const struct entry *e, bool all)
 {
 	if (e->gone)
 		return false;
-	return all || (strcmp(e->status, "not-heap") != 0 && strcmp(e->status, "segment") != 0);
+	return all ||
+	       (strcmp(e->status, "not-heap") != 0 && strcmp(e->status, "segment") != 0);
 }
 
 static const char *owner_name(char buf[NUM_BUF], uid_t uid)
@@ -340,7 +341,7 @@ static const struct ctl_column columns[NCOLUMNS] = {
 /* The columns that need the block chain read. */
 static bool needs_chain(const struct ctl_table_opts *o)
 {
-	static const enum column chain[] = {COL_STATUS, COL_USED,    COL_FREE,
+	static const enum column chain[] = {COL_STATUS,	 COL_USED,    COL_FREE,
 					    COL_LARGEST, COL_OBJECTS, COL_FREEBLKS};
 	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++)
 		if (ctl_table_shows(o, chain[i]))
@@ -411,7 +412,8 @@ int ctl_list(int argc, char **argv)
 	if (optind < argc)
 		ctl_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
 	ctl_table_opts_done(&o, columns, NCOLUMNS);
-	struct needs need = {.chain = needs_chain(&o), .pids = ctl_table_shows(&o, COL_PIDS)};
+	struct needs need = {.chain = needs_chain(&o),
+			     .pids = ctl_table_shows(&o, COL_PIDS)};
 
 	struct shm_maps maps = {0};
 	if (need.pids && shm_maps_scan(&maps) < 0)

@@ -94,8 +94,8 @@ static void put_area(FILE *f, const struct layout *l, uint64_t start, uint64_t e
 	for (unsigned r = (unsigned)(a / WIDTH); r < l->rows && r * WIDTH < b; r++) {
 		double x0 = a > r * WIDTH ? a - r * WIDTH : 0;
 		double x1 = b < (r + 1) * WIDTH ? b - r * WIDTH : WIDTH;
-		fprintf(f, "M%.1f,%.0fh%.1fv%.0fh%.1fz", LEFT + x0, row_y(r), x1 - x0, ROW_H,
-			x0 - x1);
+		fprintf(f, "M%.1f,%.0fh%.1fv%.0fh%.1fz", LEFT + x0, row_y(r), x1 - x0,
+			ROW_H, x0 - x1);
 	}
 	fputc('"', f);
 }
@@ -105,8 +105,8 @@ static void put_block(FILE *f, const struct layout *l, const struct map_block *b
 	fprintf(f, "<path class=\"%s\"", classes[b->state]);
 	put_area(f, l, b->start, b->end);
 	fprintf(f, "><title>offset %llu: %llu bytes, %s</title></path>\n",
-		(unsigned long long)b->start + 8, (unsigned long long)(b->end - b->start - 8),
-		map_state_name(b->state));
+		(unsigned long long)b->start + 8,
+		(unsigned long long)(b->end - b->start - 8), map_state_name(b->state));
 }
 
 /* Blocks i .. j-1, too small to see, as one bucket. */
@@ -120,8 +120,9 @@ static void put_bucket(FILE *f, const struct layout *l, const struct map *m, siz
 	unsigned tenth = (unsigned)(used * 9 / all);
 	fprintf(f, "<path class=\"b%u\"", tenth);
 	put_area(f, l, m->blk[i].start, m->blk[j - 1].end);
-	fprintf(f, "><title>%zu blocks at %llu-%llu: %llu%% in use</title></path>\n", j - i,
-		(unsigned long long)m->blk[i].start, (unsigned long long)m->blk[j - 1].end,
+	fprintf(f, "><title>%zu blocks at %llu-%llu: %llu%% in use</title></path>\n",
+		j - i, (unsigned long long)m->blk[i].start,
+		(unsigned long long)m->blk[j - 1].end,
 		(unsigned long long)(used * 100 / all));
 }
 
@@ -140,7 +141,8 @@ static size_t put_blocks(FILE *f, const struct layout *l, const struct map *m)
 		}
 		/* Small blocks until the bucket is wide enough or a big one comes. */
 		size_t j = i + 1;
-		while (j < m->n && (double)(m->blk[j - 1].end - b->start) / l->bpp < BUCKET_PX &&
+		while (j < m->n &&
+		       (double)(m->blk[j - 1].end - b->start) / l->bpp < BUCKET_PX &&
 		       (double)(m->blk[j].end - m->blk[j].start) / l->bpp < l->min_px)
 			j++;
 		if (f)
@@ -159,8 +161,8 @@ static void put_row_labels(FILE *f, const struct layout *l)
 			fmt_human(at, (size_t)(r * WIDTH * l->bpp));
 		else
 			snprintf(at, sizeof(at), "0");
-		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n", LEFT - 6,
-			row_y(r) + 15, at);
+		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n",
+			LEFT - 6, row_y(r) + 15, at);
 	}
 }
 
@@ -186,8 +188,9 @@ static double put_legend(FILE *f, const struct layout *l, const struct map *m, d
 	for (int s = MAP_USED; s <= MAP_LIBRARY; s++) {
 		if ((s == MAP_CACHED || s == MAP_LIBRARY) && !m->count[s])
 			continue;
-		snprintf(text, sizeof(text), "%s: %llu bytes in %zu %s", map_state_name(s),
-			 (unsigned long long)m->bytes[s], m->count[s], what[s]);
+		snprintf(text, sizeof(text), "%s: %llu bytes in %zu %s",
+			 map_state_name(s), (unsigned long long)m->bytes[s], m->count[s],
+			 what[s]);
 		put_swatch(f, y, fills[s], text);
 		y += 20;
 	}
@@ -196,7 +199,8 @@ static double put_legend(FILE *f, const struct layout *l, const struct map *m, d
 	put_swatch(f, y, fills[MAP_HEADER], text);
 	y += 20;
 	if (m->broken) {
-		snprintf(text, sizeof(text), "unknown: %llu bytes past a break in the block chain",
+		snprintf(text, sizeof(text),
+			 "unknown: %llu bytes past a break in the block chain",
 			 (unsigned long long)m->bytes[MAP_UNKNOWN]);
 		put_swatch(f, y, fills[MAP_UNKNOWN], text);
 		y += 20;
@@ -209,19 +213,24 @@ static double put_legend(FILE *f, const struct layout *l, const struct map *m, d
 				"<rect x=\"%.0f\" y=\"%.0f\" width=\"7\" height=\"14\" fill=\"%s\"/>",
 				LEFT + 7 * k, y, fill);
 		}
-		snprintf(text, sizeof(text),
-			 "%zu buckets: blocks too small to show one by one%s, grouped; the "
-			 "colour is how much is in use (0 to 100%%)",
-			 buckets, l->bucket_mode ? " (more blocks than the picture has room for)" : "");
+		snprintf(
+			text, sizeof(text),
+			"%zu buckets: blocks too small to show one by one%s, grouped; the "
+			"colour is how much is in use (0 to 100%%)",
+			buckets,
+			l->bucket_mode ? " (more blocks than the picture has room for)"
+				       : "");
 		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">", LEFT + 78, y + 12);
 		put_xml(f, text);
 		fputs("</text>\n", f);
 		y += 20;
 	}
-	snprintf(text, sizeof(text),
-		 "largest free block %llu bytes; fragmentation %.2f (1 - largest free / all free); "
-		 "a row is %.0f bytes",
-		 (unsigned long long)m->largest_free, map_fragmentation(m), WIDTH * l->bpp);
+	snprintf(
+		text, sizeof(text),
+		"largest free block %llu bytes; fragmentation %.2f (1 - largest free / all free); "
+		"a row is %.0f bytes",
+		(unsigned long long)m->largest_free, map_fragmentation(m),
+		WIDTH * l->bpp);
 	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">", LEFT, y + 12);
 	put_xml(f, text);
 	fputs("</text>\n", f);
@@ -253,9 +262,10 @@ int map_svg_write(const struct map *m, FILE *f)
 	map_time_text(when, sizeof(when), m->taken);
 	char *name = printable(m->name);
 
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-		   "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+		"viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
 		width, height, width, height);
 	fputs("<title>shmheap-ctl map ", f);
 	put_xml(f, name);
@@ -270,10 +280,12 @@ int map_svg_write(const struct map *m, FILE *f)
 	/* A thin white line between two blocks; a bucket is one stretch. */
 	fputs(".used,.free,.cached,.library{stroke:#fff;stroke-width:0.5}</style>\n", f);
 	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n");
-	fprintf(f, "<text x=\"%.0f\" y=\"24\" font-size=\"16\" font-weight=\"bold\">", LEFT);
+	fprintf(f, "<text x=\"%.0f\" y=\"24\" font-size=\"16\" font-weight=\"bold\">",
+		LEFT);
 	put_xml(f, name);
-	fprintf(f, "</text>\n<text x=\"%.0f\" y=\"42\">%s heap (%llu bytes), %zu blocks, "
-		   "read %s; offsets run left to right, row after row</text>\n",
+	fprintf(f,
+		"</text>\n<text x=\"%.0f\" y=\"42\">%s heap (%llu bytes), %zu blocks, "
+		"read %s; offsets run left to right, row after row</text>\n",
 		LEFT, size, (unsigned long long)m->size, m->n, when);
 	put_row_labels(f, &l);
 	fputs("<g id=\"blocks\">\n", f);

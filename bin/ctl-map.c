@@ -45,9 +45,12 @@ static const char *const colours[MAP_NSTATES] = {
 const char *map_state_name(enum map_state s)
 {
 	static const char *const names[MAP_NSTATES] = {
-		[MAP_HEADER] = "header", [MAP_USED] = "used",
-		[MAP_FREE] = "free",	 [MAP_CACHED] = "cached",
-		[MAP_LIBRARY] = "library's own", [MAP_UNKNOWN] = "unknown",
+		[MAP_HEADER] = "header",
+		[MAP_USED] = "used",
+		[MAP_FREE] = "free",
+		[MAP_CACHED] = "cached",
+		[MAP_LIBRARY] = "library's own",
+		[MAP_UNKNOWN] = "unknown",
 	};
 	return s < MAP_NSTATES ? names[s] : "?";
 }
@@ -92,7 +95,8 @@ static int keep_block(const struct shmheap_block *blk, void *arg)
 	}
 	enum map_state s = state_of(blk);
 	struct map_block *b = &m->blk[m->n++];
-	*b = (struct map_block){blk->offset - SHMHEAP_ALIGNMENT, blk->offset + blk->size, s};
+	*b = (struct map_block){blk->offset - SHMHEAP_ALIGNMENT, blk->offset + blk->size,
+				s};
 	if (m->n == 1)
 		m->header_end = b->start;
 	m->bytes[s] += b->end - b->start;
@@ -122,10 +126,12 @@ static int read_op(shmheap_memory_handle mem, void *arg)
 /* Reads the heap; exits with a message if it cannot be read at all. */
 static void read_map(struct map *m, struct ctl_heap *h, unsigned timeout_ms)
 {
-	if (ctl_heap_open(h, m->name, timeout_ms) < 0 || ctl_heap_run(h, read_op, m) < 0) {
+	if (ctl_heap_open(h, m->name, timeout_ms) < 0 ||
+	    ctl_heap_run(h, read_op, m) < 0) {
 		int err = errno;
 		ctl_heap_close(h);
-		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(m->name), ctl_name_error(m->name, err));
+		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(m->name),
+			 ctl_name_error(m->name, err));
 	}
 	m->taken = time(NULL);
 	m->unlocked = h->unlocked ? h->why_unlocked : NULL;
@@ -155,7 +161,8 @@ static void cover(struct cell *c, size_t width, uint64_t size, uint64_t start,
 	if (end > size)
 		end = size;
 	/* Cell i spans [i * size / width, (i + 1) * size / width). */
-	size_t first = (size_t)(start * width / size), last = (size_t)((end - 1) * width / size);
+	size_t first = (size_t)(start * width / size),
+	       last = (size_t)((end - 1) * width / size);
 	for (size_t i = first; i <= last && i < width; i++) {
 		uint64_t lo = i * size / width, hi = (i + 1) * size / width;
 		uint64_t a = start > lo ? start : lo, b = end < hi ? end : hi;
@@ -243,8 +250,8 @@ static void legend_line(enum map_state s, bool colour, const struct map *m,
 		printf("  \033[%sm%c\033[0m ", colours[s], glyphs[s]);
 	else
 		printf("  %c ", glyphs[s]);
-	printf("%-14s %12llu bytes%s\n", map_state_name(s), (unsigned long long)m->bytes[s],
-	       what);
+	printf("%-14s %12llu bytes%s\n", map_state_name(s),
+	       (unsigned long long)m->bytes[s], what);
 }
 
 static void print_legend(const struct map *m, size_t width, bool colour, bool buckets)
@@ -378,9 +385,10 @@ int ctl_map(int argc, char **argv)
 			else if (strcmp(optarg, "auto") == 0)
 				colour = COLOUR_AUTO;
 			else
-				ctl_usage_error(argv[0],
-						"--color wants auto, always or never, not '%s'",
-						optarg);
+				ctl_usage_error(
+					argv[0],
+					"--color wants auto, always or never, not '%s'",
+					optarg);
 			break;
 		case 't':
 			timeout_ms = ctl_parse_timeout(argv[0], optarg);
@@ -403,7 +411,8 @@ int ctl_map(int argc, char **argv)
 	if (m.broken) {
 		tool_warn("%s: block chain broken at offset %llu; the picture shows the "
 			  "blocks before it (run check)",
-			  ctl_shown(name), (unsigned long long)(m.n ? m.blk[m.n - 1].end : 0));
+			  ctl_shown(name),
+			  (unsigned long long)(m.n ? m.blk[m.n - 1].end : 0));
 		status = TOOL_EXIT_FAIL;
 	}
 	ctl_heap_close(&h);

@@ -120,8 +120,8 @@ static void scan_process(struct shm_maps *m, pid_t pid, const struct stat *self)
 			continue;
 		if (sysv_path(path)) {
 			path[strlen(SYSV_PREFIX) + 8] = '\0';
-			add_mapping(m, pid, is_reader(&reader, pid, self), ino, SHM_MAPS_SYSV,
-				    path + strlen(SYSV_PREFIX));
+			add_mapping(m, pid, is_reader(&reader, pid, self), ino,
+				    SHM_MAPS_SYSV, path + strlen(SYSV_PREFIX));
 			continue;
 		}
 		for (size_t w = 0; w < m->nwatch; w++)
@@ -135,7 +135,8 @@ static void scan_process(struct shm_maps *m, pid_t pid, const struct stat *self)
 		if (n > sn && strcmp(name + n - sn, DELETED_SUFFIX) == 0)
 			name[n - sn] = '\0';
 		if (*name && !strchr(name, '/'))
-			add_mapping(m, pid, is_reader(&reader, pid, self), ino, "/", name);
+			add_mapping(m, pid, is_reader(&reader, pid, self), ino, "/",
+				    name);
 	}
 	free(line);
 	fclose(f);

@@ -144,7 +144,8 @@ static void add_row(struct ctl_table *t, const struct ctl_table_opts *o,
 	size_t used = 0;
 	list[0] = '\0';
 	for (size_t k = 0; k < np; k++)
-		used += (size_t)sprintf(list + used, "%s%ld", k ? "," : "", (long)pids[k]);
+		used += (size_t)sprintf(list + used, "%s%ld", k ? "," : "",
+					(long)pids[k]);
 	snprintf(id, NUM_BUF, "%d", seg->id);
 	snprintf(key, NUM_BUF, "0x%08x", (unsigned)seg->sysv_key);
 	snprintf(creator, NUM_BUF, "%ld", (long)seg->creator);

@@ -69,7 +69,8 @@ static void parse_columns(struct ctl_table_opts *o, const char *arg, const char 
 			i++;
 		if (i == ncols) {
 			char *names = column_names(cols, ncols);
-			ctl_usage_error(cmd, "unknown column '%s' (columns: %s)", w, names);
+			ctl_usage_error(cmd, "unknown column '%s' (columns: %s)", w,
+					names);
 		}
 		choose(o, i, cmd);
 	}
@@ -139,8 +140,10 @@ struct ctl_table *ctl_table_new(const struct ctl_table_opts *o,
 				const struct ctl_column *cols, const char *json_name)
 {
 	struct ctl_table *t = xmalloc(sizeof(*t));
-	*t = (struct ctl_table){
-		.tb = scols_new_table(), .o = o, .cols = cols, .json_name = json_name};
+	*t = (struct ctl_table){.tb = scols_new_table(),
+				.o = o,
+				.cols = cols,
+				.json_name = json_name};
 	if (!t->tb)
 		no_memory();
 	scols_table_enable_json(t->tb, o->json);
@@ -155,7 +158,8 @@ struct ctl_table *ctl_table_new(const struct ctl_table_opts *o,
 	for (size_t k = 0; k < o->nchosen; k++) {
 		const struct ctl_column *c = &cols[o->chosen[k]];
 		struct libscols_column *cl =
-			scols_table_new_column(t->tb, c->name, 0, c->right ? SCOLS_FL_RIGHT : 0);
+			scols_table_new_column(t->tb, c->name, 0,
+					       c->right ? SCOLS_FL_RIGHT : 0);
 		if (!cl)
 			no_memory();
 		scols_column_set_json_type(cl, json_types[c->type]);

@@ -19,16 +19,16 @@
 enum ctl_cell_type {
 	CTL_CELL_STRING,
 	CTL_CELL_NUMBER,
-	CTL_CELL_BOOL,	   /* "1" or "0"; true or false in JSON */
+	CTL_CELL_BOOL,	  /* "1" or "0"; true or false in JSON */
 	CTL_CELL_NUMBERS, /* numbers separated by commas; an array in JSON */
 };
 
 struct ctl_column {
 	const char *name; /* the heading; in lower case, the JSON member's name */
 	enum ctl_cell_type type;
-	bool right;   /* right-aligned (figures) */
-	bool dflt;    /* shown when no -o chooses */
-	bool escape;  /* a name: shown through printable() in columns */
+	bool right;  /* right-aligned (figures) */
+	bool dflt;   /* shown when no -o chooses */
+	bool escape; /* a name: shown through printable() in columns */
 };
 
 #define CTL_TABLE_MAX_COLS 64
@@ -43,6 +43,7 @@ struct ctl_table_opts {
  * --output-all, which has no short form. */
 #define CTL_TABLE_SHORTOPTS "Jjbno:r"
 #define CTL_TABLE_OUTPUT_ALL 0x100
+/* clang-format off */
 #define CTL_TABLE_LONGOPTS                                         \
 	{"json", no_argument, NULL, 'J'},                          \
 	{"bytes", no_argument, NULL, 'b'},                         \
@@ -50,6 +51,7 @@ struct ctl_table_opts {
 	{"output", required_argument, NULL, 'o'},                  \
 	{"output-all", no_argument, NULL, CTL_TABLE_OUTPUT_ALL},   \
 	{"raw", no_argument, NULL, 'r'}
+/* clang-format on */
 
 void ctl_table_opts_init(struct ctl_table_opts *o);
 /* Handles one option that getopt returned; false if it is not one of them. */

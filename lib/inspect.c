@@ -197,7 +197,8 @@ static int walk_blocks(const struct view *v, shmheap_walk_fn fn, void *arg)
 		struct shmheap_block blk = {
 			.offset = off + HEAP_UNIT,
 			.size = size - HEAP_UNIT,
-			.in_use = kind == SHMHEAP_BLOCK_OBJECT || kind == SHMHEAP_BLOCK_LIBRARY,
+			.in_use = kind == SHMHEAP_BLOCK_OBJECT ||
+				  kind == SHMHEAP_BLOCK_LIBRARY,
 			.kind = kind,
 		};
 		if (fn(&blk, arg))

@@ -95,8 +95,8 @@ static int states(const char *name)
 	void *a = alloc(mem, 4000, name);
 	alloc(mem, 2000, name);
 	shmheap_free(mem, a);
-	if (shmheap_name_set(mem, "answer", shmheap_ptr_to_handle(mem, alloc(mem, 64, name)),
-			     0) < 0)
+	if (shmheap_name_set(mem, "answer",
+			     shmheap_ptr_to_handle(mem, alloc(mem, 64, name)), 0) < 0)
 		die("name_set", name);
 	shmheap_disconnect(mem);
 	pid_t pid = fork();
@@ -120,7 +120,8 @@ static int states(const char *name)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "Usage: ctl-mapmaker firstfit|blocks|states NAME [COUNT]\n");
+		fprintf(stderr,
+			"Usage: ctl-mapmaker firstfit|blocks|states NAME [COUNT]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "firstfit") == 0)

@@ -61,7 +61,8 @@ START_TEST(stats_and_walk_of_known_layout)
 	const struct shmheap_block want[] = {{o, 8, 1, SHMHEAP_BLOCK_OBJECT},
 					     {o + 16, 24, 0, SHMHEAP_BLOCK_FREE},
 					     {o + 48, 104, 1, SHMHEAP_BLOCK_OBJECT},
-					     {o + 160, PAGE - o - 160, 0, SHMHEAP_BLOCK_FREE}};
+					     {o + 160, PAGE - o - 160, 0,
+					      SHMHEAP_BLOCK_FREE}};
 	struct tu_layout l = {0};
 	tu_layout_take(h, &l);
 	ck_assert_uint_eq(l.n, 4);
@@ -149,7 +150,8 @@ static int count_kind(const struct shmheap_block *blk, void *arg)
 		return 0;
 	}
 	k->n[blk->kind]++;
-	int used = blk->kind == SHMHEAP_BLOCK_OBJECT || blk->kind == SHMHEAP_BLOCK_LIBRARY;
+	int used = blk->kind == SHMHEAP_BLOCK_OBJECT ||
+		   blk->kind == SHMHEAP_BLOCK_LIBRARY;
 	if (blk->in_use != used)
 		k->disagree++;
 	return 0;
