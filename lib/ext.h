@@ -121,6 +121,16 @@ typedef void (*ext_problem_fn)(heap_off off, const char *problem, void *arg);
 /* 1 when a live block of at least bytes of object starts at obj - 8 of the view. */
 HIDDEN int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes);
 HIDDEN heap_off ext_view_record(const struct ext_view *v);
+/* The directory's own blocks, for shmheap_walk: the object offsets of the
+ * record and of the names table (0: none), found once per walk. */
+struct ext_own {
+	heap_off record, table;
+};
+HIDDEN void ext_view_own(const struct ext_view *v, struct ext_own *own);
+/* 1 when the live object at obj is the record, the table, or a name entry
+ * (a well-formed one whose hash is right). */
+HIDDEN int ext_view_owned(const struct ext_view *v, const struct ext_own *own,
+			  heap_off obj);
 /* Verifies the record and the directory, calling fn for each problem. */
 HIDDEN void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg);
 /* inspect.c: runs fn over a view of the heap (under the read lock, or over a

@@ -106,3 +106,26 @@ void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg)
 		fn(rec, "an operation is pending in the intent log", arg);
 	check_table(v, x, fn, arg);
 }
+
+void ext_view_own(const struct ext_view *v, struct ext_own *own)
+{
+	*own = (struct ext_own){0};
+	if (!(v->hdr->flags & HEAP_FLAG_EXT) || !(own->record = ext_view_record(v)))
+		return;
+	const struct heap_ext *x = (const void *)(v->base + own->record);
+	uint64_t ref = x->table;
+	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
+	heap_off obj = ref & EXT_TABLE_OFF_MASK;
+	if (ref && lg <= 31 && ext_view_live(v, obj, (uint64_t)8 << lg))
+		own->table = obj;
+}
+
+int ext_view_owned(const struct ext_view *v, const struct ext_own *own, heap_off obj)
+{
+	if (!own->record)
+		return 0;
+	if (obj == own->record || obj == own->table)
+		return 1;
+	const struct name_entry *e = entry(v, obj);
+	return e && e->hash == names_hash(v->seed, e->name, e->len);
+}

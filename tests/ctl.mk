@@ -8,6 +8,7 @@
 check_PROGRAMS += tests/shmheap-ctl tests/ctl-heapmaker tests/ctl-json tests/layout-probe
 tests_shmheap_ctl_SOURCES = $(bin_shmheap_ctl_SOURCES)
 tests_shmheap_ctl_CPPFLAGS = $(BIN_CPPFLAGS)
+tests_shmheap_ctl_CFLAGS = $(bin_shmheap_ctl_CFLAGS)
 tests_shmheap_ctl_LDFLAGS = $(AM_LDFLAGS) -no-install
 tests_shmheap_ctl_LDADD = $(bin_shmheap_ctl_LDADD)
 # Prints the first object's offset and the block word's size as the public API
@@ -63,3 +64,16 @@ tests_path_race_SOURCES = tests/path-race.c
 tests_path_race_LDFLAGS = $(AM_LDFLAGS) -no-install
 tests_path_race_LDADD = lib/libshmheap.la
 CTL_TESTS += tests/ctl-file-paths.sh
+# What every tool shares: -h/-V, a full usage, quiet on a closed pipe (issue 28).
+TESTS += tests/ctl-every-tool.sh
+EXTRA_DIST += tests/ctl-every-tool.sh
+# Heaps that come and go while list runs; unlink beside a reader (issue 28).
+TESTS += tests/ctl-concurrent.sh
+EXTRA_DIST += tests/ctl-concurrent.sh
+# shmheap-ctl map: heaps to draw, the text and the SVG picture (issue 28).
+check_PROGRAMS += tests/ctl-mapmaker
+tests_ctl_mapmaker_SOURCES = tests/ctl-mapmaker.c
+tests_ctl_mapmaker_LDADD = lib/libshmheap.la
+tests_ctl_mapmaker_LDFLAGS = $(AM_LDFLAGS) -no-install
+TESTS += tests/ctl-map.sh
+EXTRA_DIST += tests/ctl-map.sh

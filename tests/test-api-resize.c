@@ -21,7 +21,7 @@ static size_t off_of(shmheap_memory_handle h, const void *p)
 static struct shmheap_block block_at(shmheap_memory_handle h, size_t off)
 {
 	struct tu_layout l = {0};
-	struct shmheap_block b = {0, 0, -1};
+	struct shmheap_block b = {0, 0, -1, 0};
 	tu_layout_take(h, &l);
 	for (size_t i = 0; i < l.n; i++)
 		if (l.blk[i].offset == off)
