@@ -126,6 +126,7 @@ int ext_view_owned(const struct ext_view *v, const struct ext_own *own, heap_off
 		return 0;
 	if (obj == own->record || obj == own->table)
 		return 1;
-	const struct name_entry *e = entry(v, obj);
-	return e && e->hash == names_hash(v->seed, e->name, e->len);
+	uint32_t len;
+	const struct name_entry *e = entry(v, obj, &len);
+	return e && e->hash == names_hash(v->seed, e->name, len);
 }
