@@ -95,8 +95,9 @@ lib_libshmheap_la_SOURCES += \
 	lib/heapfd.c \
 	lib/heapname.c \
 	lib/heapname.h
-# A file heap's path, resolved once without following links (issue 25 item 2).
-lib_libshmheap_la_SOURCES += lib/filepath.c lib/filepath.h
+# A file heap's path, resolved once without following links (issue 25 item 2):
+# common/filepath.c, which the tools share.
+lib_libshmheap_la_LIBADD = common/libcommon.la
 # Allocation calls beyond alloc and free: realloc, calloc, aligned, usable size.
 lib_libshmheap_la_SOURCES += \
 	lib/aligned.c \

@@ -7,7 +7,6 @@
 # machine and the tests run it hundreds of times.
 check_PROGRAMS += tests/shmheap-ctl tests/ctl-heapmaker tests/ctl-json tests/layout-probe
 tests_shmheap_ctl_SOURCES = $(bin_shmheap_ctl_SOURCES)
-tests_shmheap_ctl_CPPFLAGS = $(BIN_CPPFLAGS)
 tests_shmheap_ctl_LDFLAGS = $(AM_LDFLAGS) -no-install
 tests_shmheap_ctl_LDADD = $(bin_shmheap_ctl_LDADD)
 # Prints the first object's offset and the block word's size as the public API

@@ -2,6 +2,12 @@
 #   make check                        runs them (CK_FORK=yes, per-test timeouts)
 #   make check-valgrind-suites        runs them under valgrind with CK_FORK=no
 # SHMHEAP_TEST_MODEL_OPS, _THREAD_OPS and _PROCS_OPS shorten the random tests.
+#
+# The library's private headers are on the path of every program of tests/
+# (a test may look inside: layout.h and the like), and of no other target.
+# A GNU make pattern-specific variable, private so that the library and the
+# tools a test links are not built with it.
+tests/%: private AM_CPPFLAGS += -I$(top_srcdir)/lib
 if HAVE_CHECK
 suite_common_src = tests/testutil.c tests/testutil.h
 suite_common_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
@@ -214,7 +220,7 @@ endif
 
 # The segment demos and shmheap-ctl segments (shell tests; shmseg-lib.sh).
 # take-address.so, preloaded, makes an address the demos want taken.
-check_LTLIBRARIES = tests/take-address.la
+check_LTLIBRARIES += tests/take-address.la
 tests_take_address_la_SOURCES = tests/take-address.c
 tests_take_address_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -rpath /nowhere
 SHMSEG_TESTS = tests/shmseg-demos.sh tests/ctl-segments.sh
@@ -231,12 +237,11 @@ endif
 if HAVE_CHECK
 backing_suite_src = tests/backing-testutil.c tests/backing-testutil.h $(suite_common_src)
 SUITES += tests/test-backing-file
-# lib/filepath.c too: the suite compares its walk with openat2.
-tests_test_backing_file_SOURCES = tests/test-backing-file.c lib/filepath.c \
-	$(backing_suite_src)
+# common/filepath.c too: the suite compares its walk with openat2.
+tests_test_backing_file_SOURCES = tests/test-backing-file.c $(backing_suite_src)
 tests_test_backing_file_CFLAGS = $(suite_common_cflags)
 tests_test_backing_file_LDFLAGS = $(suite_common_ldflags)
-tests_test_backing_file_LDADD = $(suite_common_libs)
+tests_test_backing_file_LDADD = common/libcommon.la $(suite_common_libs)
 VALGRIND_SUITES += tests/test-backing-file
 endif
 if HAVE_CHECK
@@ -334,7 +339,7 @@ if HAVE_CHECK
 SUITES += tests/test-cache
 VALGRIND_SUITES += tests/test-cache
 tests_test_cache_SOURCES = tests/test-cache.c $(suite_common_src)
-tests_test_cache_CFLAGS = $(suite_common_cflags) -I$(top_srcdir)/lib
+tests_test_cache_CFLAGS = $(suite_common_cflags)
 tests_test_cache_LDFLAGS = $(suite_common_ldflags)
 tests_test_cache_LDADD = $(suite_common_libs)
 endif
@@ -343,7 +348,7 @@ endif
 if HAVE_CHECK
 SUITES += tests/test-liveness
 tests_test_liveness_SOURCES = tests/test-liveness.c $(backing_suite_src)
-tests_test_liveness_CFLAGS = $(suite_common_cflags) -I$(top_srcdir)/lib
+tests_test_liveness_CFLAGS = $(suite_common_cflags)
 tests_test_liveness_LDFLAGS = $(suite_common_ldflags)
 tests_test_liveness_LDADD = $(suite_common_libs)
 endif
