@@ -27,6 +27,8 @@ tests_libtestutil_la_SOURCES = \
 	tests/backing-testutil.c \
 	tests/backing-testutil.h
 LDADD = tests/libtestutil.la lib/libshmheap.la $(CHECK_LIBS)
+# What a suite that needs a test hook (lib/testhooks.h) links instead.
+LDADD_HOOKS = tests/libtestutil.la lib/libshmheap-test.la $(CHECK_LIBS)
 # The names the per-program rules of older suites use; a suite needs none.
 suite_common_src =
 suite_common_cflags = $(AM_CFLAGS)
@@ -108,9 +110,11 @@ VALGRIND_SUITES += tests/test-api-resize tests/test-model-resize \
 tests_test_model_resize_SOURCES = tests/test-model-resize.c tests/model.c tests/model.h
 
 # Named objects and leak-proof publishing (issue 20): the directory's calls,
-# a model, concurrent processes; every step of each call killed and repaired.
+# a model, concurrent processes; every step of each call killed (a kill
+# point of the test library) and repaired.
 SUITES += tests/test-names tests/test-publish
 VALGRIND_SUITES += tests/test-names tests/test-publish
+tests_test_publish_LDADD = $(LDADD_HOOKS)
 
 # Cached heaps (SHMHEAP_CACHED): the table, refused frees, recovery at each
 # step of a cache operation, killed processes, threads sharing a cache.
