@@ -14,8 +14,8 @@
 #include "ctl-backing.h"
 #include "ctl.h"
 #include "tool.h"
-/* The library's own resolution of a file: path (libc only; bin/local.mk). */
-#include "../lib/filepath.h"
+/* The library's own resolution of a file: path (common/, shared with it). */
+#include "filepath.h"
 
 enum heap_backing ctl_backing_of(const char *name)
 {

@@ -13,7 +13,6 @@ bin_shmheap_ctl_SOURCES = \
 	bin/ctl-maps.h \
 	bin/ctl-out.c \
 	bin/ctl-out.h
-bin_shmheap_ctl_CPPFLAGS = $(BIN_CPPFLAGS)
 bin_shmheap_ctl_CFLAGS = $(AM_CFLAGS) $(SMARTCOLS_CFLAGS)
 bin_shmheap_ctl_LDADD = bin/libtool-util.la lib/libshmheap.la $(SMARTCOLS_LIBS)
 dist_man_MANS += man/shmheap-ctl.1

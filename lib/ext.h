@@ -29,6 +29,7 @@
 #define SHMHEAP_EXT_H
 
 #include "heap.h"
+#include "testhooks.h"
 
 /* The operation pending in the intent log. */
 enum ext_op {
@@ -97,9 +98,9 @@ HIDDEN int ext_alloc_predicted(struct shmheap_heap *h, uint64_t need, heap_off b
 HIDDEN void ext_begin(struct shmheap_heap *h, struct heap_ext *x, enum ext_op op,
 		      uint64_t a, uint64_t b, uint64_t c);
 HIDDEN void ext_end(struct shmheap_heap *h, struct heap_ext *x);
-/* A numbered step of a logged call: the test hook SHMHEAP_TEST_KILL_AT
- * ("call:step") kills the process there (see ext.c). */
-HIDDEN void ext_step(struct shmheap_heap *h, const char *call, int step);
+/* A numbered step of a logged call: a kill point of the library built for
+ * the tests (testhooks.h), nothing in the installed one. */
+#define ext_step(h, call, step) SHMHEAP_KILL_POINT(call, step)
 /* The bytes a block_alloc needs for an object of size bytes (0: too large). */
 HIDDEN uint64_t ext_block_need(size_t size);
 /* 1 when a live block starts at off (walking the chain, for the repair). */
