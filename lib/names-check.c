@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ext.h"
+#include "queue.h"
 
 static uint64_t load(const struct ext_view *v, heap_off off)
 {
@@ -105,4 +106,5 @@ void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg)
 	if (x->intent.op != INTENT_NONE)
 		fn(rec, "an operation is pending in the intent log", arg);
 	check_table(v, x, fn, arg);
+	queue_verify(v, fn, arg); /* the queues the directory names */
 }

@@ -364,3 +364,18 @@ tests_test_mixed_CFLAGS = $(suite_common_cflags)
 tests_test_mixed_LDFLAGS = $(suite_common_ldflags)
 tests_test_mixed_LDADD = $(suite_common_libs)
 endif
+
+# Queues of handles (issue 30): the calls and their errors on every kind of
+# heap; a model of 1,000,000 random operations (SHMHEAP_TEST_MODEL_OPS);
+# producers and consumers in 2x2 and 8x8 processes; kills at every step of
+# push_from and pop_into, and random SIGKILLs (SHMHEAP_TEST_QUEUE_KILLS).
+if HAVE_CHECK
+queue_suite_src = tests/queue-testutil.c tests/queue-testutil.h $(backing_suite_src)
+QUEUE_SUITES = tests/test-queue
+SUITES += $(QUEUE_SUITES)
+VALGRIND_SUITES += $(QUEUE_SUITES)
+tests_test_queue_SOURCES = tests/test-queue.c $(queue_suite_src)
+tests_test_queue_CFLAGS = $(suite_common_cflags)
+tests_test_queue_LDFLAGS = $(suite_common_ldflags)
+tests_test_queue_LDADD = $(suite_common_libs)
+endif
