@@ -379,3 +379,20 @@ tests_test_queue_CFLAGS = $(suite_common_cflags)
 tests_test_queue_LDFLAGS = $(suite_common_ldflags)
 tests_test_queue_LDADD = $(suite_common_libs)
 endif
+if HAVE_CHECK
+QUEUE_SUITES += tests/test-queue-model
+SUITES += tests/test-queue-model
+VALGRIND_SUITES += tests/test-queue-model
+tests_test_queue_model_SOURCES = tests/test-queue-model.c $(queue_suite_src)
+tests_test_queue_model_CFLAGS = $(suite_common_cflags)
+tests_test_queue_model_LDFLAGS = $(suite_common_ldflags)
+tests_test_queue_model_LDADD = $(suite_common_libs)
+endif
+if HAVE_CHECK
+QUEUE_SUITES += tests/test-queue-procs
+SUITES += tests/test-queue-procs
+tests_test_queue_procs_SOURCES = tests/test-queue-procs.c $(queue_suite_src)
+tests_test_queue_procs_CFLAGS = $(suite_common_cflags)
+tests_test_queue_procs_LDFLAGS = $(suite_common_ldflags)
+tests_test_queue_procs_LDADD = $(suite_common_libs)
+endif
