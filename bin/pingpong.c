@@ -56,10 +56,19 @@ struct segment {
 };
 
 static const char usage_text[] =
-	"Usage: shmheap-pingpong [--rounds N] [--api posix|shmseg]\n"
-	"A child asks its parent N times (default 3) for the square of a number\n"
-	"through a shared segment, mapped at 0x10000000 in the parent and at\n"
-	"0x20000000 in the child.  See shmheap-pingpong(1).\n";
+	"Usage: shmheap-pingpong [OPTION]...\n"
+	"A child asks its parent N times for the square of a number through a\n"
+	"shared segment, mapped at 0x10000000 in the parent and at 0x20000000\n"
+	"in the child.\n"
+	"\n"
+	"      --rounds N     questions the child asks (default 3)\n"
+	"      --api posix|shmseg\n"
+	"                     the segment: POSIX shared memory (default) or a\n"
+	"                     numbered segment of shmseg(3)\n"
+	"  -h, --help         show this help and exit\n"
+	"  -V, --version      show the version and exit\n"
+	"\n"
+	"See shmheap-pingpong(1).\n";
 
 static void make_segment(struct segment *s)
 {
@@ -206,6 +215,7 @@ int main(int argc, char **argv)
 		{"rounds", required_argument, NULL, 'n'},
 		{"api", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned long rounds = DEFAULT_ROUNDS;
@@ -214,7 +224,7 @@ int main(int argc, char **argv)
 
 	tool_init(argv[0]);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (!tool_parse_uint(optarg, MAX_ROUNDS, &rounds))
@@ -234,6 +244,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			return TOOL_EXIT_OK;
+		case 'V':
+			tool_print_version();
 			return TOOL_EXIT_OK;
 		default:
 			tool_die(TOOL_EXIT_USAGE,

@@ -69,9 +69,15 @@ struct side {
 };
 
 static const char usage_text[] =
-	"Usage: shmheap-shm-cnt [--loops N] [--no-lock]\n"
-	"Two processes increment a counter in shared segment 1, N times each\n"
-	"(default 10000); with the lock the larger printed value is 2N.\n"
+	"Usage: shmheap-shm-cnt [OPTION]...\n"
+	"Two processes increment a counter in shared segment 1, N times each;\n"
+	"with the lock the larger printed value is 2N.\n"
+	"\n"
+	"      --loops N      increments per process (default 10000)\n"
+	"      --no-lock      increment without the lock (the count falls short)\n"
+	"  -h, --help         show this help and exit\n"
+	"  -V, --version      show the version and exit\n"
+	"\n"
 	"See shmheap-shm-cnt(1).\n";
 
 /*
@@ -255,6 +261,7 @@ int main(int argc, char **argv)
 		{"loops", required_argument, NULL, 'n'},
 		{"no-lock", no_argument, NULL, 'u'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned long loops = DEFAULT_LOOPS;
@@ -263,7 +270,7 @@ int main(int argc, char **argv)
 
 	tool_init(argv[0]);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (!tool_parse_uint(optarg, MAX_LOOPS, &loops))
@@ -276,6 +283,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			return TOOL_EXIT_OK;
+		case 'V':
+			tool_print_version();
 			return TOOL_EXIT_OK;
 		default:
 			tool_die(TOOL_EXIT_USAGE,

@@ -2,6 +2,7 @@
 /* tool.c - argument parsing and error reporting shared by the shmheap tools. */
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,14 +16,28 @@
 /* A tool is a process of its own: its name is the one global it keeps. */
 static const char *program = "shmheap";
 
+/* The reader of standard output has gone: a pipe or socket whose other end
+ * is closed, which poll(2) reports as an error on our end. */
+static bool reader_gone(void)
+{
+	struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
 /*
  * Run at exit: output that stdio still holds is written now, and a write that
  * failed, then or before, must not end in status 0 with the output lost.
+ * A reader that has gone (| head, | true) is no failure, as with util-linux's
+ * close_stdout: when SIGPIPE is ignored the writes fail with EPIPE instead of
+ * ending the tool, and the tool ends as it would have, silently.
  */
 static void close_stdout(void)
 {
 	bool failed = fflush(stdout) != 0 || ferror(stdout);
 	int err = errno;
+	/* errno may be stale when the failure was an earlier write's. */
+	if (failed && (err == EPIPE || reader_gone()))
+		return;
 	/* EBADF: started with standard output closed and wrote nothing. */
 	if (fclose(stdout) != 0 && !failed && errno != EBADF) {
 		failed = true;

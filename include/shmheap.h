@@ -95,7 +95,17 @@ struct shmheap_block {
 	size_t offset; /* of the object (the first byte after the block header) */
 	size_t size; /* usable bytes: the object's rounded size, or a free block's payload */
 	int in_use; /* 1 for a live object, 0 for free space */
+	int kind;   /* SHMHEAP_BLOCK_*: what the block holds (in in_use's padding) */
 };
+/*
+ * What a block holds, finer than in_use (see shmheap_walk(3)): free space
+ * (in_use 0), a live object (1), free space held in a process's cache (0),
+ * the library's own, such as a cache table or the names directory (1).
+ */
+#define SHMHEAP_BLOCK_FREE 1
+#define SHMHEAP_BLOCK_OBJECT 2
+#define SHMHEAP_BLOCK_CACHED 3
+#define SHMHEAP_BLOCK_LIBRARY 4
 /* Called for each block in address order; a non-zero return stops the walk. */
 typedef int (*shmheap_walk_fn)(const struct shmheap_block *blk, void *arg);
 int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg);

@@ -22,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <signal.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include "ext.h"
@@ -134,32 +132,6 @@ void ext_end(struct shmheap_heap *h, struct heap_ext *x)
 {
 	(void)h;
 	__atomic_store_n(&x->intent.op, (uint32_t)INTENT_NONE, __ATOMIC_RELEASE);
-}
-
-/*
- * The test hook: with SHMHEAP_TEST_KILL_AT=call:step in the environment (of
- * a process whose real and effective ids agree), the process SIGKILLs itself
- * at that step, so that tests can leave a heap at every step of a call.  The
- * variable is looked up once per connection.
- */
-void ext_step(struct shmheap_heap *h, const char *call, int step)
-{
-	int state = __atomic_load_n(&h->kill_at_state, __ATOMIC_RELAXED);
-	if (state == 0) {
-		const char *v = secure_getenv("SHMHEAP_TEST_KILL_AT");
-		state = 1;
-		if (v && strlen(v) < sizeof(h->kill_at)) {
-			strcpy(h->kill_at, v);
-			state = 2;
-		}
-		__atomic_store_n(&h->kill_at_state, state, __ATOMIC_RELAXED);
-	}
-	if (state != 2)
-		return;
-	char here[sizeof(h->kill_at)];
-	snprintf(here, sizeof(here), "%s:%d", call, step);
-	if (strcmp(here, h->kill_at) == 0)
-		raise(SIGKILL);
 }
 
 /* The block that holds byte off, walking the chain; 0 if none. */

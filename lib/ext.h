@@ -29,6 +29,7 @@
 #define SHMHEAP_EXT_H
 
 #include "heap.h"
+#include "testhooks.h"
 
 /* The operation pending in the intent log. */
 enum ext_op {
@@ -102,9 +103,9 @@ HIDDEN int ext_alloc_predicted(struct shmheap_heap *h, uint64_t need, heap_off b
 HIDDEN void ext_begin(struct shmheap_heap *h, struct heap_ext *x, enum ext_op op,
 		      uint64_t a, uint64_t b, uint64_t c);
 HIDDEN void ext_end(struct shmheap_heap *h, struct heap_ext *x);
-/* A numbered step of a logged call: the test hook SHMHEAP_TEST_KILL_AT
- * ("call:step") kills the process there (see ext.c). */
-HIDDEN void ext_step(struct shmheap_heap *h, const char *call, int step);
+/* A numbered step of a logged call: a kill point of the library built for
+ * the tests (testhooks.h), nothing in the installed one. */
+#define ext_step(h, call, step) SHMHEAP_KILL_POINT(call, step)
 /* The bytes a block_alloc needs for an object of size bytes (0: too large). */
 HIDDEN uint64_t ext_block_need(size_t size);
 /* 1 when a live block starts at off (walking the chain, for the repair). */
@@ -136,6 +137,16 @@ typedef void (*ext_problem_fn)(heap_off off, const char *problem, void *arg);
 /* 1 when a live block of at least bytes of object starts at obj - 8 of the view. */
 HIDDEN int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes);
 HIDDEN heap_off ext_view_record(const struct ext_view *v);
+/* The directory's own blocks, for shmheap_walk: the object offsets of the
+ * record and of the names table (0: none), found once per walk. */
+struct ext_own {
+	heap_off record, table;
+};
+HIDDEN void ext_view_own(const struct ext_view *v, struct ext_own *own);
+/* 1 when the live object at obj is the record, the table, or a name entry
+ * (a well-formed one whose hash is right). */
+HIDDEN int ext_view_owned(const struct ext_view *v, const struct ext_own *own,
+			  heap_off obj);
 /* Verifies the record and the directory, calling fn for each problem. */
 HIDDEN void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg);
 /* inspect.c: runs fn over a view of the heap (under the read lock, or over a

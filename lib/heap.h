@@ -30,11 +30,9 @@ struct shmheap_heap {
 	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
 	/* names.c and publish.c: the block that held the last slot validated
-	 * (its offset and block word), and the test hook's kill step (ext.c). */
+	 * (its offset and block word). */
 	heap_off slot_blk;
 	uint64_t slot_bw;
-	int kill_at_state; /* 0: not looked up; 1: none; 2: kill_at set */
-	char kill_at[48];
 	/* Cached heaps (cache.c): the header's flags, and this connection's
 	 * cache (NULL: none, every call takes the lock). */
 	unsigned heap_flags;

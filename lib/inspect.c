@@ -169,19 +169,43 @@ static int view_cached_slot(const struct view *v, heap_off off, uint64_t bw)
 	return kind >= 0 ? kind : -1;
 }
 
+/* What the block at off, of block word bw, holds (SHMHEAP_BLOCK_*). */
+static int block_kind(const struct view *v, const struct ext_view *ev,
+		      const struct ext_own *own, heap_off off, uint64_t bw)
+{
+	if (!(bw & BW_IN_USE))
+		return SHMHEAP_BLOCK_FREE;
+	/* A block in a process's cache is free space, not an object. */
+	if (view_cached_slot(v, off, bw) >= 0)
+		return SHMHEAP_BLOCK_CACHED;
+	if ((v->hdr->flags & HEAP_FLAG_CACHED) &&
+	    cache_kind(v->hdr->seed, off, bw) == CACHE_KIND_TABLE)
+		return SHMHEAP_BLOCK_LIBRARY;
+	if (ext_view_owned(ev, own, off + HEAP_UNIT))
+		return SHMHEAP_BLOCK_LIBRARY;
+	return SHMHEAP_BLOCK_OBJECT;
+}
+
 /* Calls fn for each block in address order. */
 static int walk_blocks(const struct view *v, shmheap_walk_fn fn, void *arg)
 {
+	struct ext_view ev = {v->base, v->end, v->size, v->hdr->seed, v->hdr};
+	struct ext_own own;
+	ext_view_own(&ev, &own);
 	heap_off off = HEAP_FIRST_BLOCK;
 	while (off < v->end) {
 		uint64_t bw = load_word(v, off);
 		uint64_t size = bw_size(bw);
 		if (size < BLOCK_MIN || size > v->end - off)
 			break;
-		/* A block in a process's cache is free space, not an object. */
-		struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT,
-					    (bw & BW_IN_USE) &&
-						    view_cached_slot(v, off, bw) < 0};
+		int kind = block_kind(v, &ev, &own, off, bw);
+		struct shmheap_block blk = {
+			.offset = off + HEAP_UNIT,
+			.size = size - HEAP_UNIT,
+			.in_use = kind == SHMHEAP_BLOCK_OBJECT ||
+				  kind == SHMHEAP_BLOCK_LIBRARY,
+			.kind = kind,
+		};
 		if (fn(&blk, arg))
 			return 0;
 		off += size;

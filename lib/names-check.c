@@ -108,3 +108,27 @@ void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg)
 	check_table(v, x, fn, arg);
 	queue_verify(v, fn, arg); /* the queues the directory names */
 }
+
+void ext_view_own(const struct ext_view *v, struct ext_own *own)
+{
+	*own = (struct ext_own){0};
+	if (!(v->hdr->flags & HEAP_FLAG_EXT) || !(own->record = ext_view_record(v)))
+		return;
+	const struct heap_ext *x = (const void *)(v->base + own->record);
+	uint64_t ref = x->table;
+	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
+	heap_off obj = ref & EXT_TABLE_OFF_MASK;
+	if (ref && lg <= 31 && ext_view_live(v, obj, (uint64_t)8 << lg))
+		own->table = obj;
+}
+
+int ext_view_owned(const struct ext_view *v, const struct ext_own *own, heap_off obj)
+{
+	if (!own->record)
+		return 0;
+	if (obj == own->record || obj == own->table)
+		return 1;
+	uint32_t len;
+	const struct name_entry *e = entry(v, obj, &len);
+	return e && e->hash == names_hash(v->seed, e->name, len);
+}

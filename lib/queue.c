@@ -174,13 +174,13 @@ static int attempt(struct shmheap_queue *q, struct queue_obj *o, enum queue_call
 			return -1;
 		x->intent.pos = (uint32_t)tail;
 		ext_begin(h, x, INTENT_QUEUE_PUSH, q->obj, soff, value);
-		ext_step(h, "queue_push_from", 1);
+		SHMHEAP_KILL_POINT("queue_push_from", 1);
 		put(o, cap, tail, value);
-		ext_step(h, "queue_push_from", 2);
+		SHMHEAP_KILL_POINT("queue_push_from", 2);
 		__atomic_store_n(&o->tail, tail + 1, __ATOMIC_RELEASE);
-		ext_step(h, "queue_push_from", 3);
+		SHMHEAP_KILL_POINT("queue_push_from", 3);
 		__atomic_store_n(&arg->value, 0, __ATOMIC_RELEASE);
-		ext_step(h, "queue_push_from", 4);
+		SHMHEAP_KILL_POINT("queue_push_from", 4);
 		ext_end(h, x);
 		*wake = to_wake(o, QUEUE_WAIT_CONSUMER, &o->not_empty);
 		return 0;
@@ -199,11 +199,11 @@ static int attempt(struct shmheap_queue *q, struct queue_obj *o, enum queue_call
 		value = __atomic_load_n(&o->ring[head % cap], __ATOMIC_RELAXED);
 		x->intent.pos = (uint32_t)head;
 		ext_begin(h, x, INTENT_QUEUE_POP, q->obj, soff, value);
-		ext_step(h, "queue_pop_into", 1);
+		SHMHEAP_KILL_POINT("queue_pop_into", 1);
 		__atomic_store_n(&arg->value, value, __ATOMIC_RELEASE);
-		ext_step(h, "queue_pop_into", 2);
+		SHMHEAP_KILL_POINT("queue_pop_into", 2);
 		__atomic_store_n(&o->head, head + 1, __ATOMIC_RELEASE);
-		ext_step(h, "queue_pop_into", 3);
+		SHMHEAP_KILL_POINT("queue_pop_into", 3);
 		ext_end(h, x);
 		*wake = to_wake(o, QUEUE_WAIT_PRODUCER, &o->not_full);
 		return 0;
@@ -363,7 +363,7 @@ static heap_off make_queue(struct shmheap_heap *h, const char *name, size_t len,
 		return 0;
 	}
 	ext_begin(h, x, INTENT_QUEUE_CREATE, 0, 0, blk);
-	ext_step(h, "queue_create", 1);
+	SHMHEAP_KILL_POINT("queue_create", 1);
 	if (ext_alloc_predicted(h, need, blk) < 0) {
 		ext_end(h, x);
 		return 0;
@@ -374,7 +374,7 @@ static heap_off make_queue(struct shmheap_heap *h, const char *name, size_t len,
 	o->id = draw_id(obj);
 	o->capacity = capacity;
 	__atomic_store_n(&o->magic, queue_magic(h->seed, obj), __ATOMIC_RELEASE);
-	ext_step(h, "queue_create", 2);
+	SHMHEAP_KILL_POINT("queue_create", 2);
 	if (names_link(h, x, name, len, ext_handle_of(h->seed, obj), INTENT_QUEUE_CREATE,
 		       "queue_name") < 0) {
 		int err = errno;
@@ -470,10 +470,10 @@ static void empty_and_free(struct shmheap_heap *h, struct queue_obj *o, heap_off
 		if (blk && blk + HEAP_UNIT != obj)
 			(void)cache_block_free(h, blk);
 		__atomic_store_n(&o->head, head + 1, __ATOMIC_RELEASE);
-		ext_step(h, "queue_destroy", 4);
+		SHMHEAP_KILL_POINT("queue_destroy", 4);
 	}
 	__atomic_store_n(&o->magic, 0, __ATOMIC_RELEASE);
-	ext_step(h, "queue_destroy", 5);
+	SHMHEAP_KILL_POINT("queue_destroy", 5);
 	block_free(h, obj - HEAP_UNIT);
 }
 
