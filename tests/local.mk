@@ -181,4 +181,7 @@ VALGRIND_SUITES += tests/test-queue tests/test-queue-model
 tests_test_queue_LDADD = tests/libqueuetest.la $(LDADD)
 tests_test_queue_model_LDADD = tests/libqueuetest.la $(LDADD)
 tests_test_queue_procs_LDADD = tests/libqueuetest.la $(LDADD)
+QUEUE_SUITES += tests/test-queue-kill
+SUITES += tests/test-queue-kill
+tests_test_queue_kill_LDADD = tests/libqueuetest.la $(LDADD_HOOKS)
 endif
