@@ -100,7 +100,7 @@ struct shmheap_block {
 /*
  * What a block holds, finer than in_use (see shmheap_walk(3)): free space
  * (in_use 0), a live object (1), free space held in a process's cache (0),
- * the library's own, such as a cache table or the names directory (1).
+ * the library's own, such as a cache table, the names directory or a queue (1).
  */
 #define SHMHEAP_BLOCK_FREE 1
 #define SHMHEAP_BLOCK_OBJECT 2

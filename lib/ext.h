@@ -143,8 +143,8 @@ struct ext_own {
 	heap_off record, table;
 };
 HIDDEN void ext_view_own(const struct ext_view *v, struct ext_own *own);
-/* 1 when the live object at obj is the record, the table, or a name entry
- * (a well-formed one whose hash is right). */
+/* 1 when the live object at obj is the record, the table, a name entry (a
+ * well-formed one whose hash is right) or a queue. */
 HIDDEN int ext_view_owned(const struct ext_view *v, const struct ext_own *own,
 			  heap_off obj);
 /* Verifies the record and the directory, calling fn for each problem. */

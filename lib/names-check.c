@@ -130,5 +130,7 @@ int ext_view_owned(const struct ext_view *v, const struct ext_own *own, heap_off
 		return 1;
 	uint32_t len;
 	const struct name_entry *e = entry(v, obj, &len);
-	return e && e->hash == names_hash(v->seed, e->name, len);
+	if (e && e->hash == names_hash(v->seed, e->name, len))
+		return 1;
+	return queue_view_obj(v, obj) != NULL; /* a queue (queue.h) */
 }

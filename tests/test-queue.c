@@ -414,6 +414,19 @@ static int list_queue(const char *name, const struct shmheap_queue_stats *st, vo
 	return 0;
 }
 
+struct kinds {
+	size_t offset;
+	int kind;
+};
+
+static int kind_of(const struct shmheap_block *blk, void *arg)
+{
+	struct kinds *k = arg;
+	if (blk->offset == k->offset)
+		k->kind = blk->kind;
+	return 0;
+}
+
 START_TEST(walk_lists_queues)
 {
 	struct qt_heap hp;
@@ -428,6 +441,14 @@ START_TEST(walk_lists_queues)
 	ck_assert_int_eq(shmheap_queue_push(a, new_object(hp.h, 8), 0), 0);
 	ck_assert_int_eq(shmheap_queue_walk(hp.h, list_queue, buf), 0);
 	ck_assert_str_eq(buf, "a:2/5;");
+	/* shmheap_walk reports the queue as the library's own block. */
+	shmheap_object_handle qh;
+	ck_assert_int_eq(shmheap_name_get(hp.h, "a", &qh), 0);
+	struct kinds k = {(size_t)((unsigned char *)shmheap_handle_to_ptr(hp.h, qh) -
+				   (unsigned char *)shmheap_underlying(hp.h)),
+			  0};
+	ck_assert_int_eq(shmheap_walk(hp.h, kind_of, &k), 0);
+	ck_assert_int_eq(k.kind, SHMHEAP_BLOCK_LIBRARY);
 	ck_assert_int_eq(waiting_in(hp.h, "a", 0), 0);
 	ck_assert_int_eq(waiting_in(hp.h, "a", 1), 0);
 	errno = 0;
