@@ -25,6 +25,7 @@
 #include "queue.h"
 
 #define QUEUE_SLICE_MS 1000
+#define QUEUE_WATCH_NS 10000L
 
 enum queue_call { CALL_PUSH, CALL_POP, CALL_PUSH_FROM, CALL_POP_INTO };
 
@@ -70,28 +71,48 @@ static struct queue_obj *queue_at(struct shmheap_heap *h, heap_off obj, uint64_t
 	return o;
 }
 
-/* Under the lock: the queue q opened, or NULL with errno EIDRM. */
+/* Under the lock: the queue q opened, or NULL with errno EIDRM.  The block
+ * word must be that of a live block of the size and tag found at open (which
+ * block_of_object would compute again), the magic and the id the same. */
 static struct queue_obj *still_there(struct shmheap_queue *q)
 {
-	uint64_t cap;
-	struct queue_obj *o = queue_at(q->mem, q->obj, &cap);
-	if (o && cap == q->capacity && o->id == q->id)
+	struct shmheap_heap *h = q->mem;
+	uint64_t bw = __atomic_load_n(block_word(h->base, q->obj - HEAP_UNIT), __ATOMIC_RELAXED);
+	struct queue_obj *o = obj_at(h, q->obj);
+	if ((bw & BW_IN_USE) && bw_size(bw) == q->size && bw_tag(bw) == q->tag &&
+	    q->obj + q->size <= heap_size_bytes(h->hdr) + HEAP_UNIT &&
+	    __atomic_load_n(&o->magic, __ATOMIC_ACQUIRE) == q->magic &&
+	    o->id == q->id && o->capacity == q->capacity)
 		return o;
 	errno = EIDRM;
 	return NULL;
+}
+
+/* The object offsets of the record and of the names table, as the header
+ * and the record say, for a comparison only (0: none). */
+static void own_blocks(struct shmheap_heap *h, heap_off *rec, heap_off *table)
+{
+	*rec = *table = 0;
+	if (!(__atomic_load_n(&h->hdr->flags, __ATOMIC_ACQUIRE) & HEAP_FLAG_EXT))
+		return;
+	*rec = unit_to_off(__atomic_load_n(&h->hdr->created, __ATOMIC_RELAXED));
+	if (*rec < HEAP_FIRST_OBJECT || *rec > heap_size_bytes(h->hdr) - sizeof(struct heap_ext))
+		return;
+	const struct heap_ext *x = (const void *)(h->base + *rec);
+	*table = __atomic_load_n(&x->table, __ATOMIC_RELAXED) & EXT_TABLE_OFF_MASK;
 }
 
 /* The object offset of a handle that may be queued: a live object of this
  * heap that is neither a queue nor the library's record or names table. */
 static heap_off queueable(struct shmheap_heap *h, uint64_t value)
 {
-	heap_off obj = ext_handle_off(h->seed, value), blk;
-	uint64_t cap;
-	if (!obj || !(blk = block_of_object(h, h->base + obj)) || queue_at(h, obj, &cap))
+	heap_off obj = ext_handle_off(h->seed, value), rec, table;
+	if (!obj || !block_of_object(h, h->base + obj) ||
+	    __atomic_load_n((const uint64_t *)(const void *)(h->base + obj),
+			    __ATOMIC_RELAXED) == queue_magic(h->seed, obj))
 		goto bad;
-	const struct heap_ext *x = ext_find(h);
-	if (x && (obj == (heap_off)((const unsigned char *)x - h->base) ||
-		  obj == (__atomic_load_n(&x->table, __ATOMIC_RELAXED) & EXT_TABLE_OFF_MASK)))
+	own_blocks(h, &rec, &table);
+	if (obj == rec || obj == table)
 		goto bad;
 	return obj;
 bad:
@@ -212,6 +233,48 @@ static int attempt(struct shmheap_queue *q, struct queue_obj *o, enum queue_call
 	return -1;
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Whether a producer (a consumer) finds the queue full (empty), from the
+ * counters read without the lock: a hint. */
+static int would_block(const struct queue_obj *o, uint64_t cap, int producer)
+{
+	uint64_t head = __atomic_load_n(&o->head, __ATOMIC_ACQUIRE);
+	uint64_t tail = __atomic_load_n(&o->tail, __ATOMIC_ACQUIRE);
+	return producer ? tail - head >= cap : tail == head;
+}
+
+/*
+ * Before it sleeps, a caller watches the counters for QUEUE_WATCH_NS: the
+ * process at the other end, if it runs, changes them within a microsecond
+ * or two, and a sleep and a wake-up cost both sides a system call.  1 when
+ * the queue no longer looks full (empty).  The words read are the queue's
+ * even if it is being destroyed: the heap stays mapped.
+ */
+static int watch(const struct queue_obj *o, uint64_t cap, int producer)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		for (int i = 0; i < 64; i++) {
+			if (!would_block(o, cap, producer))
+				return 1;
+			cpu_relax();
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec - start.tv_nsec >=
+		    QUEUE_WATCH_NS)
+			return 0;
+	}
+}
+
 static long ms_until(const struct timespec *deadline)
 {
 	struct timespec now;
@@ -257,7 +320,7 @@ static int queue_call(struct shmheap_queue *q, enum queue_call call,
 	}
 	int producer = call == CALL_PUSH || call == CALL_PUSH_FROM;
 	for (;;) {
-		if (heap_lock(h) < 0)
+		if (heap_lock_brief(h) < 0)
 			return -1;
 		uint32_t *wake = NULL;
 		struct queue_obj *o = still_there(q);
@@ -272,6 +335,15 @@ static int queue_call(struct shmheap_queue *q, enum queue_call call,
 				return 0;
 			errno = err;
 			return -1;
+		}
+		heap_unlock(h);
+		if (watch(o, q->capacity, producer))
+			continue;
+		if (heap_lock_brief(h) < 0)
+			return -1;
+		if (!(o = still_there(q)) || !would_block(o, q->capacity, producer)) {
+			heap_unlock(h);
+			continue; /* the next attempt says which */
 		}
 		uint32_t *word = producer ? &o->not_full : &o->not_empty;
 		o->waiting |= producer ? QUEUE_WAIT_PRODUCER : QUEUE_WAIT_CONSUMER;
@@ -391,7 +463,10 @@ static shmheap_queue *handle_on(struct shmheap_queue *q, struct shmheap_heap *h,
 				heap_off obj)
 {
 	struct queue_obj *o = obj_at(h, obj);
-	*q = (struct shmheap_queue){h, obj, o->id, o->capacity};
+	uint64_t bw = *block_word(h->base, obj - HEAP_UNIT);
+	*q = (struct shmheap_queue){h,		 obj,	      o->id,
+				    o->capacity, bw_size(bw), bw_tag(bw),
+				    o->magic};
 	return q;
 }
 

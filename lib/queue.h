@@ -64,12 +64,16 @@ static inline uint64_t queue_bytes(uint64_t capacity)
 	return sizeof(struct queue_obj) + capacity * sizeof(uint64_t);
 }
 
-/* A process's handle on a queue. */
+/* A process's handle on a queue, with what every call checks the queue's
+ * block against (computed once: the block's size and tag, the magic). */
 struct shmheap_queue {
 	struct shmheap_heap *mem;
 	heap_off obj;	   /* the queue's object offset */
 	uint64_t id;	   /* the queue it opened */
 	uint64_t capacity; /* as read at open */
+	uint64_t size;	   /* of its block */
+	uint32_t tag;	   /* of its block, live */
+	uint64_t magic;
 };
 
 /* queue-repair.c, from the repair of the intent log (ext.c), under the lock:
