@@ -218,6 +218,8 @@ static inline void count_hold(pthread_mutex_t *m)
  * spinning waiters moved its cache lines at every call (see wait_for_lock).
  */
 #define LOCK_CACHED_SPIN_NS 20000L
+/* How long a queue's call tries a busy lock before it sleeps (heap_lock_brief). */
+#define LOCK_BRIEF_SPIN_NS 3000L
 
 static struct timespec after_ns(struct timespec t, long ns)
 {
@@ -451,7 +453,7 @@ static int spin_to_lock(struct shmheap_heap *h)
 				pause *= 2;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (ns_between(&start, &now) >= LOCK_CACHED_SPIN_NS)
+		if (ns_between(&start, &now) >= LOCK_BRIEF_SPIN_NS)
 			return EBUSY;
 	}
 }
@@ -503,8 +505,14 @@ int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms)
 /*
  * For a queue's calls (queue.c): holds of a few hundred nanoseconds, which
  * the process at the other end of the queue waits for at once.  A nap costs
- * it 50 us or more, so it watches the lock first, as a cached heap's lockers
- * do (LOCK_CACHED_SPIN_NS).
+ * that process 50 us or more while the holder takes the lock again and
+ * again, so a locker that finds the lock busy tries it for a few
+ * microseconds (spin_to_lock), then sleeps in the kernel's queue of the
+ * futex, from which the holder's release wakes it (queue()): the holder runs
+ * on alone meanwhile, without a watcher moving its lines.  Its release
+ * (heap_unlock_brief) leaves out the handover of heap_unlock: the other end
+ * of a queue comes back within microseconds, and a holder that stepped back
+ * for it would wait as long.
  */
 int heap_lock_brief(struct shmheap_heap *h)
 {
@@ -513,10 +521,17 @@ int heap_lock_brief(struct shmheap_heap *h)
 	int err = spin_to_lock(h);
 	if (err != EBUSY)
 		return after_acquire(h, err);
+	if (unrecoverable(&h->hdr->lock))
+		return after_acquire(h, ENOTRECOVERABLE);
 	if (!h->wait_limit_ms)
-		return after_acquire(h, acquire(h, NULL, true));
+		return after_acquire(h, took_lock(h, queue(&h->hdr->lock, NULL), 1));
 	struct timespec deadline = deadline_in(h->wait_limit_ms);
-	return after_acquire(h, acquire(h, &deadline, true));
+	return after_acquire(h, took_lock(h, queue(&h->hdr->lock, &deadline), 1));
+}
+
+void heap_unlock_brief(struct shmheap_heap *h)
+{
+	pthread_mutex_unlock(&h->hdr->lock);
 }
 
 void heap_unlock(struct shmheap_heap *h)

@@ -25,7 +25,7 @@
 #include "queue.h"
 
 #define QUEUE_SLICE_MS 1000
-#define QUEUE_WATCH_NS 10000L
+#define QUEUE_WATCH_NS 3000L
 
 enum queue_call { CALL_PUSH, CALL_POP, CALL_PUSH_FROM, CALL_POP_INTO };
 
@@ -328,7 +328,7 @@ static int queue_call(struct shmheap_queue *q, enum queue_call call,
 		if (ret != 1 || timeout_ms == 0) {
 			int err = ret == 1 ? EAGAIN : errno;
 			heap_debug_verify(h, "shmheap_queue");
-			heap_unlock(h);
+			heap_unlock_brief(h);
 			if (wake)
 				futex(wake, FUTEX_WAKE, INT_MAX, NULL);
 			if (ret == 0)
@@ -336,19 +336,19 @@ static int queue_call(struct shmheap_queue *q, enum queue_call call,
 			errno = err;
 			return -1;
 		}
-		heap_unlock(h);
+		heap_unlock_brief(h);
 		if (watch(o, q->capacity, producer))
 			continue;
 		if (heap_lock_brief(h) < 0)
 			return -1;
 		if (!(o = still_there(q)) || !would_block(o, q->capacity, producer)) {
-			heap_unlock(h);
+			heap_unlock_brief(h);
 			continue; /* the next attempt says which */
 		}
 		uint32_t *word = producer ? &o->not_full : &o->not_empty;
 		o->waiting |= producer ? QUEUE_WAIT_PRODUCER : QUEUE_WAIT_CONSUMER;
 		uint32_t seen = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-		heap_unlock(h);
+		heap_unlock_brief(h);
 		long ms = timeout_ms > 0 ? ms_until(&deadline) : QUEUE_SLICE_MS;
 		if (ms <= 0) {
 			errno = ETIMEDOUT;
