@@ -76,6 +76,7 @@ int main(int argc, char **argv)
 		    shmheap_queue_destroy(h, "empty") < 0 ||
 		    shmheap_queue_destroy(h, "full") < 0)
 			return die("destroy");
+		shmheap_disconnect(h);
 		return 0;
 	}
 	shmheap_queue *jobs = shmheap_queue_create(h, "jobs", 8);
@@ -99,5 +100,9 @@ int main(int argc, char **argv)
 	if (s.producers != 1 || s.consumers != 1)
 		return die("the sleepers do not sleep");
 	printf("%ld %ld\n", (long)a, (long)b);
+	shmheap_queue_close(jobs);
+	shmheap_queue_close(empty);
+	shmheap_queue_close(full);
+	shmheap_disconnect(h);
 	return 0;
 }
