@@ -49,8 +49,8 @@ struct obj {
 
 /* Shared by the processes of a measurement (in the heap). */
 struct shared {
-	_Atomic int go;
-	_Atomic int ready;
+	int go;
+	int ready;
 	uint64_t lat[]; /* wake: the consumer's samples */
 };
 
