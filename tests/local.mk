@@ -175,13 +175,13 @@ tests_torture_names_LDADD = lib/libshmheap.la
 if HAVE_CHECK
 check_LTLIBRARIES += tests/libqueuetest.la
 tests_libqueuetest_la_SOURCES = tests/queue-testutil.c tests/queue-testutil.h
-QUEUE_SUITES = tests/test-queue tests/test-queue-model tests/test-queue-procs
-SUITES += $(QUEUE_SUITES)
+SUITES += tests/test-queue tests/test-queue-model tests/test-queue-procs \
+	  tests/test-queue-kill
 VALGRIND_SUITES += tests/test-queue tests/test-queue-model
+check-valgrind-suites: tests/test-queue tests/test-queue-model
 tests_test_queue_LDADD = tests/libqueuetest.la $(LDADD)
 tests_test_queue_model_LDADD = tests/libqueuetest.la $(LDADD)
 tests_test_queue_procs_LDADD = tests/libqueuetest.la $(LDADD)
-QUEUE_SUITES += tests/test-queue-kill
-SUITES += tests/test-queue-kill
+# The kill points are in the test build of the library only.
 tests_test_queue_kill_LDADD = tests/libqueuetest.la $(LDADD_HOOKS)
 endif
