@@ -186,14 +186,16 @@ static double measure(struct bench *b, enum method m, int nprod, int ncons, int 
 	pid_t pid[8];
 	int np = 0;
 	for (int i = 0; i < nprod + ncons; i++) {
-		struct proc p = {i < nprod ? PRODUCER : CONSUMER, i < nprod ? i : i - nprod,
-				 nprod, n / (unsigned long)(i < nprod ? nprod : ncons), wake};
+		struct proc p = {i < nprod ? PRODUCER : CONSUMER,
+				 i < nprod ? i : i - nprod, nprod,
+				 n / (unsigned long)(i < nprod ? nprod : ncons), wake};
 		fflush(stdout);
 		pid[np] = fork();
 		if (pid[np] < 0)
 			die("fork");
 		if (pid[np] == 0) {
-			struct chan c = {m, q, p.role == PRODUCER ? fds[1] : fds[0], NULL};
+			struct chan c = {m, q, p.role == PRODUCER ? fds[1] : fds[0],
+					 NULL};
 			if (fds[0] >= 0)
 				close(p.role == PRODUCER ? fds[0] : fds[1]);
 			run_proc(b, &c, &p);
@@ -212,7 +214,8 @@ static double measure(struct bench *b, enum method m, int nprod, int ncons, int 
 	int failed = 0;
 	for (int i = 0; i < np; i++) {
 		int st;
-		if (waitpid(pid[i], &st, 0) != pid[i] || !WIFEXITED(st) || WEXITSTATUS(st))
+		if (waitpid(pid[i], &st, 0) != pid[i] || !WIFEXITED(st) ||
+		    WEXITSTATUS(st))
 			failed = 1;
 	}
 	uint64_t t1 = bench_now_ns();
@@ -328,8 +331,8 @@ int main(int argc, char **argv)
 			int k = m == M_QUEUE22 ? 2 : 1;
 			double s = measure(&b, (enum method)m, k, k, 0);
 			tput[m][r] = (double)b.n / s;
-			printf("round %d  tput  %-14s %12.0f handles/s\n", r + 1, method_name[m],
-			       tput[m][r]);
+			printf("round %d  tput  %-14s %12.0f handles/s\n", r + 1,
+			       method_name[m], tput[m][r]);
 		}
 		for (int m = 0; m < 3; m++) {
 			if (m == M_MQ && !have_mq)
@@ -339,14 +342,14 @@ int main(int argc, char **argv)
 			qsort(lat, b.samples, sizeof(*lat), cmp_u64);
 			p50[m][r] = (double)lat[b.samples / 2];
 			p99[m][r] = (double)lat[b.samples * 99 / 100];
-			printf("round %d  wake  %-14s p50 %8.0f ns  p99 %9.0f ns\n", r + 1,
-			       method_name[m], p50[m][r], p99[m][r]);
+			printf("round %d  wake  %-14s p50 %8.0f ns  p99 %9.0f ns\n",
+			       r + 1, method_name[m], p50[m][r], p99[m][r]);
 		}
 		fflush(stdout);
 	}
 	double load1 = load_now();
-	printf("\nmedians of %d rounds (load %.2f at the start, %.2f at the end):\n", rounds,
-	       load0, load1);
+	printf("\nmedians of %d rounds (load %.2f at the start, %.2f at the end):\n",
+	       rounds, load0, load1);
 	double med[NMETHODS] = {0}, m50[3] = {0}, m99[3] = {0};
 	for (int m = 0; m < NMETHODS; m++) {
 		if (m == M_MQ && !have_mq)
@@ -359,20 +362,23 @@ int main(int argc, char **argv)
 			continue;
 		m50[m] = bench_median(p50[m], (size_t)rounds);
 		m99[m] = bench_median(p99[m], (size_t)rounds);
-		printf("  wake  %-14s p50 %8.0f ns  p99 %9.0f ns\n", method_name[m], m50[m],
-		       m99[m]);
+		printf("  wake  %-14s p50 %8.0f ns  p99 %9.0f ns\n", method_name[m],
+		       m50[m], m99[m]);
 	}
 	printf("\ntargets:\n");
 	printf("  queue / pipe throughput          %6.2fx  (>= 10x: %s)\n",
-	       med[M_QUEUE] / med[M_PIPE], med[M_QUEUE] >= 10 * med[M_PIPE] ? "met" : "missed");
+	       med[M_QUEUE] / med[M_PIPE],
+	       med[M_QUEUE] >= 10 * med[M_PIPE] ? "met" : "missed");
 	if (have_mq)
 		printf("  queue / message_queue throughput %6.2fx  (>= 5x: %s)\n",
 		       med[M_QUEUE] / med[M_MQ],
 		       med[M_QUEUE] >= 5 * med[M_MQ] ? "met" : "missed");
 	printf("  queue / pipe wake p50            %6.2f   (<= 0.25: %s)\n",
-	       m50[M_QUEUE] / m50[M_PIPE], m50[M_QUEUE] * 4 <= m50[M_PIPE] ? "met" : "missed");
+	       m50[M_QUEUE] / m50[M_PIPE],
+	       m50[M_QUEUE] * 4 <= m50[M_PIPE] ? "met" : "missed");
 	printf("  queue 2x2 / 1x1 throughput       %6.2fx  (>= 1x: %s)\n",
-	       med[M_QUEUE22] / med[M_QUEUE], med[M_QUEUE22] >= med[M_QUEUE] ? "met" : "missed");
+	       med[M_QUEUE22] / med[M_QUEUE],
+	       med[M_QUEUE22] >= med[M_QUEUE] ? "met" : "missed");
 	free(lat);
 	shmheap_disconnect(b.heap);
 	return 0;

@@ -26,7 +26,8 @@ static int keep_queue(const char *name, const struct shmheap_queue_stats *st, vo
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(((const struct ctl_queue *)a)->name, ((const struct ctl_queue *)b)->name);
+	return strcmp(((const struct ctl_queue *)a)->name,
+		      ((const struct ctl_queue *)b)->name);
 }
 
 void ctl_queues_free(struct ctl_queues *q)
@@ -66,15 +67,16 @@ void ctl_queues_print(const struct ctl_queues *q)
 		printf("  no queues\n");
 		return;
 	}
-	static const char *const heads[] = {"  NAME",  "OFFSET", "CAPACITY", "LENGTH",
-					    "PRODUCERS_WAITING", "CONSUMERS_WAITING"};
+	static const char *const heads[] = {
+		"  NAME",	    "OFFSET", "CAPACITY", "LENGTH", "PRODUCERS_WAITING",
+		"CONSUMERS_WAITING"};
 	struct table t;
 	table_init(&t, 6, heads, "lrrrrr");
 	for (size_t i = 0; i < q->n; i++) {
 		const struct ctl_queue *e = &q->q[i];
 		char *shown = printable(e->name);
-		char name[SHMHEAP_NAME_MAX * 4 + 8], off[NUM_BUF], cap[NUM_BUF], len[NUM_BUF],
-			prod[NUM_BUF], cons[NUM_BUF];
+		char name[SHMHEAP_NAME_MAX * 4 + 8], off[NUM_BUF], cap[NUM_BUF],
+			len[NUM_BUF], prod[NUM_BUF], cons[NUM_BUF];
 		snprintf(name, sizeof(name), "  %s", shown);
 		snprintf(off, sizeof(off), "%zu", e->st.offset);
 		snprintf(cap, sizeof(cap), "%zu", e->st.capacity);
@@ -83,8 +85,10 @@ void ctl_queues_print(const struct ctl_queues *q)
 				      off,
 				      cap,
 				      len,
-				      count_text(prod, sizeof(prod), e->st.producers_waiting),
-				      count_text(cons, sizeof(cons), e->st.consumers_waiting)};
+				      count_text(prod, sizeof(prod),
+						 e->st.producers_waiting),
+				      count_text(cons, sizeof(cons),
+						 e->st.consumers_waiting)};
 		table_add(&t, row);
 		free(shown);
 	}

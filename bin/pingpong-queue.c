@@ -59,7 +59,8 @@ static int pop(shmheap_queue *q, shmheap_object_handle *h, const struct demo_pee
 		if (!peer->alive(peer->arg))
 			return -1;
 		if (demo_ms_since(&start) >= DEMO_WAIT_S * 1000L) {
-			tool_warn("%s: waited %d s for %s %lu", who, DEMO_WAIT_S, what, r);
+			tool_warn("%s: waited %d s for %s %lu", who, DEMO_WAIT_S, what,
+				  r);
 			return -1;
 		}
 	}
@@ -136,8 +137,8 @@ int pp_queue_server(shmheap_memory_handle heap, unsigned long rounds,
 			goto out;
 		}
 		c->result = c->arg * c->arg;
-		if (demo_say("parent", "request %lu: %llu * %llu = %llu", r, c->arg, c->arg,
-			     c->result) < 0 ||
+		if (demo_say("parent", "request %lu: %llu * %llu = %llu", r, c->arg,
+			     c->arg, c->result) < 0 ||
 		    push(aq, h, "parent") < 0)
 			goto out;
 	}

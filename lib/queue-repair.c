@@ -81,8 +81,9 @@ void queue_repair_free(struct shmheap_heap *h, heap_off obj)
 			free(objs);
 		} else {
 			for (uint64_t i = 0; i < n; i++) {
-				heap_off at = ext_handle_off(h->seed,
-							     o->ring[(o->head + i) % cap]);
+				heap_off at =
+					ext_handle_off(h->seed,
+						       o->ring[(o->head + i) % cap]);
 				heap_off blk = at > HEAP_UNIT ? at - HEAP_UNIT : 0;
 				if (blk && at != obj && ext_chain_live(h, blk) &&
 				    bw_tag(*block_word(h->base, blk)) ==

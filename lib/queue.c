@@ -77,12 +77,13 @@ static struct queue_obj *queue_at(struct shmheap_heap *h, heap_off obj, uint64_t
 static struct queue_obj *still_there(struct shmheap_queue *q)
 {
 	struct shmheap_heap *h = q->mem;
-	uint64_t bw = __atomic_load_n(block_word(h->base, q->obj - HEAP_UNIT), __ATOMIC_RELAXED);
+	uint64_t bw = __atomic_load_n(block_word(h->base, q->obj - HEAP_UNIT),
+				      __ATOMIC_RELAXED);
 	struct queue_obj *o = obj_at(h, q->obj);
 	if ((bw & BW_IN_USE) && bw_size(bw) == q->size && bw_tag(bw) == q->tag &&
 	    q->obj + q->size <= heap_size_bytes(h->hdr) + HEAP_UNIT &&
-	    __atomic_load_n(&o->magic, __ATOMIC_ACQUIRE) == q->magic &&
-	    o->id == q->id && o->capacity == q->capacity)
+	    __atomic_load_n(&o->magic, __ATOMIC_ACQUIRE) == q->magic && o->id == q->id &&
+	    o->capacity == q->capacity)
 		return o;
 	errno = EIDRM;
 	return NULL;
@@ -96,7 +97,8 @@ static void own_blocks(struct shmheap_heap *h, heap_off *rec, heap_off *table)
 	if (!(__atomic_load_n(&h->hdr->flags, __ATOMIC_ACQUIRE) & HEAP_FLAG_EXT))
 		return;
 	*rec = unit_to_off(__atomic_load_n(&h->hdr->created, __ATOMIC_RELAXED));
-	if (*rec < HEAP_FIRST_OBJECT || *rec > heap_size_bytes(h->hdr) - sizeof(struct heap_ext))
+	if (*rec < HEAP_FIRST_OBJECT ||
+	    *rec > heap_size_bytes(h->hdr) - sizeof(struct heap_ext))
 		return;
 	const struct heap_ext *x = (const void *)(h->base + *rec);
 	*table = __atomic_load_n(&x->table, __ATOMIC_RELAXED) & EXT_TABLE_OFF_MASK;
@@ -269,7 +271,8 @@ static int watch(const struct queue_obj *o, uint64_t cap, int producer)
 			cpu_relax();
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec - start.tv_nsec >=
+		if ((now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec -
+			    start.tv_nsec >=
 		    QUEUE_WATCH_NS)
 			return 0;
 	}
@@ -281,8 +284,9 @@ static long ms_until(const struct timespec *deadline)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	long ms = (deadline->tv_sec - now.tv_sec) * 1000L +
 		  (deadline->tv_nsec - now.tv_nsec) / 1000000L;
-	if (ms <= 0 && (deadline->tv_sec > now.tv_sec ||
-			(deadline->tv_sec == now.tv_sec && deadline->tv_nsec > now.tv_nsec)))
+	if (ms <= 0 &&
+	    (deadline->tv_sec > now.tv_sec ||
+	     (deadline->tv_sec == now.tv_sec && deadline->tv_nsec > now.tv_nsec)))
 		ms = 1; /* less than a millisecond left */
 	return ms;
 }
@@ -464,9 +468,8 @@ static shmheap_queue *handle_on(struct shmheap_queue *q, struct shmheap_heap *h,
 {
 	struct queue_obj *o = obj_at(h, obj);
 	uint64_t bw = *block_word(h->base, obj - HEAP_UNIT);
-	*q = (struct shmheap_queue){h,		 obj,	      o->id,
-				    o->capacity, bw_size(bw), bw_tag(bw),
-				    o->magic};
+	*q = (struct shmheap_queue){h,		 obj,	     o->id,   o->capacity,
+				    bw_size(bw), bw_tag(bw), o->magic};
 	return q;
 }
 

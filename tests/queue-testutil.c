@@ -37,7 +37,8 @@ void qt_make(struct qt_heap *q, enum qt_kind kind, size_t bytes, unsigned n)
 	if (kind == QT_ANON)
 		q->h = shmheap_create_anonymous(bytes, NULL);
 	else
-		q->h = shmheap_create_ex(q->name, bytes, kind == QT_CACHED ? &cached : NULL);
+		q->h = shmheap_create_ex(q->name, bytes,
+					 kind == QT_CACHED ? &cached : NULL);
 	ck_assert_msg(q->h != NULL, "create a %s heap: %s", qt_kind_name(kind),
 		      strerror(errno));
 }

@@ -166,12 +166,14 @@ START_TEST(killed_at_every_step)
 		break;
 	}
 	shmheap_queue *qs[1] = {q};
-	ck_assert_int_eq(qt_account(h, qs, s->call == DESTROY ? 0 : 1, slot, KSLOTS, own), 0);
+	ck_assert_int_eq(qt_account(h, qs, s->call == DESTROY ? 0 : 1, slot, KSLOTS, own),
+			 0);
 	/* And the calls work on. */
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_queue *again = shmheap_queue_create(h, "after", 2);
 	ck_assert_ptr_nonnull(again);
-	ck_assert_int_eq(shmheap_queue_push_from(again, &slot[2], 0), -1); /* empty slot */
+	ck_assert_int_eq(shmheap_queue_push_from(again, &slot[2], 0),
+			 -1); /* empty slot */
 	ck_assert_ptr_nonnull(shmheap_alloc_into(h, 8, &slot[2]));
 	ck_assert_int_eq(shmheap_queue_push_from(again, &slot[2], 0), 0);
 	ck_assert_int_eq(shmheap_queue_pop_into(again, &slot[3], 0), 0);
@@ -200,7 +202,8 @@ static void work(void *arg)
 	shmheap_memory_handle h = qt_child_connect(w->hp);
 	shmheap_queue *q = shmheap_queue_open(h, "kq");
 	TU_REQUIRE(q != NULL, "open: %s", strerror(errno));
-	shmheap_object_handle *slot = (shmheap_object_handle *)shmheap_handle_to_ptr(h, w->root) + w->id;
+	shmheap_object_handle *slot =
+		(shmheap_object_handle *)shmheap_handle_to_ptr(h, w->root) + w->id;
 	int producer = w->id % 2 == 0;
 	for (;;) {
 		int rc;
@@ -211,8 +214,8 @@ static void work(void *arg)
 			rc = shmheap_queue_push_from(q, slot, 100);
 		} else {
 			if (slot->value)
-				TU_REQUIRE(shmheap_free_from(h, slot) == 0, "free_from: %s",
-					   strerror(errno));
+				TU_REQUIRE(shmheap_free_from(h, slot) == 0,
+					   "free_from: %s", strerror(errno));
 			rc = shmheap_queue_pop_into(q, slot, 100);
 		}
 		TU_REQUIRE(rc == 0 || errno == ETIMEDOUT, "worker %d: %s", w->id,
@@ -262,7 +265,8 @@ START_TEST(random_kills)
 		ck_assert_int_eq(kill(pid[i], SIGKILL), 0);
 		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
 		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-			      "worker %d ended before it was killed (status %#x)", i, status);
+			      "worker %d ended before it was killed (status %#x)", i,
+			      status);
 		if (shmheap_info(hp.name, &info) == 0 &&
 		    info.lock_state == SHMHEAP_LOCK_OWNER_DEAD)
 			held++;
@@ -279,7 +283,8 @@ START_TEST(random_kills)
 		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
 	}
 	/* Not asserted (it is up to the scheduler), but shown in the log. */
-	fprintf(stderr, "random_kills (%s): %lu kills, %lu of a worker holding the lock\n",
+	fprintf(stderr,
+		"random_kills (%s): %lu kills, %lu of a worker holding the lock\n",
 		qt_kind_name(hp.kind), kills, held);
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_queue *qs[1] = {q};

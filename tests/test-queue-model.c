@@ -45,8 +45,9 @@ struct model {
 
 static const char *const names[NAMES] = {"alpha", "beta", "gamma"};
 
-#define EXPECT(m, cond, ...)                                                     \
-	ck_assert_msg(cond, "op %lu: %s", (m)->op, (snprintf(msg, sizeof(msg), __VA_ARGS__), msg))
+#define EXPECT(m, cond, ...)                       \
+	ck_assert_msg(cond, "op %lu: %s", (m)->op, \
+		      (snprintf(msg, sizeof(msg), __VA_ARGS__), msg))
 static char msg[256];
 
 static void expect_fail(struct model *m, int rc, int err, const char *what)
@@ -64,8 +65,9 @@ static uint64_t fresh(struct model *m)
 
 static void release(struct model *m, uint64_t v)
 {
-	ck_assert_int_eq(shmheap_free_checked(m->h, shmheap_handle_to_ptr(
-							    m->h, (shmheap_object_handle){v})),
+	ck_assert_int_eq(shmheap_free_checked(
+				 m->h,
+				 shmheap_handle_to_ptr(m->h, (shmheap_object_handle){v})),
 			 0);
 }
 
@@ -101,7 +103,8 @@ static void op_push(struct model *m, struct mhandle *hd, int from)
 	if (!mq || mq->n == mq->cap) {
 		expect_fail(m, rc, !mq ? EIDRM : t ? ETIMEDOUT : EAGAIN, "push");
 		if (from)
-			EXPECT(m, m->slot[s].value == v, "a failed push_from changed its slot");
+			EXPECT(m, m->slot[s].value == v,
+			       "a failed push_from changed its slot");
 		else
 			release(m, v);
 		return;
@@ -129,7 +132,8 @@ static void op_pop(struct model *m, struct mhandle *hd, int into)
 	}
 	if (!mq || mq->n == 0) {
 		expect_fail(m, rc, !mq ? EIDRM : t ? ETIMEDOUT : EAGAIN, "pop");
-		EXPECT(m, !into || m->slot[s].value == 0, "a failed pop_into set its slot");
+		EXPECT(m, !into || m->slot[s].value == 0,
+		       "a failed pop_into set its slot");
 		return;
 	}
 	EXPECT(m, rc == 0, "pop: %s", strerror(errno));

@@ -27,7 +27,7 @@ struct run {
 	struct qt_heap hp;
 	int producers, consumers;
 	uint32_t per_producer;
-	shmheap_object_handle seen; /* uint32_t counts, producer-major */
+	shmheap_object_handle seen;  /* uint32_t counts, producer-major */
 	shmheap_object_handle slots; /* one slot per process */
 	int id;
 };
@@ -38,7 +38,8 @@ static void producer(void *arg)
 	shmheap_memory_handle h = qt_child_connect(&r->hp);
 	shmheap_queue *q = shmheap_queue_open(h, "work");
 	TU_REQUIRE(q != NULL, "open: %s", strerror(errno));
-	shmheap_object_handle *slot = (shmheap_object_handle *)shmheap_handle_to_ptr(h, r->slots) + r->id;
+	shmheap_object_handle *slot =
+		(shmheap_object_handle *)shmheap_handle_to_ptr(h, r->slots) + r->id;
 	for (uint32_t i = 0; i < r->per_producer; i++) {
 		int rc;
 		if (i % 2) {
@@ -52,7 +53,8 @@ static void producer(void *arg)
 			*it = (struct item){(uint32_t)r->id, i};
 			rc = shmheap_queue_push(q, shmheap_ptr_to_handle(h, it), -1);
 		}
-		TU_REQUIRE(rc == 0, "producer %d, push %u: %s", r->id, i, strerror(errno));
+		TU_REQUIRE(rc == 0, "producer %d, push %u: %s", r->id, i,
+			   strerror(errno));
 	}
 	shmheap_queue_close(q);
 	tu_child_exit(0);
@@ -65,7 +67,8 @@ static void consumer(void *arg)
 	shmheap_queue *q = shmheap_queue_open(h, "work");
 	TU_REQUIRE(q != NULL, "open: %s", strerror(errno));
 	uint32_t *seen = shmheap_handle_to_ptr(h, r->seen);
-	shmheap_object_handle *slot = (shmheap_object_handle *)shmheap_handle_to_ptr(h, r->slots) + r->id;
+	shmheap_object_handle *slot =
+		(shmheap_object_handle *)shmheap_handle_to_ptr(h, r->slots) + r->id;
 	int64_t last[MAX_PROCS];
 	for (int p = 0; p < MAX_PROCS; p++)
 		last[p] = -1;
@@ -89,8 +92,8 @@ static void consumer(void *arg)
 		if (v.producer == STOP)
 			break;
 		TU_REQUIRE(v.producer < (uint32_t)r->producers && v.seq < r->per_producer,
-			   "consumer %d: object %u/%u is no producer's", r->id, v.producer,
-			   v.seq);
+			   "consumer %d: object %u/%u is no producer's", r->id,
+			   v.producer, v.seq);
 		TU_REQUIRE((int64_t)v.seq > last[v.producer],
 			   "consumer %d: producer %u's %u came after its %lld", r->id,
 			   v.producer, v.seq, (long long)last[v.producer]);
@@ -112,8 +115,8 @@ static void run_procs(enum qt_kind kind, int producers, int consumers, size_t ca
 	shmheap_memory_handle h = r.hp.h;
 	size_t nseen = (size_t)producers * r.per_producer;
 	uint32_t *seen = shmheap_calloc(h, nseen ? nseen : 1, sizeof(*seen));
-	shmheap_object_handle *slots =
-		shmheap_calloc(h, (size_t)(producers + consumers), sizeof(*slots));
+	shmheap_object_handle *slots = shmheap_calloc(h, (size_t)(producers + consumers),
+						      sizeof(*slots));
 	ck_assert(seen && slots);
 	r.seen = shmheap_ptr_to_handle(h, seen);
 	r.slots = shmheap_ptr_to_handle(h, slots);
@@ -132,18 +135,22 @@ static void run_procs(enum qt_kind kind, int producers, int consumers, size_t ca
 		pids[n++] = tu_fork(producer, &r, 240);
 	}
 	char why[256] = "";
-	ck_assert_msg(tu_wait_all(pids + consumers, producers, 300, why, sizeof(why)) == 0,
+	ck_assert_msg(tu_wait_all(pids + consumers, producers, 300, why, sizeof(why)) ==
+			      0,
 		      "a producer: %s", why);
 	for (int i = 0; i < consumers; i++) {
 		struct item *stop = shmheap_alloc(h, sizeof(*stop));
 		ck_assert_ptr_nonnull(stop);
 		*stop = (struct item){STOP, 0};
-		ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(h, stop), -1), 0);
+		ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(h, stop),
+						    -1),
+				 0);
 	}
 	ck_assert_msg(tu_wait_all(pids, consumers, 300, why, sizeof(why)) == 0,
 		      "a consumer: %s", why);
 	for (size_t i = 0; i < nseen; i++)
-		ck_assert_msg(seen[i] == 1, "producer %zu's object %zu delivered %u times",
+		ck_assert_msg(seen[i] == 1,
+			      "producer %zu's object %zu delivered %u times",
 			      i / r.per_producer, i % r.per_producer, seen[i]);
 	ck_assert_uint_eq(qt_live_objects(h), live0);
 	ck_assert_int_eq(tu_check(h), 0);

@@ -316,7 +316,8 @@ START_TEST(destroy_frees_and_others_get_eidrm)
 	ck_assert_ptr_nonnull(q);
 	size_t live1 = qt_live_objects(h);
 	struct sleeper s = {&hp, 0};
-	pid_t consumers[2] = {tu_fork(sleep_in_call, &s, 30), tu_fork(sleep_in_call, &s, 30)};
+	pid_t consumers[2] = {tu_fork(sleep_in_call, &s, 30),
+			      tu_fork(sleep_in_call, &s, 30)};
 	await_sleepers(h, "dq", 0, 2);
 	char why[256] = "";
 	ck_assert_int_eq(shmheap_queue_destroy(h, "dq"), 0);
@@ -370,7 +371,8 @@ static void consumer(void *arg)
 	TU_REQUIRE(q != NULL, "open: %s", strerror(errno));
 	for (uint32_t i = 0; i < ROUNDS; i++) {
 		shmheap_object_handle got;
-		TU_REQUIRE(shmheap_queue_pop(q, &got, -1) == 0, "pop: %s", strerror(errno));
+		TU_REQUIRE(shmheap_queue_pop(q, &got, -1) == 0, "pop: %s",
+			   strerror(errno));
 		uint32_t *p = shmheap_handle_to_ptr(h, got);
 		TU_REQUIRE(p && *p == i, "got %u, not %u", p ? *p : 0, i);
 		shmheap_free(h, p);
@@ -392,7 +394,9 @@ START_TEST(every_kind)
 		uint32_t *p = shmheap_alloc(hp.h, 64);
 		ck_assert_ptr_nonnull(p);
 		*p = i;
-		ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(hp.h, p), -1), 0);
+		ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(hp.h, p),
+						    -1),
+				 0);
 	}
 	char why[256] = "";
 	ck_assert_msg(tu_wait(pid, 60, why, sizeof(why)) == 0, "%s: %s",
@@ -436,7 +440,8 @@ START_TEST(walk_lists_queues)
 	ck_assert_str_eq(buf, "");
 	shmheap_queue *a = shmheap_queue_create(hp.h, "a", 5);
 	ck_assert_ptr_nonnull(a);
-	ck_assert_int_eq(shmheap_name_set(hp.h, "not-a-queue", new_object(hp.h, 8), 0), 0);
+	ck_assert_int_eq(shmheap_name_set(hp.h, "not-a-queue", new_object(hp.h, 8), 0),
+			 0);
 	ck_assert_int_eq(shmheap_queue_push(a, new_object(hp.h, 8), 0), 0);
 	ck_assert_int_eq(shmheap_queue_push(a, new_object(hp.h, 8), 0), 0);
 	ck_assert_int_eq(shmheap_queue_walk(hp.h, list_queue, buf), 0);
