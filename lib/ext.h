@@ -40,8 +40,8 @@ enum ext_op {
 	INTENT_NAME_REMOVE = 4, /* a: entry's block, b: table slot */
 	INTENT_NAME_TABLE = 5,	/* a: new table's block, c: old table's block */
 	/* Queues (queue.h): the repair hands these to queue_finish. */
-	INTENT_QUEUE_CREATE = 6,  /* a: name entry's block, b: table slot, c: queue's block */
-	INTENT_QUEUE_DESTROY = 7, /* a: name entry's block, b: table slot, c: queue's block */
+	INTENT_QUEUE_CREATE = 6,  /* a: entry's block, b: table slot, c: queue's */
+	INTENT_QUEUE_DESTROY = 7, /* a: entry's block, b: table slot, c: queue's */
 	INTENT_QUEUE_PUSH = 8,	  /* a: queue's object, b: slot, c: handle; pos: tail */
 	INTENT_QUEUE_POP = 9,	  /* a: queue's object, b: slot, c: handle; pos: head */
 };
