@@ -200,7 +200,8 @@ static int client(const struct segment *s, unsigned long rounds, pid_t parent)
 static int server(const struct segment *s, unsigned long rounds, struct child *ch)
 {
 	if (s->api == API_QUEUE)
-		return pp_queue_server(s->heap, rounds, &(struct demo_peer){child_alive, ch});
+		return pp_queue_server(s->heap, rounds,
+				       &(struct demo_peer){child_alive, ch});
 	struct call *c = map_segment(s, PARENT_ADDR, "parent");
 	if (!c)
 		return TOOL_EXIT_FAIL;

@@ -306,20 +306,21 @@ int shmheap_queue_close(shmheap_queue *q);
 int shmheap_queue_destroy(shmheap_memory_handle mem, const char *name);
 int shmheap_queue_push(shmheap_queue *q, shmheap_object_handle h, int timeout_ms);
 int shmheap_queue_pop(shmheap_queue *q, shmheap_object_handle *h, int timeout_ms);
-int shmheap_queue_push_from(shmheap_queue *q, shmheap_object_handle *slot, int timeout_ms);
+int shmheap_queue_push_from(shmheap_queue *q, shmheap_object_handle *slot,
+			    int timeout_ms);
 int shmheap_queue_pop_into(shmheap_queue *q, shmheap_object_handle *slot, int timeout_ms);
 
 /* One queue's figures, as shmheap_queue_walk reports them. */
 struct shmheap_queue_stats {
-	size_t offset;		/* of the queue's object */
-	size_t capacity;	/* handles it holds at most */
-	size_t length;		/* handles it holds now */
-	int producers_waiting;	/* threads asleep in a push call; -1: unknown */
-	int consumers_waiting;	/* threads asleep in a pop call; -1: unknown */
+	size_t offset;	       /* of the queue's object */
+	size_t capacity;       /* handles it holds at most */
+	size_t length;	       /* handles it holds now */
+	int producers_waiting; /* threads asleep in a push call; -1: unknown */
+	int consumers_waiting; /* threads asleep in a pop call; -1: unknown */
 };
 /* Called once for each queue; a non-zero return stops the walk. */
-typedef int (*shmheap_queue_walk_fn)(const char *name, const struct shmheap_queue_stats *st,
-				     void *arg);
+typedef int (*shmheap_queue_walk_fn)(const char *name,
+				     const struct shmheap_queue_stats *st, void *arg);
 int shmheap_queue_walk(shmheap_memory_handle mem, shmheap_queue_walk_fn fn, void *arg);
 
 #ifdef __cplusplus

@@ -391,12 +391,13 @@ out:;
 	return ret;
 }
 
-void names_unlink(struct shmheap_heap *h, struct heap_ext *x, heap_off slot, heap_off entry,
-		  const char *call)
+void names_unlink(struct shmheap_heap *h, struct heap_ext *x, heap_off slot,
+		  heap_off entry, const char *call)
 {
 	(void)call; /* read by the kill points of the test build only */
 	ext_step(h, call, 1);
-	__atomic_store_n((uint64_t *)(void *)(h->base + slot), NAMES_TOMB, __ATOMIC_RELEASE);
+	__atomic_store_n((uint64_t *)(void *)(h->base + slot), NAMES_TOMB,
+			 __ATOMIC_RELEASE);
 	ext_step(h, call, 2);
 	if (entry)
 		block_free(h, entry);
@@ -420,7 +421,8 @@ heap_off names_find(struct shmheap_heap *h, struct heap_ext *x, const char *name
 		return 0;
 	}
 	uint32_t elen;
-	const struct name_entry *e = view_entry(&v, slot_ref(&v, &t, (uint64_t)at), &elen);
+	const struct name_entry *e = view_entry(&v, slot_ref(&v, &t, (uint64_t)at),
+						&elen);
 	*entry = e ? block_of_object(h, e) : 0;
 	if (!*entry) {
 		errno = EUCLEAN;
@@ -430,7 +432,8 @@ heap_off names_find(struct shmheap_heap *h, struct heap_ext *x, const char *name
 	return t.obj + 8 * (uint64_t)at;
 }
 
-int names_reserve(struct shmheap_heap *h, struct heap_ext *x, const char *name, size_t len)
+int names_reserve(struct shmheap_heap *h, struct heap_ext *x, const char *name,
+		  size_t len)
 {
 	struct ext_view v = locked_view(h);
 	struct ntable t;
