@@ -20,6 +20,7 @@
 #include "ctl-maps.h"
 #include "ctl-names.h"
 #include "ctl-out.h"
+#include "ctl-queues.h"
 #include "ctl.h"
 #include "tool.h"
 
@@ -150,6 +151,7 @@ struct view {
 	const struct ctl_heap *h;
 	const struct survey *s;
 	const struct ctl_names *names;
+	const struct ctl_queues *queues;
 	struct stat st;
 	bool have_st;
 	pid_t pids[MAX_PIDS];
@@ -284,6 +286,7 @@ static void print_plain(const struct view *v)
 		table_free(&t);
 	}
 	print_names_plain(v->names);
+	ctl_queues_print(v->queues);
 	if (s->keep_blocks) {
 		static const char *const heads[] = {"  OFFSET", "SIZE", "STATE"};
 		struct table t;
@@ -403,6 +406,7 @@ static void print_json(const struct view *v)
 	}
 	json_array_end(&j);
 	json_bool(&j, "names_damaged", v->names->broken);
+	ctl_queues_json(&j, v->queues);
 	if (s->keep_blocks) {
 		json_array_begin(&j, "blocks");
 		for (size_t i = 0; i < s->nblocks; i++) {
@@ -460,9 +464,11 @@ int ctl_inspect(int argc, char **argv)
 	for (size_t i = 0; i < nwatch; i++)
 		free(watch[i]);
 	struct ctl_names names = {0};
+	struct ctl_queues queues = {0};
 	if (ctl_heap_open(&h, name, timeout_ms) < 0 ||
 	    ctl_heap_run(&h, survey_op, &s) < 0 ||
-	    ctl_heap_run(&h, ctl_names_op, &names) < 0) {
+	    ctl_heap_run(&h, ctl_names_op, &names) < 0 ||
+	    ctl_heap_run(&h, ctl_queues_op, &queues) < 0) {
 		int err = errno;
 		ctl_heap_close(&h);
 		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name),
@@ -471,6 +477,7 @@ int ctl_inspect(int argc, char **argv)
 	v.h = &h;
 	v.s = &s;
 	v.names = &names;
+	v.queues = &queues;
 	if (json)
 		print_json(&v);
 	else
@@ -492,6 +499,7 @@ int ctl_inspect(int argc, char **argv)
 	}
 	ctl_heap_close(&h);
 	ctl_names_free(&names);
+	ctl_queues_free(&queues);
 	free(s.blocks);
 	return status;
 }

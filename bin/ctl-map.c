@@ -269,7 +269,7 @@ static void print_legend(const struct map *m, size_t width, bool colour, bool bu
 		legend_line(MAP_CACHED, colour, m, text);
 	}
 	if (m->count[MAP_LIBRARY]) {
-		snprintf(text, sizeof(text), " in %zu block%s (cache table, names)",
+		snprintf(text, sizeof(text), " in %zu block%s (cache table, names, queues)",
 			 m->count[MAP_LIBRARY], m->count[MAP_LIBRARY] == 1 ? "" : "s");
 		legend_line(MAP_LIBRARY, colour, m, text);
 	}

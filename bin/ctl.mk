@@ -24,6 +24,8 @@ bin_shmheap_ctl_SOURCES += bin/ctl-segments.c
 bin_shmheap_ctl_SOURCES += bin/ctl-backing.c bin/ctl-backing.h
 # shmheap-ctl inspect: the names of a heap's directory (issue 20).
 bin_shmheap_ctl_SOURCES += bin/ctl-names.c bin/ctl-names.h
+# shmheap-ctl inspect: the queues of a heap's directory (issue 30).
+bin_shmheap_ctl_SOURCES += bin/ctl-queues.c bin/ctl-queues.h
 # list's and segments' tables, printed by libsmartcols (issue 28).
 bin_shmheap_ctl_SOURCES += bin/ctl-table.c bin/ctl-table.h
 # shmheap-ctl map: the heap as a picture, in text or SVG (issue 28).

@@ -24,6 +24,6 @@ bin_libdemo_la_SOURCES = bin/demo.c bin/demo.h
 bin_PROGRAMS += bin/shmheap-shm-cnt bin/shmheap-pingpong
 bin_shmheap_shm_cnt_SOURCES = bin/shm-cnt.c
 bin_shmheap_shm_cnt_LDADD = bin/libdemo.la bin/libtool-util.la lib/libshmheap.la
-bin_shmheap_pingpong_SOURCES = bin/pingpong.c
+bin_shmheap_pingpong_SOURCES = bin/pingpong.c bin/pingpong-queue.c bin/pingpong-queue.h
 bin_shmheap_pingpong_LDADD = bin/libdemo.la bin/libtool-util.la lib/libshmheap.la
 dist_man_MANS += man/shmheap-shm-cnt.1 man/shmheap-pingpong.1

@@ -14,6 +14,8 @@
  * the other after DEMO_WAIT_S seconds, or at once when the other is gone, and
  * the parent ends a child that does not exit.  SIGPIPE is ignored: a line
  * that cannot be written is an error, and the segment is still removed.
+ * With --api queue the call is an object of a heap instead, passed through
+ * two queues of handles (pingpong-queue.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #include "demo.h"
+#include "pingpong-queue.h"
 #include "shmseg.h"
 #include "tool.h"
 
@@ -46,13 +49,14 @@ struct call {
 	unsigned long long arg, result;
 };
 
-enum api { API_POSIX, API_SHMSEG };
+enum api { API_POSIX, API_SHMSEG, API_QUEUE };
 
 /* How the segment was made, so that either process can map and drop it. */
 struct segment {
 	enum api api;
 	int fd; /* API_POSIX: the object, already unlinked */
 	int id; /* API_SHMSEG */
+	shmheap_memory_handle heap; /* API_QUEUE: an anonymous heap */
 };
 
 static const char usage_text[] =
@@ -62,9 +66,10 @@ static const char usage_text[] =
 	"in the child.\n"
 	"\n"
 	"      --rounds N     questions the child asks (default 3)\n"
-	"      --api posix|shmseg\n"
+	"      --api posix|shmseg|queue\n"
 	"                     the segment: POSIX shared memory (default) or a\n"
-	"                     numbered segment of shmseg(3)\n"
+	"                     numbered segment of shmseg(3); or the call as an\n"
+	"                     object of a heap, through two queues of handles\n"
 	"  -h, --help         show this help and exit\n"
 	"  -V, --version      show the version and exit\n"
 	"\n"
@@ -72,6 +77,10 @@ static const char usage_text[] =
 
 static void make_segment(struct segment *s)
 {
+	if (s->api == API_QUEUE) {
+		s->heap = pp_queue_make();
+		return;
+	}
 	if (s->api == API_SHMSEG) {
 		s->id = shmseg_create(SEGMENT_SIZE);
 		if (s->id < 0)
@@ -163,6 +172,9 @@ static int wait_word(_Atomic int *w, unsigned long r, const struct demo_peer *pe
 
 static int client(const struct segment *s, unsigned long rounds, pid_t parent)
 {
+	if (s->api == API_QUEUE)
+		return pp_queue_client(s->heap, rounds,
+				       &(struct demo_peer){parent_alive, &parent});
 	struct call *c = map_segment(s, CHILD_ADDR, "child");
 	if (!c)
 		return TOOL_EXIT_FAIL;
@@ -187,6 +199,9 @@ static int client(const struct segment *s, unsigned long rounds, pid_t parent)
 
 static int server(const struct segment *s, unsigned long rounds, struct child *ch)
 {
+	if (s->api == API_QUEUE)
+		return pp_queue_server(s->heap, rounds,
+				       &(struct demo_peer){child_alive, ch});
 	struct call *c = map_segment(s, PARENT_ADDR, "parent");
 	if (!c)
 		return TOOL_EXIT_FAIL;
@@ -219,7 +234,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	unsigned long rounds = DEFAULT_ROUNDS;
-	struct segment seg = {API_POSIX, -1, -1};
+	struct segment seg = {API_POSIX, -1, -1, NULL};
 	int c;
 
 	tool_init(argv[0]);
@@ -237,9 +252,11 @@ int main(int argc, char **argv)
 				seg.api = API_POSIX;
 			else if (strcmp(optarg, "shmseg") == 0)
 				seg.api = API_SHMSEG;
+			else if (strcmp(optarg, "queue") == 0)
+				seg.api = API_QUEUE;
 			else
 				tool_die(TOOL_EXIT_USAGE,
-					 "--api: '%s' is neither posix nor shmseg",
+					 "--api: '%s' is not posix, shmseg or queue",
 					 optarg);
 			break;
 		case 'h':
@@ -288,6 +305,8 @@ int main(int argc, char **argv)
 	if (!ended && !demo_stop && WIFSIGNALED(ch.status))
 		tool_warn("parent: the child was killed by signal %d (%s)",
 			  WTERMSIG(ch.status), strsignal(WTERMSIG(ch.status)));
+	if (seg.api == API_QUEUE)
+		shmheap_disconnect(seg.heap); /* anonymous: gone with the processes */
 	if (seg.api == API_SHMSEG && shmseg_destroy(seg.id) < 0)
 		tool_warn("shmseg_destroy(%d): %s", seg.id, strerror(errno));
 	if (demo_stop)

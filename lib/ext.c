@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "ext.h"
+#include "queue.h"
 
 uint64_t ext_block_need(size_t size)
 {
@@ -159,7 +160,7 @@ int ext_chain_live(struct shmheap_heap *h, heap_off off)
 
 /* A word the repair may write: inside a live block, past its block word,
  * and not inside the block skip. */
-static uint64_t *repair_word(struct shmheap_heap *h, heap_off off, heap_off skip)
+uint64_t *ext_repair_word(struct shmheap_heap *h, heap_off off, heap_off skip)
 {
 	uint64_t bw;
 	if (!off || off % HEAP_UNIT)
@@ -170,7 +171,7 @@ static uint64_t *repair_word(struct shmheap_heap *h, heap_off off, heap_off skip
 	return (uint64_t *)(void *)(h->base + off);
 }
 
-static void repair_free(struct shmheap_heap *h, heap_off blk)
+void ext_repair_free(struct shmheap_heap *h, heap_off blk)
 {
 	if (!ext_chain_live(h, blk))
 		return;
@@ -229,34 +230,40 @@ static void finish_pending(struct shmheap_heap *h, struct heap_ext *x)
 
 	switch (in.op) {
 	case INTENT_ALLOC_INTO:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (!w || *w != ext_handle_of(h->seed, in.a + HEAP_UNIT))
-			repair_free(h, in.a);
+			ext_repair_free(h, in.a);
 		break;
 	case INTENT_FREE_FROM:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (w && *w == ext_handle_of(h->seed, in.a + HEAP_UNIT))
 			__atomic_store_n(w, 0, __ATOMIC_RELEASE);
-		repair_free(h, in.a);
+		ext_repair_free(h, in.a);
 		break;
 	case INTENT_NAME_ADD:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (!w || (*w & NAMES_REF_OFF_MASK) != in.a + HEAP_UNIT)
-			repair_free(h, in.a);
+			ext_repair_free(h, in.a);
 		break;
 	case INTENT_NAME_REMOVE:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (w && (*w & NAMES_REF_OFF_MASK) == in.a + HEAP_UNIT)
 			__atomic_store_n(w, NAMES_TOMB, __ATOMIC_RELEASE);
-		repair_free(h, in.a);
+		ext_repair_free(h, in.a);
 		break;
 	case INTENT_NAME_TABLE:
 		if ((x->table & EXT_TABLE_OFF_MASK) == in.a + HEAP_UNIT) {
 			if (in.c != self)
-				repair_free(h, in.c);
+				ext_repair_free(h, in.c);
 		} else if (in.a != self) {
-			repair_free(h, in.a);
+			ext_repair_free(h, in.a);
 		}
+		break;
+	case INTENT_QUEUE_CREATE:
+	case INTENT_QUEUE_DESTROY:
+	case INTENT_QUEUE_PUSH:
+	case INTENT_QUEUE_POP:
+		queue_finish(h, &in);
 		break;
 	default:
 		break;

@@ -103,6 +103,13 @@ lib_libshmheap_la_SOURCES += \
 	lib/aligned.c \
 	lib/allocx.h \
 	lib/realloc.c
+# Queues of handles (issue 30): a layer over the names directory and the
+# intent log; its repair and its readers (check, walk) in files of their own.
+lib_libshmheap_la_SOURCES += \
+	lib/queue-inspect.c \
+	lib/queue-repair.c \
+	lib/queue.c \
+	lib/queue.h
 
 # The library built for the tests: the same sources with the test hooks
 # compiled in (-DSHMHEAP_TEST_HOOKS; lib/testhooks.h), which in the library

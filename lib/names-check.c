@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ext.h"
+#include "queue.h"
 
 static uint64_t load(const struct ext_view *v, heap_off off)
 {
@@ -105,6 +106,7 @@ void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg)
 	if (x->intent.op != INTENT_NONE)
 		fn(rec, "an operation is pending in the intent log", arg);
 	check_table(v, x, fn, arg);
+	queue_verify(v, fn, arg); /* the queues the directory names */
 }
 
 void ext_view_own(const struct ext_view *v, struct ext_own *own)
@@ -128,5 +130,7 @@ int ext_view_owned(const struct ext_view *v, const struct ext_own *own, heap_off
 		return 1;
 	uint32_t len;
 	const struct name_entry *e = entry(v, obj, &len);
-	return e && e->hash == names_hash(v->seed, e->name, len);
+	if (e && e->hash == names_hash(v->seed, e->name, len))
+		return 1;
+	return queue_view_obj(v, obj) != NULL; /* a queue (queue.h) */
 }

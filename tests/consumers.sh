@@ -102,6 +102,7 @@ readme_example "A heap in a file" file:/tmp/runs.heap "runs: 2" "file:$tmp/runs.
 readme_example "A heap in a System V segment" sysv:0x5eed0042 "the child made it 42" \
 	"sysv:$(printf '0x5e%06x' $(($$ & 0xffffff)))"
 readme_example "A cached heap" /cached-demo "4 workers done, 0 bytes left in caches"
+readme_example "Handing objects over through a queue" /queue-demo "B took 3 orders, total 36"
 
 warn="-Wall -Wextra -Werror"
 consumer c89 "$CC" "-std=c89 -pedantic $warn" c89.c

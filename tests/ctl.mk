@@ -51,6 +51,12 @@ tests_ctl_namemaker_SOURCES = tests/ctl-namemaker.c
 tests_ctl_namemaker_LDADD = lib/libshmheap.la
 TESTS += tests/ctl-names.sh
 EXTRA_DIST += tests/ctl-names.sh
+# inspect shows the queues of a heap's directory (issue 30).
+check_PROGRAMS += tests/ctl-queuemaker
+tests_ctl_queuemaker_SOURCES = tests/ctl-queuemaker.c
+tests_ctl_queuemaker_LDADD = lib/libshmheap.la
+TESTS += tests/ctl-queues.sh
+EXTRA_DIST += tests/ctl-queues.sh
 # Cached heaps (SHMHEAP_CACHED): create --cached and inspect's cache figures.
 CTL_TESTS += tests/ctl-cache.sh
 # file: paths: no link among the directories is followed, and a file that is

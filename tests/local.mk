@@ -165,3 +165,23 @@ endif
 check_PROGRAMS += tests/torture-names
 TESTS += tests/torture-names
 tests_torture_names_LDADD = lib/libshmheap.la
+
+# Queues of handles (issue 30): the calls and their errors on every kind of
+# heap; a model of 1,000,000 random calls (SHMHEAP_TEST_MODEL_OPS); producers
+# and consumers in 2x2 and 8x8 processes (SHMHEAP_TEST_PROCS_OPS); kills at
+# every step of the logged calls (a kill point of the test library), and
+# random SIGKILLs (SHMHEAP_TEST_QUEUE_KILLS).  tests/libqueuetest.la: heaps
+# of every kind and the accounting of orphans.
+if HAVE_CHECK
+check_LTLIBRARIES += tests/libqueuetest.la
+tests_libqueuetest_la_SOURCES = tests/queue-testutil.c tests/queue-testutil.h
+SUITES += tests/test-queue tests/test-queue-model tests/test-queue-procs \
+	  tests/test-queue-kill
+VALGRIND_SUITES += tests/test-queue tests/test-queue-model
+check-valgrind-suites: tests/test-queue tests/test-queue-model
+tests_test_queue_LDADD = tests/libqueuetest.la $(LDADD)
+tests_test_queue_model_LDADD = tests/libqueuetest.la $(LDADD)
+tests_test_queue_procs_LDADD = tests/libqueuetest.la $(LDADD)
+# The kill points are in the test build of the library only.
+tests_test_queue_kill_LDADD = tests/libqueuetest.la $(LDADD_HOOKS)
+endif
