@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* cleanup.c - kill, reap and remove on a terminating signal (see cleanup.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "tool.h"
+/* The library's resolution of a file: path (common/, shared with it). */
+#include "filepath.h"
 
 #define PATH_BUF 4096
 
@@ -17,7 +22,13 @@ static pid_t *children;
 static size_t max_children;
 static volatile sig_atomic_t nchildren;
 static char shm_name[PATH_BUF];
-static char file_path[PATH_BUF];
+/* The file: its directory, opened when it was registered, and its name there;
+ * with file_same, only the file of that device and inode is removed. */
+static int file_dir = -1;
+static char file_leaf[NAME_MAX + 1];
+static bool file_same;
+static dev_t file_dev;
+static ino_t file_ino;
 static char dir_path[PATH_BUF];
 static volatile sig_atomic_t sysv_id = -1;
 
@@ -54,8 +65,8 @@ void cleanup_reserve(size_t max)
 	max_children = max;
 }
 
-/* Async-signal-safe only: kill, waitpid, unlink, rmdir, shm_unlink (an
- * unlink), shmctl (a system call), sigaction, raise. */
+/* Async-signal-safe only: kill, waitpid, fstatat, unlinkat, rmdir, shm_unlink
+ * (an unlink), shmctl (a system call), sigaction, raise. */
 static void on_fatal_signal(int sig)
 {
 	for (sig_atomic_t i = 0; i < nchildren; i++)
@@ -67,8 +78,11 @@ static void on_fatal_signal(int sig)
 				;
 	if (shm_name[0])
 		shm_unlink(shm_name);
-	if (file_path[0])
-		unlink(file_path);
+	struct stat st;
+	if (file_dir >= 0 &&
+	    (!file_same || (fstatat(file_dir, file_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    st.st_dev == file_dev && st.st_ino == file_ino)))
+		unlinkat(file_dir, file_leaf, 0);
 	if (dir_path[0])
 		rmdir(dir_path);
 	if (sysv_id >= 0)
@@ -122,12 +136,49 @@ int cleanup_set_shm(const char *name)
 	return set_path(shm_name, name);
 }
 
-int cleanup_set_file(const char *path, const char *dir)
+static void forget_file(void)
 {
-	if (set_path(file_path, path) < 0 || set_path(dir_path, dir) < 0) {
-		file_path[0] = dir_path[0] = '\0';
+	if (file_dir >= 0)
+		close(file_dir);
+	file_dir = -1;
+	file_same = false;
+	dir_path[0] = '\0';
+}
+
+/*
+ * The path is resolved here, once, as the library resolves it (no symbolic
+ * link followed): whoever renames a directory of it later, or puts a link in
+ * its place, cannot turn the removal onto a file elsewhere.
+ */
+int cleanup_set_file(const char *path, const char *dir, int fd)
+{
+	forget_file();
+	if (!path)
+		return set_path(dir_path, dir);
+	struct file_path fp;
+	struct stat st;
+	size_t n = 0;
+	int err = 0;
+	if (file_path_open(path, &fp) < 0)
+		return -1;
+	if ((n = strlen(fp.leaf)) > NAME_MAX)
+		err = ENAMETOOLONG;
+	else if (fd >= 0 && fstat(fd, &st) < 0)
+		err = errno;
+	else if (set_path(dir_path, dir) < 0)
+		err = errno;
+	if (err) {
+		file_path_close(&fp);
+		errno = err;
 		return -1;
 	}
+	memcpy(file_leaf, fp.leaf, n + 1);
+	if (fd >= 0) {
+		file_dev = st.st_dev;
+		file_ino = st.st_ino;
+		file_same = true;
+	}
+	file_dir = fp.dirfd;
 	return 0;
 }
 
@@ -181,7 +232,8 @@ void cleanup_in_child(const sigset_t *old)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	nchildren = 0;
-	shm_name[0] = file_path[0] = dir_path[0] = '\0';
+	shm_name[0] = '\0';
+	forget_file();
 	sysv_id = -1;
 	sigprocmask(SIG_SETMASK, old, NULL);
 }

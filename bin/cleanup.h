@@ -35,7 +35,14 @@ void cleanup_install(void);
  * Call with the signals blocked.  Names longer than 4095 bytes are refused
  * (-1, errno ENAMETOOLONG). */
 int cleanup_set_shm(const char *name);
-int cleanup_set_file(const char *path, const char *dir);
+/*
+ * The file at path, then the directory dir (or NULL).  The file's directory
+ * is opened now, without following a symbolic link (-1, errno ELOOP, for a
+ * link among its directories), and the handler removes the file's name in
+ * that directory: with fd >= 0 only if it still names the file fd has open,
+ * else whatever it names (a file not made yet, in the runner's own directory).
+ */
+int cleanup_set_file(const char *path, const char *dir, int fd);
 /* A System V segment to remove (IPC_RMID); -1 forgets.  Returns 0. */
 int cleanup_set_sysv(int shmid);
 

@@ -16,6 +16,7 @@ int ctl_check(int argc, char **argv);
 int ctl_unlink(int argc, char **argv);
 int ctl_create(int argc, char **argv);
 int ctl_segments(int argc, char **argv); /* ctl-segments.c */
+int ctl_map(int argc, char **argv);	 /* ctl-map.c */
 
 /* check: the heap could not be checked at all (no such object, not a heap,
  * permission denied); a damaged header is a problem found (status 1). */

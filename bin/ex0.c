@@ -111,7 +111,7 @@ static int exit_status(pid_t pid)
 
 static void usage(FILE *f)
 {
-	fputs("usage: shmheap-ex0 SIZE\n"
+	fputs("Usage: shmheap-ex0 SIZE\n"
 	      "Lab exercise 0: two processes share a memory-mapped file of SIZE bytes\n"
 	      "(a multiple of the page size; K, M, G suffixes allowed).\n"
 	      "  -h, --help     show this help and exit\n"
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 	long page = sysconf(_SC_PAGESIZE);
 	if (argc != 2 || !tool_parse_size_suffix(argv[1], &size))
 		tool_die(TOOL_EXIT_USAGE,
-			 "usage: shmheap-ex0 SIZE (a multiple of the page size)");
+			 "Usage: shmheap-ex0 SIZE (a multiple of the page size)");
 	if (size == 0 || (page > 0 && size % (size_t)page))
 		tool_die(TOOL_EXIT_USAGE,
 			 "size %s is not a positive multiple of the page size %ld",
@@ -137,8 +137,13 @@ int main(int argc, char **argv)
 
 	const char *tmp = getenv("TMPDIR");
 	char dir[4096], path[4096 + 16];
-	if (snprintf(dir, sizeof(dir), "%s/shmheap-ex0.XXXXXX",
-		     tmp && *tmp ? tmp : "/tmp") >= (int)sizeof(dir))
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	/* By its real path: the cleanup follows no symbolic link (cleanup.h). */
+	char *real = realpath(tmp, NULL);
+	int len = snprintf(dir, sizeof(dir), "%s/shmheap-ex0.XXXXXX", real ? real : tmp);
+	free(real);
+	if (len >= (int)sizeof(dir))
 		tool_die(TOOL_EXIT_USAGE, "TMPDIR is too long");
 
 	/* Every terminating signal kills and reaps the children and removes the
@@ -153,7 +158,7 @@ int main(int argc, char **argv)
 		tool_die(TOOL_EXIT_FAIL, "%s: %s", dir, strerror(err));
 	}
 	snprintf(path, sizeof(path), "%s/shared", dir);
-	cleanup_set_file(path, dir);
+	cleanup_set_file(path, dir, -1);
 
 	int a_to_b[2], b_to_a[2];
 	pid_t a = -1, b = -1;
@@ -180,7 +185,7 @@ int main(int argc, char **argv)
 	cleanup_forget_children();
 	unlink(path);
 	rmdir(dir);
-	cleanup_set_file(NULL, NULL);
+	cleanup_set_file(NULL, NULL, -1);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	bool gone = sa == TOOL_EXIT_OUTPUT_GONE || sb == TOOL_EXIT_OUTPUT_GONE;
 	ok = ok && (sa == TOOL_EXIT_OK || sa == TOOL_EXIT_OUTPUT_GONE) &&

@@ -7,7 +7,9 @@
  * allocator may map one 4 KiB page only when no page it has can hold the
  * request.  The exit status says whether every verdict was as expected.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +17,6 @@
 
 #include "lab/ealloc.h"
 #include "tool.h"
-
-#define PAGESIZE 4096
 
 static int step_no, failures;
 static long last_vsz;
@@ -83,7 +83,19 @@ static char *alloc_fill(int size, char c)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s\n", tool_name());
+	fputs("Usage: shmheap-lab-ealloc [OPTION]\n"
+	      "Runs the scenarios of part B of the memory-management lab on its own\n"
+	      "interface (lab/ealloc.h) and prints, after every step, the virtual size\n"
+	      "of the process (VSZ), how much it grew, and whether that is as expected:\n"
+	      "the allocator maps one 4 KiB page only when no page it has can hold the\n"
+	      "request.\n"
+	      "\n"
+	      "  -h, --help     show this help and exit\n"
+	      "  -V, --version  show the version and exit\n"
+	      "\n"
+	      "Exit status: 0 every verdict as expected, 1 one was not, 2 usage error.\n"
+	      "See shmheap-lab-ealloc(1).\n",
+	      f);
 }
 
 int main(int argc, char **argv)
@@ -92,8 +104,8 @@ int main(int argc, char **argv)
 	if (tool_help_or_version(argc, argv, usage))
 		return TOOL_EXIT_OK;
 	if (argc > 1)
-		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (usage: %s)", argv[1],
-			 tool_name());
+		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (try '%s --help')",
+			 argv[1], tool_name());
 	if (sysconf(_SC_PAGESIZE) != PAGESIZE)
 		printf("note: the system page is %ld bytes: each 4 KiB mapping takes one\n",
 		       sysconf(_SC_PAGESIZE));
@@ -103,8 +115,12 @@ int main(int argc, char **argv)
 	last_vsz = vsz();
 	printf("start:   %-44s VSZ %7ld KiB\n", "", last_vsz / 1024);
 
-	if (init_alloc() != 0)
-		tool_die(TOOL_EXIT_FAIL, "init_alloc failed");
+	/* init_alloc and cleanup return nothing, as the lab declares them:
+	 * errno tells. */
+	errno = 0;
+	init_alloc();
+	if (errno != 0)
+		tool_die(TOOL_EXIT_FAIL, "init_alloc failed: %s", strerror(errno));
 	step("init_alloc", 0);
 
 	char *a = alloc_fill(1024, 'a');
@@ -153,7 +169,9 @@ int main(int argc, char **argv)
 	check(alloc(12) == NULL && alloc(4104) == NULL, "alloc(12) and alloc(4104) fail");
 	step("the refused requests mapped nothing", 0);
 
-	check(cleanup() == 0, "cleanup: every page unmapped");
+	errno = 0;
+	cleanup();
+	check(errno == 0, "cleanup: every page unmapped");
 	printf("%s: %d step%s, %d failed\n", failures ? "FAILED" : "passed", step_no,
 	       step_no == 1 ? "" : "s", failures);
 	return failures ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;

@@ -58,7 +58,7 @@ shmheap_memory_handle run_heap_create(size_t size, const struct shmheap_options 
 	if (kind.backing == HEAP_POSIX) {
 		err = cleanup_set_shm(name);
 	} else if (kind.backing == HEAP_FILE) {
-		err = cleanup_set_file(kind.path, NULL);
+		err = cleanup_set_file(kind.path, NULL, shmheap_fd(mem));
 	} else {
 		int id = shmget(kind.key, 0, 0);
 		err = id < 0 ? -1 : cleanup_set_sysv(id);
@@ -94,7 +94,7 @@ void run_heap_destroy(shmheap_memory_handle mem)
 	if (kind.backing == HEAP_POSIX)
 		cleanup_set_shm(NULL);
 	else if (kind.backing == HEAP_FILE)
-		cleanup_set_file(NULL, NULL);
+		cleanup_set_file(NULL, NULL, -1);
 	else
 		cleanup_set_sysv(-1);
 }

@@ -55,11 +55,12 @@ struct backing_ops {
 	/* Reads up to len bytes at off, fewer where the object ends; the count. */
 	ssize_t (*read_upto)(struct backing *b, void *buf, size_t len, size_t off);
 	void (*close)(struct backing *b);
-	/* Removes the name; mappings stay valid until unmapped. */
-	int (*remove)(const char *name);
-	/* 1 if name names the very object b has open, 0 if it names another one
-	 * (a link to it included: links are not followed), -1 (ENOENT) if none. */
-	int (*is_named)(struct backing *b, const char *name);
+	/* Removes name if it names the very object b has open: the name is
+	 * looked up once, its object compared with b's and removed through that
+	 * one lookup (a link to b's object is another object: links are not
+	 * followed).  Mappings stay valid until unmapped.  0 when removed; -1
+	 * with EINVAL when name names another object, ENOENT when none. */
+	int (*remove)(struct backing *b, const char *name);
 	/* Optional: makes the heap mapped at addr (len bytes) durable. */
 	int (*sync)(struct backing *b, void *addr, size_t len);
 	/* Optional: for memory that can outlive every process that used it (a
@@ -95,17 +96,12 @@ HIDDEN int backing_file_adopt(struct backing *b);
  * base_off; and its check of a just opened descriptor: a regular file, then
  * O_NONBLOCK cleared (else it is closed, EINVAL for another type). */
 HIDDEN int backing_fd_check_regular(struct backing *b);
-/* How a named backing opens its object: shm_open(3), or open(2) wrapped. */
+/* How a named backing opens its object: shm_open(3). */
 typedef int (*backing_open_fn)(const char *name, int flags, mode_t mode);
 /* Creates name into b->fd (O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | flags) and
- * gives it mode whatever the umask; if that fails, removes it with remove_fn. */
-HIDDEN int backing_fd_create(struct backing *b, backing_open_fn open_fn,
-			     int (*remove_fn)(const char *), const char *name, int flags,
-			     mode_t mode);
-/* Undoes a create that failed later: closes b->fd, removes name, errno = err;
- * returns -1. */
-HIDDEN int backing_fd_create_undo(struct backing *b, int (*remove_fn)(const char *),
-				  const char *name, int err);
+ * gives it mode whatever the umask; if that fails, removes it (b->ops->remove). */
+HIDDEN int backing_fd_create(struct backing *b, backing_open_fn open_fn, const char *name,
+			     int flags, mode_t mode);
 /* Opens name for reading (and writing unless read_only; | flags) without
  * blocking on its type or following a link at its end, then checks the
  * descriptor (backing_fd_check_regular).  A link is no heap (EINVAL), nor is

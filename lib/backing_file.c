@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "backing.h"
+#include "filepath.h"
 #include "heap.h" /* heap_lock_init: a robust, process-shared mutex */
 
 #define FILE_PREAMBLE 4096
@@ -152,45 +153,79 @@ static int read_preamble(int fd, struct file_preamble *p)
 	return 0;
 }
 
-/* open(2) as backing_fd_create and backing_fd_open call it. */
-static int open_path(const char *path, int flags, mode_t mode)
+/* Removes fp's entry if it is the file fd has open (a link to it is
+ * another file): 0, or -1 (EINVAL for another file, ENOENT for none). */
+static int unlink_same(const struct file_path *fp, int fd)
 {
-	return open(path, flags, mode);
+	struct stat mine, named;
+	if (fstat(fd, &mine) < 0 ||
+	    fstatat(fp->dirfd, fp->leaf, &named, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (mine.st_dev != named.st_dev || mine.st_ino != named.st_ino) {
+		errno = EINVAL;
+		return -1;
+	}
+	return unlinkat(fp->dirfd, fp->leaf, 0);
 }
 
+/* The new file is made in, and on failure removed from, the one directory
+ * that filepath.c resolved: never a file that is not this one. */
 static int file_create(struct backing *b, const char *path, mode_t mode, size_t len)
 {
 	(void)len; /* sized by extend */
+	struct file_path fp;
 	struct file_stamp s;
 	b->base_off = FILE_PREAMBLE;
-	const int flags = O_NOFOLLOW | O_NOCTTY;
-	if (backing_fd_create(b, open_path, unlink, path, flags, mode) < 0)
+	if (file_path_open(path, &fp) < 0)
 		return -1;
-	/* The page is reserved (ENOSPC here, never SIGBUS later) and the stamp
+	/* O_EXCL: an existing name, a link included, is EEXIST. */
+	b->fd = openat(fp.dirfd, fp.leaf,
+		       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+		       mode);
+	int err = b->fd < 0 ? errno : 0;
+	/* The open applies the umask; the caller asked for exactly this mode.
+	 * The page is reserved (ENOSPC here, never SIGBUS later) and the stamp
 	 * written before the heap gets a byte: a heap is never without one. */
-	int err = 0;
-	if (current_stamp(b, &s) < 0)
+	if (!err && (fchmod(b->fd, mode) < 0 || current_stamp(b, &s) < 0))
 		err = errno;
-	else if ((err = posix_fallocate(b->fd, 0, FILE_PREAMBLE)) == 0 &&
-		 write_preamble(b, &s) < 0)
+	if (!err)
+		err = posix_fallocate(b->fd, 0, FILE_PREAMBLE);
+	if (!err && write_preamble(b, &s) < 0)
 		err = errno;
-	if (err)
-		return backing_fd_create_undo(b, unlink, path, err);
-	return 0;
+	if (err && b->fd >= 0) {
+		unlink_same(&fp, b->fd);
+		backing_fd_close(b);
+	}
+	file_path_close(&fp);
+	errno = err;
+	return err ? -1 : 0;
 }
 
 /* Never blocks on the file's type (a FIFO), never follows a link at PATH's
  * end; anything but a regular file (a directory too) is no heap (EINVAL). */
 static int file_open(struct backing *b, const char *path, int read_only)
 {
+	struct file_path fp;
 	b->base_off = FILE_PREAMBLE;
-	if (backing_fd_open(b, open_path, path, O_NOCTTY, read_only, EISDIR) < 0)
+	b->read_only = read_only;
+	if (file_path_open(path, &fp) < 0)
+		return -1;
+	b->fd = openat(fp.dirfd, fp.leaf,
+		       (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOFOLLOW |
+			       O_NOCTTY | O_CLOEXEC);
+	int err = errno;
+	file_path_close(&fp);
+	if (b->fd < 0) {
+		errno = err == ELOOP || err == EISDIR ? EINVAL : err;
+		return -1;
+	}
+	if (backing_fd_check_regular(b) < 0)
 		return -1;
 	/* A file with heap bytes has its preamble (written before them); a
 	 * shorter one may be a heap its creator is still sizing (heap.c waits). */
 	struct stat st;
 	struct file_preamble p;
-	int err = 0;
+	err = 0;
 	if (fstat(b->fd, &st) < 0)
 		err = errno;
 	else if (st.st_size > FILE_PREAMBLE && read_preamble(b->fd, &p) < 0)
@@ -213,18 +248,17 @@ int backing_file_adopt(struct backing *b)
 	return 0;
 }
 
-static int file_remove(const char *path)
+/* The entry is compared and removed through one descriptor of its directory. */
+static int file_remove(struct backing *b, const char *path)
 {
-	return unlink(path);
-}
-
-static int file_is_named(struct backing *b, const char *path)
-{
-	struct stat mine, named;
-	if (fstat(b->fd, &mine) < 0 ||
-	    fstatat(AT_FDCWD, path, &named, AT_SYMLINK_NOFOLLOW) < 0)
+	struct file_path fp;
+	if (file_path_open(path, &fp) < 0)
 		return -1;
-	return mine.st_dev == named.st_dev && mine.st_ino == named.st_ino;
+	int ret = unlink_same(&fp, b->fd);
+	int err = errno;
+	file_path_close(&fp);
+	errno = err;
+	return ret;
 }
 
 static int file_sync(struct backing *b, void *addr, size_t len)
@@ -381,7 +415,6 @@ const struct backing_ops backing_file = {
 	.read_upto = backing_fd_read_upto,
 	.close = backing_fd_close,
 	.remove = file_remove,
-	.is_named = file_is_named,
 	.sync = file_sync,
 	.revive = file_revive,
 };

@@ -97,19 +97,13 @@ static int memfd_open(struct backing *b, const char *name, int read_only)
 	return -1;
 }
 
-static int memfd_remove(const char *name)
-{
-	(void)name;
-	errno = EINVAL;
-	return -1;
-}
-
 /* No name names an anonymous heap. */
-static int memfd_is_named(struct backing *b, const char *name)
+static int memfd_remove(struct backing *b, const char *name)
 {
 	(void)b;
 	(void)name;
-	return 0;
+	errno = EINVAL;
+	return -1;
 }
 
 const struct backing_ops backing_memfd = {
@@ -123,5 +117,4 @@ const struct backing_ops backing_memfd = {
 	.read_upto = backing_fd_read_upto,
 	.close = backing_fd_close,
 	.remove = memfd_remove,
-	.is_named = memfd_is_named,
 };

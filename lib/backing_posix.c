@@ -27,29 +27,24 @@ int backing_valid_name(const char *name)
 static int posix_create(struct backing *b, const char *name, mode_t mode, size_t len)
 {
 	(void)len; /* sized by extend */
-	return backing_fd_create(b, shm_open, shm_unlink, name, 0, mode);
+	return backing_fd_create(b, shm_open, name, 0, mode);
 }
 
-int backing_fd_create(struct backing *b, backing_open_fn open_fn,
-		      int (*remove_fn)(const char *), const char *name, int flags,
-		      mode_t mode)
+int backing_fd_create(struct backing *b, backing_open_fn open_fn, const char *name,
+		      int flags, mode_t mode)
 {
 	b->fd = open_fn(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | flags, mode);
 	if (b->fd < 0)
 		return -1;
 	/* The open applies the umask; the caller asked for exactly this mode. */
-	if (fchmod(b->fd, mode) < 0)
-		return backing_fd_create_undo(b, remove_fn, name, errno);
+	if (fchmod(b->fd, mode) < 0) {
+		int err = errno;
+		b->ops->remove(b, name);
+		backing_fd_close(b);
+		errno = err;
+		return -1;
+	}
 	return 0;
-}
-
-int backing_fd_create_undo(struct backing *b, int (*remove_fn)(const char *),
-			   const char *name, int err)
-{
-	backing_fd_close(b);
-	remove_fn(name);
-	errno = err;
-	return -1;
 }
 
 /* A link, or a FIFO, a device: no heap (EINVAL); see backing_fd_open. */
@@ -176,11 +171,6 @@ void backing_fd_close(struct backing *b)
 	b->fd = -1;
 }
 
-static int posix_remove(const char *name)
-{
-	return shm_unlink(name);
-}
-
 /* glibc's shm_open puts every object in this directory. */
 #define SHM_DIR "/dev/shm"
 
@@ -199,6 +189,19 @@ static int posix_is_named(struct backing *b, const char *name)
 	return mine.st_dev == named.st_dev && mine.st_ino == named.st_ino;
 }
 
+/* /dev/shm is one directory, sticky: only the object's owner (or root) can
+ * put another object under its name between the look and the removal. */
+static int posix_remove(struct backing *b, const char *name)
+{
+	int same = posix_is_named(b, name);
+	if (same <= 0) {
+		if (same == 0)
+			errno = EINVAL;
+		return -1;
+	}
+	return shm_unlink(name);
+}
+
 const struct backing_ops backing_posix_shm = {
 	.create = posix_create,
 	.open = posix_open,
@@ -210,5 +213,4 @@ const struct backing_ops backing_posix_shm = {
 	.read_upto = backing_fd_read_upto,
 	.close = backing_fd_close,
 	.remove = posix_remove,
-	.is_named = posix_is_named,
 };

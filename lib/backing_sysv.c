@@ -159,17 +159,6 @@ static void sysv_close(struct backing *b)
 	b->shmid = -1;
 }
 
-static int sysv_remove(const char *digits)
-{
-	key_t key;
-	if (sysv_key(digits, &key) < 0)
-		return -1;
-	int id = shmget(key, 0, 0);
-	if (id < 0)
-		return -1;
-	return shmctl(id, IPC_RMID, NULL);
-}
-
 /* A segment marked for removal loses its key, so the key names another one
  * or none. */
 static int sysv_is_named(struct backing *b, const char *digits)
@@ -181,6 +170,18 @@ static int sysv_is_named(struct backing *b, const char *digits)
 	if (id < 0)
 		return -1;
 	return id == b->shmid;
+}
+
+/* Removed by b's id, which the key was just found to give. */
+static int sysv_remove(struct backing *b, const char *digits)
+{
+	int same = sysv_is_named(b, digits);
+	if (same <= 0) {
+		if (same == 0)
+			errno = EINVAL;
+		return -1;
+	}
+	return shmctl(b->shmid, IPC_RMID, NULL);
 }
 
 const struct backing_ops backing_sysv = {
@@ -195,5 +196,4 @@ const struct backing_ops backing_sysv = {
 	.read_upto = sysv_read_upto,
 	.close = sysv_close,
 	.remove = sysv_remove,
-	.is_named = sysv_is_named,
 };

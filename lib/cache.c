@@ -44,26 +44,31 @@
  * named by its pending word, which it had made live but not yet returned
  * (a popped block, or a refill's run, cut or whole);
  * and, if it held the lock, what heap_repair rebuilds anyway.  When a slot's
- * owner is dead (its pid is gone, a zombie, or another process with another
- * start time, /proc/PID/stat field 22) the next sweep, under the lock, walks
- * the chain once, makes every cached(s) block free and the pending block
- * too, and rebuilds the index (heap_repair), which merges them; then the
- * slot is free again.  A refill cut short by the death of the lock's holder
- * is resolved by the repair the next locker runs: a pending refill is only
- * ever set under the lock.  Sweeps run at every connect, at every
- * shmheap_check of a connection that may change the heap, whenever a lock
- * holder finds the previous one dead, and at refills and flushes (at most
- * every CACHE_SWEEP_MS there).
+ * owner has ended, as the kernel tells it (liveness.c: the owner's lock on a
+ * byte of the object is gone, or its pid provably is), the next sweep,
+ * under the lock, walks the chain once, makes every cached(s) block free and
+ * the pending block too, and rebuilds the index (heap_repair), which merges
+ * them; then the slot is free again.  An owner that cannot be proven to
+ * have ended keeps its slot, and so at most a stack of each class.  A
+ * refill cut short by the death of the lock's holder is resolved by the
+ * repair the next locker runs: a pending refill is only ever set under the
+ * lock.  Sweeps run at every connect, at every shmheap_check of a connection
+ * that may change the heap, whenever a lock holder finds the previous one
+ * dead, and at refills and flushes (at most every CACHE_SWEEP_MS there).
  *
  * A process forked from a connected one inherits the connection but not the
  * cache: a page marked MADV_WIPEONFORK reads 0 in the child, whose calls then
- * take the lock (and whose disconnect leaves the parent's slot alone).
+ * take the lock (and whose disconnect leaves the parent's slot alone, and
+ * its byte lock too).
+ *
+ * The slots and stacks are shared memory that any writer of the heap can
+ * change at any moment: each count, stack entry and owner field is read once
+ * into a local, which is checked and then used, and so is the table's header
+ * (cache_table_read).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -78,6 +83,7 @@
 
 #include "cache.h"
 #include "heap.h"
+#include "liveness.h"
 
 /* How often refills and flushes look for dead owners, at most. */
 #define CACHE_SWEEP_MS 100
@@ -85,6 +91,8 @@
 struct heap_cache {
 	int busy;		 /* the lock of the process's threads on the slot */
 	struct cache_slot *slot; /* in the heap (mappings never move) */
+	unsigned index;		 /* the slot's number */
+	int lock_fd;		 /* holds the slot's byte lock (liveness.c), or -1 */
 	unsigned depth;		 /* most blocks per class (the table's) */
 	unsigned batch;		 /* blocks one refill or flush moves */
 	uint64_t tagx;		 /* cache_slot_xor(slot) in tag position */
@@ -174,8 +182,8 @@ static struct cache_table *table_of(struct shmheap_heap *h)
 	return (struct cache_table *)(void *)(h->base + HEAP_FIRST_OBJECT);
 }
 
-/* The number of slots of a sane table, or 0. */
-static unsigned table_slots(struct shmheap_heap *h)
+/* The number of slots of a sane table (its header copied to *hdr), or 0. */
+static unsigned table_slots(struct shmheap_heap *h, struct cache_table *hdr)
 {
 	if (!(h->heap_flags & HEAP_FLAG_CACHED))
 		return 0;
@@ -183,7 +191,28 @@ static unsigned table_slots(struct shmheap_heap *h)
 				      __ATOMIC_RELAXED);
 	if (cache_kind(h->seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE)
 		return 0;
-	return cache_table_slots(table_of(h), bw_size(bw));
+	*hdr = cache_table_read(table_of(h));
+	return cache_table_slots(hdr, bw_size(bw));
+}
+
+/* A slot's owner fields, each read once. */
+static struct liveness_owner slot_owner(const struct cache_slot *s)
+{
+	return (struct liveness_owner){
+		.pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE),
+		.mark = __atomic_load_n(&s->mark, __ATOMIC_RELAXED),
+		.start = __atomic_load_n(&s->start_time, __ATOMIC_RELAXED),
+		.ns = __atomic_load_n(&s->owner_ns, __ATOMIC_RELAXED),
+	};
+}
+
+/* Under the lock: names the slot's owner (o->pid 0: frees the slot). */
+static void slot_set_owner(struct cache_slot *s, const struct liveness_owner *o)
+{
+	__atomic_store_n(&s->mark, o->mark, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->start_time, o->start, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->owner_ns, o->ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->pid, o->pid, __ATOMIC_RELEASE);
 }
 
 int cache_table_init(struct shmheap_heap *h, uint64_t len)
@@ -205,60 +234,11 @@ int cache_table_init(struct shmheap_heap *h, uint64_t len)
 	return 0;
 }
 
-/*
- * Whether a process runs: 1 with its start time in *start, 0 if it is gone
- * (or a zombie, whose memory is gone), -1 if that cannot be told.
- */
-static int proc_start(pid_t pid, uint64_t *start)
+int cache_owner_state(struct shmheap_heap *h, unsigned i, const struct cache_slot *s)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return n == 0 || errno == ESRCH ? 0 : -1;
-	buf[n] = 0;
-	/* The command name (field 2) may hold anything up to its last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	p++;
-	for (int field = 3; field <= 22; field++) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			return -1;
-		if (field == 3 && (*p == 'Z' || *p == 'X'))
-			return 0;
-		if (field == 22) {
-			*start = strtoull(p, NULL, 10);
-			return 1;
-		}
-		while (*p && *p != ' ')
-			p++;
-	}
-	return -1;
-}
-
-/* A claimed slot's owner still runs (when unsure: yes). */
-bool cache_owner_alive(const struct cache_slot *s)
-{
-	pid_t pid = (pid_t)__atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
-	if (pid <= 0)
-		return false;
-	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return false;
-	uint64_t start;
-	int state = proc_start(pid, &start);
-	if (state == 0) {
-		/* No /proc at all tells nothing about anybody. */
-		uint64_t mine;
-		return proc_start(getpid(), &mine) != 1;
-	}
-	return state < 0 || start == s->start_time;
+	struct liveness_self self = {0};
+	struct liveness_owner o = slot_owner(s);
+	return liveness_judge(h->backing.fd, i, &o, &self);
 }
 
 /* The one word at off, in a heap being repaired: free, keeping size and prev. */
@@ -272,10 +252,12 @@ static void make_free(uint64_t *w)
 
 size_t cache_repair_hook(struct shmheap_heap *h)
 {
-	unsigned n = table_slots(h);
+	struct cache_table hdr;
+	unsigned n = table_slots(h, &hdr);
 	if (!n)
 		return 0;
 	struct cache_table *t = table_of(h);
+	struct liveness_self self = {0};
 	uint32_t dead = 0;
 	/* Blocks to free if still live, and the largest each may be: a popped
 	 * block, or a refill's run (cut into blocks or not yet). */
@@ -284,9 +266,11 @@ size_t cache_repair_hook(struct shmheap_heap *h)
 	unsigned npending = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct cache_slot *s = cache_slot_at(t, i);
+		struct cache_slot *s = cache_slot_at(t, &hdr, i);
 		uint64_t p = __atomic_load_n(&s->pending, __ATOMIC_ACQUIRE);
-		bool is_dead = s->pid && !cache_owner_alive(s);
+		struct liveness_owner o = slot_owner(s);
+		bool is_dead = o.pid && liveness_judge(h->backing.fd, i, &o, &self) ==
+						LIVENESS_GONE;
 		/* Refills are only pending under the lock: their owner died
 		 * holding it.  A pop is pending without the lock, so only a dead
 		 * owner's counts. */
@@ -327,18 +311,18 @@ size_t cache_repair_hook(struct shmheap_heap *h)
 	for (unsigned i = 0; i < n; i++) {
 		if (!(dead >> i & 1))
 			continue;
-		struct cache_slot *s = cache_slot_at(t, i);
+		struct cache_slot *s = cache_slot_at(t, &hdr, i);
 		memset(s->count, 0, sizeof(s->count));
 		s->pending = 0;
-		s->start_time = 0;
-		__atomic_store_n(&s->pid, 0, __ATOMIC_RELEASE);
+		slot_set_owner(s, &(struct liveness_owner){0});
 	}
 	return freed;
 }
 
 void cache_sweep_locked(struct shmheap_heap *h, int force)
 {
-	unsigned n = table_slots(h);
+	struct cache_table hdr;
+	unsigned n = table_slots(h, &hdr);
 	if (!n)
 		return;
 	if (!force && h->cache) {
@@ -352,15 +336,63 @@ void cache_sweep_locked(struct shmheap_heap *h, int force)
 		c->last_sweep = now;
 	}
 	struct cache_table *t = table_of(h);
+	struct liveness_self self = {0};
 	for (unsigned i = 0; i < n; i++) {
-		struct cache_slot *s = cache_slot_at(t, i);
-		if (s->pid && !cache_owner_alive(s)) {
+		struct liveness_owner o = slot_owner(cache_slot_at(t, &hdr, i));
+		if (o.pid && liveness_judge(h->backing.fd, i, &o, &self) == LIVENESS_GONE) {
 			/* The repair calls cache_repair_hook, which frees the dead
 			 * caches' blocks, and merges and indexes them. */
 			(void)heap_repair(h);
 			return;
 		}
 	}
+}
+
+/*
+ * Under the lock: claims a free slot for c, preferring one whose byte lock
+ * it can take through c->lock_fd (a byte still held by a forked child of an
+ * ended owner cannot be taken; the slot is then judged by pid alone).
+ */
+static bool claim_slot(struct shmheap_heap *h, struct heap_cache *c,
+		       struct liveness_owner *me)
+{
+	struct cache_table hdr;
+	unsigned n = table_slots(h, &hdr);
+	int pick = -1;
+	bool locked = false;
+	for (unsigned i = 0; i < n && !locked; i++) {
+		if (__atomic_load_n(&cache_slot_at(table_of(h), &hdr, i)->pid,
+				    __ATOMIC_RELAXED))
+			continue;
+		locked = liveness_hold(c->lock_fd, i) == 0;
+		if (locked || pick < 0)
+			pick = (int)i;
+	}
+	if (pick < 0)
+		return false;
+	struct cache_slot *s = cache_slot_at(table_of(h), &hdr, (unsigned)pick);
+	memset(s->count, 0, sizeof(s->count));
+	s->pending = 0;
+	liveness_mark(me, locked);
+	slot_set_owner(s, me);
+	c->slot = s;
+	c->index = (unsigned)pick;
+	c->depth = cache_depth_of(hdr.depth);
+	c->batch = c->depth / 2;
+	c->tagx = (uint64_t)cache_slot_xor((unsigned)pick) << BW_TAG_SHIFT;
+	if (!locked && c->lock_fd >= 0) {
+		close(c->lock_fd);
+		c->lock_fd = -1;
+	}
+	return true;
+}
+
+static void discard_cache(struct heap_cache *c)
+{
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	munmap((void *)c->guard, c->guard_len);
+	free(c);
 }
 
 int cache_attach(struct shmheap_heap *h)
@@ -373,6 +405,7 @@ int cache_attach(struct shmheap_heap *h)
 		return -1;
 	long ps = sysconf(_SC_PAGESIZE);
 	c->guard_len = ps > 0 ? (size_t)ps : HEAP_PAGE;
+	c->lock_fd = -1;
 	void *g = mmap(NULL, c->guard_len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g == MAP_FAILED) {
@@ -380,44 +413,29 @@ int cache_attach(struct shmheap_heap *h)
 		return -1;
 	}
 	c->guard = g;
-	uint64_t start = 0;
-	(void)proc_start(getpid(), &start);
 	/* Without the fork guard a child would share the slot: no cache then. */
 	if (madvise(g, c->guard_len, MADV_WIPEONFORK) < 0) {
-		munmap(g, c->guard_len);
-		free(c);
+		discard_cache(c);
 		return 0;
 	}
+	struct liveness_owner me;
+	liveness_describe(&me);
+	if (!h->backing.read_only)
+		c->lock_fd = liveness_open(h->backing.fd);
 	for (unsigned k = 0; k < CACHE_CLASSES; k++)
 		c->size_mix[k] = mix64(cache_class_size(k) ^ ((uint64_t)h->seed << 32));
 	if (heap_lock(h) < 0) {
 		int err = errno;
-		munmap(g, c->guard_len);
-		free(c);
+		discard_cache(c);
 		errno = err;
 		return -1;
 	}
 	cache_sweep_locked(h, 1);
-	unsigned n = table_slots(h);
-	struct cache_table *t = table_of(h);
-	for (unsigned i = 0; i < n && !c->slot; i++) {
-		struct cache_slot *s = cache_slot_at(t, i);
-		if (s->pid)
-			continue;
-		memset(s->count, 0, sizeof(s->count));
-		s->pending = 0;
-		s->start_time = start;
-		__atomic_store_n(&s->pid, (uint32_t)getpid(), __ATOMIC_RELEASE);
-		c->slot = s;
-		c->depth = cache_table_depth(t);
-		c->batch = c->depth / 2;
-		c->tagx = (uint64_t)cache_slot_xor(i) << BW_TAG_SHIFT;
-	}
+	bool claimed = claim_slot(h, c, &me);
 	heap_unlock(h);
-	if (!c->slot) {
+	if (!claimed) {
 		/* Every slot is taken: this connection works through the lock. */
-		munmap(g, c->guard_len);
-		free(c);
+		discard_cache(c);
 		return 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &c->last_sweep);
@@ -453,19 +471,32 @@ static inline bool stack_entry_ok(heap_off off, uint64_t size, size_t mapped)
 	return off >= HEAP_FIRST_BLOCK && off <= mapped - size;
 }
 
-/* Under the heap lock: frees the n oldest blocks of class k. */
-static void flush_class(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
-			uint32_t n)
+/* Class k's count, read once and bounded by the depth. */
+static inline uint32_t stack_count(const struct heap_cache *c, unsigned k)
+{
+	uint32_t n = __atomic_load_n(&c->slot->count[k], __ATOMIC_RELAXED);
+	return n < c->depth ? n : c->depth;
+}
+
+static inline heap_off stack_entry(const uint32_t *stack, uint32_t i)
+{
+	return unit_to_off(__atomic_load_n(&stack[i], __ATOMIC_RELAXED));
+}
+
+/* Under the heap lock: frees the n oldest blocks of class k; returns the
+ * count it leaves. */
+static uint32_t flush_class(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
+			    uint32_t n)
 {
 	struct cache_slot *s = c->slot;
 	uint32_t *stack = cache_stack(s, c->depth, k);
-	uint32_t count = s->count[k] < c->depth ? s->count[k] : c->depth;
+	uint32_t count = stack_count(c, k);
 	uint64_t size = cache_class_size(k);
 	size_t mapped = heap_mapped_bytes(h);
 	if (n > count)
 		n = count;
 	for (uint32_t i = 0; i < n; i++) {
-		heap_off off = unit_to_off(stack[i]);
+		heap_off off = stack_entry(stack, i);
 		if (!stack_entry_ok(off, size, mapped))
 			continue;
 		uint64_t bw = __atomic_load_n(block_word(h->base, off), __ATOMIC_RELAXED);
@@ -473,7 +504,8 @@ static void flush_class(struct shmheap_heap *h, struct heap_cache *c, unsigned k
 			block_free(h, off);
 	}
 	memmove(stack, stack + n, (count - n) * sizeof(*stack));
-	s->count[k] = count - n;
+	__atomic_store_n(&s->count[k], count - n, __ATOMIC_RELAXED);
+	return count - n;
 }
 
 static void flush_all(struct shmheap_heap *h, struct heap_cache *c)
@@ -489,19 +521,22 @@ void cache_detach(struct shmheap_heap *h)
 		return;
 	h->cache = NULL;
 	if (*c->guard) {
-		/* If the lock cannot be had, the blocks stay cached until this
-		 * process ends and a sweep finds the slot's owner dead. */
+		/* If the lock cannot be had, the blocks stay cached until a
+		 * sweep finds the byte lock gone (released here: the cache is
+		 * no longer used). */
 		if (heap_lock(h) == 0) {
 			flush_all(h, c);
 			c->slot->pending = 0;
-			c->slot->start_time = 0;
-			__atomic_store_n(&c->slot->pid, 0, __ATOMIC_RELEASE);
+			slot_set_owner(c->slot, &(struct liveness_owner){0});
 			heap_debug_verify(h, "shmheap_disconnect");
 			heap_unlock(h);
 		}
+		liveness_release(c->lock_fd, c->index);
+		c->lock_fd = -1;
 	}
-	munmap((void *)c->guard, c->guard_len);
-	free(c);
+	/* A forked child only closes its copy: unlocking would release the
+	 * byte lock of the parent, which shares the description. */
+	discard_cache(c);
 }
 
 /*
@@ -549,11 +584,12 @@ static heap_off carve_run(struct shmheap_heap *h, struct heap_cache *c, unsigned
 	}
 	block_commit(first, live_word(c, run, k) | (*first & BW_PREV_MASK));
 	uint32_t *stack = cache_stack(s, c->depth, k);
-	uint32_t n = s->count[k];
-	/* The lowest-addressed block is popped first. */
+	/* The caller emptied the stack; m - 1 < depth blocks go on it.  The
+	 * lowest-addressed block is popped first. */
+	uint32_t n = 0;
 	for (unsigned i = m - 1; i >= 1; i--)
 		stack[n++] = off_to_unit(run + i * need);
-	s->count[k] = n;
+	__atomic_store_n(&s->count[k], n, __ATOMIC_RELAXED);
 	return run;
 }
 
@@ -594,10 +630,10 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	bool locked = slot_lock(c);
 	struct cache_slot *s = c->slot;
 	uint32_t *stack = cache_stack(s, c->depth, k);
-	uint32_t n = s->count[k] < c->depth ? s->count[k] : c->depth;
+	uint32_t n = stack_count(c, k);
 	size_t mapped = heap_mapped_bytes(h);
 	while (n > 0) {
-		heap_off off = unit_to_off(stack[--n]);
+		heap_off off = stack_entry(stack, --n);
 		if (!stack_entry_ok(off, need, mapped))
 			continue;
 		uint64_t *w = block_word(h->base, off);
@@ -615,7 +651,7 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 		*out = h->base + off + HEAP_UNIT;
 		return 0;
 	}
-	s->count[k] = 0;
+	__atomic_store_n(&s->count[k], 0, __ATOMIC_RELAXED);
 	heap_off off = refill(h, c, k);
 	int err = errno;
 	slot_unlock(c, locked);
@@ -630,13 +666,15 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	return 0;
 }
 
-/* Under the slot lock, with class k's stack full: flushes a batch. */
-static int flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
+/* Under the slot lock, with class k's stack full: flushes a batch and
+ * tells the count it leaves in *left. */
+static int flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
+		      uint32_t *left)
 {
 	if (heap_lock(h) < 0)
 		return -1;
 	cache_sweep_locked(h, 0);
-	flush_class(h, c, k, c->batch);
+	*left = flush_class(h, c, k, c->batch);
 	heap_debug_verify(h, "shmheap_free");
 	heap_unlock(h);
 	return 0;
@@ -664,7 +702,10 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 		return 1;
 	bool locked = slot_lock(c);
 	struct cache_slot *s = c->slot;
-	if (s->count[k] >= c->depth && flush_full(h, c, k) < 0) {
+	/* One read of the count, checked and then used: below the depth, or a
+	 * flush makes it so. */
+	uint32_t n = __atomic_load_n(&s->count[k], __ATOMIC_RELAXED);
+	if (n >= c->depth && flush_full(h, c, k, &n) < 0) {
 		int err = errno;
 		slot_unlock(c, locked);
 		errno = err;
@@ -683,7 +724,6 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 		}
 	} while (!__atomic_compare_exchange_n(w, &bw, bw ^ c->tagx, true,
 					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
-	uint32_t n = s->count[k];
 	cache_stack(s, c->depth, k)[n] = off_to_unit(off);
 	__atomic_store_n(&s->count[k], n + 1, __ATOMIC_RELAXED);
 	slot_unlock(c, locked);

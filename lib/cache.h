@@ -54,13 +54,18 @@
 #define CACHE_OP_REFILL ((uint64_t)2 << CACHE_OP_SHIFT)
 #define CACHE_OFF_MASK (((uint64_t)1 << CACHE_OP_SHIFT) - 1)
 
-/* A slot: this header, then the stacks, class after class (cache_stack). */
+/*
+ * A slot: this header, then the stacks, class after class (cache_stack).
+ * The owner's fields say how a sweeper tells that it has ended
+ * (liveness.c); 0.3.1 and older wrote only pid and start_time, leaving mark
+ * and owner_ns 0.
+ */
 struct cache_slot {
-	uint32_t pid; /* owner's process id; 0: the slot is free */
-	uint32_t reserved;
+	uint32_t pid;	     /* owner's process id (in its pid namespace); 0: free */
+	uint32_t mark;	     /* liveness_owner.mark */
 	uint64_t start_time; /* owner's start time (/proc/PID/stat field 22) */
 	uint64_t pending;    /* CACHE_OP_* | block offset, or 0 */
-	uint64_t reserved2;
+	uint64_t owner_ns;   /* liveness_owner.ns: the owner's namespaces */
 	uint32_t count[CACHE_CLASSES]; /* blocks in each class's stack */
 	uint32_t stack[];	       /* [CACHE_CLASSES][depth] unit offsets */
 };
@@ -95,6 +100,18 @@ static inline unsigned cache_table_depth(const struct cache_table *t)
 	return cache_depth_of(t->depth);
 }
 
+/* The table's header, each field read once: shared memory may change under
+ * the reader, so the copy is what gets checked (cache_table_slots) and used. */
+static inline struct cache_table cache_table_read(const void *table)
+{
+	const struct cache_table *t = (const struct cache_table *)table;
+	return (struct cache_table){
+		.magic = __atomic_load_n(&t->magic, __ATOMIC_RELAXED),
+		.slots = __atomic_load_n(&t->slots, __ATOMIC_RELAXED),
+		.depth = __atomic_load_n(&t->depth, __ATOMIC_RELAXED),
+	};
+}
+
 static inline uint64_t cache_table_head(uint32_t depth_field)
 {
 	return depth_field ? CACHE_TABLE_HEAD : CACHE_TABLE_HEAD_LEGACY;
@@ -109,11 +126,13 @@ static inline uint64_t cache_slot_stride(uint32_t depth_field)
 	return (n + align - 1) / align * align;
 }
 
-static inline struct cache_slot *cache_slot_at(const struct cache_table *t, unsigned i)
+/* Slot i of the table at table whose (checked) header copy is hdr. */
+static inline struct cache_slot *cache_slot_at(const void *table,
+					       const struct cache_table *hdr, unsigned i)
 {
-	return (struct cache_slot *)(void *)((unsigned char *)(uintptr_t)t +
-					     cache_table_head(t->depth) +
-					     i * cache_slot_stride(t->depth));
+	return (struct cache_slot *)(void *)((unsigned char *)(uintptr_t)table +
+					     cache_table_head(hdr->depth) +
+					     i * cache_slot_stride(hdr->depth));
 }
 
 /* Class k's stack in a slot of a table of the given depth. */
@@ -148,7 +167,7 @@ static inline uint64_t cache_table_bytes(unsigned slots, uint32_t depth_field)
 }
 
 /* The slots of a table that lies in a block of block_size bytes, or 0 when
- * its header is not sane (the table is shared memory: trust nothing). */
+ * its header is not sane; t is a copy (cache_table_read). */
 static inline unsigned cache_table_slots(const struct cache_table *t, uint64_t block_size)
 {
 	unsigned depth = cache_table_depth(t);
@@ -246,7 +265,8 @@ HIDDEN size_t cache_repair_hook(struct shmheap_heap *h);
  * the block word changes with a compare-and-swap, so that a free of the
  * same object racing through a cache cannot also succeed: -1 then. */
 HIDDEN int cache_block_free(struct shmheap_heap *h, heap_off off);
-/* Whether a claimed slot's owner still runs (when that cannot be told: yes). */
-HIDDEN bool cache_owner_alive(const struct cache_slot *s);
+/* Whether the owner of slot i, whose header s is a copy, still runs:
+ * LIVENESS_GONE, LIVENESS_RUNS, or LIVENESS_UNSURE (liveness.h). */
+HIDDEN int cache_owner_state(struct shmheap_heap *h, unsigned i, const struct cache_slot *s);
 
 #endif /* SHMHEAP_CACHE_H */

@@ -22,11 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <signal.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include "ext.h"
+#include "queue.h"
 
 uint64_t ext_block_need(size_t size)
 {
@@ -135,32 +134,6 @@ void ext_end(struct shmheap_heap *h, struct heap_ext *x)
 	__atomic_store_n(&x->intent.op, (uint32_t)INTENT_NONE, __ATOMIC_RELEASE);
 }
 
-/*
- * The test hook: with SHMHEAP_TEST_KILL_AT=call:step in the environment (of
- * a process whose real and effective ids agree), the process SIGKILLs itself
- * at that step, so that tests can leave a heap at every step of a call.  The
- * variable is looked up once per connection.
- */
-void ext_step(struct shmheap_heap *h, const char *call, int step)
-{
-	int state = __atomic_load_n(&h->kill_at_state, __ATOMIC_RELAXED);
-	if (state == 0) {
-		const char *v = secure_getenv("SHMHEAP_TEST_KILL_AT");
-		state = 1;
-		if (v && strlen(v) < sizeof(h->kill_at)) {
-			strcpy(h->kill_at, v);
-			state = 2;
-		}
-		__atomic_store_n(&h->kill_at_state, state, __ATOMIC_RELAXED);
-	}
-	if (state != 2)
-		return;
-	char here[sizeof(h->kill_at)];
-	snprintf(here, sizeof(here), "%s:%d", call, step);
-	if (strcmp(here, h->kill_at) == 0)
-		raise(SIGKILL);
-}
-
 /* The block that holds byte off, walking the chain; 0 if none. */
 static heap_off chain_block_at(struct shmheap_heap *h, heap_off off, uint64_t *bw)
 {
@@ -187,7 +160,7 @@ int ext_chain_live(struct shmheap_heap *h, heap_off off)
 
 /* A word the repair may write: inside a live block, past its block word,
  * and not inside the block skip. */
-static uint64_t *repair_word(struct shmheap_heap *h, heap_off off, heap_off skip)
+uint64_t *ext_repair_word(struct shmheap_heap *h, heap_off off, heap_off skip)
 {
 	uint64_t bw;
 	if (!off || off % HEAP_UNIT)
@@ -198,7 +171,7 @@ static uint64_t *repair_word(struct shmheap_heap *h, heap_off off, heap_off skip
 	return (uint64_t *)(void *)(h->base + off);
 }
 
-static void repair_free(struct shmheap_heap *h, heap_off blk)
+void ext_repair_free(struct shmheap_heap *h, heap_off blk)
 {
 	if (!ext_chain_live(h, blk))
 		return;
@@ -257,34 +230,40 @@ static void finish_pending(struct shmheap_heap *h, struct heap_ext *x)
 
 	switch (in.op) {
 	case INTENT_ALLOC_INTO:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (!w || *w != ext_handle_of(h->seed, in.a + HEAP_UNIT))
-			repair_free(h, in.a);
+			ext_repair_free(h, in.a);
 		break;
 	case INTENT_FREE_FROM:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (w && *w == ext_handle_of(h->seed, in.a + HEAP_UNIT))
 			__atomic_store_n(w, 0, __ATOMIC_RELEASE);
-		repair_free(h, in.a);
+		ext_repair_free(h, in.a);
 		break;
 	case INTENT_NAME_ADD:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (!w || (*w & NAMES_REF_OFF_MASK) != in.a + HEAP_UNIT)
-			repair_free(h, in.a);
+			ext_repair_free(h, in.a);
 		break;
 	case INTENT_NAME_REMOVE:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (w && (*w & NAMES_REF_OFF_MASK) == in.a + HEAP_UNIT)
 			__atomic_store_n(w, NAMES_TOMB, __ATOMIC_RELEASE);
-		repair_free(h, in.a);
+		ext_repair_free(h, in.a);
 		break;
 	case INTENT_NAME_TABLE:
 		if ((x->table & EXT_TABLE_OFF_MASK) == in.a + HEAP_UNIT) {
 			if (in.c != self)
-				repair_free(h, in.c);
+				ext_repair_free(h, in.c);
 		} else if (in.a != self) {
-			repair_free(h, in.a);
+			ext_repair_free(h, in.a);
 		}
+		break;
+	case INTENT_QUEUE_CREATE:
+	case INTENT_QUEUE_DESTROY:
+	case INTENT_QUEUE_PUSH:
+	case INTENT_QUEUE_POP:
+		queue_finish(h, &in);
 		break;
 	default:
 		break;

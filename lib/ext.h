@@ -30,6 +30,7 @@
 
 #include "heap.h"
 #include "heapread.h"
+#include "testhooks.h"
 
 /* The operation pending in the intent log. */
 enum ext_op {
@@ -39,11 +40,16 @@ enum ext_op {
 	INTENT_NAME_ADD = 3,	/* a: new entry's block, b: table slot */
 	INTENT_NAME_REMOVE = 4, /* a: entry's block, b: table slot */
 	INTENT_NAME_TABLE = 5,	/* a: new table's block, c: old table's block */
+	/* Queues (queue.h): the repair hands these to queue_finish. */
+	INTENT_QUEUE_CREATE = 6,  /* a: entry's block, b: table slot, c: queue's */
+	INTENT_QUEUE_DESTROY = 7, /* a: entry's block, b: table slot, c: queue's */
+	INTENT_QUEUE_PUSH = 8,	  /* a: queue's object, b: slot, c: handle; pos: tail */
+	INTENT_QUEUE_POP = 9,	  /* a: queue's object, b: slot, c: handle; pos: head */
 };
 
 struct heap_intent {
-	uint32_t op; /* enum ext_op, stored last (release) */
-	uint32_t reserved;
+	uint32_t op;  /* enum ext_op, stored last (release) */
+	uint32_t pos; /* queue calls: the low 32 bits of the position found */
 	uint64_t a, b, c; /* byte offsets from the start of the heap */
 };
 
@@ -98,9 +104,9 @@ HIDDEN int ext_alloc_predicted(struct shmheap_heap *h, uint64_t need, heap_off b
 HIDDEN void ext_begin(struct shmheap_heap *h, struct heap_ext *x, enum ext_op op,
 		      uint64_t a, uint64_t b, uint64_t c);
 HIDDEN void ext_end(struct shmheap_heap *h, struct heap_ext *x);
-/* A numbered step of a logged call: the test hook SHMHEAP_TEST_KILL_AT
- * ("call:step") kills the process there (see ext.c). */
-HIDDEN void ext_step(struct shmheap_heap *h, const char *call, int step);
+/* A numbered step of a logged call: a kill point of the library built for
+ * the tests (testhooks.h), nothing in the installed one. */
+#define ext_step(h, call, step) SHMHEAP_KILL_POINT(call, step)
 /* The bytes a block_alloc needs for an object of size bytes (0: too large). */
 HIDDEN uint64_t ext_block_need(size_t size);
 /* 1 when a live block starts at off (walking the chain, for the repair). */
@@ -109,6 +115,16 @@ HIDDEN int ext_chain_live(struct shmheap_heap *h, heap_off off);
 /* repair.c calls this after verifying the chain, before rebuilding the
  * index: finishes an installation and the pending operation. */
 HIDDEN void ext_repair(struct shmheap_heap *h);
+/* For a layer's part of that repair: a word inside a live block, past its
+ * block word and outside the block skip (NULL if off is no such word); and
+ * the release of the live block at blk (its in-use bit cleared only). */
+HIDDEN uint64_t *ext_repair_word(struct shmheap_heap *h, heap_off off, heap_off skip);
+HIDDEN void ext_repair_free(struct shmheap_heap *h, heap_off blk);
+/* publish.c, under the lock: the offset of a slot that may receive a handle
+ * (inside a live object, not the library's record or names table), its
+ * block in *blk; 0 with errno EINVAL. */
+HIDDEN heap_off ext_slot_offset(struct shmheap_heap *h, const shmheap_object_handle *slot,
+				heap_off *blk);
 
 /* What a reader sees: [0, end) may be read through r (heapread.h); size is
  * the heap's size; hdr is the header (a copy read once, or the mapping's
@@ -124,6 +140,16 @@ typedef void (*ext_problem_fn)(heap_off off, const char *problem, void *arg);
 HIDDEN int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes);
 /* The record's object offset as the view shows it, or 0. */
 HIDDEN heap_off ext_view_record(const struct ext_view *v);
+/* The directory's own blocks, for shmheap_walk: the object offsets of the
+ * record and of the names table (0: none), found once per walk. */
+struct ext_own {
+	heap_off record, table;
+};
+HIDDEN void ext_view_own(const struct ext_view *v, struct ext_own *own);
+/* 1 when the live object at obj is the record, the table, a name entry (a
+ * well-formed one whose hash is right) or a queue. */
+HIDDEN int ext_view_owned(const struct ext_view *v, const struct ext_own *own,
+			  heap_off obj);
 /* Verifies the record and the directory, calling fn for each problem. */
 HIDDEN void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg);
 /* inspect.c: runs fn over a view of the heap (under the read lock, or through
@@ -157,5 +183,28 @@ struct name_copy {
 /* Copies the entry whose object starts at obj, if its fields and name lie
  * inside the view and its length is at most SHMHEAP_NAME_MAX: 1, else 0. */
 HIDDEN int ext_view_entry(const struct ext_view *v, heap_off obj, struct name_copy *e);
+/* The length of a valid name, or -1 with errno EINVAL or ENAMETOOLONG. */
+HIDDEN ssize_t names_length(const char *name);
+/* names.c, under the lock, for a layer that names what it makes (queue.c).
+ * names_reserve: 0 when name is not in the directory and the table has room
+ * for it (it grows now if need be), else -1 (EEXIST, ENOSPC, ENOMEM, EUCLEAN).
+ * names_link, after it: allocates the entry of name for handle and links it
+ * into the table by one store.  The caller began op, whose a and b become the
+ * entry's block and table slot before the entry is allocated (the steps are
+ * call:1..4 of the test hook); -1 with nothing linked. */
+HIDDEN int names_reserve(struct shmheap_heap *h, struct heap_ext *x, const char *name,
+			 size_t len);
+HIDDEN int names_link(struct shmheap_heap *h, struct heap_ext *x, const char *name,
+		      size_t len, uint64_t handle, enum ext_op op, const char *call);
+/* The table slot's offset of name (0, errno ENOENT or EUCLEAN: none), with
+ * its entry's block in *entry and its handle in *handle. */
+HIDDEN heap_off names_find(struct shmheap_heap *h, struct heap_ext *x, const char *name,
+			   size_t len, heap_off *entry, uint64_t *handle);
+/* Leaves a tombstone in the table slot at slot and frees the entry's block,
+ * as the caller logged (steps call:1..3). */
+HIDDEN void names_unlink(struct shmheap_heap *h, struct heap_ext *x, heap_off slot,
+			 heap_off entry, const char *call);
+/* shmheap_name_walk over a view. */
+HIDDEN int names_view_walk(const struct ext_view *v, shmheap_name_fn fn, void *arg);
 
 #endif /* SHMHEAP_EXT_H */

@@ -125,7 +125,7 @@ static shmheap_memory_handle heap_init_new(struct shmheap_heap *h, const char *n
 	    init_heap(h, p) < 0 || cache_attach(h) < 0) {
 		int err = errno;
 		if (name)
-			h->backing.ops->remove(name);
+			h->backing.ops->remove(&h->backing, name);
 		heap_release(h);
 		errno = err;
 		return NULL;
@@ -203,7 +203,7 @@ static int create_params_from(size_t len, const struct shmheap_options *opts,
 			errno = EINVAL;
 			return -1;
 		}
-		p.flags = 0;
+		p.flags &= ~HEAP_FLAG_GROWABLE; /* SHMHEAP_CACHED stays */
 	}
 	if (!p.max)
 		p.max = len > SHMHEAP_DEFAULT_MAX_SIZE ? len : SHMHEAP_DEFAULT_MAX_SIZE;
@@ -559,15 +559,12 @@ EXPORT void shmheap_destroy(const char *name, shmheap_memory_handle mem)
 	int err = errno;
 	if (name) {
 		struct heap_name n;
-		int same = heap_name_parse(name, &n);
-		if (same == 0)
-			same = n.ops != mem->backing.ops
-				       ? 0
-				       : mem->backing.ops->is_named(&mem->backing, n.arg);
-		if (same == 0)
-			errno = EINVAL;
-		else if (same > 0 && mem->backing.ops->remove(n.arg) == 0)
-			errno = err;
+		if (heap_name_parse(name, &n) == 0) {
+			if (n.ops != mem->backing.ops)
+				errno = EINVAL; /* a name of another backing */
+			else if (mem->backing.ops->remove(&mem->backing, n.arg) == 0)
+				errno = err;
+		}
 		err = errno;
 	}
 	shmheap_disconnect(mem);

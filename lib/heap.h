@@ -30,11 +30,9 @@ struct shmheap_heap {
 	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
 	/* names.c and publish.c: the block that held the last slot validated
-	 * (its offset and block word), and the test hook's kill step (ext.c). */
+	 * (its offset and block word). */
 	heap_off slot_blk;
 	uint64_t slot_bw;
-	int kill_at_state; /* 0: not looked up; 1: none; 2: kill_at set */
-	char kill_at[48];
 	/* Cached heaps (cache.c): the header's flags, and this connection's
 	 * cache (NULL: none, every call takes the lock). */
 	unsigned heap_flags;
@@ -62,6 +60,10 @@ HIDDEN int heap_lock_expected_kind(void);
 HIDDEN int heap_lock(struct shmheap_heap *h);
 /* heap_lock, giving up with ETIMEDOUT after timeout_ms. */
 HIDDEN int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms);
+/* heap_lock for short holds that another process awaits (a queue's calls):
+ * a busy lock is tried briefly, then awaited in the kernel; and its release. */
+HIDDEN int heap_lock_brief(struct shmheap_heap *h);
+HIDDEN void heap_unlock_brief(struct shmheap_heap *h);
 HIDDEN void heap_unlock(struct shmheap_heap *h);
 /* For calls that only read the heap: like heap_lock, except that an inspecting
  * connection waits a bounded time, reports a dead owner (EOWNERDEAD) instead

@@ -35,9 +35,10 @@ struct view {
 	uint64_t size;		 /* bytes the header says the heap spans */
 	uint64_t end;		 /* bytes that may be read, at most size */
 	struct heap_windows win; /* an unlocked view's windows (r.win) */
-	/* A cached heap's table (see view_find_table): its header, and its
-	 * slots (0: none, or damaged). */
+	/* A cached heap's table (see view_find_table): its header, its
+	 * block's size, and its slots (0: none, or damaged), each read once. */
 	struct cache_table tab;
+	uint64_t tab_block;
 	unsigned slots;
 };
 
@@ -65,6 +66,7 @@ static void view_find_table(struct view *v, uint32_t seed)
 	    size > v->end - HEAP_FIRST_BLOCK)
 		return;
 	hr_read(&v->r, HEAP_FIRST_OBJECT, &v->tab, sizeof(v->tab));
+	v->tab_block = size;
 	v->slots = cache_table_slots(&v->tab, size);
 }
 
@@ -171,6 +173,26 @@ static int view_cached_slot(const struct view *v, heap_off off, uint64_t bw)
 	return kind >= 0 ? kind : -1;
 }
 
+/* What the block at off, of block word bw, holds (SHMHEAP_BLOCK_*). */
+static inline __attribute__((always_inline)) int block_kind(
+	bool cached, uint32_t seed, const struct ext_view *ev, const struct ext_own *own,
+	heap_off off, uint64_t bw)
+{
+	if (!(bw & BW_IN_USE))
+		return SHMHEAP_BLOCK_FREE;
+	if (cached) {
+		int kind = cache_kind(seed, off, bw);
+		/* A block in a process's cache is free space, not an object. */
+		if (kind >= 0)
+			return SHMHEAP_BLOCK_CACHED;
+		if (kind == CACHE_KIND_TABLE)
+			return SHMHEAP_BLOCK_LIBRARY;
+	}
+	if (ext_view_owned(ev, own, off + HEAP_UNIT))
+		return SHMHEAP_BLOCK_LIBRARY;
+	return SHMHEAP_BLOCK_OBJECT;
+}
+
 /* The walk below, with the view's fields in locals (fn could change anything
  * behind a pointer) and the reads from base when it is given. */
 static inline __attribute__((always_inline)) int walk_chain(const struct view *v,
@@ -181,17 +203,23 @@ static inline __attribute__((always_inline)) int walk_chain(const struct view *v
 	const uint64_t end = v->end;
 	const bool cached = v->hdr.flags & HEAP_FLAG_CACHED;
 	const uint32_t seed = v->hdr.seed;
+	const struct ext_view ev = {r, end, v->size, seed, &v->hdr};
+	struct ext_own own;
+	ext_view_own(&ev, &own);
 	heap_off off = HEAP_FIRST_BLOCK;
 	while (off < end) {
 		uint64_t bw = hr_word_from(base, &r, off);
 		uint64_t size = bw_size(bw);
 		if (size < BLOCK_MIN || size > end - off)
 			break;
-		/* A block in a process's cache is free space, not an object. */
-		struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT,
-					    (bw & BW_IN_USE) &&
-						    !(cached &&
-						      cache_kind(seed, off, bw) >= 0)};
+		int kind = block_kind(cached, seed, &ev, &own, off, bw);
+		struct shmheap_block blk = {
+			.offset = off + HEAP_UNIT,
+			.size = size - HEAP_UNIT,
+			.in_use = kind == SHMHEAP_BLOCK_OBJECT ||
+				  kind == SHMHEAP_BLOCK_LIBRARY,
+			.kind = kind,
+		};
 		if (fn(&blk, arg))
 			return 0;
 		off += size;
@@ -267,7 +295,7 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 	st->header_size = HEAP_FIRST_OBJECT;
 	/* A cached heap's table is bookkeeping before the first object. */
 	if (ret == 0 && v.slots && st->objects) {
-		uint64_t table = bw_size(load_word(&v, HEAP_FIRST_BLOCK));
+		uint64_t table = v.tab_block;
 		st->objects--;
 		st->used_bytes -= table - HEAP_UNIT;
 		st->overhead_bytes -= HEAP_UNIT;
@@ -575,7 +603,8 @@ EXPORT int shmheap_cache_stats(shmheap_memory_handle mem, struct shmheap_cache_s
 		if (st->attached < nprocs) {
 			struct shmheap_cache_proc *p = &procs[st->attached];
 			p->pid = (pid_t)s.pid;
-			p->alive = cache_owner_alive(&s);
+			/* LIVENESS_UNSURE (2): reserved, its owner not proven gone */
+			p->alive = cache_owner_state(mem, i, &s);
 			p->cached_bytes = cc.bytes[i];
 			p->cached_blocks = cc.blocks[i];
 		}

@@ -28,10 +28,13 @@ lib_libshmheap_la_SOURCES = \
 	lib/lock.c \
 	lib/mmf.c \
 	lib/repair.c
-# cached heaps (SHMHEAP_CACHED): per-process caches of free blocks
+# cached heaps (SHMHEAP_CACHED): per-process caches of free blocks, and how
+# a cache's owner is known to have ended
 lib_libshmheap_la_SOURCES += \
 	lib/cache.c \
-	lib/cache.h
+	lib/cache.h \
+	lib/liveness.c \
+	lib/liveness.h
 # mapping in one file, the export macros in their own header
 lib_libshmheap_la_SOURCES += \
 	lib/export.h \
@@ -94,8 +97,34 @@ lib_libshmheap_la_SOURCES += \
 	lib/heapfd.c \
 	lib/heapname.c \
 	lib/heapname.h
+# A file heap's path, resolved once without following links (issue 25 item 2):
+# common/filepath.c, which the tools share.
+lib_libshmheap_la_LIBADD = common/libcommon.la
 # Allocation calls beyond alloc and free: realloc, calloc, aligned, usable size.
 lib_libshmheap_la_SOURCES += \
 	lib/aligned.c \
 	lib/allocx.h \
 	lib/realloc.c
+# Queues of handles (issue 30): a layer over the names directory and the
+# intent log; its repair and its readers (check, walk) in files of their own.
+lib_libshmheap_la_SOURCES += \
+	lib/queue-inspect.c \
+	lib/queue-repair.c \
+	lib/queue.c \
+	lib/queue.h
+
+# The library built for the tests: the same sources with the test hooks
+# compiled in (-DSHMHEAP_TEST_HOOKS; lib/testhooks.h), which in the library
+# above are nothing at all.  A shared library with the same exports that is
+# never installed; built by make check, linked only by the suites that use a
+# hook (tests/local.mk).  lib/check-test-hooks.sh checks that libshmheap.so
+# carries none.
+lib_libshmheap_la_SOURCES += lib/testhooks.h
+check_LTLIBRARIES += lib/libshmheap-test.la
+lib_libshmheap_test_la_SOURCES = $(lib_libshmheap_la_SOURCES)
+lib_libshmheap_test_la_CPPFLAGS = $(AM_CPPFLAGS) -DSHMHEAP_TEST_HOOKS
+lib_libshmheap_test_la_LDFLAGS = $(lib_libshmheap_la_LDFLAGS) -rpath /nowhere
+lib_libshmheap_test_la_LIBADD = $(lib_libshmheap_la_LIBADD)
+EXTRA_lib_libshmheap_test_la_DEPENDENCIES = lib/libshmheap.sym
+TESTS += lib/check-test-hooks.sh
+EXTRA_DIST += lib/check-test-hooks.sh

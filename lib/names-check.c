@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ext.h"
+#include "queue.h"
 
 static uint64_t load(const struct ext_view *v, heap_off off)
 {
@@ -97,4 +98,30 @@ void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg)
 	if (x.intent.op != INTENT_NONE)
 		fn(rec, "an operation is pending in the intent log", arg);
 	check_table(v, &x, fn, arg);
+	queue_verify(v, fn, arg); /* the queues the directory names */
+}
+
+void ext_view_own(const struct ext_view *v, struct ext_own *own)
+{
+	*own = (struct ext_own){0};
+	if (!(v->hdr->flags & HEAP_FLAG_EXT) || !(own->record = ext_view_record(v)))
+		return;
+	uint64_t ref = load(v, own->record + offsetof(struct heap_ext, table));
+	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
+	heap_off obj = ref & EXT_TABLE_OFF_MASK;
+	if (ref && lg <= 31 && ext_view_live(v, obj, (uint64_t)8 << lg))
+		own->table = obj;
+}
+
+int ext_view_owned(const struct ext_view *v, const struct ext_own *own, heap_off obj)
+{
+	if (!own->record)
+		return 0;
+	if (obj == own->record || obj == own->table)
+		return 1;
+	struct name_copy e;
+	if (entry(v, obj, &e) && e.hash == names_hash(v->seed, e.name, e.len))
+		return 1;
+	struct queue_obj q;
+	return queue_view_obj(v, obj, &q); /* a queue (queue.h) */
 }

@@ -94,7 +94,7 @@ int ext_view_entry(const struct ext_view *v, heap_off obj, struct name_copy *e)
 	if (len > SHMHEAP_NAME_MAX || v->end - obj < sizeof(struct name_entry) + len + 1)
 		return 0;
 	e->hash = load(v, obj + offsetof(struct name_entry, hash));
-	e->handle = load(v, obj + offsetof(struct name_entry, handle));
+	e->handle = hr_word_acquire(&v->r, obj + offsetof(struct name_entry, handle));
 	e->len = len;
 	hr_read(&v->r, obj + offsetof(struct name_entry, name), e->name, (size_t)len + 1);
 	return 1;
@@ -158,8 +158,7 @@ static struct ext_view locked_view(struct shmheap_heap *h)
 	return (struct ext_view){{h->base, NULL}, size, size, h->seed, h->hdr};
 }
 
-/* The length of a valid name, or -1 with errno set. */
-static ssize_t name_length(const char *name)
+ssize_t names_length(const char *name)
 {
 	if (!name) {
 		errno = EINVAL;
@@ -238,11 +237,29 @@ static int reserve(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t)
 	return rebuild(h, x, t, lg);
 }
 
+static int link_entry(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
+		      const char *name, size_t len, uint64_t hash, uint64_t handle,
+		      enum ext_op op, const char *call);
+
 static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	       const char *name, size_t len, uint64_t hash, uint64_t handle)
 {
 	if (reserve(h, x, t) < 0)
 		return -1;
+	return link_entry(h, x, t, name, len, hash, handle, INTENT_NAME_ADD, "name_set");
+}
+
+/*
+ * Allocates and fills the entry of name and links it into a free slot of t,
+ * which has room.  With op INTENT_NAME_ADD the call logs its own operation;
+ * else the caller began op, whose a and b are set here before the entry is
+ * allocated (the repair reads them as NAME_ADD's).
+ */
+static int link_entry(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
+		      const char *name, size_t len, uint64_t hash, uint64_t handle,
+		      enum ext_op op, const char *call)
+{
+	(void)call; /* read by the kill points of the test build only */
 	struct ext_view v = locked_view(h);
 	int64_t ins;
 	probe(&v, t, hash, name, len, &ins, NULL);
@@ -256,13 +273,19 @@ static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 		return -1;
 	heap_off slot_off = t->obj + 8 * (uint64_t)ins;
 	uint64_t *slot = (uint64_t *)(void *)(h->base + slot_off);
-	ext_begin(h, x, INTENT_NAME_ADD, blk, slot_off, 0);
-	ext_step(h, "name_set", 1);
+	if (op == INTENT_NAME_ADD) {
+		ext_begin(h, x, INTENT_NAME_ADD, blk, slot_off, 0);
+	} else {
+		__atomic_store_n(&x->intent.a, blk, __ATOMIC_RELEASE);
+		__atomic_store_n(&x->intent.b, slot_off, __ATOMIC_RELEASE);
+	}
+	ext_step(h, call, 1);
 	if (ext_alloc_predicted(h, need, blk) < 0) {
-		ext_end(h, x);
+		if (op == INTENT_NAME_ADD)
+			ext_end(h, x);
 		return -1;
 	}
-	ext_step(h, "name_set", 2);
+	ext_step(h, call, 2);
 	struct name_entry *e = (struct name_entry *)(void *)(h->base + blk + HEAP_UNIT);
 	e->hash = hash;
 	e->handle = handle;
@@ -270,21 +293,22 @@ static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	e->reserved = 0;
 	memcpy(e->name, name, len);
 	e->name[len] = '\0';
-	ext_step(h, "name_set", 3);
+	ext_step(h, call, 3);
 	int was_empty = *slot == 0;
 	__atomic_store_n(slot, (blk + HEAP_UNIT) | (hash & ~NAMES_REF_OFF_MASK),
 			 __ATOMIC_RELEASE);
-	ext_step(h, "name_set", 4);
+	ext_step(h, call, 4);
 	x->names++;
 	x->used += was_empty;
-	ext_end(h, x);
+	if (op == INTENT_NAME_ADD)
+		ext_end(h, x);
 	return 0;
 }
 
 EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 			    shmheap_object_handle hdl, unsigned flags)
 {
-	ssize_t len = name_length(name);
+	ssize_t len = names_length(name);
 	if (heap_may_change(mem) < 0 || len < 0)
 		return -1;
 	if (flags & ~SHMHEAP_NAME_REPLACE) {
@@ -335,7 +359,7 @@ out:;
 
 EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 {
-	ssize_t len = name_length(name);
+	ssize_t len = names_length(name);
 	if (heap_may_change(mem) < 0 || len < 0)
 		return -1;
 	if (heap_lock(mem) < 0)
@@ -357,17 +381,10 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 		goto out;
 	}
 	heap_off slot_off = t.obj + 8 * (uint64_t)at;
-	uint64_t *slot = (uint64_t *)(void *)(mem->base + slot_off);
-	heap_off eobj = *slot & NAMES_REF_OFF_MASK;
+	heap_off eobj = slot_ref(&v, &t, (uint64_t)at) & NAMES_REF_OFF_MASK;
 	heap_off blk = block_of_object(mem, mem->base + eobj);
 	ext_begin(mem, x, INTENT_NAME_REMOVE, blk, slot_off, 0);
-	ext_step(mem, "name_remove", 1);
-	__atomic_store_n(slot, NAMES_TOMB, __ATOMIC_RELEASE);
-	ext_step(mem, "name_remove", 2);
-	if (blk)
-		block_free(mem, blk);
-	ext_step(mem, "name_remove", 3);
-	x->names--;
+	names_unlink(mem, x, slot_off, blk, "name_remove");
 	ext_end(mem, x);
 	ret = 0;
 out:;
@@ -376,6 +393,77 @@ out:;
 	heap_unlock(mem);
 	errno = err;
 	return ret;
+}
+
+void names_unlink(struct shmheap_heap *h, struct heap_ext *x, heap_off slot,
+		  heap_off entry, const char *call)
+{
+	(void)call; /* read by the kill points of the test build only */
+	ext_step(h, call, 1);
+	__atomic_store_n((uint64_t *)(void *)(h->base + slot), NAMES_TOMB,
+			 __ATOMIC_RELEASE);
+	ext_step(h, call, 2);
+	if (entry)
+		block_free(h, entry);
+	ext_step(h, call, 3);
+	x->names--;
+}
+
+heap_off names_find(struct shmheap_heap *h, struct heap_ext *x, const char *name,
+		    size_t len, heap_off *entry, uint64_t *handle)
+{
+	struct ext_view v = locked_view(h);
+	struct ntable t;
+	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
+		errno = EUCLEAN;
+		return 0;
+	}
+	uint64_t hash = names_hash(h->seed, name, len);
+	struct name_copy e;
+	int64_t at = t.cap ? probe(&v, &t, hash, name, len, NULL, &e) : -1;
+	if (at < 0) {
+		errno = ENOENT;
+		return 0;
+	}
+	heap_off obj = slot_ref(&v, &t, (uint64_t)at) & NAMES_REF_OFF_MASK;
+	*entry = block_of_object(h, h->base + obj);
+	if (!*entry) {
+		errno = EUCLEAN;
+		return 0;
+	}
+	*handle = e.handle;
+	return t.obj + 8 * (uint64_t)at;
+}
+
+int names_reserve(struct shmheap_heap *h, struct heap_ext *x, const char *name,
+		  size_t len)
+{
+	struct ext_view v = locked_view(h);
+	struct ntable t;
+	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
+		errno = EUCLEAN;
+		return -1;
+	}
+	uint64_t hash = names_hash(h->seed, name, len);
+	if (t.cap && probe(&v, &t, hash, name, len, NULL, NULL) >= 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return reserve(h, x, &t);
+}
+
+int names_link(struct shmheap_heap *h, struct heap_ext *x, const char *name, size_t len,
+	       uint64_t handle, enum ext_op op, const char *call)
+{
+	struct ext_view v = locked_view(h);
+	struct ntable t;
+	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0 ||
+	    !t.cap) {
+		errno = EUCLEAN;
+		return -1;
+	}
+	return link_entry(h, x, &t, name, len, names_hash(h->seed, name, len), handle, op,
+			  call);
 }
 
 struct get_ctx {
@@ -411,7 +499,7 @@ static int get_in_view(const struct ext_view *v, void *arg)
 EXPORT int shmheap_name_get(shmheap_memory_handle mem, const char *name,
 			    shmheap_object_handle *hdl)
 {
-	ssize_t len = name_length(name);
+	ssize_t len = names_length(name);
 	if (len < 0)
 		return -1;
 	if (!mem || !hdl) {
@@ -433,6 +521,11 @@ struct walk_ctx {
 static int walk_in_view(const struct ext_view *v, void *arg)
 {
 	struct walk_ctx *w = arg;
+	return names_view_walk(v, w->fn, w->arg);
+}
+
+int names_view_walk(const struct ext_view *v, shmheap_name_fn fn, void *arg)
+{
 	heap_off rec = ext_view_record(v);
 	struct ntable t;
 	if (!rec) {
@@ -459,7 +552,7 @@ static int walk_in_view(const struct ext_view *v, void *arg)
 		 * bytes say. */
 		e.name[e.len] = '\0';
 		shmheap_object_handle hdl = {e.handle};
-		if (w->fn(e.name, hdl, w->arg))
+		if (fn(e.name, hdl, arg))
 			return 0;
 	}
 	if (damaged) {

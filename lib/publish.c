@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 
+#include "cache.h"
 #include "ext.h"
 
 /* The highest-addressed free block of a treap at or below off; 0 if none. */
@@ -73,8 +74,8 @@ static heap_off holder(struct shmheap_heap *h, heap_off off)
 
 /* The offset of a valid slot; 0 with errno EINVAL.  The record and the
  * names table are no place for a slot. */
-static heap_off slot_offset(struct shmheap_heap *h, const shmheap_object_handle *slot,
-			    heap_off *blk)
+heap_off ext_slot_offset(struct shmheap_heap *h, const shmheap_object_handle *slot,
+			 heap_off *blk)
 {
 	uintptr_t p = (uintptr_t)slot, b = (uintptr_t)h->base;
 	uint64_t end = heap_size_bytes(h->hdr);
@@ -85,10 +86,13 @@ static heap_off slot_offset(struct shmheap_heap *h, const shmheap_object_handle 
 	if (!*blk)
 		goto bad;
 	if (h->hdr->flags & HEAP_FLAG_EXT) {
-		heap_off rec = unit_to_off(h->hdr->created);
-		const struct heap_ext *x = (const void *)(h->base + rec);
+		/* The record ext_find checked, not another read of the header. */
+		const struct heap_ext *x = ext_find(h);
+		heap_off rec = x ? (heap_off)((const unsigned char *)x - h->base)
+				 : unit_to_off(h->hdr->created);
+		uint64_t table = x ? __atomic_load_n(&x->table, __ATOMIC_RELAXED) : 0;
 		if (*blk + HEAP_UNIT == rec ||
-		    (ext_find(h) && *blk + HEAP_UNIT == (x->table & EXT_TABLE_OFF_MASK)))
+		    (table && *blk + HEAP_UNIT == (table & EXT_TABLE_OFF_MASK)))
 			goto bad;
 	}
 	return off;
@@ -121,7 +125,7 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 		return NULL;
 	void *ret = NULL;
 	heap_off sblk, blk = 0;
-	heap_off soff = slot_offset(mem, slot, &sblk);
+	heap_off soff = ext_slot_offset(mem, slot, &sblk);
 	struct heap_ext *x = soff ? ext_get(mem) : NULL;
 	if (x)
 		blk = ext_predict(mem, need);
@@ -153,7 +157,7 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 		return -1;
 	int ret = -1;
 	heap_off sblk, blk = 0;
-	heap_off soff = slot_offset(mem, slot, &sblk);
+	heap_off soff = ext_slot_offset(mem, slot, &sblk);
 	uint64_t value = soff ? __atomic_load_n(&slot->value, __ATOMIC_ACQUIRE) : 0;
 	if (soff && !value) {
 		ret = 0; /* like free(NULL) */
@@ -168,17 +172,25 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 		goto out;
 	}
 	struct heap_ext *x = ext_get(mem);
-	if (!x || blk + HEAP_UNIT == unit_to_off(mem->hdr->created) ||
-	    blk + HEAP_UNIT == (x->table & EXT_TABLE_OFF_MASK)) {
+	if (!x || blk + HEAP_UNIT == (heap_off)((unsigned char *)x - mem->base) ||
+	    blk + HEAP_UNIT == (__atomic_load_n(&x->table, __ATOMIC_RELAXED) &
+				EXT_TABLE_OFF_MASK)) {
 		if (x)
 			errno = EINVAL;
 		goto out;
 	}
 	ext_begin(mem, x, INTENT_FREE_FROM, blk, soff, 0);
 	ext_step(mem, "free_from", 1);
-	__atomic_store_n(&slot->value, 0, __ATOMIC_RELEASE);
+	/* A free of the same object through a cache takes no lock: of the two,
+	 * the one whose compare-and-swap changes the live word wins. */
+	if (cache_block_free(mem, blk) < 0) {
+		ext_end(mem, x);
+		__atomic_add_fetch(&mem->invalid_frees, 1, __ATOMIC_RELAXED);
+		errno = EINVAL;
+		goto out;
+	}
 	ext_step(mem, "free_from", 2);
-	block_free(mem, blk);
+	__atomic_store_n(&slot->value, 0, __ATOMIC_RELEASE);
 	ext_step(mem, "free_from", 3);
 	ext_end(mem, x);
 	ret = 0;

@@ -138,7 +138,8 @@ checked=$((checked + 1))
 echo "checked: every exported and declared function has a page"
 
 # Every C example in sections 3 and 7 compiles warning-free against the build
-# tree, runs successfully and leaves nothing in /dev/shm.  Shared memory names
+# tree (shmheap-lab(3)'s with the lab's headers and archive too), runs
+# successfully and leaves nothing in /dev/shm.  Shared memory names
 # get this run's prefix, so concurrent runs do not collide.
 if [ -n "${CC:-}" ] && [ -n "${LIBTOOL:-}" ]; then
 	mkdir "$tmp/ex"
@@ -153,7 +154,8 @@ if [ -n "${CC:-}" ] && [ -n "${LIBTOOL:-}" ]; then
 			sed "s|\"/example-|\"/$shm_prefix|g" > "$src"
 		grep -q 'main(' "$src" || continue
 		if ! (cd "$tmp/ex" && $LIBTOOL --quiet --mode=link --tag=CC $CC $CFLAGS ${LDFLAGS:-} \
-			-Werror -D_GNU_SOURCE -I"$srcdir/include" -o "${name%.*}" "$src" \
+			-Werror -D_GNU_SOURCE -I"$srcdir/include" -I"$srcdir/include/lab" \
+			-o "${name%.*}" "$src" "$builddir/lab/libshmheap-lab.a" \
 			"$builddir/lib/libshmheap.la") >&2; then
 			problem "$p: the example does not compile"
 			continue

@@ -14,7 +14,7 @@ cmp -s "$tmp/ex2.ref" "$data/ex2_sample1.out" || die "ex2 default: not the sampl
 
 for heap in "$posix_name" "$file_name" "$sysv_name" anon:; do
 	if ! backing_supported "$heap"; then
-		echo "SKIP: $heap: the library has no such backing" >&2
+		echo "SKIP (in part): $heap: the library has no such backing" >&2
 		continue
 	fi
 	run "$data/ex2_sample1.in" "$tmp/ex2.out" "$tmp/err" $bin/shmheap-ex2 --heap "$heap"
@@ -57,29 +57,49 @@ done
 
 # SIGTERM while the heap exists: the runner removes it and dies by the signal.
 # Its input is a pipe kept open, so it waits for a command meanwhile.
-for heap in "$file_name" "$sysv_name"; do
-	backing_supported "$heap" || continue
+start_ex3() { # heap: starts ex3 over it, sets $pid once the heap is in use
 	mkfifo "$tmp/fifo"
-	$bin/shmheap-ex3 --heap "$heap" <"$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
+	$bin/shmheap-ex3 --heap "$1" <"$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	exec 9>"$tmp/fifo"
 	printf '2 65536 4\n0 0 | 0 1\n3 0 0 4\n' >&9
 	tries=0
 	until grep -q Allocated "$tmp/out"; do
 		tries=$((tries + 1))
-		[ "$tries" -lt 200 ] || die "signal over $heap: the run never started"
+		[ "$tries" -lt 200 ] || die "signal over $1: the run never started"
 		sleep 0.05
 	done
-	case $heap in
-	file:*) [ -e "${heap#file:}" ] || die "signal over $heap: no file while running" ;;
-	sysv:*) sysv_exists "${heap#sysv:}" || die "signal over $heap: no segment while running" ;;
-	esac
+}
+term_ex3() { # heap: ends the run by SIGTERM
 	kill -TERM "$pid"
 	wait "$pid"
 	status=$?
 	exec 9>&-
 	rm -f "$tmp/fifo"
-	[ "$status" -eq $((128 + 15)) ] || die "signal over $heap: exit $status, not 143"
+	[ "$status" -eq $((128 + 15)) ] || die "signal over $1: exit $status, not 143"
+}
+for heap in "$file_name" "$sysv_name"; do
+	backing_supported "$heap" || continue
+	start_ex3 "$heap"
+	case $heap in
+	file:*) [ -e "${heap#file:}" ] || die "signal over $heap: no file while running" ;;
+	sysv:*) sysv_exists "${heap#sysv:}" || die "signal over $heap: no segment while running" ;;
+	esac
+	term_ex3 "$heap"
 	check_gone "$heap" "SIGTERM over $heap"
 done
+
+# The heap's directory moved, and a link to another directory put in its
+# place, before the signal (issue 25 item 2): the runner removes its own heap
+# where it now is, and nothing behind the link.
+if backing_supported "$file_name"; then
+	mkdir "$tmp/d" "$tmp/other" && printf 'precious\n' >"$tmp/other/heap" ||
+		die "cannot make the directories"
+	start_ex3 "file:$tmp/d/heap"
+	mv "$tmp/d" "$tmp/moved" && ln -s other "$tmp/d" || die "cannot swap the directory"
+	term_ex3 "file:$tmp/d/heap"
+	[ "$(cat "$tmp/other/heap" 2>/dev/null)" = precious ] ||
+		die "SIGTERM removed the file behind the link"
+	[ ! -e "$tmp/moved/heap" ] || die "SIGTERM left the heap in its moved directory"
+fi
 exit 0

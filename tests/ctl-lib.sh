@@ -15,6 +15,8 @@ eval "$layout"
 JSON=${JSON:-tests/ctl-json}
 P=/ctl-test-$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ctl-test.XXXXXX") || exit 99
+# Its real path: a file: heap's path may not pass through a symbolic link.
+TMP=$(cd "$TMP" && pwd -P) || exit 99
 CHILDREN=
 
 cleanup() {

@@ -51,7 +51,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	peak "another user's list (every heap read without its lock)" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" list --json
 	expect_rc 0 "nobody's list"
-	expect_eq "$(json "heaps.name=$big.status")" "unlocked" "list read the big heap unlocked"
+	expect_eq "$(json "heaps.name=$big.status")" "read-unlocked" "list read the big heap unlocked"
 else
 	echo "not root (or no setpriv): list as another user skipped"
 fi
@@ -61,17 +61,14 @@ broken=$P-broken
 make_heap "$broken"
 "$MAKER" fill "$broken" || exit 99
 "$MAKER" corrupt-chain "$broken" || exit 99
-run "$CTL" list -o NAME,SIZE,MAX,OWNER,MODE
+# NOTE is no figure of the chain: it says why a figure is missing, so it
+# names the broken chain only when a column shown made list walk it.
+run "$CTL" list -J -o NAME,SIZE,MAX,OWNER,MODE,NOTE
 expect_rc 0 "list of header columns"
-if grep -q "^$broken " "$TMP/out" && ! grep -q "$broken: block chain is broken" "$TMP/err"; then
-	pass "list -o NAME,SIZE,MAX,OWNER,MODE read only the header"
-else
-	fail "list -o NAME,SIZE,... walked the blocks: $(grep "$broken" "$TMP/out" "$TMP/err")"
-fi
-run "$CTL" list -o NAME,USED
-if grep -q "$broken: block chain is broken" "$TMP/err"; then
-	pass "list -o NAME,USED walked the blocks"
-else
-	fail "list -o NAME,USED did not walk the blocks: $(cat "$TMP/err")"
-fi
+expect_eq "$(json "heaps.name=$broken.size" "heaps.name=$broken.note" | tr '\n' ' ')" \
+	"65536 null " "list -o NAME,SIZE,MAX,OWNER,MODE,NOTE read only the header"
+run "$CTL" list -J -o NAME,USED,NOTE
+expect_rc 0 "list of a chain column"
+expect_eq "$(json "heaps.name=$broken.note")" "block chain is broken (see check)" \
+	"list -o NAME,USED,NOTE walked the blocks"
 finish

@@ -2,9 +2,11 @@
 # Lab-style programs built exactly as a student builds them:
 #   cc test_alloc_mine.c $(pkg-config --cflags --libs shmheap-lab)
 # against this build tree (PKG_CONFIG_PATH names lib/, where the uninstalled
-# shmheap-lab-uninstalled.pc is), then run.  Also: alloc.h and ealloc.h in two
-# files of one program do not clash, and the library exports none of the
-# lab's short names.  Run from the top build directory with $srcdir set.
+# shmheap-lab-uninstalled.pc is), then run; then lab-programs.sh (programs of
+# two files, the lab's declarations, as C and C++).  Also: alloc.h and
+# ealloc.h in two files of one program do not clash, and neither libshmheap
+# nor libshmheap-lab.a exports the lab's short names.  Run from the top build
+# directory with $srcdir set.
 set -u
 srcdir=${srcdir:-.}
 CC=${CC:-cc}
@@ -28,6 +30,8 @@ grep -q libasan lib/.libs/libshmheap.so 2>/dev/null && san="$san -fsanitize=addr
 grep -q libubsan lib/.libs/libshmheap.so 2>/dev/null && san="$san -fsanitize=undefined"
 [ -z "$san" ] || echo "the library is built with sanitizers: adding$san to the cc command"
 CC="$CC$san"
+CXX="${CXX:-c++}$san"
+export CC CXX
 
 for t in test_alloc_mine test_ealloc_mine; do
 	cp "$srcdir/tests/lab/$t.c" "$tmp/" || exit 99
@@ -61,12 +65,12 @@ cat > "$tmp/part_b.c" <<'C'
 int part_a(void);
 int main(void)
 {
-	if (init_alloc())
-		return 1;
+	init_alloc();
 	char *p = alloc(4096);
 	int r = p == NULL;
 	dealloc(p);
-	r |= cleanup() | part_a();
+	cleanup();
+	r |= part_a();
 	puts(r ? "both parts: FAILED" : "both parts: ok");
 	return r;
 }
@@ -80,4 +84,15 @@ if [ -f "$lib" ] && command -v nm >/dev/null 2>&1; then
 		fail "the library exports a lab name"
 	fi
 	echo "libshmheap exports none of init_alloc, cleanup, alloc, dealloc"
+	# The archive defines each part's functions under prefixed names only.
+	defined=$(nm --defined-only -g lab/libshmheap-lab.a | awk 'NF == 3 { print $3 }' | sort)
+	expected=$(for p in a b; do
+		for f in init_alloc cleanup alloc dealloc; do echo "shmheap_lab_${p}_$f"; done
+	done | sort)
+	# shellcheck disable=SC2086  # one name a word on purpose
+	defined_list=$(printf '%s ' $defined)
+	[ "$defined" = "$expected" ] || fail "libshmheap-lab.a defines: $defined_list"
+	echo "libshmheap-lab.a defines only: $defined_list"
 fi
+
+sh "$srcdir/tests/lab-programs.sh" "$srcdir" || fail "lab-programs.sh"

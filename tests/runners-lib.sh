@@ -12,6 +12,8 @@ else
 	bin=./bin
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shmheap-runners.XXXXXX") || exit 99
+# Its real path: a file: heap's path may not pass through a symbolic link.
+tmp=$(cd "$tmp" && pwd -P) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' INT TERM
 # Where the first object and block word are, and the bookkeeping between two

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "backing-testutil.h"
+#include "filepath.h"
 
 #define SIZE (64u << 10)
 #define NOBJ 40
@@ -259,12 +260,11 @@ END_TEST
 static void blind_holder_child(void *arg)
 {
 	struct holder_arg *a = arg;
-	if (unshare(CLONE_NEWNS) < 0 ||
-	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("none", "/proc/sys/kernel/random", "tmpfs", 0, NULL) < 0) {
-		tu_write_all(a->fd, "S", 1); /* cannot hide /proc here: skip */
-		return;
-	}
+	char why[256];
+	if (tu_private_mounts(why, sizeof(why)) < 0)
+		tu_child_skip("%s", why);
+	if (mount("none", "/proc/sys/kernel/random", "tmpfs", 0, NULL) < 0)
+		tu_child_skip("cannot hide /proc/sys/kernel/random: %s", strerror(errno));
 	shmheap_memory_handle h = shmheap_create(a->name, SIZE);
 	TU_REQUIRE(h, "create: %s", strerror(errno));
 	shmheap_walk(h, hold_lock, &a->fd);
@@ -277,34 +277,40 @@ static void blind_holder_child(void *arg)
  */
 START_TEST(live_lock_is_not_reset_for_an_unknown_boot_id)
 {
-	if (geteuid() != 0)
-		return; /* hiding /proc needs a mount namespace */
 	char path[BT_NAME_MAX], name[BT_NAME_MAX + 8];
 	snprintf(name, sizeof(name), "%s", bt_file_name("blind", path, sizeof(path)));
 	int pfd[2];
 	ck_assert_int_eq(pipe(pfd), 0);
 	struct holder_arg a = {name, pfd[1]};
 	pid_t pid = tu_fork(blind_holder_child, &a, 60);
+	close(pfd[1]);
 	char c;
-	ck_assert_int_eq(tu_read_all(pfd[0], &c, 1), 0);
-	if (c == 'L') {
-		struct shmheap_connect_options opt = {.flags = SHMHEAP_CONNECT_WAIT_LIMIT,
-						      .wait_limit_ms = 300};
-		errno = 0;
-		ck_assert_ptr_null(shmheap_connect_ex(name, &opt));
-		ck_assert_int_eq(errno, ETIMEDOUT);
+	if (tu_read_all(pfd[0], &c, 1) < 0) {
+		/* The child ended without the lock: it skipped or failed. */
+		char why[256];
+		int r = tu_wait(pid, 30, why, sizeof(why));
+		close(pfd[0]);
+		if (r == 1) {
+			tu_skip("%s", why);
+			return;
+		}
+		ck_abort_msg("the holder ended before taking the lock: %s",
+			     r ? why : "status 0");
 	}
+	ck_assert_int_eq(c, 'L');
+	struct shmheap_connect_options opt = {.flags = SHMHEAP_CONNECT_WAIT_LIMIT,
+					      .wait_limit_ms = 300};
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_ex(name, &opt));
+	ck_assert_int_eq(errno, ETIMEDOUT);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	close(pfd[0]);
-	close(pfd[1]);
-	if (c == 'L') {
-		/* Its holder died: the usual repair. */
-		shmheap_memory_handle h = shmheap_connect(name);
-		ck_assert_ptr_nonnull(h);
-		ck_assert_int_eq(tu_check(h), 0);
-		shmheap_destroy(name, h);
-	}
+	/* Its holder died: the usual repair. */
+	shmheap_memory_handle h = shmheap_connect(name);
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
 }
 END_TEST
 
@@ -563,8 +569,8 @@ END_TEST
 /* Issue 14's rule holds for files: another user's heap is not locked. */
 START_TEST(file_heap_of_another_user_is_refused)
 {
-	if (geteuid() != 0)
-		return; /* only root can give a file away */
+	if (tu_need_root("only root can give a file to another user"))
+		return;
 	char path[BT_NAME_MAX];
 	const char *name = bt_file_name("foreign", path, sizeof(path));
 	shmheap_memory_handle h = shmheap_create(name, SIZE);
@@ -614,6 +620,190 @@ START_TEST(file_heap_writable_by_others_needs_trust)
 }
 END_TEST
 
+/* The text of a file, or "" if it cannot be read. */
+static const char *contents(const char *path)
+{
+	static char buf[64];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/*
+ * Issue 25 item 2: no link among the directories of a file: path is
+ * followed (ELOOP), by any call; relative paths without links work.
+ */
+START_TEST(file_path_through_a_link_is_refused)
+{
+	char real[BT_NAME_MAX], link[BT_NAME_MAX], name[2 * BT_NAME_MAX];
+	snprintf(real, sizeof(real), "%s/real-%ld", bt_dir(), (long)getpid());
+	snprintf(link, sizeof(link), "%s/link-%ld", bt_dir(), (long)getpid());
+	ck_assert_int_eq(mkdir(real, 0700), 0);
+	ck_assert_int_eq(symlink(real, link), 0);
+	snprintf(name, sizeof(name), "file:%s/h", real);
+	shmheap_memory_handle h = shmheap_create(name, SIZE);
+	ck_assert_ptr_nonnull(h);
+
+	snprintf(name, sizeof(name), "file:%s/new", link);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_create(name, SIZE));
+	ck_assert_int_eq(errno, ELOOP);
+	snprintf(name, sizeof(name), "%s/new", real);
+	ck_assert(!exists(name));
+
+	snprintf(name, sizeof(name), "file:%s/h", link);
+	struct shmheap_connect_options opt = {.flags = SHMHEAP_CONNECT_INSPECT |
+						       SHMHEAP_CONNECT_UNLOCKED};
+	struct shmheap_info info;
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(name));
+	ck_assert_int_eq(errno, ELOOP);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_ex(name, &opt));
+	ck_assert_int_eq(errno, ELOOP);
+	ck_assert_int_eq(shmheap_info(name, &info), -1);
+	ck_assert_int_eq(errno, ELOOP);
+	/* The heap's own name, but through the link: not removed. */
+	errno = 0;
+	shmheap_destroy(name, h);
+	ck_assert_int_eq(errno, ELOOP);
+	snprintf(name, sizeof(name), "%s/h", real);
+	ck_assert(exists(name));
+
+	/* Relative: through the link refused, without it as before. */
+	int cwd = open(".", O_PATH | O_DIRECTORY);
+	ck_assert_int_ge(cwd, 0);
+	ck_assert_int_eq(chdir(bt_dir()), 0);
+	snprintf(name, sizeof(name), "file:%s/h", strrchr(link, '/') + 1);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(name));
+	ck_assert_int_eq(errno, ELOOP);
+	snprintf(name, sizeof(name), "file:%s/h", strrchr(real, '/') + 1);
+	h = shmheap_connect(name);
+	ck_assert_ptr_nonnull(h);
+	errno = 0;
+	shmheap_destroy(name, h);
+	ck_assert_int_eq(errno, 0);
+	ck_assert_int_eq(chdir(real), 0);
+	h = shmheap_create("file:rel", SIZE);
+	ck_assert_ptr_nonnull(h);
+	shmheap_destroy("file:./rel", h);
+	ck_assert(!exists("rel"));
+	ck_assert_int_eq(fchdir(cwd), 0);
+	close(cwd);
+	unlink(link);
+	rmdir(real);
+}
+END_TEST
+
+/* A file that is no heap is never removed, truncated or written. */
+START_TEST(file_that_is_no_heap_is_never_removed)
+{
+	char heap[BT_NAME_MAX], heapname[BT_NAME_MAX + 8], text[BT_NAME_MAX],
+		textname[BT_NAME_MAX + 8];
+	snprintf(heapname, sizeof(heapname), "%s",
+		 bt_file_name("heap", heap, sizeof(heap)));
+	snprintf(textname, sizeof(textname), "%s",
+		 bt_file_name("text", text, sizeof(text)));
+	write_text(text, "precious\n");
+	shmheap_memory_handle h = shmheap_create(heapname, SIZE);
+	ck_assert_ptr_nonnull(h);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_create(textname, SIZE));
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_ptr_null(shmheap_connect(textname)); /* EAGAIN: short and young */
+	errno = 0;
+	shmheap_destroy(textname, h); /* names another file: refused */
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_str_eq(contents(text), "precious\n");
+	h = shmheap_connect(heapname);
+	ck_assert_ptr_nonnull(h);
+	shmheap_destroy(heapname, h);
+	ck_assert(!exists(heap));
+	unlink(text);
+}
+END_TEST
+
+/* The walk (where openat2 is missing) resolves as openat2 does. */
+START_TEST(file_path_walk_agrees_with_openat2)
+{
+	char top[BT_NAME_MAX], path[2 * BT_NAME_MAX];
+	snprintf(top, sizeof(top), "%s/walk-%ld", bt_dir(), (long)getpid());
+	ck_assert_int_eq(mkdir(top, 0700), 0);
+	snprintf(path, sizeof(path), "%s/d", top);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/f", top);
+	write_text(path, "x");
+	snprintf(path, sizeof(path), "%s/l", top);
+	ck_assert_int_eq(symlink("d", path), 0);
+	int cwd = open(".", O_PATH | O_DIRECTORY);
+	ck_assert_int_ge(cwd, 0);
+	ck_assert_int_eq(chdir(top), 0);
+	struct stat d_st, top_st, root_st;
+	ck_assert_int_eq(stat("d", &d_st), 0);
+	ck_assert_int_eq(stat(".", &top_st), 0);
+	ck_assert_int_eq(stat("/", &root_st), 0);
+
+	static const struct {
+		const char *path; /* "@" stands for top */
+		int err;	  /* 0: resolves, to dir (d, t: top, r: /) and leaf h */
+		char dir;
+	} cases[] = {
+		{"@/d/h", 0, 'd'},	{"d/h", 0, 'd'},       {"h", 0, 't'},
+		{"./d/../d/h", 0, 'd'}, {"d//h", 0, 'd'},      {"/h", 0, 'r'},
+		{"@/l/h", ELOOP, 0},	{"l/h", ELOOP, 0},     {"l/../d/h", ELOOP, 0},
+		{"f/h", ENOTDIR, 0},	{"none/h", ENOENT, 0}, {"", EINVAL, 0},
+		{"d/", EINVAL, 0},	{"d/.", EINVAL, 0},    {"d/..", EINVAL, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char p[2 * BT_NAME_MAX];
+		if (cases[i].path[0] == '@')
+			snprintf(p, sizeof(p), "%s%s", top, cases[i].path + 1);
+		else
+			snprintf(p, sizeof(p), "%s", cases[i].path);
+		for (int how = 0; how < 2; how++) {
+			struct file_path fp = {-1, NULL};
+			errno = 0;
+			int ret = how ? file_path_walk(p, &fp) : file_path_open(p, &fp);
+			if (cases[i].err) {
+				ck_assert_msg(ret == -1 && errno == cases[i].err,
+					      "%s (%s): %d, errno %d", p,
+					      how ? "walk" : "open", ret, errno);
+				continue;
+			}
+			ck_assert_msg(ret == 0, "%s (%s): errno %d", p,
+				      how ? "walk" : "open", errno);
+			struct stat st;
+			const struct stat *want = cases[i].dir == 'd'	? &d_st
+						  : cases[i].dir == 't' ? &top_st
+									: &root_st;
+			ck_assert_int_eq(fstat(fp.dirfd, &st), 0);
+			ck_assert(st.st_dev == want->st_dev && st.st_ino == want->st_ino);
+			ck_assert_str_eq(fp.leaf, "h");
+			file_path_close(&fp);
+			ck_assert_int_eq(fp.dirfd, -1);
+		}
+	}
+	ck_assert_int_eq(fchdir(cwd), 0);
+	close(cwd);
+	unlink(strcat(strcpy(path, top), "/l"));
+	unlink(strcat(strcpy(path, top), "/f"));
+	rmdir(strcat(strcpy(path, top), "/d"));
+	rmdir(top);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("backing-file");
@@ -629,6 +819,9 @@ int main(void)
 	tcase_add_test(tc, file_heap_refuses_what_is_no_heap);
 	tcase_add_test(tc, file_heap_of_another_user_is_refused);
 	tcase_add_test(tc, file_heap_writable_by_others_needs_trust);
+	tcase_add_test(tc, file_path_through_a_link_is_refused);
+	tcase_add_test(tc, file_that_is_no_heap_is_never_removed);
+	tcase_add_test(tc, file_path_walk_agrees_with_openat2);
 	suite_add_tcase(s, tc);
 	return bt_run(s);
 }

@@ -14,6 +14,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,8 +197,10 @@ START_TEST(bad_frees_refused)
 	struct shmheap_cache_stats cs;
 	struct tu_layout before = snapshot(h, &cs);
 	ck_assert_uint_gt(cs.cached_blocks, 0);
-	char *bad[] = {a,	 b + 8,	  b + 1,
-		       big + 16, foreign, (char *)shmheap_underlying(h) + 80};
+	/* A cached block, pointers into objects, another heap's object and the
+	 * cache table (the heap's first object): each refused. */
+	char *table = (char *)shmheap_underlying(h) + HEAP_FIRST_OBJECT;
+	char *bad[] = {a, b + 8, b + 1, big + 16, foreign, table};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		ck_assert_msg(shmheap_free_checked(h, bad[i]) == -1 && errno == EINVAL,
@@ -448,9 +452,9 @@ static struct cache_slot *my_slot(unsigned char *base, unsigned *index)
 {
 	struct cache_table *t = (struct cache_table *)(void *)(base + HEAP_FIRST_OBJECT);
 	for (unsigned i = 0; i < t->slots; i++)
-		if (cache_slot_at(t, i)->pid == (uint32_t)getpid()) {
+		if (cache_slot_at(t, t, i)->pid == (uint32_t)getpid()) {
 			*index = i;
-			return cache_slot_at(t, i);
+			return cache_slot_at(t, t, i);
 		}
 	tu_child_fail(__FILE__, __LINE__, "no slot of mine");
 }
@@ -800,6 +804,114 @@ START_TEST(threads_share_cache)
 }
 END_TEST
 
+/* ---- counts another writer of the heap scribbles ---- */
+
+struct scribble {
+	uint32_t *count; /* the largest class's count in the child's slot */
+	uint32_t depth;
+	int stop;
+};
+
+/* Puts the calling thread on the nth CPU it may use, if there is one, so
+ * that the scribbler and the cache's user run at once. */
+static void pin_to_cpu(unsigned nth)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &set) || nth--)
+			continue;
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		(void)pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+		return;
+	}
+}
+
+static void *scribbler(void *arg)
+{
+	struct scribble *sc = arg;
+	/* In the stack, just past it (the next slot's header), and far away. */
+	const uint32_t value[] = {0, sc->depth - 1, sc->depth + 2, 0x3ffffff0u};
+	pin_to_cpu(1);
+	for (unsigned i = 0; !__atomic_load_n(&sc->stop, __ATOMIC_RELAXED); i++)
+		__atomic_store_n(sc->count, value[i % 4], __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* The bytes of slot i of the table at t, whose depth field is depth. */
+static unsigned char *slot_bytes(unsigned char *t, uint32_t depth, unsigned i)
+{
+	return t + cache_table_head(depth) + i * cache_slot_stride(depth);
+}
+
+/* The scribbled child's connection, reachable when it dies (valgrind). */
+static shmheap_memory_handle volatile scribbled;
+
+static void scribbled_child(void *arg)
+{
+	shmheap_memory_handle h = scribbled = shmheap_connect(arg);
+	TU_REQUIRE(h != NULL, "connect: %s", strerror(errno));
+	unsigned char *t = (unsigned char *)shmheap_underlying(h) + HEAP_FIRST_OBJECT;
+	struct cache_table *tab = (struct cache_table *)(void *)t;
+	uint32_t depth = tab->depth;
+	unsigned i = 0;
+	while (i < tab->slots &&
+	       ((struct cache_slot *)(void *)slot_bytes(t, depth, i))->pid != (uint32_t)getpid())
+		i++;
+	TU_REQUIRE(i + 1 < tab->slots, "no free slot after mine");
+	struct cache_slot *mine = (void *)slot_bytes(t, depth, i);
+	unsigned char *next = slot_bytes(t, depth, i + 1);
+	size_t stride = cache_slot_stride(depth);
+
+	struct scribble sc = {.count = &mine->count[CACHE_CLASSES - 1],
+			      .depth = cache_depth_of(depth)};
+	pthread_t th;
+	TU_REQUIRE(pthread_create(&th, NULL, scribbler, &sc) == 0, "thread");
+	pin_to_cpu(0);
+	enum { N = 8 };
+	void *p[N];
+	for (int round = 0; round < 40000; round++) {
+		for (int j = 0; j < N; j++)
+			p[j] = shmheap_alloc(h, CACHE_MAX_BLOCK - HEAP_UNIT);
+		for (int j = 0; j < N; j++)
+			shmheap_free(h, p[j]);
+	}
+	__atomic_store_n(&sc.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	for (size_t b = 0; b < stride; b++)
+		TU_REQUIRE(next[b] == 0, "byte %zu of the next slot written", b);
+	/* The stacks are garbage now: end without flushing them, as a killed
+	 * process would; the test's sweep reclaims the blocks. */
+	kill(getpid(), SIGKILL);
+}
+
+/* Before the fix: a count read once to check and again to use let the
+ * scribbler move a push (or a refill's pushes) outside the stack. */
+START_TEST(scribbled_counts_stay_in_stack)
+{
+	const char *name;
+	shmheap_memory_handle h = make("scribble", &name, HEAP_BYTES);
+	char *keep = shmheap_alloc(h, 100);
+	ck_assert_ptr_nonnull(keep);
+	tu_fill(keep, 100, 9, 9);
+	pid_t pid = tu_fork(scribbled_child, (void *)name, 60);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid); /* under alarm */
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      "child status %#x", status);
+	ck_assert_int_eq(tu_check(h), 0);
+	struct shmheap_cache_stats cs;
+	cache_figures(h, &cs);
+	ck_assert_uint_eq(cs.attached, 1);
+	ck_assert_int_lt(tu_verify(keep, 100, 9, 9), 0);
+	assert_accounting(h);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
 	Suite *s = suite_create("cache");
@@ -814,6 +926,7 @@ static Suite *cache_suite(void)
 	tcase_add_loop_test(tc, recovery_steps, 0, STEPS);
 	tcase_add_test(tc, killed_processes);
 	tcase_add_test(tc, threads_share_cache);
+	tcase_add_test(tc, scribbled_counts_stay_in_stack);
 	suite_add_tcase(s, tc);
 	return s;
 }

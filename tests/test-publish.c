@@ -8,6 +8,8 @@
  * a clean heap in which the call either happened or did not, as documented.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,12 +290,130 @@ START_TEST(killed_at_every_step)
 }
 END_TEST
 
+/* ---- shmheap_free_from racing shmheap_free of the same object ---- */
+
+#define RACE_ROUNDS 20000
+
+struct race {
+	shmheap_memory_handle h;
+	shmheap_object_handle *slot;
+	void *volatile obj;
+	unsigned arrived, gen; /* a spinning barrier: both threads run at once */
+	int won[2];
+	unsigned both, neither;
+};
+
+static void race_barrier(struct race *r)
+{
+	unsigned gen = __atomic_load_n(&r->gen, __ATOMIC_ACQUIRE);
+	if (__atomic_add_fetch(&r->arrived, 1, __ATOMIC_ACQ_REL) == 2) {
+		__atomic_store_n(&r->arrived, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->gen, gen + 1, __ATOMIC_RELEASE);
+		return;
+	}
+	for (unsigned spins = 0; __atomic_load_n(&r->gen, __ATOMIC_ACQUIRE) == gen; spins++)
+		if (spins > 4096)
+			sched_yield();
+}
+
+/* Puts the calling thread on the nth CPU it may use, if there is one: the two
+ * racers then run at once rather than taking turns on one CPU. */
+static void race_pin(unsigned nth)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &set) || nth--)
+			continue;
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		(void)pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+		return;
+	}
+}
+
+/* A few dozen cycles, different each round, so that the two calls meet at
+ * every point of each other. */
+static void jitter(uint64_t *rng)
+{
+	for (volatile unsigned i = (unsigned)(tu_rand(rng) % 256); i > 0; i--)
+		;
+}
+
+static void *race_free_from(void *arg)
+{
+	struct race *r = arg;
+	uint64_t rng = 1;
+	race_pin(0);
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		r->obj = shmheap_alloc_into(r->h, 40, r->slot);
+		if (!r->obj)
+			return NULL;
+		race_barrier(r);
+		jitter(&rng);
+		r->won[0] = shmheap_free_from(r->h, r->slot) == 0;
+		race_barrier(r);
+		race_barrier(r); /* the other thread counts */
+	}
+	return NULL;
+}
+
+static void *race_free(void *arg)
+{
+	struct race *r = arg;
+	uint64_t rng = 2;
+	race_pin(1);
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		race_barrier(r);
+		jitter(&rng);
+		r->won[1] = shmheap_free_checked(r->h, r->obj) == 0;
+		race_barrier(r);
+		r->both += r->won[0] && r->won[1];
+		r->neither += !r->won[0] && !r->won[1];
+		race_barrier(r);
+	}
+	return NULL;
+}
+
+/* Before the fix: free_from freed with a plain store after checking the
+ * object under the lock, while a free through the cache changes the word
+ * with a compare-and-swap and no lock: now and then both succeeded. */
+START_TEST(free_from_racing_free)
+{
+	const char *name = tu_name("race");
+	struct shmheap_options o = {.flags = SHMHEAP_CACHED};
+	struct race r = {.h = shmheap_create_ex(name, 4 << 20, &o)};
+	ck_assert_ptr_nonnull(r.h);
+	r.slot = shmheap_alloc(r.h, sizeof(*r.slot));
+	ck_assert_ptr_nonnull(r.slot);
+	r.slot->value = 0;
+	/* The first call allocates the directory's record. */
+	ck_assert_ptr_nonnull(shmheap_alloc_into(r.h, 40, r.slot));
+	ck_assert_int_eq(shmheap_free_from(r.h, r.slot), 0);
+	size_t before = objects(r.h);
+	pthread_t a, b;
+	ck_assert_int_eq(pthread_create(&a, NULL, race_free_from, &r), 0);
+	ck_assert_int_eq(pthread_create(&b, NULL, race_free, &r), 0);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	ck_assert_msg(r.both == 0 && r.neither == 0,
+		      "of %d rounds, %u had two frees succeed and %u none", RACE_ROUNDS,
+		      r.both, r.neither);
+	ck_assert_int_eq(tu_check(r.h), 0);
+	ck_assert_uint_eq(objects(r.h), before);
+	shmheap_destroy(name, r.h);
+}
+END_TEST
+
 static Suite *publish_suite(void)
 {
 	Suite *s = suite_create("publish");
 	TCase *tc = tu_tcase("calls", 30);
 	tcase_add_test(tc, alloc_into_and_free_from);
 	tcase_add_test(tc, bad_slots);
+	tcase_add_test(tc, free_from_racing_free);
 	suite_add_tcase(s, tc);
 	tc = tu_tcase("kill-steps", 60);
 	tcase_add_loop_test(tc, killed_at_every_step, 0, (int)NSTEPS);

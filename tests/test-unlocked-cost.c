@@ -271,6 +271,86 @@ START_TEST(unlocked_poller_on_a_changing_heap)
 }
 END_TEST
 
+/* ---- item: the queues as an unlocked reader sees them ---------------------- */
+
+struct queue_seen {
+	size_t queues, capacity, length;
+	int consumers;
+};
+
+static int see_queue(const char *name, const struct shmheap_queue_stats *st, void *arg)
+{
+	struct queue_seen *q = arg;
+	(void)name;
+	q->queues++;
+	q->capacity = st->capacity;
+	q->length = st->length;
+	q->consumers = st->consumers_waiting;
+	return 0;
+}
+
+static int count_library(const struct shmheap_block *blk, void *arg)
+{
+	if (blk->kind == SHMHEAP_BLOCK_LIBRARY)
+		++*(size_t *)arg;
+	return 0;
+}
+
+/* Waits in a pop on the empty queue until the test pushes. */
+static void pop_one(void *arg)
+{
+	shmheap_memory_handle h = shmheap_connect(arg);
+	TU_REQUIRE(h != NULL, "connect: %s", strerror(errno));
+	shmheap_queue *q = shmheap_queue_open(h, "q");
+	TU_REQUIRE(q != NULL, "queue_open: %s", strerror(errno));
+	shmheap_object_handle got;
+	TU_REQUIRE(shmheap_queue_pop(q, &got, 60000) == 0, "pop: %s", strerror(errno));
+	shmheap_queue_close(q);
+	shmheap_disconnect(h);
+}
+
+/* A queue read through the windows: its figures, its block the library's
+ * own, and the consumer asleep in it counted by the kernel (the futex word
+ * read with pread, not through the mapping). */
+START_TEST(unlocked_queue_walk)
+{
+	const char *name = tu_name("queue");
+	shmheap_memory_handle h = shmheap_create(name, 1 << 20);
+	ck_assert_ptr_nonnull(h);
+	shmheap_queue *q = shmheap_queue_create(h, "q", 8);
+	ck_assert_ptr_nonnull(q);
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT |
+						     SHMHEAP_CONNECT_UNLOCKED};
+	shmheap_memory_handle u = shmheap_connect_ex(name, &o);
+	ck_assert_ptr_nonnull(u);
+	pid_t pid = tu_fork(pop_one, (void *)name, 100);
+	struct queue_seen seen = {0};
+	/* Bounded: the child gives up its pop after a minute. */
+	for (int i = 0; i < 6000 && seen.consumers != 1; i++) {
+		seen = (struct queue_seen){0};
+		ck_assert_int_eq(shmheap_queue_walk(u, see_queue, &seen), 0);
+		if (seen.consumers != 1)
+			usleep(10000);
+	}
+	ck_assert_uint_eq(seen.queues, 1);
+	ck_assert_uint_eq(seen.capacity, 8);
+	ck_assert_uint_eq(seen.length, 0);
+	ck_assert_int_eq(seen.consumers, 1);
+	size_t library = 0;
+	ck_assert_int_eq(shmheap_walk(u, count_library, &library), 0);
+	ck_assert_uint_ge(library, 3); /* the record, the names table, the queue */
+	ck_assert_int_eq(shmheap_check(u, NULL, NULL), 0);
+	void *p = shmheap_alloc(h, 8);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(h, p), 1000), 0);
+	char why[256];
+	ck_assert_msg(tu_wait(pid, 110, why, sizeof(why)) == 0, "%s", why);
+	shmheap_disconnect(u);
+	shmheap_queue_close(q);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
 static Suite *unlocked_cost_suite(void)
 {
 	Suite *s = suite_create("unlocked-cost");
@@ -279,6 +359,9 @@ static Suite *unlocked_cost_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tu_tcase("poller", 300);
 	tcase_add_test(tc, unlocked_poller_on_a_changing_heap);
+	suite_add_tcase(s, tc);
+	tc = tu_tcase("queue", 120);
+	tcase_add_test(tc, unlocked_queue_walk);
 	suite_add_tcase(s, tc);
 	return s;
 }

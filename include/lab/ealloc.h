@@ -1,71 +1,61 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ealloc.h - the memory-management lab's part B interface over libshmheap:
- * an elastic allocator that maps nothing at init_alloc and then one 4 KiB
+ * ealloc.h - the memory-management lab's part B interface, as the lab hands
+ * it out (the same includes, macros and declarations), over libshmheap: an
+ * elastic allocator that maps nothing at init_alloc and then one 4 KiB
  * anonymous private page at a time, only when no page it has can hold a
- * request.  Sizes: multiples of 8 up to 4096; any number of pages.
+ * request.
  *
- *   cc test_ealloc.c $(pkg-config --cflags --libs shmheap-lab)
+ *   cc main.c util.c $(pkg-config --cflags --libs shmheap-lab)
  *
- * The four functions are static inline wrappers over shmheap_elastic(3); the
- * allocator is held in a static variable of the including file, so nothing of
- * this header is exported by the library, and alloc.h (part A, the same four
- * names) may be used by another program, or another file of the same one.
- * Include one of the two per file.
+ * Sizes: positive multiples of 8 up to 4096, on any number of pages.  This
+ * relaxes two of the lab's assumptions (sizes are multiples of MINALLOC, 256;
+ * at most 4 pages, 16 KiB, are allocated in all): every request the lab makes
+ * is served as the lab says, and more are.
+ *
+ * init_alloc and cleanup return nothing, as the lab declares them: their
+ * errors go to errno only (EBUSY: init_alloc while initialised, which then
+ * changes nothing; EINVAL: cleanup while not initialised), and alloc returns
+ * NULL until init_alloc succeeds.
+ *
+ * One allocator per program, as with the lab's ealloc.c: the four functions
+ * are defined once, in libshmheap-lab.a (a static archive that pkg-config
+ * links into the program before libshmheap), and every file that includes
+ * this header calls the same ones.  The allocator lives in the program, not in
+ * libshmheap, which keeps no global state.  Their link names are prefixed
+ * (shmheap_lab_b_...), so libshmheap-lab.a and libshmheap export none of the
+ * lab's short names, and part A (alloc.h, the same four short names) may serve
+ * another file of the same program.  Include one of the two per file.
+ * Not thread-safe (the lab's ealloc.c is not either): one thread at a time.
+ * See shmheap-lab(3).
  */
 #ifndef SHMHEAP_LAB_EALLOC_H
 #define SHMHEAP_LAB_EALLOC_H
 
-#include <errno.h>
-#include <stddef.h>
+/* The lab's ealloc.h includes these, and lab programs rely on them. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <stdlib.h>
 
-#include "../shmheap_pages.h"
+#define PAGESIZE 4096 /* the granularity of the pages mapped from the OS */
+#define MINALLOC 256  /* the lab's smallest request (ours: 8, see above) */
 
-static shmheap_elastic *shmheap_lab_ealloc_manager;
-/* The allocator's own state, in this file's static storage: init_alloc
- * allocates nothing, so the virtual size stays put until the first page. */
-static union {
-	long double align_ld; /* aligned for any object, also before C11's max_align_t */
-	long long align_ll;
-	void *align_p;
-	unsigned char bytes[SHMHEAP_ELASTIC_STORAGE];
-} shmheap_lab_ealloc_storage;
+#ifdef __cplusplus
+extern "C" {
+#endif
 
-/* Prepares the allocator, mapping nothing: 0, or an errno value (EBUSY if
- * already initialised). */
-static inline int init_alloc(void)
-{
-	if (shmheap_lab_ealloc_manager)
-		return EBUSY;
-	shmheap_lab_ealloc_manager =
-		shmheap_elastic_create_in(&shmheap_lab_ealloc_storage,
-					  sizeof(shmheap_lab_ealloc_storage));
-	return shmheap_lab_ealloc_manager ? 0 : (errno ? errno : ENOMEM);
+/* Prepares the allocator, mapping nothing. */
+void init_alloc(void) __asm__("shmheap_lab_b_init_alloc");
+/* Unmaps every page and forgets every allocation. */
+void cleanup(void) __asm__("shmheap_lab_b_cleanup");
+/* size bytes, a positive multiple of 8 up to 4096, or NULL with errno set. */
+char *alloc(int size) __asm__("shmheap_lab_b_alloc");
+/* Frees a chunk alloc returned; anything else (NULL too) is ignored. */
+void dealloc(char *ptr) __asm__("shmheap_lab_b_dealloc");
+
+#ifdef __cplusplus
 }
-
-/* Unmaps every page and forgets every allocation: 0, or an errno value. */
-static inline int cleanup(void)
-{
-	if (!shmheap_lab_ealloc_manager)
-		return EINVAL;
-	int r = shmheap_elastic_destroy(shmheap_lab_ealloc_manager);
-	shmheap_lab_ealloc_manager = NULL;
-	return r ? (errno ? errno : EIO) : 0;
-}
-
-/* size bytes, a positive multiple of 8 up to 4096, or NULL. */
-static inline char *alloc(int size)
-{
-	if (!shmheap_lab_ealloc_manager || size <= 0)
-		return NULL;
-	return (char *)shmheap_elastic_alloc(shmheap_lab_ealloc_manager, (size_t)size);
-}
-
-/* Frees a chunk alloc returned; anything else is ignored. */
-static inline void dealloc(char *ptr)
-{
-	if (shmheap_lab_ealloc_manager)
-		shmheap_elastic_free(shmheap_lab_ealloc_manager, ptr);
-}
-
+#endif
 #endif /* SHMHEAP_LAB_EALLOC_H */

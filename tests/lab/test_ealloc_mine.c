@@ -49,10 +49,7 @@ int main(void)
 	pagesize = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IONBF, 0); /* no stdio buffer appearing mid-run */
 	last = vsz();
-	if (init_alloc()) {
-		printf("FAIL: init_alloc\n");
-		return 1;
-	}
+	init_alloc(); /* returns nothing, as the lab declares it */
 	step("init_alloc: nothing mapped yet", 0);
 
 	for (int i = 0; i < 4; i++)
@@ -87,10 +84,7 @@ int main(void)
 	a[6] = alloc(3584);
 	step("alloc(3584): the rest of the third page", 0);
 
-	if (cleanup()) {
-		printf("FAIL: cleanup\n");
-		return 1;
-	}
+	cleanup();
 	printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASSED", failures);
 	return failures != 0;
 }
