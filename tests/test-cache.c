@@ -812,30 +812,12 @@ struct scribble {
 	int stop;
 };
 
-/* Puts the calling thread on the nth CPU it may use, if there is one, so
- * that the scribbler and the cache's user run at once. */
-static void pin_to_cpu(unsigned nth)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return;
-	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (!CPU_ISSET(cpu, &set) || nth--)
-			continue;
-		cpu_set_t one;
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		(void)pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
-		return;
-	}
-}
-
 static void *scribbler(void *arg)
 {
 	struct scribble *sc = arg;
 	/* In the stack, just past it (the next slot's header), and far away. */
 	const uint32_t value[] = {0, sc->depth - 1, sc->depth + 2, 0x3ffffff0u};
-	pin_to_cpu(1);
+	tu_pin_to_cpu(1);
 	for (unsigned i = 0; !__atomic_load_n(&sc->stop, __ATOMIC_RELAXED); i++)
 		__atomic_store_n(sc->count, value[i % 4], __ATOMIC_RELAXED);
 	return NULL;
@@ -870,7 +852,7 @@ static void scribbled_child(void *arg)
 			      .depth = cache_depth_of(depth)};
 	pthread_t th;
 	TU_REQUIRE(pthread_create(&th, NULL, scribbler, &sc) == 0, "thread");
-	pin_to_cpu(0);
+	tu_pin_to_cpu(0);
 	enum { N = 8 };
 	void *p[N];
 	for (int round = 0; round < 40000; round++) {

@@ -316,24 +316,6 @@ static void race_barrier(struct race *r)
 			sched_yield();
 }
 
-/* Puts the calling thread on the nth CPU it may use, if there is one: the two
- * racers then run at once rather than taking turns on one CPU. */
-static void race_pin(unsigned nth)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return;
-	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (!CPU_ISSET(cpu, &set) || nth--)
-			continue;
-		cpu_set_t one;
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		(void)pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
-		return;
-	}
-}
-
 /* A few dozen cycles, different each round, so that the two calls meet at
  * every point of each other. */
 static void jitter(uint64_t *rng)
@@ -346,7 +328,7 @@ static void *race_free_from(void *arg)
 {
 	struct race *r = arg;
 	uint64_t rng = 1;
-	race_pin(0);
+	tu_pin_to_cpu(0);
 	for (int round = 0; round < RACE_ROUNDS; round++) {
 		r->obj = shmheap_alloc_into(r->h, 40, r->slot);
 		if (!r->obj)
@@ -364,7 +346,7 @@ static void *race_free(void *arg)
 {
 	struct race *r = arg;
 	uint64_t rng = 2;
-	race_pin(1);
+	tu_pin_to_cpu(1);
 	for (int round = 0; round < RACE_ROUNDS; round++) {
 		race_barrier(r);
 		jitter(&rng);

@@ -82,6 +82,9 @@ __attribute__((format(printf, 3, 4), noreturn)) void tu_child_fail(const char *f
 
 /* Forks a child that runs fn(arg) under alarm(timeout_s) and exits 0. */
 pid_t tu_fork(void (*fn)(void *), void *arg, unsigned timeout_s);
+/* Puts the calling thread on the nth CPU it may use, if there is one, so that
+ * two racing threads run at once rather than taking turns on one CPU. */
+void tu_pin_to_cpu(unsigned nth);
 /* Waits at most timeout_s for pid; kills it on timeout.  Returns 0 if it
  * exited with status 0, 1 if it called tu_child_skip (its reason in why),
  * else -1, describing what happened in why. */
