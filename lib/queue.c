@@ -473,13 +473,15 @@ static shmheap_queue *handle_on(struct shmheap_queue *q, struct shmheap_heap *h,
 	return q;
 }
 
-EXPORT shmheap_queue *shmheap_queue_create(shmheap_memory_handle mem, const char *name,
-					   size_t capacity)
+/* A new handle on the queue called name: made first when create, found
+ * otherwise. */
+static shmheap_queue *queue_handle_new(shmheap_memory_handle mem, const char *name,
+				       size_t capacity, bool create)
 {
 	ssize_t len = name_call(mem, name);
 	if (len < 0)
 		return NULL;
-	if (capacity == 0 || capacity > QUEUE_MAX_CAPACITY) {
+	if (create && (capacity == 0 || capacity > QUEUE_MAX_CAPACITY)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -490,10 +492,11 @@ EXPORT shmheap_queue *shmheap_queue_create(shmheap_memory_handle mem, const char
 		free(q);
 		return NULL;
 	}
-	heap_off obj = make_queue(mem, name, (size_t)len, capacity);
+	heap_off obj = create ? make_queue(mem, name, (size_t)len, capacity)
+			      : find_queue(mem, name, (size_t)len, NULL, NULL);
 	if (obj)
 		handle_on(q, mem, obj);
-	unlock_keep_errno(mem, "shmheap_queue_create");
+	unlock_keep_errno(mem, create ? "shmheap_queue_create" : "shmheap_queue_open");
 	if (!obj) {
 		free(q);
 		return NULL;
@@ -501,27 +504,15 @@ EXPORT shmheap_queue *shmheap_queue_create(shmheap_memory_handle mem, const char
 	return q;
 }
 
+EXPORT shmheap_queue *shmheap_queue_create(shmheap_memory_handle mem, const char *name,
+					   size_t capacity)
+{
+	return queue_handle_new(mem, name, capacity, true);
+}
+
 EXPORT shmheap_queue *shmheap_queue_open(shmheap_memory_handle mem, const char *name)
 {
-	ssize_t len = name_call(mem, name);
-	if (len < 0)
-		return NULL;
-	struct shmheap_queue *q = malloc(sizeof(*q));
-	if (!q)
-		return NULL;
-	if (heap_lock(mem) < 0) {
-		free(q);
-		return NULL;
-	}
-	heap_off obj = find_queue(mem, name, (size_t)len, NULL, NULL);
-	if (obj)
-		handle_on(q, mem, obj);
-	unlock_keep_errno(mem, "shmheap_queue_open");
-	if (!obj) {
-		free(q);
-		return NULL;
-	}
-	return q;
+	return queue_handle_new(mem, name, 0, false);
 }
 
 EXPORT int shmheap_queue_close(shmheap_queue *q)
