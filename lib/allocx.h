@@ -10,7 +10,8 @@
 
 #include <errno.h>
 
-#include "heap.h"
+#include "blocks.h"
+#include "lock.h"
 
 /* The block size an object of sz bytes needs, as shmheap_alloc computes it. */
 static inline uint64_t allocx_need(size_t sz)

@@ -2,8 +2,11 @@
 /* api.c - allocation, release and handles: the calls every user makes. */
 #include <errno.h>
 
+#include "blocks.h"
 #include "cache.h"
-#include "heap.h"
+#include "connection.h"
+#include "lock.h"
+#include "mapping.h"
 
 /* Handles carry 29 bits of the heap's seed above the 35-bit offset. */
 #define HANDLE_OFF_BITS 35
@@ -12,19 +15,6 @@
 static uint64_t handle_heap_bits(const struct shmheap_heap *h)
 {
 	return ((uint64_t)h->seed | 1u) << HANDLE_OFF_BITS;
-}
-
-int heap_may_change(shmheap_memory_handle mem)
-{
-	if (!mem) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (mem->connect_flags & SHMHEAP_CONNECT_INSPECT) {
-		errno = EPERM;
-		return -1;
-	}
-	return 0;
 }
 
 EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)

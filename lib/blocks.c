@@ -9,8 +9,8 @@
  * derived state (the free-block index, prev fields, footers, two adjacent
  * free blocks), which heap_repair() rebuilds from the chain.
  */
+#include "blocks.h"
 #include "cache.h"
-#include "heap.h"
 
 void block_commit(uint64_t *word, uint64_t value)
 {

@@ -81,9 +81,12 @@
 #endif
 #endif
 
+#include "blocks.h"
 #include "cache.h"
-#include "heap.h"
+#include "connection.h"
 #include "liveness.h"
+#include "lock.h"
+#include "repair.h"
 
 /* How often refills and flushes look for dead owners, at most. */
 #define CACHE_SWEEP_MS 100

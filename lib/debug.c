@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "heap.h"
+#include "inspect.h"
+#include "lock.h"
 
 #ifdef SHMHEAP_DEBUG
 static void print_problem(size_t offset, const char *problem, void *arg)

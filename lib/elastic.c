@@ -31,7 +31,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "heap.h"
+#include "export.h"
 #include "shmheap_pages.h"
 
 #define PAGE SHMHEAP_ELASTIC_PAGE_SIZE

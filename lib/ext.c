@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "ext.h"
 
 uint64_t ext_block_need(size_t size)

@@ -28,7 +28,11 @@
 #ifndef SHMHEAP_EXT_H
 #define SHMHEAP_EXT_H
 
-#include "heap.h"
+#include <time.h>
+
+#include "backing.h"
+#include "connection.h"
+#include "layout.h"
 
 /* The operation pending in the intent log. */
 enum ext_op {

@@ -13,7 +13,8 @@
  */
 #include <errno.h>
 
-#include "heap.h"
+#include "blocks.h"
+#include "mapping.h"
 
 /* Growth doubles the heap, but by no more than this at a time. */
 #define GROWTH_STEP_MAX ((uint64_t)256 << 20)

@@ -11,9 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "cache.h"
+#include "connection.h"
 #include "heap.h"
 #include "heapname.h"
+#include "inspect.h"
+#include "lock.h"
+#include "mapping.h"
+#include "repair.h"
 
 /* How long connect waits for a heap whose creator is still initialising it,
  * and for the lock under which it verifies the heap. */

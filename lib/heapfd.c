@@ -5,7 +5,8 @@
  */
 #include <errno.h>
 
-#include "heap.h"
+#include "connection.h"
+#include "lock.h"
 
 /*
  * Under the heap lock, so that the bookkeeping written is that of a moment

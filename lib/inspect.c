@@ -16,9 +16,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "ext.h"
 #include "cache.h"
-#include "heap.h"
+#include "connection.h"
+#include "ext.h"
+#include "inspect.h"
+#include "lock.h"
 
 /*
  * What one call reads.  A locked connection reads its shared mapping, bounded

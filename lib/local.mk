@@ -14,6 +14,8 @@ lib_libshmheap_la_SOURCES = \
 	lib/backing.h \
 	lib/backing_posix.c \
 	lib/blocks.c \
+	lib/blocks.h \
+	lib/connection.h \
 	lib/debug.c \
 	lib/freeindex.c \
 	lib/freeindex.h \
@@ -22,10 +24,13 @@ lib_libshmheap_la_SOURCES = \
 	lib/heap.h \
 	lib/info.c \
 	lib/inspect.c \
+	lib/inspect.h \
 	lib/layout.h \
 	lib/lock.c \
+	lib/lock.h \
 	lib/mmf.c \
-	lib/repair.c
+	lib/repair.c \
+	lib/repair.h
 # cached heaps (SHMHEAP_CACHED): per-process caches of free blocks, and how
 # a cache's owner is known to have ended
 lib_libshmheap_la_SOURCES += \

@@ -13,7 +13,10 @@
 #include <signal.h>
 #include <time.h>
 
-#include "heap.h"
+#include "connection.h"
+#include "lock.h"
+#include "mapping.h"
+#include "repair.h"
 
 int heap_lock_init(pthread_mutex_t *m)
 {

@@ -25,7 +25,8 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 
-#include "heap.h"
+#include "connection.h"
+#include "mapping.h"
 
 int heap_map_to(struct shmheap_heap *h, uint64_t size)
 {

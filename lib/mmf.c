@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "heap.h"
+#include "export.h"
 #include "mmf.h"
 
 /*

@@ -18,7 +18,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "blocks.h"
 #include "ext.h"
+#include "lock.h"
 
 #define TABLE_MIN 16u
 #define TABLE_MAX_LG 31u

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "heap.h"
+#include "export.h"
 #include "livetable.h"
 #include "rangetree.h"
 #include "shmheap_pages.h"

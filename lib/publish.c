@@ -13,8 +13,10 @@
  */
 #include <errno.h>
 
+#include "blocks.h"
 #include "cache.h"
 #include "ext.h"
+#include "lock.h"
 
 /* The highest-addressed free block of a treap at or below off; 0 if none. */
 static heap_off free_at_or_below(struct shmheap_heap *h, heap_unit root, heap_off off)

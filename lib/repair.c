@@ -13,9 +13,10 @@
  */
 #include <errno.h>
 
-#include "ext.h"
+#include "blocks.h"
 #include "cache.h"
-#include "heap.h"
+#include "ext.h"
+#include "repair.h"
 
 /* Makes the run of free blocks at run one block: the new size is committed
  * before the words inside it are cleared, so the chain stays walkable. */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* blocks.h - allocation and release of blocks, and growth, under the heap lock. */
+#ifndef SHMHEAP_BLOCKS_H
+#define SHMHEAP_BLOCKS_H
+
+#include <stdbool.h>
+
+#include "connection.h"
+#include "export.h"
+#include "layout.h"
+
+/* blocks.c */
+HIDDEN heap_off block_alloc(struct shmheap_heap *h, uint64_t need);
+HIDDEN void block_free(struct shmheap_heap *h, heap_off off);
+/* Merges the block at off, whose word already says free, with its free
+ * neighbours, and indexes the result. */
+HIDDEN void block_merge_free(struct shmheap_heap *h, heap_off off);
+/* The block of the live object at ptr, or 0 if ptr is no such object. */
+HIDDEN heap_off block_of_object(struct shmheap_heap *h, const void *ptr);
+/* The treap priority for a free block at off of size bytes. */
+HIDDEN uint32_t block_free_priority(struct shmheap_heap *h, heap_off off, uint64_t size);
+/* Writes a free block word (and footer) and tells the next block. */
+HIDDEN void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size,
+			   uint64_t prev_state, uint32_t prio);
+/* The release store that commits a change of the block chain. */
+HIDDEN void block_commit(uint64_t *word, uint64_t value);
+/* The word of a live block of size bytes at off. */
+HIDDEN uint64_t block_used_word(const struct shmheap_heap *h, heap_off off, uint64_t size,
+				uint64_t prev_state);
+/* Tells the block at next (if inside the heap) what now precedes it; on a
+ * cached heap atomically, since the block's cache owner may change its word. */
+HIDDEN void block_set_prev_of_next(struct shmheap_heap *h, heap_off next,
+				   uint64_t prev_state);
+
+/* grow.c: adds space at the end of the heap, under the lock. */
+HIDDEN int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size);
+/* Grows the heap so that a block of need bytes fits: true if it grew (else
+ * errno says why). */
+HIDDEN bool heap_grow_to_fit(struct shmheap_heap *h, uint64_t need);
+/* block_alloc, growing the heap when nothing fits. */
+HIDDEN heap_off block_alloc_growing(struct shmheap_heap *h, uint64_t need);
+
+#endif /* SHMHEAP_BLOCKS_H */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * connection.h - one process's connection to a heap: struct shmheap_heap,
+ * what the opaque shmheap_memory_handle of shmheap.h points to.
+ */
+#ifndef SHMHEAP_CONNECTION_H
+#define SHMHEAP_CONNECTION_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backing.h"
+#include "freeindex.h"
+#include "shmheap.h"
+
+struct shmheap_heap {
+	unsigned char *base;	 /* where this process maps the heap */
+	struct heap_header *hdr; /* == base */
+	size_t mapped;		 /* bytes mapped now, only grows (mapping.c) */
+	size_t reserved;	 /* address space reserved for growth */
+	uint32_t seed;		 /* the heap's seed, immutable */
+	struct backing backing;
+	size_t invalid_frees;	  /* updated atomically */
+	unsigned connect_flags;	  /* SHMHEAP_CONNECT_*: an inspecting connection */
+	unsigned lock_timeout_ms; /* how long an inspecting connection waits */
+	int lock_kind;		  /* what a sane heap lock's kind field holds */
+	unsigned wait_limit_ms;	  /* longest wait for the lock of any call; 0: none */
+	int lock_queued;	  /* the holder got the lock from the kernel's queue */
+	int lock_handover;	  /* a queued locker was woken: let it in first */
+	struct free_index index;
+	/* names.c and publish.c: the block that held the last slot validated
+	 * (its offset and block word), and the test hook's kill step (ext.c). */
+	heap_off slot_blk;
+	uint64_t slot_bw;
+	int kill_at_state; /* 0: not looked up; 1: none; 2: kill_at set */
+	char kill_at[48];
+	/* Cached heaps (cache.c): the header's flags, and this connection's
+	 * cache (NULL: none, every call takes the lock). */
+	unsigned heap_flags;
+	struct heap_cache *cache;
+};
+
+/* How many bytes from the heap's start are mapped now (mapping.c grows it). */
+static inline size_t heap_mapped_bytes(const struct shmheap_heap *h)
+{
+	return __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE);
+}
+
+/* 0 if mem may change its heap; -1 with errno EINVAL (NULL mem) or EPERM (a
+ * connection made with SHMHEAP_CONNECT_INSPECT) if not. */
+static inline int heap_may_change(shmheap_memory_handle mem)
+{
+	if (!mem) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (mem->connect_flags & SHMHEAP_CONNECT_INSPECT) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+#endif /* SHMHEAP_CONNECTION_H */
