@@ -3,8 +3,8 @@
 #include <errno.h>
 
 #include "blocks.h"
-#include "cache.h"
 #include "connection.h"
+#include "layer.h"
 #include "lock.h"
 #include "mapping.h"
 
@@ -29,9 +29,9 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 	uint64_t need = ((sz ? sz : 1) + 2 * HEAP_UNIT - 1) / HEAP_UNIT * HEAP_UNIT;
 
 	/* A cached heap serves small blocks from the connection's cache. */
-	void *cached;
-	if (mem->cache && need <= CACHE_MAX_BLOCK && cache_alloc(mem, need, &cached) <= 0)
-		return cached;
+	void *served;
+	if (mem->front && mem->front->alloc(mem, need, &served) <= 0)
+		return served;
 	if (heap_lock(mem) < 0)
 		return NULL;
 	heap_off off = block_alloc_growing(mem, need);
@@ -77,13 +77,13 @@ EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
 		return 0;
 	if (heap_may_change(mem) < 0)
 		return -1;
-	int cached = mem->cache ? cache_free(mem, ptr) : 1;
-	if (cached <= 0)
-		return cached;
+	int served = mem->front ? mem->front->free(mem, ptr) : 1;
+	if (served <= 0)
+		return served;
 	if (heap_lock(mem) < 0)
 		return -1;
 	heap_off off = block_of_object(mem, ptr);
-	if (off && cache_block_free(mem, off) < 0)
+	if (off && block_release(mem, off) < 0)
 		off = 0;
 	heap_debug_verify(mem, "shmheap_free");
 	heap_unlock(mem);

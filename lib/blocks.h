@@ -12,6 +12,10 @@
 /* blocks.c */
 HIDDEN heap_off block_alloc(struct shmheap_heap *h, uint64_t need);
 HIDDEN void block_free(struct shmheap_heap *h, heap_off off);
+/* Frees the live block at off for a call that frees an object (shmheap_free,
+ * shmheap_free_from): 0, or -1 when it is no longer live because a free of
+ * the same object that took no lock won (through h->words, layer.h). */
+HIDDEN int block_release(struct shmheap_heap *h, heap_off off);
 /* Merges the block at off, whose word already says free, with its free
  * neighbours, and indexes the result. */
 HIDDEN void block_merge_free(struct shmheap_heap *h, heap_off off);
@@ -27,8 +31,10 @@ HIDDEN void block_commit(uint64_t *word, uint64_t value);
 /* The word of a live block of size bytes at off. */
 HIDDEN uint64_t block_used_word(const struct shmheap_heap *h, heap_off off, uint64_t size,
 				uint64_t prev_state);
-/* Tells the block at next (if inside the heap) what now precedes it; on a
- * cached heap atomically, since the block's cache owner may change its word. */
+/* Sets the prev field of the block word at w: through h->words when a layer
+ * changes block words without the lock (layer.h), so that no change is lost. */
+HIDDEN void block_set_prev(struct shmheap_heap *h, uint64_t *w, uint64_t prev_state);
+/* Tells the block at next (if inside the heap) what now precedes it. */
 HIDDEN void block_set_prev_of_next(struct shmheap_heap *h, heap_off next,
 				   uint64_t prev_state);
 

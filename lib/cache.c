@@ -84,12 +84,17 @@
 #include "blocks.h"
 #include "cache.h"
 #include "connection.h"
+#include "layer.h"
 #include "liveness.h"
 #include "lock.h"
 #include "repair.h"
 
 /* How often refills and flushes look for dead owners, at most. */
 #define CACHE_SWEEP_MS 100
+/* The lock is taken for refills and flushes, a few microseconds each and
+ * seldom, and for large objects: a locker that finds it busy watches it this
+ * long before it naps (lock.c's spin_briefly). */
+#define CACHE_LOCK_SPIN_NS 20000u
 
 struct heap_cache {
 	int busy;		 /* the lock of the process's threads on the slot */
@@ -253,12 +258,12 @@ static void make_free(uint64_t *w)
 			 __ATOMIC_RELEASE);
 }
 
-size_t cache_repair_hook(struct shmheap_heap *h)
+void cache_repair(struct shmheap_heap *h)
 {
 	struct cache_table hdr;
 	unsigned n = table_slots(h, &hdr);
 	if (!n)
-		return 0;
+		return;
 	struct cache_table *t = table_of(h);
 	struct liveness_self self = {0};
 	uint32_t dead = 0;
@@ -290,9 +295,8 @@ size_t cache_repair_hook(struct shmheap_heap *h)
 			dead |= 1u << i;
 	}
 	if (!dead && !npending)
-		return 0;
+		return;
 
-	size_t freed = 0;
 	uint64_t end = heap_size_bytes(h->hdr);
 	for (heap_off off = HEAP_FIRST_BLOCK; off < end;) {
 		uint64_t *w = block_word(h->base, off);
@@ -305,10 +309,8 @@ size_t cache_repair_hook(struct shmheap_heap *h)
 		if (kind == CACHE_KIND_LIVE)
 			for (unsigned i = 0; i < npending && !drop; i++)
 				drop = pending[i] == off && size <= pending_max[i];
-		if (drop) {
+		if (drop)
 			make_free(w);
-			freed++;
-		}
 		off += size;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -319,7 +321,6 @@ size_t cache_repair_hook(struct shmheap_heap *h)
 		s->pending = 0;
 		slot_set_owner(s, &(struct liveness_owner){0});
 	}
-	return freed;
 }
 
 void cache_sweep_locked(struct shmheap_heap *h, int force)
@@ -343,7 +344,7 @@ void cache_sweep_locked(struct shmheap_heap *h, int force)
 	for (unsigned i = 0; i < n; i++) {
 		struct liveness_owner o = slot_owner(cache_slot_at(t, &hdr, i));
 		if (o.pid && liveness_judge(h->backing.fd, i, &o, &self) == LIVENESS_GONE) {
-			/* The repair calls cache_repair_hook, which frees the dead
+			/* The repair calls cache_repair, which frees the dead
 			 * caches' blocks, and merges and indexes them. */
 			(void)heap_repair(h);
 			return;
@@ -444,15 +445,12 @@ int cache_attach(struct shmheap_heap *h)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &c->last_sweep);
 	*c->guard = 1;
 	h->cache = c;
+	h->front = &cache_layer;
 	return 0;
 }
 
 int cache_block_free(struct shmheap_heap *h, heap_off off)
 {
-	if (!(h->heap_flags & HEAP_FLAG_CACHED)) {
-		block_free(h, off);
-		return 0;
-	}
 	uint64_t *w = block_word(h->base, off);
 	uint64_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
 	uint64_t prio = (uint64_t)block_priority(h->seed, off) << BW_TAG_SHIFT;
@@ -523,6 +521,7 @@ void cache_detach(struct shmheap_heap *h)
 	if (!c)
 		return;
 	h->cache = NULL;
+	h->front = NULL;
 	if (*c->guard) {
 		/* If the lock cannot be had, the blocks stay cached until a
 		 * sweep finds the byte lock gone (released here: the cache is
@@ -627,7 +626,7 @@ static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
 int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 {
 	struct heap_cache *c = h->cache;
-	if (!*c->guard)
+	if (need > CACHE_MAX_BLOCK || !*c->guard)
 		return 1;
 	unsigned k = cache_class(need);
 	bool locked = slot_lock(c);
@@ -732,3 +731,28 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 	slot_unlock(c, locked);
 	return 0;
 }
+
+static bool cache_used_by(unsigned heap_flags)
+{
+	return heap_flags & HEAP_FLAG_CACHED;
+}
+
+static void cache_sweep_now(struct shmheap_heap *h)
+{
+	cache_sweep_locked(h, 1);
+}
+
+const struct heap_layer_ops cache_layer = {
+	.name = "cache",
+	.used_by = cache_used_by,
+	.lock_spin_ns = CACHE_LOCK_SPIN_NS,
+	.create = cache_table_init,
+	.attach = cache_attach,
+	.detach = cache_detach,
+	.alloc = cache_alloc,
+	.free = cache_free,
+	.set_prev = cache_set_prev,
+	.free_locked = cache_block_free,
+	.repair = cache_repair,
+	.sweep = cache_sweep_now,
+};

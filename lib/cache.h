@@ -235,6 +235,10 @@ static inline void cache_set_prev(uint64_t *w, uint64_t prev_state)
 }
 
 struct shmheap_heap;
+struct heap_layer_ops;
+
+/* cache.c: the layer of cached heaps (layer.h). */
+extern const struct heap_layer_ops cache_layer;
 
 /* cache.c.  Under no lock, by the creator before the heap is published:
  * makes the table as the heap's first block; -1 (EINVAL) if it does not fit. */
@@ -245,9 +249,9 @@ HIDDEN int cache_table_init(struct shmheap_heap *h, uint64_t len);
 HIDDEN int cache_attach(struct shmheap_heap *h);
 /* Flushes the connection's caches into the heap and releases its slot. */
 HIDDEN void cache_detach(struct shmheap_heap *h);
-/* Allocation of a block of need bytes (<= CACHE_MAX_BLOCK) through the
- * cache: 0 with the object in *out, -1 (errno set), or 1 when this
- * connection's cache is not this process's (a forked child). */
+/* Allocation of a block of need bytes through the cache: 0 with the object
+ * in *out, -1 (errno set), or 1 when the block is larger than the cache
+ * takes or this connection's cache is not this process's (a forked child). */
 HIDDEN int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out);
 /* Free through the cache: 0, -1 (errno set), or 1 when the block is not one
  * the cache takes and the caller frees it under the lock. */
@@ -257,13 +261,11 @@ HIDDEN int cache_free(struct shmheap_heap *h, void *ptr);
 HIDDEN void cache_sweep_locked(struct shmheap_heap *h, int force);
 /* Under the lock, from heap_repair before it rebuilds the index: resolves
  * refills cut short by the death of the lock's holder, and makes the blocks
- * of dead owners' caches free (the rebuild merges them).  Returns how many
- * blocks it freed. */
-HIDDEN size_t cache_repair_hook(struct shmheap_heap *h);
-/* Frees the live block at off for real, under the lock, in any heap (the
- * plain function for calls that free through the lock).  In a cached heap
- * the block word changes with a compare-and-swap, so that a free of the
- * same object racing through a cache cannot also succeed: -1 then. */
+ * of dead owners' caches free (the rebuild merges them). */
+HIDDEN void cache_repair(struct shmheap_heap *h);
+/* Frees the live block at off for real, under the lock (block_release).  The
+ * block word changes with a compare-and-swap, so that a free of the same
+ * object racing through a cache cannot also succeed: -1 then. */
 HIDDEN int cache_block_free(struct shmheap_heap *h, heap_off off);
 /* Whether the owner of slot i, whose header s is a copy, still runs:
  * LIVENESS_GONE, LIVENESS_RUNS, or LIVENESS_UNSURE (liveness.h). */

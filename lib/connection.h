@@ -14,6 +14,12 @@
 #include "freeindex.h"
 #include "shmheap.h"
 
+/* The most layers a heap may use (layers.c). */
+#define HEAP_LAYERS_MAX 4
+
+struct heap_layer_ops;
+struct heap_cache;
+
 struct shmheap_heap {
 	unsigned char *base;	 /* where this process maps the heap */
 	struct heap_header *hdr; /* == base */
@@ -26,6 +32,7 @@ struct shmheap_heap {
 	unsigned lock_timeout_ms; /* how long an inspecting connection waits */
 	int lock_kind;		  /* what a sane heap lock's kind field holds */
 	unsigned wait_limit_ms;	  /* longest wait for the lock of any call; 0: none */
+	unsigned lock_spin_ns;	  /* how long a locker watches a busy lock (lock.c) */
 	int lock_queued;	  /* the holder got the lock from the kernel's queue */
 	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
@@ -35,10 +42,16 @@ struct shmheap_heap {
 	uint64_t slot_bw;
 	int kill_at_state; /* 0: not looked up; 1: none; 2: kill_at set */
 	char kill_at[48];
-	/* Cached heaps (cache.c): the header's flags, and this connection's
-	 * cache (NULL: none, every call takes the lock). */
-	unsigned heap_flags;
-	struct heap_cache *cache;
+	unsigned heap_flags; /* the header's flags, read when h connected */
+	/* The layers the heap uses (layers.c, layer.h), and of them the one
+	 * that changes block words without the lock, and the one that serves
+	 * this connection's calls before the lock (NULL: none). */
+	const struct heap_layer_ops *layer[HEAP_LAYERS_MAX];
+	unsigned layers;
+	const struct heap_layer_ops *words;
+	const struct heap_layer_ops *front;
+	/* Each layer's state for this connection, known to the layer alone. */
+	struct heap_cache *cache; /* cache.c; NULL: every call takes the lock */
 };
 
 /* How many bytes from the heap's start are mapped now (mapping.c grows it). */

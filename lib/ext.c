@@ -28,6 +28,7 @@
 
 #include "blocks.h"
 #include "ext.h"
+#include "layer.h"
 
 uint64_t ext_block_need(size_t size)
 {
@@ -316,3 +317,8 @@ time_t ext_created_time(struct backing *b, const struct heap_header *hdr)
 		return (time_t)hdr->created;
 	return (time_t)x.created;
 }
+
+const struct heap_layer_ops ext_layer = {
+	.name = "ext",
+	.repair = ext_repair,
+};

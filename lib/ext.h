@@ -87,6 +87,11 @@ static inline heap_off ext_handle_off(uint32_t seed, uint64_t value)
 	return value & EXT_HANDLE_OFF_MASK;
 }
 
+struct heap_layer_ops;
+
+/* ext.c: the layer of the record, used by every heap (layer.h). */
+extern const struct heap_layer_ops ext_layer;
+
 /* ext.c, under the lock.  The record, or NULL (none, or not sane: EUCLEAN). */
 HIDDEN struct heap_ext *ext_find(struct shmheap_heap *h);
 /* The record, installing it first if the heap has none. */

@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include "blocks.h"
-#include "cache.h"
 #include "connection.h"
 #include "heap.h"
 #include "heapname.h"
 #include "inspect.h"
+#include "layers.h"
 #include "lock.h"
 #include "mapping.h"
 #include "repair.h"
@@ -83,11 +83,12 @@ static int init_heap(struct shmheap_heap *h, const struct create_params *p)
 	hdr->created = (uint32_t)time(NULL);
 	h->seed = seed;
 	h->heap_flags = p->flags;
+	heap_layers_select(h);
 
 	uint64_t size = p->len - HEAP_FIRST_BLOCK;
 	block_set_free(h, HEAP_FIRST_BLOCK, size, BW_PREV_USED, BLOCK_PRIO_TOP);
 	fi_insert(&h->index, HEAP_FIRST_BLOCK);
-	if ((p->flags & HEAP_FLAG_CACHED) && cache_table_init(h, p->len) < 0)
+	if (heap_layers_create(h, p->len) < 0)
 		return -1;
 	/* The magic goes last: until it is there, nobody takes this for a heap. */
 	__atomic_store_n(&hdr->magic, HEAP_MAGIC, __ATOMIC_RELEASE);
@@ -126,7 +127,7 @@ static shmheap_memory_handle heap_init_new(struct shmheap_heap *h, const char *n
 {
 	if (h->backing.ops->extend(&h->backing, 0, p->len) < 0 ||
 	    heap_mapping_init_at(h, p->len, p->max, p->address) < 0 ||
-	    init_heap(h, p) < 0 || cache_attach(h) < 0) {
+	    init_heap(h, p) < 0 || heap_layers_attach(h) < 0) {
 		int err = errno;
 		if (name)
 			h->backing.ops->remove(&h->backing, name);
@@ -441,6 +442,7 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 	h->seed = hdr.seed;
 	h->lock_kind = heap_lock_kind(&hdr.lock);
 	h->heap_flags = hdr.flags;
+	heap_layers_select(h);
 	/* An inspecting connection changes nothing, a stale lock included. */
 	if (!(flags & SHMHEAP_CONNECT_INSPECT) && h->backing.ops->revive &&
 	    h->backing.ops->revive(&h->backing, reset_stale_lock, h) < 0) {
@@ -451,7 +453,7 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 	/* An inspecting connection is how a damaged heap gets examined. */
 	if (!(flags & SHMHEAP_CONNECT_INSPECT) && verify_on_connect(h) < 0)
 		goto fail;
-	if (cache_attach(h) < 0)
+	if (heap_layers_attach(h) < 0)
 		goto fail;
 	return h;
 fail:;
@@ -546,7 +548,7 @@ EXPORT void shmheap_disconnect(shmheap_memory_handle mem)
 {
 	if (!mem)
 		return;
-	cache_detach(mem);
+	heap_layers_detach(mem);
 	heap_release(mem);
 }
 

@@ -25,6 +25,9 @@ lib_libshmheap_la_SOURCES = \
 	lib/info.c \
 	lib/inspect.c \
 	lib/inspect.h \
+	lib/layer.h \
+	lib/layers.c \
+	lib/layers.h \
 	lib/layout.h \
 	lib/lock.c \
 	lib/lock.h \

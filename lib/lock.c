@@ -212,16 +212,6 @@ static inline void count_hold(pthread_mutex_t *m)
  * released the lock, so that the waiter (woken by the release) can take it. */
 #define LOCK_HANDOVER_NS 1000000L
 
-/*
- * In a cached heap the lock is taken for refills and flushes of a
- * process's cache, a few microseconds each and seldom, and for large
- * objects: a locker that finds it busy watches it this long before it
- * yields and naps, since a nap (50 us or more) costs more than the hold.
- * A default heap's lockers do not: there every call takes the lock, and
- * spinning waiters moved its cache lines at every call (see wait_for_lock).
- */
-#define LOCK_CACHED_SPIN_NS 20000L
-
 static struct timespec after_ns(struct timespec t, long ns)
 {
 	t.tv_nsec += ns % 1000000000L;
@@ -407,9 +397,17 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Watches a busy lock of a cached heap for LOCK_CACHED_SPIN_NS at most;
- * returns when it looks free (or unusable for good). */
-static void spin_briefly(const pthread_mutex_t *m)
+/*
+ * A heap whose lock is taken seldom and briefly (a cached heap: the lock is
+ * taken for refills and flushes of a process's cache, a few microseconds
+ * each, and for large objects) has h->lock_spin_ns from its layers: a locker
+ * that finds the lock busy watches it that long before it yields and naps,
+ * since a nap (50 us or more) costs more than the hold.  A heap whose every
+ * call takes the lock has none: spinning waiters moved its cache lines at
+ * every call (see wait_for_lock).  Returns when the lock looks free (or
+ * unusable for good).
+ */
+static void spin_briefly(const pthread_mutex_t *m, long spin_ns)
 {
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -420,7 +418,7 @@ static void spin_briefly(const pthread_mutex_t *m)
 			cpu_relax();
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (ns_between(&start, &now) >= LOCK_CACHED_SPIN_NS)
+		if (ns_between(&start, &now) >= spin_ns)
 			return;
 	}
 }
@@ -439,8 +437,8 @@ static inline int acquire(struct shmheap_heap *h, const struct timespec *deadlin
 			return took_lock(h, err, 0);
 	}
 	/* wait_for_lock looks at the lock again before it yields or naps. */
-	if (h->heap_flags & HEAP_FLAG_CACHED)
-		spin_briefly(m);
+	if (h->lock_spin_ns)
+		spin_briefly(m, (long)h->lock_spin_ns);
 	return wait_for_lock(h, deadline);
 }
 

@@ -14,7 +14,6 @@
 #include <errno.h>
 
 #include "blocks.h"
-#include "cache.h"
 #include "ext.h"
 #include "lock.h"
 
@@ -185,7 +184,7 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 	ext_step(mem, "free_from", 1);
 	/* A free of the same object through a cache takes no lock: of the two,
 	 * the one whose compare-and-swap changes the live word wins. */
-	if (cache_block_free(mem, blk) < 0) {
+	if (block_release(mem, blk) < 0) {
 		ext_end(mem, x);
 		__atomic_add_fetch(&mem->invalid_frees, 1, __ATOMIC_RELAXED);
 		errno = EINVAL;

@@ -9,13 +9,12 @@
  * allocation had returned survives, and so does one whose allocation had
  * committed its block word when its process died (it stays allocated),
  * unless a logged call (shmheap_alloc_into, the names directory) made it:
- * ext_repair first completes or undoes that call (ext.c).
+ * the layers' repair (layer.h) first completes or undoes that call (ext.c).
  */
 #include <errno.h>
 
 #include "blocks.h"
-#include "cache.h"
-#include "ext.h"
+#include "layer.h"
 #include "repair.h"
 
 /* Makes the run of free blocks at run one block: the new size is committed
@@ -50,10 +49,12 @@ int heap_repair(struct shmheap_heap *h)
 		off += size;
 	}
 
-	/* The pending operation of names.c or publish.c, if any (ext.c). */
-	ext_repair(h);
-	/* A cached heap: dead owners' cached blocks become free (merged below). */
-	(void)cache_repair_hook(h);
+	/* What the layers' dead processes left half done: the pending operation
+	 * of the names or of publishing (ext.c), the blocks of dead owners'
+	 * caches (cache.c), which become free and are merged below. */
+	for (unsigned i = 0; i < h->layers; i++)
+		if (h->layer[i]->repair)
+			h->layer[i]->repair(h);
 	fi_clear(&h->index);
 	for (heap_off off = HEAP_FIRST_BLOCK; off <= end;) {
 		uint64_t bw = off < end ? *block_word(h->base, off) : BW_IN_USE;
@@ -74,10 +75,7 @@ int heap_repair(struct shmheap_heap *h)
 		}
 		if (off == end)
 			break;
-		if (h->heap_flags & HEAP_FLAG_CACHED)
-			cache_set_prev(block_word(h->base, off), prev_state);
-		else
-			*block_word(h->base, off) = (bw & ~BW_PREV_MASK) | prev_state;
+		block_set_prev(h, block_word(h->base, off), prev_state);
 		prev_state = BW_PREV_USED;
 		off += bw_size(bw);
 	}
