@@ -19,6 +19,7 @@
 
 struct heap_layer_ops;
 struct heap_cache;
+struct ext_conn;
 
 struct shmheap_heap {
 	unsigned char *base;	 /* where this process maps the heap */
@@ -36,12 +37,6 @@ struct shmheap_heap {
 	int lock_queued;	  /* the holder got the lock from the kernel's queue */
 	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
-	/* names.c and publish.c: the block that held the last slot validated
-	 * (its offset and block word), and the test hook's kill step (ext.c). */
-	heap_off slot_blk;
-	uint64_t slot_bw;
-	int kill_at_state; /* 0: not looked up; 1: none; 2: kill_at set */
-	char kill_at[48];
 	unsigned heap_flags; /* the header's flags, read when h connected */
 	/* The layers the heap uses (layers.c, layer.h), and of them the one
 	 * that changes block words without the lock, and the one that serves
@@ -52,6 +47,7 @@ struct shmheap_heap {
 	const struct heap_layer_ops *front;
 	/* Each layer's state for this connection, known to the layer alone. */
 	struct heap_cache *cache; /* cache.c; NULL: every call takes the lock */
+	struct ext_conn *ext;	  /* ext.h; NULL in an inspecting connection */
 };
 
 /* How many bytes from the heap's start are mapped now (mapping.c grows it). */

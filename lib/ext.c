@@ -145,21 +145,24 @@ void ext_end(struct shmheap_heap *h, struct heap_ext *x)
  */
 void ext_step(struct shmheap_heap *h, const char *call, int step)
 {
-	int state = __atomic_load_n(&h->kill_at_state, __ATOMIC_RELAXED);
+	struct ext_conn *e = h->ext;
+	if (!e)
+		return;
+	int state = __atomic_load_n(&e->kill_at_state, __ATOMIC_RELAXED);
 	if (state == 0) {
 		const char *v = secure_getenv("SHMHEAP_TEST_KILL_AT");
 		state = 1;
-		if (v && strlen(v) < sizeof(h->kill_at)) {
-			strcpy(h->kill_at, v);
+		if (v && strlen(v) < sizeof(e->kill_at)) {
+			strcpy(e->kill_at, v);
 			state = 2;
 		}
-		__atomic_store_n(&h->kill_at_state, state, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->kill_at_state, state, __ATOMIC_RELAXED);
 	}
 	if (state != 2)
 		return;
-	char here[sizeof(h->kill_at)];
+	char here[sizeof(e->kill_at)];
 	snprintf(here, sizeof(here), "%s:%d", call, step);
-	if (strcmp(here, h->kill_at) == 0)
+	if (strcmp(here, e->kill_at) == 0)
 		raise(SIGKILL);
 }
 
@@ -318,7 +321,24 @@ time_t ext_created_time(struct backing *b, const struct heap_header *hdr)
 	return (time_t)x.created;
 }
 
+/* A connection that may change the heap gets the record's state for it. */
+static int ext_attach(struct shmheap_heap *h)
+{
+	if (h->connect_flags & SHMHEAP_CONNECT_INSPECT)
+		return 0;
+	h->ext = calloc(1, sizeof(*h->ext));
+	return h->ext ? 0 : -1;
+}
+
+static void ext_detach(struct shmheap_heap *h)
+{
+	free(h->ext);
+	h->ext = NULL;
+}
+
 const struct heap_layer_ops ext_layer = {
 	.name = "ext",
+	.attach = ext_attach,
+	.detach = ext_detach,
 	.repair = ext_repair,
 };

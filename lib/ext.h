@@ -87,6 +87,16 @@ static inline heap_off ext_handle_off(uint32_t seed, uint64_t value)
 	return value & EXT_HANDLE_OFF_MASK;
 }
 
+/* The record's state for one connection (h->ext): the block that held the
+ * last slot validated, its offset and block word (publish.c), and the test
+ * hook's kill step (ext_step). */
+struct ext_conn {
+	heap_off slot_blk;
+	uint64_t slot_bw;
+	int kill_at_state; /* 0: not looked up; 1: none; 2: kill_at set */
+	char kill_at[48];
+};
+
 struct heap_layer_ops;
 
 /* ext.c: the layer of the record, used by every heap (layer.h). */

@@ -43,10 +43,11 @@ static heap_off free_at_or_below(struct shmheap_heap *h, heap_unit root, heap_of
 static heap_off holder(struct shmheap_heap *h, heap_off off)
 {
 	uint64_t end = heap_size_bytes(h->hdr);
-	if (h->slot_blk && off >= h->slot_blk + HEAP_UNIT &&
-	    off + HEAP_UNIT <= h->slot_blk + bw_size(h->slot_bw) &&
-	    *block_word(h->base, h->slot_blk) == h->slot_bw)
-		return h->slot_blk;
+	struct ext_conn *e = h->ext;
+	if (e && e->slot_blk && off >= e->slot_blk + HEAP_UNIT &&
+	    off + HEAP_UNIT <= e->slot_blk + bw_size(e->slot_bw) &&
+	    *block_word(h->base, e->slot_blk) == e->slot_bw)
+		return e->slot_blk;
 	heap_off start = HEAP_FIRST_BLOCK;
 	heap_off f = free_at_or_below(h, h->hdr->main_root, off);
 	if (f > start)
@@ -64,8 +65,10 @@ static heap_off holder(struct shmheap_heap *h, heap_off off)
 			    off + HEAP_UNIT > o + size ||
 			    bw_tag(bw) != block_tag(h->seed, o, size))
 				return 0;
-			h->slot_blk = o;
-			h->slot_bw = bw;
+			if (e) {
+				e->slot_blk = o;
+				e->slot_bw = bw;
+			}
 			return o;
 		}
 		o += size;
