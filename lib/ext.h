@@ -32,6 +32,7 @@
 
 #include "backing.h"
 #include "connection.h"
+#include "inspect.h"
 #include "layout.h"
 
 /* The operation pending in the intent log. */
@@ -128,24 +129,11 @@ HIDDEN int ext_chain_live(struct shmheap_heap *h, heap_off off);
  * index: finishes an installation and the pending operation. */
 HIDDEN void ext_repair(struct shmheap_heap *h);
 
-/* What a reader sees: base .. end may be read; size is the heap's size. */
-struct ext_view {
-	const unsigned char *base;
-	uint64_t end, size;
-	uint32_t seed;
-	const struct heap_header *hdr;
-};
-typedef void (*ext_problem_fn)(heap_off off, const char *problem, void *arg);
-/* The record's object offset as the view shows it, or 0. */
-/* 1 when a live block of at least bytes of object starts at obj - 8 of the view. */
-HIDDEN int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes);
-HIDDEN heap_off ext_view_record(const struct ext_view *v);
+/* Readers of a heap that may be damaged or changing (inspect.h): the
+ * record's object offset as the view shows it, or 0. */
+HIDDEN heap_off ext_view_record(const struct heap_view *v);
 /* Verifies the record and the directory, calling fn for each problem. */
-HIDDEN void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg);
-/* inspect.c: runs fn over a view of the heap (under the read lock, or over a
- * private copy for an unlocked connection). */
-HIDDEN int heap_view_run(struct shmheap_heap *h,
-			 int (*fn)(const struct ext_view *v, void *arg), void *arg);
+HIDDEN void ext_verify(const struct heap_view *v, heap_problem_fn fn, void *arg);
 /* The creation time a header read without the lock stands for (info.c). */
 HIDDEN time_t ext_created_time(struct backing *b, const struct heap_header *hdr);
 

@@ -9,8 +9,8 @@
  * a check, or the verification at connect, take time quadratic in its size.
  *
  * Nothing here trusts the heap's bytes: every read stays below the end of
- * what may be read (see struct view), and every offset is checked against it
- * before it is used.
+ * what may be read (struct heap_view, inspect.h), and every offset is checked
+ * against it before it is used.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,11 +31,8 @@
  * any moment, and a shared mapping of a truncated object raises SIGBUS.
  */
 struct view {
-	const unsigned char *base;
-	const struct heap_header *hdr;
-	struct free_index index; /* over base, for fi_verify */
-	uint64_t size;		 /* bytes the header says the heap spans */
-	uint64_t end;		 /* bytes that may be read, at most size */
+	struct heap_view v;
+	struct free_index index; /* over v.base, for fi_verify */
 	void *copy;		 /* the private copy, or NULL */
 	size_t copy_len;
 };
@@ -45,20 +42,17 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-static uint64_t load_word(const struct view *v, heap_off off)
+static void view_set(struct view *vw, const struct shmheap_heap *h,
+		     const unsigned char *base, uint64_t readable)
 {
-	return __atomic_load_n((const uint64_t *)(const void *)(v->base + off),
-			       __ATOMIC_RELAXED);
-}
-
-static void view_set(struct view *v, const unsigned char *base, uint64_t readable)
-{
+	struct heap_view *v = &vw->v;
 	v->base = base;
 	v->hdr = (const struct heap_header *)(const void *)base;
-	v->index.base = (unsigned char *)(uintptr_t)base;
-	v->index.hdr = (struct heap_header *)(uintptr_t)v->hdr;
 	v->size = heap_size_bytes(v->hdr);
 	v->end = min_u64(v->size, readable);
+	v->seed = h->seed;
+	vw->index.base = (unsigned char *)(uintptr_t)base;
+	vw->index.hdr = (struct heap_header *)(uintptr_t)v->hdr;
 }
 
 /* The view of a heap whose lock the caller holds. */
@@ -68,7 +62,7 @@ static int view_locked(struct view *v, struct shmheap_heap *h)
 	*v = (struct view){0};
 	if (h->backing.ops->length(&h->backing, &len) < 0)
 		return -1;
-	view_set(v, h->base, min_u64(len, heap_mapped_bytes(h)));
+	view_set(v, h, h->base, min_u64(len, heap_mapped_bytes(h)));
 	return 0;
 }
 
@@ -108,7 +102,7 @@ static int view_copy(struct view *v, struct shmheap_heap *h)
 	memcpy(p, &hdr, sizeof(hdr));
 	v->copy = p;
 	v->copy_len = len;
-	view_set(v, p, sizeof(hdr) + (uint64_t)got);
+	view_set(v, h, p, sizeof(hdr) + (uint64_t)got);
 	return 0;
 }
 
@@ -147,13 +141,13 @@ struct view_tab {
 };
 
 /* The table's slots (t filled in), or 0 if damaged. */
-static unsigned view_table(const struct view *v, uint32_t seed, struct view_tab *t)
+static unsigned view_table(const struct heap_view *v, struct view_tab *t)
 {
 	*t = (struct view_tab){0};
 	if (!(v->hdr->flags & HEAP_FLAG_CACHED) || v->end < HEAP_FIRST_OBJECT + HEAP_UNIT)
 		return 0;
-	uint64_t bw = load_word(v, HEAP_FIRST_BLOCK);
-	if (cache_kind(seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE ||
+	uint64_t bw = view_word(v, HEAP_FIRST_BLOCK);
+	if (cache_kind(v->seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE ||
 	    bw_size(bw) > v->end - HEAP_FIRST_BLOCK)
 		return 0;
 	t->at = v->base + HEAP_FIRST_OBJECT;
@@ -163,20 +157,20 @@ static unsigned view_table(const struct view *v, uint32_t seed, struct view_tab 
 }
 
 /* In a cached heap, the slot whose cache holds the block at off, or -1. */
-static int view_cached_slot(const struct view *v, heap_off off, uint64_t bw)
+static int view_cached_slot(const struct heap_view *v, heap_off off, uint64_t bw)
 {
 	if (!(v->hdr->flags & HEAP_FLAG_CACHED))
 		return -1;
-	int kind = cache_kind(v->hdr->seed, off, bw);
+	int kind = cache_kind(v->seed, off, bw);
 	return kind >= 0 ? kind : -1;
 }
 
 /* Calls fn for each block in address order. */
-static int walk_blocks(const struct view *v, shmheap_walk_fn fn, void *arg)
+static int walk_blocks(const struct heap_view *v, shmheap_walk_fn fn, void *arg)
 {
 	heap_off off = HEAP_FIRST_BLOCK;
 	while (off < v->end) {
-		uint64_t bw = load_word(v, off);
+		uint64_t bw = view_word(v, off);
 		uint64_t size = bw_size(bw);
 		if (size < BLOCK_MIN || size > v->end - off)
 			break;
@@ -204,21 +198,33 @@ EXPORT int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg
 	}
 	if (view_open(&v, mem) < 0)
 		return -1;
-	int ret = walk_blocks(&v, fn, arg);
+	int ret = walk_blocks(&v.v, fn, arg);
 	view_close(&v, mem);
 	return ret;
 }
 
-int heap_view_run(struct shmheap_heap *h, int (*fn)(const struct ext_view *v, void *arg),
+int heap_view_run(struct shmheap_heap *h, int (*fn)(const struct heap_view *v, void *arg),
 		  void *arg)
 {
 	struct view v;
 	if (view_open(&v, h) < 0)
 		return -1;
-	struct ext_view ev = {v.base, v.end, v.size, h->seed, v.hdr};
-	int ret = fn(&ev, arg);
+	int ret = fn(&v.v, arg);
 	view_close(&v, h);
 	return ret;
+}
+
+int heap_view_live(const struct heap_view *v, heap_off obj, uint64_t bytes)
+{
+	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj >= v->end)
+		return 0;
+	uint64_t bw = __atomic_load_n((const uint64_t *)(const void *)(v->base + obj -
+									 HEAP_UNIT),
+				      __ATOMIC_ACQUIRE);
+	uint64_t size = bw_size(bw);
+	return (bw & BW_IN_USE) && size >= BLOCK_MIN && size - HEAP_UNIT >= bytes &&
+	       size <= v->end - (obj - HEAP_UNIT) &&
+	       bw_tag(bw) == block_tag(v->seed, obj - HEAP_UNIT, size);
 }
 
 static int count_block(const struct shmheap_block *blk, void *arg)
@@ -247,13 +253,13 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 	*st = (struct shmheap_stats){0};
 	if (view_open(&v, mem) < 0)
 		return -1;
-	int ret = walk_blocks(&v, count_block, st);
-	st->heap_size = v.size;
-	st->max_size = heap_max_bytes(v.hdr);
+	int ret = walk_blocks(&v.v, count_block, st);
+	st->heap_size = v.v.size;
+	st->max_size = heap_max_bytes(v.v.hdr);
 	st->header_size = HEAP_FIRST_OBJECT;
 	/* A cached heap's table is bookkeeping before the first object. */
 	struct view_tab tab;
-	if (ret == 0 && view_table(&v, mem->seed, &tab) && st->objects) {
+	if (ret == 0 && view_table(&v.v, &tab) && st->objects) {
 		uint64_t table = tab.block;
 		st->objects--;
 		st->used_bytes -= table - HEAP_UNIT;
@@ -266,8 +272,7 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 }
 
 struct check_ctx {
-	const struct view *v;
-	uint32_t seed;
+	const struct heap_view *v;
 	shmheap_problem_fn fn; /* NULL: stop at the first problem */
 	void *arg;
 	int problems;
@@ -298,10 +303,10 @@ static void fi_report(heap_off off, const char *problem, void *arg)
  * the chain on from walk; the end of the heap when there is none. */
 static void next_pending(struct check_ctx *c)
 {
-	const struct view *v = c->v;
+	const struct heap_view *v = c->v;
 	while (c->walk < v->end) {
 		heap_off off = c->walk;
-		uint64_t bw = load_word(v, off);
+		uint64_t bw = view_word(v, off);
 		uint64_t size = bw_size(bw);
 		if (size < BLOCK_MIN || size > v->end - off)
 			break; /* check_chain reports it */
@@ -327,7 +332,7 @@ static void match_node(heap_off off, void *arg)
 		return;
 	if (off != c->pending)
 		report(c, off, "free-block index and block chain disagree");
-	uint64_t size = bw_size(load_word(c->v, off));
+	uint64_t size = bw_size(view_word(c->v, off));
 	if (off >= c->cursor && size >= BLOCK_MIN && size <= c->v->end - off)
 		c->cursor = off + size;
 	while (c->pending < c->cursor)
@@ -339,8 +344,8 @@ static void match_node(heap_off off, void *arg)
 static void check_cached(struct check_ctx *c, heap_off off, uint64_t bw)
 {
 	struct view_tab tab;
-	unsigned slots = view_table(c->v, c->seed, &tab);
-	int kind = slots ? cache_kind(c->seed, off, bw) : CACHE_KIND_OTHER;
+	unsigned slots = view_table(c->v, &tab);
+	int kind = slots ? cache_kind(c->v->seed, off, bw) : CACHE_KIND_OTHER;
 	if (kind == CACHE_KIND_TABLE)
 		return;
 	if (kind < 0 || (unsigned)kind >= slots)
@@ -352,7 +357,7 @@ static void check_cached(struct check_ctx *c, heap_off off, uint64_t bw)
 
 static void check_chain(struct check_ctx *c)
 {
-	const struct view *v = c->v;
+	const struct heap_view *v = c->v;
 	uint64_t prev_state = BW_PREV_USED;
 	bool prev_free = false;
 
@@ -361,7 +366,7 @@ static void check_chain(struct check_ctx *c)
 			report(c, off, "heap is longer than its object (truncated)");
 			return;
 		}
-		uint64_t bw = load_word(v, off);
+		uint64_t bw = view_word(v, off);
 		uint64_t size = bw_size(bw);
 		if (size < BLOCK_MIN || size > v->size - off) {
 			report(c, off,
@@ -376,12 +381,12 @@ static void check_chain(struct check_ctx *c)
 		if ((bw & BW_PREV_MASK) != prev_state)
 			report(c, off,
 			       "block's prev field disagrees with the block before it");
-		if (used && bw_tag(bw) != block_tag(c->seed, off, size))
+		if (used && bw_tag(bw) != block_tag(v->seed, off, size))
 			check_cached(c, off, bw);
 		if (!used && prev_free)
 			report(c, off, "two adjacent free blocks");
 		if (!used && size >= BLOCK_FOOTER_MIN &&
-		    load_word(v, off + size - HEAP_UNIT) != size)
+		    view_word(v, off + size - HEAP_UNIT) != size)
 			report(c, off, "free block's footer is wrong");
 		prev_free = !used;
 		prev_state = used ? BW_PREV_USED : prev_state_for_free(size);
@@ -396,10 +401,10 @@ static void check_header(struct check_ctx *c)
 		report(c, 0, "header magic or layout version is wrong");
 	if (hdr->max_pages < hdr->size_pages || heap_max_bytes(hdr) > HEAP_MAX_SIZE)
 		report(c, 0, "header sizes are inconsistent");
-	if (hdr->seed != c->seed)
+	if (hdr->seed != c->v->seed)
 		report(c, 0, "header seed changed");
 	struct view_tab tab;
-	if ((hdr->flags & HEAP_FLAG_CACHED) && !view_table(c->v, c->seed, &tab))
+	if ((hdr->flags & HEAP_FLAG_CACHED) && !view_table(c->v, &tab))
 		report(c, HEAP_FIRST_BLOCK, "cache table is damaged");
 }
 
@@ -408,10 +413,10 @@ static void ext_report(heap_off off, const char *problem, void *arg)
 	report(arg, off, problem);
 }
 
-static int verify_view(const struct view *v, uint32_t seed, shmheap_problem_fn fn,
-		       void *arg)
+static int verify_view(const struct view *vw, shmheap_problem_fn fn, void *arg)
 {
-	struct check_ctx c = {.v = v, .seed = seed, .fn = fn, .arg = arg};
+	const struct heap_view *v = &vw->v;
+	struct check_ctx c = {.v = v, .fn = fn, .arg = arg};
 	check_header(&c);
 	check_chain(&c);
 	for (int tiny = 0; tiny < 2 && !done(&c); tiny++) {
@@ -420,14 +425,12 @@ static int verify_view(const struct view *v, uint32_t seed, shmheap_problem_fn f
 		c.walk = HEAP_FIRST_BLOCK;
 		next_pending(&c);
 		/* fi_report counts each problem it is told of. */
-		fi_verify(&v->index, tiny, v->end, match_node, fi_report, &c);
+		fi_verify(&vw->index, tiny, v->end, match_node, fi_report, &c);
 		if (!done(&c) && c.pending != v->end)
 			report(&c, c.pending, "free block missing from the index");
 	}
-	if (!done(&c)) {
-		struct ext_view ev = {v->base, v->end, v->size, seed, v->hdr};
-		ext_verify(&ev, ext_report, &c); /* the names directory (names-check.c) */
-	}
+	if (!done(&c))
+		ext_verify(v, ext_report, &c); /* the names directory (names-check.c) */
 	return c.problems;
 }
 
@@ -437,7 +440,7 @@ int heap_verify(struct shmheap_heap *mem, shmheap_problem_fn fn, void *arg)
 	struct view v;
 	if (view_locked(&v, mem) < 0)
 		return 1;
-	return verify_view(&v, mem->seed, fn, arg);
+	return verify_view(&v, fn, arg);
 }
 
 static void count_only(size_t offset, const char *problem, void *arg)
@@ -459,13 +462,13 @@ EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void 
 	/* Dead processes' caches return to the heap first. */
 	if (!(mem->connect_flags & SHMHEAP_CONNECT_INSPECT))
 		cache_sweep_locked(mem, 1);
-	int problems = verify_view(&v, mem->seed, fn ? fn : count_only, arg);
+	int problems = verify_view(&v, fn ? fn : count_only, arg);
 	view_close(&v, mem);
 	return problems;
 }
 
 struct cache_count {
-	const struct view *v;
+	const struct heap_view *v;
 	struct shmheap_cache_stats *st;
 	size_t bytes[CACHE_SLOTS_MAX], blocks[CACHE_SLOTS_MAX];
 };
@@ -475,7 +478,7 @@ static int count_cached(const struct shmheap_block *blk, void *arg)
 {
 	struct cache_count *cc = arg;
 	heap_off off = blk->offset - HEAP_UNIT;
-	int slot = view_cached_slot(cc->v, off, load_word(cc->v, off));
+	int slot = view_cached_slot(cc->v, off, view_word(cc->v, off));
 	if (slot >= 0) {
 		uint64_t size = blk->size + HEAP_UNIT;
 		cc->bytes[slot] += size;
@@ -499,10 +502,10 @@ EXPORT int shmheap_cache_stats(shmheap_memory_handle mem, struct shmheap_cache_s
 		return 0;
 	if (view_open(&v, mem) < 0)
 		return -1;
-	struct cache_count cc = {.v = &v, .st = st};
+	struct cache_count cc = {.v = &v.v, .st = st};
 	struct view_tab tab;
-	unsigned slots = view_table(&v, mem->seed, &tab);
-	int ret = walk_blocks(&v, count_cached, &cc);
+	unsigned slots = view_table(&v.v, &tab);
+	int ret = walk_blocks(&v.v, count_cached, &cc);
 	st->slots = slots;
 	for (unsigned i = 0; i < slots && ret == 0; i++) {
 		/* One look at the slot's header: its owner may leave meanwhile. */

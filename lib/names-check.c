@@ -9,45 +9,39 @@
 
 #include "ext.h"
 
-static uint64_t load(const struct ext_view *v, heap_off off)
-{
-	return __atomic_load_n((const uint64_t *)(const void *)(v->base + off),
-			       __ATOMIC_RELAXED);
-}
-
 /* The entry at ref, when it is a live block that holds a well-formed one,
  * with its name's length (read once, as checked) in *len. */
-static const struct name_entry *entry(const struct ext_view *v, uint64_t ref,
+static const struct name_entry *entry(const struct heap_view *v, uint64_t ref,
 				      uint32_t *len)
 {
 	heap_off obj = ref & NAMES_REF_OFF_MASK;
-	if (!ext_view_live(v, obj, sizeof(struct name_entry) + 1))
+	if (!heap_view_live(v, obj, sizeof(struct name_entry) + 1))
 		return NULL;
 	const struct name_entry *e = (const void *)(v->base + obj);
 	*len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
 	if (*len == 0 || *len > SHMHEAP_NAME_MAX ||
-	    !ext_view_live(v, obj, sizeof(struct name_entry) + *len + 1) ||
+	    !heap_view_live(v, obj, sizeof(struct name_entry) + *len + 1) ||
 	    strnlen(e->name, *len + 1) != *len)
 		return NULL;
 	return e;
 }
 
-static void check_table(const struct ext_view *v, const struct heap_ext *x,
-			ext_problem_fn fn, void *arg)
+static void check_table(const struct heap_view *v, const struct heap_ext *x,
+			heap_problem_fn fn, void *arg)
 {
 	uint64_t ref = x->table;
 	if (!ref)
 		return;
 	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
 	heap_off obj = ref & EXT_TABLE_OFF_MASK;
-	if (lg > 31 || !ext_view_live(v, obj, (uint64_t)8 << lg)) {
+	if (lg > 31 || !heap_view_live(v, obj, (uint64_t)8 << lg)) {
 		fn(obj, "names table is not a live block of its size", arg);
 		return;
 	}
 	uint64_t cap = (uint64_t)1 << lg, mask = cap - 1;
 	uint32_t names = 0, used = 0;
 	for (uint64_t i = 0; i < cap; i++) {
-		uint64_t r = load(v, obj + 8 * i);
+		uint64_t r = view_word(v, obj + 8 * i);
 		if (r == 0)
 			continue;
 		used++;
@@ -71,7 +65,7 @@ static void check_table(const struct ext_view *v, const struct heap_ext *x,
 		for (uint64_t j = hash & mask;; j = (j + 1) & mask) {
 			if (j == i)
 				break;
-			uint64_t o = load(v, obj + 8 * j);
+			uint64_t o = view_word(v, obj + 8 * j);
 			if (o == 0) {
 				fn(r & NAMES_REF_OFF_MASK,
 				   "name is not reachable from its hash slot", arg);
@@ -91,7 +85,7 @@ static void check_table(const struct ext_view *v, const struct heap_ext *x,
 		fn(obj, "names table has no empty slot", arg);
 }
 
-void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg)
+void ext_verify(const struct heap_view *v, heap_problem_fn fn, void *arg)
 {
 	if (!(v->hdr->flags & HEAP_FLAG_EXT))
 		return;

@@ -11,7 +11,7 @@
  * slots) is built beside the old one and replaces it by one store.  Lookups
  * probe O(1) slots on average.
  *
- * Readers go through a view (ext_view): every offset read from the heap is
+ * Readers go through a view (struct heap_view, inspect.h): every offset read from the heap is
  * checked against the view's end, so a damaged or hostile directory gives
  * wrong answers or EUCLEAN, never a read out of bounds.
  */
@@ -33,29 +33,18 @@ uint64_t names_hash(uint32_t seed, const char *name, size_t len)
 	return mix64(h ^ ((uint64_t)seed << 32) ^ len);
 }
 
-static uint64_t load(const struct ext_view *v, heap_off off)
+static uint64_t load(const struct heap_view *v, heap_off off)
 {
 	return __atomic_load_n((const uint64_t *)(const void *)(v->base + off),
 			       __ATOMIC_ACQUIRE);
 }
 
-int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes)
-{
-	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj >= v->end)
-		return 0;
-	uint64_t bw = load(v, obj - HEAP_UNIT);
-	uint64_t size = bw_size(bw);
-	return (bw & BW_IN_USE) && size >= BLOCK_MIN && size - HEAP_UNIT >= bytes &&
-	       size <= v->end - (obj - HEAP_UNIT) &&
-	       bw_tag(bw) == block_tag(v->seed, obj - HEAP_UNIT, size);
-}
-
-heap_off ext_view_record(const struct ext_view *v)
+heap_off ext_view_record(const struct heap_view *v)
 {
 	if (!(v->hdr->flags & HEAP_FLAG_EXT))
 		return 0;
 	heap_off obj = unit_to_off(v->hdr->created);
-	if (!ext_view_live(v, obj, sizeof(struct heap_ext)) ||
+	if (!heap_view_live(v, obj, sizeof(struct heap_ext)) ||
 	    load(v, obj) != ext_magic(v->seed, obj))
 		return 0;
 	return obj;
@@ -67,7 +56,7 @@ struct ntable {
 };
 
 /* The table the record names: 0, or -1 when it is not sane. */
-static int view_table(const struct ext_view *v, const struct heap_ext *x,
+static int view_table(const struct heap_view *v, const struct heap_ext *x,
 		      struct ntable *t)
 {
 	uint64_t ref = __atomic_load_n(&x->table, __ATOMIC_ACQUIRE);
@@ -76,21 +65,21 @@ static int view_table(const struct ext_view *v, const struct heap_ext *x,
 	if (!ref)
 		return 0;
 	if (lg > TABLE_MAX_LG ||
-	    !ext_view_live(v, ref & EXT_TABLE_OFF_MASK, (uint64_t)8 << lg))
+	    !heap_view_live(v, ref & EXT_TABLE_OFF_MASK, (uint64_t)8 << lg))
 		return -1;
 	t->obj = ref & EXT_TABLE_OFF_MASK;
 	t->cap = (uint64_t)1 << lg;
 	return 0;
 }
 
-static uint64_t slot_ref(const struct ext_view *v, const struct ntable *t, uint64_t i)
+static uint64_t slot_ref(const struct heap_view *v, const struct ntable *t, uint64_t i)
 {
 	return load(v, t->obj + 8 * i);
 }
 
 /* The entry a slot's reference names, bounds-checked, or NULL; *len gets its
  * name's length as checked (the heap's copy may change meanwhile). */
-static const struct name_entry *view_entry(const struct ext_view *v, uint64_t ref,
+static const struct name_entry *view_entry(const struct heap_view *v, uint64_t ref,
 					   uint32_t *len)
 {
 	heap_off obj = ref & NAMES_REF_OFF_MASK;
@@ -116,7 +105,7 @@ static int entry_is(const struct name_entry *e, uint32_t elen, uint64_t hash,
  * entry would take (the first tombstone or the empty slot ending the probe),
  * or -1 when the table has none.
  */
-static int64_t probe(const struct ext_view *v, const struct ntable *t, uint64_t hash,
+static int64_t probe(const struct heap_view *v, const struct ntable *t, uint64_t hash,
 		     const char *name, size_t len, int64_t *insert)
 {
 	int64_t ins = -1;
@@ -149,10 +138,11 @@ static int64_t probe(const struct ext_view *v, const struct ntable *t, uint64_t 
 	return -1;
 }
 
-static struct ext_view locked_view(struct shmheap_heap *h)
+static struct heap_view locked_view(struct shmheap_heap *h)
 {
 	uint64_t size = heap_size_bytes(h->hdr);
-	return (struct ext_view){h->base, size, size, h->seed, h->hdr};
+	return (struct heap_view){
+		.base = h->base, .hdr = h->hdr, .size = size, .end = size, .seed = h->seed};
 }
 
 /* The length of a valid name, or -1 with errno set. */
@@ -191,7 +181,7 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 		ext_end(h, x);
 		return -1;
 	}
-	struct ext_view v = locked_view(h);
+	struct heap_view v = locked_view(h);
 	uint64_t *slot = (uint64_t *)(void *)(h->base + blk + HEAP_UNIT);
 	memset(slot, 0, cap * 8);
 	uint32_t names = 0;
@@ -241,7 +231,7 @@ static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 {
 	if (reserve(h, x, t) < 0)
 		return -1;
-	struct ext_view v = locked_view(h);
+	struct heap_view v = locked_view(h);
 	int64_t ins;
 	probe(&v, t, hash, name, len, &ins);
 	if (ins < 0) {
@@ -302,7 +292,7 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 	x = ext_get(mem);
 	if (!x)
 		goto out;
-	struct ext_view v = locked_view(mem);
+	struct heap_view v = locked_view(mem);
 	if (view_table(&v, x, &t) < 0) {
 		errno = EUCLEAN;
 		goto out;
@@ -340,7 +330,7 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 		return -1;
 	int ret = -1;
 	struct ntable t;
-	struct ext_view v = locked_view(mem);
+	struct heap_view v = locked_view(mem);
 	struct heap_ext *x = ext_find(mem);
 	if (!x)
 		goto out; /* ENOENT: the heap never had a name */
@@ -382,7 +372,7 @@ struct get_ctx {
 	uint64_t handle;
 };
 
-static int get_in_view(const struct ext_view *v, void *arg)
+static int get_in_view(const struct heap_view *v, void *arg)
 {
 	struct get_ctx *g = arg;
 	heap_off rec = ext_view_record(v);
@@ -435,7 +425,7 @@ struct walk_ctx {
 	void *arg;
 };
 
-static int walk_in_view(const struct ext_view *v, void *arg)
+static int walk_in_view(const struct heap_view *v, void *arg)
 {
 	struct walk_ctx *w = arg;
 	heap_off rec = ext_view_record(v);
