@@ -755,4 +755,7 @@ const struct heap_layer_ops cache_layer = {
 	.free_locked = cache_block_free,
 	.repair = cache_repair,
 	.sweep = cache_sweep_now,
+	.block_kind = cache_block_kind,
+	.check_block = cache_check_block,
+	.check = cache_check,
 };

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "inspect.h"
 #include "layout.h"
 
 #define CACHE_MAGIC 0x48434143u /* "CACH" read as little-endian bytes */
@@ -270,5 +271,23 @@ HIDDEN int cache_block_free(struct shmheap_heap *h, heap_off off);
 /* Whether the owner of slot i, whose header s is a copy, still runs:
  * LIVENESS_GONE, LIVENESS_RUNS, or LIVENESS_UNSURE (liveness.h). */
 HIDDEN int cache_owner_state(struct shmheap_heap *h, unsigned i, const struct cache_slot *s);
+
+/* cache-check.c: a cached heap read through a view (inspect.h). */
+/* The table as a view holds it: where, its header and its block's size, each
+ * read once. */
+struct cache_view_table {
+	const void *at;
+	struct cache_table hdr;
+	uint64_t block;
+};
+/* The table's slots (t filled in), or 0 if it is damaged. */
+HIDDEN unsigned cache_view_table(const struct heap_view *v, struct cache_view_table *t);
+/* The slot whose cache holds the in-use block at off of word bw, or -1. */
+HIDDEN int cache_view_slot(const struct heap_view *v, heap_off off, uint64_t bw);
+/* The layer's view hooks (layer.h): block_kind, check_block and check. */
+HIDDEN int cache_block_kind(const struct heap_view *v, heap_off off, uint64_t bw);
+HIDDEN int cache_check_block(const struct heap_view *v, heap_off off, uint64_t bw,
+			     heap_problem_fn fn, void *arg);
+HIDDEN void cache_check(const struct heap_view *v, heap_problem_fn fn, void *arg);
 
 #endif /* SHMHEAP_CACHE_H */

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "cache.h"
 #include "connection.h"
 #include "ext.h"
 #include "inspect.h"
+#include "layer.h"
 #include "lock.h"
 
 /*
@@ -132,41 +132,10 @@ static void view_close(struct view *v, struct shmheap_heap *h)
 	errno = err;
 }
 
-/* A cached heap's table as the view holds it: where, its header and its
- * block's size, each read once. */
-struct view_tab {
-	const void *at;
-	struct cache_table hdr;
-	uint64_t block;
-};
-
-/* The table's slots (t filled in), or 0 if damaged. */
-static unsigned view_table(const struct heap_view *v, struct view_tab *t)
-{
-	*t = (struct view_tab){0};
-	if (!(v->hdr->flags & HEAP_FLAG_CACHED) || v->end < HEAP_FIRST_OBJECT + HEAP_UNIT)
-		return 0;
-	uint64_t bw = view_word(v, HEAP_FIRST_BLOCK);
-	if (cache_kind(v->seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE ||
-	    bw_size(bw) > v->end - HEAP_FIRST_BLOCK)
-		return 0;
-	t->at = v->base + HEAP_FIRST_OBJECT;
-	t->hdr = cache_table_read(t->at);
-	t->block = bw_size(bw);
-	return cache_table_slots(&t->hdr, t->block);
-}
-
-/* In a cached heap, the slot whose cache holds the block at off, or -1. */
-static int view_cached_slot(const struct heap_view *v, heap_off off, uint64_t bw)
-{
-	if (!(v->hdr->flags & HEAP_FLAG_CACHED))
-		return -1;
-	int kind = cache_kind(v->seed, off, bw);
-	return kind >= 0 ? kind : -1;
-}
-
-/* Calls fn for each block in address order. */
-static int walk_blocks(const struct heap_view *v, shmheap_walk_fn fn, void *arg)
+int heap_view_blocks(const struct heap_view *v,
+		     int (*fn)(const struct heap_view *v, heap_off off, uint64_t bw,
+			       void *arg),
+		     void *arg)
 {
 	heap_off off = HEAP_FIRST_BLOCK;
 	while (off < v->end) {
@@ -174,11 +143,7 @@ static int walk_blocks(const struct heap_view *v, shmheap_walk_fn fn, void *arg)
 		uint64_t size = bw_size(bw);
 		if (size < BLOCK_MIN || size > v->end - off)
 			break;
-		/* A block in a process's cache is free space, not an object. */
-		struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT,
-					    (bw & BW_IN_USE) &&
-						    view_cached_slot(v, off, bw) < 0};
-		if (fn(&blk, arg))
+		if (fn(v, off, bw, arg))
 			return 0;
 		off += size;
 	}
@@ -187,6 +152,57 @@ static int walk_blocks(const struct heap_view *v, shmheap_walk_fn fn, void *arg)
 		return -1;
 	}
 	return 0;
+}
+
+/* What the in-use block at off is, as the heap's layers tell. */
+static int block_kind(const struct shmheap_heap *h, const struct heap_view *v,
+		      heap_off off, uint64_t bw)
+{
+	for (unsigned i = 0; i < h->layers; i++) {
+		int kind = h->layer[i]->block_kind ? h->layer[i]->block_kind(v, off, bw)
+						   : HEAP_BLOCK_OBJECT;
+		if (kind != HEAP_BLOCK_OBJECT)
+			return kind;
+	}
+	return HEAP_BLOCK_OBJECT;
+}
+
+/* A walk of the blocks: what each is (free, or as block_kind says), for fn. */
+struct walk {
+	const struct shmheap_heap *h;
+	int (*fn)(const struct shmheap_block *blk, int kind, void *arg);
+	void *arg;
+};
+
+static int walk_one(const struct heap_view *v, heap_off off, uint64_t bw, void *arg)
+{
+	const struct walk *w = arg;
+	uint64_t size = bw_size(bw);
+	int kind = (bw & BW_IN_USE) ? block_kind(w->h, v, off, bw) : -1;
+	/* A block a layer holds (in a process's cache) is free space. */
+	struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT,
+				    kind >= 0 && kind != HEAP_BLOCK_HELD};
+	return w->fn(&blk, kind, w->arg);
+}
+
+static int walk_blocks(const struct shmheap_heap *h, const struct heap_view *v,
+		       int (*fn)(const struct shmheap_block *blk, int kind, void *arg),
+		       void *arg)
+{
+	struct walk w = {h, fn, arg};
+	return heap_view_blocks(v, walk_one, &w);
+}
+
+struct user_walk {
+	shmheap_walk_fn fn;
+	void *arg;
+};
+
+static int walk_user(const struct shmheap_block *blk, int kind, void *arg)
+{
+	const struct user_walk *u = arg;
+	(void)kind;
+	return u->fn(blk, u->arg);
 }
 
 EXPORT int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg)
@@ -198,7 +214,8 @@ EXPORT int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg
 	}
 	if (view_open(&v, mem) < 0)
 		return -1;
-	int ret = walk_blocks(&v.v, fn, arg);
+	struct user_walk u = {fn, arg};
+	int ret = walk_blocks(mem, &v.v, walk_user, &u);
 	view_close(&v, mem);
 	return ret;
 }
@@ -227,10 +244,14 @@ int heap_view_live(const struct heap_view *v, heap_off obj, uint64_t bytes)
 	       bw_tag(bw) == block_tag(v->seed, obj - HEAP_UNIT, size);
 }
 
-static int count_block(const struct shmheap_block *blk, void *arg)
+static int count_block(const struct shmheap_block *blk, int kind, void *arg)
 {
 	struct shmheap_stats *st = arg;
-	if (blk->in_use) {
+	if (kind == HEAP_BLOCK_OWN) {
+		/* A layer's bookkeeping (a cached heap's table, before the first
+		 * object) counts as the header's. */
+		st->header_size += blk->size + HEAP_UNIT;
+	} else if (blk->in_use) {
 		st->objects++;
 		st->used_bytes += blk->size;
 		st->overhead_bytes += HEAP_UNIT;
@@ -253,25 +274,17 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 	*st = (struct shmheap_stats){0};
 	if (view_open(&v, mem) < 0)
 		return -1;
-	int ret = walk_blocks(&v.v, count_block, st);
+	st->header_size = HEAP_FIRST_OBJECT;
+	int ret = walk_blocks(mem, &v.v, count_block, st);
 	st->heap_size = v.v.size;
 	st->max_size = heap_max_bytes(v.v.hdr);
-	st->header_size = HEAP_FIRST_OBJECT;
-	/* A cached heap's table is bookkeeping before the first object. */
-	struct view_tab tab;
-	if (ret == 0 && view_table(&v.v, &tab) && st->objects) {
-		uint64_t table = tab.block;
-		st->objects--;
-		st->used_bytes -= table - HEAP_UNIT;
-		st->overhead_bytes -= HEAP_UNIT;
-		st->header_size += table;
-	}
 	view_close(&v, mem);
 	st->invalid_frees = __atomic_load_n(&mem->invalid_frees, __ATOMIC_RELAXED);
 	return ret;
 }
 
 struct check_ctx {
+	const struct shmheap_heap *h;
 	const struct heap_view *v;
 	shmheap_problem_fn fn; /* NULL: stop at the first problem */
 	void *arg;
@@ -339,20 +352,21 @@ static void match_node(heap_off off, void *arg)
 		next_pending(c);
 }
 
-/* An in-use block whose tag is not the live one: in a cached heap the
- * table, or a block in the cache of a claimed slot. */
-static void check_cached(struct check_ctx *c, heap_off off, uint64_t bw)
+static void problem(heap_off off, const char *problem, void *arg)
 {
-	struct view_tab tab;
-	unsigned slots = view_table(c->v, &tab);
-	int kind = slots ? cache_kind(c->v->seed, off, bw) : CACHE_KIND_OTHER;
-	if (kind == CACHE_KIND_TABLE)
-		return;
-	if (kind < 0 || (unsigned)kind >= slots)
-		report(c, off, "live block's tag is wrong");
-	else if (!__atomic_load_n(&cache_slot_at(tab.at, &tab.hdr, (unsigned)kind)->pid,
-				  __ATOMIC_RELAXED))
-		report(c, off, "cached block belongs to no process's cache");
+	report(arg, off, problem);
+}
+
+/* An in-use block whose tag is not the live one: a layer's (in a cached
+ * heap the table, or a block in a process's cache), or damage. */
+static void check_tag(struct check_ctx *c, heap_off off, uint64_t bw)
+{
+	for (unsigned i = 0; i < c->h->layers; i++) {
+		const struct heap_layer_ops *l = c->h->layer[i];
+		if (l->check_block && l->check_block(c->v, off, bw, problem, c))
+			return;
+	}
+	report(c, off, "live block's tag is wrong");
 }
 
 static void check_chain(struct check_ctx *c)
@@ -382,7 +396,7 @@ static void check_chain(struct check_ctx *c)
 			report(c, off,
 			       "block's prev field disagrees with the block before it");
 		if (used && bw_tag(bw) != block_tag(v->seed, off, size))
-			check_cached(c, off, bw);
+			check_tag(c, off, bw);
 		if (!used && prev_free)
 			report(c, off, "two adjacent free blocks");
 		if (!used && size >= BLOCK_FOOTER_MIN &&
@@ -403,20 +417,16 @@ static void check_header(struct check_ctx *c)
 		report(c, 0, "header sizes are inconsistent");
 	if (hdr->seed != c->v->seed)
 		report(c, 0, "header seed changed");
-	struct view_tab tab;
-	if ((hdr->flags & HEAP_FLAG_CACHED) && !view_table(c->v, &tab))
-		report(c, HEAP_FIRST_BLOCK, "cache table is damaged");
+	/* The flags chose the heap's layers; only the record's is set later. */
+	if ((hdr->flags ^ c->h->heap_flags) & ~HEAP_FLAG_EXT)
+		report(c, 0, "header flags changed");
 }
 
-static void ext_report(heap_off off, const char *problem, void *arg)
-{
-	report(arg, off, problem);
-}
-
-static int verify_view(const struct view *vw, shmheap_problem_fn fn, void *arg)
+static int verify_view(const struct shmheap_heap *h, const struct view *vw,
+		       shmheap_problem_fn fn, void *arg)
 {
 	const struct heap_view *v = &vw->v;
-	struct check_ctx c = {.v = v, .fn = fn, .arg = arg};
+	struct check_ctx c = {.h = h, .v = v, .fn = fn, .arg = arg};
 	check_header(&c);
 	check_chain(&c);
 	for (int tiny = 0; tiny < 2 && !done(&c); tiny++) {
@@ -430,7 +440,10 @@ static int verify_view(const struct view *vw, shmheap_problem_fn fn, void *arg)
 			report(&c, c.pending, "free block missing from the index");
 	}
 	if (!done(&c))
-		ext_verify(v, ext_report, &c); /* the names directory (names-check.c) */
+		ext_verify(v, problem, &c); /* the names directory (names-check.c) */
+	for (unsigned i = 0; i < h->layers && !done(&c); i++)
+		if (h->layer[i]->check)
+			h->layer[i]->check(v, problem, &c);
 	return c.problems;
 }
 
@@ -440,7 +453,7 @@ int heap_verify(struct shmheap_heap *mem, shmheap_problem_fn fn, void *arg)
 	struct view v;
 	if (view_locked(&v, mem) < 0)
 		return 1;
-	return verify_view(&v, fn, arg);
+	return verify_view(mem, &v, fn, arg);
 }
 
 static void count_only(size_t offset, const char *problem, void *arg)
@@ -459,70 +472,11 @@ EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void 
 	}
 	if (view_open(&v, mem) < 0)
 		return -1;
-	/* Dead processes' caches return to the heap first. */
-	if (!(mem->connect_flags & SHMHEAP_CONNECT_INSPECT))
-		cache_sweep_locked(mem, 1);
-	int problems = verify_view(&v, fn ? fn : count_only, arg);
+	/* What dead processes held (their caches) returns to the heap first. */
+	for (unsigned i = 0; i < mem->layers; i++)
+		if (mem->layer[i]->sweep && !(mem->connect_flags & SHMHEAP_CONNECT_INSPECT))
+			mem->layer[i]->sweep(mem);
+	int problems = verify_view(mem, &v, fn ? fn : count_only, arg);
 	view_close(&v, mem);
 	return problems;
-}
-
-struct cache_count {
-	const struct heap_view *v;
-	struct shmheap_cache_stats *st;
-	size_t bytes[CACHE_SLOTS_MAX], blocks[CACHE_SLOTS_MAX];
-};
-
-/* A walk_blocks callback: counts a block in a process's cache. */
-static int count_cached(const struct shmheap_block *blk, void *arg)
-{
-	struct cache_count *cc = arg;
-	heap_off off = blk->offset - HEAP_UNIT;
-	int slot = view_cached_slot(cc->v, off, view_word(cc->v, off));
-	if (slot >= 0) {
-		uint64_t size = blk->size + HEAP_UNIT;
-		cc->bytes[slot] += size;
-		cc->blocks[slot]++;
-		cc->st->cached_bytes += size;
-		cc->st->cached_blocks++;
-	}
-	return 0;
-}
-
-EXPORT int shmheap_cache_stats(shmheap_memory_handle mem, struct shmheap_cache_stats *st,
-			       struct shmheap_cache_proc *procs, size_t nprocs)
-{
-	struct view v;
-	if (!mem || !st || (nprocs && !procs)) {
-		errno = EINVAL;
-		return -1;
-	}
-	*st = (struct shmheap_cache_stats){0};
-	if (!(mem->heap_flags & HEAP_FLAG_CACHED))
-		return 0;
-	if (view_open(&v, mem) < 0)
-		return -1;
-	struct cache_count cc = {.v = &v.v, .st = st};
-	struct view_tab tab;
-	unsigned slots = view_table(&v.v, &tab);
-	int ret = walk_blocks(&v.v, count_cached, &cc);
-	st->slots = slots;
-	for (unsigned i = 0; i < slots && ret == 0; i++) {
-		/* One look at the slot's header: its owner may leave meanwhile. */
-		struct cache_slot s;
-		memcpy(&s, cache_slot_at(tab.at, &tab.hdr, i), sizeof(s));
-		if (!s.pid)
-			continue;
-		if (st->attached < nprocs) {
-			struct shmheap_cache_proc *p = &procs[st->attached];
-			p->pid = (pid_t)s.pid;
-			/* LIVENESS_UNSURE (2): reserved, its owner not proven gone */
-			p->alive = cache_owner_state(mem, i, &s);
-			p->cached_bytes = cc.bytes[i];
-			p->cached_blocks = cc.blocks[i];
-		}
-		st->attached++;
-	}
-	view_close(&v, mem);
-	return ret;
 }

@@ -14,9 +14,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "inspect.h"
 #include "layout.h"
 
 struct shmheap_heap;
+
+/* What an in-use block is, as a layer tells a walk (block_kind). */
+enum heap_block_kind {
+	HEAP_BLOCK_OBJECT = 0, /* an object: the layer knows nothing of it */
+	HEAP_BLOCK_HELD,       /* free space the layer holds (a block in a cache) */
+	HEAP_BLOCK_OWN,	       /* the layer's own bookkeeping (a cache table) */
+};
 
 struct heap_layer_ops {
 	const char *name;
@@ -56,6 +64,17 @@ struct heap_layer_ops {
 	/* Under the lock, from shmheap_check of a connection that may change the
 	 * heap: gives back to the heap what ended processes held. */
 	void (*sweep)(struct shmheap_heap *h);
+
+	/* Over a view of a heap that may be damaged or changing (inspect.h).
+	 * block_kind: what the in-use block at off, of word bw, is (enum
+	 * heap_block_kind).  check_block: an in-use block whose tag is not a live
+	 * object's: 1 when the layer accounts for it, having reported through fn
+	 * what is wrong with it, 0 when it does not.  check: the layer's own
+	 * structures, after the core's checks. */
+	int (*block_kind)(const struct heap_view *v, heap_off off, uint64_t bw);
+	int (*check_block)(const struct heap_view *v, heap_off off, uint64_t bw,
+			   heap_problem_fn fn, void *arg);
+	void (*check)(const struct heap_view *v, heap_problem_fn fn, void *arg);
 };
 
 #endif /* SHMHEAP_LAYER_H */

@@ -39,6 +39,8 @@ lib_libshmheap_la_SOURCES = \
 lib_libshmheap_la_SOURCES += \
 	lib/cache.c \
 	lib/cache.h \
+	lib/cache-check.c \
+	lib/cache-stats.c \
 	lib/liveness.c \
 	lib/liveness.h
 # mapping in one file, the export macros in their own header
