@@ -341,4 +341,5 @@ const struct heap_layer_ops ext_layer = {
 	.attach = ext_attach,
 	.detach = ext_detach,
 	.repair = ext_repair,
+	.check = ext_verify,
 };

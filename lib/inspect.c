@@ -17,7 +17,6 @@
 #include <sys/mman.h>
 
 #include "connection.h"
-#include "ext.h"
 #include "inspect.h"
 #include "layer.h"
 #include "lock.h"
@@ -439,8 +438,8 @@ static int verify_view(const struct shmheap_heap *h, const struct view *vw,
 		if (!done(&c) && c.pending != v->end)
 			report(&c, c.pending, "free block missing from the index");
 	}
-	if (!done(&c))
-		ext_verify(v, problem, &c); /* the names directory (names-check.c) */
+	/* The layers' structures: the names directory (names-check.c), a
+	 * cached heap's table (cache-check.c). */
 	for (unsigned i = 0; i < h->layers && !done(&c); i++)
 		if (h->layer[i]->check)
 			h->layer[i]->check(v, problem, &c);

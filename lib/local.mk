@@ -58,9 +58,10 @@ pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = lib/shmheap.pc
 DISTCLEANFILES += lib/shmheap.pc
 
-# make check: the library exports exactly what the version script lists.
-TESTS += lib/check-exports.sh
-EXTRA_DIST += lib/check-exports.sh
+# make check: the library exports exactly what the version script lists, and
+# the heap core uses none of its optional layers (lib/README).
+TESTS += lib/check-exports.sh lib/check-layers.sh
+EXTRA_DIST += lib/check-exports.sh lib/check-layers.sh
 
 # Private allocators: shmheap_pages (bookkeeping out of band) and shmheap_elastic
 # (pages mapped on demand), and the memory-management lab's alloc.h and ealloc.h
