@@ -87,7 +87,6 @@
 #include "layer.h"
 #include "liveness.h"
 #include "lock.h"
-#include "repair.h"
 
 /* How often refills and flushes look for dead owners, at most. */
 #define CACHE_SWEEP_MS 100
@@ -190,8 +189,8 @@ static struct cache_table *table_of(struct shmheap_heap *h)
 	return (struct cache_table *)(void *)(h->base + HEAP_FIRST_OBJECT);
 }
 
-/* The number of slots of a sane table (its header copied to *hdr), or 0. */
-static unsigned table_slots(struct shmheap_heap *h, struct cache_table *hdr)
+unsigned cache_heap_table(struct shmheap_heap *h, struct cache_table *hdr,
+			  struct cache_table **t)
 {
 	if (!(h->heap_flags & HEAP_FLAG_CACHED))
 		return 0;
@@ -199,28 +198,9 @@ static unsigned table_slots(struct shmheap_heap *h, struct cache_table *hdr)
 				      __ATOMIC_RELAXED);
 	if (cache_kind(h->seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE)
 		return 0;
-	*hdr = cache_table_read(table_of(h));
+	*t = table_of(h);
+	*hdr = cache_table_read(*t);
 	return cache_table_slots(hdr, bw_size(bw));
-}
-
-/* A slot's owner fields, each read once. */
-static struct liveness_owner slot_owner(const struct cache_slot *s)
-{
-	return (struct liveness_owner){
-		.pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE),
-		.mark = __atomic_load_n(&s->mark, __ATOMIC_RELAXED),
-		.start = __atomic_load_n(&s->start_time, __ATOMIC_RELAXED),
-		.ns = __atomic_load_n(&s->owner_ns, __ATOMIC_RELAXED),
-	};
-}
-
-/* Under the lock: names the slot's owner (o->pid 0: frees the slot). */
-static void slot_set_owner(struct cache_slot *s, const struct liveness_owner *o)
-{
-	__atomic_store_n(&s->mark, o->mark, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->start_time, o->start, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->owner_ns, o->ns, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->pid, o->pid, __ATOMIC_RELEASE);
 }
 
 int cache_table_init(struct shmheap_heap *h, uint64_t len)
@@ -242,114 +222,18 @@ int cache_table_init(struct shmheap_heap *h, uint64_t len)
 	return 0;
 }
 
-int cache_owner_state(struct shmheap_heap *h, unsigned i, const struct cache_slot *s)
+/* Under the lock, from refills and flushes: cache_sweep, at most every
+ * CACHE_SWEEP_MS. */
+static void sweep_now_and_then(struct shmheap_heap *h, struct heap_cache *c)
 {
-	struct liveness_self self = {0};
-	struct liveness_owner o = slot_owner(s);
-	return liveness_judge(h->backing.fd, i, &o, &self);
-}
-
-/* The one word at off, in a heap being repaired: free, keeping size and prev. */
-static void make_free(uint64_t *w)
-{
-	__atomic_store_n(w,
-			 __atomic_load_n(w, __ATOMIC_RELAXED) &
-				 (BW_SIZE_MASK | BW_PREV_MASK),
-			 __ATOMIC_RELEASE);
-}
-
-void cache_repair(struct shmheap_heap *h)
-{
-	struct cache_table hdr;
-	unsigned n = table_slots(h, &hdr);
-	if (!n)
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	long ms = (now.tv_sec - c->last_sweep.tv_sec) * 1000 +
+		  (now.tv_nsec - c->last_sweep.tv_nsec) / 1000000;
+	if (ms < CACHE_SWEEP_MS)
 		return;
-	struct cache_table *t = table_of(h);
-	struct liveness_self self = {0};
-	uint32_t dead = 0;
-	/* Blocks to free if still live, and the largest each may be: a popped
-	 * block, or a refill's run (cut into blocks or not yet). */
-	heap_off pending[CACHE_SLOTS_MAX];
-	uint64_t pending_max[CACHE_SLOTS_MAX];
-	unsigned npending = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		struct cache_slot *s = cache_slot_at(t, &hdr, i);
-		uint64_t p = __atomic_load_n(&s->pending, __ATOMIC_ACQUIRE);
-		struct liveness_owner o = slot_owner(s);
-		bool is_dead = o.pid && liveness_judge(h->backing.fd, i, &o, &self) ==
-						LIVENESS_GONE;
-		/* Refills are only pending under the lock: their owner died
-		 * holding it.  A pop is pending without the lock, so only a dead
-		 * owner's counts. */
-		if ((p & ~CACHE_OFF_MASK) == CACHE_OP_REFILL ||
-		    (is_dead && (p & ~CACHE_OFF_MASK) == CACHE_OP_POP)) {
-			pending_max[npending] = (p & ~CACHE_OFF_MASK) == CACHE_OP_REFILL
-							? CACHE_RUN_MAX
-							: CACHE_MAX_BLOCK;
-			pending[npending++] = p & CACHE_OFF_MASK;
-		}
-		if ((p & ~CACHE_OFF_MASK) == CACHE_OP_REFILL)
-			__atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE);
-		if (is_dead)
-			dead |= 1u << i;
-	}
-	if (!dead && !npending)
-		return;
-
-	uint64_t end = heap_size_bytes(h->hdr);
-	for (heap_off off = HEAP_FIRST_BLOCK; off < end;) {
-		uint64_t *w = block_word(h->base, off);
-		uint64_t bw = __atomic_load_n(w, __ATOMIC_ACQUIRE);
-		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > end - off)
-			break; /* the caller verified the chain; stay safe anyway */
-		int kind = cache_kind(h->seed, off, bw);
-		bool drop = kind >= 0 && (dead >> kind & 1);
-		if (kind == CACHE_KIND_LIVE)
-			for (unsigned i = 0; i < npending && !drop; i++)
-				drop = pending[i] == off && size <= pending_max[i];
-		if (drop)
-			make_free(w);
-		off += size;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (!(dead >> i & 1))
-			continue;
-		struct cache_slot *s = cache_slot_at(t, &hdr, i);
-		memset(s->count, 0, sizeof(s->count));
-		s->pending = 0;
-		slot_set_owner(s, &(struct liveness_owner){0});
-	}
-}
-
-void cache_sweep_locked(struct shmheap_heap *h, int force)
-{
-	struct cache_table hdr;
-	unsigned n = table_slots(h, &hdr);
-	if (!n)
-		return;
-	if (!force && h->cache) {
-		struct timespec now;
-		struct heap_cache *c = h->cache;
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-		long ms = (now.tv_sec - c->last_sweep.tv_sec) * 1000 +
-			  (now.tv_nsec - c->last_sweep.tv_nsec) / 1000000;
-		if (ms < CACHE_SWEEP_MS)
-			return;
-		c->last_sweep = now;
-	}
-	struct cache_table *t = table_of(h);
-	struct liveness_self self = {0};
-	for (unsigned i = 0; i < n; i++) {
-		struct liveness_owner o = slot_owner(cache_slot_at(t, &hdr, i));
-		if (o.pid && liveness_judge(h->backing.fd, i, &o, &self) == LIVENESS_GONE) {
-			/* The repair calls cache_repair, which frees the dead
-			 * caches' blocks, and merges and indexes them. */
-			(void)heap_repair(h);
-			return;
-		}
-	}
+	c->last_sweep = now;
+	cache_sweep(h);
 }
 
 /*
@@ -360,13 +244,12 @@ void cache_sweep_locked(struct shmheap_heap *h, int force)
 static bool claim_slot(struct shmheap_heap *h, struct heap_cache *c,
 		       struct liveness_owner *me)
 {
-	struct cache_table hdr;
-	unsigned n = table_slots(h, &hdr);
+	struct cache_table hdr, *t;
+	unsigned n = cache_heap_table(h, &hdr, &t);
 	int pick = -1;
 	bool locked = false;
 	for (unsigned i = 0; i < n && !locked; i++) {
-		if (__atomic_load_n(&cache_slot_at(table_of(h), &hdr, i)->pid,
-				    __ATOMIC_RELAXED))
+		if (__atomic_load_n(&cache_slot_at(t, &hdr, i)->pid, __ATOMIC_RELAXED))
 			continue;
 		locked = liveness_hold(c->lock_fd, i) == 0;
 		if (locked || pick < 0)
@@ -374,11 +257,11 @@ static bool claim_slot(struct shmheap_heap *h, struct heap_cache *c,
 	}
 	if (pick < 0)
 		return false;
-	struct cache_slot *s = cache_slot_at(table_of(h), &hdr, (unsigned)pick);
+	struct cache_slot *s = cache_slot_at(t, &hdr, (unsigned)pick);
 	memset(s->count, 0, sizeof(s->count));
 	s->pending = 0;
 	liveness_mark(me, locked);
-	slot_set_owner(s, me);
+	cache_slot_set_owner(s, me);
 	c->slot = s;
 	c->index = (unsigned)pick;
 	c->depth = cache_depth_of(hdr.depth);
@@ -434,7 +317,7 @@ int cache_attach(struct shmheap_heap *h)
 		errno = err;
 		return -1;
 	}
-	cache_sweep_locked(h, 1);
+	cache_sweep(h);
 	bool claimed = claim_slot(h, c, &me);
 	heap_unlock(h);
 	if (!claimed) {
@@ -529,7 +412,7 @@ void cache_detach(struct shmheap_heap *h)
 		if (heap_lock(h) == 0) {
 			flush_all(h, c);
 			c->slot->pending = 0;
-			slot_set_owner(c->slot, &(struct liveness_owner){0});
+			cache_slot_set_owner(c->slot, &(struct liveness_owner){0});
 			heap_debug_verify(h, "shmheap_disconnect");
 			heap_unlock(h);
 		}
@@ -602,7 +485,7 @@ static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
 {
 	if (heap_lock(h) < 0)
 		return 0;
-	cache_sweep_locked(h, 0);
+	sweep_now_and_then(h, c);
 	uint64_t need = cache_class_size(k);
 	heap_off off = carve_run(h, c, k, c->batch);
 	if (!off && heap_grow_to_fit(h, need * c->batch))
@@ -675,7 +558,7 @@ static int flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
 {
 	if (heap_lock(h) < 0)
 		return -1;
-	cache_sweep_locked(h, 0);
+	sweep_now_and_then(h, c);
 	*left = flush_class(h, c, k, c->batch);
 	heap_debug_verify(h, "shmheap_free");
 	heap_unlock(h);
@@ -737,11 +620,6 @@ static bool cache_used_by(unsigned heap_flags)
 	return heap_flags & HEAP_FLAG_CACHED;
 }
 
-static void cache_sweep_now(struct shmheap_heap *h)
-{
-	cache_sweep_locked(h, 1);
-}
-
 const struct heap_layer_ops cache_layer = {
 	.name = "cache",
 	.used_by = cache_used_by,
@@ -754,7 +632,7 @@ const struct heap_layer_ops cache_layer = {
 	.set_prev = cache_set_prev,
 	.free_locked = cache_block_free,
 	.repair = cache_repair,
-	.sweep = cache_sweep_now,
+	.sweep = cache_sweep,
 	.block_kind = cache_block_kind,
 	.check_block = cache_check_block,
 	.check = cache_check,

@@ -24,6 +24,7 @@
 #include "export.h"
 #include "inspect.h"
 #include "layout.h"
+#include "liveness.h"
 
 #define CACHE_MAGIC 0x48434143u /* "CACH" read as little-endian bytes */
 #define CACHE_MAX_BLOCK 520u	/* largest cached block (a 512-byte object) */
@@ -241,7 +242,11 @@ struct heap_layer_ops;
 /* cache.c: the layer of cached heaps (layer.h). */
 extern const struct heap_layer_ops cache_layer;
 
-/* cache.c.  Under no lock, by the creator before the heap is published:
+/* cache.c.  The table of the heap h maps, its header copied to *hdr and its
+ * address to *t: its slots, or 0 when h is not cached or the table not sane. */
+HIDDEN unsigned cache_heap_table(struct shmheap_heap *h, struct cache_table *hdr,
+				 struct cache_table **t);
+/* Under no lock, by the creator before the heap is published:
  * makes the table as the heap's first block; -1 (EINVAL) if it does not fit. */
 HIDDEN int cache_table_init(struct shmheap_heap *h, uint64_t len);
 /* Gives the connection a slot (after reclaiming dead owners' caches) when the
@@ -257,20 +262,24 @@ HIDDEN int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out);
 /* Free through the cache: 0, -1 (errno set), or 1 when the block is not one
  * the cache takes and the caller frees it under the lock. */
 HIDDEN int cache_free(struct shmheap_heap *h, void *ptr);
-/* Under the lock: returns dead owners' caches to the heap (and repairs it);
- * with force 0 only when the last look is older than CACHE_SWEEP_MS. */
-HIDDEN void cache_sweep_locked(struct shmheap_heap *h, int force);
-/* Under the lock, from heap_repair before it rebuilds the index: resolves
- * refills cut short by the death of the lock's holder, and makes the blocks
- * of dead owners' caches free (the rebuild merges them). */
-HIDDEN void cache_repair(struct shmheap_heap *h);
 /* Frees the live block at off for real, under the lock (block_release).  The
  * block word changes with a compare-and-swap, so that a free of the same
  * object racing through a cache cannot also succeed: -1 then. */
 HIDDEN int cache_block_free(struct shmheap_heap *h, heap_off off);
+
+/* cache-repair.c.  A slot's owner fields, each read once; and, under the
+ * lock, naming its owner (o->pid 0: frees the slot). */
+HIDDEN struct liveness_owner cache_slot_owner(const struct cache_slot *s);
+HIDDEN void cache_slot_set_owner(struct cache_slot *s, const struct liveness_owner *o);
 /* Whether the owner of slot i, whose header s is a copy, still runs:
  * LIVENESS_GONE, LIVENESS_RUNS, or LIVENESS_UNSURE (liveness.h). */
 HIDDEN int cache_owner_state(struct shmheap_heap *h, unsigned i, const struct cache_slot *s);
+/* Under the lock: returns dead owners' caches to the heap (and repairs it). */
+HIDDEN void cache_sweep(struct shmheap_heap *h);
+/* Under the lock, from heap_repair before it rebuilds the index: resolves
+ * refills cut short by the death of the lock's holder, and makes the blocks
+ * of dead owners' caches free (the rebuild merges them). */
+HIDDEN void cache_repair(struct shmheap_heap *h);
 
 /* cache-check.c: a cached heap read through a view (inspect.h). */
 /* The table as a view holds it: where, its header and its block's size, each
