@@ -22,7 +22,7 @@ CORE="blocks freeindex grow inspect lock mapping repair"
 layer_of() {
 	case $1 in
 	cache | cache-* | liveness) echo cache ;;
-	ext | names | names-* | publish) echo ext ;;
+	ext | ext-* | names | names-* | publish) echo ext ;;
 	*) echo - ;;
 	esac
 }

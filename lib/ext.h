@@ -122,11 +122,11 @@ HIDDEN void ext_end(struct shmheap_heap *h, struct heap_ext *x);
 HIDDEN void ext_step(struct shmheap_heap *h, const char *call, int step);
 /* The bytes a block_alloc needs for an object of size bytes (0: too large). */
 HIDDEN uint64_t ext_block_need(size_t size);
-/* 1 when a live block starts at off (walking the chain, for the repair). */
-HIDDEN int ext_chain_live(struct shmheap_heap *h, heap_off off);
+/* Installs the record at obj: the field is stored before the flag. */
+HIDDEN void ext_install(struct shmheap_heap *h, heap_off obj);
 
-/* repair.c calls this after verifying the chain, before rebuilding the
- * index: finishes an installation and the pending operation. */
+/* ext-repair.c: the layer's repair (layer.h): finishes an installation and
+ * the pending operation. */
 HIDDEN void ext_repair(struct shmheap_heap *h);
 
 /* Readers of a heap that may be damaged or changing (inspect.h): the
@@ -136,18 +136,5 @@ HIDDEN heap_off ext_view_record(const struct heap_view *v);
 HIDDEN void ext_verify(const struct heap_view *v, heap_problem_fn fn, void *arg);
 /* The creation time a header read without the lock stands for (info.c). */
 HIDDEN time_t ext_created_time(struct backing *b, const struct heap_header *hdr);
-
-/* names.c: a names table slot holds 0 (empty), NAMES_TOMB, or an entry's
- * object offset with the top 28 bits of the name's hash above bit 36. */
-#define NAMES_TOMB UINT64_C(1)
-#define NAMES_REF_OFF_MASK ((UINT64_C(1) << 36) - 1)
-struct name_entry {
-	uint64_t hash;
-	uint64_t handle; /* shmheap_object_handle value, replaced by one store */
-	uint32_t len;	 /* of name, without its NUL */
-	uint32_t reserved;
-	char name[]; /* len bytes and a NUL */
-};
-HIDDEN uint64_t names_hash(uint32_t seed, const char *name, size_t len);
 
 #endif /* SHMHEAP_EXT_H */

@@ -83,8 +83,10 @@ lib_libshmheap_la_SOURCES += \
 lib_libshmheap_la_SOURCES += \
 	lib/ext.c \
 	lib/ext.h \
+	lib/ext-repair.c \
 	lib/names-check.c \
 	lib/names.c \
+	lib/names.h \
 	lib/publish.c
 pkgconfig_DATA += lib/shmheap-lab.pc
 DISTCLEANFILES += lib/shmheap-lab.pc lib/shmheap-lab-uninstalled.pc

@@ -20,6 +20,7 @@
 
 #include "blocks.h"
 #include "ext.h"
+#include "names.h"
 #include "lock.h"
 
 #define TABLE_MIN 16u
