@@ -18,6 +18,7 @@
  * between them leaves two adjacent free blocks, which heap_repair merges: the
  * object exists from the second commit on, never half.
  */
+#include "align.h"
 #include "allocx.h"
 
 /* The gap in front of an object aligned to align in the free block at b of
@@ -25,7 +26,7 @@
 static bool aligned_gap(heap_off b, uint64_t s, uint64_t need, uint64_t align,
 			uint64_t *gap)
 {
-	heap_off obj = (b + HEAP_UNIT + align - 1) / align * align;
+	heap_off obj = round_up(b + HEAP_UNIT, align);
 	uint64_t g = obj - HEAP_UNIT - b;
 	if (g && g < BLOCK_MIN)
 		g += align;

@@ -2,6 +2,7 @@
 /* api.c - allocation, release and handles: the calls every user makes. */
 #include <errno.h>
 
+#include "align.h"
 #include "blocks.h"
 #include "connection.h"
 #include "layer.h"
@@ -53,7 +54,7 @@ EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
 		errno = ENOMEM;
 		return -1;
 	}
-	uint64_t target = ((uint64_t)new_size + HEAP_PAGE - 1) / HEAP_PAGE * HEAP_PAGE;
+	uint64_t target = round_up(new_size, HEAP_PAGE);
 	if (heap_lock(mem) < 0)
 		return -1;
 	int ret = 0;

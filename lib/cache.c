@@ -81,6 +81,7 @@
 #endif
 #endif
 
+#include "align.h"
 #include "blocks.h"
 #include "cache.h"
 #include "connection.h"
@@ -290,8 +291,7 @@ int cache_attach(struct shmheap_heap *h)
 	struct heap_cache *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -1;
-	long ps = sysconf(_SC_PAGESIZE);
-	c->guard_len = ps > 0 ? (size_t)ps : HEAP_PAGE;
+	c->guard_len = page_size();
 	c->lock_fd = -1;
 	void *g = mmap(NULL, c->guard_len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

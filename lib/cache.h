@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "align.h"
 #include "export.h"
 #include "inspect.h"
 #include "layout.h"
@@ -124,8 +125,7 @@ static inline uint64_t cache_slot_stride(uint32_t depth_field)
 {
 	uint64_t n = offsetof(struct cache_slot, stack) +
 		     (uint64_t)CACHE_CLASSES * cache_depth_of(depth_field) * 4;
-	uint64_t align = depth_field ? CACHE_LINE : HEAP_UNIT;
-	return (n + align - 1) / align * align;
+	return round_up(n, depth_field ? CACHE_LINE : HEAP_UNIT);
 }
 
 /* Slot i of the table at table whose (checked) header copy is hdr. */
@@ -196,8 +196,7 @@ static inline uint64_t cache_table_block(uint64_t len, unsigned *slots)
 	while (n > 1 && HEAP_UNIT + cache_table_bytes(n, depth) > len / 32)
 		n--;
 	*slots = n;
-	return (HEAP_UNIT + cache_table_bytes(n, depth) + HEAP_UNIT - 1) / HEAP_UNIT *
-	       HEAP_UNIT;
+	return round_up(HEAP_UNIT + cache_table_bytes(n, depth), HEAP_UNIT);
 }
 
 enum cache_kind {

@@ -13,16 +13,12 @@
  */
 #include <errno.h>
 
+#include "align.h"
 #include "blocks.h"
 #include "mapping.h"
 
 /* Growth doubles the heap, but by no more than this at a time. */
 #define GROWTH_STEP_MAX ((uint64_t)256 << 20)
-
-static uint64_t round_up(uint64_t v, uint64_t to)
-{
-	return (v + to - 1) / to * to;
-}
 
 /* The size to grow to so that a block of need bytes fits, or 0 (errno set). */
 static uint64_t heap_growth_target(struct shmheap_heap *h, uint64_t need)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "align.h"
 #include "blocks.h"
 #include "connection.h"
 #include "heap.h"
@@ -35,12 +36,6 @@ struct create_params {
 	uint16_t flags;
 	void *address; /* where to map the heap (SHMHEAP_FIXED_ADDRESS); NULL: anywhere */
 };
-
-static size_t page_size(void)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-	return ps > 0 ? (size_t)ps : HEAP_PAGE;
-}
 
 static struct shmheap_heap *heap_new(const struct backing_ops *ops)
 {
@@ -116,7 +111,7 @@ static bool round_to_pages(size_t len, size_t *out)
 	size_t unit = page_size() > HEAP_PAGE ? page_size() : HEAP_PAGE;
 	if (len < SHMHEAP_MIN_SIZE || len > HEAP_MAX_SIZE || len > SIZE_MAX - (unit - 1))
 		return false;
-	*out = (len + unit - 1) / unit * unit;
+	*out = round_up(len, unit);
 	return *out <= HEAP_MAX_SIZE;
 }
 

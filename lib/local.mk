@@ -10,6 +10,7 @@ LIBSHMHEAP_AGE = 2
 lib_LTLIBRARIES += lib/libshmheap.la
 pkginclude_HEADERS = include/shmheap.h include/mmf.h
 lib_libshmheap_la_SOURCES = \
+	lib/align.h \
 	lib/api.c \
 	lib/backing.h \
 	lib/backing_posix.c \
