@@ -115,11 +115,11 @@ EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (size > HEAP_MAX_SIZE) {
+	uint64_t need = block_need(size);
+	if (!need) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	uint64_t need = allocx_need(size);
 	uint64_t align = alignment;
 
 	if (heap_lock(mem) < 0)

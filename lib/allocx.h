@@ -13,12 +13,6 @@
 #include "blocks.h"
 #include "lock.h"
 
-/* The block size an object of sz bytes needs, as shmheap_alloc computes it. */
-static inline uint64_t allocx_need(size_t sz)
-{
-	return ((uint64_t)(sz ? sz : 1) + 2 * HEAP_UNIT - 1) / HEAP_UNIT * HEAP_UNIT;
-}
-
 /* realloc.c: resizes the live block at off to need bytes without moving it,
  * using a free right neighbour; false (nothing changed) if it does not fit. */
 HIDDEN bool block_resize_in_place(struct shmheap_heap *h, heap_off off, uint64_t need);

@@ -9,25 +9,16 @@
 #include "lock.h"
 #include "mapping.h"
 
-/* Handles carry 29 bits of the heap's seed above the 35-bit offset. */
-#define HANDLE_OFF_BITS 35
-#define HANDLE_OFF_MASK ((UINT64_C(1) << HANDLE_OFF_BITS) - 1)
-
-static uint64_t handle_heap_bits(const struct shmheap_heap *h)
-{
-	return ((uint64_t)h->seed | 1u) << HANDLE_OFF_BITS;
-}
-
 EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 {
 	if (heap_may_change(mem) < 0)
 		return NULL;
-	if (sz > HEAP_MAX_SIZE) {
+	/* malloc(0) in glibc returns a unique object: so does this. */
+	uint64_t need = block_need(sz);
+	if (!need) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* malloc(0) in glibc returns a unique object: so does this. */
-	uint64_t need = ((sz ? sz : 1) + 2 * HEAP_UNIT - 1) / HEAP_UNIT * HEAP_UNIT;
 
 	/* A cached heap serves small blocks from the connection's cache. */
 	void *served;
@@ -112,7 +103,7 @@ EXPORT shmheap_object_handle shmheap_ptr_to_handle(shmheap_memory_handle mem, vo
 		errno = EINVAL;
 		return hdl;
 	}
-	hdl.value = (uint64_t)(p - b) | handle_heap_bits(mem);
+	hdl.value = handle_of(mem->seed, p - b);
 	return hdl;
 }
 
@@ -120,9 +111,8 @@ EXPORT void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_han
 {
 	if (!hdl.value)
 		return NULL;
-	uint64_t off = hdl.value & HANDLE_OFF_MASK;
-	if (!mem || (hdl.value & ~HANDLE_OFF_MASK) != handle_heap_bits(mem) ||
-	    off < HEAP_FIRST_OBJECT) {
+	heap_off off = mem ? handle_off(mem->seed, hdl.value) : 0;
+	if (off < HEAP_FIRST_OBJECT) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -94,8 +94,8 @@ void cache_repair(struct shmheap_heap *h)
 	for (heap_off off = HEAP_FIRST_BLOCK; off < end;) {
 		uint64_t *w = block_word(h->base, off);
 		uint64_t bw = __atomic_load_n(w, __ATOMIC_ACQUIRE);
-		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > end - off)
+		uint64_t size = block_step(off, bw, end);
+		if (!size)
 			break; /* the caller verified the chain; stay safe anyway */
 		int kind = cache_kind(h->seed, off, bw);
 		bool drop = kind >= 0 && (dead >> kind & 1);

@@ -30,8 +30,8 @@ static heap_off chain_block_at(struct shmheap_heap *h, heap_off off, uint64_t *b
 	uint64_t end = heap_size_bytes(h->hdr);
 	for (heap_off o = HEAP_FIRST_BLOCK; o < end;) {
 		uint64_t w = *block_word(h->base, o);
-		uint64_t size = bw_size(w);
-		if (size < BLOCK_MIN || size > end - o)
+		uint64_t size = block_step(o, w, end);
+		if (!size)
 			return 0;
 		if (off < o + size) {
 			*bw = w;
@@ -76,8 +76,8 @@ static void finish_install(struct shmheap_heap *h)
 	uint64_t end = heap_size_bytes(h->hdr);
 	for (heap_off o = HEAP_FIRST_BLOCK; o < end;) {
 		uint64_t w = *block_word(h->base, o);
-		uint64_t size = bw_size(w);
-		if (size < BLOCK_MIN || size > end - o)
+		uint64_t size = block_step(o, w, end);
+		if (!size)
 			return;
 		heap_off obj = o + HEAP_UNIT;
 		if ((w & BW_IN_USE) && size - HEAP_UNIT >= sizeof(struct heap_ext) &&
@@ -122,12 +122,12 @@ static void finish_pending(struct shmheap_heap *h, struct heap_ext *x)
 	switch (in.op) {
 	case INTENT_ALLOC_INTO:
 		w = repair_word(h, in.b, in.a);
-		if (!w || *w != ext_handle_of(h->seed, in.a + HEAP_UNIT))
+		if (!w || *w != handle_of(h->seed, in.a + HEAP_UNIT))
 			repair_free(h, in.a);
 		break;
 	case INTENT_FREE_FROM:
 		w = repair_word(h, in.b, in.a);
-		if (w && *w == ext_handle_of(h->seed, in.a + HEAP_UNIT))
+		if (w && *w == handle_of(h->seed, in.a + HEAP_UNIT))
 			__atomic_store_n(w, 0, __ATOMIC_RELEASE);
 		repair_free(h, in.a);
 		break;

@@ -17,13 +17,6 @@
 #include "ext.h"
 #include "layer.h"
 
-uint64_t ext_block_need(size_t size)
-{
-	if (size > HEAP_MAX_SIZE)
-		return 0;
-	return ((size ? size : 1) + 2 * HEAP_UNIT - 1) / HEAP_UNIT * HEAP_UNIT;
-}
-
 static struct heap_ext *record_at(struct shmheap_heap *h, heap_off obj)
 {
 	uint64_t size = heap_size_bytes(h->hdr);
@@ -89,7 +82,7 @@ struct heap_ext *ext_get(struct shmheap_heap *h)
 {
 	if (h->hdr->flags & HEAP_FLAG_EXT)
 		return ext_find(h);
-	uint64_t need = ext_block_need(sizeof(struct heap_ext));
+	uint64_t need = block_need(sizeof(struct heap_ext));
 	heap_off blk = ext_predict(h, need);
 	if (!blk)
 		return NULL;

@@ -70,24 +70,6 @@ static inline uint64_t ext_magic(uint32_t seed, heap_off obj)
 	return mix64(obj ^ ((uint64_t)seed << 32) ^ 0x4558545245434f52ull);
 }
 
-/* Handles carry 29 bits of the heap's seed above the 35-bit offset (api.c). */
-#define EXT_HANDLE_OFF_BITS 35
-#define EXT_HANDLE_OFF_MASK ((UINT64_C(1) << EXT_HANDLE_OFF_BITS) - 1)
-
-static inline uint64_t ext_handle_of(uint32_t seed, heap_off obj)
-{
-	return obj | ((uint64_t)(seed | 1u) << EXT_HANDLE_OFF_BITS);
-}
-
-/* The object offset a handle value names in this heap, or 0. */
-static inline heap_off ext_handle_off(uint32_t seed, uint64_t value)
-{
-	if ((value & ~EXT_HANDLE_OFF_MASK) != (uint64_t)(seed | 1u)
-						      << EXT_HANDLE_OFF_BITS)
-		return 0;
-	return value & EXT_HANDLE_OFF_MASK;
-}
-
 /* The record's state for one connection (h->ext): the block that held the
  * last slot validated, its offset and block word (publish.c), and the test
  * hook's kill step (ext_step). */
@@ -120,8 +102,6 @@ HIDDEN void ext_end(struct shmheap_heap *h, struct heap_ext *x);
 /* A numbered step of a logged call: the test hook SHMHEAP_TEST_KILL_AT
  * ("call:step") kills the process there (see ext.c). */
 HIDDEN void ext_step(struct shmheap_heap *h, const char *call, int step);
-/* The bytes a block_alloc needs for an object of size bytes (0: too large). */
-HIDDEN uint64_t ext_block_need(size_t size);
 /* Installs the record at obj: the field is stored before the flag. */
 HIDDEN void ext_install(struct shmheap_heap *h, heap_off obj);
 

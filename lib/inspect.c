@@ -139,8 +139,8 @@ int heap_view_blocks(const struct heap_view *v,
 	heap_off off = HEAP_FIRST_BLOCK;
 	while (off < v->end) {
 		uint64_t bw = view_word(v, off);
-		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > v->end - off)
+		uint64_t size = block_step(off, bw, v->end);
+		if (!size)
 			break;
 		if (fn(v, off, bw, arg))
 			return 0;
@@ -319,8 +319,8 @@ static void next_pending(struct check_ctx *c)
 	while (c->walk < v->end) {
 		heap_off off = c->walk;
 		uint64_t bw = view_word(v, off);
-		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > v->end - off)
+		uint64_t size = block_step(off, bw, v->end);
+		if (!size)
 			break; /* check_chain reports it */
 		c->walk = off + size;
 		if (!(bw & BW_IN_USE) && (size == BLOCK_MIN) == c->tiny) {
@@ -344,8 +344,8 @@ static void match_node(heap_off off, void *arg)
 		return;
 	if (off != c->pending)
 		report(c, off, "free-block index and block chain disagree");
-	uint64_t size = bw_size(view_word(c->v, off));
-	if (off >= c->cursor && size >= BLOCK_MIN && size <= c->v->end - off)
+	uint64_t size = block_step(off, view_word(c->v, off), c->v->end);
+	if (off >= c->cursor && size)
 		c->cursor = off + size;
 	while (c->pending < c->cursor)
 		next_pending(c);
@@ -380,8 +380,8 @@ static void check_chain(struct check_ctx *c)
 			return;
 		}
 		uint64_t bw = view_word(v, off);
-		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > v->size - off) {
+		uint64_t size = block_step(off, bw, v->size);
+		if (!size) {
 			report(c, off,
 			       "block size breaks the chain (blocks do not tile the heap)");
 			return;

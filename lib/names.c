@@ -171,7 +171,7 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 		   unsigned lg)
 {
 	uint64_t cap = (uint64_t)1 << lg;
-	uint64_t need = ext_block_need(cap * 8);
+	uint64_t need = block_need(cap * 8);
 	heap_off blk = ext_predict(h, need);
 	if (!blk)
 		return -1;
@@ -239,7 +239,7 @@ static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 		errno = EUCLEAN;
 		return -1;
 	}
-	uint64_t need = ext_block_need(sizeof(struct name_entry) + len + 1);
+	uint64_t need = block_need(sizeof(struct name_entry) + len + 1);
 	heap_off blk = ext_predict(h, need);
 	if (!blk)
 		return -1;
@@ -283,7 +283,7 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 	if (heap_lock(mem) < 0)
 		return -1;
 	int ret = -1;
-	heap_off obj = ext_handle_off(mem->seed, hdl.value);
+	heap_off obj = handle_off(mem->seed, hdl.value);
 	struct heap_ext *x;
 	struct ntable t;
 	if (!obj || !block_of_object(mem, mem->base + obj)) {

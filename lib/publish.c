@@ -57,8 +57,8 @@ static heap_off holder(struct shmheap_heap *h, heap_off off)
 		start = f;
 	for (heap_off o = start; o < end;) {
 		uint64_t bw = *block_word(h->base, o);
-		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > end - o)
+		uint64_t size = block_step(o, bw, end);
+		if (!size)
 			return 0;
 		if (off < o + size) {
 			if (!(bw & BW_IN_USE) || off < o + HEAP_UNIT ||
@@ -120,7 +120,7 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 {
 	if (may_change(mem, slot) < 0)
 		return NULL;
-	uint64_t need = ext_block_need(size);
+	uint64_t need = block_need(size);
 	if (!need) {
 		errno = ENOMEM;
 		return NULL;
@@ -139,7 +139,7 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 		if (ext_alloc_predicted(mem, need, blk) == 0) {
 			ext_step(mem, "alloc_into", 2);
 			__atomic_store_n(&slot->value,
-					 ext_handle_of(mem->seed, blk + HEAP_UNIT),
+					 handle_of(mem->seed, blk + HEAP_UNIT),
 					 __ATOMIC_RELEASE);
 			ext_step(mem, "alloc_into", 3);
 			ret = mem->base + blk + HEAP_UNIT;
@@ -167,7 +167,7 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 		ret = 0; /* like free(NULL) */
 		goto out;
 	}
-	heap_off obj = ext_handle_off(mem->seed, value);
+	heap_off obj = handle_off(mem->seed, value);
 	if (obj)
 		blk = block_of_object(mem, mem->base + obj);
 	/* A slot inside the object it names would be freed with it. */

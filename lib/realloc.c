@@ -85,13 +85,13 @@ EXPORT void *shmheap_realloc(shmheap_memory_handle mem, void *ptr, size_t size)
 		return shmheap_alloc(mem, size);
 	if (heap_may_change(mem) < 0)
 		return NULL;
-	if (size > HEAP_MAX_SIZE) {
+	/* Size 0 shrinks to the smallest object, as shmheap_alloc(0) gives one:
+	 * the object is never freed here, so NULL always means failure. */
+	uint64_t need = block_need(size);
+	if (!need) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* Size 0 shrinks to the smallest object, as shmheap_alloc(0) gives one:
-	 * the object is never freed here, so NULL always means failure. */
-	uint64_t need = allocx_need(size);
 
 	if (heap_lock(mem) < 0)
 		return NULL;

@@ -41,8 +41,8 @@ int heap_repair(struct shmheap_heap *h)
 
 	/* Verify the chain before writing anything. */
 	for (heap_off off = HEAP_FIRST_BLOCK; off < end;) {
-		uint64_t size = bw_size(*block_word(h->base, off));
-		if (size < BLOCK_MIN || size > end - off) {
+		uint64_t size = block_step(off, *block_word(h->base, off), end);
+		if (!size) {
 			errno = EUCLEAN;
 			return -1;
 		}
