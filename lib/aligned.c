@@ -135,11 +135,9 @@ EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 			off = align == HEAP_UNIT ? block_alloc(mem, need)
 						 : block_alloc_aligned(mem, need, align);
 	}
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_alloc_aligned");
-	heap_unlock(mem);
+	heap_end_call(mem, "shmheap_alloc_aligned");
 	if (!off) {
-		errno = err == ENOSPC ? ENOSPC : ENOMEM;
+		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
 		return NULL;
 	}
 	return mem->base + off + HEAP_UNIT;

@@ -27,11 +27,9 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 	if (heap_lock(mem) < 0)
 		return NULL;
 	heap_off off = block_alloc_growing(mem, need);
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_alloc");
-	heap_unlock(mem);
+	heap_end_call(mem, "shmheap_alloc");
 	if (!off) {
-		errno = err == ENOSPC ? ENOSPC : ENOMEM;
+		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
 		return NULL;
 	}
 	return mem->base + off + HEAP_UNIT;
@@ -58,8 +56,7 @@ EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
 			ret = heap_grow_locked(mem, target);
 		}
 	}
-	heap_debug_verify(mem, "shmheap_grow");
-	heap_unlock(mem);
+	heap_end_call(mem, "shmheap_grow");
 	return ret;
 }
 
@@ -77,8 +74,7 @@ EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
 	heap_off off = block_of_object(mem, ptr);
 	if (off && block_release(mem, off) < 0)
 		off = 0;
-	heap_debug_verify(mem, "shmheap_free");
-	heap_unlock(mem);
+	heap_end_call(mem, "shmheap_free");
 	if (!off) {
 		__atomic_add_fetch(&mem->invalid_frees, 1, __ATOMIC_RELAXED);
 		errno = EINVAL;

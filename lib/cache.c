@@ -413,8 +413,7 @@ void cache_detach(struct shmheap_heap *h)
 			flush_all(h, c);
 			c->slot->pending = 0;
 			cache_slot_set_owner(c->slot, &(struct liveness_owner){0});
-			heap_debug_verify(h, "shmheap_disconnect");
-			heap_unlock(h);
+			heap_end_call(h, "shmheap_disconnect");
 		}
 		liveness_release(c->lock_fd, c->index);
 		c->lock_fd = -1;
@@ -498,11 +497,8 @@ static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
 		if (!off)
 			errno = ENOMEM;
 	}
-	int err = errno;
 	__atomic_store_n(&c->slot->pending, 0, __ATOMIC_RELEASE);
-	heap_debug_verify(h, "shmheap_alloc");
-	heap_unlock(h);
-	errno = err;
+	heap_end_call(h, "shmheap_alloc");
 	return off;
 }
 
@@ -560,8 +556,7 @@ static int flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
 		return -1;
 	sweep_now_and_then(h, c);
 	*left = flush_class(h, c, k, c->batch);
-	heap_debug_verify(h, "shmheap_free");
-	heap_unlock(h);
+	heap_end_call(h, "shmheap_free");
 	return 0;
 }
 

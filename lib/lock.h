@@ -3,6 +3,7 @@
 #ifndef SHMHEAP_LOCK_H
 #define SHMHEAP_LOCK_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <sys/types.h>
 
@@ -38,5 +39,15 @@ static inline void heap_debug_verify(struct shmheap_heap *h, const char *call)
 	(void)call;
 }
 #endif
+
+/* The end of a call that changed the heap under the lock: with --enable-debug
+ * the heap is verified first, then the lock is released; errno is kept. */
+static inline void heap_end_call(struct shmheap_heap *h, const char *call)
+{
+	int err = errno;
+	heap_debug_verify(h, call);
+	heap_unlock(h);
+	errno = err;
+}
 
 #endif /* SHMHEAP_LOCK_H */

@@ -314,11 +314,8 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 		goto out;
 	}
 	ret = add(mem, x, &t, name, (size_t)len, hash, hdl.value);
-out:;
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_name_set");
-	heap_unlock(mem);
-	errno = err;
+out:
+	heap_end_call(mem, "shmheap_name_set");
 	return ret;
 }
 
@@ -359,11 +356,8 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 	x->names--;
 	ext_end(mem, x);
 	ret = 0;
-out:;
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_name_remove");
-	heap_unlock(mem);
-	errno = err;
+out:
+	heap_end_call(mem, "shmheap_name_remove");
 	return ret;
 }
 

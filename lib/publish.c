@@ -146,10 +146,7 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 		}
 		ext_end(mem, x);
 	}
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_alloc_into");
-	heap_unlock(mem);
-	errno = err;
+	heap_end_call(mem, "shmheap_alloc_into");
 	return ret;
 }
 
@@ -198,10 +195,7 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 	ext_step(mem, "free_from", 3);
 	ext_end(mem, x);
 	ret = 0;
-out:;
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_free_from");
-	heap_unlock(mem);
-	errno = err;
+out:
+	heap_end_call(mem, "shmheap_free_from");
 	return ret;
 }

@@ -114,8 +114,7 @@ EXPORT void *shmheap_realloc(shmheap_memory_handle mem, void *ptr, size_t size)
 			err = errno == ENOSPC ? ENOSPC : ENOMEM;
 		}
 	}
-	heap_debug_verify(mem, "shmheap_realloc");
-	heap_unlock(mem);
+	heap_end_call(mem, "shmheap_realloc");
 	if (!ret)
 		errno = err;
 	return ret;
