@@ -105,6 +105,18 @@ heap_off block_alloc_aligned(struct shmheap_heap *h, uint64_t need, uint64_t ali
 	return a;
 }
 
+struct aligned_request {
+	uint64_t need, align;
+};
+
+static heap_off alloc_aligned(struct shmheap_heap *h, const void *arg)
+{
+	const struct aligned_request *r = arg;
+	/* Every object is 8-aligned: that is shmheap_alloc itself. */
+	return r->align == HEAP_UNIT ? block_alloc(h, r->need)
+				     : block_alloc_aligned(h, r->need, r->align);
+}
+
 EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 				   size_t size)
 {
@@ -120,21 +132,14 @@ EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 		errno = ENOMEM;
 		return NULL;
 	}
-	uint64_t align = alignment;
+	struct aligned_request r = {need, alignment};
+	/* Room for the object at any alignment at the end of the heap: its gap
+	 * is at most align + 8 bytes. */
+	uint64_t room = r.align == HEAP_UNIT ? need : need + r.align + HEAP_UNIT;
 
 	if (heap_lock(mem) < 0)
 		return NULL;
-	/* Every object is 8-aligned: that is shmheap_alloc itself. */
-	heap_off off = align == HEAP_UNIT ? block_alloc(mem, need)
-					  : block_alloc_aligned(mem, need, align);
-	if (!off) {
-		/* Room for the object at any alignment at the end of the heap:
-		 * its gap is at most align + 8 bytes. */
-		uint64_t room = align == HEAP_UNIT ? need : need + align + HEAP_UNIT;
-		if (heap_grow_to_fit(mem, room))
-			off = align == HEAP_UNIT ? block_alloc(mem, need)
-						 : block_alloc_aligned(mem, need, align);
-	}
+	heap_off off = heap_grow_retry(mem, room, alloc_aligned, &r);
 	heap_end_call(mem, "shmheap_alloc_aligned");
 	if (!off) {
 		errno = errno == ENOSPC ? ENOSPC : ENOMEM;

@@ -477,6 +477,17 @@ static heap_off carve_run(struct shmheap_heap *h, struct heap_cache *c, unsigned
 	return run;
 }
 
+struct refill_run {
+	struct heap_cache *c;
+	unsigned k;
+};
+
+static heap_off carve_batch(struct shmheap_heap *h, const void *arg)
+{
+	const struct refill_run *r = arg;
+	return carve_run(h, r->c, r->k, r->c->batch);
+}
+
 /* Takes a block of class k, whose stack is empty, from the heap under the
  * lock, with up to a batch more for the stack (carve_run); growing the heap
  * if needed, and giving back this process's cached blocks when it is full. */
@@ -486,9 +497,8 @@ static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
 		return 0;
 	sweep_now_and_then(h, c);
 	uint64_t need = cache_class_size(k);
-	heap_off off = carve_run(h, c, k, c->batch);
-	if (!off && heap_grow_to_fit(h, need * c->batch))
-		off = carve_run(h, c, k, c->batch);
+	struct refill_run r = {c, k};
+	heap_off off = heap_grow_retry(h, need * c->batch, carve_batch, &r);
 	if (!off)
 		off = block_alloc_growing(h, need);
 	if (!off) {

@@ -43,13 +43,14 @@ struct heap_ext *ext_find(struct shmheap_heap *h)
 	return x;
 }
 
+static heap_off first_fit(struct shmheap_heap *h, const void *need)
+{
+	return fi_first_fit(&h->index, *(const uint64_t *)need, NULL);
+}
+
 heap_off ext_predict(struct shmheap_heap *h, uint64_t need)
 {
-	heap_off off = fi_first_fit(&h->index, need, NULL);
-	if (off)
-		return off;
-	if (heap_grow_to_fit(h, need))
-		off = fi_first_fit(&h->index, need, NULL);
+	heap_off off = heap_grow_retry(h, need, first_fit, &need);
 	if (!off)
 		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
 	return off;
