@@ -36,8 +36,9 @@
  *                   cached(s) block free.
  *
  * Holders of the heap lock still change the prev field of any block word
- * (set_prev_of_next, heap_repair); in a cached heap they do so atomically
- * (cache_set_prev), so neither side's change is lost.
+ * (block_set_prev, from blocks.c and heap_repair); in a cached heap they do
+ * so atomically, through the layer's set_prev (cache_set_prev, layer.h), so
+ * neither side's change is lost.
  *
  * Recovery.  A process killed between any two instructions leaves: blocks
  * whose word says cached(s), whatever its stacks say; at most one block

@@ -47,9 +47,9 @@
 #define CACHE_DEPTH_FULL_HEAP ((uint64_t)64 << 20)
 /* The largest run of blocks one refill carves at once. */
 #define CACHE_RUN_MAX ((uint64_t)(CACHE_DEPTH_MAX / 2) * CACHE_MAX_BLOCK)
+/* The most slots a table has: a heap gets fewer (at least one) when the
+ * table would take more than a 32nd of it (cache_table_block). */
 #define CACHE_SLOTS_MAX 16u
-/* A heap gets fewer slots (at least one) when the table would take more
- * than a 32nd of it. */
 
 /* The pending word: what the owner was doing, and on which block. */
 #define CACHE_OP_SHIFT 48

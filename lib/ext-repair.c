@@ -153,7 +153,7 @@ static void finish_pending(struct shmheap_heap *h, struct heap_ext *x)
 	default:
 		break;
 	}
-	ext_end(h, x);
+	ext_end(x);
 }
 
 void ext_repair(struct shmheap_heap *h)

@@ -101,19 +101,16 @@ struct heap_ext *ext_get(struct shmheap_heap *h)
 	return x;
 }
 
-void ext_begin(struct shmheap_heap *h, struct heap_ext *x, enum ext_op op, uint64_t a,
-	       uint64_t b, uint64_t c)
+void ext_begin(struct heap_ext *x, enum ext_op op, uint64_t a, uint64_t b, uint64_t c)
 {
-	(void)h;
 	x->intent.a = a;
 	x->intent.b = b;
 	x->intent.c = c;
 	__atomic_store_n(&x->intent.op, (uint32_t)op, __ATOMIC_RELEASE);
 }
 
-void ext_end(struct shmheap_heap *h, struct heap_ext *x)
+void ext_end(struct heap_ext *x)
 {
-	(void)h;
 	__atomic_store_n(&x->intent.op, (uint32_t)INTENT_NONE, __ATOMIC_RELEASE);
 }
 

@@ -96,9 +96,9 @@ HIDDEN heap_off ext_predict(struct shmheap_heap *h, uint64_t need);
  * nothing allocated) if block_alloc chose another block. */
 HIDDEN int ext_alloc_predicted(struct shmheap_heap *h, uint64_t need, heap_off blk);
 /* Starts (op stored last) and ends a logged operation. */
-HIDDEN void ext_begin(struct shmheap_heap *h, struct heap_ext *x, enum ext_op op,
-		      uint64_t a, uint64_t b, uint64_t c);
-HIDDEN void ext_end(struct shmheap_heap *h, struct heap_ext *x);
+HIDDEN void ext_begin(struct heap_ext *x, enum ext_op op, uint64_t a, uint64_t b,
+		      uint64_t c);
+HIDDEN void ext_end(struct heap_ext *x);
 /* A numbered step of a logged call: the test hook SHMHEAP_TEST_KILL_AT
  * ("call:step") kills the process there (see ext.c). */
 HIDDEN void ext_step(struct shmheap_heap *h, const char *call, int step);

@@ -53,11 +53,6 @@ int heap_sync_mapping(struct shmheap_heap *h)
 	return heap_map_to(h, heap_size_bytes(h->hdr));
 }
 
-int heap_mapping_init(struct shmheap_heap *h, size_t len, size_t max)
-{
-	return heap_mapping_init_at(h, len, max, NULL);
-}
-
 /*
  * The reservation at a fixed address never replaces a mapping: with
  * MAP_FIXED_NOREPLACE the kernel refuses a taken range (EEXIST), and a kernel

@@ -57,7 +57,7 @@ struct ntable {
 };
 
 /* The table the record names: 0, or -1 when it is not sane. */
-static int view_table(const struct heap_view *v, const struct heap_ext *x,
+static int names_table(const struct heap_view *v, const struct heap_ext *x,
 		      struct ntable *t)
 {
 	uint64_t ref = __atomic_load_n(&x->table, __ATOMIC_ACQUIRE);
@@ -176,10 +176,10 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	if (!blk)
 		return -1;
 	heap_off old = t->obj ? t->obj - HEAP_UNIT : 0;
-	ext_begin(h, x, INTENT_NAME_TABLE, blk, 0, old);
+	ext_begin(x, INTENT_NAME_TABLE, blk, 0, old);
 	ext_step(h, "name_table", 1);
 	if (ext_alloc_predicted(h, need, blk) < 0) {
-		ext_end(h, x);
+		ext_end(x);
 		return -1;
 	}
 	struct heap_view v = locked_view(h);
@@ -207,7 +207,7 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 		block_free(h, old);
 	x->names = names;
 	x->used = names;
-	ext_end(h, x);
+	ext_end(x);
 	*t = (struct ntable){blk + HEAP_UNIT, cap};
 	return 0;
 }
@@ -245,10 +245,10 @@ static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 		return -1;
 	heap_off slot_off = t->obj + 8 * (uint64_t)ins;
 	uint64_t *slot = (uint64_t *)(void *)(h->base + slot_off);
-	ext_begin(h, x, INTENT_NAME_ADD, blk, slot_off, 0);
+	ext_begin(x, INTENT_NAME_ADD, blk, slot_off, 0);
 	ext_step(h, "name_set", 1);
 	if (ext_alloc_predicted(h, need, blk) < 0) {
-		ext_end(h, x);
+		ext_end(x);
 		return -1;
 	}
 	ext_step(h, "name_set", 2);
@@ -266,7 +266,7 @@ static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	ext_step(h, "name_set", 4);
 	x->names++;
 	x->used += was_empty;
-	ext_end(h, x);
+	ext_end(x);
 	return 0;
 }
 
@@ -294,7 +294,7 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 	if (!x)
 		goto out;
 	struct heap_view v = locked_view(mem);
-	if (view_table(&v, x, &t) < 0) {
+	if (names_table(&v, x, &t) < 0) {
 		errno = EUCLEAN;
 		goto out;
 	}
@@ -332,7 +332,7 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 	struct heap_ext *x = ext_find(mem);
 	if (!x)
 		goto out; /* ENOENT: the heap never had a name */
-	if (view_table(&v, x, &t) < 0) {
+	if (names_table(&v, x, &t) < 0) {
 		errno = EUCLEAN;
 		goto out;
 	}
@@ -346,7 +346,7 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 	uint64_t *slot = (uint64_t *)(void *)(mem->base + slot_off);
 	heap_off eobj = *slot & NAMES_REF_OFF_MASK;
 	heap_off blk = block_of_object(mem, mem->base + eobj);
-	ext_begin(mem, x, INTENT_NAME_REMOVE, blk, slot_off, 0);
+	ext_begin(x, INTENT_NAME_REMOVE, blk, slot_off, 0);
 	ext_step(mem, "name_remove", 1);
 	__atomic_store_n(slot, NAMES_TOMB, __ATOMIC_RELEASE);
 	ext_step(mem, "name_remove", 2);
@@ -354,7 +354,7 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 		block_free(mem, blk);
 	ext_step(mem, "name_remove", 3);
 	x->names--;
-	ext_end(mem, x);
+	ext_end(x);
 	ret = 0;
 out:
 	heap_end_call(mem, "shmheap_name_remove");
@@ -377,7 +377,7 @@ static int get_in_view(const struct heap_view *v, void *arg)
 		return -1;
 	}
 	const struct heap_ext *x = (const void *)(v->base + rec);
-	if (view_table(v, x, &t) < 0) {
+	if (names_table(v, x, &t) < 0) {
 		errno = EUCLEAN;
 		return -1;
 	}
@@ -432,7 +432,7 @@ static int walk_in_view(const struct heap_view *v, void *arg)
 		return -1;
 	}
 	const struct heap_ext *x = (const void *)(v->base + rec);
-	if (view_table(v, x, &t) < 0) {
+	if (names_table(v, x, &t) < 0) {
 		errno = EUCLEAN;
 		return -1;
 	}

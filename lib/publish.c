@@ -134,7 +134,7 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 	if (x)
 		blk = ext_predict(mem, need);
 	if (blk) {
-		ext_begin(mem, x, INTENT_ALLOC_INTO, blk, soff, 0);
+		ext_begin(x, INTENT_ALLOC_INTO, blk, soff, 0);
 		ext_step(mem, "alloc_into", 1);
 		if (ext_alloc_predicted(mem, need, blk) == 0) {
 			ext_step(mem, "alloc_into", 2);
@@ -144,7 +144,7 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 			ext_step(mem, "alloc_into", 3);
 			ret = mem->base + blk + HEAP_UNIT;
 		}
-		ext_end(mem, x);
+		ext_end(x);
 	}
 	heap_end_call(mem, "shmheap_alloc_into");
 	return ret;
@@ -180,12 +180,12 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 			errno = EINVAL;
 		goto out;
 	}
-	ext_begin(mem, x, INTENT_FREE_FROM, blk, soff, 0);
+	ext_begin(x, INTENT_FREE_FROM, blk, soff, 0);
 	ext_step(mem, "free_from", 1);
 	/* A free of the same object through a cache takes no lock: of the two,
 	 * the one whose compare-and-swap changes the live word wins. */
 	if (block_release(mem, blk) < 0) {
-		ext_end(mem, x);
+		ext_end(x);
 		__atomic_add_fetch(&mem->invalid_frees, 1, __ATOMIC_RELAXED);
 		errno = EINVAL;
 		goto out;
@@ -193,7 +193,7 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 	ext_step(mem, "free_from", 2);
 	__atomic_store_n(&slot->value, 0, __ATOMIC_RELEASE);
 	ext_step(mem, "free_from", 3);
-	ext_end(mem, x);
+	ext_end(x);
 	ret = 0;
 out:
 	heap_end_call(mem, "shmheap_free_from");
