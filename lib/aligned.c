@@ -18,8 +18,11 @@
  * between them leaves two adjacent free blocks, which heap_repair merges: the
  * object exists from the second commit on, never half.
  */
+#include <errno.h>
+
 #include "align.h"
-#include "allocx.h"
+#include "blocks.h"
+#include "lock.h"
 
 /* The gap in front of an object aligned to align in the free block at b of
  * size s: 0 or at least BLOCK_MIN; false if the object does not fit. */
@@ -52,7 +55,9 @@ static heap_off find_aligned(struct shmheap_heap *h, uint64_t need, uint64_t ali
 	}
 }
 
-heap_off block_alloc_aligned(struct shmheap_heap *h, uint64_t need, uint64_t align)
+/* The lowest-addressed free block that can hold a block of need bytes whose
+ * object is aligned to align, carved and committed; 0 if none. */
+static heap_off block_alloc_aligned(struct shmheap_heap *h, uint64_t need, uint64_t align)
 {
 	unsigned char *base = h->base;
 	uint64_t gap;

@@ -15,6 +15,7 @@
 
 #include "align.h"
 #include "blocks.h"
+#include "lock.h"
 #include "mapping.h"
 
 /* Growth doubles the heap, but by no more than this at a time. */
@@ -99,4 +100,29 @@ static heap_off alloc_need(struct shmheap_heap *h, const void *need)
 heap_off block_alloc_growing(struct shmheap_heap *h, uint64_t need)
 {
 	return heap_grow_retry(h, need, alloc_need, &need);
+}
+
+EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
+{
+	if (heap_may_change(mem) < 0)
+		return -1;
+	if (new_size > HEAP_MAX_SIZE) {
+		errno = ENOMEM;
+		return -1;
+	}
+	uint64_t target = round_up(new_size, HEAP_PAGE);
+	if (heap_lock(mem) < 0)
+		return -1;
+	int ret = 0;
+	if (target > heap_size_bytes(mem->hdr)) {
+		if (!(mem->hdr->flags & HEAP_FLAG_GROWABLE) ||
+		    target > heap_max_bytes(mem->hdr)) {
+			errno = ENOMEM;
+			ret = -1;
+		} else {
+			ret = heap_grow_locked(mem, target);
+		}
+	}
+	heap_end_call(mem, "shmheap_grow");
+	return ret;
 }

@@ -571,12 +571,3 @@ EXPORT void shmheap_destroy(const char *name, shmheap_memory_handle mem)
 	shmheap_disconnect(mem);
 	errno = err;
 }
-
-EXPORT void *shmheap_underlying(shmheap_memory_handle mem)
-{
-	if (!mem) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return mem->base;
-}

@@ -11,7 +11,8 @@ lib_LTLIBRARIES += lib/libshmheap.la
 pkginclude_HEADERS = include/shmheap.h include/mmf.h
 lib_libshmheap_la_SOURCES = \
 	lib/align.h \
-	lib/api.c \
+	lib/alloc.c \
+	lib/handle.c \
 	lib/backing.h \
 	lib/backing_posix.c \
 	lib/blocks.c \
@@ -107,7 +108,7 @@ lib_libshmheap_la_SOURCES += \
 	lib/backing_memfd.c \
 	lib/backing_sysv.c \
 	lib/backing_writers.c \
-	lib/heapfd.c \
+	lib/underlying.c \
 	lib/heapname.c \
 	lib/heapname.h
 # A file heap's path, resolved once without following links (issue 25 item 2).
@@ -115,5 +116,4 @@ lib_libshmheap_la_SOURCES += lib/filepath.c lib/filepath.h
 # Allocation calls beyond alloc and free: realloc, calloc, aligned, usable size.
 lib_libshmheap_la_SOURCES += \
 	lib/aligned.c \
-	lib/allocx.h \
 	lib/realloc.c

@@ -23,11 +23,15 @@
  * freed, each step one commit; a process killed between them leaves the old
  * object and, at worst, the new one allocated as well.
  */
+#include <errno.h>
 #include <string.h>
 
-#include "allocx.h"
+#include "blocks.h"
+#include "lock.h"
 
-bool block_resize_in_place(struct shmheap_heap *h, heap_off off, uint64_t need)
+/* Resizes the live block at off to need bytes without moving it, using a
+ * free right neighbour; false (nothing changed) if it does not fit. */
+static bool block_resize_in_place(struct shmheap_heap *h, heap_off off, uint64_t need)
 {
 	unsigned char *base = h->base;
 	uint64_t end = heap_size_bytes(h->hdr);
