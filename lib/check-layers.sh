@@ -1,7 +1,8 @@
 #!/bin/sh
 # The heap core stays below its optional layers (lib/README): no core file
 # includes a layer's header, even through another header, and no core object
-# refers to a symbol that a layer's object defines.
+# refers to a symbol that a layer's object defines; nor does one layer use
+# another.
 #
 #   check-layers.sh            the check (make check); exit 1 on a violation
 #   check-layers.sh --report   also the figures: each file's private headers,
@@ -18,7 +19,7 @@ report=false
 [ "${1:-}" = --report ] && report=true
 
 # The core, and the files of each optional layer, by unit (a .c and its .h).
-CORE="blocks freeindex grow inspect lock mapping repair"
+CORE="align blocks connection debug freeindex grow inspect layer layout lock mapping repair"
 layer_of() {
 	case $1 in
 	cache | cache-* | liveness) echo cache ;;
@@ -85,20 +86,34 @@ fi
 awk 'NR == FNR { def[$1] = $2; next } ($2 in def) && def[$2] != $1 { print $1, def[$2], $2 }' \
 	"$tmp/defs" "$tmp/uses" | sort -u >"$tmp/calls"
 
-# The core's edges up to a layer.
+# Edges that break the rule: from the core up to a layer, and from one layer
+# to another.
 : >"$tmp/up"
-for u in $CORE; do
-	for f in "$u.c" "$u.h"; do
-		[ -f "$src/$f" ] || continue
-		for h in $(closure "$f"); do
-			l=$(layer_of "$(unit "$h")")
-			[ "$l" = - ] || echo "$f includes $h ($l layer)" >>"$tmp/up"
-		done
+: >"$tmp/across"
+for f in "$src"/*.c "$src"/*.h; do
+	f=${f##*/}
+	u=$(unit "$f")
+	case " $CORE " in
+	*" $u "*) mine=core out="$tmp/up" ;;
+	*)
+		mine=$(layer_of "$u")
+		[ "$mine" != - ] || continue
+		out="$tmp/across"
+		;;
+	esac
+	for h in $(closure "$f"); do
+		l=$(layer_of "$(unit "$h")")
+		if [ "$l" != - ] && [ "$l" != "$mine" ]; then
+			echo "$f includes $h ($l layer)" >>"$out"
+		fi
 	done
+	case $f in *.h) continue ;; esac
 	awk -v u="$u" '$1 == u { print $2, $3 }' "$tmp/calls" | while read -r to sym; do
 		l=$(layer_of "$to")
-		[ "$l" = - ] || echo "$u.o refers to $sym of $to.c ($l layer)"
-	done >>"$tmp/up"
+		if [ "$l" != - ] && [ "$l" != "$mine" ]; then
+			echo "$u.o refers to $sym of $to.c ($l layer)"
+		fi
+	done >>"$out"
 done
 
 if $report; then
@@ -110,6 +125,8 @@ if $report; then
 		"$tmp/calls" | sort
 	echo "== edges from the core up to a layer: $(wc -l <"$tmp/up")"
 	cat "$tmp/up"
+	echo "== edges from one layer to another: $(wc -l <"$tmp/across")"
+	cat "$tmp/across"
 	# Files as units (a .c with its .h); an edge is a call or an include.
 	{
 		awk '{ print $1, $2 }' "$tmp/calls"
@@ -163,9 +180,9 @@ if $report; then
 	fi
 fi
 
-if [ -s "$tmp/up" ]; then
-	echo "the core reaches up into a layer (see lib/README):"
-	cat "$tmp/up"
+if [ -s "$tmp/up" ] || [ -s "$tmp/across" ]; then
+	echo "the core reaches up into a layer, or a layer into another (see lib/README):"
+	cat "$tmp/up" "$tmp/across"
 	exit 1
 fi
-echo "layers: the core (${CORE}) uses no layer"
+echo "layers: the core (${CORE}) uses no layer, and no layer another"

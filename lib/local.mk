@@ -9,35 +9,41 @@ LIBSHMHEAP_AGE = 2
 
 lib_LTLIBRARIES += lib/libshmheap.la
 pkginclude_HEADERS = include/shmheap.h include/mmf.h
+
+# The sources by concern, from the bottom up; lib/README says which may use
+# which.  The heap core: the layout, blocks and their index, growth, the
+# mapping, the lock, the repair and the check, and the hooks (layer.h)
+# through which it lets a layer act.
 lib_libshmheap_la_SOURCES = \
 	lib/align.h \
-	lib/alloc.c \
-	lib/handle.c \
-	lib/backing.h \
-	lib/backing_posix.c \
 	lib/blocks.c \
 	lib/blocks.h \
 	lib/connection.h \
 	lib/debug.c \
+	lib/export.h \
 	lib/freeindex.c \
 	lib/freeindex.h \
 	lib/grow.c \
-	lib/heap.c \
-	lib/heap.h \
-	lib/info.c \
 	lib/inspect.c \
 	lib/inspect.h \
 	lib/layer.h \
-	lib/layers.c \
-	lib/layers.h \
 	lib/layout.h \
 	lib/lock.c \
 	lib/lock.h \
-	lib/mmf.c \
+	lib/mapping.c \
+	lib/mapping.h \
 	lib/repair.c \
 	lib/repair.h
-# cached heaps (SHMHEAP_CACHED): per-process caches of free blocks, and how
-# a cache's owner is known to have ended
+# The calls on the core: allocation and release, the calls beyond them
+# (realloc, calloc, aligned, usable size), handles, and what lies under a heap.
+lib_libshmheap_la_SOURCES += \
+	lib/aligned.c \
+	lib/alloc.c \
+	lib/handle.c \
+	lib/realloc.c \
+	lib/underlying.c
+# The layer of cached heaps (SHMHEAP_CACHED): per-process caches of free
+# blocks, and how a cache's owner is known to have ended.
 lib_libshmheap_la_SOURCES += \
 	lib/cache.c \
 	lib/cache.h \
@@ -46,16 +52,56 @@ lib_libshmheap_la_SOURCES += \
 	lib/cache-stats.c \
 	lib/liveness.c \
 	lib/liveness.h
-# mapping in one file, the export macros in their own header
+# The layer of the extension record and its intent log: named objects and
+# leak-proof publishing (shmheap_alloc_into, shmheap_free_from).
 lib_libshmheap_la_SOURCES += \
-	lib/export.h \
-	lib/mapping.c \
-	lib/mapping.h
+	lib/ext.c \
+	lib/ext.h \
+	lib/ext-repair.c \
+	lib/names-check.c \
+	lib/names.c \
+	lib/names.h \
+	lib/publish.c
+# Creating and connecting: the layers a heap uses, the name that chooses a
+# backing, and the backings (POSIX shm, file:, sysv:, anonymous); a file
+# heap's path is resolved once, without following links.
+lib_libshmheap_la_SOURCES += \
+	lib/backing.h \
+	lib/backing_file.c \
+	lib/backing_memfd.c \
+	lib/backing_posix.c \
+	lib/backing_sysv.c \
+	lib/backing_writers.c \
+	lib/filepath.c \
+	lib/filepath.h \
+	lib/heap.c \
+	lib/heap.h \
+	lib/heapname.c \
+	lib/heapname.h \
+	lib/info.c \
+	lib/layers.c \
+	lib/layers.h
+# Beside the heaps: the private allocators shmheap_pages (bookkeeping out of
+# band) and shmheap_elastic (pages mapped on demand), mmf (a regular file
+# mapped into memory), and numbered shared segments (shmseg.h).
+lib_libshmheap_la_SOURCES += \
+	lib/elastic.c \
+	lib/livetable.c \
+	lib/livetable.h \
+	lib/mmf.c \
+	lib/pages.c \
+	lib/rangetree.c \
+	lib/rangetree.h \
+	lib/shmseg.c \
+	lib/shmseg-internal.h \
+	lib/shmseg-maps.c \
+	lib/shmseg-ns.c
+
 lib_libshmheap_la_LDFLAGS = $(AM_LDFLAGS) \
 	-version-info $(LIBSHMHEAP_CURRENT):$(LIBSHMHEAP_REVISION):$(LIBSHMHEAP_AGE) \
 	-Wl,--version-script=$(top_srcdir)/lib/libshmheap.sym
 EXTRA_lib_libshmheap_la_DEPENDENCIES = lib/libshmheap.sym
-EXTRA_DIST += lib/libshmheap.sym lib/shmheap.pc.in
+EXTRA_DIST += lib/libshmheap.sym lib/shmheap.pc.in lib/README
 
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = lib/shmheap.pc
@@ -66,54 +112,14 @@ DISTCLEANFILES += lib/shmheap.pc
 TESTS += lib/check-exports.sh lib/check-layers.sh
 EXTRA_DIST += lib/check-exports.sh lib/check-layers.sh
 
-# Private allocators: shmheap_pages (bookkeeping out of band) and shmheap_elastic
-# (pages mapped on demand), and the memory-management lab's alloc.h and ealloc.h
-# over them, found through pkg-config shmheap-lab.
+# The memory-management lab's alloc.h and ealloc.h over the private
+# allocators, found through pkg-config shmheap-lab.
 pkginclude_HEADERS += include/shmheap_pages.h
 shmheaplabdir = $(pkgincludedir)/lab
 shmheaplab_HEADERS = include/lab/alloc.h include/lab/ealloc.h
-lib_libshmheap_la_SOURCES += \
-	lib/elastic.c \
-	lib/livetable.c \
-	lib/livetable.h \
-	lib/pages.c \
-	lib/rangetree.c \
-	lib/rangetree.h
-
-# Named objects and leak-proof publishing (issue 20): the extension record
-# and its intent log, the names directory, alloc_into/free_from.
-lib_libshmheap_la_SOURCES += \
-	lib/ext.c \
-	lib/ext.h \
-	lib/ext-repair.c \
-	lib/names-check.c \
-	lib/names.c \
-	lib/names.h \
-	lib/publish.c
 pkgconfig_DATA += lib/shmheap-lab.pc
 DISTCLEANFILES += lib/shmheap-lab.pc lib/shmheap-lab-uninstalled.pc
 EXTRA_DIST += lib/shmheap-lab.pc.in lib/shmheap-lab-uninstalled.pc.in
 
-# Numbered shared segments (shmseg.h).
+# Numbered shared segments' public header.
 pkginclude_HEADERS += include/shmseg.h
-lib_libshmheap_la_SOURCES += \
-	lib/shmseg.c \
-	lib/shmseg-internal.h \
-	lib/shmseg-maps.c \
-	lib/shmseg-ns.c
-
-# Backings chosen by name (file:, sysv:) and anonymous heaps (issue 16).
-lib_libshmheap_la_SOURCES += \
-	lib/backing_file.c \
-	lib/backing_memfd.c \
-	lib/backing_sysv.c \
-	lib/backing_writers.c \
-	lib/underlying.c \
-	lib/heapname.c \
-	lib/heapname.h
-# A file heap's path, resolved once without following links (issue 25 item 2).
-lib_libshmheap_la_SOURCES += lib/filepath.c lib/filepath.h
-# Allocation calls beyond alloc and free: realloc, calloc, aligned, usable size.
-lib_libshmheap_la_SOURCES += \
-	lib/aligned.c \
-	lib/realloc.c
