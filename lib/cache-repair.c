@@ -123,7 +123,8 @@ void cache_sweep(struct shmheap_heap *h)
 	struct liveness_self self = {0};
 	for (unsigned i = 0; i < n; i++) {
 		struct liveness_owner o = cache_slot_owner(cache_slot_at(t, &hdr, i));
-		if (o.pid && liveness_judge(h->backing.fd, i, &o, &self) == LIVENESS_GONE) {
+		if (o.pid &&
+		    liveness_judge(h->backing.fd, i, &o, &self) == LIVENESS_GONE) {
 			/* The repair calls cache_repair, which frees the dead
 			 * caches' blocks, and merges and indexes them. */
 			(void)heap_repair(h);

@@ -235,7 +235,7 @@ int heap_view_live(const struct heap_view *v, heap_off obj, uint64_t bytes)
 	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj >= v->end)
 		return 0;
 	uint64_t bw = __atomic_load_n((const uint64_t *)(const void *)(v->base + obj -
-									 HEAP_UNIT),
+								       HEAP_UNIT),
 				      __ATOMIC_ACQUIRE);
 	uint64_t size = bw_size(bw);
 	return (bw & BW_IN_USE) && size >= BLOCK_MIN && size - HEAP_UNIT >= bytes &&
@@ -473,7 +473,8 @@ EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void 
 		return -1;
 	/* What dead processes held (their caches) returns to the heap first. */
 	for (unsigned i = 0; i < mem->layers; i++)
-		if (mem->layer[i]->sweep && !(mem->connect_flags & SHMHEAP_CONNECT_INSPECT))
+		if (mem->layer[i]->sweep &&
+		    !(mem->connect_flags & SHMHEAP_CONNECT_INSPECT))
 			mem->layer[i]->sweep(mem);
 	int problems = verify_view(mem, &v, fn ? fn : count_only, arg);
 	view_close(&v, mem);

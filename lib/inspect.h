@@ -41,8 +41,8 @@ static inline uint64_t view_word(const struct heap_view *v, heap_off off)
  * non-zero (then 0); -1 with errno EUCLEAN when the chain breaks before the
  * heap's end (it is damaged, or its object truncated). */
 HIDDEN int heap_view_blocks(const struct heap_view *v,
-			    int (*fn)(const struct heap_view *v, heap_off off, uint64_t bw,
-				      void *arg),
+			    int (*fn)(const struct heap_view *v, heap_off off,
+				      uint64_t bw, void *arg),
 			    void *arg);
 /* 1 when a live block with at least bytes of object starts at obj - 8. */
 HIDDEN int heap_view_live(const struct heap_view *v, heap_off obj, uint64_t bytes);

@@ -58,7 +58,7 @@ struct ntable {
 
 /* The table the record names: 0, or -1 when it is not sane. */
 static int names_table(const struct heap_view *v, const struct heap_ext *x,
-		      struct ntable *t)
+		       struct ntable *t)
 {
 	uint64_t ref = __atomic_load_n(&x->table, __ATOMIC_ACQUIRE);
 	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
@@ -142,8 +142,11 @@ static int64_t probe(const struct heap_view *v, const struct ntable *t, uint64_t
 static struct heap_view locked_view(struct shmheap_heap *h)
 {
 	uint64_t size = heap_size_bytes(h->hdr);
-	return (struct heap_view){
-		.base = h->base, .hdr = h->hdr, .size = size, .end = size, .seed = h->seed};
+	return (struct heap_view){.base = h->base,
+				  .hdr = h->hdr,
+				  .size = size,
+				  .end = size,
+				  .seed = h->seed};
 }
 
 /* The length of a valid name, or -1 with errno set. */
