@@ -166,7 +166,7 @@ static int block_kind(const struct shmheap_heap *h, const struct heap_view *v,
 	return HEAP_BLOCK_OBJECT;
 }
 
-/* A walk of the blocks: what each is (free, or as block_kind says), for fn. */
+/* A walk of the blocks: what each is (enum heap_block_kind), for fn. */
 struct walk {
 	const struct shmheap_heap *h;
 	int (*fn)(const struct shmheap_block *blk, int kind, void *arg);
@@ -177,10 +177,10 @@ static int walk_one(const struct heap_view *v, heap_off off, uint64_t bw, void *
 {
 	const struct walk *w = arg;
 	uint64_t size = bw_size(bw);
-	int kind = (bw & BW_IN_USE) ? block_kind(w->h, v, off, bw) : -1;
+	int kind = (bw & BW_IN_USE) ? block_kind(w->h, v, off, bw) : HEAP_BLOCK_FREE;
 	/* A block a layer holds (in a process's cache) is free space. */
 	struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT,
-				    kind >= 0 && kind != HEAP_BLOCK_HELD};
+				    kind == HEAP_BLOCK_OBJECT || kind == HEAP_BLOCK_OWN};
 	return w->fn(&blk, kind, w->arg);
 }
 

@@ -19,11 +19,13 @@
 
 struct shmheap_heap;
 
-/* What an in-use block is, as a layer tells a walk (block_kind). */
+/* What a block is to a walk: free, or what a layer tells of an in-use one
+ * (block_kind). */
 enum heap_block_kind {
-	HEAP_BLOCK_OBJECT = 0, /* an object: the layer knows nothing of it */
-	HEAP_BLOCK_HELD,       /* free space the layer holds (a block in a cache) */
-	HEAP_BLOCK_OWN,	       /* the layer's own bookkeeping (a cache table) */
+	HEAP_BLOCK_FREE,
+	HEAP_BLOCK_OBJECT, /* an object: the layer knows nothing of it */
+	HEAP_BLOCK_HELD,   /* free space the layer holds (a block in a cache) */
+	HEAP_BLOCK_OWN,	   /* the layer's own bookkeeping (a cache table) */
 };
 
 struct heap_layer_ops {
