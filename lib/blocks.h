@@ -43,11 +43,12 @@ HIDDEN int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size);
 /* Grows the heap so that a block of need bytes fits: true if it grew (else
  * errno says why). */
 HIDDEN bool heap_grow_to_fit(struct shmheap_heap *h, uint64_t need);
-/* find(h, arg), which finds room for a block (and may take it), and when it
- * finds none, the heap grown so that room bytes fit at its end and find
- * again: the block, or 0 (errno says why the heap did not grow). */
+/* Runs find_room(h, arg), which looks for room for a block (and may take it);
+ * when that finds none, grows the heap so that room bytes fit at its end and
+ * runs it again.  The block, or 0 (errno says why the heap did not grow). */
 HIDDEN heap_off heap_grow_retry(struct shmheap_heap *h, uint64_t room,
-				heap_off (*find)(struct shmheap_heap *h, const void *arg),
+				heap_off (*find_room)(struct shmheap_heap *h,
+						      const void *arg),
 				const void *arg);
 /* block_alloc, growing the heap when nothing fits. */
 HIDDEN heap_off block_alloc_growing(struct shmheap_heap *h, uint64_t need);

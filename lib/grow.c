@@ -83,12 +83,12 @@ bool heap_grow_to_fit(struct shmheap_heap *h, uint64_t need)
 }
 
 heap_off heap_grow_retry(struct shmheap_heap *h, uint64_t room,
-			 heap_off (*find)(struct shmheap_heap *h, const void *arg),
+			 heap_off (*find_room)(struct shmheap_heap *h, const void *arg),
 			 const void *arg)
 {
-	heap_off off = find(h, arg);
+	heap_off off = find_room(h, arg);
 	if (!off && heap_grow_to_fit(h, room))
-		off = find(h, arg);
+		off = find_room(h, arg);
 	return off;
 }
 
