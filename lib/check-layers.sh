@@ -173,7 +173,7 @@ if $report; then
 		echo "== files that shmheap_alloc and shmheap_free reach by direct calls (cflow)"
 		for fn in shmheap_alloc shmheap_free; do
 			printf '%s:' "$fn"
-			(cd "$src/.." && cflow -T -m "$fn" lib/*.c 2>/dev/null) |
+			(cd "$src/.." && cflow -T -m "$fn" lib/*.c lib/*.h 2>/dev/null) |
 				sed -n 's/.* at \(lib\/[^:]*\):[0-9]*>$/\1/p' | sort -u | tr '\n' ' '
 			echo
 		done
