@@ -23,7 +23,7 @@
 
 #include "align.h"
 #include "export.h"
-#include "inspect.h"
+#include "view.h"
 #include "layout.h"
 #include "liveness.h"
 

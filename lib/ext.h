@@ -32,7 +32,7 @@
 
 #include "backing.h"
 #include "connection.h"
-#include "inspect.h"
+#include "view.h"
 #include "layout.h"
 
 /* The operation pending in the intent log. */

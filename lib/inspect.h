@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * inspect.h - reading a heap that may be damaged or changing, and checking
- * it (inspect.c).
+ * inspect.h - reading a heap that may be damaged or changing through a view
+ * (view.h), and checking it (inspect.c).
  */
 #ifndef SHMHEAP_INSPECT_H
 #define SHMHEAP_INSPECT_H
@@ -11,31 +11,9 @@
 #include "export.h"
 #include "layout.h"
 #include "shmheap.h"
+#include "view.h"
 
 struct shmheap_heap;
-
-/*
- * What one reading call sees of a heap: [base, base + end) may be read, and
- * every offset read from the heap is checked against end before it is used;
- * size is what the header says the heap spans (end is at most size, less when
- * the object is truncated); seed is the connection's, read when it connected.
- */
-struct heap_view {
-	const unsigned char *base;
-	const struct heap_header *hdr;
-	uint64_t size;
-	uint64_t end;
-	uint32_t seed;
-};
-
-typedef void (*heap_problem_fn)(heap_off off, const char *problem, void *arg);
-
-/* The word at off (below end), read once. */
-static inline uint64_t view_word(const struct heap_view *v, heap_off off)
-{
-	return __atomic_load_n((const uint64_t *)(const void *)(v->base + off),
-			       __ATOMIC_RELAXED);
-}
 
 /* Calls fn for each block of the chain in address order, until fn returns
  * non-zero (then 0); -1 with errno EUCLEAN when the chain breaks before the

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "inspect.h"
+#include "view.h"
 #include "layout.h"
 
 struct shmheap_heap;

@@ -33,7 +33,8 @@ lib_libshmheap_la_SOURCES = \
 	lib/mapping.c \
 	lib/mapping.h \
 	lib/repair.c \
-	lib/repair.h
+	lib/repair.h \
+	lib/view.h
 # The calls on the core: allocation and release, the calls beyond them
 # (realloc, calloc, aligned, usable size), handles, and what lies under a heap.
 lib_libshmheap_la_SOURCES += \

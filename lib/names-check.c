@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ext.h"
+#include "inspect.h"
 #include "names.h"
 
 /* The entry at ref, when it is a live block that holds a well-formed one,

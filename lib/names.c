@@ -20,6 +20,7 @@
 
 #include "blocks.h"
 #include "ext.h"
+#include "inspect.h"
 #include "names.h"
 #include "lock.h"
 
