@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ext.c - the heap-extension record and its intent log (see ext.h), and the
- * layer they make (layer.h): every heap has it, since any call that names or
- * publishes an object may install the record.  The repair of an operation a
- * dead process left pending is ext-repair.c's.
+ * ext.c - the heap-extension record and its intent log (see ext.h).  The
+ * repair of an operation a dead process left pending is ext-repair.c's, the
+ * layer the record makes ext-layer.c's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +14,6 @@
 
 #include "blocks.h"
 #include "ext.h"
-#include "layer.h"
 
 static struct heap_ext *record_at(struct shmheap_heap *h, heap_off obj)
 {
@@ -154,26 +152,3 @@ time_t ext_created_time(struct backing *b, const struct heap_header *hdr)
 		return (time_t)hdr->created;
 	return (time_t)x.created;
 }
-
-/* A connection that may change the heap gets the record's state for it. */
-static int ext_attach(struct shmheap_heap *h)
-{
-	if (h->connect_flags & SHMHEAP_CONNECT_INSPECT)
-		return 0;
-	h->ext = calloc(1, sizeof(*h->ext));
-	return h->ext ? 0 : -1;
-}
-
-static void ext_detach(struct shmheap_heap *h)
-{
-	free(h->ext);
-	h->ext = NULL;
-}
-
-const struct heap_layer_ops ext_layer = {
-	.name = "ext",
-	.attach = ext_attach,
-	.detach = ext_detach,
-	.repair = ext_repair,
-	.check = ext_verify,
-};

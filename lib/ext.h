@@ -82,7 +82,7 @@ struct ext_conn {
 
 struct heap_layer_ops;
 
-/* ext.c: the layer of the record, used by every heap (layer.h). */
+/* ext-layer.c: the layer of the record, used by every heap (layer.h). */
 extern const struct heap_layer_ops ext_layer;
 
 /* ext.c, under the lock.  The record, or NULL (none, or not sane: EUCLEAN). */

@@ -58,6 +58,7 @@ lib_libshmheap_la_SOURCES += \
 lib_libshmheap_la_SOURCES += \
 	lib/ext.c \
 	lib/ext.h \
+	lib/ext-layer.c \
 	lib/ext-repair.c \
 	lib/names-check.c \
 	lib/names.c \
