@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cache-repair.c - what a cached heap's ended processes leave behind, and how
- * it returns to the heap (see "Recovery" in cache.c).
+ * it returns to the heap (see "Recovery" in cache-front.c).
  *
  * Under the lock, a sweep looks for a slot whose owner the kernel says has
  * ended (liveness.c) and then runs heap_repair, which calls the layer's
@@ -17,31 +17,6 @@
 #include "connection.h"
 #include "liveness.h"
 #include "repair.h"
-
-struct liveness_owner cache_slot_owner(const struct cache_slot *s)
-{
-	return (struct liveness_owner){
-		.pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE),
-		.mark = __atomic_load_n(&s->mark, __ATOMIC_RELAXED),
-		.start = __atomic_load_n(&s->start_time, __ATOMIC_RELAXED),
-		.ns = __atomic_load_n(&s->owner_ns, __ATOMIC_RELAXED),
-	};
-}
-
-void cache_slot_set_owner(struct cache_slot *s, const struct liveness_owner *o)
-{
-	__atomic_store_n(&s->mark, o->mark, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->start_time, o->start, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->owner_ns, o->ns, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->pid, o->pid, __ATOMIC_RELEASE);
-}
-
-int cache_owner_state(struct shmheap_heap *h, unsigned i, const struct cache_slot *s)
-{
-	struct liveness_self self = {0};
-	struct liveness_owner o = cache_slot_owner(s);
-	return liveness_judge(h->backing.fd, i, &o, &self);
-}
 
 /* The one word at off, in a heap being repaired: free, keeping size and prev. */
 static void make_free(uint64_t *w)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cache.h - the per-process caches of a cached heap (SHMHEAP_CACHED, cache.c).
+ * cache.h - the per-process caches of a cached heap (SHMHEAP_CACHED): the
+ * table in the heap (cache.c), the caches (cache-front.c), their repair
+ * (cache-repair.c), check and figures (cache-check.c, cache-stats.c).
  *
  * A cached heap's first block holds the cache table: a short header and one
  * slot per connected process.  A slot holds, for each size class, a stack of
@@ -238,7 +240,7 @@ static inline void cache_set_prev(uint64_t *w, uint64_t prev_state)
 struct shmheap_heap;
 struct heap_layer_ops;
 
-/* cache.c: the layer of cached heaps (layer.h). */
+/* cache-front.c: the layer of cached heaps (layer.h). */
 extern const struct heap_layer_ops cache_layer;
 
 /* cache.c.  The table of the heap h maps, its header copied to *hdr and its
@@ -248,7 +250,16 @@ HIDDEN unsigned cache_heap_table(struct shmheap_heap *h, struct cache_table *hdr
 /* Under no lock, by the creator before the heap is published:
  * makes the table as the heap's first block; -1 (EINVAL) if it does not fit. */
 HIDDEN int cache_table_init(struct shmheap_heap *h, uint64_t len);
-/* Gives the connection a slot (after reclaiming dead owners' caches) when the
+/* A slot's owner fields, each read once; and, under the lock, naming its
+ * owner (o->pid 0: frees the slot). */
+HIDDEN struct liveness_owner cache_slot_owner(const struct cache_slot *s);
+HIDDEN void cache_slot_set_owner(struct cache_slot *s, const struct liveness_owner *o);
+/* Whether the owner of slot i, whose header s is a copy, still runs:
+ * LIVENESS_GONE, LIVENESS_RUNS, or LIVENESS_UNSURE (liveness.h). */
+HIDDEN int cache_owner_state(struct shmheap_heap *h, unsigned i,
+			     const struct cache_slot *s);
+
+/* cache-front.c.  Gives the connection a slot (after reclaiming dead owners' caches) when the
  * heap is cached; a connection without one works through the lock.  -1 only
  * when the lock cannot be taken. */
 HIDDEN int cache_attach(struct shmheap_heap *h);
@@ -266,14 +277,7 @@ HIDDEN int cache_free(struct shmheap_heap *h, void *ptr);
  * object racing through a cache cannot also succeed: -1 then. */
 HIDDEN int cache_block_free(struct shmheap_heap *h, heap_off off);
 
-/* cache-repair.c.  A slot's owner fields, each read once; and, under the
- * lock, naming its owner (o->pid 0: frees the slot). */
-HIDDEN struct liveness_owner cache_slot_owner(const struct cache_slot *s);
-HIDDEN void cache_slot_set_owner(struct cache_slot *s, const struct liveness_owner *o);
-/* Whether the owner of slot i, whose header s is a copy, still runs:
- * LIVENESS_GONE, LIVENESS_RUNS, or LIVENESS_UNSURE (liveness.h). */
-HIDDEN int cache_owner_state(struct shmheap_heap *h, unsigned i, const struct cache_slot *s);
-/* Under the lock: returns dead owners' caches to the heap (and repairs it). */
+/* cache-repair.c.  Under the lock: returns dead owners' caches to the heap (and repairs it). */
 HIDDEN void cache_sweep(struct shmheap_heap *h);
 /* Under the lock, from heap_repair before it rebuilds the index: resolves
  * refills cut short by the death of the lock's holder, and makes the blocks

@@ -46,7 +46,7 @@ struct shmheap_heap {
 	const struct heap_layer_ops *words;
 	const struct heap_layer_ops *front;
 	/* Each layer's state for this connection, known to the layer alone. */
-	struct heap_cache *cache; /* cache.c; NULL: every call takes the lock */
+	struct heap_cache *cache; /* cache-front.c; NULL: every call takes the lock */
 	struct ext_conn *ext;	  /* ext.h; NULL in an inspecting connection */
 };
 

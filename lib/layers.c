@@ -2,7 +2,8 @@
 /*
  * layers.c - which optional layers a heap uses: the one file that knows them
  * all.  The extension record (names and publishing, ext.c) serves every heap,
- * since any call may install it; the caches (cache.c) serve cached heaps.
+ * since any call may install it; the caches (cache-front.c) serve cached
+ * heaps.
  * Repairs and checks run in this order.
  */
 #include "cache.h"

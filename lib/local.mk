@@ -49,6 +49,7 @@ lib_libshmheap_la_SOURCES += \
 	lib/cache.c \
 	lib/cache.h \
 	lib/cache-check.c \
+	lib/cache-front.c \
 	lib/cache-repair.c \
 	lib/cache-stats.c \
 	lib/liveness.c \

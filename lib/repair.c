@@ -51,7 +51,7 @@ int heap_repair(struct shmheap_heap *h)
 
 	/* What the layers' dead processes left half done: the pending operation
 	 * of the names or of publishing (ext.c), the blocks of dead owners'
-	 * caches (cache.c), which become free and are merged below. */
+	 * caches (cache-repair.c), which become free and are merged below. */
 	for (unsigned i = 0; i < h->layers; i++)
 		if (h->layer[i]->repair)
 			h->layer[i]->repair(h);
