@@ -45,11 +45,18 @@ HIDDEN int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size);
 HIDDEN bool heap_grow_to_fit(struct shmheap_heap *h, uint64_t need);
 /* Runs find_room(h, arg), which looks for room for a block (and may take it);
  * when that finds none, grows the heap so that room bytes fit at its end and
- * runs it again.  The block, or 0 (errno says why the heap did not grow). */
-HIDDEN heap_off heap_grow_retry(struct shmheap_heap *h, uint64_t room,
-				heap_off (*find_room)(struct shmheap_heap *h,
-						      const void *arg),
-				const void *arg);
+ * runs it again.  The block, or 0 (errno says why the heap did not grow).
+ * Inline, so that each caller's find_room is a direct call. */
+static inline heap_off heap_grow_retry(struct shmheap_heap *h, uint64_t room,
+				       heap_off (*find_room)(struct shmheap_heap *h,
+							     const void *arg),
+				       const void *arg)
+{
+	heap_off off = find_room(h, arg);
+	if (!off && heap_grow_to_fit(h, room))
+		off = find_room(h, arg);
+	return off;
+}
 /* block_alloc, growing the heap when nothing fits. */
 HIDDEN heap_off block_alloc_growing(struct shmheap_heap *h, uint64_t need);
 

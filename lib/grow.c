@@ -82,16 +82,6 @@ bool heap_grow_to_fit(struct shmheap_heap *h, uint64_t need)
 	return target && heap_grow_locked(h, target) == 0;
 }
 
-heap_off heap_grow_retry(struct shmheap_heap *h, uint64_t room,
-			 heap_off (*find_room)(struct shmheap_heap *h, const void *arg),
-			 const void *arg)
-{
-	heap_off off = find_room(h, arg);
-	if (!off && heap_grow_to_fit(h, room))
-		off = find_room(h, arg);
-	return off;
-}
-
 static heap_off alloc_need(struct shmheap_heap *h, const void *need)
 {
 	return block_alloc(h, *(const uint64_t *)need);

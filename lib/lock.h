@@ -3,7 +3,6 @@
 #ifndef SHMHEAP_LOCK_H
 #define SHMHEAP_LOCK_H
 
-#include <errno.h>
 #include <pthread.h>
 #include <sys/types.h>
 
@@ -29,7 +28,8 @@ HIDDEN void heap_read_unlock(struct shmheap_heap *h);
 HIDDEN int heap_lock_probe(const pthread_mutex_t *m, pid_t *owner);
 
 /* debug.c: with --enable-debug, verifies the whole heap under the caller's
- * lock after call changed it, and aborts naming each problem; else nothing. */
+ * lock after call changed it, and aborts naming each problem (errno is kept);
+ * else nothing. */
 #ifdef SHMHEAP_DEBUG
 HIDDEN void heap_debug_verify(struct shmheap_heap *h, const char *call);
 #else
@@ -44,10 +44,8 @@ static inline void heap_debug_verify(struct shmheap_heap *h, const char *call)
  * the heap is verified first, then the lock is released; errno is kept. */
 static inline void heap_end_call(struct shmheap_heap *h, const char *call)
 {
-	int err = errno;
 	heap_debug_verify(h, call);
 	heap_unlock(h);
-	errno = err;
 }
 
 #endif /* SHMHEAP_LOCK_H */
