@@ -591,7 +591,6 @@ static bool cache_used_by(unsigned heap_flags)
 }
 
 const struct heap_layer_ops cache_layer = {
-	.name = "cache",
 	.used_by = cache_used_by,
 	.lock_spin_ns = CACHE_LOCK_SPIN_NS,
 	.create = cache_table_init,

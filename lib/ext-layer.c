@@ -27,7 +27,6 @@ static void ext_detach(struct shmheap_heap *h)
 }
 
 const struct heap_layer_ops ext_layer = {
-	.name = "ext",
 	.attach = ext_attach,
 	.detach = ext_detach,
 	.repair = ext_repair,

@@ -29,7 +29,6 @@ enum heap_block_kind {
 };
 
 struct heap_layer_ops {
-	const char *name;
 	/* Whether a heap whose header holds these flags uses the layer
 	 * (NULL: every heap does). */
 	bool (*used_by)(unsigned heap_flags);
@@ -67,9 +66,10 @@ struct heap_layer_ops {
 	 * heap: gives back to the heap what ended processes held. */
 	void (*sweep)(struct shmheap_heap *h);
 
-	/* Over a view of a heap that may be damaged or changing (inspect.h).
+	/* Over a view of a heap that may be damaged or changing (view.h).
 	 * block_kind: what the in-use block at off, of word bw, is (enum
-	 * heap_block_kind).  check_block: an in-use block whose tag is not a live
+	 * heap_block_kind; HEAP_BLOCK_OBJECT when the layer knows nothing of
+	 * it).  check_block: an in-use block whose tag is not a live
 	 * object's: 1 when the layer accounts for it, having reported through fn
 	 * what is wrong with it, 0 when it does not.  check: the layer's own
 	 * structures, after the core's checks. */
