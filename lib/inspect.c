@@ -306,7 +306,9 @@ static bool done(const struct check_ctx *c)
 	return !c->fn && c->problems;
 }
 
-static void fi_report(heap_off off, const char *problem, void *arg)
+/* report, for those that tell of problems through a callback (fi_verify,
+ * the layers' checks). */
+static void problem(heap_off off, const char *problem, void *arg)
 {
 	report(arg, off, problem);
 }
@@ -349,11 +351,6 @@ static void match_node(heap_off off, void *arg)
 		c->cursor = off + size;
 	while (c->pending < c->cursor)
 		next_pending(c);
-}
-
-static void problem(heap_off off, const char *problem, void *arg)
-{
-	report(arg, off, problem);
 }
 
 /* An in-use block whose tag is not the live one: a layer's (in a cached
@@ -433,8 +430,8 @@ static int verify_view(const struct shmheap_heap *h, const struct view *vw,
 		c.cursor = HEAP_FIRST_BLOCK;
 		c.walk = HEAP_FIRST_BLOCK;
 		next_pending(&c);
-		/* fi_report counts each problem it is told of. */
-		fi_verify(&vw->index, tiny, v->end, match_node, fi_report, &c);
+		/* problem counts each problem it is told of. */
+		fi_verify(&vw->index, tiny, v->end, match_node, problem, &c);
 		if (!done(&c) && c.pending != v->end)
 			report(&c, c.pending, "free block missing from the index");
 	}
