@@ -80,3 +80,21 @@ bench_pingpong_rtt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bin
 bench_pingpong_rtt_CFLAGS = $(AM_CFLAGS) -O2
 bench_pingpong_rtt_LDADD = bin/libdemo.la bin/libtool-util.la lib/libshmheap.la
 bench_pingpong_rtt_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+# Queues of handles next to a pipe and Boost.Interprocess's message_queue:
+# throughput 1 -> 1 and 2 x 2, and the wake-up of a blocked consumer (issue
+# 30; bench/RESULTS.md); `make bench/queuebench` builds it.
+EXTRA_PROGRAMS += bench/queuebench
+CLEANFILES += bench/queuebench$(EXEEXT)
+bench_queuebench_SOURCES = bench/queuebench.c bench/queuebench.h bench/timing.c \
+	bench/shm.c bench/bench.h
+bench_queuebench_CPPFLAGS = $(AM_CPPFLAGS)
+bench_queuebench_CFLAGS = $(AM_CFLAGS) -O2
+bench_queuebench_CXXFLAGS = -O2 -Wall -Wextra
+bench_queuebench_LDADD = lib/libshmheap.la
+bench_queuebench_LDFLAGS = $(AM_LDFLAGS) -no-install
+if HAVE_BOOST
+bench_queuebench_SOURCES += bench/queue_boost.cc
+bench_queuebench_CPPFLAGS += -DBENCH_HAVE_BOOST
+bench_queuebench_LDADD += -lrt
+endif

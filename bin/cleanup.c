@@ -13,8 +13,8 @@
 
 #include "cleanup.h"
 #include "tool.h"
-/* The library's resolution of a file: path (libc only; bin/local.mk). */
-#include "../lib/filepath.h"
+/* The library's resolution of a file: path (common/, shared with it). */
+#include "filepath.h"
 
 #define PATH_BUF 4096
 

@@ -14,8 +14,8 @@
 #include "ctl-backing.h"
 #include "ctl.h"
 #include "tool.h"
-/* The library's own resolution of a file: path (libc only; bin/local.mk). */
-#include "../lib/filepath.h"
+/* The library's own resolution of a file: path (common/, shared with it). */
+#include "filepath.h"
 
 enum heap_backing ctl_backing_of(const char *name)
 {
@@ -86,34 +86,54 @@ int ctl_object_stat(const char *name, struct stat *st)
 	}
 }
 
-size_t ctl_object_pids(const struct shm_maps *maps, const char *name,
-		       const struct stat *st, pid_t *pids, size_t max)
+/* The name maps uses for the object, st as for ctl_object_pids (malloc'ed),
+ * or NULL when it cannot map it. */
+static char *maps_name(const char *name, const struct stat *st)
 {
-	char key[32], *real, *full;
-	size_t n;
-	ino_t ino = st ? st->st_ino : 0;
+	char *real, *full;
 	switch (ctl_backing_of(name)) {
 	case HEAP_FILE:
 		/* /proc/PID/maps names the file by its resolved path. */
 		real = realpath(name + strlen("file:"), NULL);
 		if (!real)
-			return 0;
+			return NULL;
 		full = xmalloc(strlen(SHM_MAPS_FILE) + strlen(real) + 1);
 		strcpy(full, SHM_MAPS_FILE);
 		strcat(full, real);
-		n = shm_maps_pids(maps, full, ino, pids, max);
-		free(full);
 		free(real);
-		return n;
+		return full;
 	case HEAP_SYSV:
 		/* A segment shows as "/SYSV%08x (deleted)", its inode the shmid. */
 		if (!st)
-			return 0;
-		snprintf(key, sizeof(key), SHM_MAPS_SYSV "%08x", (unsigned)key_of(name));
-		return shm_maps_pids(maps, key, ino, pids, max);
+			return NULL;
+		full = xmalloc(32);
+		snprintf(full, 32, SHM_MAPS_SYSV "%08x", (unsigned)key_of(name));
+		return full;
 	default:
-		return shm_maps_pids(maps, name, ino, pids, max);
+		return xstrdup(name);
 	}
+}
+
+size_t ctl_object_pids(const struct shm_maps *maps, const char *name,
+		       const struct stat *st, pid_t *pids, size_t max)
+{
+	char *mapped = maps_name(name, st);
+	if (!mapped)
+		return 0;
+	size_t n = shm_maps_pids(maps, mapped, st ? st->st_ino : 0, pids, max);
+	free(mapped);
+	return n;
+}
+
+size_t ctl_object_readers(const struct shm_maps *maps, const char *name,
+			  const struct stat *st)
+{
+	char *mapped = maps_name(name, st);
+	if (!mapped)
+		return 0;
+	size_t n = shm_maps_readers(maps, mapped, st ? st->st_ino : 0);
+	free(mapped);
+	return n;
 }
 
 size_t ctl_watch_paths(char **names, size_t n, char **paths)
@@ -222,6 +242,27 @@ int ctl_object_remove(const char *name, bool heap_only)
 		return id < 0 ? -1 : shmctl(id, IPC_RMID, NULL);
 	default:
 		return shm_unlink(name);
+	}
+}
+
+const char *ctl_name_error(const char *name, int err)
+{
+	/* A few buffers in turn, as ctl_shown keeps: one message, two names. */
+	static char ring[4][64];
+	static unsigned next;
+	if (err != ENOENT)
+		return ctl_heap_error(err);
+	switch (ctl_backing_of(name)) {
+	case HEAP_FILE:
+		return strerror(err);
+	case HEAP_SYSV: {
+		char *buf = ring[next++ % 4];
+		snprintf(buf, sizeof(ring[0]), "no System V segment with key 0x%08x",
+			 (unsigned)key_of(name));
+		return buf;
+	}
+	default:
+		return ctl_heap_error(err);
 	}
 }
 

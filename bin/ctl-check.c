@@ -89,16 +89,17 @@ static void print_plain(const char *name, const struct findings *f)
 int ctl_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
+		{"json", no_argument, NULL, 'J'},
 		{"timeout", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false;
 	unsigned timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
 	int c;
-	while ((c = ctl_getopt(argc, argv, "jt:", opts)) != -1) {
+	while ((c = ctl_getopt(argc, argv, "Jjt:", opts)) != -1) {
 		switch (c) {
-		case 'j':
+		case 'J':
+		case 'j': /* the spelling before util-linux's */
 			json = true;
 			break;
 		case 't':
@@ -116,7 +117,7 @@ int ctl_check(int argc, char **argv)
 		int err = errno;
 		ctl_heap_close(&h);
 		tool_die(err == EUCLEAN ? TOOL_EXIT_FAIL : CTL_EXIT_CANNOT, "%s: %s",
-			 shown, ctl_heap_error(err));
+			 shown, ctl_name_error(name, err));
 	}
 	/* Said before the findings, so that nobody reads them without it. */
 	if (h.unlocked)

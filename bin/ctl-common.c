@@ -17,13 +17,13 @@
 void ctl_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", tool_name());
-	if (cmd)
-		fprintf(stderr, "%s: ", cmd);
+	char what[1024];
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (try '%s --help')\n", tool_name());
+	/* One tool_warn: the line goes out in one write. */
+	tool_warn("%s%s%s (try '%s --help')", cmd ? cmd : "", cmd ? ": " : "", what,
+		  tool_name());
 	exit(TOOL_EXIT_USAGE);
 }
 

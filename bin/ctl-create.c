@@ -22,7 +22,7 @@ static size_t parse_size(const char *cmd, const char *what, const char *arg)
 	return v;
 }
 
-static const char *create_error(int err)
+static const char *create_error(const char *name, int err)
 {
 	switch (err) {
 	case EEXIST:
@@ -33,7 +33,7 @@ static const char *create_error(int err)
 	case ENOSPC:
 		return "not enough shared memory";
 	default:
-		return ctl_heap_error(err);
+		return ctl_name_error(name, err);
 	}
 }
 
@@ -131,7 +131,8 @@ int ctl_create(int argc, char **argv)
 
 	shmheap_memory_handle mem = shmheap_create_ex(name, size, &o);
 	if (!mem)
-		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name), create_error(errno));
+		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name),
+			 create_error(name, errno));
 	struct shmheap_stats st;
 	if (shmheap_stats(mem, &st) == 0) {
 		tell_rounding(name, "size", size, st.heap_size);

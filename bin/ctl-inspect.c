@@ -20,6 +20,7 @@
 #include "ctl-maps.h"
 #include "ctl-names.h"
 #include "ctl-out.h"
+#include "ctl-queues.h"
 #include "ctl.h"
 #include "tool.h"
 
@@ -134,6 +135,12 @@ static void time_text(char *buf, size_t len, time_t t)
 		snprintf(buf, len, "%lld", (long long)t);
 }
 
+/* "s" after a count other than one: "1 block", "2 blocks". */
+static const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static double ratio(size_t a, size_t b)
 {
 	return b ? (double)a / (double)b : 0.0;
@@ -144,6 +151,7 @@ struct view {
 	const struct ctl_heap *h;
 	const struct survey *s;
 	const struct ctl_names *names;
+	const struct ctl_queues *queues;
 	struct stat st;
 	bool have_st;
 	pid_t pids[MAX_PIDS];
@@ -234,21 +242,23 @@ static void print_plain(const struct view *v)
 	printf("%s\n", v->npids ? "" : "no process");
 	printf("objects:        %zu (%zu bytes, %zu bytes of block words)\n", s->objects,
 	       s->used_bytes, s->objects * SHMHEAP_ALIGNMENT);
-	printf("free:           %zu bytes in %zu blocks\n", s->free_bytes,
-	       s->free_blocks);
+	printf("free:           %zu bytes in %zu block%s\n", s->free_bytes,
+	       s->free_blocks, plural(s->free_blocks));
 	printf("largest free:   %zu bytes (%.4f of free bytes)\n", s->largest_free,
 	       ratio(s->largest_free, s->free_bytes));
 	printf("mean free block: %zu bytes\n",
 	       s->free_blocks ? s->free_bytes / s->free_blocks : 0);
 	if (s->cache.slots) {
-		printf("cached:         %zu bytes in %zu blocks (part of free), table %zu bytes, "
+		printf("cached:         %zu bytes in %zu block%s (part of free), table %zu bytes, "
 		       "%zu of %zu slots taken\n",
-		       s->cache.cached_bytes, s->cache.cached_blocks, s->table_bytes,
-		       s->cache.attached, s->cache.slots);
+		       s->cache.cached_bytes, s->cache.cached_blocks,
+		       plural(s->cache.cached_blocks), s->table_bytes, s->cache.attached,
+		       s->cache.slots);
 		for (size_t i = 0; i < s->cache.attached && i < CACHE_PROCS_MAX; i++)
-			printf("  pid %ld:%*s%zu bytes in %zu blocks%s\n",
+			printf("  pid %ld:%*s%zu bytes in %zu block%s%s\n",
 			       (long)s->procs[i].pid, 8, "", s->procs[i].cached_bytes,
 			       s->procs[i].cached_blocks,
+			       plural(s->procs[i].cached_blocks),
 			       s->procs[i].alive == 0 ? " (process gone; returned at the next sweep)"
 			       : s->procs[i].alive == 2
 				       ? " (reserved: the process cannot be proven gone)"
@@ -276,6 +286,7 @@ static void print_plain(const struct view *v)
 		table_free(&t);
 	}
 	print_names_plain(v->names);
+	ctl_queues_print(v->queues);
 	if (s->keep_blocks) {
 		static const char *const heads[] = {"  OFFSET", "SIZE", "STATE"};
 		struct table t;
@@ -395,6 +406,7 @@ static void print_json(const struct view *v)
 	}
 	json_array_end(&j);
 	json_bool(&j, "names_damaged", v->names->broken);
+	ctl_queues_json(&j, v->queues);
 	if (s->keep_blocks) {
 		json_array_begin(&j, "blocks");
 		for (size_t i = 0; i < s->nblocks; i++) {
@@ -414,7 +426,7 @@ int ctl_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"blocks", no_argument, NULL, 'b'},
-		{"json", no_argument, NULL, 'j'},
+		{"json", no_argument, NULL, 'J'},
 		{"timeout", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
@@ -422,12 +434,13 @@ int ctl_inspect(int argc, char **argv)
 	struct survey s = {0};
 	unsigned timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
 	int c;
-	while ((c = ctl_getopt(argc, argv, "bjt:", opts)) != -1) {
+	while ((c = ctl_getopt(argc, argv, "bJjt:", opts)) != -1) {
 		switch (c) {
 		case 'b':
 			s.keep_blocks = true;
 			break;
-		case 'j':
+		case 'J':
+		case 'j': /* the spelling before util-linux's */
 			json = true;
 			break;
 		case 't':
@@ -451,16 +464,20 @@ int ctl_inspect(int argc, char **argv)
 	for (size_t i = 0; i < nwatch; i++)
 		free(watch[i]);
 	struct ctl_names names = {0};
+	struct ctl_queues queues = {0};
 	if (ctl_heap_open(&h, name, timeout_ms) < 0 ||
 	    ctl_heap_run(&h, survey_op, &s) < 0 ||
-	    ctl_heap_run(&h, ctl_names_op, &names) < 0) {
+	    ctl_heap_run(&h, ctl_names_op, &names) < 0 ||
+	    ctl_heap_run(&h, ctl_queues_op, &queues) < 0) {
 		int err = errno;
 		ctl_heap_close(&h);
-		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name), ctl_heap_error(err));
+		tool_die(TOOL_EXIT_FAIL, "%s: %s", ctl_shown(name),
+			 ctl_name_error(name, err));
 	}
 	v.h = &h;
 	v.s = &s;
 	v.names = &names;
+	v.queues = &queues;
 	if (json)
 		print_json(&v);
 	else
@@ -482,6 +499,7 @@ int ctl_inspect(int argc, char **argv)
 	}
 	ctl_heap_close(&h);
 	ctl_names_free(&names);
+	ctl_queues_free(&queues);
 	free(s.blocks);
 	return status;
 }

@@ -4,8 +4,15 @@
  * segment that is a heap, one line each.
  *
  * Heaps are recognised by their header (shmheap_info), not by their names.
- * An entry that cannot be read is shown with its status rather than ending
- * the list, since an operator wants to see everything that is there.
+ * An entry that cannot be read is shown with its status (and in NOTE why)
+ * rather than ending the list, since an operator wants to see everything that
+ * is there; the list says nothing on standard error about an entry.  An
+ * entry that goes away while it is read (heaps come and go) is not listed.
+ *
+ * Only what the chosen columns need is read: the header (shmheap_info, which
+ * reads it with pread and never waits) always, the block chain, under the
+ * lock, only for STATUS and the figures of the chain, the processes' maps
+ * only for PIDS.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +29,7 @@
 #include "ctl-backing.h"
 #include "ctl-maps.h"
 #include "ctl-out.h"
+#include "ctl-table.h"
 #include "ctl.h"
 #include "tool.h"
 
@@ -32,10 +40,11 @@
 struct entry {
 	char *name; /* "/x", or "sysv:0x0000abcd" */
 	enum heap_backing backing;
-	const char *status; /* see status_of */
+	const char *status; /* see examine */
 	const char *note;   /* why the figures are missing or may be torn, or NULL */
 	char note_buf[192];
-	bool heap; /* a heap's figures follow */
+	bool gone; /* it went away while it was read: not listed */
+	bool heap; /* a heap's header was read */
 	bool have_stats;
 	struct shmheap_info info;
 	struct shmheap_stats stats;
@@ -45,60 +54,60 @@ struct entry {
 	size_t npids;
 };
 
+/* What an entry's columns need read. */
+struct needs {
+	bool chain; /* the block chain, under the lock if it can be had */
+	bool pids;  /* the processes' maps */
+};
+
 static int stats_op(shmheap_memory_handle mem, void *arg)
 {
 	return shmheap_stats(mem, arg);
 }
 
-/* Fills in what can be learnt about one entry of /dev/shm. */
-static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeout_ms)
+/* The status for a heap that cannot be read (err from the library). */
+static const char *failure_status(int err)
 {
-	/* A segment's figures come from /proc/sysvipc/shm (see read_sysv). */
-	if (e->backing != HEAP_SYSV)
-		e->have_st = ctl_object_stat(e->name, &e->st) == 0;
-	if (e->have_st && !S_ISREG(e->st.st_mode)) {
-		e->status = "not-heap";
-		e->note = "not a regular file";
-		return;
+	switch (err) {
+	case EINVAL:
+		return "not-heap";
+	case EUCLEAN:
+		return "bad-header";
+	case EAGAIN:
+		return "incomplete";
+	case EACCES:
+	case EPERM:
+		return "unreadable";
+	default:
+		return "error";
 	}
-	e->npids = ctl_object_pids(maps, e->name, e->have_st ? &e->st : NULL, e->pids,
-				   MAX_PIDS);
+}
 
+/*
+ * The keys of shmseg(3)'s numbered segments: 0x40000000 | h << 10 | id (see
+ * Keys in shmseg(3)).  Such a segment that is no heap belongs to `segments`.
+ */
+static bool segment_key(const char *name)
+{
+	unsigned long key = strtoul(name + strlen("sysv:"), NULL, 16);
+	return (key & 0xc0000000ul) == 0x40000000ul;
+}
+
+/* The block chain's figures, under the lock when it can be had. */
+static void read_chain(struct entry *e, unsigned timeout_ms)
+{
 	struct ctl_heap h;
 	if (ctl_heap_open(&h, e->name, timeout_ms) < 0) {
 		int err = errno;
-		e->note = ctl_heap_error(err);
-		switch (err) {
-		case EINVAL:
-			e->status = "not-heap";
-			break;
-		case EUCLEAN:
-			e->status = "bad-header";
-			break;
-		case EAGAIN:
-			e->status = "incomplete";
-			break;
-		case EACCES:
-		case EPERM:
-			e->status = "unreadable";
-			break;
-		default:
-			e->status = "error";
-			break;
-		}
-		/* Having read the header, connecting may still fail: it is a heap. */
-		if (h.info.version) {
-			e->heap = true;
-			e->info = h.info;
-		}
+		e->gone = err == ENOENT;
+		e->status = failure_status(err);
+		e->note = ctl_name_error(e->name, err);
 		ctl_heap_close(&h);
 		return;
 	}
-	e->heap = true;
-	e->info = h.info;
 	if (ctl_heap_run(&h, stats_op, &e->stats) == 0) {
 		e->have_stats = true;
-		e->status = h.unlocked ? "unlocked" : "ok";
+		e->status = h.unlocked ? "read-unlocked" : "ok";
 		if (h.unlocked) {
 			snprintf(e->note_buf, sizeof(e->note_buf),
 				 "%s; figures may be torn", h.why_unlocked);
@@ -106,11 +115,50 @@ static void examine(struct entry *e, const struct shm_maps *maps, unsigned timeo
 		}
 	} else {
 		int err = errno;
+		e->gone = err == ENOENT;
 		e->status = err == EUCLEAN ? "corrupt" : "error";
 		e->note = err == EUCLEAN ? "block chain is broken (see check)"
-					 : strerror(err);
+					 : ctl_name_error(e->name, err);
 	}
 	ctl_heap_close(&h);
+}
+
+/* Fills in what the columns need of one entry. */
+static void examine(struct entry *e, const struct shm_maps *maps,
+		    const struct needs *need, unsigned timeout_ms)
+{
+	/* A segment's figures come from /proc/sysvipc/shm (see read_sysv). */
+	if (e->backing != HEAP_SYSV) {
+		e->have_st = ctl_object_stat(e->name, &e->st) == 0;
+		if (!e->have_st && errno == ENOENT) {
+			e->gone = true;
+			return;
+		}
+	}
+	if (e->have_st && !S_ISREG(e->st.st_mode)) {
+		e->status = "not-heap";
+		e->note = "not a regular file";
+		return;
+	}
+	if (need->pids)
+		e->npids = ctl_object_pids(maps, e->name, e->have_st ? &e->st : NULL,
+					   e->pids, MAX_PIDS);
+	if (shmheap_info(e->name, &e->info) < 0) {
+		int err = errno;
+		e->gone = err == ENOENT;
+		e->status = failure_status(err);
+		e->note = ctl_name_error(e->name, err);
+		if (e->backing == HEAP_SYSV && (err == EINVAL || err == EAGAIN) &&
+		    segment_key(e->name)) {
+			e->status = "segment";
+			e->note = "a numbered segment of shmseg(3): see segments";
+		}
+		return;
+	}
+	e->heap = true;
+	e->status = "ok";
+	if (need->chain)
+		read_chain(e, timeout_ms);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -222,7 +270,10 @@ static struct entry *read_dir(size_t *count)
 /* Entries that are no heap, nor might be one, are shown only with --all. */
 static bool shown(const struct entry *e, bool all)
 {
-	return all || strcmp(e->status, "not-heap") != 0;
+	if (e->gone)
+		return false;
+	return all ||
+	       (strcmp(e->status, "not-heap") != 0 && strcmp(e->status, "segment") != 0);
 }
 
 static const char *owner_name(char buf[NUM_BUF], uid_t uid)
@@ -242,16 +293,17 @@ static void pid_list(char *buf, size_t len, const struct entry *e)
 	for (size_t i = 0; i < e->npids && i < MAX_PIDS && used + 16 < len; i++)
 		used += (size_t)snprintf(buf + used, len - used, "%s%ld", i ? "," : "",
 					 (long)e->pids[i]);
-	if (e->npids > MAX_PIDS)
-		snprintf(buf + used, len - used, ",...");
 }
 
-/* The columns of the plain output, in their default order. */
 enum column {
 	COL_NAME,
+	COL_BACKING,
 	COL_STATUS,
+	COL_NOTE,
 	COL_SIZE,
 	COL_MAX,
+	COL_GROWABLE,
+	COL_LOCK,
 	COL_USED,
 	COL_FREE,
 	COL_LARGEST,
@@ -259,218 +311,122 @@ enum column {
 	COL_FREEBLKS,
 	COL_PIDS,
 	COL_OWNER,
+	COL_UID,
+	COL_GID,
 	COL_MODE,
 	NCOLUMNS
 };
-static const char *const column_heads[NCOLUMNS] = {"NAME",    "STATUS",	 "SIZE",
-						   "MAX",     "USED",	 "FREE",
-						   "LARGEST", "OBJECTS", "FREEBLKS",
-						   "PIDS",    "OWNER",	 "MODE"};
-static const char column_align[NCOLUMNS + 1] = "llrrrrrrrlll";
 
-/* How the plain output looks (see the options of ctl_list). */
-struct layout {
-	enum column cols[4 * NCOLUMNS];
-	size_t ncols;
-	bool bytes, headings, raw;
+static const struct ctl_column columns[NCOLUMNS] = {
+	[COL_NAME] = {"NAME", CTL_CELL_STRING, false, true, true},
+	[COL_BACKING] = {"BACKING", CTL_CELL_STRING, false, false, false},
+	[COL_STATUS] = {"STATUS", CTL_CELL_STRING, false, true, false},
+	[COL_NOTE] = {"NOTE", CTL_CELL_STRING, false, false, false},
+	[COL_SIZE] = {"SIZE", CTL_CELL_NUMBER, true, true, false},
+	[COL_MAX] = {"MAX", CTL_CELL_NUMBER, true, true, false},
+	[COL_GROWABLE] = {"GROWABLE", CTL_CELL_BOOL, true, false, false},
+	[COL_LOCK] = {"LOCK", CTL_CELL_STRING, false, false, false},
+	[COL_USED] = {"USED", CTL_CELL_NUMBER, true, true, false},
+	[COL_FREE] = {"FREE", CTL_CELL_NUMBER, true, true, false},
+	[COL_LARGEST] = {"LARGEST", CTL_CELL_NUMBER, true, true, false},
+	[COL_OBJECTS] = {"OBJECTS", CTL_CELL_NUMBER, true, true, false},
+	[COL_FREEBLKS] = {"FREEBLKS", CTL_CELL_NUMBER, true, true, false},
+	[COL_PIDS] = {"PIDS", CTL_CELL_NUMBERS, false, true, false},
+	[COL_OWNER] = {"OWNER", CTL_CELL_STRING, false, true, false},
+	[COL_UID] = {"UID", CTL_CELL_NUMBER, true, false, false},
+	[COL_GID] = {"GID", CTL_CELL_NUMBER, true, false, false},
+	[COL_MODE] = {"MODE", CTL_CELL_STRING, false, true, false},
 };
 
-/* -o LIST: column names separated by commas, any case; "+LIST" adds to the
- * default columns. */
-static void parse_columns(const char *cmd, const char *arg, struct layout *lay)
+/* The columns that need the block chain read. */
+static bool needs_chain(const struct ctl_table_opts *o)
 {
-	lay->ncols = 0;
-	if (*arg == '+') {
-		for (int c = 0; c < NCOLUMNS; c++)
-			lay->cols[lay->ncols++] = (enum column)c;
-		arg++;
-	}
-	char *copy = xstrdup(arg), *save = NULL;
-	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		int found = -1;
-		for (int c = 0; c < NCOLUMNS && found < 0; c++)
-			if (strcasecmp(w, column_heads[c]) == 0)
-				found = c;
-		if (found < 0)
-			ctl_usage_error(
-				cmd,
-				"unknown column '%s' (columns: NAME STATUS SIZE MAX USED"
-				" FREE LARGEST OBJECTS FREEBLKS PIDS OWNER MODE)",
-				w);
-		if (lay->ncols == sizeof(lay->cols) / sizeof(lay->cols[0]))
-			ctl_usage_error(cmd, "too many columns in '%s'", arg);
-		lay->cols[lay->ncols++] = (enum column)found;
-	}
-	free(copy);
-	if (lay->ncols == 0)
-		ctl_usage_error(cmd, "--output needs at least one column");
+	static const enum column chain[] = {COL_STATUS,	 COL_USED,    COL_FREE,
+					    COL_LARGEST, COL_OBJECTS, COL_FREEBLKS};
+	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++)
+		if (ctl_table_shows(o, chain[i]))
+			return true;
+	return false;
 }
 
-static const char *size_cell(char buf[NUM_BUF], size_t v, const struct layout *lay)
+static const char *size_cell(char buf[NUM_BUF], size_t v, const struct ctl_table_opts *o)
 {
-	return lay->bytes ? fmt_size(buf, v) : fmt_human(buf, v);
+	return o->bytes || o->json ? fmt_size(buf, v) : fmt_human(buf, v);
 }
 
-static void print_plain(const struct entry *v, size_t n, bool all,
-			const struct layout *lay)
+static void add_row(struct ctl_table *t, const struct ctl_table_opts *o,
+		    const struct entry *e)
 {
-	const char *heads[4 * NCOLUMNS];
-	char align[4 * NCOLUMNS + 1];
-	for (size_t c = 0; c < lay->ncols; c++) {
-		heads[c] = column_heads[lay->cols[c]];
-		align[c] = column_align[lay->cols[c]];
+	char b[11][NUM_BUF], pids[MAX_PIDS * 12 + 8];
+	const char *cell[NCOLUMNS] = {NULL};
+	cell[COL_NAME] = e->name;
+	cell[COL_BACKING] = heap_backing_name(e->backing);
+	cell[COL_STATUS] = e->status;
+	cell[COL_NOTE] = e->note;
+	if (e->heap) {
+		cell[COL_SIZE] = size_cell(b[0], e->info.heap_size, o);
+		cell[COL_MAX] = size_cell(b[1], e->info.max_size, o);
+		cell[COL_GROWABLE] = e->info.growable ? "1" : "0";
+		cell[COL_LOCK] = ctl_lock_state_name(e->info.lock_state);
 	}
-	align[lay->ncols] = '\0';
-	struct table t;
-	table_init(&t, lay->ncols, heads, align);
-	for (size_t i = 0; i < n; i++) {
-		const struct entry *e = &v[i];
-		if (!shown(e, all))
-			continue;
-		char b[9][NUM_BUF], pids[MAX_PIDS * 12 + 8];
-		const char *full[NCOLUMNS] = {NULL}, *row[4 * NCOLUMNS];
-		char *name = printable(e->name);
-		full[COL_NAME] = name;
-		full[COL_STATUS] = e->status;
-		if (e->heap) {
-			full[COL_SIZE] = size_cell(b[0], e->info.heap_size, lay);
-			full[COL_MAX] = size_cell(b[1], e->info.max_size, lay);
-		}
-		if (e->have_stats) {
-			full[COL_USED] = size_cell(b[2], e->stats.used_bytes, lay);
-			full[COL_FREE] = size_cell(b[3], e->stats.free_bytes, lay);
-			full[COL_LARGEST] = size_cell(b[4], e->stats.largest_free, lay);
-			full[COL_OBJECTS] = fmt_size(b[5], e->stats.objects);
-			full[COL_FREEBLKS] = fmt_size(b[6], e->stats.free_blocks);
-		}
-		pid_list(pids, sizeof(pids), e);
-		full[COL_PIDS] = e->npids ? pids : "-";
-		if (e->have_st) {
-			full[COL_OWNER] = owner_name(b[7], e->st.st_uid);
-			full[COL_MODE] = fmt_mode(b[8], e->st.st_mode);
-		}
-		for (size_t c = 0; c < lay->ncols; c++)
-			row[c] = full[lay->cols[c]];
-		table_add(&t, row);
-		free(name);
+	if (e->have_stats) {
+		cell[COL_USED] = size_cell(b[2], e->stats.used_bytes, o);
+		cell[COL_FREE] = size_cell(b[3], e->stats.free_bytes, o);
+		cell[COL_LARGEST] = size_cell(b[4], e->stats.largest_free, o);
+		cell[COL_OBJECTS] = fmt_size(b[5], e->stats.objects);
+		cell[COL_FREEBLKS] = fmt_size(b[6], e->stats.free_blocks);
 	}
-	table_print_as(&t, stdout, lay->headings, lay->raw);
-	table_free(&t);
-	for (size_t i = 0; i < n; i++) {
-		const struct entry *e = &v[i];
-		if (shown(e, all) && e->note && strcmp(e->status, "not-heap") != 0) {
-			char *name = printable(e->name);
-			tool_warn("%s: %s", name, e->note);
-			free(name);
-		}
+	pid_list(pids, sizeof(pids), e);
+	/* No process is an empty list, not an unknown one. */
+	cell[COL_PIDS] = e->npids || o->json ? pids : NULL;
+	if (e->have_st) {
+		cell[COL_OWNER] = owner_name(b[7], e->st.st_uid);
+		cell[COL_UID] = fmt_size(b[8], e->st.st_uid);
+		cell[COL_GID] = fmt_size(b[9], e->st.st_gid);
+		cell[COL_MODE] = fmt_mode(b[10], e->st.st_mode);
 	}
-}
-
-static void print_json(const struct entry *v, size_t n, bool all)
-{
-	struct json j;
-	char b[NUM_BUF];
-	json_init(&j, stdout);
-	json_object_begin(&j, NULL);
-	json_array_begin(&j, "heaps");
-	for (size_t i = 0; i < n; i++) {
-		const struct entry *e = &v[i];
-		if (!shown(e, all))
-			continue;
-		json_object_begin(&j, NULL);
-		json_string(&j, "name", e->name);
-		json_string(&j, "backing", heap_backing_name(e->backing));
-		json_string(&j, "status", e->status);
-		json_bool(&j, "heap", e->heap);
-		json_string(&j, "note", e->note);
-		if (e->heap) {
-			json_uint(&j, "size", e->info.heap_size);
-			json_uint(&j, "max_size", e->info.max_size);
-			json_bool(&j, "growable", e->info.growable);
-			json_string(&j, "lock", ctl_lock_state_name(e->info.lock_state));
-		}
-		if (e->have_stats) {
-			json_uint(&j, "used_bytes", e->stats.used_bytes);
-			json_uint(&j, "free_bytes", e->stats.free_bytes);
-			json_uint(&j, "largest_free", e->stats.largest_free);
-			json_uint(&j, "objects", e->stats.objects);
-			json_uint(&j, "free_blocks", e->stats.free_blocks);
-		}
-		json_array_begin(&j, "pids");
-		for (size_t k = 0; k < e->npids && k < MAX_PIDS; k++)
-			json_int(&j, NULL, e->pids[k]);
-		json_array_end(&j);
-		if (e->have_st) {
-			json_uint(&j, "object_size", (uintmax_t)e->st.st_size);
-			json_uint(&j, "uid", e->st.st_uid);
-			json_string(&j, "owner", owner_name(b, e->st.st_uid));
-			json_uint(&j, "gid", e->st.st_gid);
-			json_string(&j, "mode", fmt_mode(b, e->st.st_mode));
-		}
-		json_object_end(&j);
-	}
-	json_array_end(&j);
-	json_object_end(&j);
-	json_finish(&j);
+	ctl_table_add(t, cell);
 }
 
 int ctl_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"all", no_argument, NULL, 'a'},
-		{"bytes", no_argument, NULL, 'b'},
-		{"json", no_argument, NULL, 'j'},
-		{"noheadings", no_argument, NULL, 'n'},
-		{"output", required_argument, NULL, 'o'},
-		{"raw", no_argument, NULL, 'r'},
 		{"timeout", required_argument, NULL, 't'},
+		CTL_TABLE_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	bool all = false, json = false;
-	struct layout lay = {.ncols = NCOLUMNS, .headings = true};
-	for (int col = 0; col < NCOLUMNS; col++)
-		lay.cols[col] = (enum column)col;
+	bool all = false;
+	struct ctl_table_opts o;
+	ctl_table_opts_init(&o);
 	unsigned timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
 	int c;
-	while ((c = ctl_getopt(argc, argv, "abjno:rt:", opts)) != -1) {
-		switch (c) {
-		case 'a':
+	while ((c = ctl_getopt(argc, argv, "at:" CTL_TABLE_SHORTOPTS, opts)) != -1) {
+		if (ctl_table_option(&o, c, optarg, argv[0], columns, NCOLUMNS))
+			continue;
+		if (c == 'a')
 			all = true;
-			break;
-		case 'b':
-			lay.bytes = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'n':
-			lay.headings = false;
-			break;
-		case 'o':
-			parse_columns(argv[0], optarg, &lay);
-			break;
-		case 'r':
-			lay.raw = true;
-			break;
-		case 't':
+		else if (c == 't')
 			timeout_ms = ctl_parse_timeout(argv[0], optarg);
-			break;
-		}
 	}
 	if (optind < argc)
 		ctl_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	ctl_table_opts_done(&o, columns, NCOLUMNS);
+	struct needs need = {.chain = needs_chain(&o),
+			     .pids = ctl_table_shows(&o, COL_PIDS)};
 
-	struct shm_maps maps;
-	if (shm_maps_scan(&maps) < 0)
+	struct shm_maps maps = {0};
+	if (need.pids && shm_maps_scan(&maps) < 0)
 		tool_warn("/proc: %s; PIDS left empty", strerror(errno));
 	size_t n;
 	struct entry *v = read_dir(&n);
-	for (size_t i = 0; i < n; i++)
-		examine(&v[i], &maps, timeout_ms);
-	if (json)
-		print_json(v, n, all);
-	else
-		print_plain(v, n, all, &lay);
+	struct ctl_table *t = ctl_table_new(&o, columns, "heaps");
+	for (size_t i = 0; i < n; i++) {
+		examine(&v[i], &maps, &need, timeout_ms);
+		if (shown(&v[i], all))
+			add_row(t, &o, &v[i]);
+	}
+	ctl_table_print(t);
 	for (size_t i = 0; i < n; i++)
 		free(v[i].name);
 	free(v);

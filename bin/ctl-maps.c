@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl-maps.h"
@@ -24,8 +25,8 @@
 #define SYSV_PREFIX "/SYSV"
 
 /* Records that pid maps the object prefix + name (inode ino). */
-static void add_mapping(struct shm_maps *m, pid_t pid, ino_t ino, const char *prefix,
-			const char *name)
+static void add_mapping(struct shm_maps *m, pid_t pid, bool reader, ino_t ino,
+			const char *prefix, const char *name)
 {
 	size_t plen = strlen(prefix);
 	/* A heap is often several mappings (growth); one entry per object is enough. */
@@ -40,7 +41,7 @@ static void add_mapping(struct shm_maps *m, pid_t pid, ino_t ino, const char *pr
 	char *full = xmalloc(plen + strlen(name) + 1);
 	strcpy(full, prefix);
 	strcpy(full + plen, name);
-	m->v[m->n++] = (struct shm_mapping){pid, ino, full};
+	m->v[m->n++] = (struct shm_mapping){pid, reader, ino, full};
 }
 
 /* "/SYSV" and eight hex digits: a System V segment, its inode the shmid. */
@@ -77,7 +78,25 @@ static bool parse_line(char *line, ino_t *ino, char **path)
 	return true;
 }
 
-static void scan_process(struct shm_maps *m, pid_t pid)
+/* pid runs the executable file self (this program), as far as this user may see. */
+static bool same_program(pid_t pid, const struct stat *self)
+{
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+	return self && stat(path, &st) == 0 && st.st_dev == self->st_dev &&
+	       st.st_ino == self->st_ino;
+}
+
+/* same_program, looked at once per process (*cached -1: not yet). */
+static bool is_reader(int *cached, pid_t pid, const struct stat *self)
+{
+	if (*cached < 0)
+		*cached = same_program(pid, self);
+	return *cached;
+}
+
+static void scan_process(struct shm_maps *m, pid_t pid, const struct stat *self)
 {
 	char file[64];
 	snprintf(file, sizeof(file), "/proc/%ld/maps", (long)pid);
@@ -91,6 +110,7 @@ static void scan_process(struct shm_maps *m, pid_t pid)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
+	int reader = -1; /* not looked at yet: most processes map no object */
 	while ((len = getline(&line, &cap, f)) > 0) {
 		if (line[len - 1] == '\n')
 			line[--len] = '\0';
@@ -100,13 +120,14 @@ static void scan_process(struct shm_maps *m, pid_t pid)
 			continue;
 		if (sysv_path(path)) {
 			path[strlen(SYSV_PREFIX) + 8] = '\0';
-			add_mapping(m, pid, ino, SHM_MAPS_SYSV,
-				    path + strlen(SYSV_PREFIX));
+			add_mapping(m, pid, is_reader(&reader, pid, self), ino,
+				    SHM_MAPS_SYSV, path + strlen(SYSV_PREFIX));
 			continue;
 		}
 		for (size_t w = 0; w < m->nwatch; w++)
 			if (strcmp(path, m->watch[w]) == 0)
-				add_mapping(m, pid, ino, SHM_MAPS_FILE, path);
+				add_mapping(m, pid, is_reader(&reader, pid, self), ino,
+					    SHM_MAPS_FILE, path);
 		if (strncmp(path, SHM_DIR_PREFIX, strlen(SHM_DIR_PREFIX)) != 0)
 			continue;
 		char *name = path + strlen(SHM_DIR_PREFIX);
@@ -114,7 +135,8 @@ static void scan_process(struct shm_maps *m, pid_t pid)
 		if (n > sn && strcmp(name + n - sn, DELETED_SUFFIX) == 0)
 			name[n - sn] = '\0';
 		if (*name && !strchr(name, '/'))
-			add_mapping(m, pid, ino, "/", name);
+			add_mapping(m, pid, is_reader(&reader, pid, self), ino, "/",
+				    name);
 	}
 	free(line);
 	fclose(f);
@@ -132,13 +154,15 @@ int shm_maps_scan_watching(struct shm_maps *m, char *const *paths, size_t npaths
 	if (!d)
 		return -1;
 	pid_t self = getpid();
+	struct stat exe;
+	bool have_exe = stat("/proc/self/exe", &exe) == 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
 		long pid = strtol(e->d_name, NULL, 10);
 		if (pid > 0 && pid != self)
-			scan_process(m, (pid_t)pid);
+			scan_process(m, (pid_t)pid, have_exe ? &exe : NULL);
 	}
 	closedir(d);
 	return 0;
@@ -158,7 +182,7 @@ size_t shm_maps_pids(const struct shm_maps *m, const char *name, ino_t ino, pid_
 	/* Entries are grouped by process, so a repeat is always the previous match. */
 	for (size_t i = 0; i < m->n; i++) {
 		const struct shm_mapping *e = &m->v[i];
-		if (strcmp(e->name, name) != 0 || (ino && e->ino != ino))
+		if (e->reader || strcmp(e->name, name) != 0 || (ino && e->ino != ino))
 			continue;
 		if (count && e->pid == last)
 			continue;
@@ -168,6 +192,21 @@ size_t shm_maps_pids(const struct shm_maps *m, const char *name, ino_t ino, pid_
 		count++;
 	}
 	qsort(pids, count < max ? count : max, sizeof(*pids), cmp_pid);
+	return count;
+}
+
+size_t shm_maps_readers(const struct shm_maps *m, const char *name, ino_t ino)
+{
+	size_t count = 0;
+	pid_t last = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct shm_mapping *e = &m->v[i];
+		if (!e->reader || strcmp(e->name, name) != 0 || (ino && e->ino != ino))
+			continue;
+		if (!count || e->pid != last)
+			count++;
+		last = e->pid;
+	}
 	return count;
 }
 

@@ -50,6 +50,26 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
+char *utf8_clean(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	char *out = xmalloc(3 * strlen(str) + 1), *o = out;
+	while (*s) {
+		size_t n = utf8_len(s);
+		if (n == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+			o += 3;
+			s++;
+			continue;
+		}
+		memcpy(o, s, n);
+		o += n;
+		s += n;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* JSON strings must be valid UTF-8: a byte that is not part of a valid
  * sequence (object names are arbitrary bytes) becomes U+FFFD. */
 static void put_string(FILE *f, const char *str)

@@ -64,6 +64,9 @@ void table_free(struct table *t);
  * cell.  Returns a malloc'ed string.
  */
 char *printable(const char *s);
+/* s with every byte that is not part of valid UTF-8 replaced by U+FFFD, as
+ * JSON strings must be (malloc'ed). */
+char *utf8_clean(const char *s);
 
 /* A number as a cell: bytes in decimal, a mode in octal with its leading 0. */
 #define NUM_BUF 32

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "ctl-out.h"
+#include "ctl-table.h"
 #include "ctl.h"
 #include "shmseg.h"
 #include "tool.h"
@@ -109,82 +110,78 @@ static const char *namespace_name(void)
 	return ns && *ns ? ns : NULL;
 }
 
-static void print_plain(const struct shmseg_stat *v, size_t n,
-			const struct attachments *a)
-{
-	static const char *const heads[] = {"ID", "SIZE", "ATTACHED", "PIDS", "KEY"};
-	struct table t;
-	table_init(&t, 5, heads, "rrrll");
-	for (size_t i = 0; i < n; i++) {
-		char b[3][NUM_BUF], key[16];
-		pid_t *pids;
-		size_t np = pids_of(a, v[i].sysv_id, &pids);
-		char *list = xmalloc(np * 12 + 2);
-		size_t used = 0;
-		list[0] = '\0';
-		for (size_t k = 0; k < np; k++)
-			used += (size_t)sprintf(list + used, "%s%ld", k ? "," : "",
-						(long)pids[k]);
-		snprintf(b[0], NUM_BUF, "%d", v[i].id);
-		snprintf(key, sizeof(key), "0x%08x", (unsigned)v[i].sysv_key);
-		const char *row[5] = {b[0], fmt_size(b[1], v[i].size),
-				      fmt_size(b[2], v[i].nattach), np ? list : "-", key};
-		table_add(&t, row);
-		free(list);
-		free(pids);
-	}
-	const char *ns = namespace_name();
-	char *shown = ns ? printable(ns) : NULL;
-	printf("namespace %s: %zu segment%s\n", shown ? shown : "(default)", n,
-	       n == 1 ? "" : "s");
-	free(shown);
-	if (n)
-		table_print(&t, stdout);
-	table_free(&t);
-}
+enum column {
+	COL_ID,
+	COL_SIZE,
+	COL_ATTACHED,
+	COL_PIDS,
+	COL_KEY,
+	COL_CREATOR,
+	COL_SYSV_KEY,
+	COL_SYSV_ID,
+	NCOLUMNS
+};
 
-static void print_json(const struct shmseg_stat *v, size_t n, const struct attachments *a)
+static const struct ctl_column columns[NCOLUMNS] = {
+	[COL_ID] = {"ID", CTL_CELL_NUMBER, true, true, false},
+	[COL_SIZE] = {"SIZE", CTL_CELL_NUMBER, true, true, false},
+	[COL_ATTACHED] = {"ATTACHED", CTL_CELL_NUMBER, true, true, false},
+	[COL_PIDS] = {"PIDS", CTL_CELL_NUMBERS, false, true, false},
+	[COL_KEY] = {"KEY", CTL_CELL_STRING, false, true, false},
+	[COL_CREATOR] = {"CREATOR", CTL_CELL_NUMBER, true, false, false},
+	[COL_SYSV_KEY] = {"SYSV_KEY", CTL_CELL_NUMBER, true, false, false},
+	[COL_SYSV_ID] = {"SYSV_ID", CTL_CELL_NUMBER, true, false, false},
+};
+
+static void add_row(struct ctl_table *t, const struct ctl_table_opts *o,
+		    const struct shmseg_stat *seg, const struct attachments *a)
 {
-	struct json j;
-	json_init(&j, stdout);
-	json_object_begin(&j, NULL);
-	json_string(&j, "namespace", namespace_name());
-	json_array_begin(&j, "segments");
-	for (size_t i = 0; i < n; i++) {
-		pid_t *pids;
-		size_t np = pids_of(a, v[i].sysv_id, &pids);
-		json_object_begin(&j, NULL);
-		json_int(&j, "id", v[i].id);
-		json_uint(&j, "size", v[i].size);
-		json_uint(&j, "attached", v[i].nattach);
-		json_array_begin(&j, "pids");
-		for (size_t k = 0; k < np; k++)
-			json_int(&j, NULL, pids[k]);
-		json_array_end(&j);
-		json_int(&j, "creator", v[i].creator);
-		json_int(&j, "sysv_key", v[i].sysv_key);
-		json_int(&j, "sysv_id", v[i].sysv_id);
-		json_object_end(&j);
-		free(pids);
-	}
-	json_array_end(&j);
-	json_object_end(&j);
-	json_finish(&j);
+	char id[NUM_BUF], size[NUM_BUF], attached[NUM_BUF], key[NUM_BUF];
+	char creator[NUM_BUF], sysv_key[NUM_BUF], sysv_id[NUM_BUF];
+	pid_t *pids;
+	size_t np = pids_of(a, seg->sysv_id, &pids);
+	char *list = xmalloc(np * 12 + 2);
+	size_t used = 0;
+	list[0] = '\0';
+	for (size_t k = 0; k < np; k++)
+		used += (size_t)sprintf(list + used, "%s%ld", k ? "," : "",
+					(long)pids[k]);
+	snprintf(id, NUM_BUF, "%d", seg->id);
+	snprintf(key, NUM_BUF, "0x%08x", (unsigned)seg->sysv_key);
+	snprintf(creator, NUM_BUF, "%ld", (long)seg->creator);
+	snprintf(sysv_key, NUM_BUF, "%d", seg->sysv_key);
+	snprintf(sysv_id, NUM_BUF, "%d", seg->sysv_id);
+	const char *cell[NCOLUMNS] = {
+		[COL_ID] = id,
+		[COL_SIZE] = o->bytes || o->json ? fmt_size(size, seg->size)
+						 : fmt_human(size, seg->size),
+		[COL_ATTACHED] = fmt_size(attached, seg->nattach),
+		/* No process is an empty list, not an unknown one. */
+		[COL_PIDS] = np || o->json ? list : NULL,
+		[COL_KEY] = key,
+		[COL_CREATOR] = creator,
+		[COL_SYSV_KEY] = sysv_key,
+		[COL_SYSV_ID] = sysv_id,
+	};
+	ctl_table_add(t, cell);
+	free(list);
+	free(pids);
 }
 
 int ctl_segments(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
+		CTL_TABLE_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	bool json = false;
+	struct ctl_table_opts o;
+	ctl_table_opts_init(&o);
 	int c;
-	while ((c = ctl_getopt(argc, argv, "j", opts)) != -1)
-		if (c == 'j')
-			json = true;
+	while ((c = ctl_getopt(argc, argv, CTL_TABLE_SHORTOPTS, opts)) != -1)
+		ctl_table_option(&o, c, optarg, argv[0], columns, NCOLUMNS);
 	if (optind < argc)
 		ctl_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	ctl_table_opts_done(&o, columns, NCOLUMNS);
 
 	struct shmseg_stat *v = xmalloc(SHMSEG_MAX_IDS * sizeof(*v));
 	size_t n = 0;
@@ -198,12 +195,20 @@ int ctl_segments(int argc, char **argv)
 		}
 	}
 	struct attachments a = {NULL, 0, 0};
-	if (n)
+	if (n && ctl_table_shows(&o, COL_PIDS))
 		scan_processes(&a);
-	if (json)
-		print_json(v, n, &a);
-	else
-		print_plain(v, n, &a);
+	/* The namespace heads the columns, as a title (not in --raw, -n or JSON). */
+	if (!o.json && !o.raw && o.headings) {
+		const char *ns = namespace_name();
+		char *shown = ns ? printable(ns) : NULL;
+		printf("namespace %s: %zu segment%s\n", shown ? shown : "(default)", n,
+		       n == 1 ? "" : "s");
+		free(shown);
+	}
+	struct ctl_table *t = ctl_table_new(&o, columns, "segments");
+	for (size_t i = 0; i < n; i++)
+		add_row(t, &o, &v[i], &a);
+	ctl_table_print(t);
 	free(a.v);
 	free(v);
 	return TOOL_EXIT_OK;

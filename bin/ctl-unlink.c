@@ -44,8 +44,11 @@ static const char *refusal(const char *name, const struct shm_maps *maps, char *
 	bool have_st = ctl_object_stat(name, &st) == 0;
 	pid_t pids[MAX_PIDS];
 	size_t n = ctl_object_pids(maps, name, have_st ? &st : NULL, pids, MAX_PIDS);
-	/* Processes this user may not see count too: the kernel knows them all. */
+	/* Processes this user may not see count too: the kernel knows them all;
+	 * other shmheap-ctl commands reading it do not (see shm_maps_scan). */
 	long attached = ctl_backing_of(name) == HEAP_SYSV ? ctl_sysv_attached(name) : 0;
+	if (attached > 0)
+		attached -= (long)ctl_object_readers(maps, name, have_st ? &st : NULL);
 	if (n == 0 && attached > 0) {
 		snprintf(
 			buf, len,
@@ -95,7 +98,7 @@ int ctl_unlink(int argc, char **argv)
 		char why[256];
 		const char *no = force ? NULL : refusal(name, &maps, why, sizeof(why));
 		if (!no && ctl_object_remove(name, !force) < 0)
-			no = ctl_heap_error(errno);
+			no = ctl_name_error(name, errno);
 		if (no) {
 			tool_warn("%s: %s", ctl_shown(name), no);
 			status = TOOL_EXIT_FAIL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl.c - shmheap-ctl: list, inspect, check, unlink and create heaps (POSIX
- * shared memory, files, System V segments).  This file only dispatches; each command lives in ctl-NAME.c.
+ * ctl.c - shmheap-ctl: list, inspect, map, check, unlink and create heaps
+ * (POSIX shared memory, files, System V segments), and list shmseg's segments.  This file only dispatches; each command lives in ctl-NAME.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,17 +13,21 @@ static const char usage_text[] =
 	"Usage: shmheap-ctl COMMAND [OPTION]... [NAME]...\n"
 	"Administer libshmheap heaps (POSIX shared memory, files, System V segments).\n"
 	"\n"
-	"  list [--all] [--json] [--bytes] [-o LIST] [--noheadings] [--raw] [--timeout MS]\n"
+	"  list [--all] [--json] [--bytes] [-o LIST] [--output-all] [--noheadings]\n"
+	"       [--raw] [--timeout MS]\n"
 	"                      every heap: size, use, free space, mapping processes\n"
 	"  inspect NAME [--blocks] [--json] [--timeout MS]\n"
 	"                      header, lock state, fragmentation, object sizes\n"
+	"  map NAME [--width N] [--svg FILE] [--color[=WHEN]] [--timeout MS]\n"
+	"                      the blocks as a picture, in text or SVG\n"
 	"  check NAME [--json] [--timeout MS]\n"
 	"                      verify every invariant; exit 0 if sound, 1 if not\n"
 	"  unlink [--force] NAME...\n"
 	"                      remove heaps no process maps\n"
 	"  create NAME SIZE [--max-size SIZE] [--no-grow] [--mode OCTAL] [--cached]\n"
 	"                      make a heap (SIZE may end in K, M or G)\n"
-	"  segments [--json]   numbered segments (shmseg): size, attach count, processes\n"
+	"  segments [--json] [--bytes] [-o LIST] [--output-all] [--noheadings] [--raw]\n"
+	"                      numbered segments (shmseg): size, attach count, processes\n"
 	"\n"
 	"  -h, --help          show this help (COMMAND --help: that command's)\n"
 	"  -V, --version       show the version\n"
@@ -45,29 +49,45 @@ static const struct {
 	 "\n"
 	 "  -a, --all             also show objects that are not heaps\n"
 	 "  -b, --bytes           sizes in bytes, not in human-readable form\n"
-	 "  -j, --json            one JSON document (sizes always in bytes)\n"
+	 "  -J, --json            one JSON document (sizes always in bytes; every\n"
+	 "                        column unless -o chooses)\n"
 	 "  -o, --output LIST     the columns to show, separated by commas;\n"
 	 "                        +LIST adds to the default ones\n"
+	 "      --output-all      every column\n"
 	 "  -n, --noheadings      no heading line\n"
 	 "  -r, --raw             cells separated by one space, not aligned\n"
 	 "  -t, --timeout MS      longest wait for a heap lock (default 1000)\n"
 	 "  -h, --help            show this help\n"
 	 "\n"
-	 "Columns: NAME STATUS SIZE MAX USED FREE LARGEST OBJECTS FREEBLKS PIDS\n"
-	 "OWNER MODE (all by default).\n"},
+	 "Columns (* by default): NAME* BACKING STATUS* NOTE SIZE* MAX* GROWABLE LOCK\n"
+	 "USED* FREE* LARGEST* OBJECTS* FREEBLKS* PIDS* OWNER* UID GID MODE*.\n"
+	 "Only STATUS, USED, FREE, LARGEST, OBJECTS and FREEBLKS take the heap lock.\n"},
 	{"inspect", ctl_inspect,
 	 "Usage: shmheap-ctl inspect [OPTION]... NAME\n"
 	 "Show one heap: header, lock state, fragmentation, object sizes.\n"
 	 "\n"
 	 "  -b, --blocks          also show every block\n"
-	 "  -j, --json            one JSON document\n"
+	 "  -J, --json            one JSON document\n"
+	 "  -t, --timeout MS      longest wait for the heap lock (default 1000)\n"
+	 "  -h, --help            show this help\n"},
+	{"map", ctl_map,
+	 "Usage: shmheap-ctl map [OPTION]... NAME\n"
+	 "Draw the heap's blocks in address order: a strip of cells (one glyph per\n"
+	 "state: # used, . free, c cached, L the library's own, H header; a digit\n"
+	 "for a cell of several, tenths in use) and a legend.\n"
+	 "\n"
+	 "  -w, --width N         cells in the strip (default: the terminal's width)\n"
+	 "  -s, --svg FILE        also write an SVG picture to FILE (-: standard\n"
+	 "                        output, instead of the strip)\n"
+	 "      --color[=WHEN]    colours: auto (on a terminal, unless NO_COLOR is\n"
+	 "                        set), always or never\n"
 	 "  -t, --timeout MS      longest wait for the heap lock (default 1000)\n"
 	 "  -h, --help            show this help\n"},
 	{"check", ctl_check,
 	 "Usage: shmheap-ctl check [OPTION]... NAME\n"
 	 "Verify every invariant of one heap, without writing to it.\n"
 	 "\n"
-	 "  -j, --json            one JSON document\n"
+	 "  -J, --json            one JSON document\n"
 	 "  -t, --timeout MS      longest wait for the heap lock (default 1000)\n"
 	 "  -h, --help            show this help\n"
 	 "\n"
@@ -94,8 +114,17 @@ static const struct {
 	 "List the numbered shared segments (shmseg) of the namespace that\n"
 	 "SHMHEAP_SEGMENTS names (default: the user's own).\n"
 	 "\n"
-	 "  -j, --json            one JSON document\n"
-	 "  -h, --help            show this help\n"},
+	 "  -b, --bytes           sizes in bytes, not in human-readable form\n"
+	 "  -J, --json            one JSON document (every column unless -o chooses)\n"
+	 "  -o, --output LIST     the columns to show, separated by commas;\n"
+	 "                        +LIST adds to the default ones\n"
+	 "      --output-all      every column\n"
+	 "  -n, --noheadings      no heading line\n"
+	 "  -r, --raw             cells separated by one space, not aligned\n"
+	 "  -h, --help            show this help\n"
+	 "\n"
+	 "Columns (* by default): ID* SIZE* ATTACHED* PIDS* KEY* CREATOR SYSV_KEY\n"
+	 "SYSV_ID.\n"},
 };
 
 /* COMMAND ... --help anywhere before "--" shows that command's help. */

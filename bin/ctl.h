@@ -16,6 +16,7 @@ int ctl_check(int argc, char **argv);
 int ctl_unlink(int argc, char **argv);
 int ctl_create(int argc, char **argv);
 int ctl_segments(int argc, char **argv); /* ctl-segments.c */
+int ctl_map(int argc, char **argv);	 /* ctl-map.c */
 
 /* check: the heap could not be checked at all (no such object, not a heap,
  * permission denied); a damaged header is a problem found (status 1). */
@@ -50,8 +51,8 @@ void ctl_shm_path(char *buf, size_t len, const char *name);
  * A heap opened for reading by an inspection command.  A heap another user
  * may write (its owner or creator is another user, or its mode has a group or
  * other write bit: the library's rule, which refuses it EPERM) is read
- * without its lock, from a private copy: locking it would let that user write
- * into this process (see shmheap(7), Security).
+ * without its lock, with pread, never mapped: locking it would let that user
+ * write into this process (see shmheap(7), Security).
  * The lock of the caller's own heap is taken with a timeout; when it cannot
  * be (held too long, or its owner died and reading under it would need a
  * repair, which would be a write), the heap is read without it.  why_unlocked

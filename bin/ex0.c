@@ -111,7 +111,7 @@ static int exit_status(pid_t pid)
 
 static void usage(FILE *f)
 {
-	fputs("usage: shmheap-ex0 SIZE\n"
+	fputs("Usage: shmheap-ex0 SIZE\n"
 	      "Lab exercise 0: two processes share a memory-mapped file of SIZE bytes\n"
 	      "(a multiple of the page size; K, M, G suffixes allowed).\n"
 	      "  -h, --help     show this help and exit\n"
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 	long page = sysconf(_SC_PAGESIZE);
 	if (argc != 2 || !tool_parse_size_suffix(argv[1], &size))
 		tool_die(TOOL_EXIT_USAGE,
-			 "usage: shmheap-ex0 SIZE (a multiple of the page size)");
+			 "Usage: shmheap-ex0 SIZE (a multiple of the page size)");
 	if (size == 0 || (page > 0 && size % (size_t)page))
 		tool_die(TOOL_EXIT_USAGE,
 			 "size %s is not a positive multiple of the page size %ld",

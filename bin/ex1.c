@@ -123,7 +123,7 @@ static int write_object(int n, const int *to, shmheap_memory_handle heap)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: shmheap-ex1 [--heap NAME] N\n"
+		"Usage: shmheap-ex1 [--heap NAME] N\n"
 		"Lab exercise 1: one writer passes a shared object to N readers (1 .. %d).\n"
 		"  --heap NAME    run over the heap NAME, created and removed by the run:\n"
 		"                 /name, file:PATH, sysv:KEY or anon: (default\n"
@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 	if (argc != 2 || !tool_parse_uint(argv[1], EX1_MAX_READERS, &n) || n == 0)
 		tool_die(
 			TOOL_EXIT_USAGE,
-			"usage: shmheap-ex1 [--heap NAME] N (1 .. %d readers; see --help)",
+			"Usage: shmheap-ex1 [--heap NAME] N (1 .. %d readers; see --help)",
 			EX1_MAX_READERS);
 	run_heap_choose("shmheap-ex1", heap_arg);
 

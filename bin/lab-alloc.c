@@ -49,7 +49,18 @@ static int intact(const char *p, size_t len, size_t chunk)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s\n", tool_name());
+	fputs("Usage: shmheap-lab-alloc [OPTION]\n"
+	      "Runs the scenarios of part A of the memory-management lab on its own\n"
+	      "interface (lab/alloc.h: init_alloc, alloc, dealloc, cleanup): one 4 KiB\n"
+	      "page, every byte of it usable, chunks split and merged in first fit.\n"
+	      "One line per step, \"ok\" or \"FAILED\" with the reason.\n"
+	      "\n"
+	      "  -h, --help     show this help and exit\n"
+	      "  -V, --version  show the version and exit\n"
+	      "\n"
+	      "Exit status: 0 every step passed, 1 a step failed, 2 usage error.\n"
+	      "See shmheap-lab-alloc(1).\n",
+	      f);
 }
 
 int main(int argc, char **argv)
@@ -58,8 +69,8 @@ int main(int argc, char **argv)
 	if (tool_help_or_version(argc, argv, usage))
 		return TOOL_EXIT_OK;
 	if (argc > 1)
-		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (usage: %s)", argv[1],
-			 tool_name());
+		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (try '%s --help')",
+			 argv[1], tool_name());
 	static char *chunk[CHUNKS];
 	static size_t len[CHUNKS];
 

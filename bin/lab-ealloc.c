@@ -83,7 +83,19 @@ static char *alloc_fill(int size, char c)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s\n", tool_name());
+	fputs("Usage: shmheap-lab-ealloc [OPTION]\n"
+	      "Runs the scenarios of part B of the memory-management lab on its own\n"
+	      "interface (lab/ealloc.h) and prints, after every step, the virtual size\n"
+	      "of the process (VSZ), how much it grew, and whether that is as expected:\n"
+	      "the allocator maps one 4 KiB page only when no page it has can hold the\n"
+	      "request.\n"
+	      "\n"
+	      "  -h, --help     show this help and exit\n"
+	      "  -V, --version  show the version and exit\n"
+	      "\n"
+	      "Exit status: 0 every verdict as expected, 1 one was not, 2 usage error.\n"
+	      "See shmheap-lab-ealloc(1).\n",
+	      f);
 }
 
 int main(int argc, char **argv)
@@ -92,8 +104,8 @@ int main(int argc, char **argv)
 	if (tool_help_or_version(argc, argv, usage))
 		return TOOL_EXIT_OK;
 	if (argc > 1)
-		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (usage: %s)", argv[1],
-			 tool_name());
+		tool_die(TOOL_EXIT_USAGE, "unexpected argument: %s (try '%s --help')",
+			 argv[1], tool_name());
 	if (sysconf(_SC_PAGESIZE) != PAGESIZE)
 		printf("note: the system page is %ld bytes: each 4 KiB mapping takes one\n",
 		       sysconf(_SC_PAGESIZE));

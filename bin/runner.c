@@ -198,7 +198,7 @@ static int read_header(struct run *run, FILE *in, char **buf, size_t *cap)
 static void usage(FILE *f, const char *name)
 {
 	fprintf(f,
-		"usage: %s [--grow[=MAX]] [--heap NAME] < input\n"
+		"Usage: %s [--grow[=MAX]] [--heap NAME] < input\n"
 		"Runs the lab's heap commands (see %s(1)) read from standard input.\n"
 		"  --grow[=MAX]  let the heap grow, up to MAX bytes (K, M, G suffixes;\n"
 		"                default 4G); without it the heap keeps size S\n"

@@ -2,7 +2,6 @@
 # The input parser is a library of its own so that a fuzz target can link it.
 noinst_LTLIBRARIES += bin/libcmdparse.la
 bin_libcmdparse_la_SOURCES = bin/cmdparse.c bin/cmdparse.h
-bin_libcmdparse_la_CPPFLAGS = $(BIN_CPPFLAGS)
 
 # Workers, the process pool and the command loop shared by ex2 and ex3.
 noinst_LTLIBRARIES += bin/librunner.la
@@ -15,7 +14,6 @@ bin_librunner_la_SOURCES = \
 	bin/runner.h \
 	bin/worker.c \
 	bin/worker.h
-bin_librunner_la_CPPFLAGS = $(BIN_CPPFLAGS)
 # The runners' heap on any backing (--heap NAME).
 bin_librunner_la_SOURCES += bin/runheap.c bin/runheap.h
 bin_librunner_la_LIBADD = bin/libcmdparse.la bin/libtool-util.la lib/libshmheap.la
@@ -23,19 +21,15 @@ bin_librunner_la_LIBADD = bin/libcmdparse.la bin/libtool-util.la lib/libshmheap.
 bin_PROGRAMS += bin/shmheap-ex0 bin/shmheap-ex1 bin/shmheap-ex2 bin/shmheap-ex3
 
 bin_shmheap_ex0_SOURCES = bin/ex0.c
-bin_shmheap_ex0_CPPFLAGS = $(BIN_CPPFLAGS)
 bin_shmheap_ex0_LDADD = bin/librunner.la
 
 bin_shmheap_ex1_SOURCES = bin/ex1.c
-bin_shmheap_ex1_CPPFLAGS = $(BIN_CPPFLAGS)
 bin_shmheap_ex1_LDADD = bin/librunner.la
 
 bin_shmheap_ex2_SOURCES = bin/ex2.c
-bin_shmheap_ex2_CPPFLAGS = $(BIN_CPPFLAGS)
 bin_shmheap_ex2_LDADD = bin/librunner.la
 
 bin_shmheap_ex3_SOURCES = bin/ex3.c
-bin_shmheap_ex3_CPPFLAGS = $(BIN_CPPFLAGS)
 bin_shmheap_ex3_LDADD = bin/librunner.la
 
 dist_man_MANS += \

@@ -2,6 +2,7 @@
 /* tool.c - argument parsing and error reporting shared by the shmheap tools. */
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,21 +16,35 @@
 /* A tool is a process of its own: its name is the one global it keeps. */
 static const char *program = "shmheap";
 
+/* The reader of standard output has gone: a pipe or socket whose other end
+ * is closed, which poll(2) reports as an error on our end. */
+static bool reader_gone(void)
+{
+	struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
 /*
  * Run at exit: output that stdio still holds is written now, and a write that
  * failed, then or before, must not end in status 0 with the output lost.
+ * A reader that has gone (| head, | true) is no failure, as with util-linux's
+ * close_stdout: when SIGPIPE is ignored the writes fail with EPIPE instead of
+ * ending the tool, and the tool ends as it would have, silently.
  */
 static void close_stdout(void)
 {
 	bool failed = fflush(stdout) != 0 || ferror(stdout);
 	int err = errno;
+	/* errno may be stale when the failure was an earlier write's. */
+	if (failed && (err == EPIPE || reader_gone()))
+		return;
 	/* EBADF: started with standard output closed and wrote nothing. */
 	if (fclose(stdout) != 0 && !failed && errno != EBADF) {
 		failed = true;
 		err = errno;
 	}
 	if (failed) {
-		fprintf(stderr, "%s: write error: %s\n", program, strerror(err));
+		tool_warn("write error: %s", strerror(err));
 		_exit(TOOL_EXIT_FAIL);
 	}
 }
@@ -155,11 +170,25 @@ const char *tool_name(void)
 	return program;
 }
 
+/*
+ * The whole line is formatted first and written with one write(2): the
+ * messages of two processes sharing standard error (a demo's parent and
+ * child, a runner's children) then never interleave within a line.  A
+ * message longer than the buffer (PIPE_BUF, which a pipe keeps whole) is cut.
+ */
 __attribute__((format(printf, 1, 0))) static void vwarn_line(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", program);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char buf[4096];
+	size_t room = sizeof(buf) - 1; /* keeps a byte for the newline */
+	int n = snprintf(buf, room, "%s: ", program);
+	size_t len = n < 0 ? 0 : (size_t)n < room ? (size_t)n : room - 1;
+	n = vsnprintf(buf + len, room - len, fmt, ap);
+	if (n > 0)
+		len += (size_t)n < room - len ? (size_t)n : room - len - 1;
+	buf[len++] = '\n';
+	int err = errno;
+	write_all(STDERR_FILENO, buf, len);
+	errno = err;
 }
 
 void tool_warn(const char *fmt, ...)

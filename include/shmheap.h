@@ -95,7 +95,17 @@ struct shmheap_block {
 	size_t offset; /* of the object (the first byte after the block header) */
 	size_t size; /* usable bytes: the object's rounded size, or a free block's payload */
 	int in_use; /* 1 for a live object, 0 for free space */
+	int kind;   /* SHMHEAP_BLOCK_*: what the block holds (in in_use's padding) */
 };
+/*
+ * What a block holds, finer than in_use (see shmheap_walk(3)): free space
+ * (in_use 0), a live object (1), free space held in a process's cache (0),
+ * the library's own, such as a cache table, the names directory or a queue (1).
+ */
+#define SHMHEAP_BLOCK_FREE 1
+#define SHMHEAP_BLOCK_OBJECT 2
+#define SHMHEAP_BLOCK_CACHED 3
+#define SHMHEAP_BLOCK_LIBRARY 4
 /* Called for each block in address order; a non-zero return stops the walk. */
 typedef int (*shmheap_walk_fn)(const struct shmheap_block *blk, void *arg);
 int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg);
@@ -275,6 +285,43 @@ struct shmheap_cache_proc {
  * may be NULL); -1 with errno set on failure. */
 int shmheap_cache_stats(shmheap_memory_handle mem, struct shmheap_cache_stats *st,
 			struct shmheap_cache_proc *procs, size_t nprocs);
+
+/*
+ * Queues of handles (see shmheap_queue_create(3)): a bounded FIFO of object
+ * handles in the heap, under a name of its directory, for any number of
+ * producers and consumers in any processes connected to the heap.  Per
+ * producer, handles come out in the order they went in.  timeout_ms: 0 does
+ * not wait (EAGAIN when full or empty), < 0 waits as long as it takes, > 0
+ * fails with ETIMEDOUT after that many milliseconds.  push_from and pop_into
+ * move a handle between the queue and a slot inside a live object of the
+ * heap, both or neither even under SIGKILL; push and pop may lose the one
+ * handle in flight when their process is killed.  A destroyed queue answers
+ * EIDRM to every call made through a handle opened before.
+ */
+typedef struct shmheap_queue shmheap_queue;
+shmheap_queue *shmheap_queue_create(shmheap_memory_handle mem, const char *name,
+				    size_t capacity);
+shmheap_queue *shmheap_queue_open(shmheap_memory_handle mem, const char *name);
+int shmheap_queue_close(shmheap_queue *q);
+int shmheap_queue_destroy(shmheap_memory_handle mem, const char *name);
+int shmheap_queue_push(shmheap_queue *q, shmheap_object_handle h, int timeout_ms);
+int shmheap_queue_pop(shmheap_queue *q, shmheap_object_handle *h, int timeout_ms);
+int shmheap_queue_push_from(shmheap_queue *q, shmheap_object_handle *slot,
+			    int timeout_ms);
+int shmheap_queue_pop_into(shmheap_queue *q, shmheap_object_handle *slot, int timeout_ms);
+
+/* One queue's figures, as shmheap_queue_walk reports them. */
+struct shmheap_queue_stats {
+	size_t offset;	       /* of the queue's object */
+	size_t capacity;       /* handles it holds at most */
+	size_t length;	       /* handles it holds now */
+	int producers_waiting; /* threads asleep in a push call; -1: unknown */
+	int consumers_waiting; /* threads asleep in a pop call; -1: unknown */
+};
+/* Called once for each queue; a non-zero return stops the walk. */
+typedef int (*shmheap_queue_walk_fn)(const char *name,
+				     const struct shmheap_queue_stats *st, void *arg);
+int shmheap_queue_walk(shmheap_memory_handle mem, shmheap_queue_walk_fn fn, void *arg);
 
 #ifdef __cplusplus
 }

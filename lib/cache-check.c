@@ -12,16 +12,26 @@
 unsigned cache_view_table(const struct heap_view *v, struct cache_view_table *t)
 {
 	*t = (struct cache_view_table){0};
-	if (!(v->hdr->flags & HEAP_FLAG_CACHED) || v->end < HEAP_FIRST_OBJECT + HEAP_UNIT)
+	if (!(v->hdr->flags & HEAP_FLAG_CACHED) ||
+	    v->end < HEAP_FIRST_OBJECT + sizeof(struct cache_table))
 		return 0;
 	uint64_t bw = view_word(v, HEAP_FIRST_BLOCK);
+	uint64_t size = bw_size(bw);
 	if (cache_kind(v->seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE ||
-	    bw_size(bw) > v->end - HEAP_FIRST_BLOCK)
+	    size < HEAP_UNIT + sizeof(struct cache_table) ||
+	    size > v->end - HEAP_FIRST_BLOCK)
 		return 0;
-	t->at = v->base + HEAP_FIRST_OBJECT;
-	t->hdr = cache_table_read(t->at);
-	t->block = bw_size(bw);
+	hr_read(&v->r, HEAP_FIRST_OBJECT, &t->hdr, sizeof(t->hdr));
+	t->block = size;
 	return cache_table_slots(&t->hdr, t->block);
+}
+
+void cache_view_slot_read(const struct heap_view *v, const struct cache_view_table *t,
+			  unsigned i, struct cache_slot *s)
+{
+	heap_off off = HEAP_FIRST_OBJECT + cache_table_head(t->hdr.depth) +
+		       i * cache_slot_stride(t->hdr.depth);
+	hr_read(&v->r, off, s, sizeof(*s));
 }
 
 int cache_view_slot(const struct heap_view *v, heap_off off, uint64_t bw)
@@ -54,8 +64,9 @@ int cache_check_block(const struct heap_view *v, heap_off off, uint64_t bw,
 		return 1;
 	if (kind < 0 || (unsigned)kind >= slots)
 		return 0;
-	if (!__atomic_load_n(&cache_slot_at(t.at, &t.hdr, (unsigned)kind)->pid,
-			     __ATOMIC_RELAXED))
+	struct cache_slot s;
+	cache_view_slot_read(v, &t, (unsigned)kind, &s);
+	if (!s.pid)
 		fn(off, "cached block belongs to no process's cache", arg);
 	return 1;
 }

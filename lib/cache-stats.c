@@ -50,7 +50,7 @@ static int stats_in_view(const struct heap_view *v, void *arg)
 	for (unsigned i = 0; i < slots && ret == 0; i++) {
 		/* One look at the slot's header: its owner may leave meanwhile. */
 		struct cache_slot s;
-		memcpy(&s, cache_slot_at(tab.at, &tab.hdr, i), sizeof(s));
+		cache_view_slot_read(v, &tab, i, &s);
 		if (!s.pid)
 			continue;
 		if (st->attached < sc->nprocs) {

@@ -285,15 +285,17 @@ HIDDEN void cache_sweep(struct shmheap_heap *h);
 HIDDEN void cache_repair(struct shmheap_heap *h);
 
 /* cache-check.c: a cached heap read through a view (inspect.h). */
-/* The table as a view holds it: where, its header and its block's size, each
- * read once. */
+/* The table as a view holds it: its header and its block's size, each read
+ * once. */
 struct cache_view_table {
-	const void *at;
 	struct cache_table hdr;
 	uint64_t block;
 };
 /* The table's slots (t filled in), or 0 if it is damaged. */
 HIDDEN unsigned cache_view_table(const struct heap_view *v, struct cache_view_table *t);
+/* The header of slot i (below what cache_view_table returned) of t, read once. */
+HIDDEN void cache_view_slot_read(const struct heap_view *v, const struct cache_view_table *t,
+				 unsigned i, struct cache_slot *s);
 /* The slot whose cache holds the in-use block at off of word bw, or -1. */
 HIDDEN int cache_view_slot(const struct heap_view *v, heap_off off, uint64_t bw);
 /* The layer's view hooks (layer.h): block_kind, check_block and check. */

@@ -19,11 +19,11 @@ report=false
 [ "${1:-}" = --report ] && report=true
 
 # The core, and the files of each optional layer, by unit (a .c and its .h).
-CORE="align blocks connection debug freeindex grow inspect layer layout lock mapping repair view"
+CORE="align blocks connection debug freeindex grow heapread inspect layer layout lock mapping repair testhooks view"
 layer_of() {
 	case $1 in
 	cache | cache-* | liveness) echo cache ;;
-	ext | ext-* | names | names-* | publish) echo ext ;;
+	ext | ext-* | names | names-* | publish | queue | queue-*) echo ext ;;
 	*) echo - ;;
 	esac
 }

@@ -20,6 +20,7 @@
 struct heap_layer_ops;
 struct heap_cache;
 struct ext_conn;
+struct hr_stash;
 
 struct shmheap_heap {
 	unsigned char *base;	 /* where this process maps the heap */
@@ -48,6 +49,8 @@ struct shmheap_heap {
 	/* Each layer's state for this connection, known to the layer alone. */
 	struct heap_cache *cache; /* cache-front.c; NULL: every call takes the lock */
 	struct ext_conn *ext;	  /* ext.h; NULL in an inspecting connection */
+	/* An unlocked connection's read buffers, kept between calls (heapread.h). */
+	struct hr_stash *read_stash;
 };
 
 /* How many bytes from the heap's start are mapped now (mapping.c grows it). */

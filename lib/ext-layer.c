@@ -30,5 +30,6 @@ const struct heap_layer_ops ext_layer = {
 	.attach = ext_attach,
 	.detach = ext_detach,
 	.repair = ext_repair,
+	.block_kind = ext_block_kind,
 	.check = ext_verify,
 };

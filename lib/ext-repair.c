@@ -16,6 +16,7 @@
  *                entry's block is freed.
  *   NAME_TABLE   the record names the new table: the old one is freed.
  *                Otherwise the new one, if allocated, is freed.
+ *   QUEUE_*      a queue's operations, ended by queue_finish (queue-repair.c).
  * Every case is idempotent, so a repairer that dies is followed by one that
  * does the same again.  Blocks are freed by clearing their in-use bit only:
  * the rebuild that follows merges them and indexes them.
@@ -23,6 +24,7 @@
 #include "blocks.h"
 #include "ext.h"
 #include "names.h"
+#include "queue.h"
 
 /* The block that holds byte off, walking the chain; 0 if none. */
 static heap_off chain_block_at(struct shmheap_heap *h, heap_off off, uint64_t *bw)
@@ -42,8 +44,7 @@ static heap_off chain_block_at(struct shmheap_heap *h, heap_off off, uint64_t *b
 	return 0;
 }
 
-/* 1 when a live block starts at off. */
-static int chain_live(struct shmheap_heap *h, heap_off off)
+int ext_chain_live(struct shmheap_heap *h, heap_off off)
 {
 	uint64_t bw;
 	return off && chain_block_at(h, off, &bw) == off && (bw & BW_IN_USE);
@@ -51,7 +52,7 @@ static int chain_live(struct shmheap_heap *h, heap_off off)
 
 /* A word the repair may write: inside a live block, past its block word,
  * and not inside the block skip. */
-static uint64_t *repair_word(struct shmheap_heap *h, heap_off off, heap_off skip)
+uint64_t *ext_repair_word(struct shmheap_heap *h, heap_off off, heap_off skip)
 {
 	uint64_t bw;
 	if (!off || off % HEAP_UNIT)
@@ -62,9 +63,9 @@ static uint64_t *repair_word(struct shmheap_heap *h, heap_off off, heap_off skip
 	return (uint64_t *)(void *)(h->base + off);
 }
 
-static void repair_free(struct shmheap_heap *h, heap_off blk)
+void ext_repair_free(struct shmheap_heap *h, heap_off blk)
 {
-	if (!chain_live(h, blk))
+	if (!ext_chain_live(h, blk))
 		return;
 	uint64_t *w = block_word(h->base, blk);
 	__atomic_store_n(w, *w & (BW_SIZE_MASK | BW_PREV_MASK), __ATOMIC_RELEASE);
@@ -121,34 +122,40 @@ static void finish_pending(struct shmheap_heap *h, struct heap_ext *x)
 
 	switch (in.op) {
 	case INTENT_ALLOC_INTO:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (!w || *w != handle_of(h->seed, in.a + HEAP_UNIT))
-			repair_free(h, in.a);
+			ext_repair_free(h, in.a);
 		break;
 	case INTENT_FREE_FROM:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (w && *w == handle_of(h->seed, in.a + HEAP_UNIT))
 			__atomic_store_n(w, 0, __ATOMIC_RELEASE);
-		repair_free(h, in.a);
+		ext_repair_free(h, in.a);
 		break;
 	case INTENT_NAME_ADD:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (!w || (*w & NAMES_REF_OFF_MASK) != in.a + HEAP_UNIT)
-			repair_free(h, in.a);
+			ext_repair_free(h, in.a);
 		break;
 	case INTENT_NAME_REMOVE:
-		w = repair_word(h, in.b, in.a);
+		w = ext_repair_word(h, in.b, in.a);
 		if (w && (*w & NAMES_REF_OFF_MASK) == in.a + HEAP_UNIT)
 			__atomic_store_n(w, NAMES_TOMB, __ATOMIC_RELEASE);
-		repair_free(h, in.a);
+		ext_repair_free(h, in.a);
 		break;
 	case INTENT_NAME_TABLE:
 		if ((x->table & EXT_TABLE_OFF_MASK) == in.a + HEAP_UNIT) {
 			if (in.c != self)
-				repair_free(h, in.c);
+				ext_repair_free(h, in.c);
 		} else if (in.a != self) {
-			repair_free(h, in.a);
+			ext_repair_free(h, in.a);
 		}
+		break;
+	case INTENT_QUEUE_CREATE:
+	case INTENT_QUEUE_DESTROY:
+	case INTENT_QUEUE_PUSH:
+	case INTENT_QUEUE_POP:
+		queue_finish(h, &in);
 		break;
 	default:
 		break;

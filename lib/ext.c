@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <signal.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include "blocks.h"
@@ -110,35 +108,6 @@ void ext_begin(struct heap_ext *x, enum ext_op op, uint64_t a, uint64_t b, uint6
 void ext_end(struct heap_ext *x)
 {
 	__atomic_store_n(&x->intent.op, (uint32_t)INTENT_NONE, __ATOMIC_RELEASE);
-}
-
-/*
- * The test hook: with SHMHEAP_TEST_KILL_AT=call:step in the environment (of
- * a process whose real and effective ids agree), the process SIGKILLs itself
- * at that step, so that tests can leave a heap at every step of a call.  The
- * variable is looked up once per connection.
- */
-void ext_step(struct shmheap_heap *h, const char *call, int step)
-{
-	struct ext_conn *e = h->ext;
-	if (!e)
-		return;
-	int state = __atomic_load_n(&e->kill_at_state, __ATOMIC_RELAXED);
-	if (state == 0) {
-		const char *v = secure_getenv("SHMHEAP_TEST_KILL_AT");
-		state = 1;
-		if (v && strlen(v) < sizeof(e->kill_at)) {
-			strcpy(e->kill_at, v);
-			state = 2;
-		}
-		__atomic_store_n(&e->kill_at_state, state, __ATOMIC_RELAXED);
-	}
-	if (state != 2)
-		return;
-	char here[sizeof(e->kill_at)];
-	snprintf(here, sizeof(here), "%s:%d", call, step);
-	if (strcmp(here, e->kill_at) == 0)
-		raise(SIGKILL);
 }
 
 time_t ext_created_time(struct backing *b, const struct heap_header *hdr)

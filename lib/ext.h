@@ -32,8 +32,9 @@
 
 #include "backing.h"
 #include "connection.h"
-#include "view.h"
 #include "layout.h"
+#include "testhooks.h"
+#include "view.h"
 
 /* The operation pending in the intent log. */
 enum ext_op {
@@ -43,11 +44,16 @@ enum ext_op {
 	INTENT_NAME_ADD = 3,	/* a: new entry's block, b: table slot */
 	INTENT_NAME_REMOVE = 4, /* a: entry's block, b: table slot */
 	INTENT_NAME_TABLE = 5,	/* a: new table's block, c: old table's block */
+	/* Queues (queue.h): the repair hands these to queue_finish. */
+	INTENT_QUEUE_CREATE = 6,  /* a: entry's block, b: table slot, c: queue's */
+	INTENT_QUEUE_DESTROY = 7, /* a: entry's block, b: table slot, c: queue's */
+	INTENT_QUEUE_PUSH = 8,	  /* a: queue's object, b: slot, c: handle; pos: tail */
+	INTENT_QUEUE_POP = 9,	  /* a: queue's object, b: slot, c: handle; pos: head */
 };
 
 struct heap_intent {
-	uint32_t op; /* enum ext_op, stored last (release) */
-	uint32_t reserved;
+	uint32_t op;  /* enum ext_op, stored last (release) */
+	uint32_t pos; /* queue calls: the low 32 bits of the position found */
 	uint64_t a, b, c; /* byte offsets from the start of the heap */
 };
 
@@ -71,13 +77,10 @@ static inline uint64_t ext_magic(uint32_t seed, heap_off obj)
 }
 
 /* The record's state for one connection (h->ext): the block that held the
- * last slot validated, its offset and block word (publish.c), and the test
- * hook's kill step (ext_step). */
+ * last slot validated, its offset and block word (publish.c). */
 struct ext_conn {
 	heap_off slot_blk;
 	uint64_t slot_bw;
-	int kill_at_state; /* 0: not looked up; 1: none; 2: kill_at set */
-	char kill_at[48];
 };
 
 struct heap_layer_ops;
@@ -99,19 +102,44 @@ HIDDEN int ext_alloc_predicted(struct shmheap_heap *h, uint64_t need, heap_off b
 HIDDEN void ext_begin(struct heap_ext *x, enum ext_op op, uint64_t a, uint64_t b,
 		      uint64_t c);
 HIDDEN void ext_end(struct heap_ext *x);
-/* A numbered step of a logged call: the test hook SHMHEAP_TEST_KILL_AT
- * ("call:step") kills the process there (see ext.c). */
-HIDDEN void ext_step(struct shmheap_heap *h, const char *call, int step);
+/* A numbered step of a logged call: a kill point of the library built for
+ * the tests (testhooks.h), nothing in the installed one. */
+#define ext_step(h, call, step) SHMHEAP_KILL_POINT(call, step)
 /* Installs the record at obj: the field is stored before the flag. */
 HIDDEN void ext_install(struct shmheap_heap *h, heap_off obj);
 
 /* ext-repair.c: the layer's repair (layer.h): finishes an installation and
- * the pending operation. */
+ * the pending operation (a queue's through queue_finish, queue.h). */
 HIDDEN void ext_repair(struct shmheap_heap *h);
+/* 1 when a live block starts at off (walking the chain, for the repair). */
+HIDDEN int ext_chain_live(struct shmheap_heap *h, heap_off off);
+/* For a layer's part of that repair: a word inside a live block, past its
+ * block word and outside the block skip (NULL if off is no such word); and
+ * the release of the live block at blk (its in-use bit cleared only). */
+HIDDEN uint64_t *ext_repair_word(struct shmheap_heap *h, heap_off off, heap_off skip);
+HIDDEN void ext_repair_free(struct shmheap_heap *h, heap_off blk);
+/* publish.c, under the lock: the offset of a slot that may receive a handle
+ * (inside a live object, not the library's record or names table), its
+ * block in *blk; 0 with errno EINVAL. */
+HIDDEN heap_off ext_slot_offset(struct shmheap_heap *h, const shmheap_object_handle *slot,
+				heap_off *blk);
 
 /* Readers of a heap that may be damaged or changing (inspect.h): the
  * record's object offset as the view shows it, or 0. */
 HIDDEN heap_off ext_view_record(const struct heap_view *v);
+/* The directory's own blocks, for a walk: the object offsets of the record
+ * and of the names table (0: none). */
+struct ext_own {
+	heap_off record, table;
+};
+HIDDEN void ext_view_own(const struct heap_view *v, struct ext_own *own);
+/* 1 when the live object at obj is the record, the table, a name entry (a
+ * well-formed one whose hash is right) or a queue. */
+HIDDEN int ext_view_owned(const struct heap_view *v, const struct ext_own *own,
+			  heap_off obj);
+/* The layer's block_kind hook (layer.h): the directory's blocks and the
+ * queues are the library's. */
+HIDDEN int ext_block_kind(const struct heap_view *v, heap_off off, uint64_t bw);
 /* Verifies the record and the directory, calling fn for each problem. */
 HIDDEN void ext_verify(const struct heap_view *v, heap_problem_fn fn, void *arg);
 /* The creation time a header read without the lock stands for (info.c). */

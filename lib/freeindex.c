@@ -16,7 +16,10 @@
  * fi_grown then only fix the subtree maxima along one path, with no rotation.
  * Nodes are 32-bit unit offsets; expected depth is about 2 ln n.
  */
+#include <string.h>
+
 #include "freeindex.h"
+#include "heapread.h"
 
 struct tree {
 	unsigned char *base;
@@ -423,7 +426,8 @@ void fi_clear(const struct free_index *fi)
 }
 
 struct verify_ctx {
-	const struct tree *t;
+	const struct heap_reader *r;
+	bool aug;
 	uint64_t heap_size;
 	fi_node_fn fn;
 	fi_problem_fn bad;
@@ -441,12 +445,12 @@ static void complain(struct verify_ctx *c, heap_unit u, const char *problem)
 /*
  * Checks subtree u, whose keys must lie strictly between lo and hi and whose
  * priorities may not exceed prio; returns its largest block size.  The strict
- * key bounds make every path finite even in a corrupted heap.
+ * key bounds make every path finite even in a corrupted heap.  A node's words
+ * are read once, through the reader (the heap may be read without its lock).
  */
 static uint64_t verify_subtree(struct verify_ctx *c, heap_unit u, uint64_t lo,
 			       uint64_t hi, uint32_t prio, unsigned depth)
 {
-	const struct tree *t = c->t;
 	heap_off off = unit_to_off(u);
 
 	if (!u)
@@ -456,36 +460,39 @@ static uint64_t verify_subtree(struct verify_ctx *c, heap_unit u, uint64_t lo,
 		return 0;
 	}
 	if (u <= lo || u >= hi || off < HEAP_FIRST_BLOCK ||
-	    off + (t->aug ? BLOCK_MAIN_MIN : BLOCK_MIN) > c->heap_size) {
+	    off + (c->aug ? BLOCK_MAIN_MIN : BLOCK_MIN) > c->heap_size) {
 		complain(c, u, "index link outside its range");
 		return 0;
 	}
-	uint64_t bw = node(t, u)[0];
+	uint64_t bw = hr_word(c->r, off);
+	uint64_t links = hr_word(c->r, off + HEAP_UNIT);
+	uint64_t max = c->aug ? hr_word(c->r, off + 2 * HEAP_UNIT) : 0;
+	heap_unit child[2]; /* as links_of lays them out */
+	memcpy(child, &links, sizeof(child));
 	uint64_t size = bw_size(bw);
 	if (bw & BW_IN_USE)
 		complain(c, u, "index holds a block in use");
 	if (size < BLOCK_MIN || off + size > c->heap_size)
 		complain(c, u, "indexed block has a bad size");
-	else if (t->aug ? size < BLOCK_MAIN_MIN : size != BLOCK_MIN)
+	else if (c->aug ? size < BLOCK_MAIN_MIN : size != BLOCK_MIN)
 		complain(c, u, "indexed block is in the wrong treap");
 	if (bw_tag(bw) > prio)
 		complain(c, u, "treap priority above its parent's");
-	uint64_t lmax = verify_subtree(c, left_of(t, u), lo, u, bw_tag(bw), depth + 1);
+	uint64_t lmax = verify_subtree(c, child[0], lo, u, bw_tag(bw), depth + 1);
 	if (c->fn)
-		c->fn(off, c->arg);
-	uint64_t rmax = verify_subtree(c, right_of(t, u), u, hi, bw_tag(bw), depth + 1);
+		c->fn(off, bw, c->arg);
+	uint64_t rmax = verify_subtree(c, child[1], u, hi, bw_tag(bw), depth + 1);
 	uint64_t m = max3(size, lmax, rmax);
-	if (t->aug && node(t, u)[2] != m)
+	if (c->aug && max != m)
 		complain(c, u, "subtree maximum is wrong");
 	return m;
 }
 
-size_t fi_verify(const struct free_index *fi, bool tiny, uint64_t heap_size,
-		 fi_node_fn fn, fi_problem_fn bad, void *arg)
+size_t fi_verify(const struct heap_reader *r, heap_unit root, bool tiny,
+		 uint64_t heap_size, fi_node_fn fn, fi_problem_fn bad, void *arg)
 {
-	struct tree t = tree_for(fi, tiny ? BLOCK_MIN : BLOCK_MAIN_MIN);
-	struct verify_ctx c = {&t, heap_size, fn, bad, arg, 0};
-	verify_subtree(&c, *t.root, 0, UINT64_MAX, UINT32_MAX, 0);
+	struct verify_ctx c = {r, !tiny, heap_size, fn, bad, arg, 0};
+	verify_subtree(&c, root, 0, UINT64_MAX, UINT32_MAX, 0);
 	return c.problems;
 }
 

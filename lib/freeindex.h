@@ -60,14 +60,17 @@ heap_off fi_last(const struct free_index *fi);
 void fi_clear(const struct free_index *fi);
 
 /*
- * Verifies one treap (the tiny one or the main one): key order, priorities,
- * subtree maxima, that every node is a free block of the right size inside
- * the heap.  Calls fn() for each node in address order and bad() for each
- * problem; returns the number of problems.
+ * Verifies one treap (the tiny one or the main one, from its root): key
+ * order, priorities, subtree maxima, that every node is a free block of the
+ * right size inside the heap.  Reads the heap through r (heapread.h), no
+ * node at or above heap_size.  Calls fn() for each node in address order,
+ * with its block word, and bad() for each problem; returns the number of
+ * problems.
  */
+struct heap_reader;
 typedef void (*fi_problem_fn)(heap_off off, const char *problem, void *arg);
-typedef void (*fi_node_fn)(heap_off off, void *arg);
-size_t fi_verify(const struct free_index *fi, bool tiny, uint64_t heap_size,
-		 fi_node_fn fn, fi_problem_fn bad, void *arg);
+typedef void (*fi_node_fn)(heap_off off, uint64_t bw, void *arg);
+size_t fi_verify(const struct heap_reader *r, heap_unit root, bool tiny,
+		 uint64_t heap_size, fi_node_fn fn, fi_problem_fn bad, void *arg);
 
 #endif /* SHMHEAP_FREEINDEX_H */

@@ -16,6 +16,7 @@
 #include "connection.h"
 #include "heap.h"
 #include "heapname.h"
+#include "heapread.h"
 #include "inspect.h"
 #include "layers.h"
 #include "lock.h"
@@ -50,6 +51,7 @@ static struct shmheap_heap *heap_new(const struct backing_ops *ops)
 
 static void heap_release(struct shmheap_heap *h)
 {
+	hr_stash_free(&h->read_stash);
 	heap_mapping_release(h);
 	h->backing.ops->close(&h->backing);
 	free(h);

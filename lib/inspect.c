@@ -14,9 +14,9 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "connection.h"
+#include "heapread.h"
 #include "inspect.h"
 #include "layer.h"
 #include "lock.h"
@@ -25,15 +25,15 @@
  * What one call reads.  A locked connection reads its shared mapping, bounded
  * by the object's length, looked up again once the lock is held: a heap
  * truncated while the caller waited is reported, not read past its end
- * (which would raise SIGBUS).  An unlocked connection reads a private copy
- * made with pread: another process may grow, change or truncate the heap at
- * any moment, and a shared mapping of a truncated object raises SIGBUS.
+ * (which would raise SIGBUS).  An unlocked connection reads through bounded
+ * windows (heapread.c): another process may grow, change or truncate the
+ * heap at any moment, and a shared mapping of a truncated object raises
+ * SIGBUS.  Either way the header is read once, into the view.
  */
 struct view {
-	struct heap_view v;
-	struct free_index index; /* over v.base, for fi_verify */
-	void *copy;		 /* the private copy, or NULL */
-	size_t copy_len;
+	struct heap_view v;	 /* v.hdr is &hdr */
+	struct heap_header hdr;
+	struct heap_windows win; /* an unlocked view's windows (v.r.win) */
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -41,77 +41,63 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-static void view_set(struct view *vw, const struct shmheap_heap *h,
-		     const unsigned char *base, uint64_t readable)
+static void view_set(struct view *vw, const struct shmheap_heap *h, uint64_t readable)
 {
 	struct heap_view *v = &vw->v;
-	v->base = base;
-	v->hdr = (const struct heap_header *)(const void *)base;
-	v->size = heap_size_bytes(v->hdr);
+	v->hdr = &vw->hdr;
+	v->size = heap_size_bytes(&vw->hdr);
 	v->end = min_u64(v->size, readable);
 	v->seed = h->seed;
-	vw->index.base = (unsigned char *)(uintptr_t)base;
-	vw->index.hdr = (struct heap_header *)(uintptr_t)v->hdr;
 }
 
 /* The view of a heap whose lock the caller holds. */
 static int view_locked(struct view *v, struct shmheap_heap *h)
 {
 	size_t len;
-	*v = (struct view){0};
+	*v = (struct view){.v.r = {.base = h->base}};
 	if (h->backing.ops->length(&h->backing, &len) < 0)
 		return -1;
-	view_set(v, h, h->base, min_u64(len, heap_mapped_bytes(h)));
+	memcpy(&v->hdr, h->hdr, sizeof(v->hdr));
+	view_set(v, h, min_u64(len, heap_mapped_bytes(h)));
 	return 0;
 }
 
 /*
- * A private copy of the heap, for a connection that does not lock.  The
- * header is read first and the object's length after it: a grower extends
- * the object before it publishes the new size, so a heap that only grew
- * never looks longer than the copy.
+ * The view of a connection that does not lock: the header is read first and
+ * the object's length after it (a grower extends the object before it
+ * publishes the new size, so a heap that only grew never looks longer than
+ * its object); the rest is read through the windows as the call needs it.
  */
-static int view_copy(struct view *v, struct shmheap_heap *h)
+static int view_unlocked(struct view *v, struct shmheap_heap *h)
 {
-	struct heap_header hdr;
 	size_t len;
 	*v = (struct view){0};
-	if (h->backing.ops->read(&h->backing, &hdr, sizeof(hdr), 0) < 0 ||
+	if (h->backing.ops->read(&h->backing, &v->hdr, sizeof(v->hdr), 0) < 0 ||
 	    h->backing.ops->length(&h->backing, &len) < 0) {
 		if (errno == EINVAL)
 			errno = EUCLEAN; /* shorter than a header: truncated */
 		return -1;
 	}
-	len = min_u64(len, min_u64(h->reserved, heap_size_bytes(&hdr)));
-	if (len < sizeof(hdr))
-		len = sizeof(hdr);
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -1;
-	ssize_t got = h->backing.ops->read_upto(&h->backing,
-						(unsigned char *)p + sizeof(hdr),
-						len - sizeof(hdr), sizeof(hdr));
-	if (got < 0) {
-		int err = errno;
-		munmap(p, len);
-		errno = err;
-		return -1;
-	}
-	memcpy(p, &hdr, sizeof(hdr));
-	v->copy = p;
-	v->copy_len = len;
-	view_set(v, h, p, sizeof(hdr) + (uint64_t)got);
+	view_set(v, h, min_u64(len, h->reserved));
+	hr_windows_init(&v->win, &h->backing, v->v.end, &h->read_stash);
+	v->v.r.win = &v->win;
 	return 0;
 }
 
-/* Takes what a reading call needs: the lock and a view, or a copy. */
-static int view_open(struct view *v, struct shmheap_heap *h)
+/* Takes what a reading call needs: the lock and a view, or windows.  With
+ * sweep, a connection that may change the heap first gives back to it what
+ * dead processes held (their caches: the layers' sweep hooks), under the
+ * lock, before the header is read. */
+static int view_open_sweeping(struct view *v, struct shmheap_heap *h, bool sweep)
 {
 	if ((h->connect_flags & SHMHEAP_CONNECT_UNLOCKED))
-		return view_copy(v, h);
+		return view_unlocked(v, h);
 	if (heap_read_lock(h) < 0)
 		return -1;
+	if (sweep && !(h->connect_flags & SHMHEAP_CONNECT_INSPECT))
+		for (unsigned i = 0; i < h->layers; i++)
+			if (h->layer[i]->sweep)
+				h->layer[i]->sweep(h);
 	if (view_locked(v, h) < 0) {
 		int err = errno;
 		heap_read_unlock(h);
@@ -121,25 +107,41 @@ static int view_open(struct view *v, struct shmheap_heap *h)
 	return 0;
 }
 
-static void view_close(struct view *v, struct shmheap_heap *h)
+static int view_open(struct view *v, struct shmheap_heap *h)
 {
-	int err = errno;
-	if (v->copy)
-		munmap(v->copy, v->copy_len);
-	else
-		heap_read_unlock(h);
-	errno = err;
+	return view_open_sweeping(v, h, false);
 }
 
-int heap_view_blocks(const struct heap_view *v,
-		     int (*fn)(const struct heap_view *v, heap_off off, uint64_t bw,
-			       void *arg),
-		     void *arg)
+/* Ends the call: ret, or -1 with the errno of a read that failed. */
+static int view_close(struct view *v, struct shmheap_heap *h, int ret)
 {
+	int err = errno;
+	if (v->v.r.win) {
+		if (v->win.err) {
+			err = v->win.err;
+			ret = -1;
+		}
+		hr_windows_free(&v->win);
+	} else {
+		heap_read_unlock(h);
+	}
+	errno = err;
+	return ret;
+}
+
+/* heap_view_blocks, with the reads from base when it is given: compiled twice,
+ * so that the owner's walk over the mapping tests nothing per block for the
+ * windows it does not use. */
+static inline __attribute__((always_inline)) int blocks_from(
+	const struct heap_view *v, const unsigned char *base,
+	int (*fn)(const struct heap_view *v, heap_off off, uint64_t bw, void *arg),
+	void *arg)
+{
+	const uint64_t end = v->end;
 	heap_off off = HEAP_FIRST_BLOCK;
-	while (off < v->end) {
-		uint64_t bw = view_word(v, off);
-		uint64_t size = block_step(off, bw, v->end);
+	while (off < end) {
+		uint64_t bw = hr_word_from(base, &v->r, off);
+		uint64_t size = block_step(off, bw, end);
 		if (!size)
 			break;
 		if (fn(v, off, bw, arg))
@@ -151,6 +153,16 @@ int heap_view_blocks(const struct heap_view *v,
 		return -1;
 	}
 	return 0;
+}
+
+int heap_view_blocks(const struct heap_view *v,
+		     int (*fn)(const struct heap_view *v, heap_off off, uint64_t bw,
+			       void *arg),
+		     void *arg)
+{
+	if (v->r.base)
+		return blocks_from(v, v->r.base, fn, arg);
+	return blocks_from(v, NULL, fn, arg);
 }
 
 /* What the in-use block at off is, as the heap's layers tell. */
@@ -179,8 +191,20 @@ static int walk_one(const struct heap_view *v, heap_off off, uint64_t bw, void *
 	uint64_t size = bw_size(bw);
 	int kind = (bw & BW_IN_USE) ? block_kind(w->h, v, off, bw) : HEAP_BLOCK_FREE;
 	/* A block a layer holds (in a process's cache) is free space. */
-	struct shmheap_block blk = {off + HEAP_UNIT, size - HEAP_UNIT,
-				    kind == HEAP_BLOCK_OBJECT || kind == HEAP_BLOCK_OWN};
+	static const int public_kind[] = {
+		[HEAP_BLOCK_FREE] = SHMHEAP_BLOCK_FREE,
+		[HEAP_BLOCK_OBJECT] = SHMHEAP_BLOCK_OBJECT,
+		[HEAP_BLOCK_HELD] = SHMHEAP_BLOCK_CACHED,
+		[HEAP_BLOCK_OWN] = SHMHEAP_BLOCK_LIBRARY,
+		[HEAP_BLOCK_LIBRARY] = SHMHEAP_BLOCK_LIBRARY,
+	};
+	struct shmheap_block blk = {
+		.offset = off + HEAP_UNIT,
+		.size = size - HEAP_UNIT,
+		.in_use = kind == HEAP_BLOCK_OBJECT || kind == HEAP_BLOCK_OWN ||
+			  kind == HEAP_BLOCK_LIBRARY,
+		.kind = public_kind[kind],
+	};
 	return w->fn(&blk, kind, w->arg);
 }
 
@@ -214,9 +238,7 @@ EXPORT int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg
 	if (view_open(&v, mem) < 0)
 		return -1;
 	struct user_walk u = {fn, arg};
-	int ret = walk_blocks(mem, &v.v, walk_user, &u);
-	view_close(&v, mem);
-	return ret;
+	return view_close(&v, mem, walk_blocks(mem, &v.v, walk_user, &u));
 }
 
 int heap_view_run(struct shmheap_heap *h, int (*fn)(const struct heap_view *v, void *arg),
@@ -225,18 +247,14 @@ int heap_view_run(struct shmheap_heap *h, int (*fn)(const struct heap_view *v, v
 	struct view v;
 	if (view_open(&v, h) < 0)
 		return -1;
-	int ret = fn(&v.v, arg);
-	view_close(&v, h);
-	return ret;
+	return view_close(&v, h, fn(&v.v, arg));
 }
 
 int heap_view_live(const struct heap_view *v, heap_off obj, uint64_t bytes)
 {
 	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj >= v->end)
 		return 0;
-	uint64_t bw = __atomic_load_n((const uint64_t *)(const void *)(v->base + obj -
-								       HEAP_UNIT),
-				      __ATOMIC_ACQUIRE);
+	uint64_t bw = hr_word_acquire(&v->r, obj - HEAP_UNIT);
 	uint64_t size = bw_size(bw);
 	return (bw & BW_IN_USE) && size >= BLOCK_MIN && size - HEAP_UNIT >= bytes &&
 	       size <= v->end - (obj - HEAP_UNIT) &&
@@ -277,7 +295,7 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 	int ret = walk_blocks(mem, &v.v, count_block, st);
 	st->heap_size = v.v.size;
 	st->max_size = heap_max_bytes(v.v.hdr);
-	view_close(&v, mem);
+	ret = view_close(&v, mem, ret);
 	st->invalid_frees = __atomic_load_n(&mem->invalid_frees, __ATOMIC_RELAXED);
 	return ret;
 }
@@ -289,9 +307,13 @@ struct check_ctx {
 	void *arg;
 	int problems;
 	bool tiny;	  /* the treap being matched */
+	bool told_torn;	  /* the truncation was reported */
 	heap_off cursor;  /* end of the last index node that matched a block */
 	heap_off walk;	  /* the chain position after pending */
 	heap_off pending; /* the next free block of the chain the index must name */
+	/* Where check_chain found the first and last free block of each treap
+	 * (main, tiny): the merge walks the chain between them only. */
+	heap_off first_free[2], last_free[2];
 };
 
 static void report(struct check_ctx *c, heap_off off, const char *problem)
@@ -313,40 +335,63 @@ static void problem(heap_off off, const char *problem, void *arg)
 	report(arg, off, problem);
 }
 
+/* An unlocked view lost bytes at or before off: the object shrank. */
+static bool torn_at(struct check_ctx *c, heap_off off)
+{
+	if (!hr_torn(&c->v->r))
+		return false;
+	if (!c->told_torn)
+		report(c, off, "heap is longer than its object (truncated)");
+	c->told_torn = true;
+	return true;
+}
+
 /* Moves pending to the next free block of the treap being checked, walking
- * the chain on from walk; the end of the heap when there is none. */
-static void next_pending(struct check_ctx *c)
+ * the chain on from walk; the end of the heap when there is none.  (Compiled
+ * twice, as blocks_from is.) */
+static inline __attribute__((always_inline)) void pending_from(struct check_ctx *c,
+							       const unsigned char *base)
 {
 	const struct heap_view *v = c->v;
-	while (c->walk < v->end) {
-		heap_off off = c->walk;
-		uint64_t bw = view_word(v, off);
-		uint64_t size = block_step(off, bw, v->end);
+	const heap_off end = v->end, last = c->last_free[c->tiny];
+	const bool tiny = c->tiny;
+	for (heap_off off = c->walk; off < end && off <= last;) {
+		uint64_t bw = hr_word_from(base, &v->r, off);
+		uint64_t size = block_step(off, bw, end);
 		if (!size)
 			break; /* check_chain reports it */
-		c->walk = off + size;
-		if (!(bw & BW_IN_USE) && (size == BLOCK_MIN) == c->tiny) {
+		if (!(bw & BW_IN_USE) && (size == BLOCK_MIN) == tiny) {
+			c->walk = off + size;
 			c->pending = off;
 			return;
 		}
+		off += size;
 	}
-	c->walk = v->end;
-	c->pending = v->end;
+	c->walk = end;
+	c->pending = end;
+}
+
+static void next_pending(struct check_ctx *c)
+{
+	if (c->v->r.base)
+		pending_from(c, c->v->r.base);
+	else
+		pending_from(c, NULL);
 }
 
 /*
  * Index nodes come in address order and must be exactly the free blocks of
  * the chain: the two sequences are merged, each walked once.  fi_verify only
- * passes nodes whose first words lie inside the view.
+ * passes nodes whose first words lie inside the view, with their block word.
  */
-static void match_node(heap_off off, void *arg)
+static void match_node(heap_off off, uint64_t bw, void *arg)
 {
 	struct check_ctx *c = arg;
 	if (done(c))
 		return;
 	if (off != c->pending)
 		report(c, off, "free-block index and block chain disagree");
-	uint64_t size = block_step(off, view_word(c->v, off), c->v->end);
+	uint64_t size = block_step(off, bw, c->v->end);
 	if (off >= c->cursor && size)
 		c->cursor = off + size;
 	while (c->pending < c->cursor)
@@ -365,7 +410,9 @@ static void check_tag(struct check_ctx *c, heap_off off, uint64_t bw)
 	report(c, off, "live block's tag is wrong");
 }
 
-static void check_chain(struct check_ctx *c)
+/* The chain, block by block.  (Compiled twice, as blocks_from is.) */
+static inline __attribute__((always_inline)) void chain_from(struct check_ctx *c,
+							     const unsigned char *base)
 {
 	const struct heap_view *v = c->v;
 	uint64_t prev_state = BW_PREV_USED;
@@ -374,9 +421,12 @@ static void check_chain(struct check_ctx *c)
 	for (heap_off off = HEAP_FIRST_BLOCK; off < v->size && !done(c);) {
 		if (off >= v->end) {
 			report(c, off, "heap is longer than its object (truncated)");
+			c->told_torn = true;
 			return;
 		}
-		uint64_t bw = view_word(v, off);
+		uint64_t bw = hr_word_from(base, &v->r, off);
+		if (!base && torn_at(c, off))
+			return;
 		uint64_t size = block_step(off, bw, v->size);
 		if (!size) {
 			report(c, off,
@@ -385,9 +435,16 @@ static void check_chain(struct check_ctx *c)
 		}
 		if (size > v->end - off) {
 			report(c, off, "heap is longer than its object (truncated)");
+			c->told_torn = true;
 			return;
 		}
 		bool used = bw & BW_IN_USE;
+		if (!used) {
+			bool tiny = size == BLOCK_MIN;
+			if (!c->first_free[tiny])
+				c->first_free[tiny] = off;
+			c->last_free[tiny] = off;
+		}
 		if ((bw & BW_PREV_MASK) != prev_state)
 			report(c, off,
 			       "block's prev field disagrees with the block before it");
@@ -396,12 +453,21 @@ static void check_chain(struct check_ctx *c)
 		if (!used && prev_free)
 			report(c, off, "two adjacent free blocks");
 		if (!used && size >= BLOCK_FOOTER_MIN &&
-		    view_word(v, off + size - HEAP_UNIT) != size)
+		    hr_word_from(base, &v->r, off + size - HEAP_UNIT) != size &&
+		    (base || !torn_at(c, off)))
 			report(c, off, "free block's footer is wrong");
 		prev_free = !used;
 		prev_state = used ? BW_PREV_USED : prev_state_for_free(size);
 		off += size;
 	}
+}
+
+static void check_chain(struct check_ctx *c)
+{
+	if (c->v->r.base)
+		chain_from(c, c->v->r.base);
+	else
+		chain_from(c, NULL);
 }
 
 static void check_header(struct check_ctx *c)
@@ -428,10 +494,11 @@ static int verify_view(const struct shmheap_heap *h, const struct view *vw,
 	for (int tiny = 0; tiny < 2 && !done(&c); tiny++) {
 		c.tiny = tiny;
 		c.cursor = HEAP_FIRST_BLOCK;
-		c.walk = HEAP_FIRST_BLOCK;
+		c.walk = c.first_free[tiny] ? c.first_free[tiny] : v->end;
 		next_pending(&c);
+		heap_unit root = tiny ? v->hdr->tiny_root : v->hdr->main_root;
 		/* problem counts each problem it is told of. */
-		fi_verify(&vw->index, tiny, v->end, match_node, problem, &c);
+		fi_verify(&v->r, root, tiny, v->end, match_node, problem, &c);
 		if (!done(&c) && c.pending != v->end)
 			report(&c, c.pending, "free block missing from the index");
 	}
@@ -440,6 +507,8 @@ static int verify_view(const struct shmheap_heap *h, const struct view *vw,
 	for (unsigned i = 0; i < h->layers && !done(&c); i++)
 		if (h->layer[i]->check)
 			h->layer[i]->check(v, problem, &c);
+	/* Whatever a read the object no longer held made of the figures. */
+	torn_at(&c, v->end);
 	return c.problems;
 }
 
@@ -466,14 +535,9 @@ EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void 
 		errno = EINVAL;
 		return -1;
 	}
-	if (view_open(&v, mem) < 0)
-		return -1;
 	/* What dead processes held (their caches) returns to the heap first. */
-	for (unsigned i = 0; i < mem->layers; i++)
-		if (mem->layer[i]->sweep &&
-		    !(mem->connect_flags & SHMHEAP_CONNECT_INSPECT))
-			mem->layer[i]->sweep(mem);
+	if (view_open_sweeping(&v, mem, true) < 0)
+		return -1;
 	int problems = verify_view(mem, &v, fn ? fn : count_only, arg);
-	view_close(&v, mem);
-	return problems;
+	return view_close(&v, mem, problems);
 }

@@ -26,6 +26,9 @@ enum heap_block_kind {
 	HEAP_BLOCK_OBJECT, /* an object: the layer knows nothing of it */
 	HEAP_BLOCK_HELD,   /* free space the layer holds (a block in a cache) */
 	HEAP_BLOCK_OWN,	   /* the layer's own bookkeeping (a cache table) */
+	HEAP_BLOCK_LIBRARY, /* an object the layer made for itself (the names
+			     * directory's record, table and entries; a queue),
+			     * counted as an object */
 };
 
 struct heap_layer_ops {

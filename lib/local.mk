@@ -3,9 +3,9 @@
 #  - interfaces added: current++, revision=0, age++
 #  - interfaces removed or changed: current++, revision=0, age=0
 # The SONAME is libshmheap.so.(current - age).
-LIBSHMHEAP_CURRENT = 2
-LIBSHMHEAP_REVISION = 1
-LIBSHMHEAP_AGE = 2
+LIBSHMHEAP_CURRENT = 3
+LIBSHMHEAP_REVISION = 0
+LIBSHMHEAP_AGE = 3
 
 lib_LTLIBRARIES += lib/libshmheap.la
 pkginclude_HEADERS = include/shmheap.h include/mmf.h
@@ -24,6 +24,8 @@ lib_libshmheap_la_SOURCES = \
 	lib/freeindex.c \
 	lib/freeindex.h \
 	lib/grow.c \
+	lib/heapread.c \
+	lib/heapread.h \
 	lib/inspect.c \
 	lib/inspect.h \
 	lib/layer.h \
@@ -34,6 +36,7 @@ lib_libshmheap_la_SOURCES = \
 	lib/mapping.h \
 	lib/repair.c \
 	lib/repair.h \
+	lib/testhooks.h \
 	lib/view.h
 # The calls on the core: allocation and release, the calls beyond them
 # (realloc, calloc, aligned, usable size), handles, and what lies under a heap.
@@ -65,9 +68,18 @@ lib_libshmheap_la_SOURCES += \
 	lib/names.c \
 	lib/names.h \
 	lib/publish.c
+# Queues of handles (issue 30): part of the ext layer, over the names
+# directory and the intent log; its repair (through the ext layer's) and its
+# readers (check, walk) in files of their own.
+lib_libshmheap_la_SOURCES += \
+	lib/queue-inspect.c \
+	lib/queue-repair.c \
+	lib/queue.c \
+	lib/queue.h
 # Creating and connecting: the layers a heap uses, the name that chooses a
 # backing, and the backings (POSIX shm, file:, sysv:, anonymous); a file
-# heap's path is resolved once, without following links.
+# heap's path is resolved once, without following links (common/filepath.c,
+# which the tools share).
 lib_libshmheap_la_SOURCES += \
 	lib/backing.h \
 	lib/backing_file.c \
@@ -75,8 +87,6 @@ lib_libshmheap_la_SOURCES += \
 	lib/backing_posix.c \
 	lib/backing_sysv.c \
 	lib/backing_writers.c \
-	lib/filepath.c \
-	lib/filepath.h \
 	lib/heap.c \
 	lib/heap.h \
 	lib/heapname.c \
@@ -84,6 +94,7 @@ lib_libshmheap_la_SOURCES += \
 	lib/info.c \
 	lib/layers.c \
 	lib/layers.h
+lib_libshmheap_la_LIBADD = common/libcommon.la
 # Beside the heaps: the private allocators shmheap_pages (bookkeeping out of
 # band) and shmheap_elastic (pages mapped on demand), mmf (a regular file
 # mapped into memory), and numbered shared segments (shmseg.h).
@@ -126,3 +137,18 @@ EXTRA_DIST += lib/shmheap-lab.pc.in lib/shmheap-lab-uninstalled.pc.in
 
 # Numbered shared segments' public header.
 pkginclude_HEADERS += include/shmseg.h
+
+# The library built for the tests: the same sources with the test hooks
+# compiled in (-DSHMHEAP_TEST_HOOKS; lib/testhooks.h), which in the library
+# above are nothing at all.  A shared library with the same exports that is
+# never installed; built by make check, linked only by the suites that use a
+# hook (tests/local.mk).  lib/check-test-hooks.sh checks that libshmheap.so
+# carries none.
+check_LTLIBRARIES += lib/libshmheap-test.la
+lib_libshmheap_test_la_SOURCES = $(lib_libshmheap_la_SOURCES)
+lib_libshmheap_test_la_CPPFLAGS = $(AM_CPPFLAGS) -DSHMHEAP_TEST_HOOKS
+lib_libshmheap_test_la_LDFLAGS = $(lib_libshmheap_la_LDFLAGS) -rpath /nowhere
+lib_libshmheap_test_la_LIBADD = $(lib_libshmheap_la_LIBADD)
+EXTRA_lib_libshmheap_test_la_DEPENDENCIES = lib/libshmheap.sym
+TESTS += lib/check-test-hooks.sh
+EXTRA_DIST += lib/check-test-hooks.sh

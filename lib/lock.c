@@ -212,6 +212,9 @@ static inline void count_hold(pthread_mutex_t *m)
  * released the lock, so that the waiter (woken by the release) can take it. */
 #define LOCK_HANDOVER_NS 1000000L
 
+/* How long a queue's call tries a busy lock before it sleeps (heap_lock_brief). */
+#define LOCK_BRIEF_SPIN_NS 3000L
+
 static struct timespec after_ns(struct timespec t, long ns)
 {
 	t.tv_nsec += ns % 1000000000L;
@@ -423,6 +426,40 @@ static void spin_briefly(const pthread_mutex_t *m, long spin_ns)
 	}
 }
 
+/*
+ * Tries the lock each time it looks free, for LOCK_BRIEF_SPIN_NS at most:
+ * between two holds of a process that takes the lock again at once, a single
+ * try after a wait (spin_briefly) mostly fails, and the locker then naps
+ * while the other runs on alone.  Answers as pthread_mutex_trylock, EBUSY
+ * when the time ran out.
+ */
+static int spin_to_lock(struct shmheap_heap *h)
+{
+	pthread_mutex_t *m = &h->hdr->lock;
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	unsigned pause = 4;
+	for (;;) {
+		for (int i = 0; i < 16; i++) {
+			if (unrecoverable(m))
+				return EBUSY; /* acquire() says so */
+			if (looks_free(m)) {
+				int err = pthread_mutex_trylock(m);
+				if (err != EBUSY)
+					return took_lock(h, err, 0);
+			}
+			/* Each look moves the holder's line: look less often. */
+			for (unsigned k = 0; k < pause; k++)
+				cpu_relax();
+			if (pause < 256)
+				pause *= 2;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ns_between(&start, &now) >= LOCK_BRIEF_SPIN_NS)
+			return EBUSY;
+	}
+}
+
 static inline int acquire(struct shmheap_heap *h, const struct timespec *deadline)
 {
 	pthread_mutex_t *m = &h->hdr->lock;
@@ -464,6 +501,38 @@ int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms)
 		return -1;
 	struct timespec deadline = deadline_in(timeout_ms);
 	return after_acquire(h, acquire(h, &deadline));
+}
+
+/*
+ * For a queue's calls (queue.c): holds of a few hundred nanoseconds, which
+ * the process at the other end of the queue waits for at once.  A nap costs
+ * that process 50 us or more while the holder takes the lock again and
+ * again, so a locker that finds the lock busy tries it for a few
+ * microseconds (spin_to_lock), then sleeps in the kernel's queue of the
+ * futex, from which the holder's release wakes it (queue()): the holder runs
+ * on alone meanwhile, without a watcher moving its lines.  Its release
+ * (heap_unlock_brief) leaves out the handover of heap_unlock: the other end
+ * of a queue comes back within microseconds, and a holder that stepped back
+ * for it would wait as long.
+ */
+int heap_lock_brief(struct shmheap_heap *h)
+{
+	if (!heap_lock_sane(h))
+		return -1;
+	int err = spin_to_lock(h);
+	if (err != EBUSY)
+		return after_acquire(h, err);
+	if (unrecoverable(&h->hdr->lock))
+		return after_acquire(h, ENOTRECOVERABLE);
+	if (!h->wait_limit_ms)
+		return after_acquire(h, took_lock(h, queue(&h->hdr->lock, NULL), 1));
+	struct timespec deadline = deadline_in(h->wait_limit_ms);
+	return after_acquire(h, took_lock(h, queue(&h->hdr->lock, &deadline), 1));
+}
+
+void heap_unlock_brief(struct shmheap_heap *h)
+{
+	pthread_mutex_unlock(&h->hdr->lock);
 }
 
 void heap_unlock(struct shmheap_heap *h)

@@ -17,6 +17,10 @@ HIDDEN int heap_lock_expected_kind(void);
 HIDDEN int heap_lock(struct shmheap_heap *h);
 /* heap_lock, giving up with ETIMEDOUT after timeout_ms. */
 HIDDEN int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms);
+/* heap_lock for short holds that another process awaits (a queue's calls):
+ * a busy lock is tried briefly, then awaited in the kernel; and its release. */
+HIDDEN int heap_lock_brief(struct shmheap_heap *h);
+HIDDEN void heap_unlock_brief(struct shmheap_heap *h);
 HIDDEN void heap_unlock(struct shmheap_heap *h);
 /* For calls that only read the heap: like heap_lock, except that an inspecting
  * connection waits a bounded time, reports a dead owner (EOWNERDEAD) instead

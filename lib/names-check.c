@@ -9,23 +9,18 @@
 
 #include "ext.h"
 #include "inspect.h"
+#include "layer.h"
 #include "names.h"
+#include "queue.h"
 
-/* The entry at ref, when it is a live block that holds a well-formed one,
- * with its name's length (read once, as checked) in *len. */
-static const struct name_entry *entry(const struct heap_view *v, uint64_t ref,
-				      uint32_t *len)
+/* The entry at ref into *e, when it is a live block that holds a well-formed one. */
+static bool entry(const struct heap_view *v, uint64_t ref, struct name_copy *e)
 {
 	heap_off obj = ref & NAMES_REF_OFF_MASK;
-	if (!heap_view_live(v, obj, sizeof(struct name_entry) + 1))
-		return NULL;
-	const struct name_entry *e = (const void *)(v->base + obj);
-	*len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
-	if (*len == 0 || *len > SHMHEAP_NAME_MAX ||
-	    !heap_view_live(v, obj, sizeof(struct name_entry) + *len + 1) ||
-	    strnlen(e->name, *len + 1) != *len)
-		return NULL;
-	return e;
+	return heap_view_live(v, obj, sizeof(struct name_entry) + 1) &&
+	       ext_view_entry(v, obj, e) && e->len != 0 &&
+	       heap_view_live(v, obj, sizeof(struct name_entry) + e->len + 1) &&
+	       strnlen(e->name, (size_t)e->len + 1) == e->len;
 }
 
 static void check_table(const struct heap_view *v, const struct heap_ext *x,
@@ -50,21 +45,20 @@ static void check_table(const struct heap_view *v, const struct heap_ext *x,
 		if (r == NAMES_TOMB)
 			continue;
 		names++;
-		uint32_t len;
-		const struct name_entry *e = entry(v, r, &len);
-		if (!e) {
+		struct name_copy e;
+		if (!entry(v, r, &e)) {
 			fn(obj + 8 * i, "names table slot names no well-formed entry",
 			   arg);
 			continue;
 		}
-		uint64_t hash = __atomic_load_n(&e->hash, __ATOMIC_RELAXED);
-		if (hash != names_hash(v->seed, e->name, len) || (r >> 36) != (hash >> 36)) {
+		if (e.hash != names_hash(v->seed, e.name, e.len) ||
+		    (r >> 36) != (e.hash >> 36)) {
 			fn(r & NAMES_REF_OFF_MASK, "name entry's hash is wrong", arg);
 			continue;
 		}
 		/* The probe from the home slot must reach slot i, past no empty
 		 * slot and no other entry of the same name. */
-		for (uint64_t j = hash & mask;; j = (j + 1) & mask) {
+		for (uint64_t j = e.hash & mask;; j = (j + 1) & mask) {
 			if (j == i)
 				break;
 			uint64_t o = view_word(v, obj + 8 * j);
@@ -73,9 +67,9 @@ static void check_table(const struct heap_view *v, const struct heap_ext *x,
 				   "name is not reachable from its hash slot", arg);
 				break;
 			}
-			uint32_t dlen;
-			const struct name_entry *d = o > NAMES_TOMB ? entry(v, o, &dlen) : NULL;
-			if (d && dlen == len && !memcmp(d->name, e->name, len)) {
+			struct name_copy d;
+			if (o > NAMES_TOMB && entry(v, o, &d) && d.len == e.len &&
+			    !memcmp(d.name, e.name, e.len)) {
 				fn(r & NAMES_REF_OFF_MASK, "name appears twice", arg);
 				break;
 			}
@@ -97,8 +91,46 @@ void ext_verify(const struct heap_view *v, heap_problem_fn fn, void *arg)
 		   arg);
 		return;
 	}
-	const struct heap_ext *x = (const void *)(v->base + rec);
-	if (x->intent.op != INTENT_NONE)
+	struct heap_ext x; /* read once: the record may change meanwhile */
+	hr_read(&v->r, rec, &x, sizeof(x));
+	if (x.intent.op != INTENT_NONE)
 		fn(rec, "an operation is pending in the intent log", arg);
-	check_table(v, x, fn, arg);
+	check_table(v, &x, fn, arg);
+	queue_verify(v, fn, arg); /* the queues the directory names */
+}
+
+void ext_view_own(const struct heap_view *v, struct ext_own *own)
+{
+	*own = (struct ext_own){0};
+	if (!(v->hdr->flags & HEAP_FLAG_EXT) || !(own->record = ext_view_record(v)))
+		return;
+	uint64_t ref = view_word(v, own->record + offsetof(struct heap_ext, table));
+	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
+	heap_off obj = ref & EXT_TABLE_OFF_MASK;
+	if (ref && lg <= 31 && heap_view_live(v, obj, (uint64_t)8 << lg))
+		own->table = obj;
+}
+
+int ext_view_owned(const struct heap_view *v, const struct ext_own *own, heap_off obj)
+{
+	if (!own->record)
+		return 0;
+	if (obj == own->record || obj == own->table)
+		return 1;
+	struct name_copy e;
+	if (entry(v, obj, &e) && e.hash == names_hash(v->seed, e.name, e.len))
+		return 1;
+	struct queue_obj q;
+	return queue_view_obj(v, obj, &q); /* a queue (queue.h) */
+}
+
+int ext_block_kind(const struct heap_view *v, heap_off off, uint64_t bw)
+{
+	(void)bw;
+	if (!(v->hdr->flags & HEAP_FLAG_EXT))
+		return HEAP_BLOCK_OBJECT;
+	struct ext_own own;
+	ext_view_own(v, &own);
+	return ext_view_owned(v, &own, off + HEAP_UNIT) ? HEAP_BLOCK_LIBRARY
+							 : HEAP_BLOCK_OBJECT;
 }

@@ -16,6 +16,7 @@
  * wrong answers or EUCLEAN, never a read out of bounds.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "blocks.h"
@@ -37,8 +38,7 @@ uint64_t names_hash(uint32_t seed, const char *name, size_t len)
 
 static uint64_t load(const struct heap_view *v, heap_off off)
 {
-	return __atomic_load_n((const uint64_t *)(const void *)(v->base + off),
-			       __ATOMIC_ACQUIRE);
+	return hr_word_acquire(&v->r, off);
 }
 
 heap_off ext_view_record(const struct heap_view *v)
@@ -57,11 +57,9 @@ struct ntable {
 	uint64_t cap;
 };
 
-/* The table the record names: 0, or -1 when it is not sane. */
-static int names_table(const struct heap_view *v, const struct heap_ext *x,
-		       struct ntable *t)
+/* The table the record's table field (ref) names: 0, or -1 when it is not sane. */
+static int view_table(const struct heap_view *v, uint64_t ref, struct ntable *t)
 {
-	uint64_t ref = __atomic_load_n(&x->table, __ATOMIC_ACQUIRE);
 	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
 	*t = (struct ntable){0};
 	if (!ref)
@@ -79,36 +77,42 @@ static uint64_t slot_ref(const struct heap_view *v, const struct ntable *t, uint
 	return load(v, t->obj + 8 * i);
 }
 
-/* The entry a slot's reference names, bounds-checked, or NULL; *len gets its
- * name's length as checked (the heap's copy may change meanwhile). */
-static const struct name_entry *view_entry(const struct heap_view *v, uint64_t ref,
-					   uint32_t *len)
+int ext_view_entry(const struct heap_view *v, heap_off obj, struct name_copy *e)
 {
-	heap_off obj = ref & NAMES_REF_OFF_MASK;
 	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj > v->end ||
 	    v->end - obj < sizeof(struct name_entry) + 1)
-		return NULL;
-	const struct name_entry *e = (const void *)(v->base + obj);
-	*len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
-	if (*len > SHMHEAP_NAME_MAX || v->end - obj < sizeof(*e) + *len + 1)
-		return NULL;
-	return e;
+		return 0;
+	uint32_t len;
+	hr_read(&v->r, obj + offsetof(struct name_entry, len), &len, sizeof(len));
+	if (len > SHMHEAP_NAME_MAX || v->end - obj < sizeof(struct name_entry) + len + 1)
+		return 0;
+	e->hash = load(v, obj + offsetof(struct name_entry, hash));
+	e->handle = hr_word_acquire(&v->r, obj + offsetof(struct name_entry, handle));
+	e->len = len;
+	hr_read(&v->r, obj + offsetof(struct name_entry, name), e->name, (size_t)len + 1);
+	return 1;
 }
 
-static int entry_is(const struct name_entry *e, uint32_t elen, uint64_t hash,
-		    const char *name, size_t len)
+/* The entry a slot's reference names, bounds-checked, into *e: 1, or 0. */
+static int view_entry(const struct heap_view *v, uint64_t ref, struct name_copy *e)
 {
-	return elen == len && __atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash &&
-	       memcmp(e->name, name, len) == 0;
+	return ext_view_entry(v, ref & NAMES_REF_OFF_MASK, e);
+}
+
+static int entry_is(const struct name_copy *e, uint64_t hash, const char *name,
+		    size_t len)
+{
+	return e->hash == hash && e->len == len && memcmp(e->name, name, len) == 0;
 }
 
 /*
- * Probes for name: the slot that holds it, or -1; *insert gets the slot a new
- * entry would take (the first tombstone or the empty slot ending the probe),
- * or -1 when the table has none.
+ * Probes for name: the slot that holds it (its entry into *found if given),
+ * or -1; *insert gets the slot a new entry would take (the first tombstone
+ * or the empty slot ending the probe), or -1 when the table has none.
  */
 static int64_t probe(const struct heap_view *v, const struct ntable *t, uint64_t hash,
-		     const char *name, size_t len, int64_t *insert)
+		     const char *name, size_t len, int64_t *insert,
+		     struct name_copy *found)
 {
 	int64_t ins = -1;
 	uint64_t mask = t->cap - 1;
@@ -127,11 +131,12 @@ static int64_t probe(const struct heap_view *v, const struct ntable *t, uint64_t
 		}
 		if ((ref >> 36) != (hash >> 36))
 			continue;
-		uint32_t elen;
-		const struct name_entry *e = view_entry(v, ref, &elen);
-		if (e && entry_is(e, elen, hash, name, len)) {
+		struct name_copy e;
+		if (view_entry(v, ref, &e) && entry_is(&e, hash, name, len)) {
 			if (insert)
 				*insert = ins;
+			if (found)
+				*found = e;
 			return (int64_t)i;
 		}
 	}
@@ -143,15 +148,14 @@ static int64_t probe(const struct heap_view *v, const struct ntable *t, uint64_t
 static struct heap_view locked_view(struct shmheap_heap *h)
 {
 	uint64_t size = heap_size_bytes(h->hdr);
-	return (struct heap_view){.base = h->base,
+	return (struct heap_view){.r = {.base = h->base},
 				  .hdr = h->hdr,
 				  .size = size,
 				  .end = size,
 				  .seed = h->seed};
 }
 
-/* The length of a valid name, or -1 with errno set. */
-static ssize_t name_length(const char *name)
+ssize_t names_length(const char *name)
 {
 	if (!name) {
 		errno = EINVAL;
@@ -192,12 +196,11 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	uint32_t names = 0;
 	for (uint64_t i = 0; i < t->cap; i++) {
 		uint64_t ref = slot_ref(&v, t, i);
-		uint32_t elen;
-		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(&v, ref, &elen)
-							      : NULL;
-		if (!e || (uint64_t)names + 1 >= cap)
+		struct name_copy e;
+		if (ref <= NAMES_TOMB || !view_entry(&v, ref, &e) ||
+		    (uint64_t)names + 1 >= cap)
 			continue; /* a damaged table may hold more than it counts */
-		uint64_t j = e->hash & (cap - 1);
+		uint64_t j = e.hash & (cap - 1);
 		while (slot[j])
 			j = (j + 1) & (cap - 1);
 		slot[j] = ref;
@@ -231,14 +234,32 @@ static int reserve(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t)
 	return rebuild(h, x, t, lg);
 }
 
+static int link_entry(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
+		      const char *name, size_t len, uint64_t hash, uint64_t handle,
+		      enum ext_op op, const char *call);
+
 static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	       const char *name, size_t len, uint64_t hash, uint64_t handle)
 {
 	if (reserve(h, x, t) < 0)
 		return -1;
+	return link_entry(h, x, t, name, len, hash, handle, INTENT_NAME_ADD, "name_set");
+}
+
+/*
+ * Allocates and fills the entry of name and links it into a free slot of t,
+ * which has room.  With op INTENT_NAME_ADD the call logs its own operation;
+ * else the caller began op, whose a and b are set here before the entry is
+ * allocated (the repair reads them as NAME_ADD's).
+ */
+static int link_entry(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
+		      const char *name, size_t len, uint64_t hash, uint64_t handle,
+		      enum ext_op op, const char *call)
+{
+	(void)call; /* read by the kill points of the test build only */
 	struct heap_view v = locked_view(h);
 	int64_t ins;
-	probe(&v, t, hash, name, len, &ins);
+	probe(&v, t, hash, name, len, &ins, NULL);
 	if (ins < 0) {
 		errno = EUCLEAN;
 		return -1;
@@ -249,13 +270,19 @@ static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 		return -1;
 	heap_off slot_off = t->obj + 8 * (uint64_t)ins;
 	uint64_t *slot = (uint64_t *)(void *)(h->base + slot_off);
-	ext_begin(x, INTENT_NAME_ADD, blk, slot_off, 0);
-	ext_step(h, "name_set", 1);
+	if (op == INTENT_NAME_ADD) {
+		ext_begin(x, INTENT_NAME_ADD, blk, slot_off, 0);
+	} else {
+		__atomic_store_n(&x->intent.a, blk, __ATOMIC_RELEASE);
+		__atomic_store_n(&x->intent.b, slot_off, __ATOMIC_RELEASE);
+	}
+	ext_step(h, call, 1);
 	if (ext_alloc_predicted(h, need, blk) < 0) {
-		ext_end(x);
+		if (op == INTENT_NAME_ADD)
+			ext_end(x);
 		return -1;
 	}
-	ext_step(h, "name_set", 2);
+	ext_step(h, call, 2);
 	struct name_entry *e = (struct name_entry *)(void *)(h->base + blk + HEAP_UNIT);
 	e->hash = hash;
 	e->handle = handle;
@@ -263,21 +290,22 @@ static int add(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 	e->reserved = 0;
 	memcpy(e->name, name, len);
 	e->name[len] = '\0';
-	ext_step(h, "name_set", 3);
+	ext_step(h, call, 3);
 	int was_empty = *slot == 0;
 	__atomic_store_n(slot, (blk + HEAP_UNIT) | (hash & ~NAMES_REF_OFF_MASK),
 			 __ATOMIC_RELEASE);
-	ext_step(h, "name_set", 4);
+	ext_step(h, call, 4);
 	x->names++;
 	x->used += was_empty;
-	ext_end(x);
+	if (op == INTENT_NAME_ADD)
+		ext_end(x);
 	return 0;
 }
 
 EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 			    shmheap_object_handle hdl, unsigned flags)
 {
-	ssize_t len = name_length(name);
+	ssize_t len = names_length(name);
 	if (heap_may_change(mem) < 0 || len < 0)
 		return -1;
 	if (flags & ~SHMHEAP_NAME_REPLACE) {
@@ -298,12 +326,12 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 	if (!x)
 		goto out;
 	struct heap_view v = locked_view(mem);
-	if (names_table(&v, x, &t) < 0) {
+	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
 		errno = EUCLEAN;
 		goto out;
 	}
 	uint64_t hash = names_hash(mem->seed, name, (size_t)len);
-	int64_t at = t.cap ? probe(&v, &t, hash, name, (size_t)len, NULL) : -1;
+	int64_t at = t.cap ? probe(&v, &t, hash, name, (size_t)len, NULL, NULL) : -1;
 	if (at >= 0) {
 		if (!(flags & SHMHEAP_NAME_REPLACE)) {
 			errno = EEXIST;
@@ -325,7 +353,7 @@ out:
 
 EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 {
-	ssize_t len = name_length(name);
+	ssize_t len = names_length(name);
 	if (heap_may_change(mem) < 0 || len < 0)
 		return -1;
 	if (heap_lock(mem) < 0)
@@ -336,33 +364,97 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 	struct heap_ext *x = ext_find(mem);
 	if (!x)
 		goto out; /* ENOENT: the heap never had a name */
-	if (names_table(&v, x, &t) < 0) {
+	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
 		errno = EUCLEAN;
 		goto out;
 	}
 	uint64_t hash = names_hash(mem->seed, name, (size_t)len);
-	int64_t at = t.cap ? probe(&v, &t, hash, name, (size_t)len, NULL) : -1;
+	int64_t at = t.cap ? probe(&v, &t, hash, name, (size_t)len, NULL, NULL) : -1;
 	if (at < 0) {
 		errno = ENOENT;
 		goto out;
 	}
 	heap_off slot_off = t.obj + 8 * (uint64_t)at;
-	uint64_t *slot = (uint64_t *)(void *)(mem->base + slot_off);
-	heap_off eobj = *slot & NAMES_REF_OFF_MASK;
+	heap_off eobj = slot_ref(&v, &t, (uint64_t)at) & NAMES_REF_OFF_MASK;
 	heap_off blk = block_of_object(mem, mem->base + eobj);
 	ext_begin(x, INTENT_NAME_REMOVE, blk, slot_off, 0);
-	ext_step(mem, "name_remove", 1);
-	__atomic_store_n(slot, NAMES_TOMB, __ATOMIC_RELEASE);
-	ext_step(mem, "name_remove", 2);
-	if (blk)
-		block_free(mem, blk);
-	ext_step(mem, "name_remove", 3);
-	x->names--;
+	names_unlink(mem, x, slot_off, blk, "name_remove");
 	ext_end(x);
 	ret = 0;
 out:
 	heap_end_call(mem, "shmheap_name_remove");
 	return ret;
+}
+
+void names_unlink(struct shmheap_heap *h, struct heap_ext *x, heap_off slot,
+		  heap_off entry, const char *call)
+{
+	(void)call; /* read by the kill points of the test build only */
+	ext_step(h, call, 1);
+	__atomic_store_n((uint64_t *)(void *)(h->base + slot), NAMES_TOMB,
+			 __ATOMIC_RELEASE);
+	ext_step(h, call, 2);
+	if (entry)
+		block_free(h, entry);
+	ext_step(h, call, 3);
+	x->names--;
+}
+
+heap_off names_find(struct shmheap_heap *h, struct heap_ext *x, const char *name,
+		    size_t len, heap_off *entry, uint64_t *handle)
+{
+	struct heap_view v = locked_view(h);
+	struct ntable t;
+	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
+		errno = EUCLEAN;
+		return 0;
+	}
+	uint64_t hash = names_hash(h->seed, name, len);
+	struct name_copy e;
+	int64_t at = t.cap ? probe(&v, &t, hash, name, len, NULL, &e) : -1;
+	if (at < 0) {
+		errno = ENOENT;
+		return 0;
+	}
+	heap_off obj = slot_ref(&v, &t, (uint64_t)at) & NAMES_REF_OFF_MASK;
+	*entry = block_of_object(h, h->base + obj);
+	if (!*entry) {
+		errno = EUCLEAN;
+		return 0;
+	}
+	*handle = e.handle;
+	return t.obj + 8 * (uint64_t)at;
+}
+
+int names_reserve(struct shmheap_heap *h, struct heap_ext *x, const char *name,
+		  size_t len)
+{
+	struct heap_view v = locked_view(h);
+	struct ntable t;
+	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
+		errno = EUCLEAN;
+		return -1;
+	}
+	uint64_t hash = names_hash(h->seed, name, len);
+	if (t.cap && probe(&v, &t, hash, name, len, NULL, NULL) >= 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return reserve(h, x, &t);
+}
+
+int names_link(struct shmheap_heap *h, struct heap_ext *x, const char *name, size_t len,
+	       uint64_t handle, enum ext_op op, const char *call)
+{
+	struct heap_view v = locked_view(h);
+	struct ntable t;
+	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0 ||
+	    !t.cap) {
+		errno = EUCLEAN;
+		return -1;
+	}
+	return link_entry(h, x, &t, name, len, names_hash(h->seed, name, len), handle, op,
+			  call);
 }
 
 struct get_ctx {
@@ -380,32 +472,25 @@ static int get_in_view(const struct heap_view *v, void *arg)
 		errno = v->hdr->flags & HEAP_FLAG_EXT ? EUCLEAN : ENOENT;
 		return -1;
 	}
-	const struct heap_ext *x = (const void *)(v->base + rec);
-	if (names_table(v, x, &t) < 0) {
+	if (view_table(v, load(v, rec + offsetof(struct heap_ext, table)), &t) < 0) {
 		errno = EUCLEAN;
 		return -1;
 	}
 	uint64_t hash = names_hash(v->seed, g->name, g->len);
-	int64_t at = t.cap ? probe(v, &t, hash, g->name, g->len, NULL) : -1;
+	struct name_copy e;
+	int64_t at = t.cap ? probe(v, &t, hash, g->name, g->len, NULL, &e) : -1;
 	if (at < 0) {
 		errno = ENOENT;
 		return -1;
 	}
-	/* The slot is read again: another writer may have changed it. */
-	uint32_t elen;
-	const struct name_entry *e = view_entry(v, slot_ref(v, &t, (uint64_t)at), &elen);
-	if (!e) {
-		errno = EUCLEAN;
-		return -1;
-	}
-	g->handle = __atomic_load_n(&e->handle, __ATOMIC_ACQUIRE);
+	g->handle = e.handle;
 	return 0;
 }
 
 EXPORT int shmheap_name_get(shmheap_memory_handle mem, const char *name,
 			    shmheap_object_handle *hdl)
 {
-	ssize_t len = name_length(name);
+	ssize_t len = names_length(name);
 	if (len < 0)
 		return -1;
 	if (!mem || !hdl) {
@@ -427,6 +512,11 @@ struct walk_ctx {
 static int walk_in_view(const struct heap_view *v, void *arg)
 {
 	struct walk_ctx *w = arg;
+	return names_view_walk(v, w->fn, w->arg);
+}
+
+int names_view_walk(const struct heap_view *v, shmheap_name_fn fn, void *arg)
+{
 	heap_off rec = ext_view_record(v);
 	struct ntable t;
 	if (!rec) {
@@ -435,27 +525,25 @@ static int walk_in_view(const struct heap_view *v, void *arg)
 		errno = EUCLEAN;
 		return -1;
 	}
-	const struct heap_ext *x = (const void *)(v->base + rec);
-	if (names_table(v, x, &t) < 0) {
+	if (view_table(v, load(v, rec + offsetof(struct heap_ext, table)), &t) < 0) {
 		errno = EUCLEAN;
 		return -1;
 	}
 	bool damaged = false;
 	for (uint64_t i = 0; i < t.cap; i++) {
 		uint64_t ref = slot_ref(v, &t, i);
-		uint32_t len;
-		const struct name_entry *e = ref > NAMES_TOMB ? view_entry(v, ref, &len) : NULL;
-		damaged |= ref > NAMES_TOMB && !e;
-		if (!e)
+		if (ref <= NAMES_TOMB)
 			continue;
-		/* A copy of the length checked: the callback gets a NUL-terminated
-		 * name whatever the heap's bytes say. */
-		char name[SHMHEAP_NAME_MAX + 1];
-		memcpy(name, e->name, len);
-		name[len] = '\0';
-		shmheap_object_handle hdl = {
-			__atomic_load_n(&e->handle, __ATOMIC_ACQUIRE)};
-		if (w->fn(name, hdl, w->arg))
+		struct name_copy e;
+		if (!view_entry(v, ref, &e)) {
+			damaged = true;
+			continue;
+		}
+		/* The callback gets a NUL-terminated name whatever the heap's
+		 * bytes say. */
+		e.name[e.len] = '\0';
+		shmheap_object_handle hdl = {e.handle};
+		if (fn(e.name, hdl, arg))
 			return 0;
 	}
 	if (damaged) {

@@ -240,12 +240,13 @@ EXPORT int shmheap_pages_walk(const shmheap_pages *pm, shmheap_walk_fn fn, void 
 	const struct rt_pool *p = &pm->pool;
 	for (size_t at = 0; at < pm->size;) {
 		rt_idx f = rt_at_or_above(p, &pm->free_ranges, at);
-		struct shmheap_block blk = {.offset = at};
+		struct shmheap_block blk = {.offset = at, .kind = SHMHEAP_BLOCK_FREE};
 		if (f && p->node[f].off == at) {
 			blk.size = p->node[f].len;
 		} else {
 			blk.size = lt_get(&pm->live, at);
 			blk.in_use = 1;
+			blk.kind = SHMHEAP_BLOCK_OBJECT;
 			if (!blk.size) { /* damaged: shmheap_pages_check says where */
 				errno = EUCLEAN;
 				return -1;

@@ -78,8 +78,8 @@ static heap_off holder(struct shmheap_heap *h, heap_off off)
 
 /* The offset of a valid slot; 0 with errno EINVAL.  The record and the
  * names table are no place for a slot. */
-static heap_off slot_offset(struct shmheap_heap *h, const shmheap_object_handle *slot,
-			    heap_off *blk)
+heap_off ext_slot_offset(struct shmheap_heap *h, const shmheap_object_handle *slot,
+			 heap_off *blk)
 {
 	uintptr_t p = (uintptr_t)slot, b = (uintptr_t)h->base;
 	uint64_t end = heap_size_bytes(h->hdr);
@@ -129,7 +129,7 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 		return NULL;
 	void *ret = NULL;
 	heap_off sblk, blk = 0;
-	heap_off soff = slot_offset(mem, slot, &sblk);
+	heap_off soff = ext_slot_offset(mem, slot, &sblk);
 	struct heap_ext *x = soff ? ext_get(mem) : NULL;
 	if (x)
 		blk = ext_predict(mem, need);
@@ -158,7 +158,7 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 		return -1;
 	int ret = -1;
 	heap_off sblk, blk = 0;
-	heap_off soff = slot_offset(mem, slot, &sblk);
+	heap_off soff = ext_slot_offset(mem, slot, &sblk);
 	uint64_t value = soff ? __atomic_load_n(&slot->value, __ATOMIC_ACQUIRE) : 0;
 	if (soff && !value) {
 		ret = 0; /* like free(NULL) */

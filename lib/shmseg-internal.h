@@ -35,12 +35,14 @@ static inline key_t shmseg_key(const struct shmseg_ns *ns, int id)
 }
 
 /*
- * The namespace lock, held by a bound abstract socket: the kernel releases it
- * when its holder exits, however it exits.  Returns the descriptor to pass to
- * shmseg_ns_unlock, or -1 with EAGAIN after a bounded wait.
+ * The namespace lock, a System V semaphore only this user can take, given
+ * back by the kernel when its holder exits, however it exits.  Returns its
+ * identifier to pass to shmseg_ns_unlock; -1 with EAGAIN after a bounded
+ * wait, EACCES at once if another user holds its key.  Unlocking a namespace
+ * left without segments removes the lock.
  */
 HIDDEN int shmseg_ns_lock(const struct shmseg_ns *ns);
-HIDDEN void shmseg_ns_unlock(int fd);
+HIDDEN void shmseg_ns_unlock(const struct shmseg_ns *ns, int lock);
 
 /*
  * Where this process has System V segment shmid attached: the lowest start of

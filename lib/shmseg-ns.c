@@ -10,20 +10,36 @@
  * caller did not create are refused with EACCES (see shmseg.c), so a
  * collision can cost ids but never hands one user another user's memory.
  *
- * Lock: a Unix socket bound to an abstract name derived from the namespace.
- * bind() is atomic, no file is left behind, and the name is released by the
- * kernel when the holder closes it or dies, even by SIGKILL.  The same name
- * also excludes the other threads of the process, so the library keeps no
- * state of its own.
+ * Lock: a System V semaphore set of one semaphore, with the key of id 0 (the
+ * semaphore keys are a space of their own), mode 0600, 0 when free and 1 when
+ * held.  Taking it is one semtimedop: wait until it is 0 and add 1, with
+ * SEM_UNDO, so that the kernel gives it back when the holder exits however it
+ * exits, even by SIGKILL; the wait is bounded.  The value, not the process,
+ * holds it, so it also excludes the other threads of the process and the
+ * library keeps no state of its own; a child forked meanwhile holds nothing.
+ *
+ * Only its owner can take it: unlike a name (the abstract socket this lock
+ * used to be, which any user could bind and so stall every call for good), a
+ * semaphore of mode 0600 can be operated on only by its owner (and root), and
+ * only its owner or creator can change its owner or mode.  A set found under the key
+ * is used only if this user both created and owns it and no one else has
+ * access; otherwise another user made it (a squatter, or a namespace whose
+ * hash collides) and the calls that take the lock fail at once with EACCES
+ * rather than wait: it is not ours to wait for or to remove.
+ *
+ * Lifetime: the holder that leaves the namespace without a segment removes
+ * the set (IPC_RMID) instead of releasing it; whoever waited on it sees it
+ * gone (EIDRM) and starts again, making a new one.  So an empty namespace
+ * leaves nothing in the system, as before; a set left by a process killed
+ * inside a call is free (SEM_UNDO) and goes with the next call that finds the
+ * namespace empty.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,50 +79,93 @@ int shmseg_ns_get(struct shmseg_ns *ns)
 	return 0;
 }
 
-int shmseg_ns_lock(const struct shmseg_ns *ns)
-{
-	struct sockaddr_un sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	/* sun_path[0] == '\0': the abstract namespace. */
-	int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
-			 "shmheap-segments/%u/%08x", ns->uid, (unsigned)ns->base);
-	socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-				      (size_t)n);
+/* semctl(2): the caller defines it. */
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
 
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+/*
+ * The namespace's lock, if there is one and it is ours: made and owned by
+ * this user, one semaphore, no access for group or others.  -1 with ENOENT
+ * when there is none, EACCES when the key holds another user's set.
+ */
+static int lock_find(const struct shmseg_ns *ns)
+{
+	int semid = semget(ns->base, 0, 0);
+	if (semid < 0)
 		return -1;
-	struct timespec nap = {0, 200000}; /* 0.2 ms, doubling up to 10 ms */
-	long waited_ns = 0;
-	for (int tries = 0;; tries++) {
-		if (bind(fd, (struct sockaddr *)&sa, salen) == 0)
-			return fd;
-		if (errno != EADDRINUSE)
-			break;
-		if (waited_ns >= (long)LOCK_WAIT_MS * 1000000) {
-			errno = EAGAIN;
-			break;
-		}
-		/* The lock is held for a few system calls: yield first, then sleep. */
-		if (tries < 16) {
-			sched_yield();
-			continue;
-		}
-		nanosleep(&nap, NULL);
-		waited_ns += nap.tv_nsec;
-		if (nap.tv_nsec < 10000000)
-			nap.tv_nsec *= 2;
+	struct semid_ds ds;
+	if (semctl(semid, 0, IPC_STAT, (union semun){.buf = &ds}) < 0) {
+		if (errno == EINVAL || errno == EIDRM) /* removed meanwhile */
+			errno = ENOENT;
+		return -1;
 	}
-	int err = errno;
-	close(fd);
-	errno = err;
-	return -1;
+	if (ds.sem_perm.uid != ns->uid || ds.sem_perm.cuid != ns->uid ||
+	    (ds.sem_perm.mode & 077) != 0 || ds.sem_nsems != 1) {
+		errno = EACCES;
+		return -1;
+	}
+	return semid;
 }
 
-void shmseg_ns_unlock(int fd)
+static long elapsed_ns(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
+}
+
+int shmseg_ns_lock(const struct shmseg_ns *ns)
+{
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		long left = (long)LOCK_WAIT_MS * 1000000 - elapsed_ns(&start);
+		if (left <= 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+		int semid = lock_find(ns);
+		if (semid < 0 && errno == ENOENT) /* a new set is 0: free */
+			semid = semget(ns->base, 1, IPC_CREAT | IPC_EXCL | 0600);
+		if (semid < 0) {
+			if (errno == EEXIST || errno == ENOENT) /* made or removed meanwhile */
+				continue;
+			return -1;
+		}
+		struct sembuf take[2] = {{0, 0, 0}, {0, 1, SEM_UNDO}};
+		struct timespec tmo = {left / 1000000000, left % 1000000000};
+		if (semtimedop(semid, take, 2, &tmo) == 0)
+			return semid;
+		/* EAGAIN: the time is up.  EIDRM, EINVAL: its last user removed it. */
+		if (errno != EINTR && errno != EIDRM && errno != EINVAL)
+			return -1;
+	}
+}
+
+/* True if the namespace holds no segment of this user. */
+static bool ns_empty(const struct shmseg_ns *ns)
+{
+	for (int id = 0; id < SHMSEG_MAX_IDS; id++) {
+		int shmid = shmget(shmseg_key(ns, id), 0, 0);
+		struct shmid_ds ds;
+		if (shmid >= 0 && shmctl(shmid, IPC_STAT, &ds) == 0 &&
+		    ds.shm_perm.uid == ns->uid && ds.shm_perm.cuid == ns->uid)
+			return false;
+	}
+	return true;
+}
+
+void shmseg_ns_unlock(const struct shmseg_ns *ns, int semid)
 {
 	int err = errno;
-	close(fd);
+	if (ns_empty(ns)) {
+		semctl(semid, 0, IPC_RMID); /* releases it too: waiters start again */
+	} else {
+		struct sembuf give = {0, -1, SEM_UNDO};
+		semop(semid, &give, 1);
+	}
 	errno = err;
 }

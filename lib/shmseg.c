@@ -128,7 +128,7 @@ EXPORT void *shmseg_attach(int id, void *addr)
 	int shmid = lookup(&ns, id, &ds);
 	if (shmid >= 0)
 		p = attach_at(shmid, &ds, addr);
-	shmseg_ns_unlock(lock);
+	shmseg_ns_unlock(&ns, lock);
 	return p;
 }
 
@@ -172,7 +172,7 @@ EXPORT int shmseg_destroy(int id)
 		else
 			ret = shmctl(shmid, IPC_RMID, NULL);
 	}
-	shmseg_ns_unlock(lock);
+	shmseg_ns_unlock(&ns, lock);
 	return ret;
 }
 
@@ -214,7 +214,7 @@ EXPORT int shmseg_open(int id, void **ptr)
 			errno = err;
 		}
 	}
-	shmseg_ns_unlock(lock);
+	shmseg_ns_unlock(&ns, lock);
 	if (!p)
 		return -1;
 	*ptr = p;
@@ -236,7 +236,7 @@ EXPORT int shmseg_close(int id)
 		if (shmctl(shmid, IPC_STAT, &ds) == 0 && ds.shm_nattch == 0)
 			shmctl(shmid, IPC_RMID, NULL);
 	}
-	shmseg_ns_unlock(lock);
+	shmseg_ns_unlock(&ns, lock);
 	return ret;
 }
 

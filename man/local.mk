@@ -98,3 +98,14 @@ dist_man_MANS += \
 	man/shmheap_name_walk.3
 # Cached heaps (SHMHEAP_CACHED).
 dist_man_MANS += man/shmheap_cache_stats.3
+# Queues of handles (issue 30).
+dist_man_MANS += \
+	man/shmheap_queue_create.3 \
+	man/shmheap_queue_open.3 \
+	man/shmheap_queue_close.3 \
+	man/shmheap_queue_destroy.3 \
+	man/shmheap_queue_walk.3 \
+	man/shmheap_queue_push.3 \
+	man/shmheap_queue_pop.3 \
+	man/shmheap_queue_push_from.3 \
+	man/shmheap_queue_pop_into.3

@@ -16,6 +16,17 @@ pass() {
 finish() {
 	exit "$FAILED"
 }
+# skip WHY: the whole test needs what this run lacks (root, a tool): says so on
+# one line and exits 77, Automake's SKIP (1 if an assertion failed before).
+skip() {
+	echo "SKIP: $*"
+	[ "$FAILED" -eq 0 ] || exit 1
+	exit 77
+}
+# skip_part WHY: a part of the test cannot run here; the rest goes on.
+skip_part() {
+	echo "SKIP (in part): $*"
+}
 
 # run CMD...: runs CMD with stdout in $TMP/out, stderr in $TMP/err, status in $rc.
 run() {

@@ -6,13 +6,19 @@ backing_key() { # [n]: the n-th key of this test (default 0)
 	printf '0x%08x' $(( 0x5b160000 + ($$ % 0x8000) * 16 + ${1:-0} ))
 }
 
-# True if a System V segment of key $1 (0x-hex) exists.
+# True if a System V segment of key $1 (0x-hex) exists.  The kernel writes
+# /proc/sysvipc/shm a page at a time, and a read can miss an entry while
+# other segments come and go (other tests run beside this one): a segment is
+# taken for absent only when three reads agree.
 sysv_exists() {
 	want=$(( $1 ))
 	# The key column of /proc/sysvipc/shm is signed decimal.
 	[ "$want" -ge 2147483648 ] && want=$(( want - 4294967296 ))
-	awk -v k="$want" 'NR > 1 && $1 == k { found = 1 } END { exit !found }' \
-		/proc/sysvipc/shm 2>/dev/null
+	for _ in 1 2 3; do
+		awk -v k="$want" 'NR > 1 && $1 == k { found = 1 } END { exit !found }' \
+			/proc/sysvipc/shm 2>/dev/null && return 0
+	done
+	return 1
 }
 
 # Removes a segment of key $1 that a failed test left (the test fails anyway).

@@ -14,7 +14,7 @@ cmp -s "$tmp/ex2.ref" "$data/ex2_sample1.out" || die "ex2 default: not the sampl
 
 for heap in "$posix_name" "$file_name" "$sysv_name" anon:; do
 	if ! backing_supported "$heap"; then
-		echo "SKIP: $heap: the library has no such backing" >&2
+		echo "SKIP (in part): $heap: the library has no such backing" >&2
 		continue
 	fi
 	run "$data/ex2_sample1.in" "$tmp/ex2.out" "$tmp/err" $bin/shmheap-ex2 --heap "$heap"

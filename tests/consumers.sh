@@ -69,14 +69,16 @@ consumer() {
 }
 
 # The README's examples: the indented block under a heading, with the heap
-# renamed so that parallel runs do not collide; each must print one line.
-readme_example() { # heading heap-name expected-output
+# renamed (to $4, by default $heap-readme) so that parallel runs do not
+# collide; each must print one line and leave nothing behind.
+readme_example() { # heading heap-name expected-output [new-name]
+	new=${4:-$heap-readme}
 	awk -v heading="$1" '
 		$0 == heading { found = 1; next }
 		found && /^    / { started = 1; sub(/^    /, ""); print; next }
 		found && started && /[^ ]/ { exit }
 		found && started { print }
-	' "$srcdir/README" | sed "s|\"$2\"|\"$heap-readme\"|g" >"$tmp/readme.c"
+	' "$srcdir/README" | sed "s|\"$2\"|\"$new\"|g" >"$tmp/readme.c"
 	grep -q 'main(' "$tmp/readme.c" || { fail "no program under the README's \"$1\""; return; }
 	if ! $CC -Wall -Wextra -Werror $cflags -o "$tmp/readme" "$tmp/readme.c" $libs >"$tmp/readme.log" 2>&1; then
 		fail "the README's \"$1\" does not build with: $CC -Wall -Wextra -Werror $cflags"
@@ -88,10 +90,19 @@ readme_example() { # heading heap-name expected-output
 	else
 		fail "the README's \"$1\" failed (output: '$out')"
 	fi
-	[ ! -e "/dev/shm$heap-readme" ] || fail "the README's \"$1\" left its heap behind"
+	case $new in
+	file:*) [ ! -e "${new#file:}" ] ;;
+	sysv:*) ! ipcs -m 2>/dev/null | grep -qi "^${new#sysv:} " ;;
+	*) [ ! -e "/dev/shm$new" ] ;;
+	esac || fail "the README's \"$1\" left its heap behind"
 }
 readme_example "Using the library" /demo "B reads 42"
 readme_example "Finding objects by name" /names-demo "B finds 42"
+readme_example "A heap in a file" file:/tmp/runs.heap "runs: 2" "file:$tmp/runs.heap"
+readme_example "A heap in a System V segment" sysv:0x5eed0042 "the child made it 42" \
+	"sysv:$(printf '0x5e%06x' $(($$ & 0xffffff)))"
+readme_example "A cached heap" /cached-demo "4 workers done, 0 bytes left in caches"
+readme_example "Handing objects over through a queue" /queue-demo "B took 3 orders, total 36"
 
 warn="-Wall -Wextra -Werror"
 consumer c89 "$CC" "-std=c89 -pedantic $warn" c89.c

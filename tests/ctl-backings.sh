@@ -52,7 +52,7 @@ for name in "$FILE" "$SYSV"; do
 	backing=${name%%:*}
 	run "$CTL" create "$name" 64K --no-grow
 	if [ "$rc" -ne 0 ] && grep -q "invalid" "$TMP/err"; then
-		echo "SKIP: $name: the library has no $backing backing"
+		skip_part "$name: the library has no $backing backing"
 		continue
 	fi
 	expect_rc 0 "create $name"
@@ -113,8 +113,24 @@ done
 
 # Not a heap: a segment made by other means, holding other bytes (perl's
 # shmwrite; a segment of zeros counts as a heap being made for 5 seconds).
+# ipcmk draws the key at random; a key of the form of shmseg(3)'s numbered
+# segments (0x4..., 0x5..., 0x6..., 0x7...) is listed as one of those, so such
+# a segment is made again.
+sysv_random_segment() {
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		i=$(ipcmk -M 4096 -p 0600 2>/dev/null | awk '{print $NF}') || return 1
+		[ -n "$i" ] || return 1
+		k=$(awk -v id="$i" 'NR > 1 && $2 == id { print ($1 < 0 ? $1 + 4294967296 : $1) }' /proc/sysvipc/shm)
+		if [ -n "$k" ] && [ $(( k & 0xc0000000 )) -ne $(( 0x40000000 )) ]; then
+			echo "$i"
+			return 0
+		fi
+		ipcrm -m "$i" 2>/dev/null
+	done
+	return 1
+}
 if command -v ipcmk >/dev/null && command -v perl >/dev/null &&
-	id=$(ipcmk -M 4096 -p 0600 2>/dev/null | awk '{print $NF}'); then
+	id=$(sysv_random_segment); then
 	perl -e 'shmwrite($ARGV[0], "not a heap " x 40, 0, 400) or exit 1' "$id" ||
 		fail "perl shmwrite"
 	key=$(awk -v id="$id" 'NR > 1 && $2 == id { printf "0x%08x", ($1 < 0 ? $1 + 4294967296 : $1) }' /proc/sysvipc/shm)

@@ -44,6 +44,21 @@ for cmd in inspect check; do
 	expect_error "$cannot" "^shmheap-ctl: $P-magic: not a shmheap (no heap header, or truncated)$" "$cmd" --json "$P-magic"
 	expect_error 1 "^shmheap-ctl: $P-size: corrupted heap header$" "$cmd" "$P-size"
 done
+# A missing object named in the backing's words (issue 28 item 5): a file's
+# reason is the system's, a System V key's the segment it names.
+nokey=$(printf '0x7e%06x' $(($$ & 0xffffff)))
+for cmd in inspect check; do
+	cannot=1
+	[ "$cmd" = check ] && cannot=3
+	expect_error "$cannot" "^shmheap-ctl: file:$TMP/none: No such file or directory$" \
+		"$cmd" "file:$TMP/none"
+	expect_error "$cannot" "^shmheap-ctl: sysv:$nokey: no System V segment with key $nokey$" \
+		"$cmd" "sysv:$nokey"
+done
+expect_error 1 "^shmheap-ctl: file:$TMP/no-dir/h: No such file or directory$" \
+	create "file:$TMP/no-dir/h" 1M
+expect_error 1 "^shmheap-ctl: file:$TMP/none: No such file or directory$" unlink "file:$TMP/none"
+expect_error 1 "^shmheap-ctl: sysv:$nokey: no System V segment with key $nokey$" unlink "sysv:$nokey"
 # A newline in a name stays on one line.
 expect_error 1 "^shmheap-ctl: $P-new\\\\x0aline: no such shared-memory object$" inspect "$P-new
 line"

@@ -69,7 +69,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	chmod 0711 "$TMP" && chmod 0755 "$base" && chown -hR 65534:65534 "$base/d" || exit 99
 	as_other="setpriv --reuid=65534 --regid=65534 --clear-groups"
 else
-	echo "not root: the swapping is done by this user, and the other directory is its own"
+	skip_part "not root: the swapping is done by this user, and the other directory is its own"
 fi
 $as_other "$RACE" swap "$base/d" s l 120 >"$TMP/ready" &
 swapper=$!

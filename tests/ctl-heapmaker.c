@@ -3,6 +3,9 @@
  * ctl-heapmaker.c - puts heaps into the states the shmheap-ctl tests need.
  *
  *   fill NAME            a known set of live objects and free blocks (see below)
+ *   populate NAME        objects of 1 to 4000 bytes (--enable-debug: to 128 KiB)
+ *                        until the heap is full, every third one freed again
+ *                        (any mode: the heap may be one other users may write)
  *   hold NAME            a child process maps NAME and sleeps; prints its pid
  *   lock NAME            a child holds NAME's heap lock and sleeps; prints its pid
  *   dead NAME            a child takes NAME's heap lock and dies; prints its pid
@@ -82,6 +85,38 @@ static int fill(const char *name)
 	shmheap_free(mem, small[3]);
 	shmheap_free(mem, big[0]);
 	shmheap_free(mem, big[1]);
+	shmheap_disconnect(mem);
+	return 0;
+}
+
+/* populate: blocks all over the heap, so that reading them all costs.
+ * --enable-debug verifies the whole heap after every allocation: fewer,
+ * larger objects then. */
+#ifdef SHMHEAP_DEBUG
+#define POPULATE_MAX 131072u
+#else
+#define POPULATE_MAX 4000u
+#endif
+
+static int populate(const char *name)
+{
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_TRUST_OWNER};
+	shmheap_memory_handle mem = shmheap_connect_ex(name, &o);
+	if (!mem)
+		die("connect", name);
+	uint64_t s = 31;
+	void *prev = NULL;
+	for (size_t i = 0;; i++) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		void *p = shmheap_alloc(mem, 1 + s % POPULATE_MAX);
+		if (!p)
+			break;
+		if (i % 3 == 2)
+			shmheap_free(mem, prev);
+		prev = p;
+	}
 	shmheap_disconnect(mem);
 	return 0;
 }
@@ -373,6 +408,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1], *name = argv[2];
 	if (strcmp(cmd, "fill") == 0)
 		return fill(name);
+	if (strcmp(cmd, "populate") == 0)
+		return populate(name);
 	if (strcmp(cmd, "hold") == 0)
 		return sleeper(name, 0);
 	if (strcmp(cmd, "lock") == 0)

@@ -21,7 +21,7 @@ for cmd in check inspect; do
 		"$cmd does not lock a heap its group may write"
 done
 run $T "$CTL" list --json
-expect_eq "$(json "heaps.name=$P-groupw.status")" "unlocked" "list reads a group-writable heap unlocked"
+expect_eq "$(json "heaps.name=$P-groupw.status")" "read-unlocked" "list reads a group-writable heap unlocked"
 
 # ---- a FIFO is no heap, and nothing waits for a writer to it
 mkfifo "/dev/shm/${P#/}-fifo" || exit 99
@@ -97,14 +97,14 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		# this one without the lock (not a timeout).
 		run $T "$CTL" list --json
 		expect_rc 0 "root's list with another user's locked heap"
-		expect_eq "$(json "heaps.name=$P-theirs.status")" "unlocked" "list read it unlocked"
+		expect_eq "$(json "heaps.name=$P-theirs.status")" "read-unlocked" "list read it unlocked"
 		case $(json "heaps.name=$P-theirs.note") in
 		"owned by uid 65534, not by the caller"*) pass "list did not try its lock" ;;
 		*) fail "list tried the lock: $(json "heaps.name=$P-theirs.note")" ;;
 		esac
 		stop "$locker"
 	else
-		echo "nobody cannot create heaps here: the other-user part skipped"
+		skip_part "the user nobody cannot create heaps here: root and another user's locked heap"
 	fi
 
 	# ---- a System V heap its creator gave to root (issue 25): owned by
@@ -127,7 +127,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 			"inspect read the given-away segment unlocked"
 		run $T "$CTL" list --json --timeout 3600000
 		expect_rc 0 "root's list with a segment given to root"
-		expect_eq "$(json "heaps.name=sysv:$KEY.status")" "unlocked" \
+		expect_eq "$(json "heaps.name=sysv:$KEY.status")" "read-unlocked" \
 			"list read the given-away segment unlocked"
 		case $(json "heaps.name=sysv:$KEY.note") in
 		"another user may write it (its creator)"*) pass "list did not try its lock" ;;
@@ -135,7 +135,9 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		esac
 		stop "$scribbler"
 	else
-		echo "nobody cannot create System V heaps here: that part skipped"
+		skip_part "the user nobody cannot create System V heaps here: a segment given to root"
 	fi
+else
+	skip_part "not root (or no setpriv): root and a heap another user owns and keeps locked"
 fi
 finish

@@ -15,6 +15,12 @@ grep -q "^max size: *4294967296 bytes, grows on demand$" "$TMP/out" || fail "ins
 grep -q "^  4096-8191  *1  *5000$" "$TMP/out" || fail "inspect histogram line"
 expect_eq "$(grep -c '^  [0-9]*-[0-9]* ' "$TMP/out")" 10 "histogram buckets from 8 to 8191"
 
+grep -q "^free: *[0-9]* bytes in 4 blocks$" "$TMP/out" || fail "inspect free line"
+# One free block is "1 block".
+make_heap "$P-one"
+run "$CTL" inspect "$P-one"
+grep -q "^free: *[0-9]* bytes in 1 block$" "$TMP/out" || fail "inspect: $(grep '^free:' "$TMP/out")"
+
 run "$CTL" inspect --json "$P-a"
 expect_rc 0 "inspect --json"
 expect_json "inspect --json"

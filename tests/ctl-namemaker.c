@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "layout.h"
 #include "shmheap.h"
+
+#define TABLE_BYTES (16 * sizeof(uint64_t)) /* a new names table: 16 slots */
 
 static int die(const char *what)
 {
@@ -56,13 +59,15 @@ int main(int argc, char **argv)
 		if (shmheap_stats(h, &st) < 0)
 			return die("stats");
 		unsigned char *base = shmheap_underlying(h);
-		size_t off = 80;
+		heap_off off = HEAP_FIRST_BLOCK;
 		while (off < st.heap_size) {
 			uint64_t bw;
-			memcpy(&bw, base + off - 8, 8);
-			size_t size = (size_t)(bw & 0xffffffff8ull);
-			if ((bw & 1) && size == 136) {
-				memset(base + off, 0x5a, 128);
+			memcpy(&bw, block_word(base, off), sizeof(bw));
+			uint64_t size = bw_size(bw);
+			if (size < BLOCK_MIN)
+				break; /* no chain to follow: ctl-names.sh then fails */
+			if ((bw & BW_IN_USE) && size == HEAP_UNIT + TABLE_BYTES) {
+				memset(base + off + HEAP_UNIT, 0x5a, TABLE_BYTES);
 				break;
 			}
 			off += size;

@@ -9,9 +9,11 @@ make_heap "$P-n" && "$NAMER" names "$P-n" || exit 99
 run "$CTL" inspect "$P-n"
 expect_rc 0 "inspect with names"
 grep -q '^names:$' "$TMP/out" || fail "inspect names heading: $(cat "$TMP/out")"
-grep -q '^  config  *80  *104$' "$TMP/out" || fail "inspect config line: $(cat "$TMP/out")"
-grep -q '^  queue/one  *192  *24$' "$TMP/out" || fail "inspect queue/one line"
-grep -q '^  odd\\x09name  *192  *24$' "$TMP/out" || fail "inspect odd name line"
+# config is the first object (104 bytes), queue/one the next.
+config=$FIRST_OBJECT queue=$((FIRST_OBJECT + 104 + BLOCK_SPACE))
+grep -q "^  config  *$config  *104\$" "$TMP/out" || fail "inspect config line: $(cat "$TMP/out")"
+grep -q "^  queue/one  *$queue  *24\$" "$TMP/out" || fail "inspect queue/one line"
+grep -q "^  odd\\\\x09name  *$queue  *24\$" "$TMP/out" || fail "inspect odd name line"
 grep -q '^  stale  *[0-9][0-9]*  *-$' "$TMP/out" || fail "inspect stale name line"
 pass "inspect shows the names"
 
@@ -20,7 +22,7 @@ expect_rc 0 "inspect --json with names"
 expect_json "inspect --json with names"
 expect_eq "$(json names.# names.0.name names.0.offset names.0.size names.1.name names.3.name \
 	names.3.size names_damaged | tr '\n' ' ')" \
-	"4 config 80 104 odd	name stale null false " "inspect --json names"
+	"4 config $config 104 odd	name stale null false " "inspect --json names"
 
 run "$CTL" check "$P-n"
 expect_rc 0 "check with names"

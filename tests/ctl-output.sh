@@ -13,6 +13,7 @@ run "$CTL" list --timeout 50
 expect_rc 0 "list"
 expect_eq "$(awk -v n="$P-a" '$1 == n {print $3, $4}' "$TMP/out")" "64K 1M" "list sizes, human-readable"
 run "$CTL" list --bytes --timeout 50
+expect_rc 0 "list --bytes"
 expect_eq "$(awk -v n="$P-a" '$1 == n {print $3, $4}' "$TMP/out")" "65536 1048576" "list --bytes"
 
 # Columns, headings, raw.

@@ -7,8 +7,7 @@ run "$CTL" segments
 expect_rc 0 "segments of an empty namespace"
 expect_eq "$(cat "$TMP/out")" "namespace $SHMHEAP_SEGMENTS: 0 segments" "segments of an empty namespace"
 run "$CTL" segments --json
-expect_eq "$("$JSON" namespace segments.# <"$TMP/out" | tr '\n' ' ')" "$SHMHEAP_SEGMENTS 0 " \
-	"segments --json of an empty namespace"
+expect_eq "$("$JSON" segments.# <"$TMP/out")" "0" "segments --json of an empty namespace"
 
 # A pingpong holds one 8 KiB segment, attached by the parent and the child.
 : >"$TMP/bg"
@@ -38,8 +37,28 @@ ipcs -m | grep -q "^$key " || fail "ipcs -m does not list key $key"
 run "$CTL" segments
 expect_rc 0 "segments"
 expect_eq "$(sed -n 1p "$TMP/out")" "namespace $SHMHEAP_SEGMENTS: 1 segment" "segments: first line"
+expect_eq "$(sed -n 2p "$TMP/out" | awk '{ print $1, $2, $3, $4, $5 }')" "ID SIZE ATTACHED PIDS KEY" \
+	"segments: the heading"
 expect_eq "$(sed -n 3p "$TMP/out" | awk '{ print $1, $2, $3, $4, $5 }')" \
-	"0 8192 2 $(echo $pids | tr ' ' ,) $key" "segments: the row"
+	"0 8K 2 $(echo $pids | tr ' ' ,) $key" "segments: the row"
+
+# The options of list: -o, --raw, --noheadings, --bytes, -J with -o, --output-all.
+run "$CTL" segments -r -n -b -o id,size,key
+expect_eq "$(cat "$TMP/out")" "0 8192 $key" "segments -r -n -b -o"
+run "$CTL" segments -J -o ID,KEY
+expect_eq "$("$JSON" segments.0.# segments.0.key <"$TMP/out" | tr '\n' ' ')" "2 $key " "segments -J -o"
+run "$CTL" segments --output-all --noheadings
+expect_eq "$(awk '{ print NF }' "$TMP/out")" 8 "segments --output-all: 8 columns"
+run "$CTL" segments -o id,bogus
+expect_rc 2 "segments -o with an unknown column"
+
+# list leaves the segment, which is no heap, to segments: not shown, no warning;
+# with --all it is marked as a segment.
+run "$CTL" list --timeout 50 -o name
+expect_eq "$(grep -c "sysv:$key" "$TMP/out")" 0 "list leaves the segment out"
+expect_eq "$(cat "$TMP/err")" "" "list says nothing about the segment"
+run "$CTL" list --all -J -o name,status,note --timeout 50
+expect_eq "$("$JSON" "heaps.name=sysv:$key.status" <"$TMP/out")" "segment" "list --all marks the segment"
 
 kill "$pid"
 wait "$pid"

@@ -23,6 +23,6 @@ check_PROGRAMS += tests/lab-cycles
 tests_lab_cycles_SOURCES = tests/lab-cycles.c tests/lab-cycles.h tests/lab-cycles-alloc.c \
 	tests/lab-cycles-ealloc.c
 tests_lab_cycles_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/include/lab
-# -no-install: a real binary, so that valgrind runs the program itself.
-tests_lab_cycles_LDFLAGS = $(AM_LDFLAGS) -no-install
+# Linked -no-install, as every program of tests/ (tests/local.mk): a real
+# binary, so that valgrind runs the program itself.
 tests_lab_cycles_LDADD = lab/libshmheap-lab.a lib/libshmheap.la

@@ -93,7 +93,10 @@ void expect_repaired(struct img *m, const struct spec *want, const char *what)
 			ck_assert_ptr_nonnull(exp.blk);
 		}
 		exp.blk[exp.n++] = (struct shmheap_block){off + HEAP_UNIT,
-							  size - HEAP_UNIT, want[i].used};
+							  size - HEAP_UNIT, want[i].used,
+							  want[i].used
+								  ? SHMHEAP_BLOCK_OBJECT
+								  : SHMHEAP_BLOCK_FREE};
 		off += size;
 	}
 	ck_assert_msg(tu_layout_equal(&got, &exp),

@@ -17,8 +17,8 @@
  * since which one would fail depends on the order the commands ran in.
  *
  * The reference model of the heap: a block is an 8-byte header and its
- * object; the first block starts at 72 (so the first object is at 80) and
- * blocks tile [72, S).  An allocation of s = 8n bytes needs
+ * object; the first block starts at HEAP_FIRST_BLOCK (layout.h) and
+ * blocks tile [HEAP_FIRST_BLOCK, S).  An allocation of s = 8n bytes needs
  * round_up(max(s, 1), 8) + 8 bytes and takes the lowest free block that is
  * large enough, splitting it when at least 16 bytes remain and taking it
  * whole otherwise.  A freed block merges with free neighbours on both sides.
@@ -33,8 +33,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FIRST_BLOCK 72u
-#define UNIT 8u
+#include "layout.h"
+
+#define FIRST_BLOCK HEAP_FIRST_BLOCK
+#define UNIT HEAP_UNIT
 
 /* xorshift64*: reproducible from the seed on every platform. */
 static uint64_t rng_state;

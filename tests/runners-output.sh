@@ -7,7 +7,7 @@
 
 for tool in shmheap-ex0 shmheap-ex1 shmheap-ex2 shmheap-ex3; do
 	$bin/$tool --help >"$tmp/out" 2>"$tmp/err" || die "$tool --help: exit $?"
-	grep -q "^usage: $tool" "$tmp/out" || die "$tool --help: no usage line"
+	grep -q "^Usage: $tool" "$tmp/out" || die "$tool --help: no usage line"
 	[ ! -s "$tmp/err" ] || die "$tool --help wrote to stderr"
 	$bin/$tool --version >"$tmp/out" 2>"$tmp/err" || die "$tool --version: exit $?"
 	grep -Eq "^$tool \(libshmheap\) [0-9]" "$tmp/out" || die "$tool --version: $(cat "$tmp/out")"

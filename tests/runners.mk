@@ -33,6 +33,7 @@ tests_ex3_check_SOURCES = tests/ex3-check.c
 tests_ex3_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bin
 tests_ex3_check_LDADD = bin/libcmdparse.la
 tests_runners_gen_SOURCES = tests/runners-gen.c
+tests_runners_gen_LDADD =
 
 # The runners over every backing (--heap): /name, file:, sysv:, anon:.
 TESTS += tests/backings-runners.sh

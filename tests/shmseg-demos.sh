@@ -34,7 +34,7 @@ expected() {
 		printf "parent: %d round trips done\n", n
 	}'
 }
-for api in posix shmseg; do
+for api in posix shmseg queue; do
 	for n in 1 1000; do
 		expected "$n" >"$TMP/want"
 		run "$PINGPONG" --rounds "$n" --api "$api"
@@ -52,8 +52,13 @@ run "$PINGPONG"
 cmp -s "$TMP/out" "$TMP/want" || fail "pingpong: 3 rounds and the posix API by default"
 run "$PINGPONG" --api sysv
 expect_rc 2 "pingpong --api sysv"
-expect_eq "$(cat "$TMP/err")" "shmheap-pingpong: --api: 'sysv' is neither posix nor shmseg" \
+expect_eq "$(cat "$TMP/err")" "shmheap-pingpong: --api: 'sysv' is not posix, shmseg or queue" \
 	"pingpong --api sysv: the message"
+
+# The queue API: the same text on every run (a second run of 1000 rounds).
+expected 1000 >"$TMP/want"
+run "$PINGPONG" --rounds 1000 --api queue
+cmp -s "$TMP/out" "$TMP/want" || fail "pingpong --api queue: another run, another text"
 
 # A taken address: one line naming it, status 1, nothing left.
 PRELOAD=$(pwd)/tests/.libs/take-address.so

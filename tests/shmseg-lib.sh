@@ -27,8 +27,27 @@ segment_ids() {
 	done
 }
 
+# lock_key KEY: the key of the lock of the namespace that holds segment key
+# KEY (the key of id 0, in the semaphore key space; see shmseg(3)).
+lock_key() {
+	printf '0x%08x' $(($1 & ~1023))
+}
+
+# The keys of the namespace's segments, one per line.
+segment_keys() {
+	n=$("$CTL" segments --json 2>/dev/null | "$JSON" segments.# 2>/dev/null) || return 0
+	i=0
+	while [ "$i" -lt "$n" ]; do
+		"$CTL" segments --json | "$JSON" "segments.$i.sysv_key"
+		i=$((i + 1))
+	done
+}
+
 cleanup() {
 	for pid in $CHILDREN; do kill -9 "$pid" 2>/dev/null; done
+	for k in ${KEYS:-} ${SEEN_KEYS:-} $(segment_keys); do
+		ipcrm -S "$(lock_key "$k")" 2>/dev/null
+	done
 	for id in $(segment_ids); do ipcrm -m "$id" 2>/dev/null; done
 	rm -rf "$TMP"
 }
@@ -43,12 +62,15 @@ segment_count() {
 }
 
 # nothing_left WHAT [PID]: no segment in the namespace, no System V segment
-# with one of its keys in ipcs -m, and no pingpong object of PID in /dev/shm.
+# with one of the keys in KEYS in ipcs -m nor the namespace's lock in ipcs -s,
+# and no pingpong object of PID in /dev/shm.
 nothing_left() {
 	expect_eq "$(segment_count)" 0 "$1: segments left in the namespace"
 	if [ -n "${KEYS:-}" ]; then
 		for k in $KEYS; do
 			ipcs -m | grep -qi "^$k " && fail "$1: ipcs -m still lists key $k"
+			ipcs -s | grep -qi "^$(lock_key "$k") " &&
+				fail "$1: ipcs -s still lists the lock $(lock_key "$k")"
 		done
 	fi
 	if [ -n "${2:-}" ] && ls /dev/shm/shmheap-pingpong-"$2" >/dev/null 2>&1; then

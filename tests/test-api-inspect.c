@@ -58,10 +58,11 @@ START_TEST(stats_and_walk_of_known_layout)
 	ck_assert_ptr_eq(c, base + o + 48);
 	shmheap_free(h, b);
 
-	const struct shmheap_block want[] = {{o, 8, 1},
-					     {o + 16, 24, 0},
-					     {o + 48, 104, 1},
-					     {o + 160, PAGE - o - 160, 0}};
+	const struct shmheap_block want[] = {{o, 8, 1, SHMHEAP_BLOCK_OBJECT},
+					     {o + 16, 24, 0, SHMHEAP_BLOCK_FREE},
+					     {o + 48, 104, 1, SHMHEAP_BLOCK_OBJECT},
+					     {o + 160, PAGE - o - 160, 0,
+					      SHMHEAP_BLOCK_FREE}};
 	struct tu_layout l = {0};
 	tu_layout_take(h, &l);
 	ck_assert_uint_eq(l.n, 4);
@@ -69,6 +70,7 @@ START_TEST(stats_and_walk_of_known_layout)
 		ck_assert_uint_eq(l.blk[i].offset, want[i].offset);
 		ck_assert_uint_eq(l.blk[i].size, want[i].size);
 		ck_assert_int_eq(l.blk[i].in_use, want[i].in_use);
+		ck_assert_int_eq(l.blk[i].kind, want[i].kind);
 	}
 	tu_layout_free(&l);
 
@@ -130,6 +132,74 @@ START_TEST(walk_stops_and_errors)
 	errno = 0;
 	ck_assert_int_eq(shmheap_check(NULL, NULL, NULL), -1);
 	ck_assert_int_eq(errno, EINVAL);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+/* How many blocks of each kind a walk reports, and whether in_use agrees. */
+struct kinds {
+	size_t n[5];
+	int disagree;
+};
+
+static int count_kind(const struct shmheap_block *blk, void *arg)
+{
+	struct kinds *k = arg;
+	if (blk->kind < SHMHEAP_BLOCK_FREE || blk->kind > SHMHEAP_BLOCK_LIBRARY) {
+		k->disagree++;
+		return 0;
+	}
+	k->n[blk->kind]++;
+	int used = blk->kind == SHMHEAP_BLOCK_OBJECT ||
+		   blk->kind == SHMHEAP_BLOCK_LIBRARY;
+	if (blk->in_use != used)
+		k->disagree++;
+	return 0;
+}
+
+static struct kinds kinds_of(shmheap_memory_handle h)
+{
+	struct kinds k = {0};
+	ck_assert_int_eq(shmheap_walk(h, count_kind, &k), 0);
+	ck_assert_int_eq(k.disagree, 0);
+	return k;
+}
+
+START_TEST(walk_reports_block_kinds)
+{
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, PAGE);
+	void *a = shmheap_alloc(h, 8), *b = shmheap_alloc(h, 24);
+	shmheap_free(h, a);
+	struct kinds k = kinds_of(h);
+	ck_assert_uint_eq(k.n[SHMHEAP_BLOCK_FREE], 2);
+	ck_assert_uint_eq(k.n[SHMHEAP_BLOCK_OBJECT], 1);
+	ck_assert_uint_eq(k.n[SHMHEAP_BLOCK_CACHED] + k.n[SHMHEAP_BLOCK_LIBRARY], 0);
+	/* A name: the directory's record, its table and the entry are the
+	 * library's; the object named stays an object. */
+	ck_assert_int_eq(shmheap_name_set(h, "b", shmheap_ptr_to_handle(h, b), 0), 0);
+	k = kinds_of(h);
+	ck_assert_uint_eq(k.n[SHMHEAP_BLOCK_LIBRARY], 3);
+	ck_assert_uint_eq(k.n[SHMHEAP_BLOCK_OBJECT], 1);
+	ck_assert_int_eq(shmheap_name_set(h, "b2", shmheap_ptr_to_handle(h, b), 0), 0);
+	ck_assert_uint_eq(kinds_of(h).n[SHMHEAP_BLOCK_LIBRARY], 4);
+	shmheap_destroy(name, h);
+
+	/* A cached heap: its table is the library's; a small object freed goes
+	 * to this process's cache, still free space. */
+	struct shmheap_options o = {.flags = SHMHEAP_CACHED};
+	name = tu_name("cached");
+	h = shmheap_create_ex(name, 1 << 20, &o);
+	ck_assert_ptr_nonnull(h);
+	void *c = shmheap_alloc(h, 32);
+	ck_assert_ptr_nonnull(c);
+	shmheap_free(h, c);
+	k = kinds_of(h);
+	ck_assert_uint_eq(k.n[SHMHEAP_BLOCK_LIBRARY], 1);
+	ck_assert_uint_ge(k.n[SHMHEAP_BLOCK_CACHED], 1);
+	struct shmheap_cache_stats cs;
+	ck_assert_int_eq(shmheap_cache_stats(h, &cs, NULL, 0), 0);
+	ck_assert_uint_eq(k.n[SHMHEAP_BLOCK_CACHED], cs.cached_blocks);
 	shmheap_destroy(name, h);
 }
 END_TEST
@@ -216,6 +286,7 @@ int main(void)
 	tcase_add_test(tc, walk_stops_and_errors);
 	tcase_add_test(tc, check_reports_damage);
 	tcase_add_test(tc, check_reports_changed_flags);
+	tcase_add_test(tc, walk_reports_block_kinds);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

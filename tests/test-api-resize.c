@@ -21,7 +21,7 @@ static size_t off_of(shmheap_memory_handle h, const void *p)
 static struct shmheap_block block_at(shmheap_memory_handle h, size_t off)
 {
 	struct tu_layout l = {0};
-	struct shmheap_block b = {0, 0, -1};
+	struct shmheap_block b = {0, 0, -1, 0};
 	tu_layout_take(h, &l);
 	for (size_t i = 0; i < l.n; i++)
 		if (l.blk[i].offset == off)
@@ -334,28 +334,32 @@ END_TEST
 
 START_TEST(aligned_gap_rules)
 {
+	/* Offsets from the first object f, which the figures below take to be
+	 * 16 bytes past a multiple of 64 (as the layout puts it). */
+	const size_t f = tu_header_size();
+	ck_assert_uint_eq(f % 64, 16);
 	const char *name;
 	shmheap_memory_handle h = make_fixed_heap(&name, PAGE);
-	/* The first object would be at 80; 64-aligned it goes to 128, and the
-	 * 48 bytes in front (72..120) become a free block. */
+	/* The first object would be at f; 64-aligned it goes to f + 48, and the
+	 * 48 bytes in front (from f's block word) become a free block. */
 	char *a = shmheap_alloc_aligned(h, 64, 8);
-	ck_assert_uint_eq(off_of(h, a), 128);
-	struct shmheap_block gap = block_at(h, 80);
+	ck_assert_uint_eq(off_of(h, a), f + 48);
+	struct shmheap_block gap = block_at(h, f);
 	ck_assert_int_eq(gap.in_use, 0);
 	ck_assert_uint_eq(gap.size, 40);
 	/* Exact first fit: that gap is the lowest block that holds these. */
-	char *b = shmheap_alloc_aligned(h, 16, 8); /* 80: no gap */
-	ck_assert_uint_eq(off_of(h, b), 80);
-	char *c = shmheap_alloc_aligned(h, 32, 8); /* free from 88: 96, no gap */
-	ck_assert_uint_eq(off_of(h, c), 96);
-	/* 16 bytes left at 104: a 64-aligned object does not fit there. */
-	char *d = shmheap_alloc_aligned(h, 64, 8); /* free from 136: 192 */
-	ck_assert_uint_eq(off_of(h, d), 192);
-	gap = block_at(h, 144);
+	char *b = shmheap_alloc_aligned(h, 16, 8); /* f: no gap */
+	ck_assert_uint_eq(off_of(h, b), f);
+	char *c = shmheap_alloc_aligned(h, 32, 8); /* free from f + 8: f + 16, no gap */
+	ck_assert_uint_eq(off_of(h, c), f + 16);
+	/* 16 bytes left at f + 24: a 64-aligned object does not fit there. */
+	char *d = shmheap_alloc_aligned(h, 64, 8); /* free from f + 56: f + 112 */
+	ck_assert_uint_eq(off_of(h, d), f + 112);
+	gap = block_at(h, f + 64);
 	ck_assert_int_eq(gap.in_use, 0);
 	ck_assert_uint_eq(gap.size, 40);
-	char *e = shmheap_alloc_aligned(h, 16, 0); /* the 16 bytes at 104 */
-	ck_assert_uint_eq(off_of(h, e), 112);
+	char *e = shmheap_alloc_aligned(h, 16, 0); /* the 16 bytes at f + 24 */
+	ck_assert_uint_eq(off_of(h, e), f + 32);
 	ck_assert_uint_eq(shmheap_usable_size(h, e), 8);
 	ck_assert_int_eq(tu_check(h), 0);
 	/* Nothing in a one-page heap is 4096-aligned after the header. */
@@ -366,11 +370,11 @@ START_TEST(aligned_gap_rules)
 
 	/* An 8-byte gap can be no block: the object moves one alignment on. */
 	h = make_fixed_heap(&name, PAGE);
-	char *x = shmheap_alloc(h, 16); /* 72..96 */
-	ck_assert_uint_eq(off_of(h, x), 80);
-	char *y = shmheap_alloc_aligned(h, 16, 8); /* 112 would leave 8 */
-	ck_assert_uint_eq(off_of(h, y), 128);
-	gap = block_at(h, 104);
+	char *x = shmheap_alloc(h, 16); /* its block ends at f + 16 */
+	ck_assert_uint_eq(off_of(h, x), f);
+	char *y = shmheap_alloc_aligned(h, 16, 8); /* f + 32 would leave 8 */
+	ck_assert_uint_eq(off_of(h, y), f + 48);
+	gap = block_at(h, f + 24);
 	ck_assert_int_eq(gap.in_use, 0);
 	ck_assert_uint_eq(gap.size, 16);
 	ck_assert_int_eq(tu_check(h), 0);

@@ -197,8 +197,10 @@ START_TEST(bad_frees_refused)
 	struct shmheap_cache_stats cs;
 	struct tu_layout before = snapshot(h, &cs);
 	ck_assert_uint_gt(cs.cached_blocks, 0);
-	char *bad[] = {a,	 b + 8,	  b + 1,
-		       big + 16, foreign, (char *)shmheap_underlying(h) + 80};
+	/* A cached block, pointers into objects, another heap's object and the
+	 * cache table (the heap's first object): each refused. */
+	char *table = (char *)shmheap_underlying(h) + HEAP_FIRST_OBJECT;
+	char *bad[] = {a, b + 8, b + 1, big + 16, foreign, table};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		ck_assert_msg(shmheap_free_checked(h, bad[i]) == -1 && errno == EINVAL,

@@ -116,10 +116,8 @@ static void mapping_perms(const void *addr, char perms[5])
 /* Before the fix, root connected to (and locked) any user's heap. */
 START_TEST(foreign_heap_needs_trust)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "foreign_heap_needs_trust: not root, skipped\n");
+	if (tu_need_root("only root can make a heap another user owns"))
 		return;
-	}
 	const char *name = tu_name("foreign");
 	char why[256];
 	pid_t pid = tu_fork(create_as_nobody, (void *)name, 20);
@@ -173,10 +171,8 @@ static void connect_as_nobody(void *arg)
 /* The rule is about the owner, whoever the caller is: root's heap too. */
 START_TEST(roots_heap_needs_trust_too)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "roots_heap_needs_trust_too: not root, skipped\n");
+	if (tu_need_root("only root can connect as another user"))
 		return;
-	}
 	const char *name = tu_name("roots");
 	struct shmheap_options opt = {.mode = 0666};
 	shmheap_memory_handle h = shmheap_create_ex(name, PAGE, &opt);

@@ -405,10 +405,8 @@ static void hidepid_world(void *arg)
  * process for gone and swept its slot. */
 START_TEST(hidepid_keeps_other_users_slot)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "hidepid_keeps_other_users_slot: not root, skipped\n");
+	if (tu_need_root("a hidepid=2 /proc of its own and a second user need root"))
 		return;
-	}
 	pid_t pid = tu_fork(hidepid_world, NULL, 120);
 	char why[256];
 	int status;
@@ -465,10 +463,8 @@ static void namespace_parent(void *arg)
  * start time differs: the guest was taken for gone. */
 START_TEST(other_pid_namespace)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "other_pid_namespace: not root, skipped\n");
+	if (tu_need_root("a pid namespace of its own needs root"))
 		return;
-	}
 	struct guest gu = {.name = tu_name("pidns")};
 	struct shmheap_options o = {.flags = SHMHEAP_CACHED};
 	shmheap_memory_handle h = shmheap_create_ex(gu.name, HEAP_BYTES, &o);

@@ -2,15 +2,19 @@
 /*
  * test-shmseg.c - the numbered shared segments of shmseg.h: every call's
  * happy path and errors, two processes at two fixed addresses, attach counts
- * after a crash, no leak over many cycles, racing creators and threads.
+ * after a crash, no leak over many cycles, racing creators and threads, and
+ *
+ * the namespace lock (held by a process killed meanwhile, squatted by another
+ * user).
  *
  * Every run uses its own namespace (SHMHEAP_SEGMENTS=test-shmseg-<pid>); each
  * test removes its segments in the checked teardown, and the runner removes
- * whatever is left of the namespace at the end.
+ * whatever is left of the namespace (segments and lock) at the end.
  */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -19,7 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,16 +41,56 @@ static size_t pagesz(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Removes every segment of the namespace; force: even attached ones. */
+/* The System V key of id 0 of the namespace: the key of its lock too. */
+static key_t namespace_key(void)
+{
+	int id = shmseg_create(1);
+	ck_assert_int_ge(id, 0);
+	struct shmseg_stat st;
+	ck_assert_int_eq(shmseg_stat(id, &st), 0);
+	ck_assert_int_eq(shmseg_destroy(id), 0);
+	return (key_t)(st.sysv_key - id);
+}
+
+/* semctl(2): the caller defines it. */
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+/* The namespace lock's semaphore set, or -1 (ENOENT: there is none). */
+static int lock_semid(key_t key)
+{
+	return semget(key, 0, 0);
+}
+
+/* Removes every segment of the namespace; force: even attached ones, and a
+ * lock left behind (by a failed test, or whoever made it). */
 static void sweep_namespace(bool force)
 {
+	key_t key = -1;
 	for (int id = 0; id < SHMSEG_MAX_IDS; id++) {
 		struct shmseg_stat st;
 		if (shmseg_stat(id, &st) < 0)
 			continue;
+		key = (key_t)(st.sysv_key - id);
 		shmseg_detach(id);
 		if (shmseg_destroy(id) < 0 && force)
 			shmctl(st.sysv_id, IPC_RMID, NULL);
+	}
+	if (force) {
+		if (key == -1) {
+			int id = shmseg_create(1);
+			struct shmseg_stat st;
+			if (id < 0 || shmseg_stat(id, &st) < 0)
+				return;
+			key = (key_t)(st.sysv_key - id);
+			shmctl(st.sysv_id, IPC_RMID, NULL);
+		}
+		int semid = lock_semid(key);
+		if (semid >= 0)
+			semctl(semid, 0, IPC_RMID);
 	}
 }
 
@@ -561,6 +608,183 @@ START_TEST(threads_attach_once)
 }
 END_TEST
 
+/* Takes the namespace lock as the library does (semaphore 0 of the set with
+ * the namespace's key: 0 free, 1 held; SEM_UNDO gives it back at exit), says
+ * so on fd, and waits to be killed. */
+struct holder_arg {
+	key_t key;
+	int fd;
+};
+
+static void hold_lock(void *varg)
+{
+	struct holder_arg *a = varg;
+	int semid = lock_semid(a->key);
+	TU_REQUIRE(semid >= 0, "no lock: %s", strerror(errno));
+	struct sembuf take[2] = {{0, 0, 0}, {0, 1, SEM_UNDO}};
+	TU_REQUIRE(semop(semid, take, 2) == 0, "semop: %s", strerror(errno));
+	tu_write_all(a->fd, "h", 1);
+	for (;;)
+		pause();
+}
+
+/* The lock is a 0600 semaphore of the caller's that lives as long as the
+ * namespace has segments; a holder killed in a call does not keep it. */
+START_TEST(lock_released_when_holder_dies)
+{
+	key_t key = namespace_key();
+	errno = 0;
+	ck_assert_int_eq(lock_semid(key), -1); /* an empty namespace has no lock */
+	ck_assert_int_eq(errno, ENOENT);
+
+	int id = shmseg_create(1);
+	ck_assert_int_ge(id, 0);
+	ck_assert_ptr_nonnull(shmseg_attach(id, NULL));
+	ck_assert_int_eq(shmseg_detach(id), 0);
+	int semid = lock_semid(key);
+	ck_assert_int_ge(semid, 0);
+	struct semid_ds ds;
+	ck_assert_int_eq(semctl(semid, 0, IPC_STAT, (union semun){.buf = &ds}), 0);
+	ck_assert_uint_eq(ds.sem_perm.uid, geteuid());
+	ck_assert_uint_eq(ds.sem_perm.cuid, geteuid());
+	ck_assert_uint_eq(ds.sem_perm.mode & 0777, 0600);
+	ck_assert_uint_eq(ds.sem_nsems, 1);
+
+	int up[2];
+	ck_assert_int_eq(pipe(up), 0);
+	struct holder_arg a = {key, up[1]};
+	pid_t pid = tu_fork(hold_lock, &a, 60);
+	char c;
+	ck_assert_int_eq(tu_read_all(up[0], &c, 1), 0);
+	/* Held: the calls that take it wait, a bounded time. */
+	EXPECT_ERR(shmseg_destroy(id), EAGAIN);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	int wst;
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	/* Dead: the kernel gave it back. */
+	ck_assert_ptr_nonnull(shmseg_attach(id, NULL));
+	ck_assert_int_eq(shmseg_detach(id), 0);
+	ck_assert_int_eq(shmseg_destroy(id), 0);
+	/* The last segment took the lock with it; open and close likewise. */
+	errno = 0;
+	ck_assert_int_eq(lock_semid(key), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	void *p;
+	ck_assert_int_eq(shmseg_open(3, &p), 0);
+	ck_assert_int_ge(lock_semid(key), 0);
+	ck_assert_int_eq(shmseg_close(3), 0);
+	ck_assert_int_eq(lock_semid(key), -1);
+	/* A call that finds nothing takes no lock away with it either. */
+	EXPECT_NULL(shmseg_attach(3, NULL), ENOENT);
+	ck_assert_int_eq(lock_semid(key), -1);
+	close(up[0]);
+	close(up[1]);
+}
+END_TEST
+
+#define NOBODY 65534
+
+/* What another user can do against root's namespace: bind the abstract
+ * socket name of the former lock, or make a semaphore with the lock's key
+ * (0666, held, even given to root with IPC_SET). */
+enum squat { SQUAT_SOCKET, SQUAT_SEMAPHORE, SQUAT_SEMAPHORE_GIVEN };
+struct squatter_arg {
+	key_t key;
+	enum squat how;
+	int fd;
+};
+
+static void squat(void *varg)
+{
+	struct squatter_arg *a = varg;
+	TU_REQUIRE(setgroups(0, NULL) == 0 && setgid(NOBODY) == 0 && setuid(NOBODY) == 0,
+		   "become nobody: %s", strerror(errno));
+	if (a->how == SQUAT_SOCKET) {
+		struct sockaddr_un sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+				 "shmheap-segments/%u/%08x", 0u, (unsigned)a->key);
+		int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		TU_REQUIRE(fd >= 0 && bind(fd, (struct sockaddr *)&sa,
+					   (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+						       1 + (size_t)n)) == 0,
+			   "bind: %s", strerror(errno));
+	} else {
+		int semid = semget(a->key, 1, IPC_CREAT | IPC_EXCL | 0666);
+		TU_REQUIRE(semid >= 0, "semget: %s", strerror(errno));
+		struct sembuf take[2] = {{0, 0, 0}, {0, 1, SEM_UNDO}};
+		TU_REQUIRE(semop(semid, take, 2) == 0, "semop: %s", strerror(errno));
+		if (a->how == SQUAT_SEMAPHORE_GIVEN) {
+			struct semid_ds ds;
+			TU_REQUIRE(semctl(semid, 0, IPC_STAT, (union semun){.buf = &ds}) == 0,
+				   "IPC_STAT");
+			ds.sem_perm.uid = 0;
+			ds.sem_perm.mode = 0600;
+			TU_REQUIRE(semctl(semid, 0, IPC_SET, (union semun){.buf = &ds}) == 0,
+				   "IPC_SET: %s", strerror(errno));
+		}
+	}
+	tu_write_all(a->fd, "s", 1);
+	for (;;)
+		pause();
+}
+
+/* Another user cannot make root's calls wait: a squatted socket name does
+ * nothing, and a semaphore squatting the lock's key makes the calls that take
+ * the lock fail at once with EACCES (shmseg_create takes no lock). */
+START_TEST(squatter_cannot_block_the_owner)
+{
+	if (tu_need_root("a squatter of another uid needs root"))
+		return;
+	key_t key = namespace_key();
+	int up[2];
+	ck_assert_int_eq(pipe(up), 0);
+	char c, why[128];
+	void *p;
+
+	struct squatter_arg a = {key, SQUAT_SOCKET, up[1]};
+	pid_t pid = tu_fork(squat, &a, 60);
+	ck_assert_int_eq(tu_read_all(up[0], &c, 1), 0);
+	int id = shmseg_create(1);
+	ck_assert_int_ge(id, 0);
+	ck_assert_ptr_nonnull(shmseg_attach(id, NULL));
+	ck_assert_int_eq(shmseg_detach(id), 0);
+	ck_assert_int_eq(shmseg_open(7, &p), 0);
+	ck_assert_int_eq(shmseg_close(7), 0);
+	ck_assert_int_eq(shmseg_destroy(id), 0);
+	kill(pid, SIGKILL);
+	tu_wait(pid, 30, why, sizeof(why));
+
+	for (enum squat how = SQUAT_SEMAPHORE; how <= SQUAT_SEMAPHORE_GIVEN; how++) {
+		a.how = how;
+		pid = tu_fork(squat, &a, 60);
+		ck_assert_int_eq(tu_read_all(up[0], &c, 1), 0);
+		id = shmseg_create(1);
+		ck_assert_int_ge(id, 0);
+		EXPECT_NULL(shmseg_attach(id, NULL), EACCES);
+		EXPECT_ERR(shmseg_open(7, &p), EACCES);
+		EXPECT_ERR(shmseg_destroy(id), EACCES);
+		struct shmseg_stat st;
+		ck_assert_int_eq(shmseg_stat(id, &st), 0); /* takes no lock */
+		kill(pid, SIGKILL);
+		tu_wait(pid, 30, why, sizeof(why));
+		/* Once the squatter's semaphore is gone, all is as before. */
+		int semid = lock_semid(key);
+		ck_assert_int_ge(semid, 0);
+		ck_assert_int_eq(semctl(semid, 0, IPC_RMID), 0);
+		ck_assert_ptr_nonnull(shmseg_attach(id, NULL));
+		ck_assert_int_eq(shmseg_detach(id), 0);
+		ck_assert_int_eq(shmseg_destroy(id), 0);
+		errno = 0;
+		ck_assert_int_eq(lock_semid(key), -1);
+		ck_assert_int_eq(errno, ENOENT);
+	}
+	close(up[0]);
+	close(up[1]);
+}
+END_TEST
+
 static Suite *shmseg_suite(void)
 {
 	Suite *s = suite_create("shmseg");
@@ -577,6 +801,8 @@ static Suite *shmseg_suite(void)
 	tcase_add_test(tc, thousand_cycles_leave_nothing);
 	tcase_add_test(tc, concurrent_creators_get_distinct_ids);
 	tcase_add_test(tc, threads_attach_once);
+	tcase_add_test(tc, lock_released_when_holder_dies);
+	tcase_add_test(tc, squatter_cannot_block_the_owner);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,6 +13,31 @@
  * whose assertions belong to the test process.  Every child runs under an
  * alarm, and every wait for a child has a timeout, so a deadlock fails the
  * test instead of hanging it.
+ *
+ * Skips: make check runs as root and as an ordinary user (tests/README).  A
+ * test case that needs what this run lacks (root for another uid, a mount
+ * namespace for a tmpfs of its own) runs the part it can and reports the
+ * rest on one line of stderr, which lands in the suite's .log:
+ *
+ *     SKIP: <program>/<test>: <why>              the whole test case
+ *     SKIP: <program>/<test> (in part): <why>    a part; the rest ran
+ *
+ * Check has no "skipped" result for a test case, so a skipped case passes;
+ * tu_run exits 77 (Automake's SKIP) only if every case it ran was skipped
+ * whole.  The calls:
+ *
+ *     if (tu_need_root("only root can give a file to another user"))
+ *             return;                            (whole case, root only)
+ *     if (geteuid() != 0)
+ *             tu_skip_part("not root: no other user to be; the owner reads");
+ *     tu_skip("no private tmpfs: %s", why);      (whole case, then return)
+ *
+ * Call them in the test case's own body: they name it by __func__.  Begin a
+ * reason that is about root with "not root: ".
+ * A forked child that cannot do its part calls tu_child_skip(why); the
+ * parent's tu_wait then returns 1 with the reason in why, and the test case
+ * calls tu_skip("%s", why) and returns.  tu_private_mounts gives a child a
+ * mount namespace of its own even without root, where the kernel allows.
  */
 #ifndef SHMHEAP_TESTUTIL_H
 #define SHMHEAP_TESTUTIL_H
@@ -26,6 +51,8 @@
 
 #define TU_PREFIX "shmheap-test-"
 #define TU_NAME_MAX 96
+/* The exit status of a skipped test (Automake's) or child (tu_child_skip). */
+#define TU_SKIP_STATUS 77
 
 /* Runs the suite (and the parent-side cleanup); returns an exit status. */
 int tu_run(Suite *s);
@@ -41,6 +68,8 @@ void tu_sweep(void);
 /* 1 if an object of that name exists in /dev/shm. */
 int tu_shm_exists(const char *name);
 
+/* Ends a forked child with status (under valgrind without its leak check). */
+__attribute__((noreturn)) void tu_child_exit(int status);
 /* Fails the calling child process: message on stderr, _exit(1). */
 __attribute__((format(printf, 3, 4), noreturn)) void tu_child_fail(const char *file,
 								   int line,
@@ -54,10 +83,32 @@ __attribute__((format(printf, 3, 4), noreturn)) void tu_child_fail(const char *f
 /* Forks a child that runs fn(arg) under alarm(timeout_s) and exits 0. */
 pid_t tu_fork(void (*fn)(void *), void *arg, unsigned timeout_s);
 /* Waits at most timeout_s for pid; kills it on timeout.  Returns 0 if it
- * exited with status 0, else -1, describing what happened in why. */
+ * exited with status 0, 1 if it called tu_child_skip (its reason in why),
+ * else -1, describing what happened in why. */
 int tu_wait(pid_t pid, unsigned timeout_s, char *why, size_t len);
 /* tu_wait for each child; the first failure's description goes to why. */
 int tu_wait_all(const pid_t *pids, int n, unsigned timeout_s, char *why, size_t len);
+
+/* Skips (see the top of this file).  tu_need_root returns 1, having
+ * reported the whole case skipped, when the process is not root. */
+#define tu_need_root(why) tu_need_root_in(__func__, (why))
+#define tu_skip(...) tu_skip_in(__func__, 1, __VA_ARGS__)
+#define tu_skip_part(...) tu_skip_in(__func__, 0, __VA_ARGS__)
+int tu_need_root_in(const char *fn, const char *why);
+__attribute__((format(printf, 3, 4))) void tu_skip_in(const char *fn, int whole,
+						      const char *fmt, ...);
+/* In a forked child: hands the reason to the parent's tu_wait, exits 77. */
+__attribute__((format(printf, 1, 2), noreturn)) void tu_child_skip(const char *fmt, ...);
+/* In a forked child: a mount namespace of its own whose mounts nobody else
+ * sees, so that it may mount a tmpfs: as root directly, otherwise inside a
+ * user namespace that maps only this user and group.  0, or -1 with the
+ * reason in why. */
+int tu_private_mounts(char *why, size_t len);
+/* For tu_run: sets up skip counting; the exit status for the run. */
+void tu_skip_init(void);
+int tu_skip_status(int ran, int failed);
+/* For tu_wait: the reason the last child gave tu_child_skip. */
+const char *tu_child_skip_reason(void);
 
 /* Whole reads and writes on pipes; tu_read_all returns -1 on EOF or error. */
 void tu_write_all(int fd, const void *buf, size_t len);

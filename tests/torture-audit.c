@@ -57,7 +57,7 @@ static void collect(shmheap_memory_handle mem, struct live_set *ls)
 	/* A cached heap's first block is its cache table, no object. */
 	struct shmheap_cache_stats cs;
 	if (shmheap_cache_stats(mem, &cs, NULL, 0) == 0 && cs.slots && ls->n &&
-	    ls->v[0].offset == 80)
+	    ls->v[0].offset == HEAP_FIRST_OBJECT)
 		ls->v[0].claimed = 1;
 }
 

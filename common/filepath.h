@@ -16,12 +16,13 @@
  * through directories, and a directory can be moved only by those who may
  * write it and its parents.
  *
- * The tools compile this file too (bin/local.mk): it uses libc alone.
+ * It uses libc alone and keeps no state, so the library and the tools share
+ * it (common/libcommon.la, linked into both): the tools then act on the very
+ * entry the library would.  In libshmheap.so these functions stay internal
+ * (-fvisibility=hidden and the version script).
  */
 #ifndef SHMHEAP_FILEPATH_H
 #define SHMHEAP_FILEPATH_H
-
-#include "export.h"
 
 struct file_path {
 	int dirfd;	  /* the directory holding the last component (O_PATH) */
@@ -33,10 +34,10 @@ struct file_path {
  * link among the directories; EINVAL for a path without a last component:
  * empty, ending in '/', or ending in "." or "..").
  */
-HIDDEN int file_path_open(const char *path, struct file_path *fp);
+int file_path_open(const char *path, struct file_path *fp);
 /* The same by a walk of one component at a time: how file_path_open
  * resolves where openat2(2) is missing, and what the tests compare it with. */
-HIDDEN int file_path_walk(const char *path, struct file_path *fp);
-HIDDEN void file_path_close(struct file_path *fp);
+int file_path_walk(const char *path, struct file_path *fp);
+void file_path_close(struct file_path *fp);
 
 #endif /* SHMHEAP_FILEPATH_H */

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-queue-kill.c - queues and SIGKILL.
+ *
+ * Every step of the calls that log their intent (push_from, pop_into, and the
+ * create and destroy that change the directory): a child is killed there by
+ * the kill point of the test library (SHMHEAP_TEST_KILL_AT=call:step), and
+ * the repair that follows must leave the call done or not done, as
+ * queue-repair.c documents, on a clean heap where every object is in one
+ * place.
+ *
+ * Then producers (alloc_into, push_from) and consumers (pop_into, free_from)
+ * run on one queue while the test SIGKILLs one of them at a random moment and
+ * starts another in its place, SHMHEAP_TEST_QUEUE_KILLS times on each kind
+ * of heap (200 by default; the issue asks for 1,000: set the variable).
+ * Afterwards no object is orphaned (every live object is queued, in a
+ * worker's slot, or the library's or the test's own), no handle is in two
+ * places, and the heap checks clean.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "queue-testutil.h"
+
+/* ---- every step, killed ---- */
+
+enum qcall { PUSH_FROM, POP_INTO, CREATE, DESTROY };
+
+struct step {
+	const char *at; /* SHMHEAP_TEST_KILL_AT */
+	enum qcall call;
+	int done; /* 1: the repair completes the call; 0: it undoes it */
+};
+
+static const struct step steps[] = {
+	{"queue_push_from:1", PUSH_FROM, 0}, {"queue_push_from:2", PUSH_FROM, 0},
+	{"queue_push_from:3", PUSH_FROM, 1}, {"queue_push_from:4", PUSH_FROM, 1},
+	{"queue_pop_into:1", POP_INTO, 0},   {"queue_pop_into:2", POP_INTO, 0},
+	{"queue_pop_into:3", POP_INTO, 1},   {"queue_create:1", CREATE, 0},
+	{"queue_create:2", CREATE, 0},	     {"queue_name:1", CREATE, 0},
+	{"queue_name:2", CREATE, 0},	     {"queue_name:3", CREATE, 0},
+	{"queue_name:4", CREATE, 1},	     {"queue_destroy:1", DESTROY, 1},
+	{"queue_destroy:2", DESTROY, 1},     {"queue_destroy:3", DESTROY, 1},
+	{"queue_destroy:4", DESTROY, 1},     {"queue_destroy:5", DESTROY, 1},
+};
+#define NSTEPS (int)(sizeof(steps) / sizeof(steps[0]))
+#define KSLOTS 4
+
+static shmheap_object_handle new_object(shmheap_memory_handle h)
+{
+	void *p = shmheap_alloc(h, 64);
+	ck_assert_ptr_nonnull(p);
+	return shmheap_ptr_to_handle(h, p);
+}
+
+static void run_step(const struct qt_heap *hp, const struct step *s,
+		     shmheap_object_handle root)
+{
+	shmheap_memory_handle h = qt_child_connect(hp);
+	setenv("SHMHEAP_TEST_KILL_AT", s->at, 1);
+	shmheap_object_handle *slot = shmheap_handle_to_ptr(h, root);
+	shmheap_queue *q = shmheap_queue_open(h, "kq");
+	if (!q)
+		_exit(2);
+	switch (s->call) {
+	case PUSH_FROM:
+		(void)shmheap_queue_push_from(q, &slot[0], 0);
+		break;
+	case POP_INTO:
+		(void)shmheap_queue_pop_into(q, &slot[1], 0);
+		break;
+	case CREATE:
+		(void)shmheap_queue_create(h, "new", 8);
+		break;
+	case DESTROY:
+		(void)shmheap_queue_destroy(h, "kq");
+		break;
+	}
+	_exit(3); /* the step was not reached */
+}
+
+START_TEST(killed_at_every_step)
+{
+	const struct step *s = &steps[_i % NSTEPS];
+	struct qt_heap hp;
+	qt_make(&hp, _i < NSTEPS ? QT_POSIX : QT_CACHED, 1 << 20, 0);
+	shmheap_memory_handle h = hp.h;
+	shmheap_object_handle *slot = shmheap_calloc(h, KSLOTS, sizeof(*slot));
+	ck_assert_ptr_nonnull(slot);
+	shmheap_object_handle root = shmheap_ptr_to_handle(h, slot);
+	shmheap_queue *q = shmheap_queue_create(h, "kq", 4);
+	ck_assert_ptr_nonnull(q);
+	shmheap_object_handle a = new_object(h), b = new_object(h);
+	ck_assert_int_eq(shmheap_queue_push(q, a, 0), 0);
+	ck_assert_int_eq(shmheap_queue_push(q, b, 0), 0);
+	ck_assert_ptr_nonnull(shmheap_alloc_into(h, 64, &slot[0]));
+	shmheap_object_handle c = slot[0];
+	/* All but a, b and c: the slot table, the directory's record and
+	 * table, the queue's entry and block. */
+	size_t own = qt_live_objects(h) - 3;
+
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		alarm(20);
+		run_step(&hp, s, root);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      "%s: the child was not killed at the step (status %#x)", s->at,
+		      status);
+	/* The next locker repairs. */
+	ck_assert_int_eq(tu_check(h), 0);
+
+	shmheap_object_handle got[8];
+	size_t n;
+	shmheap_queue *nq;
+	switch (s->call) {
+	case PUSH_FROM:
+		n = qt_drain(q, got, 8);
+		ck_assert_uint_eq(n, 2 + s->done);
+		ck_assert(got[0].value == a.value && got[1].value == b.value);
+		if (s->done)
+			ck_assert_uint_eq(got[2].value, c.value);
+		ck_assert_uint_eq(slot[0].value, s->done ? 0 : c.value);
+		ck_assert_int_eq(shmheap_queue_push(q, a, 0), 0);
+		ck_assert_int_eq(shmheap_queue_push(q, b, 0), 0);
+		if (s->done)
+			ck_assert_int_eq(shmheap_queue_push(q, c, 0), 0);
+		break;
+	case POP_INTO:
+		ck_assert_uint_eq(slot[1].value, s->done ? a.value : 0);
+		n = qt_drain(q, got, 8);
+		ck_assert_uint_eq(n, 2 - s->done);
+		ck_assert_uint_eq(got[n - 1].value, b.value);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_int_eq(shmheap_queue_push(q, got[i], 0), 0);
+		break;
+	case CREATE:
+		nq = shmheap_queue_open(h, "new");
+		if (s->done) {
+			ck_assert_ptr_nonnull(nq);
+			ck_assert_int_eq(shmheap_queue_push(nq, new_object(h), 0), 0);
+			ck_assert_int_eq(shmheap_queue_destroy(h, "new"), 0);
+			ck_assert_int_eq(shmheap_queue_close(nq), 0);
+		} else {
+			ck_assert_ptr_null(nq);
+			ck_assert_int_eq(errno, ENOENT);
+		}
+		break;
+	case DESTROY:
+		errno = 0;
+		ck_assert_ptr_null(shmheap_queue_open(h, "kq"));
+		ck_assert_int_eq(errno, ENOENT);
+		errno = 0;
+		ck_assert_int_eq(shmheap_queue_push(q, a, 0), -1);
+		ck_assert_int_eq(errno, EIDRM);
+		/* a and b went with the queue; its entry and block too. */
+		own -= 2;
+		break;
+	}
+	shmheap_queue *qs[1] = {q};
+	ck_assert_int_eq(qt_account(h, qs, s->call == DESTROY ? 0 : 1, slot, KSLOTS, own),
+			 0);
+	/* And the calls work on. */
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_queue *again = shmheap_queue_create(h, "after", 2);
+	ck_assert_ptr_nonnull(again);
+	ck_assert_int_eq(shmheap_queue_push_from(again, &slot[2], 0),
+			 -1); /* empty slot */
+	ck_assert_ptr_nonnull(shmheap_alloc_into(h, 8, &slot[2]));
+	ck_assert_int_eq(shmheap_queue_push_from(again, &slot[2], 0), 0);
+	ck_assert_int_eq(shmheap_queue_pop_into(again, &slot[3], 0), 0);
+	ck_assert_int_eq(shmheap_queue_destroy(h, "after"), 0);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_queue_close(again);
+	shmheap_queue_close(q);
+	qt_destroy(&hp);
+}
+END_TEST
+
+/* ---- random kills of producers and consumers ---- */
+
+#define WORKERS 4 /* two producers, two consumers */
+#define PAUSE_US 3000
+
+struct worker {
+	const struct qt_heap *hp;
+	shmheap_object_handle root;
+	int id;
+};
+
+static void work(void *arg)
+{
+	struct worker *w = arg;
+	shmheap_memory_handle h = qt_child_connect(w->hp);
+	shmheap_queue *q = shmheap_queue_open(h, "kq");
+	TU_REQUIRE(q != NULL, "open: %s", strerror(errno));
+	shmheap_object_handle *slot =
+		(shmheap_object_handle *)shmheap_handle_to_ptr(h, w->root) + w->id;
+	int producer = w->id % 2 == 0;
+	for (;;) {
+		int rc;
+		if (producer) {
+			if (!slot->value)
+				TU_REQUIRE(shmheap_alloc_into(h, 64, slot) != NULL,
+					   "alloc_into: %s", strerror(errno));
+			rc = shmheap_queue_push_from(q, slot, 100);
+		} else {
+			if (slot->value)
+				TU_REQUIRE(shmheap_free_from(h, slot) == 0,
+					   "free_from: %s", strerror(errno));
+			rc = shmheap_queue_pop_into(q, slot, 100);
+		}
+		TU_REQUIRE(rc == 0 || errno == ETIMEDOUT, "worker %d: %s", w->id,
+			   strerror(errno));
+	}
+}
+
+START_TEST(random_kills)
+{
+	struct qt_heap hp;
+	qt_make(&hp, (enum qt_kind)_i, 4 << 20, 3);
+	shmheap_memory_handle h = hp.h;
+	shmheap_object_handle *slot = shmheap_calloc(h, WORKERS, sizeof(*slot));
+	ck_assert_ptr_nonnull(slot);
+	shmheap_queue *q = shmheap_queue_create(h, "kq", 16);
+	ck_assert_ptr_nonnull(q);
+	size_t own = qt_live_objects(h);
+
+	struct worker w[WORKERS];
+	pid_t pid[WORKERS];
+	for (int i = 0; i < WORKERS; i++) {
+		w[i] = (struct worker){&hp, shmheap_ptr_to_handle(h, slot), i};
+		pid[i] = tu_fork(work, &w[i], 600);
+	}
+	unsigned long kills = tu_env_ulong("SHMHEAP_TEST_QUEUE_KILLS", 200);
+	uint64_t rng = 0x51ed2701u + (uint64_t)_i;
+	unsigned long held = 0; /* kills of a worker that held the heap lock */
+	for (unsigned long k = 0; k < kills; k++) {
+		usleep((useconds_t)(tu_rand(&rng) % PAUSE_US));
+		int status;
+		/* Every worker stops first: the lock is then seen as the killed
+		 * one left it (the others would repair it at once), and half the
+		 * kills go to the holder of the lock, if one is stopped there, so
+		 * that many land inside a call. */
+		for (int j = 0; j < WORKERS; j++) {
+			ck_assert_int_eq(kill(pid[j], SIGSTOP), 0);
+			ck_assert_int_eq(waitpid(pid[j], &status, WUNTRACED), pid[j]);
+			ck_assert(WIFSTOPPED(status));
+		}
+		int i = (int)(tu_rand(&rng) % WORKERS);
+		struct shmheap_info info;
+		ck_assert_int_eq(shmheap_info(hp.name, &info), 0);
+		if (tu_rand(&rng) % 2 && info.lock_state == SHMHEAP_LOCK_HELD)
+			for (int j = 0; j < WORKERS; j++)
+				if (info.lock_owner == pid[j])
+					i = j;
+		ck_assert_int_eq(kill(pid[i], SIGKILL), 0);
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			      "worker %d ended before it was killed (status %#x)", i,
+			      status);
+		if (shmheap_info(hp.name, &info) == 0 &&
+		    info.lock_state == SHMHEAP_LOCK_OWNER_DEAD)
+			held++;
+		pid[i] = tu_fork(work, &w[i], 600);
+		for (int j = 0; j < WORKERS; j++)
+			if (j != i)
+				ck_assert_int_eq(kill(pid[j], SIGCONT), 0);
+		if (k % 50 == 49)
+			ck_assert_int_eq(tu_check(h), 0);
+	}
+	for (int i = 0; i < WORKERS; i++) {
+		int status;
+		kill(pid[i], SIGKILL);
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+	}
+	/* Not asserted (it is up to the scheduler), but shown in the log. */
+	fprintf(stderr,
+		"random_kills (%s): %lu kills, %lu of a worker holding the lock\n",
+		qt_kind_name(hp.kind), kills, held);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_queue *qs[1] = {q};
+	ck_assert_int_eq(qt_account(h, qs, 1, slot, WORKERS, own), 0);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_queue_close(q);
+	qt_destroy(&hp);
+}
+END_TEST
+
+static Suite *kill_suite(void)
+{
+	Suite *s = suite_create("queue-kill");
+	TCase *tc = bt_tcase("steps", 300);
+	tcase_add_loop_test(tc, killed_at_every_step, 0, 2 * NSTEPS);
+	suite_add_tcase(s, tc);
+	tc = bt_tcase("random", 600);
+	tcase_add_loop_test(tc, random_kills, QT_POSIX, QT_FILE + 1);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return bt_run(kill_suite());
+}

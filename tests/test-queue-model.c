@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-queue-model.c - the queues against a model: SHMHEAP_TEST_MODEL_OPS
+ * (1,000,000 by default) random calls from one process over a few names,
+ * each answer compared with the model's: the handle popped (order), EAGAIN
+ * and ETIMEDOUT, EEXIST, ENOENT and EINVAL of the names, and EIDRM for every
+ * handle on a destroyed queue, also when a new queue took its name.  Every
+ * object pushed is fresh and freed when popped, so that the heap's live
+ * objects must match what the model says is queued or in a slot.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue-testutil.h"
+
+#define NAMES 3
+#define HANDLES 6
+#define SLOTS 8
+#define MAX_CAP 6
+
+struct mqueue {
+	int exists;
+	unsigned gen; /* bumped by every create */
+	size_t cap, n;
+	uint64_t val[MAX_CAP]; /* oldest first */
+};
+
+struct mhandle {
+	shmheap_queue *q; /* NULL: not open */
+	int name;
+	unsigned gen;
+};
+
+struct model {
+	shmheap_memory_handle h;
+	struct mqueue mq[NAMES];
+	struct mhandle hd[HANDLES];
+	shmheap_object_handle *slot; /* SLOTS, inside the heap */
+	uint64_t rng;
+	size_t own; /* live objects besides the queues', the queued and the slots' */
+	unsigned long op;
+};
+
+static const char *const names[NAMES] = {"alpha", "beta", "gamma"};
+
+#define EXPECT(m, cond, ...)                       \
+	ck_assert_msg(cond, "op %lu: %s", (m)->op, \
+		      (snprintf(msg, sizeof(msg), __VA_ARGS__), msg))
+static char msg[256];
+
+static void expect_fail(struct model *m, int rc, int err, const char *what)
+{
+	EXPECT(m, rc == -1 && errno == err, "%s: got %d (%s), wanted %s", what, rc,
+	       strerror(errno), strerror(err));
+}
+
+static uint64_t fresh(struct model *m)
+{
+	void *p = shmheap_alloc(m->h, 8 + tu_rand(&m->rng) % 64);
+	ck_assert_ptr_nonnull(p);
+	return shmheap_ptr_to_handle(m->h, p).value;
+}
+
+static void release(struct model *m, uint64_t v)
+{
+	ck_assert_int_eq(shmheap_free_checked(
+				 m->h,
+				 shmheap_handle_to_ptr(m->h, (shmheap_object_handle){v})),
+			 0);
+}
+
+/* The model's queue a handle names, or NULL when it answers EIDRM. */
+static struct mqueue *current(struct model *m, struct mhandle *hd)
+{
+	struct mqueue *mq = &m->mq[hd->name];
+	return mq->exists && mq->gen == hd->gen ? mq : NULL;
+}
+
+static int timeout_for(struct model *m)
+{
+	/* A real wait now and then; ETIMEDOUT costs a millisecond. */
+	return tu_rand(&m->rng) % 20000 == 0 ? 1 : 0;
+}
+
+static void op_push(struct model *m, struct mhandle *hd, int from)
+{
+	struct mqueue *mq = current(m, hd);
+	int t = timeout_for(m);
+	int s = (int)(tu_rand(&m->rng) % SLOTS);
+	uint64_t v;
+	int rc;
+	if (from) {
+		if (!m->slot[s].value)
+			ck_assert_ptr_nonnull(shmheap_alloc_into(m->h, 16, &m->slot[s]));
+		v = m->slot[s].value;
+		rc = shmheap_queue_push_from(hd->q, &m->slot[s], t);
+	} else {
+		v = fresh(m);
+		rc = shmheap_queue_push(hd->q, (shmheap_object_handle){v}, t);
+	}
+	if (!mq || mq->n == mq->cap) {
+		expect_fail(m, rc, !mq ? EIDRM : t ? ETIMEDOUT : EAGAIN, "push");
+		if (from)
+			EXPECT(m, m->slot[s].value == v,
+			       "a failed push_from changed its slot");
+		else
+			release(m, v);
+		return;
+	}
+	EXPECT(m, rc == 0, "push: %s", strerror(errno));
+	if (from)
+		EXPECT(m, m->slot[s].value == 0, "push_from left its slot set");
+	mq->val[mq->n++] = v;
+}
+
+static void op_pop(struct model *m, struct mhandle *hd, int into)
+{
+	struct mqueue *mq = current(m, hd);
+	int t = timeout_for(m);
+	int s = (int)(tu_rand(&m->rng) % SLOTS);
+	shmheap_object_handle got = {0};
+	int rc;
+	if (into) {
+		if (m->slot[s].value)
+			ck_assert_int_eq(shmheap_free_from(m->h, &m->slot[s]), 0);
+		rc = shmheap_queue_pop_into(hd->q, &m->slot[s], t);
+		got = m->slot[s];
+	} else {
+		rc = shmheap_queue_pop(hd->q, &got, t);
+	}
+	if (!mq || mq->n == 0) {
+		expect_fail(m, rc, !mq ? EIDRM : t ? ETIMEDOUT : EAGAIN, "pop");
+		EXPECT(m, !into || m->slot[s].value == 0,
+		       "a failed pop_into set its slot");
+		return;
+	}
+	EXPECT(m, rc == 0, "pop: %s", strerror(errno));
+	EXPECT(m, got.value == mq->val[0], "popped %#llx, not the oldest %#llx",
+	       (unsigned long long)got.value, (unsigned long long)mq->val[0]);
+	memmove(mq->val, mq->val + 1, --mq->n * sizeof(mq->val[0]));
+	if (!into)
+		release(m, got.value);
+}
+
+static void op_create(struct model *m, struct mhandle *hd, int name)
+{
+	size_t cap = 1 + tu_rand(&m->rng) % MAX_CAP;
+	shmheap_queue *q = shmheap_queue_create(m->h, names[name], cap);
+	struct mqueue *mq = &m->mq[name];
+	if (mq->exists) {
+		EXPECT(m, !q && errno == EEXIST, "create of an existing name: %s",
+		       strerror(errno));
+		return;
+	}
+	EXPECT(m, q != NULL, "create: %s", strerror(errno));
+	*mq = (struct mqueue){1, mq->gen + 1, cap, 0, {0}};
+	if (hd->q)
+		ck_assert_int_eq(shmheap_queue_close(hd->q), 0);
+	*hd = (struct mhandle){q, name, mq->gen};
+}
+
+static void op_open(struct model *m, struct mhandle *hd, int name)
+{
+	shmheap_queue *q = shmheap_queue_open(m->h, names[name]);
+	struct mqueue *mq = &m->mq[name];
+	if (!mq->exists) {
+		EXPECT(m, !q && errno == ENOENT, "open of a missing name: %s",
+		       strerror(errno));
+		return;
+	}
+	EXPECT(m, q != NULL, "open: %s", strerror(errno));
+	if (hd->q)
+		ck_assert_int_eq(shmheap_queue_close(hd->q), 0);
+	*hd = (struct mhandle){q, name, mq->gen};
+}
+
+static void op_destroy(struct model *m, int name)
+{
+	struct mqueue *mq = &m->mq[name];
+	int rc = shmheap_queue_destroy(m->h, names[name]);
+	if (!mq->exists) {
+		expect_fail(m, rc, ENOENT, "destroy of a missing name");
+		return;
+	}
+	EXPECT(m, rc == 0, "destroy: %s", strerror(errno));
+	mq->exists = 0; /* the queued objects are the library's to free */
+	mq->n = 0;
+}
+
+static void verify_live(struct model *m)
+{
+	size_t n = m->own;
+	for (int i = 0; i < NAMES; i++)
+		n += m->mq[i].n;
+	for (int i = 0; i < SLOTS; i++)
+		n += m->slot[i].value != 0;
+	/* A name's entry and the queue's block per queue. */
+	for (int i = 0; i < NAMES; i++)
+		n += 2 * m->mq[i].exists;
+	EXPECT(m, qt_live_objects(m->h) == n, "%zu live objects, the model says %zu",
+	       qt_live_objects(m->h), n);
+}
+
+START_TEST(random_calls_against_the_model)
+{
+	struct qt_heap hp;
+	qt_make(&hp, QT_POSIX, 1 << 20, 0);
+	struct model m = {.h = hp.h, .rng = 0x9e3779b97f4a7c15ull};
+	m.slot = shmheap_calloc(hp.h, SLOTS, sizeof(*m.slot));
+	ck_assert_ptr_nonnull(m.slot);
+	/* A name that is no queue, and the directory's record and table. */
+	ck_assert_int_eq(shmheap_name_set(hp.h, "plain",
+					  shmheap_ptr_to_handle(hp.h, m.slot), 0),
+			 0);
+	m.own = qt_live_objects(hp.h);
+	unsigned long ops = tu_env_ulong("SHMHEAP_TEST_MODEL_OPS", 1000000);
+	for (m.op = 0; m.op < ops; m.op++) {
+		unsigned r = (unsigned)(tu_rand(&m.rng) % 1000);
+		int name = (int)(tu_rand(&m.rng) % NAMES);
+		struct mhandle *hd = &m.hd[tu_rand(&m.rng) % HANDLES];
+		if (r < 40) {
+			op_create(&m, hd, name);
+		} else if (r < 60) {
+			op_destroy(&m, name);
+		} else if (r < 100) {
+			op_open(&m, hd, name);
+		} else if (r < 105) {
+			errno = 0;
+			EXPECT(&m, !shmheap_queue_open(hp.h, "plain") && errno == EINVAL,
+			       "open of a name that is no queue: %s", strerror(errno));
+		} else if (!hd->q) {
+			continue;
+		} else if (r < 420) {
+			op_push(&m, hd, 0);
+		} else if (r < 520) {
+			op_push(&m, hd, 1);
+		} else if (r < 880) {
+			op_pop(&m, hd, 0);
+		} else {
+			op_pop(&m, hd, 1);
+		}
+		if (m.op % 65536 == 0) {
+			verify_live(&m);
+			ck_assert_int_eq(tu_check(hp.h), 0);
+		}
+	}
+	verify_live(&m);
+	ck_assert_int_eq(tu_check(hp.h), 0);
+	for (int i = 0; i < HANDLES; i++)
+		if (m.hd[i].q)
+			ck_assert_int_eq(shmheap_queue_close(m.hd[i].q), 0);
+	qt_destroy(&hp);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+	Suite *s = suite_create("queue-model");
+	TCase *tc = bt_tcase("model", 300);
+	tcase_add_test(tc, random_calls_against_the_model);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return bt_run(model_suite());
+}
