@@ -64,7 +64,7 @@ void *shmheap_handle_to_ptr(shmheap_memory_handle mem, shmheap_object_handle hdl
 struct shmheap_options {
 	size_t max_size; /* growth limit in bytes (rounded up to pages); 0: the default */
 	mode_t mode;	 /* permission bits of the object; 0: 0600 */
-	unsigned flags;	 /* SHMHEAP_NO_GROW */
+	unsigned flags;	 /* SHMHEAP_NO_GROW, SHMHEAP_FIXED_ADDRESS, SHMHEAP_CACHED */
 	void *address;	 /* read only with SHMHEAP_FIXED_ADDRESS */
 };
 shmheap_memory_handle shmheap_create_ex(const char *name, size_t len,

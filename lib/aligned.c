@@ -18,14 +18,18 @@
  * between them leaves two adjacent free blocks, which heap_repair merges: the
  * object exists from the second commit on, never half.
  */
-#include "allocx.h"
+#include <errno.h>
+
+#include "align.h"
+#include "blocks.h"
+#include "lock.h"
 
 /* The gap in front of an object aligned to align in the free block at b of
  * size s: 0 or at least BLOCK_MIN; false if the object does not fit. */
 static bool aligned_gap(heap_off b, uint64_t s, uint64_t need, uint64_t align,
 			uint64_t *gap)
 {
-	heap_off obj = (b + HEAP_UNIT + align - 1) / align * align;
+	heap_off obj = round_up(b + HEAP_UNIT, align);
 	uint64_t g = obj - HEAP_UNIT - b;
 	if (g && g < BLOCK_MIN)
 		g += align;
@@ -51,7 +55,9 @@ static heap_off find_aligned(struct shmheap_heap *h, uint64_t need, uint64_t ali
 	}
 }
 
-heap_off block_alloc_aligned(struct shmheap_heap *h, uint64_t need, uint64_t align)
+/* The lowest-addressed free block that can hold a block of need bytes whose
+ * object is aligned to align, carved and committed; 0 if none. */
+static heap_off block_alloc_aligned(struct shmheap_heap *h, uint64_t need, uint64_t align)
 {
 	unsigned char *base = h->base;
 	uint64_t gap;
@@ -104,6 +110,18 @@ heap_off block_alloc_aligned(struct shmheap_heap *h, uint64_t need, uint64_t ali
 	return a;
 }
 
+struct aligned_request {
+	uint64_t need, align;
+};
+
+static heap_off alloc_aligned(struct shmheap_heap *h, const void *arg)
+{
+	const struct aligned_request *r = arg;
+	/* Every object is 8-aligned: that is shmheap_alloc itself. */
+	return r->align == HEAP_UNIT ? block_alloc(h, r->need)
+				     : block_alloc_aligned(h, r->need, r->align);
+}
+
 EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 				   size_t size)
 {
@@ -114,31 +132,22 @@ EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (size > HEAP_MAX_SIZE) {
+	uint64_t need = block_need(size);
+	if (!need) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	uint64_t need = allocx_need(size);
-	uint64_t align = alignment;
+	struct aligned_request r = {need, alignment};
+	/* Room for the object at any alignment at the end of the heap: its gap
+	 * is at most align + 8 bytes. */
+	uint64_t room = r.align == HEAP_UNIT ? need : need + r.align + HEAP_UNIT;
 
 	if (heap_lock(mem) < 0)
 		return NULL;
-	/* Every object is 8-aligned: that is shmheap_alloc itself. */
-	heap_off off = align == HEAP_UNIT ? block_alloc(mem, need)
-					  : block_alloc_aligned(mem, need, align);
+	heap_off off = heap_grow_retry(mem, room, alloc_aligned, &r);
+	heap_end_call(mem, "shmheap_alloc_aligned");
 	if (!off) {
-		/* Room for the object at any alignment at the end of the heap:
-		 * its gap is at most align + 8 bytes. */
-		uint64_t room = align == HEAP_UNIT ? need : need + align + HEAP_UNIT;
-		if (heap_grow_to_fit(mem, room))
-			off = align == HEAP_UNIT ? block_alloc(mem, need)
-						 : block_alloc_aligned(mem, need, align);
-	}
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_alloc_aligned");
-	heap_unlock(mem);
-	if (!off) {
-		errno = err == ENOSPC ? ENOSPC : ENOMEM;
+		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
 		return NULL;
 	}
 	return mem->base + off + HEAP_UNIT;

@@ -66,7 +66,7 @@
 
 #include "backing.h"
 #include "filepath.h"
-#include "heap.h" /* heap_lock_init: a robust, process-shared mutex */
+#include "lock.h" /* heap_lock_init: a robust, process-shared mutex */
 
 #define FILE_PREAMBLE 4096
 #define FILE_MAGIC "shmheap file 1\n"

@@ -9,25 +9,28 @@
  * derived state (the free-block index, prev fields, footers, two adjacent
  * free blocks), which heap_repair() rebuilds from the chain.
  */
-#include "cache.h"
-#include "heap.h"
+#include "blocks.h"
+#include "layer.h"
 
 void block_commit(uint64_t *word, uint64_t value)
 {
 	__atomic_store_n(word, value, __ATOMIC_RELEASE);
 }
 
-/* Tells the block after [off, off+size) what now precedes it. */
-void block_set_prev_of_next(struct shmheap_heap *h, heap_off next, uint64_t prev_state)
+void block_set_prev(struct shmheap_heap *h, uint64_t *w, uint64_t prev_state)
 {
-	if (next >= heap_size_bytes(h->hdr))
-		return;
-	uint64_t *w = block_word(h->base, next);
-	if (h->heap_flags & HEAP_FLAG_CACHED) {
-		cache_set_prev(w, prev_state); /* its owner may change it now */
+	if (h->words) {
+		h->words->set_prev(w, prev_state);
 		return;
 	}
 	*w = (*w & ~BW_PREV_MASK) | prev_state;
+}
+
+/* Tells the block after [off, off+size) what now precedes it. */
+void block_set_prev_of_next(struct shmheap_heap *h, heap_off next, uint64_t prev_state)
+{
+	if (next < heap_size_bytes(h->hdr))
+		block_set_prev(h, block_word(h->base, next), prev_state);
 }
 
 void block_set_free(struct shmheap_heap *h, heap_off off, uint64_t size,
@@ -137,6 +140,14 @@ static heap_off free_left_neighbour(struct shmheap_heap *h, heap_off off,
 	if ((bw & BW_IN_USE) || bw_size(bw) != size)
 		return 0;
 	return off - size;
+}
+
+int block_release(struct shmheap_heap *h, heap_off off)
+{
+	if (h->words)
+		return h->words->free_locked(h, off);
+	block_free(h, off);
+	return 0;
 }
 
 void block_free(struct shmheap_heap *h, heap_off off)

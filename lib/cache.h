@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cache.h - the per-process caches of a cached heap (SHMHEAP_CACHED, cache.c).
+ * cache.h - the per-process caches of a cached heap (SHMHEAP_CACHED): the
+ * table in the heap (cache.c), the caches (cache-front.c), their repair
+ * (cache-repair.c), check and figures (cache-check.c, cache-stats.c).
  *
  * A cached heap's first block holds the cache table: a short header and one
  * slot per connected process.  A slot holds, for each size class, a stack of
@@ -21,8 +23,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "align.h"
 #include "export.h"
+#include "view.h"
 #include "layout.h"
+#include "liveness.h"
 
 #define CACHE_MAGIC 0x48434143u /* "CACH" read as little-endian bytes */
 #define CACHE_MAX_BLOCK 520u	/* largest cached block (a 512-byte object) */
@@ -44,9 +49,9 @@
 #define CACHE_DEPTH_FULL_HEAP ((uint64_t)64 << 20)
 /* The largest run of blocks one refill carves at once. */
 #define CACHE_RUN_MAX ((uint64_t)(CACHE_DEPTH_MAX / 2) * CACHE_MAX_BLOCK)
+/* The most slots a table has: a heap gets fewer (at least one) when the
+ * table would take more than a 32nd of it (cache_table_block). */
 #define CACHE_SLOTS_MAX 16u
-/* A heap gets fewer slots (at least one) when the table would take more
- * than a 32nd of it. */
 
 /* The pending word: what the owner was doing, and on which block. */
 #define CACHE_OP_SHIFT 48
@@ -122,8 +127,7 @@ static inline uint64_t cache_slot_stride(uint32_t depth_field)
 {
 	uint64_t n = offsetof(struct cache_slot, stack) +
 		     (uint64_t)CACHE_CLASSES * cache_depth_of(depth_field) * 4;
-	uint64_t align = depth_field ? CACHE_LINE : HEAP_UNIT;
-	return (n + align - 1) / align * align;
+	return round_up(n, depth_field ? CACHE_LINE : HEAP_UNIT);
 }
 
 /* Slot i of the table at table whose (checked) header copy is hdr. */
@@ -194,8 +198,7 @@ static inline uint64_t cache_table_block(uint64_t len, unsigned *slots)
 	while (n > 1 && HEAP_UNIT + cache_table_bytes(n, depth) > len / 32)
 		n--;
 	*slots = n;
-	return (HEAP_UNIT + cache_table_bytes(n, depth) + HEAP_UNIT - 1) / HEAP_UNIT *
-	       HEAP_UNIT;
+	return round_up(HEAP_UNIT + cache_table_bytes(n, depth), HEAP_UNIT);
 }
 
 enum cache_kind {
@@ -235,38 +238,70 @@ static inline void cache_set_prev(uint64_t *w, uint64_t prev_state)
 }
 
 struct shmheap_heap;
+struct heap_layer_ops;
 
-/* cache.c.  Under no lock, by the creator before the heap is published:
+/* cache-front.c: the layer of cached heaps (layer.h). */
+extern const struct heap_layer_ops cache_layer;
+
+/* cache.c.  The table of the heap h maps, its header copied to *hdr and its
+ * address to *t: its slots, or 0 when h is not cached or the table not sane. */
+HIDDEN unsigned cache_heap_table(struct shmheap_heap *h, struct cache_table *hdr,
+				 struct cache_table **t);
+/* Under no lock, by the creator before the heap is published:
  * makes the table as the heap's first block; -1 (EINVAL) if it does not fit. */
 HIDDEN int cache_table_init(struct shmheap_heap *h, uint64_t len);
-/* Gives the connection a slot (after reclaiming dead owners' caches) when the
+/* A slot's owner fields, each read once; and, under the lock, naming its
+ * owner (o->pid 0: frees the slot). */
+HIDDEN struct liveness_owner cache_slot_owner(const struct cache_slot *s);
+HIDDEN void cache_slot_set_owner(struct cache_slot *s, const struct liveness_owner *o);
+/* Whether the owner of slot i, whose header s is a copy, still runs:
+ * LIVENESS_GONE, LIVENESS_RUNS, or LIVENESS_UNSURE (liveness.h). */
+HIDDEN int cache_owner_state(struct shmheap_heap *h, unsigned i,
+			     const struct cache_slot *s);
+
+/* cache-front.c.  Gives the connection a slot (after reclaiming dead owners' caches) when the
  * heap is cached; a connection without one works through the lock.  -1 only
  * when the lock cannot be taken. */
 HIDDEN int cache_attach(struct shmheap_heap *h);
 /* Flushes the connection's caches into the heap and releases its slot. */
 HIDDEN void cache_detach(struct shmheap_heap *h);
-/* Allocation of a block of need bytes (<= CACHE_MAX_BLOCK) through the
- * cache: 0 with the object in *out, -1 (errno set), or 1 when this
- * connection's cache is not this process's (a forked child). */
+/* Allocation of a block of need bytes through the cache: 0 with the object
+ * in *out, -1 (errno set), or 1 when the block is larger than the cache
+ * takes or this connection's cache is not this process's (a forked child). */
 HIDDEN int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out);
 /* Free through the cache: 0, -1 (errno set), or 1 when the block is not one
  * the cache takes and the caller frees it under the lock. */
 HIDDEN int cache_free(struct shmheap_heap *h, void *ptr);
-/* Under the lock: returns dead owners' caches to the heap (and repairs it);
- * with force 0 only when the last look is older than CACHE_SWEEP_MS. */
-HIDDEN void cache_sweep_locked(struct shmheap_heap *h, int force);
+/* Frees the live block at off for real, under the lock (block_release).  The
+ * block word changes with a compare-and-swap, so that a free of the same
+ * object racing through a cache cannot also succeed: -1 then. */
+HIDDEN int cache_block_free(struct shmheap_heap *h, heap_off off);
+
+/* cache-repair.c.  Under the lock: returns dead owners' caches to the heap (and repairs it). */
+HIDDEN void cache_sweep(struct shmheap_heap *h);
 /* Under the lock, from heap_repair before it rebuilds the index: resolves
  * refills cut short by the death of the lock's holder, and makes the blocks
- * of dead owners' caches free (the rebuild merges them).  Returns how many
- * blocks it freed. */
-HIDDEN size_t cache_repair_hook(struct shmheap_heap *h);
-/* Frees the live block at off for real, under the lock, in any heap (the
- * plain function for calls that free through the lock).  In a cached heap
- * the block word changes with a compare-and-swap, so that a free of the
- * same object racing through a cache cannot also succeed: -1 then. */
-HIDDEN int cache_block_free(struct shmheap_heap *h, heap_off off);
-/* Whether the owner of slot i, whose header s is a copy, still runs:
- * LIVENESS_GONE, LIVENESS_RUNS, or LIVENESS_UNSURE (liveness.h). */
-HIDDEN int cache_owner_state(struct shmheap_heap *h, unsigned i, const struct cache_slot *s);
+ * of dead owners' caches free (the rebuild merges them). */
+HIDDEN void cache_repair(struct shmheap_heap *h);
+
+/* cache-check.c: a cached heap read through a view (inspect.h). */
+/* The table as a view holds it: its header and its block's size, each read
+ * once. */
+struct cache_view_table {
+	struct cache_table hdr;
+	uint64_t block;
+};
+/* The table's slots (t filled in), or 0 if it is damaged. */
+HIDDEN unsigned cache_view_table(const struct heap_view *v, struct cache_view_table *t);
+/* The header of slot i (below what cache_view_table returned) of t, read once. */
+HIDDEN void cache_view_slot_read(const struct heap_view *v, const struct cache_view_table *t,
+				 unsigned i, struct cache_slot *s);
+/* The slot whose cache holds the in-use block at off of word bw, or -1. */
+HIDDEN int cache_view_slot(const struct heap_view *v, heap_off off, uint64_t bw);
+/* The layer's view hooks (layer.h): block_kind, check_block and check. */
+HIDDEN int cache_block_kind(const struct heap_view *v, heap_off off, uint64_t bw);
+HIDDEN int cache_check_block(const struct heap_view *v, heap_off off, uint64_t bw,
+			     heap_problem_fn fn, void *arg);
+HIDDEN void cache_check(const struct heap_view *v, heap_problem_fn fn, void *arg);
 
 #endif /* SHMHEAP_CACHE_H */

@@ -31,7 +31,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "heap.h"
+#include "align.h"
+#include "export.h"
 #include "shmheap_pages.h"
 
 #define PAGE SHMHEAP_ELASTIC_PAGE_SIZE
@@ -191,14 +192,13 @@ static size_t table_bytes(size_t cap)
 /* Room for one more page: the tables move to a mapping twice their size. */
 static int table_grow(shmheap_elastic *em)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-	size_t sys = ps > 0 ? (size_t)ps : PAGE;
+	size_t sys = page_size();
 	size_t cap = 2 * em->t.cap;
 	if (cap > UINT32_MAX / 2) {
 		errno = ENOMEM;
 		return -1;
 	}
-	size_t len = (table_bytes(cap) + sys - 1) / sys * sys;
+	size_t len = round_up(table_bytes(cap), sys);
 	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)

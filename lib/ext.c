@@ -1,22 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ext.c - the heap-extension record and its intent log (see ext.h).
- *
- * How the repair ends each pending operation (a..c as in enum ext_op; "live"
- * means a live block starts there, found by walking the chain):
- *   ALLOC_INTO   the slot already names the new block: done (both effects).
- *                Otherwise the block, if it was allocated, is freed: neither.
- *   FREE_FROM    rolled forward: the slot is cleared if it still names the
- *                block, and the block is freed if it is still live.
- *   NAME_ADD     the table slot names the new entry: done.  Otherwise the
- *                entry's block, if allocated, is freed: the name was not set.
- *   NAME_REMOVE  rolled forward: the table slot becomes a tombstone, the
- *                entry's block is freed.
- *   NAME_TABLE   the record names the new table: the old one is freed.
- *                Otherwise the new one, if allocated, is freed.
- * Every case is idempotent, so a repairer that dies is followed by one that
- * does the same again.  Blocks are freed by clearing their in-use bit only:
- * the rebuild that follows merges them and indexes them.
+ * ext.c - the heap-extension record and its intent log (see ext.h).  The
+ * repair of an operation a dead process left pending is ext-repair.c's, the
+ * layer the record makes ext-layer.c's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,15 +10,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "ext.h"
-#include "queue.h"
-
-uint64_t ext_block_need(size_t size)
-{
-	if (size > HEAP_MAX_SIZE)
-		return 0;
-	return ((size ? size : 1) + 2 * HEAP_UNIT - 1) / HEAP_UNIT * HEAP_UNIT;
-}
 
 static struct heap_ext *record_at(struct shmheap_heap *h, heap_off obj)
 {
@@ -60,13 +39,14 @@ struct heap_ext *ext_find(struct shmheap_heap *h)
 	return x;
 }
 
+static heap_off first_fit(struct shmheap_heap *h, const void *need)
+{
+	return fi_first_fit(&h->index, *(const uint64_t *)need, NULL);
+}
+
 heap_off ext_predict(struct shmheap_heap *h, uint64_t need)
 {
-	heap_off off = fi_first_fit(&h->index, need, NULL);
-	if (off)
-		return off;
-	if (heap_grow_to_fit(h, need))
-		off = fi_first_fit(&h->index, need, NULL);
+	heap_off off = heap_grow_retry(h, need, first_fit, &need);
 	if (!off)
 		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
 	return off;
@@ -88,8 +68,7 @@ int ext_alloc_predicted(struct shmheap_heap *h, uint64_t need, heap_off blk)
 	return -1;
 }
 
-/* Installs the record: the field is stored before the flag (see ext.h). */
-static void install(struct shmheap_heap *h, heap_off obj)
+void ext_install(struct shmheap_heap *h, heap_off obj)
 {
 	__atomic_store_n(&h->hdr->created, off_to_unit(obj), __ATOMIC_RELEASE);
 	__atomic_store_n(&h->hdr->flags, (uint16_t)(h->hdr->flags | HEAP_FLAG_EXT),
@@ -100,7 +79,7 @@ struct heap_ext *ext_get(struct shmheap_heap *h)
 {
 	if (h->hdr->flags & HEAP_FLAG_EXT)
 		return ext_find(h);
-	uint64_t need = ext_block_need(sizeof(struct heap_ext));
+	uint64_t need = block_need(sizeof(struct heap_ext));
 	heap_off blk = ext_predict(h, need);
 	if (!blk)
 		return NULL;
@@ -114,173 +93,21 @@ struct heap_ext *ext_get(struct shmheap_heap *h)
 	x->created = h->hdr->created;
 	__atomic_store_n(&x->magic, ext_magic(h->seed, obj), __ATOMIC_RELEASE);
 	ext_step(h, "install", 1);
-	install(h, obj);
+	ext_install(h, obj);
 	return x;
 }
 
-void ext_begin(struct shmheap_heap *h, struct heap_ext *x, enum ext_op op, uint64_t a,
-	       uint64_t b, uint64_t c)
+void ext_begin(struct heap_ext *x, enum ext_op op, uint64_t a, uint64_t b, uint64_t c)
 {
-	(void)h;
 	x->intent.a = a;
 	x->intent.b = b;
 	x->intent.c = c;
 	__atomic_store_n(&x->intent.op, (uint32_t)op, __ATOMIC_RELEASE);
 }
 
-void ext_end(struct shmheap_heap *h, struct heap_ext *x)
+void ext_end(struct heap_ext *x)
 {
-	(void)h;
 	__atomic_store_n(&x->intent.op, (uint32_t)INTENT_NONE, __ATOMIC_RELEASE);
-}
-
-/* The block that holds byte off, walking the chain; 0 if none. */
-static heap_off chain_block_at(struct shmheap_heap *h, heap_off off, uint64_t *bw)
-{
-	uint64_t end = heap_size_bytes(h->hdr);
-	for (heap_off o = HEAP_FIRST_BLOCK; o < end;) {
-		uint64_t w = *block_word(h->base, o);
-		uint64_t size = bw_size(w);
-		if (size < BLOCK_MIN || size > end - o)
-			return 0;
-		if (off < o + size) {
-			*bw = w;
-			return o;
-		}
-		o += size;
-	}
-	return 0;
-}
-
-int ext_chain_live(struct shmheap_heap *h, heap_off off)
-{
-	uint64_t bw;
-	return off && chain_block_at(h, off, &bw) == off && (bw & BW_IN_USE);
-}
-
-/* A word the repair may write: inside a live block, past its block word,
- * and not inside the block skip. */
-uint64_t *ext_repair_word(struct shmheap_heap *h, heap_off off, heap_off skip)
-{
-	uint64_t bw;
-	if (!off || off % HEAP_UNIT)
-		return NULL;
-	heap_off blk = chain_block_at(h, off, &bw);
-	if (!blk || !(bw & BW_IN_USE) || off == blk || blk == skip)
-		return NULL;
-	return (uint64_t *)(void *)(h->base + off);
-}
-
-void ext_repair_free(struct shmheap_heap *h, heap_off blk)
-{
-	if (!ext_chain_live(h, blk))
-		return;
-	uint64_t *w = block_word(h->base, blk);
-	__atomic_store_n(w, *w & (BW_SIZE_MASK | BW_PREV_MASK), __ATOMIC_RELEASE);
-}
-
-/* A record allocated by a process killed before it set the flag. */
-static void finish_install(struct shmheap_heap *h)
-{
-	uint64_t end = heap_size_bytes(h->hdr);
-	for (heap_off o = HEAP_FIRST_BLOCK; o < end;) {
-		uint64_t w = *block_word(h->base, o);
-		uint64_t size = bw_size(w);
-		if (size < BLOCK_MIN || size > end - o)
-			return;
-		heap_off obj = o + HEAP_UNIT;
-		if ((w & BW_IN_USE) && size - HEAP_UNIT >= sizeof(struct heap_ext) &&
-		    *(uint64_t *)(void *)(h->base + obj) == ext_magic(h->seed, obj)) {
-			install(h, obj);
-			return;
-		}
-		o += size;
-	}
-}
-
-/* Counts the names and tombstones of the table, if it is sane. */
-static void recount(struct shmheap_heap *h, struct heap_ext *x)
-{
-	uint64_t t = x->table;
-	heap_off obj = t & EXT_TABLE_OFF_MASK;
-	unsigned lg = (unsigned)(t >> EXT_TABLE_SHIFT);
-	if (!t || lg > 31 || !block_of_object(h, h->base + obj))
-		return;
-	uint64_t cap = (uint64_t)1 << lg;
-	uint64_t bsize = bw_size(*block_word(h->base, obj - HEAP_UNIT));
-	if (cap * 8 > bsize - HEAP_UNIT)
-		return;
-	const uint64_t *slot = (const uint64_t *)(const void *)(h->base + obj);
-	uint32_t names = 0, used = 0;
-	for (uint64_t i = 0; i < cap; i++) {
-		if (slot[i])
-			used++;
-		if (slot[i] && slot[i] != NAMES_TOMB)
-			names++;
-	}
-	x->names = names;
-	x->used = used;
-}
-
-static void finish_pending(struct shmheap_heap *h, struct heap_ext *x)
-{
-	struct heap_intent in = x->intent;
-	heap_off self = unit_to_off(h->hdr->created) - HEAP_UNIT;
-	uint64_t *w;
-
-	switch (in.op) {
-	case INTENT_ALLOC_INTO:
-		w = ext_repair_word(h, in.b, in.a);
-		if (!w || *w != ext_handle_of(h->seed, in.a + HEAP_UNIT))
-			ext_repair_free(h, in.a);
-		break;
-	case INTENT_FREE_FROM:
-		w = ext_repair_word(h, in.b, in.a);
-		if (w && *w == ext_handle_of(h->seed, in.a + HEAP_UNIT))
-			__atomic_store_n(w, 0, __ATOMIC_RELEASE);
-		ext_repair_free(h, in.a);
-		break;
-	case INTENT_NAME_ADD:
-		w = ext_repair_word(h, in.b, in.a);
-		if (!w || (*w & NAMES_REF_OFF_MASK) != in.a + HEAP_UNIT)
-			ext_repair_free(h, in.a);
-		break;
-	case INTENT_NAME_REMOVE:
-		w = ext_repair_word(h, in.b, in.a);
-		if (w && (*w & NAMES_REF_OFF_MASK) == in.a + HEAP_UNIT)
-			__atomic_store_n(w, NAMES_TOMB, __ATOMIC_RELEASE);
-		ext_repair_free(h, in.a);
-		break;
-	case INTENT_NAME_TABLE:
-		if ((x->table & EXT_TABLE_OFF_MASK) == in.a + HEAP_UNIT) {
-			if (in.c != self)
-				ext_repair_free(h, in.c);
-		} else if (in.a != self) {
-			ext_repair_free(h, in.a);
-		}
-		break;
-	case INTENT_QUEUE_CREATE:
-	case INTENT_QUEUE_DESTROY:
-	case INTENT_QUEUE_PUSH:
-	case INTENT_QUEUE_POP:
-		queue_finish(h, &in);
-		break;
-	default:
-		break;
-	}
-	ext_end(h, x);
-}
-
-void ext_repair(struct shmheap_heap *h)
-{
-	if (!(h->hdr->flags & HEAP_FLAG_EXT))
-		finish_install(h);
-	struct heap_ext *x = ext_find(h);
-	if (!x)
-		return;
-	if (x->intent.op != INTENT_NONE)
-		finish_pending(h, x);
-	recount(h, x);
 }
 
 time_t ext_created_time(struct backing *b, const struct heap_header *hdr)

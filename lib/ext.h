@@ -28,9 +28,13 @@
 #ifndef SHMHEAP_EXT_H
 #define SHMHEAP_EXT_H
 
-#include "heap.h"
-#include "heapread.h"
+#include <time.h>
+
+#include "backing.h"
+#include "connection.h"
+#include "layout.h"
 #include "testhooks.h"
+#include "view.h"
 
 /* The operation pending in the intent log. */
 enum ext_op {
@@ -72,23 +76,17 @@ static inline uint64_t ext_magic(uint32_t seed, heap_off obj)
 	return mix64(obj ^ ((uint64_t)seed << 32) ^ 0x4558545245434f52ull);
 }
 
-/* Handles carry 29 bits of the heap's seed above the 35-bit offset (api.c). */
-#define EXT_HANDLE_OFF_BITS 35
-#define EXT_HANDLE_OFF_MASK ((UINT64_C(1) << EXT_HANDLE_OFF_BITS) - 1)
+/* The record's state for one connection (h->ext): the block that held the
+ * last slot validated, its offset and block word (publish.c). */
+struct ext_conn {
+	heap_off slot_blk;
+	uint64_t slot_bw;
+};
 
-static inline uint64_t ext_handle_of(uint32_t seed, heap_off obj)
-{
-	return obj | ((uint64_t)(seed | 1u) << EXT_HANDLE_OFF_BITS);
-}
+struct heap_layer_ops;
 
-/* The object offset a handle value names in this heap, or 0. */
-static inline heap_off ext_handle_off(uint32_t seed, uint64_t value)
-{
-	if ((value & ~EXT_HANDLE_OFF_MASK) != (uint64_t)(seed | 1u)
-						      << EXT_HANDLE_OFF_BITS)
-		return 0;
-	return value & EXT_HANDLE_OFF_MASK;
-}
+/* ext-layer.c: the layer of the record, used by every heap (layer.h). */
+extern const struct heap_layer_ops ext_layer;
 
 /* ext.c, under the lock.  The record, or NULL (none, or not sane: EUCLEAN). */
 HIDDEN struct heap_ext *ext_find(struct shmheap_heap *h);
@@ -101,20 +99,20 @@ HIDDEN heap_off ext_predict(struct shmheap_heap *h, uint64_t need);
  * nothing allocated) if block_alloc chose another block. */
 HIDDEN int ext_alloc_predicted(struct shmheap_heap *h, uint64_t need, heap_off blk);
 /* Starts (op stored last) and ends a logged operation. */
-HIDDEN void ext_begin(struct shmheap_heap *h, struct heap_ext *x, enum ext_op op,
-		      uint64_t a, uint64_t b, uint64_t c);
-HIDDEN void ext_end(struct shmheap_heap *h, struct heap_ext *x);
+HIDDEN void ext_begin(struct heap_ext *x, enum ext_op op, uint64_t a, uint64_t b,
+		      uint64_t c);
+HIDDEN void ext_end(struct heap_ext *x);
 /* A numbered step of a logged call: a kill point of the library built for
  * the tests (testhooks.h), nothing in the installed one. */
 #define ext_step(h, call, step) SHMHEAP_KILL_POINT(call, step)
-/* The bytes a block_alloc needs for an object of size bytes (0: too large). */
-HIDDEN uint64_t ext_block_need(size_t size);
+/* Installs the record at obj: the field is stored before the flag. */
+HIDDEN void ext_install(struct shmheap_heap *h, heap_off obj);
+
+/* ext-repair.c: the layer's repair (layer.h): finishes an installation and
+ * the pending operation (a queue's through queue_finish, queue.h). */
+HIDDEN void ext_repair(struct shmheap_heap *h);
 /* 1 when a live block starts at off (walking the chain, for the repair). */
 HIDDEN int ext_chain_live(struct shmheap_heap *h, heap_off off);
-
-/* repair.c calls this after verifying the chain, before rebuilding the
- * index: finishes an installation and the pending operation. */
-HIDDEN void ext_repair(struct shmheap_heap *h);
 /* For a layer's part of that repair: a word inside a live block, past its
  * block word and outside the block skip (NULL if off is no such word); and
  * the release of the live block at blk (its in-use bit cleared only). */
@@ -126,85 +124,25 @@ HIDDEN void ext_repair_free(struct shmheap_heap *h, heap_off blk);
 HIDDEN heap_off ext_slot_offset(struct shmheap_heap *h, const shmheap_object_handle *slot,
 				heap_off *blk);
 
-/* What a reader sees: [0, end) may be read through r (heapread.h); size is
- * the heap's size; hdr is the header (a copy read once, or the mapping's
- * under the lock). */
-struct ext_view {
-	struct heap_reader r;
-	uint64_t end, size;
-	uint32_t seed;
-	const struct heap_header *hdr;
-};
-typedef void (*ext_problem_fn)(heap_off off, const char *problem, void *arg);
-/* 1 when a live block of at least bytes of object starts at obj - 8 of the view. */
-HIDDEN int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes);
-/* The record's object offset as the view shows it, or 0. */
-HIDDEN heap_off ext_view_record(const struct ext_view *v);
-/* The directory's own blocks, for shmheap_walk: the object offsets of the
- * record and of the names table (0: none), found once per walk. */
+/* Readers of a heap that may be damaged or changing (inspect.h): the
+ * record's object offset as the view shows it, or 0. */
+HIDDEN heap_off ext_view_record(const struct heap_view *v);
+/* The directory's own blocks, for a walk: the object offsets of the record
+ * and of the names table (0: none). */
 struct ext_own {
 	heap_off record, table;
 };
-HIDDEN void ext_view_own(const struct ext_view *v, struct ext_own *own);
+HIDDEN void ext_view_own(const struct heap_view *v, struct ext_own *own);
 /* 1 when the live object at obj is the record, the table, a name entry (a
  * well-formed one whose hash is right) or a queue. */
-HIDDEN int ext_view_owned(const struct ext_view *v, const struct ext_own *own,
+HIDDEN int ext_view_owned(const struct heap_view *v, const struct ext_own *own,
 			  heap_off obj);
+/* The layer's block_kind hook (layer.h): the directory's blocks and the
+ * queues are the library's. */
+HIDDEN int ext_block_kind(const struct heap_view *v, heap_off off, uint64_t bw);
 /* Verifies the record and the directory, calling fn for each problem. */
-HIDDEN void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg);
-/* inspect.c: runs fn over a view of the heap (under the read lock, or through
- * bounded windows for an unlocked connection); -1 with errno if a read
- * failed. */
-HIDDEN int heap_view_run(struct shmheap_heap *h,
-			 int (*fn)(const struct ext_view *v, void *arg), void *arg);
+HIDDEN void ext_verify(const struct heap_view *v, heap_problem_fn fn, void *arg);
 /* The creation time a header read without the lock stands for (info.c). */
 HIDDEN time_t ext_created_time(struct backing *b, const struct heap_header *hdr);
-
-/* names.c: a names table slot holds 0 (empty), NAMES_TOMB, or an entry's
- * object offset with the top 28 bits of the name's hash above bit 36. */
-#define NAMES_TOMB UINT64_C(1)
-#define NAMES_REF_OFF_MASK ((UINT64_C(1) << 36) - 1)
-struct name_entry {
-	uint64_t hash;
-	uint64_t handle; /* shmheap_object_handle value, replaced by one store */
-	uint32_t len;	 /* of name, without its NUL */
-	uint32_t reserved;
-	char name[]; /* len bytes and a NUL */
-};
-HIDDEN uint64_t names_hash(uint32_t seed, const char *name, size_t len);
-/* An entry as a view reads it, each field once: name holds len bytes and the
- * byte after them (a NUL in a sound entry). */
-struct name_copy {
-	uint64_t hash;
-	uint64_t handle;
-	uint32_t len;
-	char name[SHMHEAP_NAME_MAX + 2];
-};
-/* Copies the entry whose object starts at obj, if its fields and name lie
- * inside the view and its length is at most SHMHEAP_NAME_MAX: 1, else 0. */
-HIDDEN int ext_view_entry(const struct ext_view *v, heap_off obj, struct name_copy *e);
-/* The length of a valid name, or -1 with errno EINVAL or ENAMETOOLONG. */
-HIDDEN ssize_t names_length(const char *name);
-/* names.c, under the lock, for a layer that names what it makes (queue.c).
- * names_reserve: 0 when name is not in the directory and the table has room
- * for it (it grows now if need be), else -1 (EEXIST, ENOSPC, ENOMEM, EUCLEAN).
- * names_link, after it: allocates the entry of name for handle and links it
- * into the table by one store.  The caller began op, whose a and b become the
- * entry's block and table slot before the entry is allocated (the steps are
- * call:1..4 of the test hook); -1 with nothing linked. */
-HIDDEN int names_reserve(struct shmheap_heap *h, struct heap_ext *x, const char *name,
-			 size_t len);
-HIDDEN int names_link(struct shmheap_heap *h, struct heap_ext *x, const char *name,
-		      size_t len, uint64_t handle, enum ext_op op, const char *call);
-/* The table slot's offset of name (0, errno ENOENT or EUCLEAN: none), with
- * its entry's block in *entry and its handle in *handle. */
-HIDDEN heap_off names_find(struct shmheap_heap *h, struct heap_ext *x, const char *name,
-			   size_t len, heap_off *entry, uint64_t *handle);
-/* Leaves a tombstone in the table slot at slot and frees the entry's block,
- * as the caller logged (steps call:1..3). */
-HIDDEN void names_unlink(struct shmheap_heap *h, struct heap_ext *x, heap_off slot,
-			 heap_off entry, const char *call);
-/* shmheap_name_walk over a view. */
-HIDDEN int names_view_walk(const struct ext_view *v, shmheap_name_fn fn, void *arg);
 
 #endif /* SHMHEAP_EXT_H */

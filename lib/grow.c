@@ -13,15 +13,13 @@
  */
 #include <errno.h>
 
-#include "heap.h"
+#include "align.h"
+#include "blocks.h"
+#include "lock.h"
+#include "mapping.h"
 
 /* Growth doubles the heap, but by no more than this at a time. */
 #define GROWTH_STEP_MAX ((uint64_t)256 << 20)
-
-static uint64_t round_up(uint64_t v, uint64_t to)
-{
-	return (v + to - 1) / to * to;
-}
 
 /* The size to grow to so that a block of need bytes fits, or 0 (errno set). */
 static uint64_t heap_growth_target(struct shmheap_heap *h, uint64_t need)
@@ -84,10 +82,37 @@ bool heap_grow_to_fit(struct shmheap_heap *h, uint64_t need)
 	return target && heap_grow_locked(h, target) == 0;
 }
 
+static heap_off alloc_need(struct shmheap_heap *h, const void *need)
+{
+	return block_alloc(h, *(const uint64_t *)need);
+}
+
 heap_off block_alloc_growing(struct shmheap_heap *h, uint64_t need)
 {
-	heap_off off = block_alloc(h, need);
-	if (!off && heap_grow_to_fit(h, need))
-		off = block_alloc(h, need);
-	return off;
+	return heap_grow_retry(h, need, alloc_need, &need);
+}
+
+EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
+{
+	if (heap_may_change(mem) < 0)
+		return -1;
+	if (new_size > HEAP_MAX_SIZE) {
+		errno = ENOMEM;
+		return -1;
+	}
+	uint64_t target = round_up(new_size, HEAP_PAGE);
+	if (heap_lock(mem) < 0)
+		return -1;
+	int ret = 0;
+	if (target > heap_size_bytes(mem->hdr)) {
+		if (!(mem->hdr->flags & HEAP_FLAG_GROWABLE) ||
+		    target > heap_max_bytes(mem->hdr)) {
+			errno = ENOMEM;
+			ret = -1;
+		} else {
+			ret = heap_grow_locked(mem, target);
+		}
+	}
+	heap_end_call(mem, "shmheap_grow");
+	return ret;
 }

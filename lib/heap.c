@@ -11,10 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
+#include "align.h"
+#include "blocks.h"
+#include "connection.h"
 #include "heap.h"
 #include "heapname.h"
 #include "heapread.h"
+#include "inspect.h"
+#include "layers.h"
+#include "lock.h"
+#include "mapping.h"
+#include "repair.h"
 
 /* How long connect waits for a heap whose creator is still initialising it,
  * and for the lock under which it verifies the heap. */
@@ -30,12 +37,6 @@ struct create_params {
 	uint16_t flags;
 	void *address; /* where to map the heap (SHMHEAP_FIXED_ADDRESS); NULL: anywhere */
 };
-
-static size_t page_size(void)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-	return ps > 0 ? (size_t)ps : HEAP_PAGE;
-}
 
 static struct shmheap_heap *heap_new(const struct backing_ops *ops)
 {
@@ -79,11 +80,12 @@ static int init_heap(struct shmheap_heap *h, const struct create_params *p)
 	hdr->created = (uint32_t)time(NULL);
 	h->seed = seed;
 	h->heap_flags = p->flags;
+	heap_layers_select(h);
 
 	uint64_t size = p->len - HEAP_FIRST_BLOCK;
 	block_set_free(h, HEAP_FIRST_BLOCK, size, BW_PREV_USED, BLOCK_PRIO_TOP);
 	fi_insert(&h->index, HEAP_FIRST_BLOCK);
-	if ((p->flags & HEAP_FLAG_CACHED) && cache_table_init(h, p->len) < 0)
+	if (heap_layers_create(h, p->len) < 0)
 		return -1;
 	/* The magic goes last: until it is there, nobody takes this for a heap. */
 	__atomic_store_n(&hdr->magic, HEAP_MAGIC, __ATOMIC_RELEASE);
@@ -111,7 +113,7 @@ static bool round_to_pages(size_t len, size_t *out)
 	size_t unit = page_size() > HEAP_PAGE ? page_size() : HEAP_PAGE;
 	if (len < SHMHEAP_MIN_SIZE || len > HEAP_MAX_SIZE || len > SIZE_MAX - (unit - 1))
 		return false;
-	*out = (len + unit - 1) / unit * unit;
+	*out = round_up(len, unit);
 	return *out <= HEAP_MAX_SIZE;
 }
 
@@ -122,7 +124,7 @@ static shmheap_memory_handle heap_init_new(struct shmheap_heap *h, const char *n
 {
 	if (h->backing.ops->extend(&h->backing, 0, p->len) < 0 ||
 	    heap_mapping_init_at(h, p->len, p->max, p->address) < 0 ||
-	    init_heap(h, p) < 0 || cache_attach(h) < 0) {
+	    init_heap(h, p) < 0 || heap_layers_attach(h) < 0) {
 		int err = errno;
 		if (name)
 			h->backing.ops->remove(&h->backing, name);
@@ -437,6 +439,7 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 	h->seed = hdr.seed;
 	h->lock_kind = heap_lock_kind(&hdr.lock);
 	h->heap_flags = hdr.flags;
+	heap_layers_select(h);
 	/* An inspecting connection changes nothing, a stale lock included. */
 	if (!(flags & SHMHEAP_CONNECT_INSPECT) && h->backing.ops->revive &&
 	    h->backing.ops->revive(&h->backing, reset_stale_lock, h) < 0) {
@@ -447,7 +450,7 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 	/* An inspecting connection is how a damaged heap gets examined. */
 	if (!(flags & SHMHEAP_CONNECT_INSPECT) && verify_on_connect(h) < 0)
 		goto fail;
-	if (cache_attach(h) < 0)
+	if (heap_layers_attach(h) < 0)
 		goto fail;
 	return h;
 fail:;
@@ -542,7 +545,7 @@ EXPORT void shmheap_disconnect(shmheap_memory_handle mem)
 {
 	if (!mem)
 		return;
-	cache_detach(mem);
+	heap_layers_detach(mem);
 	heap_release(mem);
 }
 
@@ -569,13 +572,4 @@ EXPORT void shmheap_destroy(const char *name, shmheap_memory_handle mem)
 	}
 	shmheap_disconnect(mem);
 	errno = err;
-}
-
-EXPORT void *shmheap_underlying(shmheap_memory_handle mem)
-{
-	if (!mem) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return mem->base;
 }

@@ -13,6 +13,7 @@
 #include "ext.h"
 #include "heap.h"
 #include "heapname.h"
+#include "lock.h"
 
 EXPORT int shmheap_info(const char *name, struct shmheap_info *info)
 {

@@ -9,16 +9,17 @@
  * a check, or the verification at connect, take time quadratic in its size.
  *
  * Nothing here trusts the heap's bytes: every read stays below the end of
- * what may be read (see struct view), and every offset is checked against it
- * before it is used.
+ * what may be read (struct heap_view, inspect.h), and every offset is checked
+ * against it before it is used.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "ext.h"
-#include "cache.h"
-#include "heap.h"
+#include "connection.h"
 #include "heapread.h"
+#include "inspect.h"
+#include "layer.h"
+#include "lock.h"
 
 /*
  * What one call reads.  A locked connection reads its shared mapping, bounded
@@ -30,16 +31,9 @@
  * SIGBUS.  Either way the header is read once, into the view.
  */
 struct view {
-	struct heap_reader r;
+	struct heap_view v;	 /* v.hdr is &hdr */
 	struct heap_header hdr;
-	uint64_t size;		 /* bytes the header says the heap spans */
-	uint64_t end;		 /* bytes that may be read, at most size */
-	struct heap_windows win; /* an unlocked view's windows (r.win) */
-	/* A cached heap's table (see view_find_table): its header, its
-	 * block's size, and its slots (0: none, or damaged), each read once. */
-	struct cache_table tab;
-	uint64_t tab_block;
-	unsigned slots;
+	struct heap_windows win; /* an unlocked view's windows (v.r.win) */
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -47,52 +41,24 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-static uint64_t load_word(const struct view *v, heap_off off)
+static void view_set(struct view *vw, const struct shmheap_heap *h, uint64_t readable)
 {
-	return hr_word(&v->r, off);
-}
-
-/* The cached heap's table, checked once for the whole call. */
-static void view_find_table(struct view *v, uint32_t seed)
-{
-	v->slots = 0;
-	if (!(v->hdr.flags & HEAP_FLAG_CACHED) ||
-	    v->end < HEAP_FIRST_OBJECT + sizeof(struct cache_table))
-		return;
-	uint64_t bw = load_word(v, HEAP_FIRST_BLOCK);
-	uint64_t size = bw_size(bw);
-	if (cache_kind(seed, HEAP_FIRST_BLOCK, bw) != CACHE_KIND_TABLE ||
-	    size < HEAP_UNIT + sizeof(struct cache_table) ||
-	    size > v->end - HEAP_FIRST_BLOCK)
-		return;
-	hr_read(&v->r, HEAP_FIRST_OBJECT, &v->tab, sizeof(v->tab));
-	v->tab_block = size;
-	v->slots = cache_table_slots(&v->tab, size);
-}
-
-/* The header of slot i (< v->slots) of the cached heap's table. */
-static void view_slot(const struct view *v, unsigned i, struct cache_slot *s)
-{
-	heap_off off = HEAP_FIRST_OBJECT + cache_table_head(v->tab.depth) +
-		       i * cache_slot_stride(v->tab.depth);
-	hr_read(&v->r, off, s, sizeof(*s));
-}
-
-static void view_set(struct view *v, uint64_t readable)
-{
-	v->size = heap_size_bytes(&v->hdr);
+	struct heap_view *v = &vw->v;
+	v->hdr = &vw->hdr;
+	v->size = heap_size_bytes(&vw->hdr);
 	v->end = min_u64(v->size, readable);
+	v->seed = h->seed;
 }
 
 /* The view of a heap whose lock the caller holds. */
 static int view_locked(struct view *v, struct shmheap_heap *h)
 {
 	size_t len;
-	*v = (struct view){.r = {.base = h->base}};
+	*v = (struct view){.v.r = {.base = h->base}};
 	if (h->backing.ops->length(&h->backing, &len) < 0)
 		return -1;
 	memcpy(&v->hdr, h->hdr, sizeof(v->hdr));
-	view_set(v, min_u64(len, heap_mapped_bytes(h)));
+	view_set(v, h, min_u64(len, heap_mapped_bytes(h)));
 	return 0;
 }
 
@@ -112,33 +78,32 @@ static int view_unlocked(struct view *v, struct shmheap_heap *h)
 			errno = EUCLEAN; /* shorter than a header: truncated */
 		return -1;
 	}
-	view_set(v, min_u64(len, h->reserved));
-	hr_windows_init(&v->win, &h->backing, v->end, &h->read_stash);
-	v->r.win = &v->win;
+	view_set(v, h, min_u64(len, h->reserved));
+	hr_windows_init(&v->win, &h->backing, v->v.end, &h->read_stash);
+	v->v.r.win = &v->win;
 	return 0;
 }
 
 /* Takes what a reading call needs: the lock and a view, or windows.  With
- * sweep, a connection that may change the heap first returns dead
- * processes' caches to it (under the lock, before the header is read). */
+ * sweep, a connection that may change the heap first gives back to it what
+ * dead processes held (their caches: the layers' sweep hooks), under the
+ * lock, before the header is read. */
 static int view_open_sweeping(struct view *v, struct shmheap_heap *h, bool sweep)
 {
-	if ((h->connect_flags & SHMHEAP_CONNECT_UNLOCKED)) {
-		if (view_unlocked(v, h) < 0)
-			return -1;
-	} else {
-		if (heap_read_lock(h) < 0)
-			return -1;
-		if (sweep && !(h->connect_flags & SHMHEAP_CONNECT_INSPECT))
-			cache_sweep_locked(h, 1);
-		if (view_locked(v, h) < 0) {
-			int err = errno;
-			heap_read_unlock(h);
-			errno = err;
-			return -1;
-		}
+	if ((h->connect_flags & SHMHEAP_CONNECT_UNLOCKED))
+		return view_unlocked(v, h);
+	if (heap_read_lock(h) < 0)
+		return -1;
+	if (sweep && !(h->connect_flags & SHMHEAP_CONNECT_INSPECT))
+		for (unsigned i = 0; i < h->layers; i++)
+			if (h->layer[i]->sweep)
+				h->layer[i]->sweep(h);
+	if (view_locked(v, h) < 0) {
+		int err = errno;
+		heap_read_unlock(h);
+		errno = err;
+		return -1;
 	}
-	view_find_table(v, h->seed);
 	return 0;
 }
 
@@ -151,7 +116,7 @@ static int view_open(struct view *v, struct shmheap_heap *h)
 static int view_close(struct view *v, struct shmheap_heap *h, int ret)
 {
 	int err = errno;
-	if (v->r.win) {
+	if (v->v.r.win) {
 		if (v->win.err) {
 			err = v->win.err;
 			ret = -1;
@@ -164,63 +129,22 @@ static int view_close(struct view *v, struct shmheap_heap *h, int ret)
 	return ret;
 }
 
-/* In a cached heap, the slot whose cache holds the block at off, or -1. */
-static int view_cached_slot(const struct view *v, heap_off off, uint64_t bw)
+/* heap_view_blocks, with the reads from base when it is given: compiled twice,
+ * so that the owner's walk over the mapping tests nothing per block for the
+ * windows it does not use. */
+static inline __attribute__((always_inline)) int blocks_from(
+	const struct heap_view *v, const unsigned char *base,
+	int (*fn)(const struct heap_view *v, heap_off off, uint64_t bw, void *arg),
+	void *arg)
 {
-	if (!(v->hdr.flags & HEAP_FLAG_CACHED))
-		return -1;
-	int kind = cache_kind(v->hdr.seed, off, bw);
-	return kind >= 0 ? kind : -1;
-}
-
-/* What the block at off, of block word bw, holds (SHMHEAP_BLOCK_*). */
-static inline __attribute__((always_inline)) int block_kind(
-	bool cached, uint32_t seed, const struct ext_view *ev, const struct ext_own *own,
-	heap_off off, uint64_t bw)
-{
-	if (!(bw & BW_IN_USE))
-		return SHMHEAP_BLOCK_FREE;
-	if (cached) {
-		int kind = cache_kind(seed, off, bw);
-		/* A block in a process's cache is free space, not an object. */
-		if (kind >= 0)
-			return SHMHEAP_BLOCK_CACHED;
-		if (kind == CACHE_KIND_TABLE)
-			return SHMHEAP_BLOCK_LIBRARY;
-	}
-	if (ext_view_owned(ev, own, off + HEAP_UNIT))
-		return SHMHEAP_BLOCK_LIBRARY;
-	return SHMHEAP_BLOCK_OBJECT;
-}
-
-/* The walk below, with the view's fields in locals (fn could change anything
- * behind a pointer) and the reads from base when it is given. */
-static inline __attribute__((always_inline)) int walk_chain(const struct view *v,
-							    const unsigned char *base,
-							    shmheap_walk_fn fn, void *arg)
-{
-	const struct heap_reader r = v->r;
 	const uint64_t end = v->end;
-	const bool cached = v->hdr.flags & HEAP_FLAG_CACHED;
-	const uint32_t seed = v->hdr.seed;
-	const struct ext_view ev = {r, end, v->size, seed, &v->hdr};
-	struct ext_own own;
-	ext_view_own(&ev, &own);
 	heap_off off = HEAP_FIRST_BLOCK;
 	while (off < end) {
-		uint64_t bw = hr_word_from(base, &r, off);
-		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > end - off)
+		uint64_t bw = hr_word_from(base, &v->r, off);
+		uint64_t size = block_step(off, bw, end);
+		if (!size)
 			break;
-		int kind = block_kind(cached, seed, &ev, &own, off, bw);
-		struct shmheap_block blk = {
-			.offset = off + HEAP_UNIT,
-			.size = size - HEAP_UNIT,
-			.in_use = kind == SHMHEAP_BLOCK_OBJECT ||
-				  kind == SHMHEAP_BLOCK_LIBRARY,
-			.kind = kind,
-		};
-		if (fn(&blk, arg))
+		if (fn(v, off, bw, arg))
 			return 0;
 		off += size;
 	}
@@ -231,14 +155,77 @@ static inline __attribute__((always_inline)) int walk_chain(const struct view *v
 	return 0;
 }
 
-/* Calls fn for each block in address order.  The loop is compiled twice, so
- * that the owner's walk over the mapping tests nothing per block for the
- * windows it does not use. */
-static int walk_blocks(const struct view *v, shmheap_walk_fn fn, void *arg)
+int heap_view_blocks(const struct heap_view *v,
+		     int (*fn)(const struct heap_view *v, heap_off off, uint64_t bw,
+			       void *arg),
+		     void *arg)
 {
 	if (v->r.base)
-		return walk_chain(v, v->r.base, fn, arg);
-	return walk_chain(v, NULL, fn, arg);
+		return blocks_from(v, v->r.base, fn, arg);
+	return blocks_from(v, NULL, fn, arg);
+}
+
+/* What the in-use block at off is, as the heap's layers tell. */
+static int block_kind(const struct shmheap_heap *h, const struct heap_view *v,
+		      heap_off off, uint64_t bw)
+{
+	for (unsigned i = 0; i < h->layers; i++) {
+		int kind = h->layer[i]->block_kind ? h->layer[i]->block_kind(v, off, bw)
+						   : HEAP_BLOCK_OBJECT;
+		if (kind != HEAP_BLOCK_OBJECT)
+			return kind;
+	}
+	return HEAP_BLOCK_OBJECT;
+}
+
+/* A walk of the blocks: what each is (enum heap_block_kind), for fn. */
+struct walk {
+	const struct shmheap_heap *h;
+	int (*fn)(const struct shmheap_block *blk, int kind, void *arg);
+	void *arg;
+};
+
+static int walk_one(const struct heap_view *v, heap_off off, uint64_t bw, void *arg)
+{
+	const struct walk *w = arg;
+	uint64_t size = bw_size(bw);
+	int kind = (bw & BW_IN_USE) ? block_kind(w->h, v, off, bw) : HEAP_BLOCK_FREE;
+	/* A block a layer holds (in a process's cache) is free space. */
+	static const int public_kind[] = {
+		[HEAP_BLOCK_FREE] = SHMHEAP_BLOCK_FREE,
+		[HEAP_BLOCK_OBJECT] = SHMHEAP_BLOCK_OBJECT,
+		[HEAP_BLOCK_HELD] = SHMHEAP_BLOCK_CACHED,
+		[HEAP_BLOCK_OWN] = SHMHEAP_BLOCK_LIBRARY,
+		[HEAP_BLOCK_LIBRARY] = SHMHEAP_BLOCK_LIBRARY,
+	};
+	struct shmheap_block blk = {
+		.offset = off + HEAP_UNIT,
+		.size = size - HEAP_UNIT,
+		.in_use = kind == HEAP_BLOCK_OBJECT || kind == HEAP_BLOCK_OWN ||
+			  kind == HEAP_BLOCK_LIBRARY,
+		.kind = public_kind[kind],
+	};
+	return w->fn(&blk, kind, w->arg);
+}
+
+static int walk_blocks(const struct shmheap_heap *h, const struct heap_view *v,
+		       int (*fn)(const struct shmheap_block *blk, int kind, void *arg),
+		       void *arg)
+{
+	struct walk w = {h, fn, arg};
+	return heap_view_blocks(v, walk_one, &w);
+}
+
+struct user_walk {
+	shmheap_walk_fn fn;
+	void *arg;
+};
+
+static int walk_user(const struct shmheap_block *blk, int kind, void *arg)
+{
+	const struct user_walk *u = arg;
+	(void)kind;
+	return u->fn(blk, u->arg);
 }
 
 EXPORT int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg)
@@ -250,23 +237,38 @@ EXPORT int shmheap_walk(shmheap_memory_handle mem, shmheap_walk_fn fn, void *arg
 	}
 	if (view_open(&v, mem) < 0)
 		return -1;
-	return view_close(&v, mem, walk_blocks(&v, fn, arg));
+	struct user_walk u = {fn, arg};
+	return view_close(&v, mem, walk_blocks(mem, &v.v, walk_user, &u));
 }
 
-int heap_view_run(struct shmheap_heap *h, int (*fn)(const struct ext_view *v, void *arg),
+int heap_view_run(struct shmheap_heap *h, int (*fn)(const struct heap_view *v, void *arg),
 		  void *arg)
 {
 	struct view v;
 	if (view_open(&v, h) < 0)
 		return -1;
-	struct ext_view ev = {v.r, v.end, v.size, h->seed, &v.hdr};
-	return view_close(&v, h, fn(&ev, arg));
+	return view_close(&v, h, fn(&v.v, arg));
 }
 
-static int count_block(const struct shmheap_block *blk, void *arg)
+int heap_view_live(const struct heap_view *v, heap_off obj, uint64_t bytes)
+{
+	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj >= v->end)
+		return 0;
+	uint64_t bw = hr_word_acquire(&v->r, obj - HEAP_UNIT);
+	uint64_t size = bw_size(bw);
+	return (bw & BW_IN_USE) && size >= BLOCK_MIN && size - HEAP_UNIT >= bytes &&
+	       size <= v->end - (obj - HEAP_UNIT) &&
+	       bw_tag(bw) == block_tag(v->seed, obj - HEAP_UNIT, size);
+}
+
+static int count_block(const struct shmheap_block *blk, int kind, void *arg)
 {
 	struct shmheap_stats *st = arg;
-	if (blk->in_use) {
+	if (kind == HEAP_BLOCK_OWN) {
+		/* A layer's bookkeeping (a cached heap's table, before the first
+		 * object) counts as the header's. */
+		st->header_size += blk->size + HEAP_UNIT;
+	} else if (blk->in_use) {
 		st->objects++;
 		st->used_bytes += blk->size;
 		st->overhead_bytes += HEAP_UNIT;
@@ -289,26 +291,18 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 	*st = (struct shmheap_stats){0};
 	if (view_open(&v, mem) < 0)
 		return -1;
-	int ret = walk_blocks(&v, count_block, st);
-	st->heap_size = v.size;
-	st->max_size = heap_max_bytes(&v.hdr);
 	st->header_size = HEAP_FIRST_OBJECT;
-	/* A cached heap's table is bookkeeping before the first object. */
-	if (ret == 0 && v.slots && st->objects) {
-		uint64_t table = v.tab_block;
-		st->objects--;
-		st->used_bytes -= table - HEAP_UNIT;
-		st->overhead_bytes -= HEAP_UNIT;
-		st->header_size += table;
-	}
+	int ret = walk_blocks(mem, &v.v, count_block, st);
+	st->heap_size = v.v.size;
+	st->max_size = heap_max_bytes(v.v.hdr);
 	ret = view_close(&v, mem, ret);
 	st->invalid_frees = __atomic_load_n(&mem->invalid_frees, __ATOMIC_RELAXED);
 	return ret;
 }
 
 struct check_ctx {
-	const struct view *v;
-	uint32_t seed;
+	const struct shmheap_heap *h;
+	const struct heap_view *v;
 	shmheap_problem_fn fn; /* NULL: stop at the first problem */
 	void *arg;
 	int problems;
@@ -334,6 +328,13 @@ static bool done(const struct check_ctx *c)
 	return !c->fn && c->problems;
 }
 
+/* report, for those that tell of problems through a callback (fi_verify,
+ * the layers' checks). */
+static void problem(heap_off off, const char *problem, void *arg)
+{
+	report(arg, off, problem);
+}
+
 /* An unlocked view lost bytes at or before off: the object shrank. */
 static bool torn_at(struct check_ctx *c, heap_off off)
 {
@@ -345,24 +346,19 @@ static bool torn_at(struct check_ctx *c, heap_off off)
 	return true;
 }
 
-static void fi_report(heap_off off, const char *problem, void *arg)
-{
-	report(arg, off, problem);
-}
-
 /* Moves pending to the next free block of the treap being checked, walking
  * the chain on from walk; the end of the heap when there is none.  (Compiled
- * twice, as walk_chain is.) */
+ * twice, as blocks_from is.) */
 static inline __attribute__((always_inline)) void pending_from(struct check_ctx *c,
 							       const unsigned char *base)
 {
-	const struct view *v = c->v;
+	const struct heap_view *v = c->v;
 	const heap_off end = v->end, last = c->last_free[c->tiny];
 	const bool tiny = c->tiny;
 	for (heap_off off = c->walk; off < end && off <= last;) {
 		uint64_t bw = hr_word_from(base, &v->r, off);
-		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > end - off)
+		uint64_t size = block_step(off, bw, end);
+		if (!size)
 			break; /* check_chain reports it */
 		if (!(bw & BW_IN_USE) && (size == BLOCK_MIN) == tiny) {
 			c->walk = off + size;
@@ -395,36 +391,30 @@ static void match_node(heap_off off, uint64_t bw, void *arg)
 		return;
 	if (off != c->pending)
 		report(c, off, "free-block index and block chain disagree");
-	uint64_t size = bw_size(bw);
-	if (off >= c->cursor && size >= BLOCK_MIN && size <= c->v->end - off)
+	uint64_t size = block_step(off, bw, c->v->end);
+	if (off >= c->cursor && size)
 		c->cursor = off + size;
 	while (c->pending < c->cursor)
 		next_pending(c);
 }
 
-/* An in-use block whose tag is not the live one: in a cached heap the
- * table, or a block in the cache of a claimed slot. */
-static void check_cached(struct check_ctx *c, heap_off off, uint64_t bw)
+/* An in-use block whose tag is not the live one: a layer's (in a cached
+ * heap the table, or a block in a process's cache), or damage. */
+static void check_tag(struct check_ctx *c, heap_off off, uint64_t bw)
 {
-	unsigned slots = c->v->slots;
-	int kind = slots ? cache_kind(c->seed, off, bw) : CACHE_KIND_OTHER;
-	if (kind == CACHE_KIND_TABLE)
-		return;
-	if (kind < 0 || (unsigned)kind >= slots) {
-		report(c, off, "live block's tag is wrong");
-		return;
+	for (unsigned i = 0; i < c->h->layers; i++) {
+		const struct heap_layer_ops *l = c->h->layer[i];
+		if (l->check_block && l->check_block(c->v, off, bw, problem, c))
+			return;
 	}
-	struct cache_slot s;
-	view_slot(c->v, (unsigned)kind, &s);
-	if (!s.pid)
-		report(c, off, "cached block belongs to no process's cache");
+	report(c, off, "live block's tag is wrong");
 }
 
-/* The chain, block by block.  (Compiled twice, as walk_chain is.) */
+/* The chain, block by block.  (Compiled twice, as blocks_from is.) */
 static inline __attribute__((always_inline)) void chain_from(struct check_ctx *c,
 							     const unsigned char *base)
 {
-	const struct view *v = c->v;
+	const struct heap_view *v = c->v;
 	uint64_t prev_state = BW_PREV_USED;
 	bool prev_free = false;
 
@@ -435,10 +425,10 @@ static inline __attribute__((always_inline)) void chain_from(struct check_ctx *c
 			return;
 		}
 		uint64_t bw = hr_word_from(base, &v->r, off);
-		uint64_t size = bw_size(bw);
 		if (!base && torn_at(c, off))
 			return;
-		if (size < BLOCK_MIN || size > v->size - off) {
+		uint64_t size = block_step(off, bw, v->size);
+		if (!size) {
 			report(c, off,
 			       "block size breaks the chain (blocks do not tile the heap)");
 			return;
@@ -458,8 +448,8 @@ static inline __attribute__((always_inline)) void chain_from(struct check_ctx *c
 		if ((bw & BW_PREV_MASK) != prev_state)
 			report(c, off,
 			       "block's prev field disagrees with the block before it");
-		if (used && bw_tag(bw) != block_tag(c->seed, off, size))
-			check_cached(c, off, bw);
+		if (used && bw_tag(bw) != block_tag(v->seed, off, size))
+			check_tag(c, off, bw);
 		if (!used && prev_free)
 			report(c, off, "two adjacent free blocks");
 		if (!used && size >= BLOCK_FOOTER_MIN &&
@@ -482,26 +472,23 @@ static void check_chain(struct check_ctx *c)
 
 static void check_header(struct check_ctx *c)
 {
-	const struct heap_header *hdr = &c->v->hdr;
+	const struct heap_header *hdr = c->v->hdr;
 	if (hdr->magic != HEAP_MAGIC || hdr->version != HEAP_LAYOUT_VERSION)
 		report(c, 0, "header magic or layout version is wrong");
 	if (hdr->max_pages < hdr->size_pages || heap_max_bytes(hdr) > HEAP_MAX_SIZE)
 		report(c, 0, "header sizes are inconsistent");
-	if (hdr->seed != c->seed)
+	if (hdr->seed != c->v->seed)
 		report(c, 0, "header seed changed");
-	if ((hdr->flags & HEAP_FLAG_CACHED) && !c->v->slots)
-		report(c, HEAP_FIRST_BLOCK, "cache table is damaged");
+	/* The flags chose the heap's layers; only the record's is set later. */
+	if ((hdr->flags ^ c->h->heap_flags) & ~HEAP_FLAG_EXT)
+		report(c, 0, "header flags changed");
 }
 
-static void ext_report(heap_off off, const char *problem, void *arg)
+static int verify_view(const struct shmheap_heap *h, const struct view *vw,
+		       shmheap_problem_fn fn, void *arg)
 {
-	report(arg, off, problem);
-}
-
-static int verify_view(const struct view *v, uint32_t seed, shmheap_problem_fn fn,
-		       void *arg)
-{
-	struct check_ctx c = {.v = v, .seed = seed, .fn = fn, .arg = arg};
+	const struct heap_view *v = &vw->v;
+	struct check_ctx c = {.h = h, .v = v, .fn = fn, .arg = arg};
 	check_header(&c);
 	check_chain(&c);
 	for (int tiny = 0; tiny < 2 && !done(&c); tiny++) {
@@ -509,16 +496,17 @@ static int verify_view(const struct view *v, uint32_t seed, shmheap_problem_fn f
 		c.cursor = HEAP_FIRST_BLOCK;
 		c.walk = c.first_free[tiny] ? c.first_free[tiny] : v->end;
 		next_pending(&c);
-		heap_unit root = tiny ? v->hdr.tiny_root : v->hdr.main_root;
-		/* fi_report counts each problem it is told of. */
-		fi_verify(&v->r, root, tiny, v->end, match_node, fi_report, &c);
+		heap_unit root = tiny ? v->hdr->tiny_root : v->hdr->main_root;
+		/* problem counts each problem it is told of. */
+		fi_verify(&v->r, root, tiny, v->end, match_node, problem, &c);
 		if (!done(&c) && c.pending != v->end)
 			report(&c, c.pending, "free block missing from the index");
 	}
-	if (!done(&c)) {
-		struct ext_view ev = {v->r, v->end, v->size, seed, &v->hdr};
-		ext_verify(&ev, ext_report, &c); /* the names directory (names-check.c) */
-	}
+	/* The layers' structures: the names directory (names-check.c), a
+	 * cached heap's table (cache-check.c). */
+	for (unsigned i = 0; i < h->layers && !done(&c); i++)
+		if (h->layer[i]->check)
+			h->layer[i]->check(v, problem, &c);
 	/* Whatever a read the object no longer held made of the figures. */
 	torn_at(&c, v->end);
 	return c.problems;
@@ -530,8 +518,7 @@ int heap_verify(struct shmheap_heap *mem, shmheap_problem_fn fn, void *arg)
 	struct view v;
 	if (view_locked(&v, mem) < 0)
 		return 1;
-	view_find_table(&v, mem->seed);
-	return verify_view(&v, mem->seed, fn, arg);
+	return verify_view(mem, &v, fn, arg);
 }
 
 static void count_only(size_t offset, const char *problem, void *arg)
@@ -548,67 +535,9 @@ EXPORT int shmheap_check(shmheap_memory_handle mem, shmheap_problem_fn fn, void 
 		errno = EINVAL;
 		return -1;
 	}
-	/* Dead processes' caches return to the heap first. */
+	/* What dead processes held (their caches) returns to the heap first. */
 	if (view_open_sweeping(&v, mem, true) < 0)
 		return -1;
-	int problems = verify_view(&v, mem->seed, fn ? fn : count_only, arg);
+	int problems = verify_view(mem, &v, fn ? fn : count_only, arg);
 	return view_close(&v, mem, problems);
-}
-
-struct cache_count {
-	const struct view *v;
-	struct shmheap_cache_stats *st;
-	size_t bytes[CACHE_SLOTS_MAX], blocks[CACHE_SLOTS_MAX];
-};
-
-/* A walk_blocks callback: counts a block in a process's cache. */
-static int count_cached(const struct shmheap_block *blk, void *arg)
-{
-	struct cache_count *cc = arg;
-	heap_off off = blk->offset - HEAP_UNIT;
-	int slot = view_cached_slot(cc->v, off, load_word(cc->v, off));
-	if (slot >= 0) {
-		uint64_t size = blk->size + HEAP_UNIT;
-		cc->bytes[slot] += size;
-		cc->blocks[slot]++;
-		cc->st->cached_bytes += size;
-		cc->st->cached_blocks++;
-	}
-	return 0;
-}
-
-EXPORT int shmheap_cache_stats(shmheap_memory_handle mem, struct shmheap_cache_stats *st,
-			       struct shmheap_cache_proc *procs, size_t nprocs)
-{
-	struct view v;
-	if (!mem || !st || (nprocs && !procs)) {
-		errno = EINVAL;
-		return -1;
-	}
-	*st = (struct shmheap_cache_stats){0};
-	if (!(mem->heap_flags & HEAP_FLAG_CACHED))
-		return 0;
-	if (view_open(&v, mem) < 0)
-		return -1;
-	struct cache_count cc = {.v = &v, .st = st};
-	unsigned slots = v.slots;
-	int ret = walk_blocks(&v, count_cached, &cc);
-	st->slots = slots;
-	for (unsigned i = 0; i < slots && ret == 0; i++) {
-		/* One look at the slot's header: its owner may leave meanwhile. */
-		struct cache_slot s;
-		view_slot(&v, i, &s);
-		if (!s.pid)
-			continue;
-		if (st->attached < nprocs) {
-			struct shmheap_cache_proc *p = &procs[st->attached];
-			p->pid = (pid_t)s.pid;
-			/* LIVENESS_UNSURE (2): reserved, its owner not proven gone */
-			p->alive = cache_owner_state(mem, i, &s);
-			p->cached_bytes = cc.bytes[i];
-			p->cached_blocks = cc.blocks[i];
-		}
-		st->attached++;
-	}
-	return view_close(&v, mem, ret);
 }

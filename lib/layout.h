@@ -54,6 +54,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "align.h"
+
 #define HEAP_MAGIC 0x50414548u /* "HEAP" read as little-endian bytes */
 /* Written into magic first by the creator, so that a heap being created is
  * told from an object of zeros that is no heap (see heap_read_header). */
@@ -160,6 +162,29 @@ static inline uint32_t bw_tag(uint64_t bw)
 	return (uint32_t)(bw >> BW_TAG_SHIFT);
 }
 
+/*
+ * One step along the chain of blocks: the size of the block whose word bw
+ * lies at off, when it is a block at all (BLOCK_MIN bytes or more) and ends
+ * by end; 0 when the chain breaks there.  Every walk of the chain steps
+ * with it, so that no block word read from the heap takes a walk past end.
+ */
+static inline uint64_t block_step(heap_off off, uint64_t bw, uint64_t end)
+{
+	uint64_t size = bw_size(bw);
+	return size >= BLOCK_MIN && size <= end - off ? size : 0;
+}
+
+/* The size of the block that holds an object of size bytes: its block word
+ * and the object rounded up to HEAP_UNIT (a request of 0 bytes gets the
+ * smallest object, as malloc(0) gets a unique one); 0 when no heap could
+ * hold it. */
+static inline uint64_t block_need(size_t size)
+{
+	if (size > HEAP_MAX_SIZE)
+		return 0;
+	return round_up((uint64_t)(size ? size : 1) + HEAP_UNIT, HEAP_UNIT);
+}
+
 static inline heap_unit off_to_unit(heap_off off)
 {
 	return (heap_unit)(off / HEAP_UNIT);
@@ -211,6 +236,30 @@ static inline uint64_t prev_state_for_free(uint64_t size)
 	if (size == 24)
 		return BW_PREV_FREE24;
 	return BW_PREV_FREE_BIG;
+}
+
+/*
+ * A handle (shmheap_object_handle) names an object in every process: the
+ * object's offset in the low 35 bits and, above them, 29 bits of the heap's
+ * seed with the lowest set (no handle is 0), so that a handle of another
+ * heap is refused.  Handles are stored in heaps too: in shmheap_alloc_into's
+ * slots and in the names directory's entries.
+ */
+#define HANDLE_OFF_BITS 35
+#define HANDLE_OFF_MASK ((UINT64_C(1) << HANDLE_OFF_BITS) - 1)
+
+static inline uint64_t handle_of(uint32_t seed, heap_off obj)
+{
+	return obj | (uint64_t)(seed | 1u) << HANDLE_OFF_BITS;
+}
+
+/* The object offset a handle's value names in the heap of this seed, or 0
+ * (a handle of another heap). */
+static inline heap_off handle_off(uint32_t seed, uint64_t value)
+{
+	if ((value & ~HANDLE_OFF_MASK) != (uint64_t)(seed | 1u) << HANDLE_OFF_BITS)
+		return 0;
+	return value & HANDLE_OFF_MASK;
 }
 
 static inline uint64_t heap_size_bytes(const struct heap_header *hdr)

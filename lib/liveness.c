@@ -31,7 +31,7 @@
  *
  * What the lock cannot tell: fork copies descriptors, so a child that
  * outlives its parent holds the parent's lock.  The child never uses the
- * parent's cache (cache.c's MADV_WIPEONFORK guard), so the slot may be swept
+ * parent's cache (cache-front.c's MADV_WIPEONFORK guard), so the slot may be swept
  * once the owner itself has ended: a held lock is followed by a look at the
  * owner's pid, which is only ever taken as proof of an end (below).  When no
  * end can be proven, the slot stays reserved until the child exits, execs or

@@ -13,7 +13,10 @@
 #include <signal.h>
 #include <time.h>
 
-#include "heap.h"
+#include "connection.h"
+#include "lock.h"
+#include "mapping.h"
+#include "repair.h"
 
 int heap_lock_init(pthread_mutex_t *m)
 {
@@ -209,15 +212,6 @@ static inline void count_hold(pthread_mutex_t *m)
  * released the lock, so that the waiter (woken by the release) can take it. */
 #define LOCK_HANDOVER_NS 1000000L
 
-/*
- * In a cached heap the lock is taken for refills and flushes of a
- * process's cache, a few microseconds each and seldom, and for large
- * objects: a locker that finds it busy watches it this long before it
- * yields and naps, since a nap (50 us or more) costs more than the hold.
- * A default heap's lockers do not: there every call takes the lock, and
- * spinning waiters moved its cache lines at every call (see wait_for_lock).
- */
-#define LOCK_CACHED_SPIN_NS 20000L
 /* How long a queue's call tries a busy lock before it sleeps (heap_lock_brief). */
 #define LOCK_BRIEF_SPIN_NS 3000L
 
@@ -406,9 +400,17 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Watches a busy lock of a cached heap for LOCK_CACHED_SPIN_NS at most;
- * returns when it looks free (or unusable for good). */
-static void spin_briefly(const pthread_mutex_t *m)
+/*
+ * A heap whose lock is taken seldom and briefly (a cached heap: the lock is
+ * taken for refills and flushes of a process's cache, a few microseconds
+ * each, and for large objects) has h->lock_spin_ns from its layers: a locker
+ * that finds the lock busy watches it that long before it yields and naps,
+ * since a nap (50 us or more) costs more than the hold.  A heap whose every
+ * call takes the lock has none: spinning waiters moved its cache lines at
+ * every call (see wait_for_lock).  Returns when the lock looks free (or
+ * unusable for good).
+ */
+static void spin_briefly(const pthread_mutex_t *m, long spin_ns)
 {
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -419,13 +421,13 @@ static void spin_briefly(const pthread_mutex_t *m)
 			cpu_relax();
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (ns_between(&start, &now) >= LOCK_CACHED_SPIN_NS)
+		if (ns_between(&start, &now) >= spin_ns)
 			return;
 	}
 }
 
 /*
- * Tries the lock each time it looks free, for LOCK_CACHED_SPIN_NS at most:
+ * Tries the lock each time it looks free, for LOCK_BRIEF_SPIN_NS at most:
  * between two holds of a process that takes the lock again at once, a single
  * try after a wait (spin_briefly) mostly fails, and the locker then naps
  * while the other runs on alone.  Answers as pthread_mutex_trylock, EBUSY
@@ -458,8 +460,7 @@ static int spin_to_lock(struct shmheap_heap *h)
 	}
 }
 
-static inline int acquire(struct shmheap_heap *h, const struct timespec *deadline,
-			  bool spin)
+static inline int acquire(struct shmheap_heap *h, const struct timespec *deadline)
 {
 	pthread_mutex_t *m = &h->hdr->lock;
 
@@ -473,8 +474,8 @@ static inline int acquire(struct shmheap_heap *h, const struct timespec *deadlin
 			return took_lock(h, err, 0);
 	}
 	/* wait_for_lock looks at the lock again before it yields or naps. */
-	if (spin)
-		spin_briefly(m);
+	if (h->lock_spin_ns)
+		spin_briefly(m, (long)h->lock_spin_ns);
 	return wait_for_lock(h, deadline);
 }
 
@@ -491,7 +492,7 @@ int heap_lock(struct shmheap_heap *h)
 		return heap_lock_timed(h, h->wait_limit_ms);
 	if (!heap_lock_sane(h))
 		return -1;
-	return after_acquire(h, acquire(h, NULL, h->heap_flags & HEAP_FLAG_CACHED));
+	return after_acquire(h, acquire(h, NULL));
 }
 
 int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms)
@@ -499,7 +500,7 @@ int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms)
 	if (!heap_lock_sane(h))
 		return -1;
 	struct timespec deadline = deadline_in(timeout_ms);
-	return after_acquire(h, acquire(h, &deadline, h->heap_flags & HEAP_FLAG_CACHED));
+	return after_acquire(h, acquire(h, &deadline));
 }
 
 /*

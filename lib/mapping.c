@@ -25,7 +25,8 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 
-#include "heap.h"
+#include "connection.h"
+#include "mapping.h"
 
 int heap_map_to(struct shmheap_heap *h, uint64_t size)
 {
@@ -50,11 +51,6 @@ int heap_map_to(struct shmheap_heap *h, uint64_t size)
 int heap_sync_mapping(struct shmheap_heap *h)
 {
 	return heap_map_to(h, heap_size_bytes(h->hdr));
-}
-
-int heap_mapping_init(struct shmheap_heap *h, size_t len, size_t max)
-{
-	return heap_mapping_init_at(h, len, max, NULL);
 }
 
 /*

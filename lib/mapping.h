@@ -10,11 +10,10 @@
 
 struct shmheap_heap;
 
-/* Reserves address space for max bytes and maps the first len bytes of the
- * heap's object at its start. */
-HIDDEN int heap_mapping_init(struct shmheap_heap *h, size_t len, size_t max);
-/* heap_mapping_init at the page-aligned address at (NULL: anywhere); EEXIST if
- * any of [at, at+max) is mapped already, EINVAL if at is misaligned. */
+/* Reserves address space for max bytes at the page-aligned address at (NULL:
+ * anywhere) and maps the first len bytes of the heap's object at its start;
+ * EEXIST if any of [at, at+max) is mapped already, EINVAL if at is
+ * misaligned. */
 HIDDEN int heap_mapping_init_at(struct shmheap_heap *h, size_t len, size_t max, void *at);
 /* Unmaps the heap and its reservation. */
 HIDDEN void heap_mapping_release(struct shmheap_heap *h);

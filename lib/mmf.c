@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "heap.h"
+#include "align.h"
+#include "export.h"
 #include "mmf.h"
 
 /*
@@ -56,11 +57,10 @@ static int open_sized(const char *name, size_t sz)
  */
 static bool round_to_pages(size_t *sz)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-	size_t unit = ps > 0 ? (size_t)ps : 4096;
+	size_t unit = page_size();
 	if (*sz > SIZE_MAX - (unit - 1) || *sz > (size_t)INT64_MAX - (unit - 1))
 		return false;
-	*sz = (*sz + unit - 1) / unit * unit;
+	*sz = round_up(*sz, unit);
 	return true;
 }
 

@@ -8,39 +8,37 @@
 #include <string.h>
 
 #include "ext.h"
+#include "inspect.h"
+#include "layer.h"
+#include "names.h"
 #include "queue.h"
 
-static uint64_t load(const struct ext_view *v, heap_off off)
-{
-	return hr_word(&v->r, off);
-}
-
 /* The entry at ref into *e, when it is a live block that holds a well-formed one. */
-static bool entry(const struct ext_view *v, uint64_t ref, struct name_copy *e)
+static bool entry(const struct heap_view *v, uint64_t ref, struct name_copy *e)
 {
 	heap_off obj = ref & NAMES_REF_OFF_MASK;
-	return ext_view_live(v, obj, sizeof(struct name_entry) + 1) &&
+	return heap_view_live(v, obj, sizeof(struct name_entry) + 1) &&
 	       ext_view_entry(v, obj, e) && e->len != 0 &&
-	       ext_view_live(v, obj, sizeof(struct name_entry) + e->len + 1) &&
+	       heap_view_live(v, obj, sizeof(struct name_entry) + e->len + 1) &&
 	       strnlen(e->name, (size_t)e->len + 1) == e->len;
 }
 
-static void check_table(const struct ext_view *v, const struct heap_ext *x,
-			ext_problem_fn fn, void *arg)
+static void check_table(const struct heap_view *v, const struct heap_ext *x,
+			heap_problem_fn fn, void *arg)
 {
 	uint64_t ref = x->table;
 	if (!ref)
 		return;
 	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
 	heap_off obj = ref & EXT_TABLE_OFF_MASK;
-	if (lg > 31 || !ext_view_live(v, obj, (uint64_t)8 << lg)) {
+	if (lg > 31 || !heap_view_live(v, obj, (uint64_t)8 << lg)) {
 		fn(obj, "names table is not a live block of its size", arg);
 		return;
 	}
 	uint64_t cap = (uint64_t)1 << lg, mask = cap - 1;
 	uint32_t names = 0, used = 0;
 	for (uint64_t i = 0; i < cap; i++) {
-		uint64_t r = load(v, obj + 8 * i);
+		uint64_t r = view_word(v, obj + 8 * i);
 		if (r == 0)
 			continue;
 		used++;
@@ -63,7 +61,7 @@ static void check_table(const struct ext_view *v, const struct heap_ext *x,
 		for (uint64_t j = e.hash & mask;; j = (j + 1) & mask) {
 			if (j == i)
 				break;
-			uint64_t o = load(v, obj + 8 * j);
+			uint64_t o = view_word(v, obj + 8 * j);
 			if (o == 0) {
 				fn(r & NAMES_REF_OFF_MASK,
 				   "name is not reachable from its hash slot", arg);
@@ -83,7 +81,7 @@ static void check_table(const struct ext_view *v, const struct heap_ext *x,
 		fn(obj, "names table has no empty slot", arg);
 }
 
-void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg)
+void ext_verify(const struct heap_view *v, heap_problem_fn fn, void *arg)
 {
 	if (!(v->hdr->flags & HEAP_FLAG_EXT))
 		return;
@@ -101,19 +99,19 @@ void ext_verify(const struct ext_view *v, ext_problem_fn fn, void *arg)
 	queue_verify(v, fn, arg); /* the queues the directory names */
 }
 
-void ext_view_own(const struct ext_view *v, struct ext_own *own)
+void ext_view_own(const struct heap_view *v, struct ext_own *own)
 {
 	*own = (struct ext_own){0};
 	if (!(v->hdr->flags & HEAP_FLAG_EXT) || !(own->record = ext_view_record(v)))
 		return;
-	uint64_t ref = load(v, own->record + offsetof(struct heap_ext, table));
+	uint64_t ref = view_word(v, own->record + offsetof(struct heap_ext, table));
 	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
 	heap_off obj = ref & EXT_TABLE_OFF_MASK;
-	if (ref && lg <= 31 && ext_view_live(v, obj, (uint64_t)8 << lg))
+	if (ref && lg <= 31 && heap_view_live(v, obj, (uint64_t)8 << lg))
 		own->table = obj;
 }
 
-int ext_view_owned(const struct ext_view *v, const struct ext_own *own, heap_off obj)
+int ext_view_owned(const struct heap_view *v, const struct ext_own *own, heap_off obj)
 {
 	if (!own->record)
 		return 0;
@@ -124,4 +122,15 @@ int ext_view_owned(const struct ext_view *v, const struct ext_own *own, heap_off
 		return 1;
 	struct queue_obj q;
 	return queue_view_obj(v, obj, &q); /* a queue (queue.h) */
+}
+
+int ext_block_kind(const struct heap_view *v, heap_off off, uint64_t bw)
+{
+	(void)bw;
+	if (!(v->hdr->flags & HEAP_FLAG_EXT))
+		return HEAP_BLOCK_OBJECT;
+	struct ext_own own;
+	ext_view_own(v, &own);
+	return ext_view_owned(v, &own, off + HEAP_UNIT) ? HEAP_BLOCK_LIBRARY
+							 : HEAP_BLOCK_OBJECT;
 }

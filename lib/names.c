@@ -11,7 +11,7 @@
  * slots) is built beside the old one and replaces it by one store.  Lookups
  * probe O(1) slots on average.
  *
- * Readers go through a view (ext_view): every offset read from the heap is
+ * Readers go through a view (struct heap_view, inspect.h): every offset read from the heap is
  * checked against the view's end, so a damaged or hostile directory gives
  * wrong answers or EUCLEAN, never a read out of bounds.
  */
@@ -19,7 +19,11 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "blocks.h"
 #include "ext.h"
+#include "inspect.h"
+#include "names.h"
+#include "lock.h"
 
 #define TABLE_MIN 16u
 #define TABLE_MAX_LG 31u
@@ -32,28 +36,17 @@ uint64_t names_hash(uint32_t seed, const char *name, size_t len)
 	return mix64(h ^ ((uint64_t)seed << 32) ^ len);
 }
 
-static uint64_t load(const struct ext_view *v, heap_off off)
+static uint64_t load(const struct heap_view *v, heap_off off)
 {
 	return hr_word_acquire(&v->r, off);
 }
 
-int ext_view_live(const struct ext_view *v, heap_off obj, uint64_t bytes)
-{
-	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj >= v->end)
-		return 0;
-	uint64_t bw = load(v, obj - HEAP_UNIT);
-	uint64_t size = bw_size(bw);
-	return (bw & BW_IN_USE) && size >= BLOCK_MIN && size - HEAP_UNIT >= bytes &&
-	       size <= v->end - (obj - HEAP_UNIT) &&
-	       bw_tag(bw) == block_tag(v->seed, obj - HEAP_UNIT, size);
-}
-
-heap_off ext_view_record(const struct ext_view *v)
+heap_off ext_view_record(const struct heap_view *v)
 {
 	if (!(v->hdr->flags & HEAP_FLAG_EXT))
 		return 0;
 	heap_off obj = unit_to_off(v->hdr->created);
-	if (!ext_view_live(v, obj, sizeof(struct heap_ext)) ||
+	if (!heap_view_live(v, obj, sizeof(struct heap_ext)) ||
 	    load(v, obj) != ext_magic(v->seed, obj))
 		return 0;
 	return obj;
@@ -65,26 +58,26 @@ struct ntable {
 };
 
 /* The table the record's table field (ref) names: 0, or -1 when it is not sane. */
-static int view_table(const struct ext_view *v, uint64_t ref, struct ntable *t)
+static int view_table(const struct heap_view *v, uint64_t ref, struct ntable *t)
 {
 	unsigned lg = (unsigned)(ref >> EXT_TABLE_SHIFT);
 	*t = (struct ntable){0};
 	if (!ref)
 		return 0;
 	if (lg > TABLE_MAX_LG ||
-	    !ext_view_live(v, ref & EXT_TABLE_OFF_MASK, (uint64_t)8 << lg))
+	    !heap_view_live(v, ref & EXT_TABLE_OFF_MASK, (uint64_t)8 << lg))
 		return -1;
 	t->obj = ref & EXT_TABLE_OFF_MASK;
 	t->cap = (uint64_t)1 << lg;
 	return 0;
 }
 
-static uint64_t slot_ref(const struct ext_view *v, const struct ntable *t, uint64_t i)
+static uint64_t slot_ref(const struct heap_view *v, const struct ntable *t, uint64_t i)
 {
 	return load(v, t->obj + 8 * i);
 }
 
-int ext_view_entry(const struct ext_view *v, heap_off obj, struct name_copy *e)
+int ext_view_entry(const struct heap_view *v, heap_off obj, struct name_copy *e)
 {
 	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj > v->end ||
 	    v->end - obj < sizeof(struct name_entry) + 1)
@@ -101,7 +94,7 @@ int ext_view_entry(const struct ext_view *v, heap_off obj, struct name_copy *e)
 }
 
 /* The entry a slot's reference names, bounds-checked, into *e: 1, or 0. */
-static int view_entry(const struct ext_view *v, uint64_t ref, struct name_copy *e)
+static int view_entry(const struct heap_view *v, uint64_t ref, struct name_copy *e)
 {
 	return ext_view_entry(v, ref & NAMES_REF_OFF_MASK, e);
 }
@@ -117,7 +110,7 @@ static int entry_is(const struct name_copy *e, uint64_t hash, const char *name,
  * or -1; *insert gets the slot a new entry would take (the first tombstone
  * or the empty slot ending the probe), or -1 when the table has none.
  */
-static int64_t probe(const struct ext_view *v, const struct ntable *t, uint64_t hash,
+static int64_t probe(const struct heap_view *v, const struct ntable *t, uint64_t hash,
 		     const char *name, size_t len, int64_t *insert,
 		     struct name_copy *found)
 {
@@ -152,10 +145,14 @@ static int64_t probe(const struct ext_view *v, const struct ntable *t, uint64_t 
 	return -1;
 }
 
-static struct ext_view locked_view(struct shmheap_heap *h)
+static struct heap_view locked_view(struct shmheap_heap *h)
 {
 	uint64_t size = heap_size_bytes(h->hdr);
-	return (struct ext_view){{h->base, NULL}, size, size, h->seed, h->hdr};
+	return (struct heap_view){.r = {.base = h->base},
+				  .hdr = h->hdr,
+				  .size = size,
+				  .end = size,
+				  .seed = h->seed};
 }
 
 ssize_t names_length(const char *name)
@@ -182,18 +179,18 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 		   unsigned lg)
 {
 	uint64_t cap = (uint64_t)1 << lg;
-	uint64_t need = ext_block_need(cap * 8);
+	uint64_t need = block_need(cap * 8);
 	heap_off blk = ext_predict(h, need);
 	if (!blk)
 		return -1;
 	heap_off old = t->obj ? t->obj - HEAP_UNIT : 0;
-	ext_begin(h, x, INTENT_NAME_TABLE, blk, 0, old);
+	ext_begin(x, INTENT_NAME_TABLE, blk, 0, old);
 	ext_step(h, "name_table", 1);
 	if (ext_alloc_predicted(h, need, blk) < 0) {
-		ext_end(h, x);
+		ext_end(x);
 		return -1;
 	}
-	struct ext_view v = locked_view(h);
+	struct heap_view v = locked_view(h);
 	uint64_t *slot = (uint64_t *)(void *)(h->base + blk + HEAP_UNIT);
 	memset(slot, 0, cap * 8);
 	uint32_t names = 0;
@@ -217,7 +214,7 @@ static int rebuild(struct shmheap_heap *h, struct heap_ext *x, struct ntable *t,
 		block_free(h, old);
 	x->names = names;
 	x->used = names;
-	ext_end(h, x);
+	ext_end(x);
 	*t = (struct ntable){blk + HEAP_UNIT, cap};
 	return 0;
 }
@@ -260,21 +257,21 @@ static int link_entry(struct shmheap_heap *h, struct heap_ext *x, struct ntable 
 		      enum ext_op op, const char *call)
 {
 	(void)call; /* read by the kill points of the test build only */
-	struct ext_view v = locked_view(h);
+	struct heap_view v = locked_view(h);
 	int64_t ins;
 	probe(&v, t, hash, name, len, &ins, NULL);
 	if (ins < 0) {
 		errno = EUCLEAN;
 		return -1;
 	}
-	uint64_t need = ext_block_need(sizeof(struct name_entry) + len + 1);
+	uint64_t need = block_need(sizeof(struct name_entry) + len + 1);
 	heap_off blk = ext_predict(h, need);
 	if (!blk)
 		return -1;
 	heap_off slot_off = t->obj + 8 * (uint64_t)ins;
 	uint64_t *slot = (uint64_t *)(void *)(h->base + slot_off);
 	if (op == INTENT_NAME_ADD) {
-		ext_begin(h, x, INTENT_NAME_ADD, blk, slot_off, 0);
+		ext_begin(x, INTENT_NAME_ADD, blk, slot_off, 0);
 	} else {
 		__atomic_store_n(&x->intent.a, blk, __ATOMIC_RELEASE);
 		__atomic_store_n(&x->intent.b, slot_off, __ATOMIC_RELEASE);
@@ -282,7 +279,7 @@ static int link_entry(struct shmheap_heap *h, struct heap_ext *x, struct ntable 
 	ext_step(h, call, 1);
 	if (ext_alloc_predicted(h, need, blk) < 0) {
 		if (op == INTENT_NAME_ADD)
-			ext_end(h, x);
+			ext_end(x);
 		return -1;
 	}
 	ext_step(h, call, 2);
@@ -301,7 +298,7 @@ static int link_entry(struct shmheap_heap *h, struct heap_ext *x, struct ntable 
 	x->names++;
 	x->used += was_empty;
 	if (op == INTENT_NAME_ADD)
-		ext_end(h, x);
+		ext_end(x);
 	return 0;
 }
 
@@ -318,7 +315,7 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 	if (heap_lock(mem) < 0)
 		return -1;
 	int ret = -1;
-	heap_off obj = ext_handle_off(mem->seed, hdl.value);
+	heap_off obj = handle_off(mem->seed, hdl.value);
 	struct heap_ext *x;
 	struct ntable t;
 	if (!obj || !block_of_object(mem, mem->base + obj)) {
@@ -328,7 +325,7 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 	x = ext_get(mem);
 	if (!x)
 		goto out;
-	struct ext_view v = locked_view(mem);
+	struct heap_view v = locked_view(mem);
 	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
 		errno = EUCLEAN;
 		goto out;
@@ -349,11 +346,8 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 		goto out;
 	}
 	ret = add(mem, x, &t, name, (size_t)len, hash, hdl.value);
-out:;
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_name_set");
-	heap_unlock(mem);
-	errno = err;
+out:
+	heap_end_call(mem, "shmheap_name_set");
 	return ret;
 }
 
@@ -366,7 +360,7 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 		return -1;
 	int ret = -1;
 	struct ntable t;
-	struct ext_view v = locked_view(mem);
+	struct heap_view v = locked_view(mem);
 	struct heap_ext *x = ext_find(mem);
 	if (!x)
 		goto out; /* ENOENT: the heap never had a name */
@@ -383,15 +377,12 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 	heap_off slot_off = t.obj + 8 * (uint64_t)at;
 	heap_off eobj = slot_ref(&v, &t, (uint64_t)at) & NAMES_REF_OFF_MASK;
 	heap_off blk = block_of_object(mem, mem->base + eobj);
-	ext_begin(mem, x, INTENT_NAME_REMOVE, blk, slot_off, 0);
+	ext_begin(x, INTENT_NAME_REMOVE, blk, slot_off, 0);
 	names_unlink(mem, x, slot_off, blk, "name_remove");
-	ext_end(mem, x);
+	ext_end(x);
 	ret = 0;
-out:;
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_name_remove");
-	heap_unlock(mem);
-	errno = err;
+out:
+	heap_end_call(mem, "shmheap_name_remove");
 	return ret;
 }
 
@@ -412,7 +403,7 @@ void names_unlink(struct shmheap_heap *h, struct heap_ext *x, heap_off slot,
 heap_off names_find(struct shmheap_heap *h, struct heap_ext *x, const char *name,
 		    size_t len, heap_off *entry, uint64_t *handle)
 {
-	struct ext_view v = locked_view(h);
+	struct heap_view v = locked_view(h);
 	struct ntable t;
 	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
 		errno = EUCLEAN;
@@ -438,7 +429,7 @@ heap_off names_find(struct shmheap_heap *h, struct heap_ext *x, const char *name
 int names_reserve(struct shmheap_heap *h, struct heap_ext *x, const char *name,
 		  size_t len)
 {
-	struct ext_view v = locked_view(h);
+	struct heap_view v = locked_view(h);
 	struct ntable t;
 	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0) {
 		errno = EUCLEAN;
@@ -455,7 +446,7 @@ int names_reserve(struct shmheap_heap *h, struct heap_ext *x, const char *name,
 int names_link(struct shmheap_heap *h, struct heap_ext *x, const char *name, size_t len,
 	       uint64_t handle, enum ext_op op, const char *call)
 {
-	struct ext_view v = locked_view(h);
+	struct heap_view v = locked_view(h);
 	struct ntable t;
 	if (view_table(&v, __atomic_load_n(&x->table, __ATOMIC_ACQUIRE), &t) < 0 ||
 	    !t.cap) {
@@ -472,7 +463,7 @@ struct get_ctx {
 	uint64_t handle;
 };
 
-static int get_in_view(const struct ext_view *v, void *arg)
+static int get_in_view(const struct heap_view *v, void *arg)
 {
 	struct get_ctx *g = arg;
 	heap_off rec = ext_view_record(v);
@@ -518,13 +509,13 @@ struct walk_ctx {
 	void *arg;
 };
 
-static int walk_in_view(const struct ext_view *v, void *arg)
+static int walk_in_view(const struct heap_view *v, void *arg)
 {
 	struct walk_ctx *w = arg;
 	return names_view_walk(v, w->fn, w->arg);
 }
 
-int names_view_walk(const struct ext_view *v, shmheap_name_fn fn, void *arg)
+int names_view_walk(const struct heap_view *v, shmheap_name_fn fn, void *arg)
 {
 	heap_off rec = ext_view_record(v);
 	struct ntable t;

@@ -27,7 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "heap.h"
+#include "align.h"
+#include "export.h"
 #include "livetable.h"
 #include "rangetree.h"
 #include "shmheap_pages.h"
@@ -75,13 +76,12 @@ static shmheap_pages *manager_new(unsigned char *base, size_t len, size_t map_le
 
 EXPORT shmheap_pages *shmheap_pages_create(size_t len)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-	size_t page = ps > 0 ? (size_t)ps : 4096;
+	size_t page = page_size();
 	if (!len || len % GRAIN || len > SIZE_MAX - page) {
 		errno = EINVAL;
 		return NULL;
 	}
-	size_t map_len = (len + page - 1) / page * page;
+	size_t map_len = round_up(len, page);
 	void *base = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED)

@@ -13,8 +13,9 @@
  */
 #include <errno.h>
 
-#include "cache.h"
+#include "blocks.h"
 #include "ext.h"
+#include "lock.h"
 
 /* The highest-addressed free block of a treap at or below off; 0 if none. */
 static heap_off free_at_or_below(struct shmheap_heap *h, heap_unit root, heap_off off)
@@ -42,10 +43,11 @@ static heap_off free_at_or_below(struct shmheap_heap *h, heap_unit root, heap_of
 static heap_off holder(struct shmheap_heap *h, heap_off off)
 {
 	uint64_t end = heap_size_bytes(h->hdr);
-	if (h->slot_blk && off >= h->slot_blk + HEAP_UNIT &&
-	    off + HEAP_UNIT <= h->slot_blk + bw_size(h->slot_bw) &&
-	    *block_word(h->base, h->slot_blk) == h->slot_bw)
-		return h->slot_blk;
+	struct ext_conn *e = h->ext;
+	if (e && e->slot_blk && off >= e->slot_blk + HEAP_UNIT &&
+	    off + HEAP_UNIT <= e->slot_blk + bw_size(e->slot_bw) &&
+	    *block_word(h->base, e->slot_blk) == e->slot_bw)
+		return e->slot_blk;
 	heap_off start = HEAP_FIRST_BLOCK;
 	heap_off f = free_at_or_below(h, h->hdr->main_root, off);
 	if (f > start)
@@ -55,16 +57,18 @@ static heap_off holder(struct shmheap_heap *h, heap_off off)
 		start = f;
 	for (heap_off o = start; o < end;) {
 		uint64_t bw = *block_word(h->base, o);
-		uint64_t size = bw_size(bw);
-		if (size < BLOCK_MIN || size > end - o)
+		uint64_t size = block_step(o, bw, end);
+		if (!size)
 			return 0;
 		if (off < o + size) {
 			if (!(bw & BW_IN_USE) || off < o + HEAP_UNIT ||
 			    off + HEAP_UNIT > o + size ||
 			    bw_tag(bw) != block_tag(h->seed, o, size))
 				return 0;
-			h->slot_blk = o;
-			h->slot_bw = bw;
+			if (e) {
+				e->slot_blk = o;
+				e->slot_bw = bw;
+			}
 			return o;
 		}
 		o += size;
@@ -116,7 +120,7 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 {
 	if (may_change(mem, slot) < 0)
 		return NULL;
-	uint64_t need = ext_block_need(size);
+	uint64_t need = block_need(size);
 	if (!need) {
 		errno = ENOMEM;
 		return NULL;
@@ -130,22 +134,19 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 	if (x)
 		blk = ext_predict(mem, need);
 	if (blk) {
-		ext_begin(mem, x, INTENT_ALLOC_INTO, blk, soff, 0);
+		ext_begin(x, INTENT_ALLOC_INTO, blk, soff, 0);
 		ext_step(mem, "alloc_into", 1);
 		if (ext_alloc_predicted(mem, need, blk) == 0) {
 			ext_step(mem, "alloc_into", 2);
 			__atomic_store_n(&slot->value,
-					 ext_handle_of(mem->seed, blk + HEAP_UNIT),
+					 handle_of(mem->seed, blk + HEAP_UNIT),
 					 __ATOMIC_RELEASE);
 			ext_step(mem, "alloc_into", 3);
 			ret = mem->base + blk + HEAP_UNIT;
 		}
-		ext_end(mem, x);
+		ext_end(x);
 	}
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_alloc_into");
-	heap_unlock(mem);
-	errno = err;
+	heap_end_call(mem, "shmheap_alloc_into");
 	return ret;
 }
 
@@ -163,7 +164,7 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 		ret = 0; /* like free(NULL) */
 		goto out;
 	}
-	heap_off obj = ext_handle_off(mem->seed, value);
+	heap_off obj = handle_off(mem->seed, value);
 	if (obj)
 		blk = block_of_object(mem, mem->base + obj);
 	/* A slot inside the object it names would be freed with it. */
@@ -179,12 +180,12 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 			errno = EINVAL;
 		goto out;
 	}
-	ext_begin(mem, x, INTENT_FREE_FROM, blk, soff, 0);
+	ext_begin(x, INTENT_FREE_FROM, blk, soff, 0);
 	ext_step(mem, "free_from", 1);
 	/* A free of the same object through a cache takes no lock: of the two,
 	 * the one whose compare-and-swap changes the live word wins. */
-	if (cache_block_free(mem, blk) < 0) {
-		ext_end(mem, x);
+	if (block_release(mem, blk) < 0) {
+		ext_end(x);
 		__atomic_add_fetch(&mem->invalid_frees, 1, __ATOMIC_RELAXED);
 		errno = EINVAL;
 		goto out;
@@ -192,12 +193,9 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 	ext_step(mem, "free_from", 2);
 	__atomic_store_n(&slot->value, 0, __ATOMIC_RELEASE);
 	ext_step(mem, "free_from", 3);
-	ext_end(mem, x);
+	ext_end(x);
 	ret = 0;
-out:;
-	int err = errno;
-	heap_debug_verify(mem, "shmheap_free_from");
-	heap_unlock(mem);
-	errno = err;
+out:
+	heap_end_call(mem, "shmheap_free_from");
 	return ret;
 }

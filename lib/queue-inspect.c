@@ -16,30 +16,32 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "connection.h"
+#include "inspect.h"
 #include "queue.h"
 
-int queue_view_obj(const struct ext_view *v, heap_off obj, struct queue_obj *q)
+int queue_view_obj(const struct heap_view *v, heap_off obj, struct queue_obj *q)
 {
-	if (!ext_view_live(v, obj, sizeof(struct queue_obj)) ||
+	if (!heap_view_live(v, obj, sizeof(struct queue_obj)) ||
 	    hr_word_acquire(&v->r, obj) != queue_magic(v->seed, obj))
 		return 0;
 	/* The header once: the queue may change meanwhile. */
 	hr_read(&v->r, obj, q, sizeof(*q));
 	return q->magic == queue_magic(v->seed, obj) && q->capacity &&
 	       q->capacity <= QUEUE_MAX_CAPACITY &&
-	       ext_view_live(v, obj, queue_bytes(q->capacity));
+	       heap_view_live(v, obj, queue_bytes(q->capacity));
 }
 
 struct verify_ctx {
-	const struct ext_view *v;
-	ext_problem_fn fn;
+	const struct heap_view *v;
+	heap_problem_fn fn;
 	void *arg;
 };
 
 static void verify_one(struct verify_ctx *c, heap_off obj)
 {
-	const struct ext_view *v = c->v;
-	if (!ext_view_live(v, obj, sizeof(struct queue_obj)) ||
+	const struct heap_view *v = c->v;
+	if (!heap_view_live(v, obj, sizeof(struct queue_obj)) ||
 	    hr_word(&v->r, obj) != queue_magic(v->seed, obj))
 		return; /* an ordinary name */
 	struct queue_obj o, other;
@@ -56,8 +58,8 @@ static void verify_one(struct verify_ctx *c, heap_off obj)
 		c->fn(obj, "queue's waiting bits are unknown", c->arg);
 	for (uint64_t i = head; i != tail; i++) {
 		heap_off slot = obj + offsetof(struct queue_obj, ring) + 8 * (i % cap);
-		heap_off at = ext_handle_off(v->seed, hr_word(&v->r, slot));
-		if (!ext_view_live(v, at, HEAP_UNIT))
+		heap_off at = handle_off(v->seed, hr_word(&v->r, slot));
+		if (!heap_view_live(v, at, HEAP_UNIT))
 			c->fn(slot, "queued handle names no live object", c->arg);
 		else if (queue_view_obj(v, at, &other))
 			c->fn(slot, "queued handle names a queue", c->arg);
@@ -68,13 +70,13 @@ static int verify_name(const char *name, shmheap_object_handle hdl, void *arg)
 {
 	struct verify_ctx *c = arg;
 	(void)name;
-	heap_off obj = ext_handle_off(c->v->seed, hdl.value);
+	heap_off obj = handle_off(c->v->seed, hdl.value);
 	if (obj)
 		verify_one(c, obj);
 	return 0;
 }
 
-void queue_verify(const struct ext_view *v, ext_problem_fn fn, void *arg)
+void queue_verify(const struct heap_view *v, heap_problem_fn fn, void *arg)
 {
 	struct verify_ctx c = {v, fn, arg};
 	/* A damaged directory is reported by the names' own check. */
@@ -106,7 +108,7 @@ static int sleepers(struct shmheap_heap *h, heap_off off)
 
 struct walk_ctx {
 	struct shmheap_heap *h;
-	const struct ext_view *v;
+	const struct heap_view *v;
 	shmheap_queue_walk_fn fn;
 	void *arg;
 };
@@ -114,7 +116,7 @@ struct walk_ctx {
 static int walk_name(const char *name, shmheap_object_handle hdl, void *arg)
 {
 	struct walk_ctx *w = arg;
-	heap_off obj = ext_handle_off(w->v->seed, hdl.value);
+	heap_off obj = handle_off(w->v->seed, hdl.value);
 	struct queue_obj o;
 	if (!obj || !queue_view_obj(w->v, obj, &o))
 		return 0;
@@ -137,7 +139,7 @@ static int walk_name(const char *name, shmheap_object_handle hdl, void *arg)
 	return w->fn(name, &st, w->arg);
 }
 
-static int walk_in_view(const struct ext_view *v, void *arg)
+static int walk_in_view(const struct heap_view *v, void *arg)
 {
 	struct walk_ctx *w = arg;
 	w->v = v;

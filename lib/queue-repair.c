@@ -21,6 +21,7 @@
  */
 #include <stdlib.h>
 
+#include "blocks.h"
 #include "queue.h"
 
 /* The queue at obj for the repair: a live block, found on the chain, that
@@ -75,14 +76,14 @@ void queue_repair_free(struct shmheap_heap *h, heap_off obj)
 		uint64_t n = o->tail - o->head, cap = o->capacity;
 		heap_off *objs = malloc(n * sizeof(*objs));
 		for (uint64_t i = 0; objs && i < n; i++)
-			objs[i] = ext_handle_off(h->seed, o->ring[(o->head + i) % cap]);
+			objs[i] = handle_off(h->seed, o->ring[(o->head + i) % cap]);
 		if (objs) {
 			free_objects(h, objs, n, obj - HEAP_UNIT);
 			free(objs);
 		} else {
 			for (uint64_t i = 0; i < n; i++) {
 				heap_off at =
-					ext_handle_off(h->seed,
+					handle_off(h->seed,
 						       o->ring[(o->head + i) % cap]);
 				heap_off blk = at > HEAP_UNIT ? at - HEAP_UNIT : 0;
 				if (blk && at != obj && ext_chain_live(h, blk) &&

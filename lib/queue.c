@@ -21,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
+#include "blocks.h"
+#include "inspect.h"
+#include "lock.h"
 #include "queue.h"
 
 #define QUEUE_SLICE_MS 1000
@@ -108,7 +110,7 @@ static void own_blocks(struct shmheap_heap *h, heap_off *rec, heap_off *table)
  * heap that is neither a queue nor the library's record or names table. */
 static heap_off queueable(struct shmheap_heap *h, uint64_t value)
 {
-	heap_off obj = ext_handle_off(h->seed, value), rec, table;
+	heap_off obj = handle_off(h->seed, value), rec, table;
 	if (!obj || !block_of_object(h, h->base + obj) ||
 	    __atomic_load_n((const uint64_t *)(const void *)(h->base + obj),
 			    __ATOMIC_RELAXED) == queue_magic(h->seed, obj))
@@ -196,7 +198,7 @@ static int attempt(struct shmheap_queue *q, struct queue_obj *o, enum queue_call
 		if (!(x = ext_get(h)))
 			return -1;
 		x->intent.pos = (uint32_t)tail;
-		ext_begin(h, x, INTENT_QUEUE_PUSH, q->obj, soff, value);
+		ext_begin(x, INTENT_QUEUE_PUSH, q->obj, soff, value);
 		SHMHEAP_KILL_POINT("queue_push_from", 1);
 		put(o, cap, tail, value);
 		SHMHEAP_KILL_POINT("queue_push_from", 2);
@@ -204,7 +206,7 @@ static int attempt(struct shmheap_queue *q, struct queue_obj *o, enum queue_call
 		SHMHEAP_KILL_POINT("queue_push_from", 3);
 		__atomic_store_n(&arg->value, 0, __ATOMIC_RELEASE);
 		SHMHEAP_KILL_POINT("queue_push_from", 4);
-		ext_end(h, x);
+		ext_end(x);
 		*wake = to_wake(o, QUEUE_WAIT_CONSUMER, &o->not_empty);
 		return 0;
 	case CALL_POP_INTO:
@@ -221,13 +223,13 @@ static int attempt(struct shmheap_queue *q, struct queue_obj *o, enum queue_call
 			return -1;
 		value = __atomic_load_n(&o->ring[head % cap], __ATOMIC_RELAXED);
 		x->intent.pos = (uint32_t)head;
-		ext_begin(h, x, INTENT_QUEUE_POP, q->obj, soff, value);
+		ext_begin(x, INTENT_QUEUE_POP, q->obj, soff, value);
 		SHMHEAP_KILL_POINT("queue_pop_into", 1);
 		__atomic_store_n(&arg->value, value, __ATOMIC_RELEASE);
 		SHMHEAP_KILL_POINT("queue_pop_into", 2);
 		__atomic_store_n(&o->head, head + 1, __ATOMIC_RELEASE);
 		SHMHEAP_KILL_POINT("queue_pop_into", 3);
-		ext_end(h, x);
+		ext_end(x);
 		*wake = to_wake(o, QUEUE_WAIT_PRODUCER, &o->not_full);
 		return 0;
 	}
@@ -395,7 +397,7 @@ static heap_off find_queue(struct shmheap_heap *h, const char *name, size_t len,
 	heap_off e, s = x ? names_find(h, x, name, len, &e, &handle) : 0;
 	if (!s)
 		return 0;
-	heap_off obj = ext_handle_off(h->seed, handle);
+	heap_off obj = handle_off(h->seed, handle);
 	if (!queue_at(h, obj, &cap)) {
 		errno = EINVAL;
 		return 0;
@@ -431,17 +433,17 @@ static heap_off make_queue(struct shmheap_heap *h, const char *name, size_t len,
 	struct heap_ext *x = ext_get(h);
 	if (!x || names_reserve(h, x, name, len) < 0)
 		return 0;
-	uint64_t need = ext_block_need(queue_bytes(capacity));
+	uint64_t need = block_need(queue_bytes(capacity));
 	heap_off blk = need ? ext_predict(h, need) : 0;
 	if (!blk) {
 		if (!need)
 			errno = ENOMEM;
 		return 0;
 	}
-	ext_begin(h, x, INTENT_QUEUE_CREATE, 0, 0, blk);
+	ext_begin(x, INTENT_QUEUE_CREATE, 0, 0, blk);
 	SHMHEAP_KILL_POINT("queue_create", 1);
 	if (ext_alloc_predicted(h, need, blk) < 0) {
-		ext_end(h, x);
+		ext_end(x);
 		return 0;
 	}
 	heap_off obj = blk + HEAP_UNIT;
@@ -451,15 +453,15 @@ static heap_off make_queue(struct shmheap_heap *h, const char *name, size_t len,
 	o->capacity = capacity;
 	__atomic_store_n(&o->magic, queue_magic(h->seed, obj), __ATOMIC_RELEASE);
 	SHMHEAP_KILL_POINT("queue_create", 2);
-	if (names_link(h, x, name, len, ext_handle_of(h->seed, obj), INTENT_QUEUE_CREATE,
+	if (names_link(h, x, name, len, handle_of(h->seed, obj), INTENT_QUEUE_CREATE,
 		       "queue_name") < 0) {
 		int err = errno;
 		block_free(h, blk);
-		ext_end(h, x);
+		ext_end(x);
 		errno = err;
 		return 0;
 	}
-	ext_end(h, x);
+	ext_end(x);
 	return obj;
 }
 
@@ -532,12 +534,12 @@ static void empty_and_free(struct shmheap_heap *h, struct queue_obj *o, heap_off
 	uint64_t tail = o->tail;
 	for (uint64_t head = o->head; head != tail; head++) {
 		uint64_t value = o->ring[head % cap];
-		heap_off at = ext_handle_off(h->seed, value);
+		heap_off at = handle_off(h->seed, value);
 		heap_off blk = at ? block_of_object(h, h->base + at) : 0;
 		/* An object freed meanwhile is not freed again; one whose free
 		 * through a cache wins the race stays freed once. */
 		if (blk && blk + HEAP_UNIT != obj)
-			(void)cache_block_free(h, blk);
+			(void)block_release(h, blk);
 		__atomic_store_n(&o->head, head + 1, __ATOMIC_RELEASE);
 		SHMHEAP_KILL_POINT("queue_destroy", 4);
 	}
@@ -564,10 +566,10 @@ EXPORT int shmheap_queue_destroy(shmheap_memory_handle mem, const char *name)
 		__atomic_store_n(&o->not_full, o->not_full + 1, __ATOMIC_RELEASE);
 		futex(&o->not_empty, FUTEX_WAKE, INT_MAX, NULL);
 		futex(&o->not_full, FUTEX_WAKE, INT_MAX, NULL);
-		ext_begin(mem, x, INTENT_QUEUE_DESTROY, entry, tslot, obj - HEAP_UNIT);
+		ext_begin(x, INTENT_QUEUE_DESTROY, entry, tslot, obj - HEAP_UNIT);
 		names_unlink(mem, x, tslot, entry, "queue_destroy");
 		empty_and_free(mem, o, obj);
-		ext_end(mem, x);
+		ext_end(x);
 		ret = 0;
 	}
 	unlock_keep_errno(mem, "shmheap_queue_destroy");

@@ -34,6 +34,8 @@
 #define SHMHEAP_QUEUE_H
 
 #include "ext.h"
+#include "names.h"
+#include "view.h"
 
 struct queue_obj {
 	uint64_t magic;	    /* queue_magic(seed, object offset) */
@@ -83,10 +85,10 @@ HIDDEN void queue_finish(struct shmheap_heap *h, const struct heap_intent *in);
  * freed, then its block (cleared in-use bits, as the repair frees). */
 HIDDEN void queue_repair_free(struct shmheap_heap *h, heap_off obj);
 /* queue-check.c: verifies every queue named in the directory of the view. */
-HIDDEN void queue_verify(const struct ext_view *v, ext_problem_fn fn, void *arg);
+HIDDEN void queue_verify(const struct heap_view *v, heap_problem_fn fn, void *arg);
 /* 1 when the object at obj is a queue as the view shows it (a live block of
  * its size that carries the queue magic), its header copied into *q (each
  * field read once); else 0. */
-HIDDEN int queue_view_obj(const struct ext_view *v, heap_off obj, struct queue_obj *q);
+HIDDEN int queue_view_obj(const struct heap_view *v, heap_off obj, struct queue_obj *q);
 
 #endif /* SHMHEAP_QUEUE_H */

@@ -23,11 +23,15 @@
  * freed, each step one commit; a process killed between them leaves the old
  * object and, at worst, the new one allocated as well.
  */
+#include <errno.h>
 #include <string.h>
 
-#include "allocx.h"
+#include "blocks.h"
+#include "lock.h"
 
-bool block_resize_in_place(struct shmheap_heap *h, heap_off off, uint64_t need)
+/* Resizes the live block at off to need bytes without moving it, using a
+ * free right neighbour; false (nothing changed) if it does not fit. */
+static bool block_resize_in_place(struct shmheap_heap *h, heap_off off, uint64_t need)
 {
 	unsigned char *base = h->base;
 	uint64_t end = heap_size_bytes(h->hdr);
@@ -85,13 +89,13 @@ EXPORT void *shmheap_realloc(shmheap_memory_handle mem, void *ptr, size_t size)
 		return shmheap_alloc(mem, size);
 	if (heap_may_change(mem) < 0)
 		return NULL;
-	if (size > HEAP_MAX_SIZE) {
+	/* Size 0 shrinks to the smallest object, as shmheap_alloc(0) gives one:
+	 * the object is never freed here, so NULL always means failure. */
+	uint64_t need = block_need(size);
+	if (!need) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* Size 0 shrinks to the smallest object, as shmheap_alloc(0) gives one:
-	 * the object is never freed here, so NULL always means failure. */
-	uint64_t need = allocx_need(size);
 
 	if (heap_lock(mem) < 0)
 		return NULL;
@@ -114,8 +118,7 @@ EXPORT void *shmheap_realloc(shmheap_memory_handle mem, void *ptr, size_t size)
 			err = errno == ENOSPC ? ENOSPC : ENOMEM;
 		}
 	}
-	heap_debug_verify(mem, "shmheap_realloc");
-	heap_unlock(mem);
+	heap_end_call(mem, "shmheap_realloc");
 	if (!ret)
 		errno = err;
 	return ret;

@@ -9,13 +9,13 @@
  * allocation had returned survives, and so does one whose allocation had
  * committed its block word when its process died (it stays allocated),
  * unless a logged call (shmheap_alloc_into, the names directory) made it:
- * ext_repair first completes or undoes that call (ext.c).
+ * the layers' repair (layer.h) first completes or undoes that call (ext.c).
  */
 #include <errno.h>
 
-#include "ext.h"
-#include "cache.h"
-#include "heap.h"
+#include "blocks.h"
+#include "layer.h"
+#include "repair.h"
 
 /* Makes the run of free blocks at run one block: the new size is committed
  * before the words inside it are cleared, so the chain stays walkable. */
@@ -41,18 +41,20 @@ int heap_repair(struct shmheap_heap *h)
 
 	/* Verify the chain before writing anything. */
 	for (heap_off off = HEAP_FIRST_BLOCK; off < end;) {
-		uint64_t size = bw_size(*block_word(h->base, off));
-		if (size < BLOCK_MIN || size > end - off) {
+		uint64_t size = block_step(off, *block_word(h->base, off), end);
+		if (!size) {
 			errno = EUCLEAN;
 			return -1;
 		}
 		off += size;
 	}
 
-	/* The pending operation of names.c or publish.c, if any (ext.c). */
-	ext_repair(h);
-	/* A cached heap: dead owners' cached blocks become free (merged below). */
-	(void)cache_repair_hook(h);
+	/* What the layers' dead processes left half done: the pending operation
+	 * of the names or of publishing (ext.c), the blocks of dead owners'
+	 * caches (cache-repair.c), which become free and are merged below. */
+	for (unsigned i = 0; i < h->layers; i++)
+		if (h->layer[i]->repair)
+			h->layer[i]->repair(h);
 	fi_clear(&h->index);
 	for (heap_off off = HEAP_FIRST_BLOCK; off <= end;) {
 		uint64_t bw = off < end ? *block_word(h->base, off) : BW_IN_USE;
@@ -73,10 +75,7 @@ int heap_repair(struct shmheap_heap *h)
 		}
 		if (off == end)
 			break;
-		if (h->heap_flags & HEAP_FLAG_CACHED)
-			cache_set_prev(block_word(h->base, off), prev_state);
-		else
-			*block_word(h->base, off) = (bw & ~BW_PREV_MASK) | prev_state;
+		block_set_prev(h, block_word(h->base, off), prev_state);
 		prev_state = BW_PREV_USED;
 		off += bw_size(bw);
 	}

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/ipc.h>
 
-#include "heap.h" /* HIDDEN, EXPORT */
+#include "export.h"
 
 /* The environment variable that names the namespace. */
 #define SHMSEG_ENV "SHMHEAP_SEGMENTS"

@@ -16,17 +16,13 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include "align.h"
 #include "shmseg-internal.h"
 #include "shmseg.h"
 
 static bool id_valid(int id)
 {
 	return id >= 0 && id < SHMSEG_MAX_IDS;
-}
-
-static size_t page_size(void)
-{
-	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
 /*
@@ -90,7 +86,7 @@ EXPORT int shmseg_create(size_t size)
 	}
 	if (shmseg_ns_get(&ns) < 0)
 		return -1;
-	size = (size + pg - 1) / pg * pg;
+	size = round_up(size, pg);
 	/* IPC_EXCL makes the kernel pick the winner when creators race. */
 	for (int id = 0; id < SHMSEG_MAX_IDS; id++) {
 		if (shmget(shmseg_key(&ns, id), size, IPC_CREAT | IPC_EXCL | 0600) >= 0)

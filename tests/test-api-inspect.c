@@ -245,6 +245,38 @@ START_TEST(check_reports_damage)
 }
 END_TEST
 
+/* A shmheap_check callback that keeps the first problem's words. */
+static void first_problem(size_t offset, const char *problem, void *arg)
+{
+	char *first = arg;
+	(void)offset;
+	if (!*first)
+		snprintf(first, 128, "%s", problem);
+}
+
+/*
+ * The header's flags chose the heap's layers when it was connected (its
+ * caches, say): a flag that changes afterwards is damage the check reports,
+ * whichever flag it is.
+ */
+START_TEST(check_reports_changed_flags)
+{
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, PAGE);
+	struct heap_header *hdr = shmheap_underlying(h);
+	char first[128] = "";
+	ck_assert_int_eq(shmheap_check(h, first_problem, first), 0);
+
+	uint16_t saved = hdr->flags;
+	hdr->flags ^= HEAP_FLAG_GROWABLE;
+	ck_assert_int_eq(shmheap_check(h, first_problem, first), 1);
+	ck_assert_str_eq(first, "header flags changed");
+	hdr->flags = saved;
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api-inspect");
@@ -253,6 +285,7 @@ int main(void)
 	tcase_add_test(tc, stats_and_walk_of_known_layout);
 	tcase_add_test(tc, walk_stops_and_errors);
 	tcase_add_test(tc, check_reports_damage);
+	tcase_add_test(tc, check_reports_changed_flags);
 	tcase_add_test(tc, walk_reports_block_kinds);
 	suite_add_tcase(s, tc);
 	return tu_run(s);

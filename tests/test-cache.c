@@ -6,7 +6,7 @@
  *
  * The recovery cases craft the state a process killed between two steps
  * leaves: a child connects (so it owns a slot), lets its cache fill, then
- * replays the first steps of one operation exactly as lib/cache.c makes them
+ * replays the first steps of one operation exactly as lib/cache-front.c makes them
  * (block word changes, stack and count, the pending word, holding the lock
  * for refill and flush), tells the parent which blocks must end up free and
  * which live, and kills itself.  The parent's shmheap_check must reclaim the

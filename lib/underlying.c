@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * heapfd.c - what a heap's backing offers beyond memory: its descriptor, and
- * writing it to storage.
+ * underlying.c - what lies under a heap: its mapping in this process, the
+ * descriptor of its object, and writing it to storage.
  */
 #include <errno.h>
 
-#include "heap.h"
+#include "connection.h"
+#include "lock.h"
+
+EXPORT void *shmheap_underlying(shmheap_memory_handle mem)
+{
+	if (!mem) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return mem->base;
+}
 
 /*
  * Under the heap lock, so that the bookkeeping written is that of a moment

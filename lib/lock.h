@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* lock.h - the heap lock (lock.c); a dead owner's heap is repaired before use. */
+#ifndef SHMHEAP_LOCK_H
+#define SHMHEAP_LOCK_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "export.h"
+
+struct shmheap_heap;
+
+HIDDEN int heap_lock_init(pthread_mutex_t *m);
+/* The kind field of a lock (glibc's __data.__kind), and that of a sane one. */
+HIDDEN int heap_lock_kind(const pthread_mutex_t *m);
+HIDDEN int heap_lock_expected_kind(void);
+HIDDEN int heap_lock(struct shmheap_heap *h);
+/* heap_lock, giving up with ETIMEDOUT after timeout_ms. */
+HIDDEN int heap_lock_timed(struct shmheap_heap *h, unsigned timeout_ms);
+/* heap_lock for short holds that another process awaits (a queue's calls):
+ * a busy lock is tried briefly, then awaited in the kernel; and its release. */
+HIDDEN int heap_lock_brief(struct shmheap_heap *h);
+HIDDEN void heap_unlock_brief(struct shmheap_heap *h);
+HIDDEN void heap_unlock(struct shmheap_heap *h);
+/* For calls that only read the heap: like heap_lock, except that an inspecting
+ * connection waits a bounded time, reports a dead owner (EOWNERDEAD) instead
+ * of repairing, and with SHMHEAP_CONNECT_UNLOCKED does not lock at all. */
+HIDDEN int heap_read_lock(struct shmheap_heap *h);
+HIDDEN void heap_read_unlock(struct shmheap_heap *h);
+/* The state of a heap lock (enum shmheap_lock_state) read without taking it,
+ * and the thread id of its holder or dead holder. */
+HIDDEN int heap_lock_probe(const pthread_mutex_t *m, pid_t *owner);
+
+/* debug.c: with --enable-debug, verifies the whole heap under the caller's
+ * lock after call changed it, and aborts naming each problem (errno is kept);
+ * else nothing. */
+#ifdef SHMHEAP_DEBUG
+HIDDEN void heap_debug_verify(struct shmheap_heap *h, const char *call);
+#else
+static inline void heap_debug_verify(struct shmheap_heap *h, const char *call)
+{
+	(void)h;
+	(void)call;
+}
+#endif
+
+/* The end of a call that changed the heap under the lock: with --enable-debug
+ * the heap is verified first, then the lock is released; errno is kept. */
+static inline void heap_end_call(struct shmheap_heap *h, const char *call)
+{
+	heap_debug_verify(h, call);
+	heap_unlock(h);
+}
+
+#endif /* SHMHEAP_LOCK_H */

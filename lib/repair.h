@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* repair.h - rebuilding what derives from the block chain (repair.c). */
+#ifndef SHMHEAP_REPAIR_H
+#define SHMHEAP_REPAIR_H
+
+#include "export.h"
+
+struct shmheap_heap;
+
+/* Under the lock: rebuilds the index (and fixes block words) from the block
+ * chain; -1 (EUCLEAN) when the chain does not tile the heap. */
+HIDDEN int heap_repair(struct shmheap_heap *h);
+
+#endif /* SHMHEAP_REPAIR_H */
