@@ -37,6 +37,7 @@ struct survey {
 	struct shmheap_block *blocks;
 	size_t nblocks, cap;
 	size_t objects, used_bytes, free_blocks, free_bytes, largest_free;
+	size_t library_blocks, library_bytes; /* names directory, queues */
 	size_t count[BUCKETS], bytes[BUCKETS];
 	size_t end;  /* offset just past the last block walked */
 	bool broken; /* the chain did not reach the end of the heap */
@@ -60,6 +61,9 @@ static int survey_block(const struct shmheap_block *blk, void *arg)
 	struct survey *s = arg;
 	if (s->cache.slots && blk->offset == FIRST_BLOCK_WORD + SHMHEAP_ALIGNMENT) {
 		s->table_bytes = blk->size + SHMHEAP_ALIGNMENT;
+	} else if (blk->kind == SHMHEAP_BLOCK_LIBRARY) {
+		s->library_blocks++;
+		s->library_bytes += blk->size + SHMHEAP_ALIGNMENT;
 	} else if (blk->in_use) {
 		unsigned k = bucket_of(blk->size);
 		s->objects++;
@@ -242,6 +246,8 @@ static void print_plain(const struct view *v)
 	printf("%s\n", v->npids ? "" : "no process");
 	printf("objects:        %zu (%zu bytes, %zu bytes of block words)\n", s->objects,
 	       s->used_bytes, s->objects * SHMHEAP_ALIGNMENT);
+	printf("library:        %zu bytes in %zu block%s (names, queues)\n",
+	       s->library_bytes, s->library_blocks, plural(s->library_blocks));
 	printf("free:           %zu bytes in %zu block%s\n", s->free_bytes,
 	       s->free_blocks, plural(s->free_blocks));
 	printf("largest free:   %zu bytes (%.4f of free bytes)\n", s->largest_free,
@@ -344,6 +350,8 @@ static void print_json(const struct view *v)
 	json_uint(&j, "objects", s->objects);
 	json_uint(&j, "used_bytes", s->used_bytes);
 	json_uint(&j, "overhead_bytes", s->objects * SHMHEAP_ALIGNMENT);
+	json_uint(&j, "library_bytes", s->library_bytes);
+	json_uint(&j, "library_blocks", s->library_blocks);
 	json_object_begin(&j, "fragmentation");
 	json_uint(&j, "free_bytes", s->free_bytes);
 	json_uint(&j, "free_blocks", s->free_blocks);

@@ -87,6 +87,11 @@ struct shmheap_stats {
 	size_t objects;	       /* live objects */
 	size_t free_blocks;    /* free blocks */
 	size_t invalid_frees;  /* frees this connection rejected */
+	/* Since 0.5.0: the library's own blocks (SHMHEAP_BLOCK_LIBRARY: the names
+	 * directory, queues), which objects, used_bytes and overhead_bytes leave
+	 * out.  A program built against an older header gets the older figures. */
+	size_t library_bytes;  /* bytes of the library's own blocks, headers included */
+	size_t library_blocks; /* the library's own blocks */
 };
 int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st);
 

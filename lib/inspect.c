@@ -13,6 +13,7 @@
  * against it before it is used.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "connection.h"
@@ -261,13 +262,24 @@ int heap_view_live(const struct heap_view *v, heap_off obj, uint64_t bytes)
 	       bw_tag(bw) == block_tag(v->seed, obj - HEAP_UNIT, size);
 }
 
+/* What a walk for shmheap_stats adds up; library_apart: the library's own
+ * blocks get figures of their own (0.5.0 on), else they count as objects. */
+struct count {
+	struct shmheap_stats *st;
+	bool library_apart;
+};
+
 static int count_block(const struct shmheap_block *blk, int kind, void *arg)
 {
-	struct shmheap_stats *st = arg;
+	const struct count *c = arg;
+	struct shmheap_stats *st = c->st;
 	if (kind == HEAP_BLOCK_OWN) {
 		/* A layer's bookkeeping (a cached heap's table, before the first
 		 * object) counts as the header's. */
 		st->header_size += blk->size + HEAP_UNIT;
+	} else if (kind == HEAP_BLOCK_LIBRARY && c->library_apart) {
+		st->library_blocks++;
+		st->library_bytes += blk->size + HEAP_UNIT;
 	} else if (blk->in_use) {
 		st->objects++;
 		st->used_bytes += blk->size;
@@ -281,7 +293,7 @@ static int count_block(const struct shmheap_block *blk, int kind, void *arg)
 	return 0;
 }
 
-EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
+static int stats_of(struct shmheap_heap *mem, struct shmheap_stats *st, bool library_apart)
 {
 	struct view v;
 	if (!mem || !st) {
@@ -292,11 +304,48 @@ EXPORT int shmheap_stats(shmheap_memory_handle mem, struct shmheap_stats *st)
 	if (view_open(&v, mem) < 0)
 		return -1;
 	st->header_size = HEAP_FIRST_OBJECT;
-	int ret = walk_blocks(mem, &v.v, count_block, st);
+	struct count c = {st, library_apart};
+	int ret = walk_blocks(mem, &v.v, count_block, &c);
 	st->heap_size = v.v.size;
 	st->max_size = heap_max_bytes(v.v.hdr);
 	ret = view_close(&v, mem, ret);
 	st->invalid_frees = __atomic_load_n(&mem->invalid_frees, __ATOMIC_RELAXED);
+	return ret;
+}
+
+/*
+ * shmheap_stats has two versions.  The default, SHMHEAP_0.5, fills the whole
+ * structure and counts the library's own blocks apart.  Programs linked
+ * against 0.1 to 0.4 call shmheap_stats@SHMHEAP_0.1, whose structure ends at
+ * invalid_frees: it writes no further, and gives the figures it always gave.
+ */
+struct shmheap_stats_0_1 {
+	size_t heap_size, max_size, header_size, used_bytes, free_bytes, overhead_bytes,
+		largest_free, objects, free_blocks, invalid_frees;
+};
+_Static_assert(sizeof(struct shmheap_stats_0_1) ==
+		       offsetof(struct shmheap_stats, library_bytes),
+	       "the 0.1 structure is the 0.5 one without its last fields");
+
+EXPORT int shmheap_stats_0_5(shmheap_memory_handle mem, struct shmheap_stats *st);
+EXPORT int shmheap_stats_0_1(shmheap_memory_handle mem, struct shmheap_stats_0_1 *st);
+
+__asm__(".symver shmheap_stats_0_5, shmheap_stats@@SHMHEAP_0.5");
+int shmheap_stats_0_5(shmheap_memory_handle mem, struct shmheap_stats *st)
+{
+	return stats_of(mem, st, true);
+}
+
+__asm__(".symver shmheap_stats_0_1, shmheap_stats@SHMHEAP_0.1");
+int shmheap_stats_0_1(shmheap_memory_handle mem, struct shmheap_stats_0_1 *st)
+{
+	if (!st) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct shmheap_stats all = {0};
+	int ret = stats_of(mem, &all, false);
+	memcpy(st, &all, sizeof(*st));
 	return ret;
 }
 

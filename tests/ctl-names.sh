@@ -16,6 +16,10 @@ grep -q "^  queue/one  *$queue  *24\$" "$TMP/out" || fail "inspect queue/one lin
 grep -q "^  odd\\\\x09name  *$queue  *24\$" "$TMP/out" || fail "inspect odd name line"
 grep -q '^  stale  *[0-9][0-9]*  *-$' "$TMP/out" || fail "inspect stale name line"
 pass "inspect shows the names"
+# Two objects; the directory's record, its table and four entries are the
+# library's own blocks, not objects.
+grep -q '^objects: *2 ' "$TMP/out" || fail "inspect objects line with names: $(cat "$TMP/out")"
+grep -q '^library: *[0-9][0-9]* bytes in 6 blocks ' "$TMP/out" || fail "inspect library line: $(cat "$TMP/out")"
 
 run "$CTL" inspect --json "$P-n"
 expect_rc 0 "inspect --json with names"
@@ -23,6 +27,10 @@ expect_json "inspect --json with names"
 expect_eq "$(json names.# names.0.name names.0.offset names.0.size names.1.name names.3.name \
 	names.3.size names_damaged | tr '\n' ' ')" \
 	"4 config $config 104 odd	name stale null false " "inspect --json names"
+expect_eq "$(json objects used_bytes library_blocks | tr '\n' ' ')" "2 128 6 " \
+	"inspect --json counts the library's blocks apart"
+run "$CTL" list --json
+expect_eq "$(json "heaps.name=$P-n.objects")" "2" "list counts objects only"
 
 run "$CTL" check "$P-n"
 expect_rc 0 "check with names"

@@ -204,6 +204,75 @@ START_TEST(walk_reports_block_kinds)
 }
 END_TEST
 
+/* The library's bytes, as a walk shows them: the blocks of kind LIBRARY. */
+struct library_sum {
+	size_t blocks, bytes;
+};
+
+static int sum_library(const struct shmheap_block *blk, void *arg)
+{
+	struct library_sum *sum = arg;
+	if (blk->kind == SHMHEAP_BLOCK_LIBRARY) {
+		sum->blocks++;
+		sum->bytes += blk->size + SHMHEAP_ALIGNMENT;
+	}
+	return 0;
+}
+
+/* The structure and the version of shmheap_stats that programs built against
+ * 0.1 to 0.4 call. */
+struct stats_0_1 {
+	size_t heap_size, max_size, header_size, used_bytes, free_bytes, overhead_bytes,
+		largest_free, objects, free_blocks, invalid_frees;
+};
+int stats_0_1(shmheap_memory_handle mem, struct stats_0_1 *st);
+__asm__(".symver stats_0_1, shmheap_stats@SHMHEAP_0.1");
+
+START_TEST(stats_count_library_blocks_apart)
+{
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, PAGE);
+	void *b = shmheap_alloc(h, 24);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(shmheap_name_set(h, "b", shmheap_ptr_to_handle(h, b), 0), 0);
+	ck_assert_int_eq(shmheap_name_set(h, "b2", shmheap_ptr_to_handle(h, b), 0), 0);
+	struct library_sum lib = {0};
+	ck_assert_int_eq(shmheap_walk(h, sum_library, &lib), 0);
+	ck_assert_uint_eq(lib.blocks, 4);
+
+	/* One object named twice is one object, not five. */
+	struct shmheap_stats st = stats_of(h);
+	ck_assert_uint_eq(st.objects, 1);
+	ck_assert_uint_eq(st.used_bytes, shmheap_usable_size(h, b));
+	ck_assert_uint_eq(st.overhead_bytes, SHMHEAP_ALIGNMENT);
+	ck_assert_uint_eq(st.library_blocks, lib.blocks);
+	ck_assert_uint_eq(st.library_bytes, lib.bytes);
+	/* Every byte after the header's 72 is in exactly one figure. */
+	ck_assert_uint_eq(st.used_bytes + st.overhead_bytes + st.free_bytes + st.library_bytes,
+			  st.heap_size - st.header_size + SHMHEAP_ALIGNMENT);
+
+	/* The older version writes only its own structure, and counts the
+	 * library's blocks as objects, as it always did. */
+	struct {
+		struct stats_0_1 st;
+		size_t canary[2];
+	} old = {.canary = {0x5a5a5a5a, 0xa5a5a5a5}};
+	ck_assert_int_eq(stats_0_1(h, &old.st), 0);
+	ck_assert_uint_eq(old.canary[0], 0x5a5a5a5a);
+	ck_assert_uint_eq(old.canary[1], 0xa5a5a5a5);
+	ck_assert_uint_eq(old.st.objects, 1 + lib.blocks);
+	ck_assert_uint_eq(old.st.used_bytes + old.st.overhead_bytes,
+			  st.used_bytes + st.overhead_bytes + st.library_bytes);
+	ck_assert_uint_eq(old.st.free_bytes, st.free_bytes);
+	ck_assert_uint_eq(old.st.heap_size, st.heap_size);
+	errno = 0;
+	ck_assert_int_eq(stats_0_1(NULL, &old.st), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(stats_0_1(h, NULL), -1);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
 START_TEST(check_reports_damage)
 {
 	const char *name;
@@ -287,6 +356,7 @@ int main(void)
 	tcase_add_test(tc, check_reports_damage);
 	tcase_add_test(tc, check_reports_changed_flags);
 	tcase_add_test(tc, walk_reports_block_kinds);
+	tcase_add_test(tc, stats_count_library_blocks_apart);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
