@@ -26,17 +26,6 @@ attached() {
 child_of() {
 	cat "/proc/$1/task/$1/children" 2>/dev/null | tr -d ' '
 }
-# ended PID: until PID has exited (at most 30 s; then it is killed).
-ended() {
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 3000 ]; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	kill -0 "$1" 2>/dev/null || return 0
-	kill -9 "$1"
-	return 1
-}
 # remember: adds the key of segment 1 to KEYS, which nothing_left checks in
 # ipcs (the segment and the namespace's lock) and the clean-up removes.
 KEYS=
@@ -153,7 +142,7 @@ CHILDREN="$CHILDREN $pid"
 attached 2 || fail "pingpong: did not start"
 remember
 kill -STOP "$(child_of "$pid")"
-ended "$pid" || fail "pingpong with a stopped child: still running after 30 s"
+exited "$pid" 30 || fail "pingpong with a stopped child: still running after 30 s"
 wait "$pid"
 rc=$?
 expect_rc 1 "pingpong with a stopped child"

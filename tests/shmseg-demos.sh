@@ -97,17 +97,6 @@ started() {
 	done
 	return 1
 }
-# gone PID: until PID has exited (at most 10 s; then it is killed).
-gone() {
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 1000 ]; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	kill -0 "$1" 2>/dev/null || return 0
-	kill -9 "$1"
-	return 1
-}
 for sig in INT:2 TERM:15; do
 	num=${sig#*:}
 	sig=${sig%:*}
@@ -122,7 +111,7 @@ for sig in INT:2 TERM:15; do
 		KEYS=$("$CTL" segments --json | "$JSON" segments.0.sysv_key | grep -v none |
 			awk '{ printf "0x%08x", $1 }')
 		kill -"$sig" "$pid"
-		gone "$pid" || fail "$demo: still running 10 s after SIG$sig"
+		exited "$pid" 10 || fail "$demo: still running 10 s after SIG$sig"
 		wait "$pid"
 		st=$?
 		expect_eq "$st" $((128 + num)) "$demo, SIG$sig: status"

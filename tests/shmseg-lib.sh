@@ -16,6 +16,19 @@ export SHMHEAP_SEGMENTS
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/shmseg-test.XXXXXX") || exit 99
 CHILDREN=
 
+# exited PID SECONDS: until PID has exited, at most SECONDS; then it is
+# killed, and the call fails.
+exited() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 100)) ]; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	kill -0 "$1" 2>/dev/null || return 0
+	kill -9 "$1"
+	return 1
+}
+
 # The System V identifiers of the namespace's segments, one per line.
 segment_ids() {
 	"$CTL" segments --json | "$JSON" segments.# >/dev/null 2>&1 || return 0
