@@ -53,8 +53,8 @@ static inline unsigned heap_lock_holder_cpu(const pthread_mutex_t *m)
 #elif HEAP_LOCK_NOTES_HOLDER
 	if (sizeof(m->__data.__spins) < 4)
 		return 0;
-	return (uint16_t)((unsigned)__atomic_load_n(&m->__data.__spins,
-						    __ATOMIC_RELAXED) >> 16);
+	unsigned w = (unsigned)__atomic_load_n(&m->__data.__spins, __ATOMIC_RELAXED);
+	return (uint16_t)(w >> 16);
 #else
 	(void)m;
 	return 0;

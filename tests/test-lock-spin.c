@@ -73,7 +73,8 @@ static void take_and_read(void *arg)
 	unsigned noted = heap_lock_holder_cpu(&hdr->lock);
 	if (n->expect_noted)
 		TU_REQUIRE(noted == (unsigned)cpu + 1,
-			   "the lock says its holder ran on %u - 1, not on %d", noted, cpu);
+			   "the lock says its holder ran on %u - 1, not on %d", noted,
+			   cpu);
 	else
 		TU_REQUIRE(noted == 0, "a default heap's holder noted %u", noted);
 	shmheap_free(mem, p);
