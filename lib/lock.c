@@ -445,8 +445,8 @@ static inline void cpu_relax(void)
  * unusable for good).
  *
  * Watching pays only while the holder runs.  With more processes than
- * processors a holder is often preempted inside its hold, and a waiter that
- * runs on the holder's processor knows it is (the holder notes where it
+ * processors a holder can be preempted inside its hold, and a waiter that
+ * runs on the holder's processor knows it was (the holder notes where it
  * took the lock, count_hold): that waiter does not watch, and goes on to
  * yield (wait_for_lock), which lets the holder run and finish.  Like Linux's
  * adaptive mutexes, which spin only while the owner is on a processor; a
