@@ -37,7 +37,9 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 	return mem->base + off + HEAP_UNIT;
 }
 
-EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
+/* shmheap_free_checked, which shmheap_free calls directly rather than
+ * through its exported name (the procedure linkage table). */
+static inline int free_checked(shmheap_memory_handle mem, void *ptr)
 {
 	if (!ptr)
 		return 0;
@@ -60,7 +62,12 @@ EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
 	return 0;
 }
 
+EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)
+{
+	return free_checked(mem, ptr);
+}
+
 EXPORT void shmheap_free(shmheap_memory_handle mem, void *ptr)
 {
-	(void)shmheap_free_checked(mem, ptr);
+	(void)free_checked(mem, ptr);
 }

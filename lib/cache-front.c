@@ -477,13 +477,36 @@ static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
 	return off;
 }
 
-int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
+/*
+ * cache_alloc with class k's stack empty: a block from a refill, and the
+ * slot lock released.  Out of line, like flush_full, so that the calls a
+ * stack serves save no registers for it.
+ */
+static int __attribute__((noinline))
+alloc_refilled(struct shmheap_heap *h, struct heap_cache *c, unsigned k, bool locked,
+	       void **out)
 {
-	struct heap_cache *c = h->cache;
-	if (need > CACHE_MAX_BLOCK || !*c->guard)
-		return 1;
-	unsigned k = cache_class(need);
-	bool locked = slot_lock(c);
+	heap_off off = refill(h, c, k);
+	int err = errno;
+	slot_unlock(c, locked);
+	if (!off) {
+		*out = NULL;
+		errno = err == ENOSPC || err == ETIMEDOUT || err == ENOTRECOVERABLE
+				? err
+				: ENOMEM;
+		return -1;
+	}
+	*out = h->base + off + HEAP_UNIT;
+	return 0;
+}
+
+/* cache_alloc of a block of class k, under the slot lock if locked says
+ * so: a pop, or a refill.  Inlined into both callers, so that the one of a
+ * process without threads knows it holds no slot lock. */
+static inline __attribute__((always_inline)) int pop(struct shmheap_heap *h,
+						     struct heap_cache *c, uint64_t need,
+						     unsigned k, bool locked, void **out)
+{
 	struct cache_slot *s = c->slot;
 	uint32_t *stack = cache_stack(s, c->depth, k);
 	uint32_t n = stack_count(c, k);
@@ -508,24 +531,36 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 		return 0;
 	}
 	__atomic_store_n(&s->count[k], 0, __ATOMIC_RELAXED);
-	heap_off off = refill(h, c, k);
-	int err = errno;
-	slot_unlock(c, locked);
-	if (!off) {
-		*out = NULL;
-		errno = err == ENOSPC || err == ETIMEDOUT || err == ENOTRECOVERABLE
-				? err
-				: ENOMEM;
-		return -1;
-	}
-	*out = h->base + off + HEAP_UNIT;
-	return 0;
+	return alloc_refilled(h, c, k, locked, out);
+}
+
+static int __attribute__((noinline))
+pop_threaded(struct shmheap_heap *h, struct heap_cache *c, uint64_t need, unsigned k,
+	     void **out)
+{
+	return pop(h, c, need, k, slot_lock(c), out);
+}
+
+/*
+ * The calls a stack serves make no call of their own: the rest (a refill,
+ * the slot lock of a threaded process) is in functions they end with, so
+ * that the compiler saves no registers for it on their way.
+ */
+int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
+{
+	struct heap_cache *c = h->cache;
+	if (need > CACHE_MAX_BLOCK || !*c->guard)
+		return 1;
+	unsigned k = cache_class(need);
+	if (!process_single_threaded())
+		return pop_threaded(h, c, need, k, out);
+	return pop(h, c, need, k, false, out);
 }
 
 /* Under the slot lock, with class k's stack full: flushes a batch and
  * tells the count it leaves in *left. */
-static int flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
-		      uint32_t *left)
+static int __attribute__((noinline))
+flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k, uint32_t *left)
 {
 	if (heap_lock(h) < 0)
 		return -1;
@@ -535,6 +570,70 @@ static int flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
 	return 0;
 }
 
+static int __attribute__((noinline))
+refuse_free(struct shmheap_heap *h, struct heap_cache *c, bool locked)
+{
+	slot_unlock(c, locked);
+	__atomic_add_fetch(&h->invalid_frees, 1, __ATOMIC_RELAXED);
+	errno = EINVAL;
+	return -1;
+}
+
+/* Pushes the live block at off, of class k and word bw (live_word: live),
+ * as class k's n-th cached block, under the slot lock if locked says so. */
+static inline int push_at(struct shmheap_heap *h, struct heap_cache *c, heap_off off,
+			  unsigned k, uint64_t live, uint64_t bw, uint32_t n, bool locked)
+{
+	struct cache_slot *s = c->slot;
+	uint64_t *w = block_word(h->base, off);
+	/* Of two frees of one object, racing or not, one changes the live word
+	 * (a compare-and-swap, which also keeps a prev field a lock holder
+	 * writes meanwhile); the other finds it no longer live.  bw was live
+	 * when read; a failed exchange reads it anew. */
+	while (!__atomic_compare_exchange_n(w, &bw, bw ^ c->tagx, true, __ATOMIC_ACQ_REL,
+					    __ATOMIC_RELAXED)) {
+		if ((bw & ~BW_PREV_MASK) != live)
+			return refuse_free(h, c, locked);
+	}
+	cache_stack(s, c->depth, k)[n] = off_to_unit(off);
+	__atomic_store_n(&s->count[k], n + 1, __ATOMIC_RELAXED);
+	slot_unlock(c, locked);
+	return 0;
+}
+
+static int __attribute__((noinline))
+push_flushing(struct shmheap_heap *h, struct heap_cache *c, heap_off off, unsigned k,
+	      uint64_t live, uint64_t bw, bool locked)
+{
+	uint32_t n;
+	if (flush_full(h, c, k, &n) < 0) {
+		int err = errno;
+		slot_unlock(c, locked);
+		errno = err;
+		return -1;
+	}
+	return push_at(h, c, off, k, live, bw, n, locked);
+}
+
+static inline int push(struct shmheap_heap *h, struct heap_cache *c, heap_off off,
+		       unsigned k, uint64_t live, uint64_t bw, bool locked)
+{
+	/* One read of the count, checked and then used: below the depth, or a
+	 * flush makes it so. */
+	uint32_t n = __atomic_load_n(&c->slot->count[k], __ATOMIC_RELAXED);
+	if (n >= c->depth)
+		return push_flushing(h, c, off, k, live, bw, locked);
+	return push_at(h, c, off, k, live, bw, n, locked);
+}
+
+static int __attribute__((noinline))
+push_threaded(struct shmheap_heap *h, struct heap_cache *c, heap_off off, unsigned k,
+	      uint64_t live, uint64_t bw)
+{
+	return push(h, c, off, k, live, bw, slot_lock(c));
+}
+
+/* Like cache_alloc, makes no call of its own on the way of a push. */
 int cache_free(struct shmheap_heap *h, void *ptr)
 {
 	struct heap_cache *c = h->cache;
@@ -555,34 +654,9 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 	uint64_t live = live_word(c, off, k);
 	if ((bw & ~BW_PREV_MASK) != live)
 		return 1;
-	bool locked = slot_lock(c);
-	struct cache_slot *s = c->slot;
-	/* One read of the count, checked and then used: below the depth, or a
-	 * flush makes it so. */
-	uint32_t n = __atomic_load_n(&s->count[k], __ATOMIC_RELAXED);
-	if (n >= c->depth && flush_full(h, c, k, &n) < 0) {
-		int err = errno;
-		slot_unlock(c, locked);
-		errno = err;
-		return -1;
-	}
-	/* Of two frees of one object, racing or not, one changes the live word
-	 * (a compare-and-swap, which also keeps a prev field a lock holder
-	 * writes meanwhile); the other finds it no longer live. */
-	bw = __atomic_load_n(w, __ATOMIC_RELAXED);
-	do {
-		if ((bw & ~BW_PREV_MASK) != live) {
-			slot_unlock(c, locked);
-			__atomic_add_fetch(&h->invalid_frees, 1, __ATOMIC_RELAXED);
-			errno = EINVAL;
-			return -1;
-		}
-	} while (!__atomic_compare_exchange_n(w, &bw, bw ^ c->tagx, true,
-					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
-	cache_stack(s, c->depth, k)[n] = off_to_unit(off);
-	__atomic_store_n(&s->count[k], n + 1, __ATOMIC_RELAXED);
-	slot_unlock(c, locked);
-	return 0;
+	if (!process_single_threaded())
+		return push_threaded(h, c, off, k, live, bw);
+	return push(h, c, off, k, live, bw, false);
 }
 
 static bool cache_used_by(unsigned heap_flags)

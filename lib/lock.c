@@ -11,12 +11,15 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "connection.h"
 #include "lock.h"
 #include "mapping.h"
 #include "repair.h"
+#include "testhooks.h"
 
 int heap_lock_init(pthread_mutex_t *m)
 {
@@ -158,13 +161,15 @@ static inline int unrecoverable(const pthread_mutex_t *m)
 
 /*
  * A count of the lock's acquisitions, modulo 2^16, for waiters to tell long
- * holds from many short ones.  It lives in the mutex's __spins, which glibc
- * uses only for adaptive mutexes (never for a robust one) and which the
- * kernel's robust-futex code never touches; only the holder writes it.
+ * holds from many short ones.  It lives in the low 16 bits of the mutex's
+ * __spins, which glibc uses only for adaptive mutexes (never for a robust
+ * one) and which the kernel's robust-futex code never touches; only the
+ * holder writes it.  Only where __spins is a field of its own: a 32-bit
+ * glibc's shares its word with the robust list's link.
  */
 static inline unsigned hold_count(const pthread_mutex_t *m)
 {
-#ifdef __GLIBC__
+#if HEAP_LOCK_NOTES_HOLDER
 	return (uint16_t)__atomic_load_n(&m->__data.__spins, __ATOMIC_RELAXED);
 #else
 	(void)m;
@@ -172,15 +177,44 @@ static inline unsigned hold_count(const pthread_mutex_t *m)
 #endif
 }
 
-static inline void count_hold(pthread_mutex_t *m)
+/* Counts the hold and notes the holder's processor, plus one (0: not
+ * noted; heap_lock_holder_cpu). */
+static inline void count_hold(pthread_mutex_t *m, unsigned cpu)
 {
-#ifdef __GLIBC__
+#if HEAP_LOCK_NOTES_HOLDER
 	__typeof__(m->__data.__spins) *c = &m->__data.__spins;
-	__atomic_store_n(c, (__typeof__(*c))(uint16_t)(hold_count(m) + 1),
-			 __ATOMIC_RELAXED);
+	unsigned n = (uint16_t)(hold_count(m) + 1);
+#ifdef __x86_64__
+	__atomic_store_n(c, (__typeof__(*c))n, __ATOMIC_RELAXED);
+	if (heap_lock_holder_cpu(m) != cpu)
+		__atomic_store_n(&m->__data.__elision,
+				 (__typeof__(m->__data.__elision))(uint16_t)cpu,
+				 __ATOMIC_RELAXED);
+#else
+	if (sizeof(*c) >= 4)
+		n |= (unsigned)(uint16_t)cpu << 16;
+	__atomic_store_n(c, (__typeof__(*c))n, __ATOMIC_RELAXED);
+#endif
 #else
 	(void)m;
+	(void)cpu;
 #endif
+}
+
+/* The processor this thread runs on, plus one; 0 when not known.  Cheap:
+ * glibc reads it from the thread's rseq area, or the vDSO. */
+static inline unsigned this_cpu(void)
+{
+	int cpu = sched_getcpu();
+	return cpu >= 0 && cpu < UINT16_MAX ? (unsigned)cpu + 1 : 0;
+}
+
+/* Whether the lock's holder took it on the processor this thread runs on:
+ * then the holder is not running, and watching the lock is time lost. */
+static inline bool holder_here(const pthread_mutex_t *m)
+{
+	unsigned cpu = heap_lock_holder_cpu(m);
+	return cpu && cpu == this_cpu();
 }
 
 /* How long a locker that found the lock busy sleeps before it looks again:
@@ -286,7 +320,7 @@ static int took_lock(struct shmheap_heap *h, int err, int queued)
 {
 	if (!err || err == EOWNERDEAD) {
 		if (!(h->connect_flags & SHMHEAP_CONNECT_INSPECT))
-			count_hold(&h->hdr->lock);
+			count_hold(&h->hdr->lock, h->lock_spin_ns ? this_cpu() : 0);
 		if (h->lock_queued != queued)
 			__atomic_store_n(&h->lock_queued, queued, __ATOMIC_RELAXED);
 	}
@@ -409,9 +443,21 @@ static inline void cpu_relax(void)
  * call takes the lock has none: spinning waiters moved its cache lines at
  * every call (see wait_for_lock).  Returns when the lock looks free (or
  * unusable for good).
+ *
+ * Watching pays only while the holder runs.  With more processes than
+ * processors a holder can be preempted inside its hold, and a waiter that
+ * runs on the holder's processor knows it was (the holder notes where it
+ * took the lock, count_hold): that waiter does not watch, and goes on to
+ * yield (wait_for_lock), which lets the holder run and finish.  Like Linux's
+ * adaptive mutexes, which spin only while the owner is on a processor; a
+ * holder on another processor may be preempted too, which no one can see
+ * from here: the spin's time bounds that loss.
  */
 static void spin_briefly(const pthread_mutex_t *m, long spin_ns)
 {
+	if (holder_here(m))
+		return;
+	SHMHEAP_KILL_POINT("heap_lock_spin", 1);
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
@@ -420,6 +466,10 @@ static void spin_briefly(const pthread_mutex_t *m, long spin_ns)
 				return;
 			cpu_relax();
 		}
+		/* The lock may have passed to a holder here, or this waiter
+		 * moved to the holder's processor. */
+		if (holder_here(m))
+			return;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (ns_between(&start, &now) >= spin_ns)
 			return;

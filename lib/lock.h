@@ -4,6 +4,7 @@
 #define SHMHEAP_LOCK_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "export.h"
@@ -30,6 +31,35 @@ HIDDEN void heap_read_unlock(struct shmheap_heap *h);
 /* The state of a heap lock (enum shmheap_lock_state) read without taking it,
  * and the thread id of its holder or dead holder. */
 HIDDEN int heap_lock_probe(const pthread_mutex_t *m, pid_t *owner);
+
+/*
+ * The processor its holder took the lock on, plus one (0: not known), in
+ * the 16 bits of a 64-bit glibc's mutex that no robust mutex uses: x86's
+ * __elision, else the upper half of the 32-bit __spins (whose lower half
+ * counts the holds, lock.c).  Noted by the holders of heaps whose waiters
+ * watch a busy lock (a cached heap's); a waiter on that same processor
+ * knows the holder is not running.  Shared memory: a hint, never trusted.
+ */
+#if defined(__GLIBC__) && (defined(__x86_64__) || __SIZEOF_POINTER__ == 8)
+#define HEAP_LOCK_NOTES_HOLDER 1
+#else
+#define HEAP_LOCK_NOTES_HOLDER 0
+#endif
+
+static inline unsigned heap_lock_holder_cpu(const pthread_mutex_t *m)
+{
+#if HEAP_LOCK_NOTES_HOLDER && defined(__x86_64__)
+	return (uint16_t)__atomic_load_n(&m->__data.__elision, __ATOMIC_RELAXED);
+#elif HEAP_LOCK_NOTES_HOLDER
+	if (sizeof(m->__data.__spins) < 4)
+		return 0;
+	unsigned w = (unsigned)__atomic_load_n(&m->__data.__spins, __ATOMIC_RELAXED);
+	return (uint16_t)(w >> 16);
+#else
+	(void)m;
+	return 0;
+#endif
+}
 
 /* debug.c: with --enable-debug, verifies the whole heap under the caller's
  * lock after call changed it, and aborts naming each problem (errno is kept);

@@ -90,6 +90,10 @@ VALGRIND_SUITES += tests/test-sizes tests/test-lab
 # The heap lock: recovery states, fairness under a busy holder, wait limits.
 SUITES += tests/test-lock-recovery tests/test-lock-fairness tests/test-lock-limit
 VALGRIND_SUITES += tests/test-lock-recovery tests/test-lock-limit
+# A cached heap's waiter watches the lock only while its holder can run
+# (a kill point of the test library tells whether it watched).
+SUITES += tests/test-lock-spin
+tests_test_lock_spin_LDADD = $(LDADD_HOOKS)
 
 # The private allocators: shmheap_pages and shmheap_elastic.
 SUITES += tests/test-pages tests/test-elastic
