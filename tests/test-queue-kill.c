@@ -29,7 +29,7 @@
 
 /* ---- every step, killed ---- */
 
-enum qcall { PUSH_FROM, POP_INTO, CREATE, DESTROY };
+enum qcall { PUSH_FROM, POP_INTO, CREATE, DESTROY, PUSH, POP, WAIT };
 
 struct step {
 	const char *at; /* SHMHEAP_TEST_KILL_AT */
@@ -38,15 +38,18 @@ struct step {
 };
 
 static const struct step steps[] = {
-	{"queue_push_from:1", PUSH_FROM, 0}, {"queue_push_from:2", PUSH_FROM, 0},
+	{"queue_push_from:1", PUSH_FROM, 0}, {"queue_push_from:2", PUSH_FROM, 1},
 	{"queue_push_from:3", PUSH_FROM, 1}, {"queue_push_from:4", PUSH_FROM, 1},
-	{"queue_pop_into:1", POP_INTO, 0},   {"queue_pop_into:2", POP_INTO, 0},
-	{"queue_pop_into:3", POP_INTO, 1},   {"queue_create:1", CREATE, 0},
-	{"queue_create:2", CREATE, 0},	     {"queue_name:1", CREATE, 0},
-	{"queue_name:2", CREATE, 0},	     {"queue_name:3", CREATE, 0},
-	{"queue_name:4", CREATE, 1},	     {"queue_destroy:1", DESTROY, 1},
-	{"queue_destroy:2", DESTROY, 1},     {"queue_destroy:3", DESTROY, 1},
-	{"queue_destroy:4", DESTROY, 1},     {"queue_destroy:5", DESTROY, 1},
+	{"queue_pop_into:1", POP_INTO, 0},   {"queue_pop_into:2", POP_INTO, 1},
+	{"queue_pop_into:3", POP_INTO, 1},   {"queue_pop_into:4", POP_INTO, 1},
+	{"queue_create:1", CREATE, 0},	     {"queue_create:2", CREATE, 0},
+	{"queue_name:1", CREATE, 0},	     {"queue_name:2", CREATE, 0},
+	{"queue_name:3", CREATE, 0},	     {"queue_name:4", CREATE, 1},
+	{"queue_destroy:1", DESTROY, 1},     {"queue_destroy:2", DESTROY, 1},
+	{"queue_destroy:3", DESTROY, 1},     {"queue_destroy:4", DESTROY, 1},
+	{"queue_destroy:5", DESTROY, 1},     {"queue_push:1", PUSH, 1},
+	{"queue_push:2", PUSH, 1},	     {"queue_pop:1", POP, 1},
+	{"queue_pop:2", POP, 1},	     {"queue_wait:1", WAIT, 0},
 };
 #define NSTEPS (int)(sizeof(steps) / sizeof(steps[0]))
 #define KSLOTS 4
@@ -59,7 +62,7 @@ static shmheap_object_handle new_object(shmheap_memory_handle h)
 }
 
 static void run_step(const struct qt_heap *hp, const struct step *s,
-		     shmheap_object_handle root)
+		     shmheap_object_handle root, shmheap_object_handle d)
 {
 	shmheap_memory_handle h = qt_child_connect(hp);
 	setenv("SHMHEAP_TEST_KILL_AT", s->at, 1);
@@ -80,8 +83,42 @@ static void run_step(const struct qt_heap *hp, const struct step *s,
 	case DESTROY:
 		(void)shmheap_queue_destroy(h, "kq");
 		break;
+	case PUSH:
+		(void)shmheap_queue_push(q, d, 0);
+		break;
+	case POP:
+		(void)shmheap_queue_pop(q, &d, 0);
+		break;
+	case WAIT:
+		q = shmheap_queue_open(h, "kw");
+		if (q)
+			(void)shmheap_queue_pop(q, &d, -1);
+		break;
 	}
 	_exit(3); /* the step was not reached */
+}
+
+/* A child asleep in a pop of kw gets d, pushed once it sleeps: 0 if so. */
+static int sleeper_gets(const struct qt_heap *hp, shmheap_queue *kw,
+			shmheap_object_handle d)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		alarm(20);
+		shmheap_memory_handle h = qt_child_connect(hp);
+		shmheap_queue *q = shmheap_queue_open(h, "kw");
+		shmheap_object_handle got = {0};
+		_exit(q && shmheap_queue_pop(q, &got, 15000) == 0 && got.value == d.value
+			      ? 0
+			      : 1);
+	}
+	/* Asleep or not yet, the push must reach it. */
+	usleep(50000);
+	ck_assert_int_eq(shmheap_queue_push(kw, d, 0), 0);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 START_TEST(killed_at_every_step)
@@ -100,15 +137,19 @@ START_TEST(killed_at_every_step)
 	ck_assert_int_eq(shmheap_queue_push(q, b, 0), 0);
 	ck_assert_ptr_nonnull(shmheap_alloc_into(h, 64, &slot[0]));
 	shmheap_object_handle c = slot[0];
-	/* All but a, b and c: the slot table, the directory's record and
-	 * table, the queue's entry and block. */
+	/* d, the test's: a plain push's (and a waiter's queue, kw, empty). */
+	shmheap_object_handle d = new_object(h);
+	shmheap_queue *kw = shmheap_queue_create(h, "kw", 2);
+	ck_assert_ptr_nonnull(kw);
+	/* All but a, b and c: the slot table, d, the directory's record and
+	 * table, the queues' entries and blocks. */
 	size_t own = qt_live_objects(h) - 3;
 
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		alarm(20);
-		run_step(&hp, s, root);
+		run_step(&hp, s, root, d);
 	}
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -164,6 +205,34 @@ START_TEST(killed_at_every_step)
 		/* a and b went with the queue; its entry and block too. */
 		own -= 2;
 		break;
+	case PUSH:
+		/* Done: d is queued after a and b, whatever hint the kill left. */
+		n = qt_drain(q, got, 8);
+		ck_assert_uint_eq(n, 3);
+		ck_assert(got[0].value == a.value && got[1].value == b.value &&
+			  got[2].value == d.value);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_int_eq(shmheap_queue_push(q, got[i], 0), 0);
+		own--; /* d is counted as queued now */
+		break;
+	case POP:
+		/* Done, and a was lost with the consumer (documented): b alone
+		 * is left, and a is freed here, as its orphan. */
+		n = qt_drain(q, got, 8);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_uint_eq(got[0].value, b.value);
+		ck_assert_uint_eq(slot[1].value, 0);
+		ck_assert_int_eq(shmheap_free_checked(h, shmheap_handle_to_ptr(h, a)), 0);
+		ck_assert_int_eq(shmheap_queue_push(q, b, 0), 0);
+		break;
+	case WAIT:
+		/* The dead sleeper's count costs a needless wake-up at most: a
+		 * push and a pop work, and a live sleeper is woken by a push. */
+		ck_assert_int_eq(shmheap_queue_push(kw, d, 0), 0);
+		ck_assert_int_eq(shmheap_queue_pop(kw, &got[0], 0), 0);
+		ck_assert_uint_eq(got[0].value, d.value);
+		ck_assert_int_eq(sleeper_gets(&hp, kw, d), 0);
+		break;
 	}
 	shmheap_queue *qs[1] = {q};
 	ck_assert_int_eq(qt_account(h, qs, s->call == DESTROY ? 0 : 1, slot, KSLOTS, own),
@@ -181,6 +250,7 @@ START_TEST(killed_at_every_step)
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_queue_close(again);
 	shmheap_queue_close(q);
+	shmheap_queue_close(kw);
 	qt_destroy(&hp);
 }
 END_TEST
