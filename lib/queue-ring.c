@@ -74,9 +74,25 @@ struct queue_obj *ring_queue(struct shmheap_queue *q)
 	return NULL;
 }
 
-static uint32_t pos_lap(const struct shmheap_queue *q, uint64_t p)
+/* The lap of position p (keyed, as slots hold it), and its index in *index:
+ * p / capacity and p % capacity.  A division costs tens of cycles, a call
+ * needs one, and the capacity is fixed: the quotient is estimated with the
+ * reciprocal computed at open (one low at most) and corrected. */
+static uint32_t pos_lap(const struct shmheap_queue *q, uint64_t p, uint64_t *index)
 {
-	return ((uint32_t)(p / q->capacity) + q->key) & SLOT_LAP_MASK;
+#ifdef __SIZEOF_INT128__
+	__extension__ typedef unsigned __int128 u128;
+	uint64_t lap = (uint64_t)(((u128)p * q->recip) >> 64);
+	uint64_t r = p - lap * q->capacity;
+	while (r >= q->capacity) {
+		r -= q->capacity;
+		lap++;
+	}
+#else
+	uint64_t lap = p / q->capacity, r = p % q->capacity;
+#endif
+	*index = r;
+	return ((uint32_t)lap + q->key) & SLOT_LAP_MASK;
 }
 
 /* a - b for laps, which count modulo 2^31. */
@@ -108,22 +124,22 @@ void ring_advance(struct shmheap_queue *q, uint64_t *word, uint64_t p)
  * hint lags its slots by one position at most): RING_BAD.
  */
 enum ring_state ring_find(struct shmheap_queue *q, struct queue_obj *o, int producer,
-			  uint64_t *pos, uint64_t *seen)
+			  struct ring_spot *at)
 {
 	uint64_t *hint = producer ? &o->tail : &o->head;
 	for (unsigned helped = 0; helped < RING_HELP_MAX;) {
 		uint64_t raw = __atomic_load_n(hint, __ATOMIC_ACQUIRE);
-		uint64_t p = raw ^ q->hint_key;
-		uint64_t s = __atomic_load_n(&o->ring[p % q->capacity], SEQ_CST);
+		uint64_t p = raw ^ q->hint_key, index;
+		uint32_t lap = pos_lap(q, p, &index);
+		uint64_t s = __atomic_load_n(&o->ring[index], SEQ_CST);
 		int held = (s & SLOT_PENDING) != 0, full = slot_unit(s) != 0;
 		if (held && !full)
 			return RING_GONE;
-		int32_t d = lap_diff(slot_lap(s), pos_lap(q, p));
+		int32_t d = lap_diff(slot_lap(s), lap);
 		if (d == 0 && producer == !full) {
 			if (held)
 				return RING_HELD;
-			*pos = p;
-			*seen = s;
+			*at = (struct ring_spot){p, index, s};
 			return RING_READY;
 		}
 		if (d == 0 && !producer)
@@ -153,8 +169,8 @@ static inline void cpu_relax(void)
 
 static int blocked(struct shmheap_queue *q, struct queue_obj *o, int producer)
 {
-	uint64_t p, s;
-	return ring_find(q, o, producer, &p, &s) == RING_BLOCKED;
+	struct ring_spot at;
+	return ring_find(q, o, producer, &at) == RING_BLOCKED;
 }
 
 /*
@@ -252,8 +268,8 @@ int ring_wait(struct shmheap_queue *q, struct queue_obj *o, int producer,
 	if (enlist(q, word, &seq) < 0) {
 		/* The ring is sealed before the words: a sealed word of a ring
 		 * that is not is damage. */
-		uint64_t p, s;
-		errno = ring_find(q, o, producer, &p, &s) == RING_GONE || !ring_queue(q)
+		struct ring_spot at;
+		errno = ring_find(q, o, producer, &at) == RING_GONE || !ring_queue(q)
 				? EIDRM
 				: EUCLEAN;
 		return -1;

@@ -10,9 +10,15 @@
 
 #include "queue.h"
 
+/* The position a call acts on: its number, its slot's index, and the word
+ * the slot held when found. */
+struct ring_spot {
+	uint64_t pos, index, seen;
+};
+
 /* What ring_find found at the position a call would act on. */
 enum ring_state {
-	RING_READY,   /* the slot may be changed: *pos and *seen say which */
+	RING_READY,   /* the slot may be changed: *at says which */
 	RING_BLOCKED, /* full (producer) or empty (consumer) */
 	RING_HELD,    /* a call holding the heap lock is moving the slot */
 	RING_GONE,    /* the ring is sealed: the queue was destroyed */
@@ -23,11 +29,10 @@ enum ring_state {
  * block word must be that of a live block of the size and tag found at
  * open, and the magic, id and capacity the same. */
 HIDDEN struct queue_obj *ring_queue(struct shmheap_queue *q);
-/* The position a producer (consumer) of q acts on: RING_READY with the
- * position in *pos and the word its slot holds in *seen; the hint is moved
- * on past positions already done ("helping"). */
+/* The position a producer (consumer) of q acts on: RING_READY with it in
+ * *at; the hint is moved on past positions already done ("helping"). */
 HIDDEN enum ring_state ring_find(struct shmheap_queue *q, struct queue_obj *o,
-				 int producer, uint64_t *pos, uint64_t *seen);
+				 int producer, struct ring_spot *at);
 /* Moves the hint at word from position p to p + 1 (if it still says p). */
 HIDDEN void ring_advance(struct shmheap_queue *q, uint64_t *word, uint64_t p);
 /* Wakes the sleepers of a wait word (cons_wait, prod_wait) if it counts

@@ -158,13 +158,18 @@ static void own_blocks(struct shmheap_heap *h, heap_off *rec, heap_off *table)
 
 /* The object offset of a handle that may be queued: a live object of this
  * heap that is neither a queue nor the library's record or names table.
- * Without the lock: each word is read once (block_of_object reads the block
- * word once); an object beyond this process's mapping is looked at again
+ * Without the lock: its block word is read once, as block_of_object would
+ * check it; an object beyond this process's mapping is looked at again
  * under the lock, which maps what the heap grew by. */
 static heap_off queueable(struct shmheap_heap *h, uint64_t value, int locked)
 {
-	heap_off obj = handle_off(h->seed, value), rec, table;
-	if (obj >= HEAP_FIRST_OBJECT && obj + HEAP_UNIT > heap_mapped_bytes(h) && !locked) {
+	heap_off obj = handle_off(h->seed, value), blk = obj - HEAP_UNIT, rec, table;
+	uint64_t end = heap_size_bytes(h->hdr);
+	if (obj < HEAP_FIRST_OBJECT || obj % HEAP_UNIT || obj >= end)
+		goto bad;
+	if (obj + HEAP_UNIT > heap_mapped_bytes(h)) {
+		if (locked)
+			goto bad; /* the lock mapped all there is */
 		if (heap_lock_brief(h) < 0)
 			return 0;
 		obj = queueable(h, value, 1);
@@ -173,14 +178,19 @@ static heap_off queueable(struct shmheap_heap *h, uint64_t value, int locked)
 		errno = err;
 		return obj;
 	}
-	if (!obj || obj + HEAP_UNIT > heap_mapped_bytes(h) ||
-	    !block_of_object(h, h->base + obj))
+	uint64_t bw = __atomic_load_n(block_word(h->base, blk), __ATOMIC_ACQUIRE);
+	uint64_t size = bw_size(bw);
+	if (!(bw & BW_IN_USE) || size < BLOCK_MIN || size > end - blk ||
+	    bw_tag(bw) != block_tag(h->seed, blk, size))
 		goto bad;
-	uint64_t first = __atomic_load_n((const uint64_t *)(const void *)(h->base + obj),
-					 __ATOMIC_RELAXED);
-	if (first == queue_magic(h->seed, obj, QUEUE_VERSION) ||
-	    first == queue_magic(h->seed, obj, 1))
-		goto bad;
+	/* No queue, of either version, fits a smaller block. */
+	if (size >= HEAP_UNIT + queue_v1_bytes(1)) {
+		uint64_t first = __atomic_load_n(
+			(const uint64_t *)(const void *)(h->base + obj), __ATOMIC_RELAXED);
+		if (first == queue_magic(h->seed, obj, QUEUE_VERSION) ||
+		    first == queue_magic(h->seed, obj, 1))
+			goto bad;
+	}
 	own_blocks(h, &rec, &table);
 	if (obj == rec || obj == table)
 		goto bad;
@@ -219,8 +229,8 @@ static int plain_once(struct shmheap_queue *q, struct queue_obj *o, int producer
 {
 	struct shmheap_heap *h = q->mem;
 	for (;;) {
-		uint64_t p, seen;
-		enum ring_state r = ring_find(q, o, producer, &p, &seen);
+		struct ring_spot at;
+		enum ring_state r = ring_find(q, o, producer, &at);
 		if (r == RING_BLOCKED)
 			return 1;
 		if (r == RING_HELD) {
@@ -228,7 +238,7 @@ static int plain_once(struct shmheap_queue *q, struct queue_obj *o, int producer
 			 * the repair of its death, comes with the lock. */
 			if (heap_lock_brief(h) < 0)
 				return -1;
-			r = ring_queue(q) ? ring_find(q, o, producer, &p, &seen) : RING_GONE;
+			r = ring_queue(q) ? ring_find(q, o, producer, &at) : RING_GONE;
 			heap_unlock_brief(h);
 			if (r == RING_READY || r == RING_BLOCKED)
 				continue;
@@ -237,15 +247,15 @@ static int plain_once(struct shmheap_queue *q, struct queue_obj *o, int producer
 			errno = ring_errno(q, r);
 			return -1;
 		}
-		uint64_t *slot = &o->ring[p % q->capacity];
+		uint64_t seen = at.seen;
 		uint64_t next = producer ? seen | unit : slot_make(slot_lap(seen) + 1, 0);
-		if (!__atomic_compare_exchange_n(slot, &seen, next, false, __ATOMIC_SEQ_CST,
-						 __ATOMIC_RELAXED))
+		if (!__atomic_compare_exchange_n(&o->ring[at.index], &seen, next, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
 			continue;
 		if (!producer)
 			arg->value = handle_of(h->seed, unit_to_off(slot_unit(seen)));
 		SHMHEAP_KILL_POINT(producer ? "queue_push" : "queue_pop", 1);
-		ring_advance(q, producer ? &o->tail : &o->head, p);
+		ring_advance(q, producer ? &o->tail : &o->head, at.pos);
 		SHMHEAP_KILL_POINT(producer ? "queue_push" : "queue_pop", 2);
 		ring_wake(q, producer ? &o->cons_wait : &o->prod_wait);
 		return 0;
@@ -278,19 +288,19 @@ static int logged_once(struct shmheap_queue *q, struct queue_obj *o, int produce
 	if (!x)
 		return -1;
 	for (;;) {
-		uint64_t p, seen;
-		enum ring_state r = ring_find(q, o, producer, &p, &seen);
+		struct ring_spot at;
+		enum ring_state r = ring_find(q, o, producer, &at);
 		if (r == RING_BLOCKED)
 			return 1;
 		if (r != RING_READY) {
 			errno = ring_errno(q, r); /* held: no one else holds the lock */
 			return -1;
 		}
-		uint64_t *slot = &o->ring[p % q->capacity];
+		uint64_t seen = at.seen, *slot = &o->ring[at.index];
 		uint64_t held = seen | SLOT_PENDING | (producer ? off_to_unit(obj) : 0);
 		uint64_t handle =
 			producer ? value : handle_of(h->seed, unit_to_off(slot_unit(seen)));
-		x->intent.pos = (uint32_t)(p % q->capacity);
+		x->intent.pos = (uint32_t)at.index;
 		ext_begin(x, producer ? INTENT_QUEUE_PUSH : INTENT_QUEUE_POP, q->obj, soff,
 			  handle);
 		SHMHEAP_KILL_POINT(call, 1);
@@ -308,7 +318,7 @@ static int logged_once(struct shmheap_queue *q, struct queue_obj *o, int produce
 				 __ATOMIC_SEQ_CST);
 		SHMHEAP_KILL_POINT(call, 4);
 		ext_end(x);
-		ring_advance(q, producer ? &o->tail : &o->head, p);
+		ring_advance(q, producer ? &o->tail : &o->head, at.pos);
 		*wake = producer ? &o->cons_wait : &o->prod_wait;
 		return 0;
 	}
@@ -509,6 +519,7 @@ static shmheap_queue *handle_on(struct shmheap_queue *q, struct shmheap_heap *h,
 		.key = o->key,
 		.magic = o->magic,
 		.hint_key = queue_hint_key(o->id),
+		.recip = UINT64_MAX / o->capacity,
 	};
 	return q;
 }

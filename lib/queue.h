@@ -134,6 +134,7 @@ struct shmheap_queue {
 	uint32_t key;	   /* the laps' and counts' key */
 	uint64_t magic;
 	uint64_t hint_key;
+	uint64_t recip; /* UINT64_MAX / capacity: divides without a division */
 };
 
 /* queue-repair.c, from the repair of the intent log (ext.c), under the lock:
