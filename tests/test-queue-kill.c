@@ -25,7 +25,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "connection.h"
 #include "queue-testutil.h"
+#include "queue.h"
 
 /* ---- every step, killed ---- */
 
@@ -318,6 +320,59 @@ START_TEST(plain_calls_past_a_held_slot)
 }
 END_TEST
 
+/* ---- a queue of libshmheap 0.4.0 ---- */
+
+/*
+ * A queue as 0.4.0 made it (version 1 of the block: counters and a ring of
+ * handles under the lock), holding two objects, under the name "old": open
+ * refuses it with EPROTO, destroy frees it and its objects; killed in the
+ * middle of that (_i = 1), the repair finishes it.
+ */
+START_TEST(queue_of_0_4_0)
+{
+	struct qt_heap hp;
+	qt_make(&hp, QT_POSIX, 1 << 20, 0);
+	shmheap_memory_handle h = hp.h;
+	size_t live0 = qt_live_objects(h);
+	struct queue_obj_v1 *o = shmheap_alloc(h, queue_v1_bytes(4));
+	ck_assert_ptr_nonnull(o);
+	heap_off obj = (heap_off)((unsigned char *)o - h->base);
+	*o = (struct queue_obj_v1){queue_magic(h->seed, obj, 1), 42, 4, 3, 5, 0, 0, 0, 0};
+	shmheap_object_handle a = new_object(h), b = new_object(h);
+	o->ring[3] = a.value;
+	o->ring[0] = b.value;
+	ck_assert_int_eq(shmheap_name_set(h, "old", shmheap_ptr_to_handle(h, o), 0), 0);
+	ck_assert_int_eq(tu_check(h), 0);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_queue_open(h, "old"));
+	ck_assert_int_eq(errno, EPROTO);
+	if (_i == 0) {
+		ck_assert_int_eq(shmheap_queue_destroy(h, "old"), 0);
+	} else {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			alarm(20);
+			shmheap_memory_handle ch = qt_child_connect(&hp);
+			setenv("SHMHEAP_TEST_KILL_AT", "queue_destroy:4", 1);
+			(void)shmheap_queue_destroy(ch, "old");
+			_exit(3);
+		}
+		int status;
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	}
+	ck_assert_int_eq(tu_check(h), 0);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_queue_open(h, "old"));
+	ck_assert_int_eq(errno, ENOENT);
+	/* The queue, its objects and its entry are gone: the directory's
+	 * record and table stay. */
+	ck_assert_uint_eq(qt_live_objects(h), live0 + 2);
+	qt_destroy(&hp);
+}
+END_TEST
+
 /* ---- random kills of producers and consumers ---- */
 
 #define WORKERS 4 /* two producers, two consumers */
@@ -479,6 +534,7 @@ static Suite *kill_suite(void)
 	TCase *tc = bt_tcase("steps", 300);
 	tcase_add_loop_test(tc, killed_at_every_step, 0, 2 * NSTEPS);
 	tcase_add_loop_test(tc, plain_calls_past_a_held_slot, 0, 2);
+	tcase_add_loop_test(tc, queue_of_0_4_0, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = bt_tcase("random", 600);
 	tcase_add_loop_test(tc, random_kills, QT_POSIX, QT_FILE + 1);
