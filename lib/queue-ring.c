@@ -24,6 +24,9 @@
 #define QUEUE_SLICE_MS 1000
 /* How long a caller watches the ring before it sleeps. */
 #define QUEUE_WATCH_NS 3000L
+#ifndef WATCH_PAUSES
+#define WATCH_PAUSES 8
+#endif
 /* More helping steps than a sound ring ever asks of one call: each hint lags
  * the slots by one position at most. */
 #define RING_HELP_MAX 64
@@ -184,10 +187,13 @@ static int watch(struct shmheap_queue *q, struct queue_obj *o, int producer)
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		for (int i = 0; i < 16; i++) {
+		/* Each look reads the line the other end writes, and takes it
+		 * from it: looks a few dozen cycles apart let it run on. */
+		for (int i = 0; i < 8; i++) {
 			if (!blocked(q, o, producer))
 				return 1;
-			cpu_relax();
+			for (int j = 0; j < WATCH_PAUSES; j++)
+				cpu_relax();
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec -
