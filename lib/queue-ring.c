@@ -24,9 +24,8 @@
 #define QUEUE_SLICE_MS 1000
 /* How long a caller watches the ring before it sleeps. */
 #define QUEUE_WATCH_NS 3000L
-#ifndef WATCH_PAUSES
-#define WATCH_PAUSES 8
-#endif
+/* Pauses between two looks of a watching caller. */
+#define QUEUE_WATCH_PAUSES 8
 /* More helping steps than a sound ring ever asks of one call: each hint lags
  * the slots by one position at most. */
 #define RING_HELP_MAX 64
@@ -192,7 +191,7 @@ static int watch(struct shmheap_queue *q, struct queue_obj *o, int producer)
 		for (int i = 0; i < 8; i++) {
 			if (!blocked(q, o, producer))
 				return 1;
-			for (int j = 0; j < WATCH_PAUSES; j++)
+			for (int j = 0; j < QUEUE_WATCH_PAUSES; j++)
 				cpu_relax();
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
