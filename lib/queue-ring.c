@@ -24,8 +24,8 @@
 #define QUEUE_SLICE_MS 1000
 /* How long a caller watches the ring before it sleeps. */
 #define QUEUE_WATCH_NS 3000L
-/* Pauses between two looks of a watching caller. */
-#define QUEUE_WATCH_PAUSES 8
+/* The most pauses between two looks of a watching caller. */
+#define QUEUE_WATCH_PAUSES 256
 /* More helping steps than a sound ring ever asks of one call: each hint lags
  * the slots by one position at most. */
 #define RING_HELP_MAX 64
@@ -185,15 +185,14 @@ static int watch(struct shmheap_queue *q, struct queue_obj *o, int producer)
 {
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
+	for (unsigned pauses = 1;; pauses = pauses < QUEUE_WATCH_PAUSES ? 2 * pauses : pauses) {
 		/* Each look reads the line the other end writes, and takes it
-		 * from it: looks a few dozen cycles apart let it run on. */
-		for (int i = 0; i < 8; i++) {
-			if (!blocked(q, o, producer))
-				return 1;
-			for (int j = 0; j < QUEUE_WATCH_PAUSES; j++)
-				cpu_relax();
-		}
+		 * from it: looks ever further apart let it run on and fill
+		 * (or empty) several slots between two. */
+		for (unsigned j = 0; j < pauses; j++)
+			cpu_relax();
+		if (!blocked(q, o, producer))
+			return 1;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec -
 			    start.tv_nsec >=

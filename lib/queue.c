@@ -365,19 +365,20 @@ static int queue_call(struct shmheap_queue *q, enum queue_call call,
 	int producer = call == CALL_PUSH || call == CALL_PUSH_FROM;
 	int logged = call == CALL_PUSH_FROM || call == CALL_POP_INTO;
 	uint32_t unit = 0;
+	struct queue_obj *o = logged ? NULL : ring_queue(q);
 	if (call == CALL_PUSH) {
-		heap_off obj = ring_queue(q) ? queueable(h, arg->value, 0) : 0;
+		/* EIDRM before any complaint about the handle. */
+		heap_off obj = o ? queueable(h, arg->value, 0) : 0;
 		if (!obj)
-			return -1; /* EIDRM before any complaint about the handle */
+			return -1;
 		unit = off_to_unit(obj);
 	}
 	for (;;) {
-		struct queue_obj *o;
 		int ret;
 		if (logged)
 			ret = locked_once(q, producer, arg, &o);
 		else
-			ret = (o = ring_queue(q)) ? plain_once(q, o, producer, arg, unit) : -1;
+			ret = o ? plain_once(q, o, producer, arg, unit) : -1;
 		if (ret <= 0)
 			return ret;
 		if (timeout_ms == 0) {
@@ -386,6 +387,8 @@ static int queue_call(struct shmheap_queue *q, enum queue_call call,
 		}
 		if (ring_wait(q, o, producer, timeout_ms > 0 ? &deadline : NULL) < 0)
 			return -1;
+		if (!logged)
+			o = ring_queue(q);
 	}
 }
 
