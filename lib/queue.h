@@ -31,6 +31,8 @@
  * compare-and-swap of the word.  P marks a slot a call holding the heap lock
  * is moving (push_from, pop_into, destroy): no other call changes such a
  * word.  A sealed slot (P with no object) belongs to a destroyed queue.
+ * push_from and pop_into log the index of the slot they hold in the intent's
+ * pos (for a queue of version 1 it held the low 32 bits of a counter).
  *
  * The queues made by libshmheap 0.4.0 had another layout (struct
  * queue_obj_v1: counters under the heap lock, a ring of handles), told by
