@@ -325,7 +325,6 @@ void ring_seal(struct shmheap_heap *h, struct queue_obj *o, uint64_t cap,
 							 SEQ_CST, SEQ_CST))
 				continue;
 			release(h, unit_to_off(slot_unit(s)), arg);
-			SHMHEAP_KILL_POINT("queue_destroy", 4);
 			__atomic_store_n(slot, SLOT_SEALED, SEQ_CST);
 			break;
 		}

@@ -592,6 +592,7 @@ static void release_queued(struct shmheap_heap *h, heap_off at, void *arg)
 	heap_off blk = at ? block_of_object(h, h->base + at) : 0;
 	if (blk && blk + HEAP_UNIT != self)
 		(void)block_release(h, blk);
+	SHMHEAP_KILL_POINT("queue_destroy", 4);
 }
 
 /* A queue of version 1: the objects it holds, oldest first. */
@@ -609,7 +610,6 @@ static void release_v1(struct shmheap_heap *h, heap_off obj, uint64_t cap)
 	for (uint64_t head = o->head; head != tail; head++) {
 		release_queued(h, handle_off(h->seed, o->ring[head % cap]), &obj);
 		__atomic_store_n(&o->head, head + 1, __ATOMIC_RELEASE);
-		SHMHEAP_KILL_POINT("queue_destroy", 4);
 	}
 }
 
