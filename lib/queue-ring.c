@@ -259,6 +259,9 @@ void ring_wake(struct shmheap_queue *q, uint64_t *word)
 						SEQ_CST, __ATOMIC_RELAXED))
 			break;
 	}
+	/* Killed here, the sleepers were not woken: each looks again when its
+	 * slice (QUEUE_SLICE_MS) runs out, and finds the ring changed. */
+	SHMHEAP_KILL_POINT("queue_wake", 1);
 	futex(wait_seq(word), FUTEX_WAKE, INT_MAX, NULL);
 }
 

@@ -78,7 +78,9 @@
  * busy queue makes no system call.  Both sides use sequentially consistent
  * operations, so either the sleeper sees the slot or the waker the count.
  * A sleeper killed leaves one count, which costs the next call one needless
- * wake-up; a sleeper whose slice ran out takes itself off the count.
+ * wake-up; a waker killed before its FUTEX_WAKE leaves sleepers who look
+ * again when their slice (a second) ends; a sleeper whose slice ran out
+ * takes itself off the count.
  */
 #include <errno.h>
 #include <limits.h>

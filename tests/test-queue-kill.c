@@ -325,6 +325,55 @@ START_TEST(plain_calls_past_a_held_slot)
 }
 END_TEST
 
+/*
+ * A producer killed between its push and its FUTEX_WAKE (having zeroed the
+ * count of sleepers): the consumer asleep on the queue is not woken, but
+ * looks again when its slice of a second runs out, and gets the handle.
+ */
+START_TEST(killed_before_the_wake)
+{
+	struct qt_heap hp;
+	qt_make(&hp, QT_POSIX, 1 << 20, 0);
+	shmheap_memory_handle h = hp.h;
+	shmheap_queue *q = shmheap_queue_create(h, "kw", 2);
+	ck_assert_ptr_nonnull(q);
+	shmheap_object_handle d = new_object(h);
+	pid_t sleeper = fork();
+	ck_assert_int_ge(sleeper, 0);
+	if (sleeper == 0) {
+		alarm(20);
+		shmheap_memory_handle ch = qt_child_connect(&hp);
+		shmheap_queue *cq = shmheap_queue_open(ch, "kw");
+		shmheap_object_handle got = {0};
+		_exit(cq && shmheap_queue_pop(cq, &got, 15000) == 0 && got.value == d.value
+			      ? 0
+			      : 1);
+	}
+	usleep(200000); /* asleep by then */
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		alarm(20);
+		shmheap_memory_handle ch = qt_child_connect(&hp);
+		setenv("SHMHEAP_TEST_KILL_AT", "queue_wake:1", 1);
+		shmheap_queue *cq = shmheap_queue_open(ch, "kw");
+		if (cq)
+			(void)shmheap_queue_push(cq, d, 0);
+		_exit(3);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      "the producer did not reach its wake-up (status %#x)", status);
+	ck_assert_int_eq(waitpid(sleeper, &status, 0), sleeper);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "the sleeper did not get the handle (status %#x)", status);
+	ck_assert_int_eq(tu_check(h), 0);
+	shmheap_queue_close(q);
+	qt_destroy(&hp);
+}
+END_TEST
+
 /* ---- a queue of libshmheap 0.4.0 ---- */
 
 /*
@@ -540,6 +589,7 @@ static Suite *kill_suite(void)
 	tcase_add_loop_test(tc, killed_at_every_step, 0, 2 * NSTEPS);
 	tcase_add_loop_test(tc, plain_calls_past_a_held_slot, 0, 2);
 	tcase_add_loop_test(tc, queue_of_0_4_0, 0, 2);
+	tcase_add_test(tc, killed_before_the_wake);
 	suite_add_tcase(s, tc);
 	tc = bt_tcase("random", 600);
 	tcase_add_loop_test(tc, random_kills, QT_POSIX, QT_FILE + 1);
