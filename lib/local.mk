@@ -73,6 +73,8 @@ lib_libshmheap_la_SOURCES += \
 # readers (check, walk) in files of their own.
 lib_libshmheap_la_SOURCES += \
 	lib/queue-inspect.c \
+	lib/queue-ring.c \
+	lib/queue-ring.h \
 	lib/queue-repair.c \
 	lib/queue.c \
 	lib/queue.h

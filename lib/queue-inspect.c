@@ -20,15 +20,31 @@
 #include "inspect.h"
 #include "queue.h"
 
+/* Where in a wait word its futex word, the sequence, lies. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SEQ_HALF 0
+#else
+#define SEQ_HALF 4
+#endif
+
 int queue_view_obj(const struct heap_view *v, heap_off obj, struct queue_obj *q)
 {
-	if (!heap_view_live(v, obj, sizeof(struct queue_obj)) ||
-	    hr_word_acquire(&v->r, obj) != queue_magic(v->seed, obj))
+	if (!heap_view_live(v, obj, sizeof(struct queue_obj_v1)))
+		return 0;
+	uint64_t magic = hr_word_acquire(&v->r, obj);
+	if (magic == queue_magic(v->seed, obj, 1)) {
+		struct queue_obj_v1 o1;
+		hr_read(&v->r, obj, &o1, sizeof(o1));
+		*q = (struct queue_obj){.magic = o1.magic, .id = o1.id, .capacity = o1.capacity};
+		return q->magic == magic && q->capacity && q->capacity <= QUEUE_MAX_CAPACITY &&
+		       heap_view_live(v, obj, queue_v1_bytes(q->capacity));
+	}
+	if (magic != queue_magic(v->seed, obj, QUEUE_VERSION) ||
+	    !heap_view_live(v, obj, sizeof(struct queue_obj)))
 		return 0;
 	/* The header once: the queue may change meanwhile. */
 	hr_read(&v->r, obj, q, sizeof(*q));
-	return q->magic == queue_magic(v->seed, obj) && q->capacity &&
-	       q->capacity <= QUEUE_MAX_CAPACITY &&
+	return q->magic == magic && q->capacity && q->capacity <= QUEUE_MAX_CAPACITY &&
 	       heap_view_live(v, obj, queue_bytes(q->capacity));
 }
 
@@ -38,31 +54,51 @@ struct verify_ctx {
 	void *arg;
 };
 
+/* 1 when the word at off still holds s (read again). */
+static int unchanged(const struct heap_view *v, heap_off off, uint64_t s)
+{
+	return hr_word_acquire(&v->r, off) == s;
+}
+
+/*
+ * The ring changes under the check (plain calls take no lock), so each slot
+ * is read once, and a full one whose object is not live (or is a queue) is
+ * reported only if it still holds it when read again: a pop and a free in
+ * between are no problem.  A held slot is a call under the lock, or a dead
+ * one the intent log reports.
+ */
 static void verify_one(struct verify_ctx *c, heap_off obj)
 {
 	const struct heap_view *v = c->v;
-	if (!heap_view_live(v, obj, sizeof(struct queue_obj)) ||
-	    hr_word(&v->r, obj) != queue_magic(v->seed, obj))
+	uint64_t magic = heap_view_live(v, obj, HEAP_UNIT) ? hr_word(&v->r, obj) : 0;
+	if (magic != queue_magic(v->seed, obj, QUEUE_VERSION) &&
+	    magic != queue_magic(v->seed, obj, 1))
 		return; /* an ordinary name */
 	struct queue_obj o, other;
 	if (!queue_view_obj(v, obj, &o)) {
 		c->fn(obj, "queue's capacity does not fit its block", c->arg);
 		return;
 	}
-	uint64_t cap = o.capacity, head = o.head, tail = o.tail;
-	if (tail - head > cap) {
-		c->fn(obj, "queue holds more handles than its capacity", c->arg);
-		return;
-	}
-	if (o.waiting & ~(QUEUE_WAIT_CONSUMER | QUEUE_WAIT_PRODUCER))
-		c->fn(obj, "queue's waiting bits are unknown", c->arg);
-	for (uint64_t i = head; i != tail; i++) {
-		heap_off slot = obj + offsetof(struct queue_obj, ring) + 8 * (i % cap);
-		heap_off at = handle_off(v->seed, hr_word(&v->r, slot));
-		if (!heap_view_live(v, at, HEAP_UNIT))
-			c->fn(slot, "queued handle names no live object", c->arg);
-		else if (queue_view_obj(v, at, &other))
+	if (o.magic != queue_magic(v->seed, obj, QUEUE_VERSION))
+		return; /* of version 1: not opened, not checked */
+	if (o.version != QUEUE_VERSION)
+		c->fn(obj, "queue's version is unknown", c->arg);
+	for (uint64_t i = 0; i < o.capacity; i++) {
+		heap_off slot = obj + offsetof(struct queue_obj, ring) + 8 * i;
+		uint64_t s = hr_word(&v->r, slot);
+		if (s == SLOT_SEALED) {
+			c->fn(slot, "queue's ring is sealed but the queue is named", c->arg);
+			return;
+		}
+		if (!slot_unit(s))
+			continue;
+		heap_off at = unit_to_off(slot_unit(s));
+		if (!heap_view_live(v, at, HEAP_UNIT)) {
+			if (unchanged(v, slot, s))
+				c->fn(slot, "queued handle names no live object", c->arg);
+		} else if (queue_view_obj(v, at, &other) && unchanged(v, slot, s)) {
 			c->fn(slot, "queued handle names a queue", c->arg);
+		}
 	}
 }
 
@@ -120,21 +156,22 @@ static int walk_name(const char *name, shmheap_object_handle hdl, void *arg)
 	struct queue_obj o;
 	if (!obj || !queue_view_obj(w->v, obj, &o))
 		return 0;
-	uint64_t cap = o.capacity, len = o.tail - o.head;
+	/* Of version 1 (libshmheap 0.4.0): listed, with what it cannot say. */
+	int v2 = o.magic == queue_magic(w->v->seed, obj, QUEUE_VERSION);
+	uint64_t key = queue_hint_key(o.id), cap = o.capacity;
+	int64_t len = (int64_t)((o.tail ^ key) - (o.head ^ key));
 	struct shmheap_queue_stats st = {
 		.offset = obj,
 		.capacity = cap,
-		.length = len > cap ? cap : len,
+		.length = !v2 || len < 0 ? 0 : (uint64_t)len > cap ? cap : (uint64_t)len,
 		.producers_waiting = -1,
 		.consumers_waiting = -1,
 	};
 	/* The words are counted where this process maps the heap, which the
 	 * view may only have read. */
-	if (obj + sizeof(o) <= heap_mapped_bytes(w->h)) {
-		st.consumers_waiting =
-			sleepers(w->h, obj + offsetof(struct queue_obj, not_empty));
-		st.producers_waiting =
-			sleepers(w->h, obj + offsetof(struct queue_obj, not_full));
+	if (v2 && obj + sizeof(o) <= heap_mapped_bytes(w->h)) {
+		st.consumers_waiting = sleepers(w->h, obj + offsetof(struct queue_obj, cons_wait) + SEQ_HALF);
+		st.producers_waiting = sleepers(w->h, obj + offsetof(struct queue_obj, prod_wait) + SEQ_HALF);
 	}
 	return w->fn(name, &st, w->arg);
 }

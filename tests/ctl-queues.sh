@@ -15,8 +15,9 @@ grep -q '^  empty  *[0-9][0-9]*  *2  *0  *0  *1$' "$TMP/out" || fail "inspect em
 grep -q '^  full  *[0-9][0-9]*  *1  *1  *1  *0$' "$TMP/out" || fail "inspect full line"
 grep -q '^  jobs  *[0-9][0-9]*  *8  *3  *0  *0$' "$TMP/out" || fail "inspect jobs line"
 pass "inspect shows the queues"
-# The queues' names are names of the directory too.
-grep -q '^  jobs  *[0-9][0-9]*  *120$' "$TMP/out" || fail "inspect lists the queue's name: $(cat "$TMP/out")"
+# The queues' names are names of the directory too (a queue of 8 is 192
+# bytes of words and 8 slots).
+grep -q '^  jobs  *[0-9][0-9]*  *256$' "$TMP/out" || fail "inspect lists the queue's name: $(cat "$TMP/out")"
 
 run "$CTL" inspect --json "$P-q"
 expect_rc 0 "inspect --json with queues"

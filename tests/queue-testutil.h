@@ -40,6 +40,12 @@ size_t qt_live_objects(shmheap_memory_handle h);
 int qt_account(shmheap_memory_handle h, shmheap_queue **queues, size_t nqueues,
 	       const shmheap_object_handle *slots, size_t nslots, size_t own);
 
+/* qt_account, where up to may_lose objects may be orphaned: the handles in
+ * the hands of plain calls (push, pop) that were killed. */
+int qt_account_lossy(shmheap_memory_handle h, shmheap_queue **queues, size_t nqueues,
+		     const shmheap_object_handle *slots, size_t nslots, size_t own,
+		     size_t may_lose);
+
 /* Every handle of queue q, popped (at most max): their number. */
 size_t qt_drain(shmheap_queue *q, shmheap_object_handle *out, size_t max);
 

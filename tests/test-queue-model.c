@@ -7,13 +7,23 @@
  * handle on a destroyed queue, also when a new queue took its name.  Every
  * object pushed is fresh and freed when popped, so that the heap's live
  * objects must match what the model says is queued or in a slot.
+ *
+ * The ring is looked at too (white box, lib/queue.h): after every call, each
+ * slot word of the queue called must be what the model's positions make it
+ * ({lap + key, object} for the queued, {lap + key, 0} for the next lap of
+ * the others), and the head and tail hints the model's counts, or one less.
+ * Now and then a hint is set back by one, as a process killed between its
+ * compare-and-swap and the hint's leaves it, and the calls that follow must
+ * answer as the model does.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "connection.h"
 #include "queue-testutil.h"
+#include "queue.h"
 
 #define NAMES 3
 #define HANDLES 6
@@ -25,6 +35,7 @@ struct mqueue {
 	unsigned gen; /* bumped by every create */
 	size_t cap, n;
 	uint64_t val[MAX_CAP]; /* oldest first */
+	uint64_t pushed, popped; /* positions filled and emptied */
 };
 
 struct mhandle {
@@ -113,6 +124,7 @@ static void op_push(struct model *m, struct mhandle *hd, int from)
 	if (from)
 		EXPECT(m, m->slot[s].value == 0, "push_from left its slot set");
 	mq->val[mq->n++] = v;
+	mq->pushed++;
 }
 
 static void op_pop(struct model *m, struct mhandle *hd, int into)
@@ -140,6 +152,7 @@ static void op_pop(struct model *m, struct mhandle *hd, int into)
 	EXPECT(m, got.value == mq->val[0], "popped %#llx, not the oldest %#llx",
 	       (unsigned long long)got.value, (unsigned long long)mq->val[0]);
 	memmove(mq->val, mq->val + 1, --mq->n * sizeof(mq->val[0]));
+	mq->popped++;
 	if (!into)
 		release(m, got.value);
 }
@@ -155,7 +168,7 @@ static void op_create(struct model *m, struct mhandle *hd, int name)
 		return;
 	}
 	EXPECT(m, q != NULL, "create: %s", strerror(errno));
-	*mq = (struct mqueue){1, mq->gen + 1, cap, 0, {0}};
+	*mq = (struct mqueue){1, mq->gen + 1, cap, 0, {0}, 0, 0};
 	if (hd->q)
 		ck_assert_int_eq(shmheap_queue_close(hd->q), 0);
 	*hd = (struct mhandle){q, name, mq->gen};
@@ -187,6 +200,54 @@ static void op_destroy(struct model *m, int name)
 	EXPECT(m, rc == 0, "destroy: %s", strerror(errno));
 	mq->exists = 0; /* the queued objects are the library's to free */
 	mq->n = 0;
+}
+
+static struct queue_obj *ring_of(struct model *m, const shmheap_queue *q)
+{
+	return (struct queue_obj *)(void *)(m->h->base + q->obj);
+}
+
+/* The slot words and hints of the queue hd names, against the model. */
+static void verify_ring(struct model *m, struct mhandle *hd)
+{
+	struct mqueue *mq = current(m, hd);
+	if (!mq)
+		return;
+	const shmheap_queue *q = hd->q;
+	struct queue_obj *o = ring_of(m, q);
+	uint64_t tail = o->tail ^ q->hint_key, head = o->head ^ q->hint_key;
+	EXPECT(m, tail == mq->pushed || tail + 1 == mq->pushed,
+	       "tail hint %llu, %llu pushed", (unsigned long long)tail,
+	       (unsigned long long)mq->pushed);
+	EXPECT(m, head == mq->popped || head + 1 == mq->popped,
+	       "head hint %llu, %llu popped", (unsigned long long)head,
+	       (unsigned long long)mq->popped);
+	for (uint64_t i = 0; i < mq->cap; i++) {
+		/* The position slot i holds or waits for. */
+		uint64_t p = mq->popped + (i + mq->cap - mq->popped % mq->cap) % mq->cap;
+		uint64_t unit = 0;
+		if (p < mq->pushed)
+			unit = handle_off(m->h->seed, mq->val[p - mq->popped]) / HEAP_UNIT;
+		uint64_t want = slot_make((uint32_t)(p / mq->cap) + q->key, (uint32_t)unit);
+		EXPECT(m, o->ring[i] == want, "slot %llu holds %#llx, not %#llx",
+		       (unsigned long long)i, (unsigned long long)o->ring[i],
+		       (unsigned long long)want);
+	}
+}
+
+/* A hint set back by one, as a process killed after its compare-and-swap
+ * leaves it (the position it names is done). */
+static void op_lag(struct model *m, struct mhandle *hd)
+{
+	struct mqueue *mq = current(m, hd);
+	if (!mq)
+		return;
+	struct queue_obj *o = ring_of(m, hd->q);
+	int tail = tu_rand(&m->rng) % 2;
+	uint64_t *hint = tail ? &o->tail : &o->head;
+	uint64_t done = tail ? mq->pushed : mq->popped;
+	if (done && (*hint ^ hd->q->hint_key) == done)
+		*hint = (done - 1) ^ hd->q->hint_key;
 }
 
 static void verify_live(struct model *m)
@@ -236,11 +297,15 @@ START_TEST(random_calls_against_the_model)
 			op_push(&m, hd, 0);
 		} else if (r < 520) {
 			op_push(&m, hd, 1);
-		} else if (r < 880) {
+		} else if (r < 870) {
 			op_pop(&m, hd, 0);
-		} else {
+		} else if (r < 990) {
 			op_pop(&m, hd, 1);
+		} else {
+			op_lag(&m, hd);
 		}
+		if (hd->q)
+			verify_ring(&m, hd);
 		if (m.op % 65536 == 0) {
 			verify_live(&m);
 			ck_assert_int_eq(tu_check(hp.h), 0);

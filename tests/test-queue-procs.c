@@ -8,11 +8,17 @@
  * pop_into; the queue is small, so that both sides wait.  The heap must then
  * check clean and hold no object of the run.  SHMHEAP_TEST_PROCS_OPS sets the
  * objects of each producer (20,000 by default).
+ *
+ * Then the destruction of a queue while other processes push and pop plain
+ * values on it without the lock: they get EIDRM and open the next queue of
+ * the name, every object is freed once (by its consumer, by its producer
+ * whose push failed, or by the destruction), and the heap checks clean.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "queue-testutil.h"
 
@@ -171,12 +177,109 @@ START_TEST(eight_by_eight)
 }
 END_TEST
 
+/* ---- destruction under plain calls ---- */
+
+#define RACERS 4
+#define RACE_ROUNDS 300
+
+struct race {
+	struct qt_heap hp;
+	shmheap_object_handle stop; /* a uint32_t: the parent's signal to end */
+	int id;
+};
+
+static shmheap_queue *race_open(shmheap_memory_handle h, const uint32_t *stop)
+{
+	for (;;) {
+		shmheap_queue *q = shmheap_queue_open(h, "race");
+		if (q || __atomic_load_n(stop, __ATOMIC_ACQUIRE))
+			return q;
+		TU_REQUIRE(errno == ENOENT, "open: %s", strerror(errno));
+		usleep(100);
+	}
+}
+
+static void racer(void *arg)
+{
+	struct race *r = arg;
+	shmheap_memory_handle h = qt_child_connect(&r->hp);
+	const uint32_t *stop = shmheap_handle_to_ptr(h, r->stop);
+	int producer = r->id % 2 == 0;
+	shmheap_queue *q = race_open(h, stop);
+	while (q && !__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
+		shmheap_object_handle o = {0};
+		int rc;
+		if (producer) {
+			void *p = shmheap_alloc(h, 32);
+			TU_REQUIRE(p != NULL, "alloc: %s", strerror(errno));
+			rc = shmheap_queue_push(q, shmheap_ptr_to_handle(h, p), 5);
+			if (rc < 0)
+				shmheap_free(h, p); /* still ours */
+		} else {
+			rc = shmheap_queue_pop(q, &o, 5);
+			if (rc == 0)
+				TU_REQUIRE(shmheap_free_checked(h, shmheap_handle_to_ptr(h, o)) ==
+						   0,
+					   "a popped object is not live: %s", strerror(errno));
+		}
+		TU_REQUIRE(rc == 0 || errno == ETIMEDOUT || errno == EIDRM, "racer %d: %s",
+			   r->id, strerror(errno));
+		if (rc < 0 && errno == EIDRM) {
+			shmheap_queue_close(q);
+			q = race_open(h, stop);
+		}
+	}
+	if (q)
+		shmheap_queue_close(q);
+	tu_child_exit(0);
+}
+
+START_TEST(destroy_under_plain_calls)
+{
+	struct race r;
+	qt_make(&r.hp, (enum qt_kind)_i, 4 << 20, 4);
+	shmheap_memory_handle h = r.hp.h;
+	uint32_t *stop = shmheap_calloc(h, 1, sizeof(*stop));
+	ck_assert_ptr_nonnull(stop);
+	r.stop = shmheap_ptr_to_handle(h, stop);
+	shmheap_queue *q = shmheap_queue_create(h, "race", 4);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(shmheap_queue_close(q), 0);
+	size_t live0 = qt_live_objects(h);
+	pid_t pids[RACERS];
+	for (int i = 0; i < RACERS; i++) {
+		r.id = i;
+		pids[i] = tu_fork(racer, &r, 240);
+	}
+	uint64_t rng = 0x7ace5eedu + (uint64_t)_i;
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		usleep((useconds_t)(tu_rand(&rng) % 2000));
+		ck_assert_int_eq(shmheap_queue_destroy(h, "race"), 0);
+		if (round % 50 == 49)
+			ck_assert_int_eq(tu_check(h), 0);
+		q = shmheap_queue_create(h, "race", 1 + tu_rand(&rng) % 8);
+		ck_assert_ptr_nonnull(q);
+		ck_assert_int_eq(shmheap_queue_close(q), 0);
+	}
+	__atomic_store_n(stop, 1, __ATOMIC_RELEASE);
+	char why[256] = "";
+	ck_assert_msg(tu_wait_all(pids, RACERS, 300, why, sizeof(why)) == 0, "a racer: %s",
+		      why);
+	ck_assert_int_eq(shmheap_queue_destroy(h, "race"), 0);
+	/* The last queue's block and entry went with it, its objects too. */
+	ck_assert_uint_eq(qt_live_objects(h), live0 - 2);
+	ck_assert_int_eq(tu_check(h), 0);
+	qt_destroy(&r.hp);
+}
+END_TEST
+
 static Suite *procs_suite(void)
 {
 	Suite *s = suite_create("queue-procs");
 	TCase *tc = bt_tcase("procs", 600);
 	tcase_add_loop_test(tc, two_by_two, 0, QT_KINDS);
 	tcase_add_loop_test(tc, eight_by_eight, QT_POSIX, QT_CACHED + 1);
+	tcase_add_loop_test(tc, destroy_under_plain_calls, QT_POSIX, QT_CACHED + 1);
 	suite_add_tcase(s, tc);
 	return s;
 }
