@@ -47,13 +47,13 @@ enum ext_op {
 	/* Queues (queue.h): the repair hands these to queue_finish. */
 	INTENT_QUEUE_CREATE = 6,  /* a: entry's block, b: table slot, c: queue's */
 	INTENT_QUEUE_DESTROY = 7, /* a: entry's block, b: table slot, c: queue's */
-	INTENT_QUEUE_PUSH = 8,	  /* a: queue's object, b: slot, c: handle; pos: tail */
-	INTENT_QUEUE_POP = 9,	  /* a: queue's object, b: slot, c: handle; pos: head */
+	INTENT_QUEUE_PUSH = 8,	  /* a: queue's object, b: slot, c: handle; pos: ring index */
+	INTENT_QUEUE_POP = 9,	  /* a: queue's object, b: slot, c: handle; pos: ring index */
 };
 
 struct heap_intent {
 	uint32_t op;  /* enum ext_op, stored last (release) */
-	uint32_t pos; /* queue calls: the low 32 bits of the position found */
+	uint32_t pos; /* queue calls: the ring index of the slot held (queue.h) */
 	uint64_t a, b, c; /* byte offsets from the start of the heap */
 };
 
