@@ -145,7 +145,8 @@ EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 	if (heap_lock(mem) < 0)
 		return NULL;
 	heap_off off = heap_grow_retry(mem, room, alloc_aligned, &r);
-	heap_end_call(mem, "shmheap_alloc_aligned");
+	if (heap_end_call(mem, "shmheap_alloc_aligned") < 0)
+		return NULL; /* EUCLEAN */
 	if (!off) {
 		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
 		return NULL;

@@ -174,8 +174,17 @@ void block_merge_free(struct shmheap_heap *h, heap_off off)
 	uint64_t psize = prev ? bw_size(*block_word(base, prev)) : 0;
 	heap_off next = off + size;
 	uint64_t nsize = 0;
-	if (next < end && !(*block_word(base, next) & BW_IN_USE))
-		nsize = bw_size(*block_word(base, next));
+	if (next < end) {
+		uint64_t nbw = *block_word(base, next);
+		if (!(nbw & BW_IN_USE)) {
+			nsize = block_step(next, nbw, end);
+			if (!nsize) {
+				/* A free neighbour that is no block: left alone. */
+				fi_damage(&h->index);
+				return;
+			}
+		}
+	}
 
 	heap_off start = prev ? prev : off;
 	uint64_t total = psize + size + nsize;

@@ -38,6 +38,9 @@ struct shmheap_heap {
 	int lock_queued;	  /* the holder got the lock from the kernel's queue */
 	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
+	/* Set under the lock when a call met damage (index.damaged points
+	 * here); the end of the call marks the heap and fails (lock.h). */
+	int damaged;
 	unsigned heap_flags; /* the header's flags, read when h connected */
 	/* The layers the heap uses (layers.c, layer.h), and of them the one
 	 * that changes block words without the lock, and the one that serves

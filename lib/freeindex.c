@@ -24,7 +24,9 @@
 struct tree {
 	unsigned char *base;
 	heap_unit *root;
-	bool aug; /* keeps subtree maxima (the main treap) */
+	bool aug;     /* keeps subtree maxima (the main treap) */
+	uint64_t end; /* no node's block reaches past this (the mapped heap) */
+	int *damaged; /* set when a bad link or node is met (freeindex.h) */
 };
 
 /* A node's links, left then right, as 32-bit unit offsets in its second word. */
@@ -50,20 +52,101 @@ static inline uint32_t prio_of(const struct tree *t, heap_unit u)
 	return bw_tag(node(t, u)[0]);
 }
 
+static inline void damage(const struct tree *t)
+{
+	*t->damaged = 1;
+}
+
+/*
+ * Whether unit u may be a node of t: a free block of the treap's sizes that
+ * lies in the heap, with a subtree maximum that could be a block's size.
+ * Only what a link leads to is checked: the node an operation was given is
+ * the caller's (its words may be changing, see fi_move).
+ */
+static inline bool node_ok(const struct tree *t, heap_unit u)
+{
+	heap_off off = unit_to_off(u);
+	uint64_t min = t->aug ? BLOCK_MAIN_MIN : BLOCK_MIN;
+	if (off < HEAP_FIRST_BLOCK || off > t->end - min)
+		return false;
+	uint64_t bw = node(t, u)[0], size = bw_size(bw);
+	if ((bw & BW_IN_USE) || size < min || size > t->end - off)
+		return false;
+	return t->aug ? node(t, u)[2] <= t->end : size == BLOCK_MIN;
+}
+
+/* The child of u on side (0 left, 1 right) once checked: in key order and a
+ * sound node; 0 (and damage noted) if not. */
+static inline heap_unit child_of(const struct tree *t, heap_unit u, int side)
+{
+	heap_unit v = links_of(t, u)[side];
+	if (!v)
+		return 0;
+	if ((side ? v <= u : v >= u) || !node_ok(t, v)) {
+		damage(t);
+		return 0;
+	}
+	return v;
+}
+
 static inline heap_unit left_of(const struct tree *t, heap_unit u)
 {
-	return links_of(t, u)[0];
+	return child_of(t, u, 0);
 }
 
 static inline heap_unit right_of(const struct tree *t, heap_unit u)
 {
-	return links_of(t, u)[1];
+	return child_of(t, u, 1);
+}
+
+/* The root, once checked like a child. */
+static inline heap_unit root_of(const struct tree *t)
+{
+	heap_unit v = *t->root;
+	if (v && !node_ok(t, v)) {
+		damage(t);
+		return 0;
+	}
+	return v;
 }
 
 /* The link of u on the side where key belongs. */
 static inline link_word *toward(const struct tree *t, heap_unit u, heap_unit key)
 {
 	return &links_of(t, u)[key > u];
+}
+
+/*
+ * A link on the way to key, checked: the node key itself is only checked to
+ * lie in the heap, since the caller may be changing its words (a merged
+ * block's word is cleared before its node moves).  0 (damage noted) if bad.
+ */
+static inline heap_unit checked_toward(const struct tree *t, heap_unit v, heap_unit key)
+{
+	if (!v || v != key)
+		return v && !node_ok(t, v) ? (damage(t), 0) : v;
+	heap_off off = unit_to_off(v);
+	if (off < HEAP_FIRST_BLOCK || off > t->end - BLOCK_MIN) {
+		damage(t);
+		return 0;
+	}
+	return v;
+}
+
+static inline heap_unit root_toward(const struct tree *t, heap_unit key)
+{
+	return checked_toward(t, *t->root, key);
+}
+
+/* The child of u on the side where key belongs, checked. */
+static inline heap_unit child_toward(const struct tree *t, heap_unit u, heap_unit key)
+{
+	heap_unit v = *toward(t, u, key);
+	if (v && (key > u ? v <= u : v >= u)) {
+		damage(t);
+		return 0;
+	}
+	return checked_toward(t, v, key);
 }
 
 /*
@@ -117,7 +200,10 @@ static inline void update(const struct tree *t, heap_unit u)
 
 static struct tree tree_for(const struct free_index *fi, uint64_t size)
 {
-	struct tree t = {fi->base, &fi->hdr->main_root, true};
+	uint64_t end = heap_size_bytes(fi->hdr);
+	size_t mapped = __atomic_load_n(fi->mapped, __ATOMIC_ACQUIRE);
+	struct tree t = {fi->base, &fi->hdr->main_root, true,
+			 end < mapped ? end : mapped, fi->damaged};
 	if (size < BLOCK_MAIN_MIN) {
 		t.root = &fi->hdr->tiny_root;
 		t.aug = false;
@@ -134,20 +220,24 @@ static struct tree tree_for(const struct free_index *fi, uint64_t size)
 
 /* Splits subtree u into the keys below key (*l) and above it (*r). */
 static void split(const struct tree *t, heap_unit u, heap_unit key, heap_unit *l,
-		  heap_unit *r)
+		  heap_unit *r, unsigned depth)
 {
 	heap_unit part;
 
+	if (u && depth > FI_MAX_DEPTH) {
+		damage(t);
+		u = 0;
+	}
 	if (!u) {
 		*l = *r = 0;
 		return;
 	}
 	if (u < key) {
-		split(t, right_of(t, u), key, &part, r);
+		split(t, right_of(t, u), key, &part, r, depth + 1);
 		store_link(&links_of(t, u)[1], part);
 		*l = u;
 	} else {
-		split(t, left_of(t, u), key, l, &part);
+		split(t, left_of(t, u), key, l, &part, depth + 1);
 		store_link(&links_of(t, u)[0], part);
 		*r = u;
 	}
@@ -155,18 +245,22 @@ static void split(const struct tree *t, heap_unit u, heap_unit key, heap_unit *l
 }
 
 /* Joins subtrees a and b, every key of a lying below every key of b. */
-static heap_unit merge(const struct tree *t, heap_unit a, heap_unit b)
+static heap_unit merge(const struct tree *t, heap_unit a, heap_unit b, unsigned depth)
 {
 	if (!a)
 		return b;
 	if (!b)
 		return a;
+	if (depth > 2 * FI_MAX_DEPTH) {
+		damage(t);
+		return a;
+	}
 	if (prio_of(t, a) >= prio_of(t, b)) {
-		store_link(&links_of(t, a)[1], merge(t, right_of(t, a), b));
+		store_link(&links_of(t, a)[1], merge(t, right_of(t, a), b, depth + 1));
 		update(t, a);
 		return a;
 	}
-	store_link(&links_of(t, b)[0], merge(t, a, left_of(t, b)));
+	store_link(&links_of(t, b)[0], merge(t, a, left_of(t, b), depth + 1));
 	update(t, b);
 	return b;
 }
@@ -175,8 +269,11 @@ static heap_unit merge(const struct tree *t, heap_unit a, heap_unit b)
 static bool find_path(const struct tree *t, heap_unit key, struct fi_path *p)
 {
 	p->depth = 0;
-	for (heap_unit u = *t->root; u && p->depth < FI_MAX_DEPTH;
-	     u = *toward(t, u, key)) {
+	for (heap_unit u = root_toward(t, key); u; u = child_toward(t, u, key)) {
+		if (p->depth == FI_MAX_DEPTH) {
+			damage(t);
+			return false;
+		}
 		p->node[p->depth++] = u;
 		if (u == key)
 			return true;
@@ -224,7 +321,7 @@ static void refresh_up(const struct tree *t, const struct fi_path *p, unsigned i
 				return;
 			/* Indexing rather than ?: keeps the side, a coin toss, off
 			 * the branch predictor. */
-			heap_unit other = links_of(t, u)[p->node[i + 1] < u];
+			heap_unit other = child_of(t, u, p->node[i + 1] < u);
 			m = max3(size_of(t, u), below, max_of(t, other));
 			if (cur == m)
 				return;
@@ -241,16 +338,21 @@ static void tree_insert_split(const struct tree *t, heap_unit x)
 	uint64_t size = size_of(t, x);
 	uint32_t prio = prio_of(t, x);
 	link_word *slot = t->root;
-	heap_unit u = *slot;
+	heap_unit u = root_toward(t, x);
+	unsigned depth = 0;
 
 	while (u && prio_of(t, u) >= prio) {
+		if (++depth > FI_MAX_DEPTH) {
+			damage(t);
+			return;
+		}
 		if (t->aug)
 			raise_max(t, u, size);
 		slot = toward(t, u, x);
-		u = *slot;
+		u = child_toward(t, u, x);
 	}
 	heap_unit l, r;
-	split(t, u, x, &l, &r);
+	split(t, u, x, &l, &r, depth);
 	set_links(t, x, l, r);
 	update(t, x);
 	*slot = x;
@@ -271,7 +373,11 @@ static void tree_insert(const struct tree *t, heap_unit x)
 	link_word *slot = t->root;
 
 	p.depth = 0;
-	for (heap_unit u = *slot; u; u = *slot) {
+	for (heap_unit u = root_toward(t, x); u; u = child_toward(t, u, x)) {
+		if (u == x) { /* indexed already: the chain and index disagree */
+			damage(t);
+			return;
+		}
 		if (p.depth == FI_MAX_DEPTH) {
 			tree_insert_split(t, x);
 			return;
@@ -304,11 +410,13 @@ static void tree_remove(const struct tree *t, heap_unit x, const struct fi_path 
 {
 	struct fi_path scratch;
 	const struct fi_path *p = path_to(t, x, given, &scratch);
-	if (!p)
-		return; /* not indexed: shmheap_check reports it */
+	if (!p) {
+		damage(t); /* a free block the index does not hold */
+		return;
+	}
 	unsigned i = p->depth - 1;
 	uint64_t old = t->aug ? node(t, x)[2] : 0;
-	heap_unit joined = merge(t, left_of(t, x), right_of(t, x));
+	heap_unit joined = merge(t, left_of(t, x), right_of(t, x), 0);
 	store_link(slot_of(t, p, i), joined);
 	if (t->aug)
 		refresh_up(t, p, i, max_of(t, joined), old);
@@ -320,8 +428,10 @@ static void tree_move(const struct tree *t, heap_unit old, heap_unit new,
 {
 	struct fi_path scratch;
 	const struct fi_path *p = path_to(t, old, given, &scratch);
-	if (!p)
+	if (!p) {
+		damage(t);
 		return;
+	}
 	unsigned i = p->depth - 1;
 	/* old's block word and maximum may lie under new's words by now;
 	 * fi_first_fit noted the maximum before anything was written. */
@@ -337,12 +447,16 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 {
 	struct tree main_t = tree_for(fi, BLOCK_MAIN_MIN);
 	heap_unit best = 0;
-	heap_unit u = *main_t.root;
+	heap_unit u = root_of(&main_t);
 	unsigned depth = 0;
 
 	if (u && max_of(&main_t, u) >= need) {
 		/* The maxima lead straight down to the first fit: one path. */
-		while (depth < FI_MAX_DEPTH) {
+		for (;;) {
+			if (depth == FI_MAX_DEPTH) {
+				damage(&main_t);
+				break;
+			}
 			if (path)
 				path->node[depth] = u;
 			depth++;
@@ -355,7 +469,8 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 					path->last_max = max_of(&main_t, u);
 				break;
 			} else if (!(u = right_of(&main_t, u))) {
-				break; /* a wrong maximum: shmheap_check reports it */
+				damage(&main_t); /* a maximum no block has */
+				break;
 			}
 		}
 	}
@@ -363,9 +478,14 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 		path->depth = best ? depth : 0;
 	if (need <= BLOCK_MIN) {
 		struct tree tiny = tree_for(fi, BLOCK_MIN);
-		heap_unit v = *tiny.root;
-		while (v && left_of(&tiny, v))
-			v = left_of(&tiny, v);
+		heap_unit v = root_of(&tiny), l;
+		for (unsigned d = 0; v && (l = left_of(&tiny, v)); d++) {
+			if (d == FI_MAX_DEPTH) {
+				damage(&tiny);
+				return 0;
+			}
+			v = l;
+		}
 		if (v && (!best || v < best))
 			best = v;
 	}
@@ -398,11 +518,17 @@ void fi_grown(const struct free_index *fi, heap_off off)
 	uint64_t size = bw_size(*block_word(fi->base, off));
 
 	/* Growing only raises maxima, so they can be fixed top-down. */
-	for (heap_unit u = *t.root; u; u = *toward(&t, u, key)) {
+	unsigned depth = 0;
+	for (heap_unit u = root_toward(&t, key); u; u = child_toward(&t, u, key)) {
+		if (depth++ == FI_MAX_DEPTH) {
+			damage(&t);
+			return;
+		}
 		raise_max(&t, u, size);
 		if (u == key)
-			break;
+			return;
 	}
+	damage(&t); /* the block is not indexed */
 }
 
 heap_off fi_last(const struct free_index *fi)
@@ -410,9 +536,14 @@ heap_off fi_last(const struct free_index *fi)
 	heap_unit last = 0;
 	for (int tiny = 0; tiny < 2; tiny++) {
 		struct tree t = tree_for(fi, tiny ? BLOCK_MIN : BLOCK_MAIN_MIN);
-		heap_unit u = *t.root;
-		while (u && right_of(&t, u))
-			u = right_of(&t, u);
+		heap_unit u = root_of(&t), r;
+		for (unsigned d = 0; u && (r = right_of(&t, u)); d++) {
+			if (d == FI_MAX_DEPTH) {
+				damage(&t);
+				return 0;
+			}
+			u = r;
+		}
 		if (u > last)
 			last = u;
 	}
@@ -517,14 +648,14 @@ heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off 
 {
 	struct tree main_t = tree_for(fi, BLOCK_MAIN_MIN);
 	heap_unit key = off_to_unit(from);
-	heap_unit best = first_from(&main_t, *main_t.root, key, need, 0);
+	heap_unit best = first_from(&main_t, root_of(&main_t), key, need, 0);
 
 	if (need <= BLOCK_MIN) {
 		/* The lowest tiny block at key or above. */
 		struct tree tiny = tree_for(fi, BLOCK_MIN);
 		heap_unit v = 0;
 		unsigned depth = 0;
-		for (heap_unit u = *tiny.root; u && depth++ < FI_MAX_DEPTH;) {
+		for (heap_unit u = root_of(&tiny); u && depth++ < FI_MAX_DEPTH;) {
 			if (u >= key) {
 				v = u;
 				u = left_of(&tiny, u);

@@ -12,11 +12,26 @@
  */
 #define FI_MAX_DEPTH 256
 
-/* The two treaps of one heap (see layout.h). */
+/*
+ * The two treaps of one heap (see layout.h), as one connection sees them.
+ * Every link and node is checked before it is followed (a node is a free
+ * block of its treap's sizes inside the mapped heap, its links in key order,
+ * its maximum no less than its size, no path deeper than FI_MAX_DEPTH): an
+ * operation that meets a bad one stops there and sets *damaged, which the
+ * end of the locked call turns into EUCLEAN (lock.h, heap_end_call).
+ */
 struct free_index {
 	unsigned char *base;
 	struct heap_header *hdr;
+	const size_t *mapped; /* the connection's mapped bytes */
+	int *damaged;	      /* set when damage was met (under the lock) */
 };
+
+/* Notes damage met under the lock (see struct free_index). */
+static inline void fi_damage(const struct free_index *fi)
+{
+	*fi->damaged = 1;
+}
 
 /* A path from the main treap's root, as fi_first_fit leaves it. */
 struct fi_path {

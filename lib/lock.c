@@ -87,6 +87,8 @@ static int after_acquire(struct shmheap_heap *h, int err)
 
 	if (__builtin_expect(!err, 1)) {
 		if (sync_mapping(h) < 0) {
+			if (errno == EUCLEAN) /* a size beyond the object */
+				heap_mark_damaged(h);
 			pthread_mutex_unlock(m);
 			return -1;
 		}
@@ -102,9 +104,27 @@ static int after_acquire(struct shmheap_heap *h, int err)
 			return -1;
 		}
 		pthread_mutex_consistent(m);
+		/* Connect no longer verifies the heap, so every repair is
+		 * followed by a full check: what the repair could not mend is
+		 * damage, marked so that no connect takes the heap. */
+		if (heap_repair_verify(h) < 0) {
+			heap_unlock(h);
+			return -1;
+		}
 		return 0;
 	}
 	errno = err;
+	return -1;
+}
+
+int heap_mark_damaged(struct shmheap_heap *h)
+{
+	/* An inspecting connection promises not to write the heap. */
+	if (!(h->connect_flags & SHMHEAP_CONNECT_INSPECT))
+		__atomic_fetch_or(&h->hdr->flags, (uint16_t)HEAP_FLAG_DAMAGED,
+				  __ATOMIC_RELEASE);
+	h->damaged = 0;
+	errno = EUCLEAN;
 	return -1;
 }
 
