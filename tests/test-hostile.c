@@ -418,8 +418,10 @@ END_TEST
  * A heap of 16-byte blocks, every other one free, whose two treap roots are
  * swapped: the main treap then holds the 262,144 16-byte blocks.  Before the
  * fix, matching each of them against the chain walked the rest of the chain:
- * minutes for check and for connect (which does it under the lock); the test
- * case's timeout fails that.
+ * minutes for check and for connect (which did it under the lock); the test
+ * case's timeout fails that.  Connect checks the whole heap only when asked
+ * (SHMHEAP_CONNECT_VERIFY); without it the first call to meet the wrong root
+ * fails (EUCLEAN) and marks the heap, which connect then refuses.
  */
 START_TEST(crafted_index_is_checked_in_linear_time)
 {
@@ -446,6 +448,15 @@ START_TEST(crafted_index_is_checked_in_linear_time)
 	roots[1] = t;
 	/* Every 16-byte node is in the wrong treap and missing from its own. */
 	ck_assert_int_ge(shmheap_check(h, NULL, NULL), (int)CRAFTED_NODES);
+	/* The full check at connect, on request, is linear too. */
+	struct shmheap_connect_options vo = {.flags = SHMHEAP_CONNECT_VERIFY};
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_ex(name, &vo));
+	ck_assert_int_eq(errno, EINVAL);
+	/* The first allocation meets the main treap's wrong root. */
+	errno = 0;
+	ck_assert_ptr_null(shmheap_alloc(h, 100));
+	ck_assert_int_eq(errno, EUCLEAN);
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect(name));
 	ck_assert_int_eq(errno, EINVAL);
