@@ -63,7 +63,8 @@ static uint64_t time_connect(const char *name, unsigned flags)
 {
 	struct shmheap_connect_options o = {.flags = flags};
 	uint64_t t0 = bench_now_ns();
-	shmheap_memory_handle c = flags ? shmheap_connect_ex(name, &o) : shmheap_connect(name);
+	shmheap_memory_handle c = flags ? shmheap_connect_ex(name, &o)
+					: shmheap_connect(name);
 	uint64_t t = bench_now_ns() - t0;
 	if (!c) {
 		fprintf(stderr, "connectbench: connect %s: %s\n", name, strerror(errno));

@@ -473,7 +473,8 @@ static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
 			errno = ENOMEM;
 	}
 	__atomic_store_n(&c->slot->pending, 0, __ATOMIC_RELEASE);
-	heap_end_call(h, "shmheap_alloc");
+	if (heap_end_call(h, "shmheap_alloc") < 0)
+		return 0; /* EUCLEAN: damage met */
 	return off;
 }
 
@@ -513,7 +514,8 @@ int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
 	slot_unlock(c, locked);
 	if (!off) {
 		*out = NULL;
-		errno = err == ENOSPC || err == ETIMEDOUT || err == ENOTRECOVERABLE
+		errno = err == ENOSPC || err == ETIMEDOUT || err == ENOTRECOVERABLE ||
+					err == EUCLEAN
 				? err
 				: ENOMEM;
 		return -1;
@@ -531,8 +533,7 @@ static int flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k,
 		return -1;
 	sweep_now_and_then(h, c);
 	*left = flush_class(h, c, k, c->batch);
-	heap_end_call(h, "shmheap_free");
-	return 0;
+	return heap_end_call(h, "shmheap_free"); /* -1: EUCLEAN */
 }
 
 int cache_free(struct shmheap_heap *h, void *ptr)

@@ -202,8 +202,8 @@ static struct tree tree_for(const struct free_index *fi, uint64_t size)
 {
 	uint64_t end = heap_size_bytes(fi->hdr);
 	size_t mapped = __atomic_load_n(fi->mapped, __ATOMIC_ACQUIRE);
-	struct tree t = {fi->base, &fi->hdr->main_root, true,
-			 end < mapped ? end : mapped, fi->damaged};
+	struct tree t = {fi->base, &fi->hdr->main_root, true, end < mapped ? end : mapped,
+			 fi->damaged};
 	if (size < BLOCK_MAIN_MIN) {
 		t.root = &fi->hdr->tiny_root;
 		t.aug = false;

@@ -256,8 +256,9 @@ START_TEST(connect_does_not_walk_the_heap)
 	void *q = shmheap_alloc(c, 48); /* the first free block fits */
 	ck_assert_ptr_nonnull(q);
 	ck_assert_int_eq(shmheap_free_checked(c, q), 0);
-	ck_assert_int_eq(shmheap_free_checked(c, shmheap_handle_to_ptr(
-							 c, shmheap_ptr_to_handle(h, p[1]))),
+	ck_assert_int_eq(shmheap_free_checked(c,
+					      shmheap_handle_to_ptr(
+						      c, shmheap_ptr_to_handle(h, p[1]))),
 			 0);
 	ck_assert(!marked_damaged(c));
 
@@ -300,8 +301,10 @@ START_TEST(connect_checks_after_a_repair)
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
-		_exit(pthread_mutex_lock(&((struct heap_header *)shmheap_underlying(h))
-						    ->lock) == 0 ? 0 : 1);
+		_exit(pthread_mutex_lock(
+			      &((struct heap_header *)shmheap_underlying(h))->lock) == 0
+			      ? 0
+			      : 1);
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);

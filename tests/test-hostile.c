@@ -523,7 +523,8 @@ static void flip_template(struct flip_image *fi, bool cached)
 		for (size_t i = 1; i < n; i += 6) {
 			char nm[16];
 			snprintf(nm, sizeof(nm), "obj%zu", i);
-			ck_assert_int_eq(shmheap_name_set(h, nm, shmheap_ptr_to_handle(h, p[i]),
+			ck_assert_int_eq(shmheap_name_set(h, nm,
+							  shmheap_ptr_to_handle(h, p[i]),
 							  0),
 					 0);
 		}
@@ -578,14 +579,15 @@ static void flip_write(const char *name, const unsigned char *img)
 {
 	int fd = shm_open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	TU_REQUIRE(fd >= 0, "shm_open: %s", strerror(errno));
-	TU_REQUIRE(ftruncate(fd, FLIP_LEN) == 0 && pwrite(fd, img, FLIP_LEN, 0) == FLIP_LEN,
+	TU_REQUIRE(ftruncate(fd, FLIP_LEN) == 0 &&
+			   pwrite(fd, img, FLIP_LEN, 0) == FLIP_LEN,
 		   "write the image: %s", strerror(errno));
 	close(fd);
 }
 
-#define FLIP_CALL(ok, what)                                                  \
-	do {                                                                 \
-		errno = 0;                                                   \
+#define FLIP_CALL(ok, what)                                                      \
+	do {                                                                     \
+		errno = 0;                                                       \
 		TU_REQUIRE((ok) || errno != 0, "%s failed without errno", what); \
 	} while (0)
 
@@ -628,7 +630,8 @@ static void flip_calls(shmheap_memory_handle h, bool named)
 	(void)shmheap_walk(h, collect_objects, live);
 	unsigned char *base = shmheap_underlying(h);
 	for (int i = 0; i < 16 && live[i]; i++)
-		FLIP_CALL(shmheap_free_checked(h, base + (uintptr_t)live[i]) == 0, "free");
+		FLIP_CALL(shmheap_free_checked(h, base + (uintptr_t)live[i]) == 0,
+			  "free");
 	if (named) {
 		shmheap_object_handle hdl;
 		FLIP_CALL(shmheap_name_get(h, "obj7", &hdl) == 0, "name_get");
@@ -636,7 +639,8 @@ static void flip_calls(shmheap_memory_handle h, bool named)
 		void *q;
 		FLIP_CALL((q = shmheap_alloc(h, 32)) != NULL, "alloc");
 		if (q) {
-			FLIP_CALL(shmheap_name_set(h, "new", shmheap_ptr_to_handle(h, q), 0) == 0,
+			FLIP_CALL(shmheap_name_set(h, "new", shmheap_ptr_to_handle(h, q),
+						   0) == 0,
 				  "name_set");
 		}
 	}
@@ -682,7 +686,8 @@ static void flip_child(void *arg)
 				   "connect took a heap marked damaged");
 		}
 		struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_VERIFY};
-		FLIP_CALL((h = shmheap_connect_ex(name, &o)) != NULL, "verifying connect");
+		FLIP_CALL((h = shmheap_connect_ex(name, &o)) != NULL,
+			  "verifying connect");
 		shmheap_disconnect(h);
 		shm_unlink(name);
 	}
@@ -703,8 +708,9 @@ static void flip_tries(bool cached)
 	char why[256];
 	pid_t pid = tu_fork(flip_child, &run, 0);
 	int ret = tu_wait(pid, 0, why, sizeof(why));
-	ck_assert_msg(ret == 0, "%s heap, try %u (seed %llu): %s", cached ? "cached" : "plain",
-		      at->tries_done, (unsigned long long)at->seed, why);
+	ck_assert_msg(ret == 0, "%s heap, try %u (seed %llu): %s",
+		      cached ? "cached" : "plain", at->tries_done,
+		      (unsigned long long)at->seed, why);
 	munmap(at, sizeof(*at));
 	free(fi);
 }

@@ -205,7 +205,8 @@ static void exercise_damaged(shmheap_memory_handle mem)
 				  "shmheap_free_checked failed without errno");
 	}
 	errno = 0;
-	failed_with_errno(shmheap_stats(mem, &st) < 0, "shmheap_stats failed without errno");
+	failed_with_errno(shmheap_stats(mem, &st) < 0,
+			  "shmheap_stats failed without errno");
 	(void)shmheap_walk(mem, count_block, &n);
 	(void)shmheap_check(mem, NULL, NULL);
 }
