@@ -180,7 +180,7 @@ void block_merge_free(struct shmheap_heap *h, heap_off off)
 			nsize = block_step(next, nbw, end);
 			if (!nsize) {
 				/* A free neighbour that is no block: left alone. */
-				fi_damage(&h->index);
+				heap_met_damage(h);
 				return;
 			}
 		}

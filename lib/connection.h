@@ -56,6 +56,13 @@ struct shmheap_heap {
 	struct hr_stash *read_stash;
 };
 
+/* Under the lock: the call met damage in the heap; its end (heap_end_call,
+ * lock.h) marks the heap and fails with EUCLEAN. */
+static inline void heap_met_damage(struct shmheap_heap *h)
+{
+	h->damaged = 1;
+}
+
 /* How many bytes from the heap's start are mapped now (mapping.c grows it). */
 static inline size_t heap_mapped_bytes(const struct shmheap_heap *h)
 {

@@ -27,12 +27,6 @@ struct free_index {
 	int *damaged;	      /* set when damage was met (under the lock) */
 };
 
-/* Notes damage met under the lock (see struct free_index). */
-static inline void fi_damage(const struct free_index *fi)
-{
-	*fi->damaged = 1;
-}
-
 /* A path from the main treap's root, as fi_first_fit leaves it. */
 struct fi_path {
 	unsigned depth;

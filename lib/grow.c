@@ -58,7 +58,7 @@ int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size)
 	/* The limit never changes after creation: one that is not what this
 	 * connection reserved for is a damaged header. */
 	if (heap_max_bytes(h->hdr) != h->reserved) {
-		fi_damage(&h->index);
+		heap_met_damage(h);
 		errno = EUCLEAN;
 		return -1;
 	}

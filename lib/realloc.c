@@ -44,7 +44,7 @@ static bool block_resize_in_place(struct shmheap_heap *h, heap_off off, uint64_t
 	uint64_t avail = size + nsize;
 
 	if (!(nbw & BW_IN_USE) && !nsize) {
-		fi_damage(&h->index); /* a free neighbour that is no block */
+		heap_met_damage(h); /* a free neighbour that is no block */
 		return false;
 	}
 
