@@ -493,6 +493,12 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 			errno = EINVAL;
 		goto fail;
 	}
+#ifdef SHMHEAP_DEBUG
+	/* A debug build verifies the heap after every call that changed it
+	 * (debug.c) and aborts on a problem, blaming that call: so it takes
+	 * only a heap verified whole. */
+	flags |= SHMHEAP_CONNECT_VERIFY;
+#endif
 	/* An inspecting connection is how a damaged heap gets examined. */
 	if (!(flags & SHMHEAP_CONNECT_INSPECT) &&
 	    ((flags & SHMHEAP_CONNECT_VERIFY) ? verify_on_connect(h)

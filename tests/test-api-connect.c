@@ -138,6 +138,11 @@ END_TEST
  */
 static void expect_verify_refuses(const char *name)
 {
+#ifdef SHMHEAP_DEBUG
+	/* whose connects all verify the heap (lib/heap.c) */
+	expect_connect_fails(name, EINVAL);
+	return;
+#endif
 	shmheap_memory_handle h = shmheap_connect(name);
 	ck_assert_msg(h != NULL, "connect %s: %s", name, strerror(errno));
 	ck_assert_int_gt(tu_check(h), 0);
@@ -235,6 +240,11 @@ static bool marked_damaged(shmheap_memory_handle h)
 #define WALK_OBJECTS 100000u
 START_TEST(connect_does_not_walk_the_heap)
 {
+#ifdef SHMHEAP_DEBUG
+	/* Its connects verify the whole heap, and its calls abort on a damaged
+	 * heap: what this case tests does not exist in a debug build. */
+	return;
+#endif
 	const char *name;
 	shmheap_memory_handle h = make_heap(&name, 8u << 20);
 	void **p = malloc(WALK_OBJECTS * sizeof(*p));
