@@ -24,10 +24,15 @@
 struct tree {
 	unsigned char *base;
 	heap_unit *root;
-	bool aug;     /* keeps subtree maxima (the main treap) */
-	uint64_t end; /* no node's block reaches past this (the mapped heap) */
-	int *damaged; /* set when a bad link or node is met (freeindex.h) */
+	bool aug;	/* keeps subtree maxima (the main treap) */
+	heap_unit span; /* a node's unit lies in [FI_LO, FI_LO + span], so
+			 * that its words lie in the mapped heap */
+	uint64_t end;	/* no node's block reaches past this (the mapped heap) */
+	int *damaged;	/* set when a bad link is met (freeindex.h) */
 };
+
+/* The lowest unit a node may have: the first block's. */
+#define FI_LO ((heap_unit)(HEAP_FIRST_BLOCK / HEAP_UNIT))
 
 /* A node's links, left then right, as 32-bit unit offsets in its second word. */
 typedef heap_unit link_word __attribute__((may_alias));
@@ -58,35 +63,49 @@ static inline void damage(const struct tree *t)
 }
 
 /*
- * Whether unit u may be a node of t: a free block of the treap's sizes that
- * lies in the heap, with a subtree maximum that could be a block's size.
- * Only what a link leads to is checked: the node an operation was given is
- * the caller's (its words may be changing, see fi_move).
+ * The checks cost one compare per link, on the path every operation walks
+ * anyway.  A link is followed only to a unit in [FI_LO, FI_LO + span], where
+ * all of a node's words lie in the mapped heap; a link outside is treated as
+ * none and the damage noted.  Every walk and recursion stops at FI_MAX_DEPTH (noting
+ * damage), so a cycle of links ends too.  So no operation leaves the heap or
+ * loops, whatever the links say.  The blocks an operation hands back to its
+ * caller (a first fit, the last block) are checked whole (node_ok), since the
+ * caller writes by their sizes.
  */
-static inline bool node_ok(const struct tree *t, heap_unit u)
+static inline heap_unit checked(const struct tree *t, heap_unit v)
 {
-	heap_off off = unit_to_off(u);
-	uint64_t min = t->aug ? BLOCK_MAIN_MIN : BLOCK_MIN;
-	if (off < HEAP_FIRST_BLOCK || off > t->end - min)
-		return false;
-	uint64_t bw = node(t, u)[0], size = bw_size(bw);
-	if ((bw & BW_IN_USE) || size < min || size > t->end - off)
-		return false;
-	return t->aug ? node(t, u)[2] <= t->end : size == BLOCK_MIN;
-}
-
-/* The child of u on side (0 left, 1 right) once checked: in key order and a
- * sound node; 0 (and damage noted) if not. */
-static inline heap_unit child_of(const struct tree *t, heap_unit u, int side)
-{
-	heap_unit v = links_of(t, u)[side];
-	if (!v)
-		return 0;
-	if ((side ? v <= u : v >= u) || !node_ok(t, v)) {
+	/* One compare: v - FI_LO wraps above the span for v < FI_LO, 0 too. */
+	if (__builtin_expect((heap_unit)(v - FI_LO) > t->span, 0) && v) {
 		damage(t);
 		return 0;
 	}
 	return v;
+}
+
+/* Whether the block at node u is one this treap may hold: free, of the
+ * treap's sizes, and inside the heap. */
+static inline bool node_ok(const struct tree *t, heap_unit u)
+{
+	uint64_t bw = node(t, u)[0], size = bw_size(bw);
+	if ((bw & BW_IN_USE) || size > t->end - unit_to_off(u))
+		return false;
+	return t->aug ? size >= BLOCK_MAIN_MIN : size == BLOCK_MIN;
+}
+
+/* u, a node found for the caller, if its block is sound; else 0, noted. */
+static inline heap_unit handed_out(const struct tree *t, heap_unit u)
+{
+	if (u && !node_ok(t, u)) {
+		damage(t);
+		return 0;
+	}
+	return u;
+}
+
+/* The child of u on side (0 left, 1 right), checked; 0 if none or bad. */
+static inline heap_unit child_of(const struct tree *t, heap_unit u, int side)
+{
+	return checked(t, links_of(t, u)[side]);
 }
 
 static inline heap_unit left_of(const struct tree *t, heap_unit u)
@@ -99,15 +118,9 @@ static inline heap_unit right_of(const struct tree *t, heap_unit u)
 	return child_of(t, u, 1);
 }
 
-/* The root, once checked like a child. */
 static inline heap_unit root_of(const struct tree *t)
 {
-	heap_unit v = *t->root;
-	if (v && !node_ok(t, v)) {
-		damage(t);
-		return 0;
-	}
-	return v;
+	return checked(t, *t->root);
 }
 
 /* The link of u on the side where key belongs. */
@@ -116,37 +129,10 @@ static inline link_word *toward(const struct tree *t, heap_unit u, heap_unit key
 	return &links_of(t, u)[key > u];
 }
 
-/*
- * A link on the way to key, checked: the node key itself is only checked to
- * lie in the heap, since the caller may be changing its words (a merged
- * block's word is cleared before its node moves).  0 (damage noted) if bad.
- */
-static inline heap_unit checked_toward(const struct tree *t, heap_unit v, heap_unit key)
-{
-	if (!v || v != key)
-		return v && !node_ok(t, v) ? (damage(t), 0) : v;
-	heap_off off = unit_to_off(v);
-	if (off < HEAP_FIRST_BLOCK || off > t->end - BLOCK_MIN) {
-		damage(t);
-		return 0;
-	}
-	return v;
-}
-
-static inline heap_unit root_toward(const struct tree *t, heap_unit key)
-{
-	return checked_toward(t, *t->root, key);
-}
-
 /* The child of u on the side where key belongs, checked. */
 static inline heap_unit child_toward(const struct tree *t, heap_unit u, heap_unit key)
 {
-	heap_unit v = *toward(t, u, key);
-	if (v && (key > u ? v <= u : v >= u)) {
-		damage(t);
-		return 0;
-	}
-	return checked_toward(t, v, key);
+	return child_of(t, u, key > u);
 }
 
 /*
@@ -198,16 +184,21 @@ static inline void update(const struct tree *t, heap_unit u)
 			       max_of(t, right_of(t, u))));
 }
 
-static struct tree tree_for(const struct free_index *fi, uint64_t size)
+/* The bound is the mapping, what memory may be touched: under the lock it
+ * holds the heap's size (lock.c maps what others grew the heap by). */
+static inline __attribute__((always_inline)) struct tree tree_for(
+	const struct free_index *fi, uint64_t size)
 {
-	uint64_t end = heap_size_bytes(fi->hdr);
-	size_t mapped = __atomic_load_n(fi->mapped, __ATOMIC_ACQUIRE);
-	struct tree t = {fi->base, &fi->hdr->main_root, true, end < mapped ? end : mapped,
-			 fi->damaged};
-	if (size < BLOCK_MAIN_MIN) {
-		t.root = &fi->hdr->tiny_root;
-		t.aug = false;
-	}
+	size_t mapped = __atomic_load_n(fi->mapped, __ATOMIC_RELAXED);
+	bool aug = size >= BLOCK_MAIN_MIN;
+	struct tree t;
+	t.base = fi->base;
+	t.root = aug ? &fi->hdr->main_root : &fi->hdr->tiny_root;
+	t.aug = aug;
+	/* A mapping is at least a page: mapped - the words never wraps. */
+	t.span = off_to_unit(mapped - (aug ? BLOCK_MAIN_MIN : BLOCK_MIN)) - FI_LO;
+	t.end = mapped;
+	t.damaged = fi->damaged;
 	return t;
 }
 
@@ -269,7 +260,7 @@ static heap_unit merge(const struct tree *t, heap_unit a, heap_unit b, unsigned 
 static bool find_path(const struct tree *t, heap_unit key, struct fi_path *p)
 {
 	p->depth = 0;
-	for (heap_unit u = root_toward(t, key); u; u = child_toward(t, u, key)) {
+	for (heap_unit u = root_of(t); u; u = child_toward(t, u, key)) {
 		if (p->depth == FI_MAX_DEPTH) {
 			damage(t);
 			return false;
@@ -338,7 +329,7 @@ static void tree_insert_split(const struct tree *t, heap_unit x)
 	uint64_t size = size_of(t, x);
 	uint32_t prio = prio_of(t, x);
 	link_word *slot = t->root;
-	heap_unit u = root_toward(t, x);
+	heap_unit u = root_of(t);
 	unsigned depth = 0;
 
 	while (u && prio_of(t, u) >= prio) {
@@ -373,7 +364,7 @@ static void tree_insert(const struct tree *t, heap_unit x)
 	link_word *slot = t->root;
 
 	p.depth = 0;
-	for (heap_unit u = root_toward(t, x); u; u = child_toward(t, u, x)) {
+	for (heap_unit u = root_of(t); u; u = child_toward(t, u, x)) {
 		if (u == x) { /* indexed already: the chain and index disagree */
 			damage(t);
 			return;
@@ -464,7 +455,7 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 			if (l && max_of(&main_t, l) >= need) {
 				u = l;
 			} else if (size_of(&main_t, u) >= need) {
-				best = u;
+				best = handed_out(&main_t, u);
 				if (path)
 					path->last_max = max_of(&main_t, u);
 				break;
@@ -486,6 +477,7 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 			}
 			v = l;
 		}
+		v = handed_out(&tiny, v);
 		if (v && (!best || v < best))
 			best = v;
 	}
@@ -519,7 +511,7 @@ void fi_grown(const struct free_index *fi, heap_off off)
 
 	/* Growing only raises maxima, so they can be fixed top-down. */
 	unsigned depth = 0;
-	for (heap_unit u = root_toward(&t, key); u; u = child_toward(&t, u, key)) {
+	for (heap_unit u = root_of(&t); u; u = child_toward(&t, u, key)) {
 		if (depth++ == FI_MAX_DEPTH) {
 			damage(&t);
 			return;
@@ -544,6 +536,7 @@ heap_off fi_last(const struct free_index *fi)
 			}
 			u = r;
 		}
+		u = handed_out(&t, u);
 		if (u > last)
 			last = u;
 	}
@@ -648,7 +641,8 @@ heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off 
 {
 	struct tree main_t = tree_for(fi, BLOCK_MAIN_MIN);
 	heap_unit key = off_to_unit(from);
-	heap_unit best = first_from(&main_t, root_of(&main_t), key, need, 0);
+	heap_unit best = handed_out(&main_t,
+				    first_from(&main_t, root_of(&main_t), key, need, 0));
 
 	if (need <= BLOCK_MIN) {
 		/* The lowest tiny block at key or above. */
@@ -663,6 +657,7 @@ heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off 
 				u = right_of(&tiny, u);
 			}
 		}
+		v = handed_out(&tiny, v);
 		if (v && (!best || v < best))
 			best = v;
 	}

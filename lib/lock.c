@@ -80,39 +80,43 @@ static inline int sync_mapping(struct shmheap_heap *h)
 	return heap_sync_mapping(h);
 }
 
+/* The locker that found the holder dead: repairs the heap, then checks it. */
+static int __attribute__((noinline, cold)) after_owner_died(struct shmheap_heap *h)
+{
+	pthread_mutex_t *m = &h->hdr->lock;
+	if (heap_sync_mapping(h) < 0 || heap_repair(h) < 0) {
+		/* Unlocking without marking it consistent makes the mutex, and
+		 * so the heap, unusable for everyone: better than handing out
+		 * memory from a heap we could not repair. */
+		pthread_mutex_unlock(m);
+		errno = ENOTRECOVERABLE;
+		return -1;
+	}
+	pthread_mutex_consistent(m);
+	/* Connect does not check the heap, so every repair is followed by a
+	 * full check: what the repair could not mend is damage, marked so that
+	 * no connect takes the heap. */
+	if (heap_repair_verify(h) < 0) {
+		heap_unlock(h);
+		return -1;
+	}
+	return 0;
+}
+
 /* What every locker does once pthread_mutex_*lock has answered err. */
 static int after_acquire(struct shmheap_heap *h, int err)
 {
-	pthread_mutex_t *m = &h->hdr->lock;
-
 	if (__builtin_expect(!err, 1)) {
 		if (sync_mapping(h) < 0) {
 			if (errno == EUCLEAN) /* a size beyond the object */
 				heap_mark_damaged(h);
-			pthread_mutex_unlock(m);
+			pthread_mutex_unlock(&h->hdr->lock);
 			return -1;
 		}
 		return 0;
 	}
-	if (err == EOWNERDEAD) {
-		if (heap_sync_mapping(h) < 0 || heap_repair(h) < 0) {
-			/* Unlocking without marking it consistent makes the mutex,
-			 * and so the heap, unusable for everyone: better than
-			 * handing out memory from a heap we could not repair. */
-			pthread_mutex_unlock(m);
-			errno = ENOTRECOVERABLE;
-			return -1;
-		}
-		pthread_mutex_consistent(m);
-		/* Connect no longer verifies the heap, so every repair is
-		 * followed by a full check: what the repair could not mend is
-		 * damage, marked so that no connect takes the heap. */
-		if (heap_repair_verify(h) < 0) {
-			heap_unlock(h);
-			return -1;
-		}
-		return 0;
-	}
+	if (err == EOWNERDEAD)
+		return after_owner_died(h);
 	errno = err;
 	return -1;
 }
