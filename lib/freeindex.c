@@ -66,11 +66,13 @@ static inline void damage(const struct tree *t)
  * The checks cost one compare per link, on the path every operation walks
  * anyway.  A link is followed only to a unit in [FI_LO, FI_LO + span], where
  * all of a node's words lie in the mapped heap; a link outside is treated as
- * none and the damage noted.  Every walk and recursion stops at FI_MAX_DEPTH (noting
- * damage), so a cycle of links ends too.  So no operation leaves the heap or
- * loops, whatever the links say.  The blocks an operation hands back to its
- * caller (a first fit, the last block) are checked whole (node_ok), since the
- * caller writes by their sizes.
+ * none and the damage noted.  Every walk and recursion stops at
+ * FI_MAX_DEPTH (noting damage), so a cycle of links ends too.  So no
+ * operation leaves the heap or loops, whatever the links say.  The blocks an
+ * operation hands back to its caller (a first fit, the last block) are
+ * checked whole (node_ok), since the caller writes by their sizes.  Links in
+ * the wrong order are left to shmheap_check: they misplace blocks, never
+ * memory.
  */
 static inline heap_unit checked(const struct tree *t, heap_unit v)
 {

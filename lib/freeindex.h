@@ -14,11 +14,11 @@
 
 /*
  * The two treaps of one heap (see layout.h), as one connection sees them.
- * Every link and node is checked before it is followed (a node is a free
- * block of its treap's sizes inside the mapped heap, its links in key order,
- * its maximum no less than its size, no path deeper than FI_MAX_DEPTH): an
- * operation that meets a bad one stops there and sets *damaged, which the
- * end of the locked call turns into EUCLEAN (lock.h, heap_end_call).
+ * Every link is checked before it is followed (its node's words lie in the
+ * mapping; no path is deeper than FI_MAX_DEPTH), and a block handed to the
+ * caller is checked whole (free, of its treap's sizes, inside the mapping):
+ * an operation that meets a bad one stops there and sets *damaged, which
+ * the end of the locked call turns into EUCLEAN (lock.h, heap_end_call).
  */
 struct free_index {
 	unsigned char *base;
