@@ -471,8 +471,8 @@ END_TEST
 
 /*
  * A heap image with one to three bits flipped in its block words, free-index
- * links, subtree maxima, footers, header fields, and in a cached heap the
- * cache table and the names directory: connect takes it or refuses it, and
+ * links, subtree maxima, footers, header fields, a queue, and in a cached
+ * heap the cache table and the names directory: connect takes it or refuses it, and
  * every call either works or fails with an errno.  Nothing crashes, reads
  * outside the heap (the ASan build watches) or hangs (an alarm per try).
  * SHMHEAP_FLIP_TRIES sets the number of tries (the ASan run uses 20,000).
@@ -528,6 +528,12 @@ static void flip_template(struct flip_image *fi, bool cached)
 							  0),
 					 0);
 		}
+	/* A queue holding two handles, in either heap. */
+	shmheap_queue *q = shmheap_queue_create(h, "q", 8);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(h, p[1]), 0), 0);
+	ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(h, p[3]), 0), 0);
+	ck_assert_int_eq(shmheap_queue_close(q), 0);
 	ck_assert_int_eq(shmheap_check(h, NULL, NULL), 0);
 	fi->nblocks = 0;
 	ck_assert_int_eq(shmheap_walk(h, take_block, fi), 0);
@@ -643,6 +649,19 @@ static void flip_calls(shmheap_memory_handle h, bool named)
 						   0) == 0,
 				  "name_set");
 		}
+	}
+	shmheap_queue *q;
+	FLIP_CALL((q = shmheap_queue_open(h, "q")) != NULL, "queue_open");
+	if (q) {
+		shmheap_object_handle got;
+		FLIP_CALL(shmheap_queue_pop(q, &got, 0) == 0, "queue_pop");
+		void *o;
+		FLIP_CALL((o = shmheap_alloc(h, 16)) != NULL, "alloc");
+		if (o)
+			FLIP_CALL(shmheap_queue_push(q, shmheap_ptr_to_handle(h, o), 0) ==
+					  0,
+				  "queue_push");
+		FLIP_CALL(shmheap_queue_close(q) == 0, "queue_close");
 	}
 	struct shmheap_stats st;
 	FLIP_CALL(shmheap_stats(h, &st) == 0, "stats");
