@@ -528,9 +528,7 @@ static void flip_template(struct flip_image *fi, bool cached)
 							  0),
 					 0);
 		}
-	/* A queue holding two handles, in either heap: of the last objects,
-	 * which the calls of a try do not free (a debug build takes freeing a
-	 * queued object for damage). */
+	/* A queue holding two handles, in either heap. */
 	shmheap_queue *q = shmheap_queue_create(h, "q", 8);
 	ck_assert_ptr_nonnull(q);
 	ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(h, p[n - 1]), 0), 0);
@@ -634,6 +632,24 @@ static void flip_calls(shmheap_memory_handle h, bool named)
 			FLIP_CALL(shmheap_free_checked(h, p[i]) == 0, "free");
 	if (a)
 		FLIP_CALL(shmheap_free_checked(h, a) == 0, "free");
+	/* The queue is emptied before objects are freed: a debug build takes a
+	 * queued handle of a freed object for damage. */
+	shmheap_queue *q;
+	FLIP_CALL((q = shmheap_queue_open(h, "q")) != NULL, "queue_open");
+	if (q) {
+		shmheap_object_handle got;
+		void *o;
+		FLIP_CALL((o = shmheap_alloc(h, 16)) != NULL, "alloc");
+		if (o)
+			FLIP_CALL(shmheap_queue_push(q, shmheap_ptr_to_handle(h, o), 0) ==
+					  0,
+				  "queue_push");
+		for (int i = 0; i < 3; i++)
+			FLIP_CALL(shmheap_queue_pop(q, &got, 0) == 0, "queue_pop");
+		FLIP_CALL(shmheap_queue_close(q) == 0, "queue_close");
+		if (o)
+			FLIP_CALL(shmheap_free_checked(h, o) == 0, "free");
+	}
 	void *live[16] = {0};
 	(void)shmheap_walk(h, collect_objects, live);
 	unsigned char *base = shmheap_underlying(h);
@@ -651,19 +667,6 @@ static void flip_calls(shmheap_memory_handle h, bool named)
 						   0) == 0,
 				  "name_set");
 		}
-	}
-	shmheap_queue *q;
-	FLIP_CALL((q = shmheap_queue_open(h, "q")) != NULL, "queue_open");
-	if (q) {
-		shmheap_object_handle got;
-		FLIP_CALL(shmheap_queue_pop(q, &got, 0) == 0, "queue_pop");
-		void *o;
-		FLIP_CALL((o = shmheap_alloc(h, 16)) != NULL, "alloc");
-		if (o)
-			FLIP_CALL(shmheap_queue_push(q, shmheap_ptr_to_handle(h, o), 0) ==
-					  0,
-				  "queue_push");
-		FLIP_CALL(shmheap_queue_close(q) == 0, "queue_close");
 	}
 	struct shmheap_stats st;
 	FLIP_CALL(shmheap_stats(h, &st) == 0, "stats");
