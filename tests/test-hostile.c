@@ -660,10 +660,10 @@ static void flip_calls(shmheap_memory_handle h, bool named)
 		shmheap_object_handle hdl;
 		FLIP_CALL(shmheap_name_get(h, "obj7", &hdl) == 0, "name_get");
 		FLIP_CALL(shmheap_name_remove(h, "obj13") == 0, "name_remove");
-		void *q;
-		FLIP_CALL((q = shmheap_alloc(h, 32)) != NULL, "alloc");
-		if (q) {
-			FLIP_CALL(shmheap_name_set(h, "new", shmheap_ptr_to_handle(h, q),
+		void *n;
+		FLIP_CALL((n = shmheap_alloc(h, 32)) != NULL, "alloc");
+		if (n) {
+			FLIP_CALL(shmheap_name_set(h, "new", shmheap_ptr_to_handle(h, n),
 						   0) == 0,
 				  "name_set");
 		}
