@@ -552,14 +552,27 @@ int heap_lock_brief(struct shmheap_heap *h)
 	return after_acquire(h, took_lock(h, queue(&h->hdr->lock, &deadline), 1));
 }
 
+/* Damage a call met and did not report through heap_end_call still marks
+ * the heap before the lock goes (errno kept): no later call inherits it. */
+static inline void mark_unreported(struct shmheap_heap *h)
+{
+	if (__builtin_expect(h->damaged, 0)) {
+		int err = errno;
+		heap_mark_damaged(h);
+		errno = err;
+	}
+}
+
 void heap_unlock_brief(struct shmheap_heap *h)
 {
+	mark_unreported(h);
 	pthread_mutex_unlock(&h->hdr->lock);
 }
 
 void heap_unlock(struct shmheap_heap *h)
 {
 	pthread_mutex_t *m = &h->hdr->lock;
+	mark_unreported(h);
 	/* A starving locker is queued: let it have the lock next. */
 	if (!__atomic_load_n(&h->lock_queued, __ATOMIC_RELAXED) &&
 	    (lock_word(m) & FUTEX_WAITERS_BIT))
