@@ -133,8 +133,9 @@ static heap_off free_left_neighbour(struct shmheap_heap *h, heap_off off,
 	default:
 		return 0;
 	}
-	/* A footer is only trusted when the block word it leads to agrees. */
-	if (size < BLOCK_MIN || size > off - HEAP_FIRST_BLOCK)
+	/* A footer is only trusted when the block word it leads to agrees
+	 * (and it leads to a word at all: a multiple of 8 bytes back). */
+	if (size < BLOCK_MIN || size > off - HEAP_FIRST_BLOCK || size % HEAP_UNIT)
 		return 0;
 	uint64_t bw = *block_word(h->base, off - size);
 	if ((bw & BW_IN_USE) || bw_size(bw) != size)
