@@ -47,7 +47,7 @@ static heap_off find_aligned(struct shmheap_heap *h, uint64_t need, uint64_t ali
 {
 	for (heap_off from = HEAP_FIRST_BLOCK;;) {
 		heap_off b = fi_first_fit_from(&h->index, need, from);
-		if (!b)
+		if (!b || h->damaged)
 			return 0;
 		if (aligned_gap(b, bw_size(*block_word(h->base, b)), need, align, gap))
 			return b;

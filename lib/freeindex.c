@@ -622,29 +622,41 @@ size_t fi_verify(const struct heap_reader *r, heap_unit root, bool tiny,
 	return c.problems;
 }
 
-/* The first node of subtree u at unit key or above whose block has at least
- * need bytes (subtree maxima prune the search); 0 if none. */
+/*
+ * The first node of subtree u at unit key or above whose block has at least
+ * need bytes (subtree maxima prune the search); 0 if none.  The search may
+ * go down both sides of a node, so damaged links (a node reached twice, or a
+ * cycle) could make it visit nodes exponentially often within the depth
+ * bound: *budget, the most nodes the heap can hold, bounds the visits.
+ */
 static heap_unit first_from(const struct tree *t, heap_unit u, heap_unit key,
-			    uint64_t need, unsigned depth)
+			    uint64_t need, unsigned depth, uint64_t *budget)
 {
-	if (!u || depth > FI_MAX_DEPTH || max_of(t, u) < need)
+	if (!u || max_of(t, u) < need)
 		return 0;
+	if (depth > FI_MAX_DEPTH || !*budget) {
+		damage(t);
+		return 0;
+	}
+	--*budget;
 	if (u >= key) {
-		heap_unit l = first_from(t, left_of(t, u), key, need, depth + 1);
+		heap_unit l = first_from(t, left_of(t, u), key, need, depth + 1, budget);
 		if (l)
 			return l;
 		if (size_of(t, u) >= need)
 			return u;
 	}
-	return first_from(t, right_of(t, u), key, need, depth + 1);
+	return first_from(t, right_of(t, u), key, need, depth + 1, budget);
 }
 
 heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off from)
 {
 	struct tree main_t = tree_for(fi, BLOCK_MAIN_MIN);
 	heap_unit key = off_to_unit(from);
-	heap_unit best = handed_out(&main_t,
-				    first_from(&main_t, root_of(&main_t), key, need, 0));
+	/* A node per BLOCK_MAIN_MIN bytes at most. */
+	uint64_t budget = main_t.end / BLOCK_MAIN_MIN + 1;
+	heap_unit best = handed_out(&main_t, first_from(&main_t, root_of(&main_t), key,
+							need, 0, &budget));
 
 	if (need <= BLOCK_MIN) {
 		/* The lowest tiny block at key or above. */
