@@ -49,6 +49,16 @@ bench_growprobe_CFLAGS = $(AM_CFLAGS) -O2
 bench_growprobe_LDADD = lib/libshmheap.la
 bench_growprobe_LDFLAGS = $(AM_LDFLAGS) -no-install
 
+# Connect time from 1 MiB to 2 GiB heaps (issue 33; bench/RESULTS.md);
+# `make bench/connectbench` builds it.
+EXTRA_PROGRAMS += bench/connectbench
+CLEANFILES += bench/connectbench$(EXEEXT)
+bench_connectbench_SOURCES = bench/connectbench.c bench/timing.c bench/bench.h
+bench_connectbench_CPPFLAGS = $(AM_CPPFLAGS)
+bench_connectbench_CFLAGS = $(AM_CFLAGS) -O2
+bench_connectbench_LDADD = lib/libshmheap.la
+bench_connectbench_LDFLAGS = $(AM_LDFLAGS) -no-install
+
 if HAVE_BOOST
 bench_shmbench_SOURCES += bench/alloc_boost.cc
 bench_shmbench_CPPFLAGS += -DBENCH_HAVE_BOOST

@@ -237,6 +237,16 @@ size_t shmheap_usable_size(shmheap_memory_handle mem, void *ptr);
  */
 #define SHMHEAP_FIXED_ADDRESS 0x4u
 #define SHMHEAP_CONNECT_FIXED_ADDRESS 0x10u
+/*
+ * SHMHEAP_CONNECT_VERIFY: connect checks the whole heap under its lock before
+ * it returns (its cost grows with the heap's blocks), and refuses a damaged
+ * heap (EINVAL) there rather than leaving it to the first call that meets the
+ * damage.  Without it connect takes a time independent of the heap's size:
+ * it checks the header and repairs a heap whose lock holder died; every call
+ * checks what it reads and fails with EUCLEAN on damage, which marks the
+ * heap so that later connects refuse it.  See shmheap_connect(3).
+ */
+#define SHMHEAP_CONNECT_VERIFY 0x20u
 
 /*
  * Named objects and leak-proof publishing (see shmheap_name_set(3) and

@@ -47,7 +47,7 @@ static heap_off find_aligned(struct shmheap_heap *h, uint64_t need, uint64_t ali
 {
 	for (heap_off from = HEAP_FIRST_BLOCK;;) {
 		heap_off b = fi_first_fit_from(&h->index, need, from);
-		if (!b)
+		if (!b || h->damaged)
 			return 0;
 		if (aligned_gap(b, bw_size(*block_word(h->base, b)), need, align, gap))
 			return b;
@@ -145,7 +145,8 @@ EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 	if (heap_lock(mem) < 0)
 		return NULL;
 	heap_off off = heap_grow_retry(mem, room, alloc_aligned, &r);
-	heap_end_call(mem, "shmheap_alloc_aligned");
+	if (heap_end_call(mem, "shmheap_alloc_aligned") < 0)
+		return NULL; /* EUCLEAN */
 	if (!off) {
 		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
 		return NULL;

@@ -29,7 +29,8 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 	if (heap_lock(mem) < 0)
 		return NULL;
 	heap_off off = block_alloc_growing(mem, need);
-	heap_end_call(mem, "shmheap_alloc");
+	if (heap_end_call(mem, "shmheap_alloc") < 0)
+		return NULL; /* EUCLEAN */
 	if (!off) {
 		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
 		return NULL;
@@ -53,7 +54,8 @@ static inline int free_checked(shmheap_memory_handle mem, void *ptr)
 	heap_off off = block_of_object(mem, ptr);
 	if (off && block_release(mem, off) < 0)
 		off = 0;
-	heap_end_call(mem, "shmheap_free");
+	if (heap_end_call(mem, "shmheap_free") < 0)
+		return -1; /* EUCLEAN */
 	if (!off) {
 		__atomic_add_fetch(&mem->invalid_frees, 1, __ATOMIC_RELAXED);
 		errno = EINVAL;

@@ -133,8 +133,9 @@ static heap_off free_left_neighbour(struct shmheap_heap *h, heap_off off,
 	default:
 		return 0;
 	}
-	/* A footer is only trusted when the block word it leads to agrees. */
-	if (size < BLOCK_MIN || size > off - HEAP_FIRST_BLOCK)
+	/* A footer is only trusted when the block word it leads to agrees
+	 * (and it leads to a word at all: a multiple of 8 bytes back). */
+	if (size < BLOCK_MIN || size > off - HEAP_FIRST_BLOCK || size % HEAP_UNIT)
 		return 0;
 	uint64_t bw = *block_word(h->base, off - size);
 	if ((bw & BW_IN_USE) || bw_size(bw) != size)
@@ -174,8 +175,17 @@ void block_merge_free(struct shmheap_heap *h, heap_off off)
 	uint64_t psize = prev ? bw_size(*block_word(base, prev)) : 0;
 	heap_off next = off + size;
 	uint64_t nsize = 0;
-	if (next < end && !(*block_word(base, next) & BW_IN_USE))
-		nsize = bw_size(*block_word(base, next));
+	if (next < end) {
+		uint64_t nbw = *block_word(base, next);
+		if (!(nbw & BW_IN_USE)) {
+			nsize = block_step(next, nbw, end);
+			if (!nsize) {
+				/* A free neighbour that is no block: left alone. */
+				heap_met_damage(h);
+				return;
+			}
+		}
+	}
 
 	heap_off start = prev ? prev : off;
 	uint64_t total = psize + size + nsize;

@@ -473,7 +473,8 @@ static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
 			errno = ENOMEM;
 	}
 	__atomic_store_n(&c->slot->pending, 0, __ATOMIC_RELEASE);
-	heap_end_call(h, "shmheap_alloc");
+	if (heap_end_call(h, "shmheap_alloc") < 0)
+		return 0; /* EUCLEAN: damage met */
 	return off;
 }
 
@@ -491,7 +492,8 @@ alloc_refilled(struct shmheap_heap *h, struct heap_cache *c, unsigned k, bool lo
 	slot_unlock(c, locked);
 	if (!off) {
 		*out = NULL;
-		errno = err == ENOSPC || err == ETIMEDOUT || err == ENOTRECOVERABLE
+		errno = err == ENOSPC || err == ETIMEDOUT || err == ENOTRECOVERABLE ||
+					err == EUCLEAN
 				? err
 				: ENOMEM;
 		return -1;
@@ -566,8 +568,7 @@ flush_full(struct shmheap_heap *h, struct heap_cache *c, unsigned k, uint32_t *l
 		return -1;
 	sweep_now_and_then(h, c);
 	*left = flush_class(h, c, k, c->batch);
-	heap_end_call(h, "shmheap_free");
-	return 0;
+	return heap_end_call(h, "shmheap_free"); /* -1: EUCLEAN */
 }
 
 static int __attribute__((noinline))

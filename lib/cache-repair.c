@@ -101,8 +101,10 @@ void cache_sweep(struct shmheap_heap *h)
 		if (o.pid &&
 		    liveness_judge(h->backing.fd, i, &o, &self) == LIVENESS_GONE) {
 			/* The repair calls cache_repair, which frees the dead
-			 * caches' blocks, and merges and indexes them. */
-			(void)heap_repair(h);
+			 * caches' blocks, and merges and indexes them; then
+			 * the heap is checked whole, as after every repair. */
+			if (heap_repair(h) == 0)
+				(void)heap_repair_verify(h);
 			return;
 		}
 	}

@@ -38,6 +38,9 @@ struct shmheap_heap {
 	int lock_queued;	  /* the holder got the lock from the kernel's queue */
 	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
+	/* Set under the lock when a call met damage (index.damaged points
+	 * here); the end of the call marks the heap and fails (lock.h). */
+	int damaged;
 	unsigned heap_flags; /* the header's flags, read when h connected */
 	/* The layers the heap uses (layers.c, layer.h), and of them the one
 	 * that changes block words without the lock, and the one that serves
@@ -52,6 +55,13 @@ struct shmheap_heap {
 	/* An unlocked connection's read buffers, kept between calls (heapread.h). */
 	struct hr_stash *read_stash;
 };
+
+/* Under the lock: the call met damage in the heap; its end (heap_end_call,
+ * lock.h) marks the heap and fails with EUCLEAN. */
+static inline void heap_met_damage(struct shmheap_heap *h)
+{
+	h->damaged = 1;
+}
 
 /* How many bytes from the heap's start are mapped now (mapping.c grows it). */
 static inline size_t heap_mapped_bytes(const struct shmheap_heap *h)

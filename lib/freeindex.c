@@ -24,8 +24,15 @@
 struct tree {
 	unsigned char *base;
 	heap_unit *root;
-	bool aug; /* keeps subtree maxima (the main treap) */
+	bool aug;	/* keeps subtree maxima (the main treap) */
+	heap_unit span; /* a node's unit lies in [FI_LO, FI_LO + span], so
+			 * that its words lie in the mapped heap */
+	uint64_t end;	/* no node's block reaches past this (the mapped heap) */
+	int *damaged;	/* set when a bad link is met (freeindex.h) */
 };
+
+/* The lowest unit a node may have: the first block's. */
+#define FI_LO ((heap_unit)(HEAP_FIRST_BLOCK / HEAP_UNIT))
 
 /* A node's links, left then right, as 32-bit unit offsets in its second word. */
 typedef heap_unit link_word __attribute__((may_alias));
@@ -50,20 +57,84 @@ static inline uint32_t prio_of(const struct tree *t, heap_unit u)
 	return bw_tag(node(t, u)[0]);
 }
 
+static inline void damage(const struct tree *t)
+{
+	*t->damaged = 1;
+}
+
+/*
+ * The checks cost one compare per link, on the path every operation walks
+ * anyway.  A link is followed only to a unit in [FI_LO, FI_LO + span], where
+ * all of a node's words lie in the mapped heap; a link outside is treated as
+ * none and the damage noted.  Every walk and recursion stops at
+ * FI_MAX_DEPTH (noting damage), so a cycle of links ends too.  So no
+ * operation leaves the heap or loops, whatever the links say.  The blocks an
+ * operation hands back to its caller (a first fit, the last block) are
+ * checked whole (node_ok), since the caller writes by their sizes.  Links in
+ * the wrong order are left to shmheap_check: they misplace blocks, never
+ * memory.
+ */
+static inline heap_unit checked(const struct tree *t, heap_unit v)
+{
+	/* One compare: v - FI_LO wraps above the span for v < FI_LO, 0 too. */
+	if (__builtin_expect((heap_unit)(v - FI_LO) > t->span, 0) && v) {
+		damage(t);
+		return 0;
+	}
+	return v;
+}
+
+/* Whether the block at node u is one this treap may hold: free, of the
+ * treap's sizes, and inside the heap. */
+static inline bool node_ok(const struct tree *t, heap_unit u)
+{
+	uint64_t bw = node(t, u)[0], size = bw_size(bw);
+	if ((bw & BW_IN_USE) || size > t->end - unit_to_off(u))
+		return false;
+	return t->aug ? size >= BLOCK_MAIN_MIN : size == BLOCK_MIN;
+}
+
+/* u, a node found for the caller, if its block is sound; else 0, noted. */
+static inline heap_unit handed_out(const struct tree *t, heap_unit u)
+{
+	if (u && !node_ok(t, u)) {
+		damage(t);
+		return 0;
+	}
+	return u;
+}
+
+/* The child of u on side (0 left, 1 right), checked; 0 if none or bad. */
+static inline heap_unit child_of(const struct tree *t, heap_unit u, int side)
+{
+	return checked(t, links_of(t, u)[side]);
+}
+
 static inline heap_unit left_of(const struct tree *t, heap_unit u)
 {
-	return links_of(t, u)[0];
+	return child_of(t, u, 0);
 }
 
 static inline heap_unit right_of(const struct tree *t, heap_unit u)
 {
-	return links_of(t, u)[1];
+	return child_of(t, u, 1);
+}
+
+static inline heap_unit root_of(const struct tree *t)
+{
+	return checked(t, *t->root);
 }
 
 /* The link of u on the side where key belongs. */
 static inline link_word *toward(const struct tree *t, heap_unit u, heap_unit key)
 {
 	return &links_of(t, u)[key > u];
+}
+
+/* The child of u on the side where key belongs, checked. */
+static inline heap_unit child_toward(const struct tree *t, heap_unit u, heap_unit key)
+{
+	return child_of(t, u, key > u);
 }
 
 /*
@@ -115,13 +186,21 @@ static inline void update(const struct tree *t, heap_unit u)
 			       max_of(t, right_of(t, u))));
 }
 
-static struct tree tree_for(const struct free_index *fi, uint64_t size)
+/* The bound is the mapping, what memory may be touched: under the lock it
+ * holds the heap's size (lock.c maps what others grew the heap by). */
+static inline __attribute__((always_inline)) struct tree tree_for(
+	const struct free_index *fi, uint64_t size)
 {
-	struct tree t = {fi->base, &fi->hdr->main_root, true};
-	if (size < BLOCK_MAIN_MIN) {
-		t.root = &fi->hdr->tiny_root;
-		t.aug = false;
-	}
+	size_t mapped = __atomic_load_n(fi->mapped, __ATOMIC_RELAXED);
+	bool aug = size >= BLOCK_MAIN_MIN;
+	struct tree t;
+	t.base = fi->base;
+	t.root = aug ? &fi->hdr->main_root : &fi->hdr->tiny_root;
+	t.aug = aug;
+	/* A mapping is at least a page: mapped - the words never wraps. */
+	t.span = off_to_unit(mapped - (aug ? BLOCK_MAIN_MIN : BLOCK_MIN)) - FI_LO;
+	t.end = mapped;
+	t.damaged = fi->damaged;
 	return t;
 }
 
@@ -134,20 +213,24 @@ static struct tree tree_for(const struct free_index *fi, uint64_t size)
 
 /* Splits subtree u into the keys below key (*l) and above it (*r). */
 static void split(const struct tree *t, heap_unit u, heap_unit key, heap_unit *l,
-		  heap_unit *r)
+		  heap_unit *r, unsigned depth)
 {
 	heap_unit part;
 
+	if (u && depth > FI_MAX_DEPTH) {
+		damage(t);
+		u = 0;
+	}
 	if (!u) {
 		*l = *r = 0;
 		return;
 	}
 	if (u < key) {
-		split(t, right_of(t, u), key, &part, r);
+		split(t, right_of(t, u), key, &part, r, depth + 1);
 		store_link(&links_of(t, u)[1], part);
 		*l = u;
 	} else {
-		split(t, left_of(t, u), key, l, &part);
+		split(t, left_of(t, u), key, l, &part, depth + 1);
 		store_link(&links_of(t, u)[0], part);
 		*r = u;
 	}
@@ -155,18 +238,22 @@ static void split(const struct tree *t, heap_unit u, heap_unit key, heap_unit *l
 }
 
 /* Joins subtrees a and b, every key of a lying below every key of b. */
-static heap_unit merge(const struct tree *t, heap_unit a, heap_unit b)
+static heap_unit merge(const struct tree *t, heap_unit a, heap_unit b, unsigned depth)
 {
 	if (!a)
 		return b;
 	if (!b)
 		return a;
+	if (depth > 2 * FI_MAX_DEPTH) {
+		damage(t);
+		return a;
+	}
 	if (prio_of(t, a) >= prio_of(t, b)) {
-		store_link(&links_of(t, a)[1], merge(t, right_of(t, a), b));
+		store_link(&links_of(t, a)[1], merge(t, right_of(t, a), b, depth + 1));
 		update(t, a);
 		return a;
 	}
-	store_link(&links_of(t, b)[0], merge(t, a, left_of(t, b)));
+	store_link(&links_of(t, b)[0], merge(t, a, left_of(t, b), depth + 1));
 	update(t, b);
 	return b;
 }
@@ -175,8 +262,11 @@ static heap_unit merge(const struct tree *t, heap_unit a, heap_unit b)
 static bool find_path(const struct tree *t, heap_unit key, struct fi_path *p)
 {
 	p->depth = 0;
-	for (heap_unit u = *t->root; u && p->depth < FI_MAX_DEPTH;
-	     u = *toward(t, u, key)) {
+	for (heap_unit u = root_of(t); u; u = child_toward(t, u, key)) {
+		if (p->depth == FI_MAX_DEPTH) {
+			damage(t);
+			return false;
+		}
 		p->node[p->depth++] = u;
 		if (u == key)
 			return true;
@@ -224,7 +314,7 @@ static void refresh_up(const struct tree *t, const struct fi_path *p, unsigned i
 				return;
 			/* Indexing rather than ?: keeps the side, a coin toss, off
 			 * the branch predictor. */
-			heap_unit other = links_of(t, u)[p->node[i + 1] < u];
+			heap_unit other = child_of(t, u, p->node[i + 1] < u);
 			m = max3(size_of(t, u), below, max_of(t, other));
 			if (cur == m)
 				return;
@@ -241,16 +331,21 @@ static void tree_insert_split(const struct tree *t, heap_unit x)
 	uint64_t size = size_of(t, x);
 	uint32_t prio = prio_of(t, x);
 	link_word *slot = t->root;
-	heap_unit u = *slot;
+	heap_unit u = root_of(t);
+	unsigned depth = 0;
 
 	while (u && prio_of(t, u) >= prio) {
+		if (++depth > FI_MAX_DEPTH) {
+			damage(t);
+			return;
+		}
 		if (t->aug)
 			raise_max(t, u, size);
 		slot = toward(t, u, x);
-		u = *slot;
+		u = child_toward(t, u, x);
 	}
 	heap_unit l, r;
-	split(t, u, x, &l, &r);
+	split(t, u, x, &l, &r, depth);
 	set_links(t, x, l, r);
 	update(t, x);
 	*slot = x;
@@ -271,7 +366,11 @@ static void tree_insert(const struct tree *t, heap_unit x)
 	link_word *slot = t->root;
 
 	p.depth = 0;
-	for (heap_unit u = *slot; u; u = *slot) {
+	for (heap_unit u = root_of(t); u; u = child_toward(t, u, x)) {
+		if (u == x) { /* indexed already: the chain and index disagree */
+			damage(t);
+			return;
+		}
 		if (p.depth == FI_MAX_DEPTH) {
 			tree_insert_split(t, x);
 			return;
@@ -304,11 +403,13 @@ static void tree_remove(const struct tree *t, heap_unit x, const struct fi_path 
 {
 	struct fi_path scratch;
 	const struct fi_path *p = path_to(t, x, given, &scratch);
-	if (!p)
-		return; /* not indexed: shmheap_check reports it */
+	if (!p) {
+		damage(t); /* a free block the index does not hold */
+		return;
+	}
 	unsigned i = p->depth - 1;
 	uint64_t old = t->aug ? node(t, x)[2] : 0;
-	heap_unit joined = merge(t, left_of(t, x), right_of(t, x));
+	heap_unit joined = merge(t, left_of(t, x), right_of(t, x), 0);
 	store_link(slot_of(t, p, i), joined);
 	if (t->aug)
 		refresh_up(t, p, i, max_of(t, joined), old);
@@ -320,8 +421,10 @@ static void tree_move(const struct tree *t, heap_unit old, heap_unit new,
 {
 	struct fi_path scratch;
 	const struct fi_path *p = path_to(t, old, given, &scratch);
-	if (!p)
+	if (!p) {
+		damage(t);
 		return;
+	}
 	unsigned i = p->depth - 1;
 	/* old's block word and maximum may lie under new's words by now;
 	 * fi_first_fit noted the maximum before anything was written. */
@@ -337,12 +440,16 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 {
 	struct tree main_t = tree_for(fi, BLOCK_MAIN_MIN);
 	heap_unit best = 0;
-	heap_unit u = *main_t.root;
+	heap_unit u = root_of(&main_t);
 	unsigned depth = 0;
 
 	if (u && max_of(&main_t, u) >= need) {
 		/* The maxima lead straight down to the first fit: one path. */
-		while (depth < FI_MAX_DEPTH) {
+		for (;;) {
+			if (depth == FI_MAX_DEPTH) {
+				damage(&main_t);
+				break;
+			}
 			if (path)
 				path->node[depth] = u;
 			depth++;
@@ -350,12 +457,13 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 			if (l && max_of(&main_t, l) >= need) {
 				u = l;
 			} else if (size_of(&main_t, u) >= need) {
-				best = u;
+				best = handed_out(&main_t, u);
 				if (path)
 					path->last_max = max_of(&main_t, u);
 				break;
 			} else if (!(u = right_of(&main_t, u))) {
-				break; /* a wrong maximum: shmheap_check reports it */
+				damage(&main_t); /* a maximum no block has */
+				break;
 			}
 		}
 	}
@@ -363,9 +471,15 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 		path->depth = best ? depth : 0;
 	if (need <= BLOCK_MIN) {
 		struct tree tiny = tree_for(fi, BLOCK_MIN);
-		heap_unit v = *tiny.root;
-		while (v && left_of(&tiny, v))
-			v = left_of(&tiny, v);
+		heap_unit v = root_of(&tiny), l;
+		for (unsigned d = 0; v && (l = left_of(&tiny, v)); d++) {
+			if (d == FI_MAX_DEPTH) {
+				damage(&tiny);
+				return 0;
+			}
+			v = l;
+		}
+		v = handed_out(&tiny, v);
 		if (v && (!best || v < best))
 			best = v;
 	}
@@ -398,11 +512,17 @@ void fi_grown(const struct free_index *fi, heap_off off)
 	uint64_t size = bw_size(*block_word(fi->base, off));
 
 	/* Growing only raises maxima, so they can be fixed top-down. */
-	for (heap_unit u = *t.root; u; u = *toward(&t, u, key)) {
+	unsigned depth = 0;
+	for (heap_unit u = root_of(&t); u; u = child_toward(&t, u, key)) {
+		if (depth++ == FI_MAX_DEPTH) {
+			damage(&t);
+			return;
+		}
 		raise_max(&t, u, size);
 		if (u == key)
-			break;
+			return;
 	}
+	damage(&t); /* the block is not indexed */
 }
 
 heap_off fi_last(const struct free_index *fi)
@@ -410,9 +530,15 @@ heap_off fi_last(const struct free_index *fi)
 	heap_unit last = 0;
 	for (int tiny = 0; tiny < 2; tiny++) {
 		struct tree t = tree_for(fi, tiny ? BLOCK_MIN : BLOCK_MAIN_MIN);
-		heap_unit u = *t.root;
-		while (u && right_of(&t, u))
-			u = right_of(&t, u);
+		heap_unit u = root_of(&t), r;
+		for (unsigned d = 0; u && (r = right_of(&t, u)); d++) {
+			if (d == FI_MAX_DEPTH) {
+				damage(&t);
+				return 0;
+			}
+			u = r;
+		}
+		u = handed_out(&t, u);
 		if (u > last)
 			last = u;
 	}
@@ -496,35 +622,48 @@ size_t fi_verify(const struct heap_reader *r, heap_unit root, bool tiny,
 	return c.problems;
 }
 
-/* The first node of subtree u at unit key or above whose block has at least
- * need bytes (subtree maxima prune the search); 0 if none. */
+/*
+ * The first node of subtree u at unit key or above whose block has at least
+ * need bytes (subtree maxima prune the search); 0 if none.  The search may
+ * go down both sides of a node, so damaged links (a node reached twice, or a
+ * cycle) could make it visit nodes exponentially often within the depth
+ * bound: *budget, the most nodes the heap can hold, bounds the visits.
+ */
 static heap_unit first_from(const struct tree *t, heap_unit u, heap_unit key,
-			    uint64_t need, unsigned depth)
+			    uint64_t need, unsigned depth, uint64_t *budget)
 {
-	if (!u || depth > FI_MAX_DEPTH || max_of(t, u) < need)
+	if (!u || max_of(t, u) < need)
 		return 0;
+	if (depth > FI_MAX_DEPTH || !*budget) {
+		damage(t);
+		return 0;
+	}
+	--*budget;
 	if (u >= key) {
-		heap_unit l = first_from(t, left_of(t, u), key, need, depth + 1);
+		heap_unit l = first_from(t, left_of(t, u), key, need, depth + 1, budget);
 		if (l)
 			return l;
 		if (size_of(t, u) >= need)
 			return u;
 	}
-	return first_from(t, right_of(t, u), key, need, depth + 1);
+	return first_from(t, right_of(t, u), key, need, depth + 1, budget);
 }
 
 heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off from)
 {
 	struct tree main_t = tree_for(fi, BLOCK_MAIN_MIN);
 	heap_unit key = off_to_unit(from);
-	heap_unit best = first_from(&main_t, *main_t.root, key, need, 0);
+	/* A node per BLOCK_MAIN_MIN bytes at most. */
+	uint64_t budget = main_t.end / BLOCK_MAIN_MIN + 1;
+	heap_unit best = handed_out(&main_t, first_from(&main_t, root_of(&main_t), key,
+							need, 0, &budget));
 
 	if (need <= BLOCK_MIN) {
 		/* The lowest tiny block at key or above. */
 		struct tree tiny = tree_for(fi, BLOCK_MIN);
 		heap_unit v = 0;
 		unsigned depth = 0;
-		for (heap_unit u = *tiny.root; u && depth++ < FI_MAX_DEPTH;) {
+		for (heap_unit u = root_of(&tiny); u && depth++ < FI_MAX_DEPTH;) {
 			if (u >= key) {
 				v = u;
 				u = left_of(&tiny, u);
@@ -532,6 +671,7 @@ heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off 
 				u = right_of(&tiny, u);
 			}
 		}
+		v = handed_out(&tiny, v);
 		if (v && (!best || v < best))
 			best = v;
 	}

@@ -12,10 +12,19 @@
  */
 #define FI_MAX_DEPTH 256
 
-/* The two treaps of one heap (see layout.h). */
+/*
+ * The two treaps of one heap (see layout.h), as one connection sees them.
+ * Every link is checked before it is followed (its node's words lie in the
+ * mapping; no path is deeper than FI_MAX_DEPTH), and a block handed to the
+ * caller is checked whole (free, of its treap's sizes, inside the mapping):
+ * an operation that meets a bad one stops there and sets *damaged, which
+ * the end of the locked call turns into EUCLEAN (lock.h, heap_end_call).
+ */
 struct free_index {
 	unsigned char *base;
 	struct heap_header *hdr;
+	const size_t *mapped; /* the connection's mapped bytes */
+	int *damaged;	      /* set when damage was met (under the lock) */
 };
 
 /* A path from the main treap's root, as fi_first_fit leaves it. */

@@ -55,6 +55,13 @@ int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size)
 		errno = EINVAL;
 		return -1;
 	}
+	/* The limit never changes after creation: one that is not what this
+	 * connection reserved for is a damaged header. */
+	if (heap_max_bytes(h->hdr) != h->reserved) {
+		heap_met_damage(h);
+		errno = EUCLEAN;
+		return -1;
+	}
 	if (h->backing.ops->extend(&h->backing, old, new_size) < 0 ||
 	    heap_map_to(h, new_size) < 0)
 		return -1;
@@ -113,6 +120,7 @@ EXPORT int shmheap_grow(shmheap_memory_handle mem, size_t new_size)
 			ret = heap_grow_locked(mem, target);
 		}
 	}
-	heap_end_call(mem, "shmheap_grow");
+	if (heap_end_call(mem, "shmheap_grow") < 0)
+		return -1; /* EUCLEAN */
 	return ret;
 }

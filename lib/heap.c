@@ -303,7 +303,8 @@ static int read_header_once(struct backing *b, struct heap_header *hdr, size_t *
 	 * the two reads: the length read after the header holds it. */
 	if (size > *len && b->ops->length(b, len) < 0)
 		return -1;
-	if ((hdr->flags & ~(HEAP_FLAG_GROWABLE | HEAP_FLAG_EXT | HEAP_FLAG_CACHED)) ||
+	if ((hdr->flags & ~(HEAP_FLAG_GROWABLE | HEAP_FLAG_EXT | HEAP_FLAG_CACHED |
+			    HEAP_FLAG_DAMAGED)) ||
 	    size < HEAP_PAGE || size > *len ||
 	    heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() || max < size ||
 	    max > HEAP_MAX_SIZE || unit_to_off(hdr->main_root) >= size ||
@@ -343,23 +344,61 @@ int heap_read_header(struct backing *b, struct heap_header *hdr, size_t *len)
 	}
 }
 
-/*
- * A heap is only used once it has been verified whole: a corrupted or hostile
- * heap image is refused here (EINVAL) instead of crashing a later call.  The
- * lock is taken with a timeout, since a garbage mutex may never be released.
- */
-static int verify_on_connect(struct shmheap_heap *h)
+/* The lock, with a timeout (a garbage mutex may never be released): what a
+ * damaged heap answers becomes EINVAL, as for a heap connect refuses. */
+static int lock_on_connect(struct shmheap_heap *h)
 {
 	unsigned limit = h->wait_limit_ms;
 	if (heap_lock_timed(h, limit && limit < CONNECT_LOCK_MS ? limit
-								: CONNECT_LOCK_MS) < 0) {
-		if (errno != ETIMEDOUT && errno != ENOTRECOVERABLE)
-			errno = EINVAL;
+								: CONNECT_LOCK_MS) == 0)
+		return 0;
+	if (errno != ETIMEDOUT && errno != ENOTRECOVERABLE)
+		errno = EINVAL;
+	return -1;
+}
+
+/*
+ * With SHMHEAP_CONNECT_VERIFY, the heap is only used once it has been
+ * verified whole: a corrupted or hostile heap image is refused here (EINVAL)
+ * instead of by the first call that meets the damage.
+ */
+static int verify_on_connect(struct shmheap_heap *h)
+{
+	if (lock_on_connect(h) < 0)
 		return -1;
-	}
 	int problems = heap_verify(h, NULL, NULL);
+	if (problems)
+		heap_mark_damaged(h);
 	heap_unlock(h);
 	if (problems) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Without SHMHEAP_CONNECT_VERIFY connect costs the same whatever the heap's
+ * size: the header was read once and checked (heap_read_header), and the
+ * lock is taken only when its holder died, for the repair and the full
+ * check that follows it (lock.c), or when the mutex cannot be used.  The
+ * rest of the heap is checked by each call as it reads it.
+ */
+static int check_on_connect(struct shmheap_heap *h)
+{
+	pid_t owner;
+	switch (heap_lock_probe(&h->hdr->lock, &owner)) {
+	case SHMHEAP_LOCK_OWNER_DEAD:
+		if (lock_on_connect(h) < 0)
+			return -1;
+		heap_unlock(h);
+		break;
+	case SHMHEAP_LOCK_UNRECOVERABLE:
+		errno = ENOTRECOVERABLE;
+		return -1;
+	}
+	/* Marked by a call that met damage, or by the repair just run. */
+	if (__atomic_load_n(&h->hdr->flags, __ATOMIC_ACQUIRE) & HEAP_FLAG_DAMAGED) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -405,6 +444,8 @@ static int reset_stale_lock(void *arg)
 	if (ret < 0 || heap_lock_timed(h, CONNECT_LOCK_MS) < 0)
 		return -1;
 	ret = heap_repair(h);
+	if (ret == 0)
+		ret = heap_repair_verify(h);
 	int err = errno;
 	heap_unlock(h);
 	errno = err;
@@ -433,6 +474,11 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 		errno = state == 0 ? EAGAIN : errno == EUCLEAN ? EINVAL : errno;
 		goto fail;
 	}
+	/* A heap marked damaged is refused at once (an inspection takes it). */
+	if ((hdr.flags & HEAP_FLAG_DAMAGED) && !(flags & SHMHEAP_CONNECT_INSPECT)) {
+		errno = EINVAL;
+		goto fail;
+	}
 	if (heap_mapping_init_at(h, heap_size_bytes(&hdr), heap_max_bytes(&hdr),
 				 address) < 0)
 		goto fail;
@@ -447,8 +493,16 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 			errno = EINVAL;
 		goto fail;
 	}
+#ifdef SHMHEAP_DEBUG
+	/* A debug build verifies the heap after every call that changed it
+	 * (debug.c) and aborts on a problem, blaming that call: so it takes
+	 * only a heap verified whole. */
+	flags |= SHMHEAP_CONNECT_VERIFY;
+#endif
 	/* An inspecting connection is how a damaged heap gets examined. */
-	if (!(flags & SHMHEAP_CONNECT_INSPECT) && verify_on_connect(h) < 0)
+	if (!(flags & SHMHEAP_CONNECT_INSPECT) &&
+	    ((flags & SHMHEAP_CONNECT_VERIFY) ? verify_on_connect(h)
+					      : check_on_connect(h)) < 0)
 		goto fail;
 	if (heap_layers_attach(h) < 0)
 		goto fail;
@@ -510,7 +564,7 @@ shmheap_connect_ex(const char *name, const struct shmheap_connect_options *opts)
 	unsigned timeout_ms = opts && opts->lock_timeout_ms ? opts->lock_timeout_ms
 							    : INSPECT_LOCK_MS;
 	unsigned known = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED |
-			 SHMHEAP_CONNECT_TRUST_OWNER;
+			 SHMHEAP_CONNECT_TRUST_OWNER | SHMHEAP_CONNECT_VERIFY;
 	/* wait_limit_ms is only read when the flag says the caller's struct
 	 * has it: a program built with the two-field struct never sets it. */
 	unsigned wait_limit_ms = 0;

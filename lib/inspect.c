@@ -528,9 +528,13 @@ static void check_header(struct check_ctx *c)
 		report(c, 0, "header sizes are inconsistent");
 	if (hdr->seed != c->v->seed)
 		report(c, 0, "header seed changed");
-	/* The flags chose the heap's layers; only the record's is set later. */
-	if ((hdr->flags ^ c->h->heap_flags) & ~HEAP_FLAG_EXT)
+	/* The flags chose the heap's layers; only the record's and the mark of
+	 * damage are set later. */
+	if ((hdr->flags ^ c->h->heap_flags) & ~(HEAP_FLAG_EXT | HEAP_FLAG_DAMAGED))
 		report(c, 0, "header flags changed");
+	/* The mark stays (see HEAP_FLAG_DAMAGED): so does this problem. */
+	if (hdr->flags & HEAP_FLAG_DAMAGED)
+		report(c, 0, "heap marked damaged: a call met damage in it");
 }
 
 static int verify_view(const struct shmheap_heap *h, const struct view *vw,

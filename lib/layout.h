@@ -69,6 +69,14 @@
 #define HEAP_FLAG_EXT 0x4u
 /* Per-process caches of free blocks; the first block is the cache table (cache.h). */
 #define HEAP_FLAG_CACHED 0x2u
+/*
+ * A call met damage in this heap (a link, size or word that cannot be), or a
+ * repair left problems: connects refuse the heap (inspecting ones excepted).
+ * Set under the lock, with an atomic or; nothing clears it.  Libraries before
+ * the flag existed take a heap with an unknown flag for a damaged header and
+ * refuse it too.
+ */
+#define HEAP_FLAG_DAMAGED 0x8u
 
 /*
  * The lock's slot: the first 40 bytes of the header.

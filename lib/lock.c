@@ -83,31 +83,53 @@ static inline int sync_mapping(struct shmheap_heap *h)
 	return heap_sync_mapping(h);
 }
 
+/* The locker that found the holder dead: repairs the heap, then checks it. */
+static int __attribute__((noinline, cold)) after_owner_died(struct shmheap_heap *h)
+{
+	pthread_mutex_t *m = &h->hdr->lock;
+	if (heap_sync_mapping(h) < 0 || heap_repair(h) < 0) {
+		/* Unlocking without marking it consistent makes the mutex, and
+		 * so the heap, unusable for everyone: better than handing out
+		 * memory from a heap we could not repair. */
+		pthread_mutex_unlock(m);
+		errno = ENOTRECOVERABLE;
+		return -1;
+	}
+	pthread_mutex_consistent(m);
+	/* Connect does not check the heap, so every repair is followed by a
+	 * full check: what the repair could not mend is damage, marked so that
+	 * no connect takes the heap.  The call goes on, checking what it reads
+	 * like any other (a check reports the problems). */
+	(void)heap_repair_verify(h);
+	return 0;
+}
+
 /* What every locker does once pthread_mutex_*lock has answered err. */
 static int after_acquire(struct shmheap_heap *h, int err)
 {
-	pthread_mutex_t *m = &h->hdr->lock;
-
 	if (__builtin_expect(!err, 1)) {
 		if (sync_mapping(h) < 0) {
-			pthread_mutex_unlock(m);
+			if (errno == EUCLEAN) /* a size beyond the object */
+				heap_mark_damaged(h);
+			pthread_mutex_unlock(&h->hdr->lock);
 			return -1;
 		}
 		return 0;
 	}
-	if (err == EOWNERDEAD) {
-		if (heap_sync_mapping(h) < 0 || heap_repair(h) < 0) {
-			/* Unlocking without marking it consistent makes the mutex,
-			 * and so the heap, unusable for everyone: better than
-			 * handing out memory from a heap we could not repair. */
-			pthread_mutex_unlock(m);
-			errno = ENOTRECOVERABLE;
-			return -1;
-		}
-		pthread_mutex_consistent(m);
-		return 0;
-	}
+	if (err == EOWNERDEAD)
+		return after_owner_died(h);
 	errno = err;
+	return -1;
+}
+
+int heap_mark_damaged(struct shmheap_heap *h)
+{
+	/* An inspecting connection promises not to write the heap. */
+	if (!(h->connect_flags & SHMHEAP_CONNECT_INSPECT))
+		__atomic_fetch_or(&h->hdr->flags, (uint16_t)HEAP_FLAG_DAMAGED,
+				  __ATOMIC_RELEASE);
+	h->damaged = 0;
+	errno = EUCLEAN;
 	return -1;
 }
 
@@ -580,14 +602,27 @@ int heap_lock_brief(struct shmheap_heap *h)
 	return after_acquire(h, took_lock(h, queue(&h->hdr->lock, &deadline), 1));
 }
 
+/* Damage a call met and did not report through heap_end_call still marks
+ * the heap before the lock goes (errno kept): no later call inherits it. */
+static inline void mark_unreported(struct shmheap_heap *h)
+{
+	if (__builtin_expect(h->damaged, 0)) {
+		int err = errno;
+		heap_mark_damaged(h);
+		errno = err;
+	}
+}
+
 void heap_unlock_brief(struct shmheap_heap *h)
 {
+	mark_unreported(h);
 	pthread_mutex_unlock(&h->hdr->lock);
 }
 
 void heap_unlock(struct shmheap_heap *h)
 {
 	pthread_mutex_t *m = &h->hdr->lock;
+	mark_unreported(h);
 	/* A starving locker is queued: let it have the lock next. */
 	if (!__atomic_load_n(&h->lock_queued, __ATOMIC_RELAXED) &&
 	    (lock_word(m) & FUTEX_WAITERS_BIT))

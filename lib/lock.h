@@ -3,10 +3,12 @@
 #ifndef SHMHEAP_LOCK_H
 #define SHMHEAP_LOCK_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "connection.h"
 #include "export.h"
 
 struct shmheap_heap;
@@ -74,12 +76,27 @@ static inline void heap_debug_verify(struct shmheap_heap *h, const char *call)
 }
 #endif
 
-/* The end of a call that changed the heap under the lock: with --enable-debug
- * the heap is verified first, then the lock is released; errno is kept. */
-static inline void heap_end_call(struct shmheap_heap *h, const char *call)
+/* Under the lock: marks the heap damaged in its header (HEAP_FLAG_DAMAGED,
+ * which later connects refuse) and forgets h->damaged; -1 with EUCLEAN. */
+HIDDEN int heap_mark_damaged(struct shmheap_heap *h);
+
+/*
+ * The end of a call that changed the heap under the lock: -1 with EUCLEAN
+ * when the call met damage on its way (h->damaged: the heap is then marked),
+ * else 0 with errno kept, once with --enable-debug the heap is verified.
+ * The lock is released either way.
+ */
+static inline int heap_end_call(struct shmheap_heap *h, const char *call)
 {
-	heap_debug_verify(h, call);
+	int ret = 0;
+	if (__builtin_expect(h->damaged, 0))
+		ret = heap_mark_damaged(h);
+	else
+		heap_debug_verify(h, call);
 	heap_unlock(h);
+	if (ret)
+		errno = EUCLEAN;
+	return ret;
 }
 
 #endif /* SHMHEAP_LOCK_H */

@@ -37,6 +37,14 @@ int heap_map_to(struct shmheap_heap *h, uint64_t size)
 		errno = EINVAL; /* a size the header should never hold */
 		return -1;
 	}
+	/* A grower lengthens the object before it publishes the new size: a
+	 * size beyond the object is a damaged header, and a mapping past the
+	 * object's end would raise SIGBUS when touched. */
+	size_t len;
+	if (mapped && (h->backing.ops->length(&h->backing, &len) < 0 || size > len)) {
+		errno = EUCLEAN;
+		return -1;
+	}
 	if (!h->backing.ops->map_fixed(&h->backing, h->base + mapped, mapped,
 				       size - mapped))
 		return -1;
@@ -90,6 +98,8 @@ int heap_mapping_init_at(struct shmheap_heap *h, size_t len, size_t max, void *a
 	h->hdr = p;
 	h->index.base = h->base;
 	h->index.hdr = h->hdr;
+	h->index.mapped = &h->mapped;
+	h->index.damaged = &h->damaged;
 	return 0;
 }
 

@@ -347,7 +347,10 @@ EXPORT int shmheap_name_set(shmheap_memory_handle mem, const char *name,
 	}
 	ret = add(mem, x, &t, name, (size_t)len, hash, hdl.value);
 out:
-	heap_end_call(mem, "shmheap_name_set");
+	if (ret < 0 && errno == EUCLEAN)
+		heap_met_damage(mem); /* a table or entry that cannot be */
+	if (heap_end_call(mem, "shmheap_name_set") < 0)
+		ret = -1;
 	return ret;
 }
 
@@ -382,7 +385,10 @@ EXPORT int shmheap_name_remove(shmheap_memory_handle mem, const char *name)
 	ext_end(x);
 	ret = 0;
 out:
-	heap_end_call(mem, "shmheap_name_remove");
+	if (ret < 0 && errno == EUCLEAN)
+		heap_met_damage(mem); /* a table or entry that cannot be */
+	if (heap_end_call(mem, "shmheap_name_remove") < 0)
+		ret = -1;
 	return ret;
 }
 

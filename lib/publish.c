@@ -146,7 +146,8 @@ EXPORT void *shmheap_alloc_into(shmheap_memory_handle mem, size_t size,
 		}
 		ext_end(x);
 	}
-	heap_end_call(mem, "shmheap_alloc_into");
+	if (heap_end_call(mem, "shmheap_alloc_into") < 0)
+		return NULL; /* EUCLEAN: damage met */
 	return ret;
 }
 
@@ -196,6 +197,7 @@ EXPORT int shmheap_free_from(shmheap_memory_handle mem, shmheap_object_handle *s
 	ext_end(x);
 	ret = 0;
 out:
-	heap_end_call(mem, "shmheap_free_from");
+	if (heap_end_call(mem, "shmheap_free_from") < 0)
+		ret = -1; /* EUCLEAN: damage met */
 	return ret;
 }

@@ -40,8 +40,13 @@ static bool block_resize_in_place(struct shmheap_heap *h, heap_off off, uint64_t
 	uint64_t size = bw_size(bw);
 	heap_off next = off + size;
 	uint64_t nbw = next < end ? *block_word(base, next) : BW_IN_USE;
-	uint64_t nsize = (nbw & BW_IN_USE) ? 0 : bw_size(nbw);
+	uint64_t nsize = (nbw & BW_IN_USE) ? 0 : block_step(next, nbw, end);
 	uint64_t avail = size + nsize;
+
+	if (!(nbw & BW_IN_USE) && !nsize) {
+		heap_met_damage(h); /* a free neighbour that is no block */
+		return false;
+	}
 
 	if (need > avail)
 		return false;
@@ -106,7 +111,7 @@ EXPORT void *shmheap_realloc(shmheap_memory_handle mem, void *ptr, size_t size)
 		err = EINVAL;
 	} else if (block_resize_in_place(mem, off, need)) {
 		ret = ptr;
-	} else {
+	} else if (!mem->damaged) {
 		heap_off noff = block_alloc_growing(mem, need);
 		if (noff) {
 			uint64_t old = bw_size(*block_word(mem->base, off)) - HEAP_UNIT;
@@ -118,7 +123,8 @@ EXPORT void *shmheap_realloc(shmheap_memory_handle mem, void *ptr, size_t size)
 			err = errno == ENOSPC ? ENOSPC : ENOMEM;
 		}
 	}
-	heap_end_call(mem, "shmheap_realloc");
+	if (heap_end_call(mem, "shmheap_realloc") < 0)
+		return NULL; /* EUCLEAN: a moved object stays where it was */
 	if (!ret)
 		errno = err;
 	return ret;

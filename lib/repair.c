@@ -14,7 +14,9 @@
 #include <errno.h>
 
 #include "blocks.h"
+#include "inspect.h"
 #include "layer.h"
+#include "lock.h"
 #include "repair.h"
 
 /* Makes the run of free blocks at run one block: the new size is committed
@@ -80,4 +82,11 @@ int heap_repair(struct shmheap_heap *h)
 		off += bw_size(bw);
 	}
 	return 0;
+}
+
+int heap_repair_verify(struct shmheap_heap *h)
+{
+	if (!h->damaged && heap_verify(h, NULL, NULL) == 0)
+		return 0;
+	return heap_mark_damaged(h);
 }

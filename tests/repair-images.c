@@ -30,6 +30,10 @@ void build(struct img *m, const char *tag, const struct spec *spec)
 	m->base = shmheap_underlying(m->h);
 	m->fi.base = m->base;
 	m->fi.hdr = (struct heap_header *)(void *)m->base;
+	m->fi_mapped = HEAP_BYTES;
+	m->fi_damaged = 0;
+	m->fi.mapped = &m->fi_mapped;
+	m->fi.damaged = &m->fi_damaged;
 	m->seed = m->fi.hdr->seed;
 
 	heap_off off = HEAP_FIRST_BLOCK;
@@ -50,6 +54,7 @@ void build(struct img *m, const char *tag, const struct spec *spec)
 		}
 		off += size;
 	}
+	ck_assert_int_eq(m->fi_damaged, 0);
 	ck_assert_int_eq(tu_check(m->h), 0); /* the image starts out sane */
 }
 

@@ -28,6 +28,8 @@ struct img {
 	shmheap_memory_handle h;
 	unsigned char *base;
 	struct free_index fi;
+	size_t fi_mapped; /* what fi may reach: the whole image */
+	int fi_damaged;	  /* set by fi on damage, which the images never have */
 	uint32_t seed;
 	heap_off at[16]; /* where each block of the spec starts */
 };

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,17 +130,51 @@ START_TEST(connect_truncated)
 }
 END_TEST
 
-/* Writes img with one header field changed, and expects EINVAL. */
-static void connect_with_field(const unsigned char *img, size_t len, size_t off,
-			       size_t width, uint64_t value)
+/*
+ * A heap whose header is sound but whose blocks are damaged: connect takes
+ * it (it reads the header alone), shmheap_check finds the damage, a connect
+ * with SHMHEAP_CONNECT_VERIFY refuses it (EINVAL) and marks it, and plain
+ * connects refuse it from then on.
+ */
+static void expect_verify_refuses(const char *name)
+{
+#ifdef SHMHEAP_DEBUG
+	/* whose connects all verify the heap (lib/heap.c) */
+	expect_connect_fails(name, EINVAL);
+	return;
+#endif
+	shmheap_memory_handle h = shmheap_connect(name);
+	ck_assert_msg(h != NULL, "connect %s: %s", name, strerror(errno));
+	ck_assert_int_gt(tu_check(h), 0);
+	shmheap_disconnect(h);
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_VERIFY};
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_ex(name, &o));
+	ck_assert_int_eq(errno, EINVAL);
+	expect_connect_fails(name, EINVAL);
+}
+
+/* Writes img with one field changed; a header field's damage is refused by
+ * every connect (EINVAL), a block's by a verifying one (header false). */
+static void forge_field(const unsigned char *img, size_t len, size_t off, size_t width,
+			uint64_t value, bool header)
 {
 	unsigned char *copy = malloc(len);
 	memcpy(copy, img, len);
 	memcpy(copy + off, &value, width); /* little-endian: the low bytes */
 	const char *name = tu_name("forged");
 	make_object(name, copy, len);
-	expect_connect_fails(name, EINVAL);
+	if (header)
+		expect_connect_fails(name, EINVAL);
+	else
+		expect_verify_refuses(name);
 	free(copy);
+}
+
+static void connect_with_field(const unsigned char *img, size_t len, size_t off,
+			       size_t width, uint64_t value)
+{
+	forge_field(img, len, off, width, value, true);
 }
 
 START_TEST(connect_damaged_header)
@@ -170,11 +206,11 @@ START_TEST(connect_damaged_blocks)
 	const size_t len = 2 * PAGE;
 	unsigned char *img = heap_image(len);
 	/* The first block word: size 0, a size past the end, an odd size. */
-	connect_with_field(img, len, HEAP_FIRST_BLOCK, 8, 0);
-	connect_with_field(img, len, HEAP_FIRST_BLOCK, 8, 0x0fffffff8ull | BW_IN_USE);
+	forge_field(img, len, HEAP_FIRST_BLOCK, 8, 0, false);
+	forge_field(img, len, HEAP_FIRST_BLOCK, 8, 0x0fffffff8ull | BW_IN_USE, false);
 	uint64_t bw;
 	memcpy(&bw, img + HEAP_FIRST_BLOCK, 8);
-	connect_with_field(img, len, HEAP_FIRST_BLOCK, 8, bw ^ 0x10);
+	forge_field(img, len, HEAP_FIRST_BLOCK, 8, bw ^ 0x10, false);
 	/* Every byte after the header scrambled. */
 	unsigned char *copy = malloc(len);
 	memcpy(copy, img, HEAP_HEADER_SIZE);
@@ -183,9 +219,109 @@ START_TEST(connect_damaged_blocks)
 		copy[i] = (unsigned char)tu_rand(&seed);
 	const char *name = tu_name("scrambled");
 	make_object(name, copy, len);
-	expect_connect_fails(name, EINVAL);
+	expect_verify_refuses(name);
 	free(copy);
 	free(img);
+}
+END_TEST
+
+static bool marked_damaged(shmheap_memory_handle h)
+{
+	const struct heap_header *hdr = shmheap_underlying(h);
+	return __atomic_load_n(&hdr->flags, __ATOMIC_ACQUIRE) & HEAP_FLAG_DAMAGED;
+}
+
+/*
+ * Connect reads the header alone: a block damaged in the middle of a heap of
+ * 100,000 blocks is not seen by connect, but by the call that meets it,
+ * which fails with EUCLEAN and marks the heap; from then on connects refuse
+ * it.  Calls that do not meet the damage work meanwhile.
+ */
+#define WALK_OBJECTS 100000u
+START_TEST(connect_does_not_walk_the_heap)
+{
+#ifdef SHMHEAP_DEBUG
+	/* Its connects verify the whole heap, and its calls abort on a damaged
+	 * heap: what this case tests does not exist in a debug build. */
+	return;
+#endif
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, 8u << 20);
+	void **p = malloc(WALK_OBJECTS * sizeof(*p));
+	ck_assert_ptr_nonnull(p);
+	for (unsigned i = 0; i < WALK_OBJECTS; i++)
+		ck_assert_ptr_nonnull(p[i] = shmheap_alloc(h, 48));
+	for (unsigned i = 0; i < WALK_OBJECTS; i += 2)
+		shmheap_free(h, p[i]);
+	ck_assert_int_eq(tu_check(h), 0);
+
+	/* A free block in the middle claims to reach far past the heap. */
+	unsigned mid = WALK_OBJECTS / 2;
+	uint64_t *w = (uint64_t *)p[mid] - 1;
+	*w = (*w & ~BW_SIZE_MASK) | 0x7fffff8ull;
+
+	shmheap_memory_handle c = shmheap_connect(name);
+	ck_assert_msg(c != NULL, "connect: %s", strerror(errno));
+	ck_assert(!marked_damaged(c));
+	void *q = shmheap_alloc(c, 48); /* the first free block fits */
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(shmheap_free_checked(c, q), 0);
+	ck_assert_int_eq(shmheap_free_checked(c,
+					      shmheap_handle_to_ptr(
+						      c, shmheap_ptr_to_handle(h, p[1]))),
+			 0);
+	ck_assert(!marked_damaged(c));
+
+	/* Freeing the damaged block's left neighbour merges with it. */
+	void *left = shmheap_handle_to_ptr(c, shmheap_ptr_to_handle(h, p[mid - 1]));
+	errno = 0;
+	ck_assert_int_eq(shmheap_free_checked(c, left), -1);
+	ck_assert_int_eq(errno, EUCLEAN);
+	ck_assert(marked_damaged(c));
+
+	expect_connect_fails(name, EINVAL);
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_VERIFY};
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_ex(name, &o));
+	ck_assert_int_eq(errno, EINVAL);
+	/* An inspection still takes it, and its check names the mark. */
+	o.flags = SHMHEAP_CONNECT_INSPECT;
+	shmheap_memory_handle r = shmheap_connect_ex(name, &o);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_gt(tu_check(r), 1);
+	shmheap_disconnect(r);
+	shmheap_disconnect(c);
+	free(p);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
+/*
+ * A connect that finds the lock's holder dead repairs the heap and then
+ * checks it whole: a live block whose tag no repair can mend is damage, and
+ * the heap is marked and refused.
+ */
+START_TEST(connect_checks_after_a_repair)
+{
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, 4 * PAGE);
+	uint64_t *obj = shmheap_alloc(h, 40);
+	ck_assert_ptr_nonnull(obj);
+	obj[-1] ^= (uint64_t)1 << BW_TAG_SHIFT;
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(pthread_mutex_lock(
+			      &((struct heap_header *)shmheap_underlying(h))->lock) == 0
+			      ? 0
+			      : 1);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert(!marked_damaged(h));
+	expect_connect_fails(name, EINVAL);
+	ck_assert(marked_damaged(h));
+	shmheap_destroy(name, h);
 }
 END_TEST
 
@@ -202,6 +338,8 @@ int main(void)
 	tcase_add_test(tc, connect_truncated);
 	tcase_add_test(tc, connect_damaged_header);
 	tcase_add_test(tc, connect_damaged_blocks);
+	tcase_add_test(tc, connect_does_not_walk_the_heap);
+	tcase_add_test(tc, connect_checks_after_a_repair);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

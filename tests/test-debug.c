@@ -55,8 +55,14 @@ START_TEST(mutating_call_verifies_the_heap)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "an ordinary build failed the allocation (status %#x)", status);
 #endif
-	/* The child's damage is in the shared heap: the check finds it. */
+	/* The child's damage is in the shared heap: the check finds it.  The
+	 * child that aborted held the lock: the repair the check made first
+	 * checked the heap whole and marked it damaged, a second problem. */
+#ifdef SHMHEAP_DEBUG
+	ck_assert_int_eq(shmheap_check(d.h, NULL, NULL), 2);
+#else
 	ck_assert_int_eq(shmheap_check(d.h, NULL, NULL), 1);
+#endif
 	shmheap_destroy(name, d.h);
 }
 END_TEST

@@ -2,8 +2,8 @@
 /*
  * test-hostile.c - what another user, or an unlucky moment, can do to a
  * caller that looks at a heap: a FIFO under a heap's name, a heap owned by
- * another user, a heap truncated or grown while it is read, and a heap
- * crafted to make verification slow.
+ * another user, a heap truncated or grown while it is read, a heap crafted
+ * to make verification slow, and random bit flips in a heap's words.
  *
  * The tests of another user's heap need root (to become nobody); run as
  * anyone else they check only what a single user can.
@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "layout.h" /* HEAP_FLAG_DAMAGED */
 #include "testutil.h"
 
 #define PAGE 4096
@@ -418,8 +421,10 @@ END_TEST
  * A heap of 16-byte blocks, every other one free, whose two treap roots are
  * swapped: the main treap then holds the 262,144 16-byte blocks.  Before the
  * fix, matching each of them against the chain walked the rest of the chain:
- * minutes for check and for connect (which does it under the lock); the test
- * case's timeout fails that.
+ * minutes for check and for connect (which did it under the lock); the test
+ * case's timeout fails that.  Connect checks the whole heap only when asked
+ * (SHMHEAP_CONNECT_VERIFY); without it the first call to meet the wrong root
+ * fails (EUCLEAN) and marks the heap, which connect then refuses.
  */
 START_TEST(crafted_index_is_checked_in_linear_time)
 {
@@ -446,10 +451,303 @@ START_TEST(crafted_index_is_checked_in_linear_time)
 	roots[1] = t;
 	/* Every 16-byte node is in the wrong treap and missing from its own. */
 	ck_assert_int_ge(shmheap_check(h, NULL, NULL), (int)CRAFTED_NODES);
+	/* The full check at connect, on request, is linear too. */
+	struct shmheap_connect_options vo = {.flags = SHMHEAP_CONNECT_VERIFY};
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_ex(name, &vo));
+	ck_assert_int_eq(errno, EINVAL);
+	/* The first allocation meets the main treap's wrong root. */
+	errno = 0;
+	ck_assert_ptr_null(shmheap_alloc(h, 100));
+	ck_assert_int_eq(errno, EUCLEAN);
 	errno = 0;
 	ck_assert_ptr_null(shmheap_connect(name));
 	ck_assert_int_eq(errno, EINVAL);
 	shmheap_disconnect(h);
+}
+END_TEST
+
+/* ---- item: random bit flips fail cleanly ------------------------------------ */
+
+/*
+ * A heap image with one to three bits flipped in its block words, free-index
+ * links, subtree maxima, footers, header fields, a queue, and in a cached
+ * heap the cache table and the names directory: connect takes it or refuses it, and
+ * every call either works or fails with an errno.  Nothing crashes, reads
+ * outside the heap (the ASan build watches) or hangs (an alarm per try).
+ * SHMHEAP_FLIP_TRIES sets the number of tries (the ASan run uses 20,000).
+ */
+#define FLIP_LEN (64u * 1024u)
+#define FLIP_BLOCKS_MAX 512u
+#define FLIP_TRY_S 10
+
+struct flip_image {
+	unsigned char img[FLIP_LEN];
+	size_t nblocks;
+	struct shmheap_block blk[FLIP_BLOCKS_MAX];
+	bool named;
+};
+
+/* What the parent reads when the child dies: the try it was in. */
+struct flip_progress {
+	unsigned kind, tries_done;
+	uint64_t seed;
+};
+
+static int take_block(const struct shmheap_block *b, void *arg)
+{
+	struct flip_image *fi = arg;
+	if (fi->nblocks < FLIP_BLOCKS_MAX)
+		fi->blk[fi->nblocks++] = *b;
+	return 0;
+}
+
+/* A heap of free blocks of 16, 24 and larger sizes between live objects. */
+static void flip_template(struct flip_image *fi, bool cached)
+{
+	const char *name = tu_name("fliptpl");
+	struct shmheap_options o = {.flags = cached ? SHMHEAP_CACHED : 0};
+	shmheap_memory_handle h = shmheap_create_ex(name, FLIP_LEN, &o);
+	ck_assert_ptr_nonnull(h);
+	static const size_t sizes[] = {8, 16, 40, 100, 8, 300, 24, 8, 1000, 56, 8, 4000};
+	void *p[3 * sizeof(sizes) / sizeof(sizes[0])];
+	size_t n = sizeof(p) / sizeof(p[0]);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_ptr_nonnull(p[i] = shmheap_alloc(h, sizes[i % 12]));
+		memset(p[i], (int)i, sizes[i % 12]);
+	}
+	for (size_t i = 0; i < n; i += 2)
+		shmheap_free(h, p[i]);
+	fi->named = cached;
+	if (cached)
+		for (size_t i = 1; i < n; i += 6) {
+			char nm[16];
+			snprintf(nm, sizeof(nm), "obj%zu", i);
+			ck_assert_int_eq(shmheap_name_set(h, nm,
+							  shmheap_ptr_to_handle(h, p[i]),
+							  0),
+					 0);
+		}
+	/* A queue holding two handles, in either heap. */
+	shmheap_queue *q = shmheap_queue_create(h, "q", 8);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(h, p[n - 1]), 0), 0);
+	ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(h, p[n - 3]), 0), 0);
+	ck_assert_int_eq(shmheap_queue_close(q), 0);
+	ck_assert_int_eq(shmheap_check(h, NULL, NULL), 0);
+	fi->nblocks = 0;
+	ck_assert_int_eq(shmheap_walk(h, take_block, fi), 0);
+	memcpy(fi->img, shmheap_underlying(h), FLIP_LEN);
+	shmheap_destroy(name, h);
+}
+
+/* Flips a bit of the word at off. */
+static void flip_at(unsigned char *img, size_t off, uint64_t *seed)
+{
+	if (off + 8 > FLIP_LEN)
+		return;
+	img[off + tu_rand(seed) % 8] ^= (unsigned char)(1u << tu_rand(seed) % 8);
+}
+
+/* One to three flips in the places a call reads. */
+static void flip_some(unsigned char *img, const struct flip_image *fi, uint64_t *seed)
+{
+	unsigned flips = 1 + (unsigned)(tu_rand(seed) % 3);
+	for (unsigned f = 0; f < flips; f++) {
+		const struct shmheap_block *b = &fi->blk[tu_rand(seed) % fi->nblocks];
+		size_t bw = b->offset - 8, end = b->offset + b->size;
+		switch (tu_rand(seed) % 6) {
+		case 0: /* a block word */
+			flip_at(img, bw, seed);
+			break;
+		case 1: /* a free block's links (or an object's first word) */
+			flip_at(img, bw + 8, seed);
+			break;
+		case 2: /* a subtree maximum */
+			flip_at(img, bw + 16, seed);
+			break;
+		case 3: /* a footer, or the last word of an object */
+			flip_at(img, end - 8, seed);
+			break;
+		case 4: { /* a header field after the lock */
+			size_t at = 40 + tu_rand(seed) % 32;
+			img[at] ^= (unsigned char)(1u << tu_rand(seed) % 8);
+			break;
+		}
+		default: /* anywhere in a block: a cache table, a name entry */
+			flip_at(img, bw + 8 * (tu_rand(seed) % (b->size / 8 + 1)), seed);
+			break;
+		}
+	}
+}
+
+static void flip_write(const char *name, const unsigned char *img)
+{
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	TU_REQUIRE(fd >= 0, "shm_open: %s", strerror(errno));
+	TU_REQUIRE(ftruncate(fd, FLIP_LEN) == 0 &&
+			   pwrite(fd, img, FLIP_LEN, 0) == FLIP_LEN,
+		   "write the image: %s", strerror(errno));
+	close(fd);
+}
+
+#define FLIP_CALL(ok, what)                                                      \
+	do {                                                                     \
+		errno = 0;                                                       \
+		TU_REQUIRE((ok) || errno != 0, "%s failed without errno", what); \
+	} while (0)
+
+static int collect_objects(const struct shmheap_block *b, void *arg)
+{
+	void **live = arg;
+	for (int i = 0; i < 16; i++)
+		if (!live[i]) {
+			if (b->in_use && b->kind == SHMHEAP_BLOCK_OBJECT)
+				live[i] = (void *)(uintptr_t)b->offset;
+			return 0;
+		}
+	return 1;
+}
+
+/* Every call on the damaged heap works or fails with an errno. */
+static void flip_calls(shmheap_memory_handle h, bool named)
+{
+	static const size_t sizes[] = {8, 16, 24, 48, 200, 600, 3000};
+	void *p[sizeof(sizes) / sizeof(sizes[0])];
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		FLIP_CALL((p[i] = shmheap_alloc(h, sizes[i])) != NULL, "alloc");
+		if (p[i])
+			memset(p[i], 0x5a, sizes[i]);
+	}
+	void *a;
+	FLIP_CALL((a = shmheap_alloc_aligned(h, 256, 100)) != NULL, "alloc_aligned");
+	if (p[4]) {
+		void *r;
+		FLIP_CALL((r = shmheap_realloc(h, p[4], 1200)) != NULL, "realloc");
+		if (r)
+			p[4] = r;
+	}
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (p[i])
+			FLIP_CALL(shmheap_free_checked(h, p[i]) == 0, "free");
+	if (a)
+		FLIP_CALL(shmheap_free_checked(h, a) == 0, "free");
+	/* The queue is emptied before objects are freed: a debug build takes a
+	 * queued handle of a freed object for damage. */
+	shmheap_queue *q;
+	FLIP_CALL((q = shmheap_queue_open(h, "q")) != NULL, "queue_open");
+	if (q) {
+		shmheap_object_handle got;
+		void *o;
+		FLIP_CALL((o = shmheap_alloc(h, 16)) != NULL, "alloc");
+		if (o)
+			FLIP_CALL(shmheap_queue_push(q, shmheap_ptr_to_handle(h, o), 0) ==
+					  0,
+				  "queue_push");
+		for (int i = 0; i < 3; i++)
+			FLIP_CALL(shmheap_queue_pop(q, &got, 0) == 0, "queue_pop");
+		FLIP_CALL(shmheap_queue_close(q) == 0, "queue_close");
+		if (o)
+			FLIP_CALL(shmheap_free_checked(h, o) == 0, "free");
+	}
+	void *live[16] = {0};
+	(void)shmheap_walk(h, collect_objects, live);
+	unsigned char *base = shmheap_underlying(h);
+	for (int i = 0; i < 16 && live[i]; i++)
+		FLIP_CALL(shmheap_free_checked(h, base + (uintptr_t)live[i]) == 0,
+			  "free");
+	if (named) {
+		shmheap_object_handle hdl;
+		FLIP_CALL(shmheap_name_get(h, "obj7", &hdl) == 0, "name_get");
+		FLIP_CALL(shmheap_name_remove(h, "obj13") == 0, "name_remove");
+		void *n;
+		FLIP_CALL((n = shmheap_alloc(h, 32)) != NULL, "alloc");
+		if (n) {
+			FLIP_CALL(shmheap_name_set(h, "new", shmheap_ptr_to_handle(h, n),
+						   0) == 0,
+				  "name_set");
+		}
+	}
+	struct shmheap_stats st;
+	FLIP_CALL(shmheap_stats(h, &st) == 0, "stats");
+	FLIP_CALL(shmheap_grow(h, 2 * FLIP_LEN) == 0, "grow");
+	(void)shmheap_check(h, NULL, NULL);
+}
+
+struct flip_run {
+	const struct flip_image *fi;
+	struct flip_progress *at;
+	unsigned tries;
+	uint64_t seed;
+};
+
+static void flip_child(void *arg)
+{
+	const struct flip_run *run = arg;
+	const char *name = tu_name("flip");
+	unsigned char *img = malloc(FLIP_LEN);
+	TU_REQUIRE(img != NULL, "malloc");
+	for (unsigned t = 0; t < run->tries; t++) {
+		uint64_t seed = run->seed + t;
+		run->at->seed = seed;
+		run->at->tries_done = t;
+		alarm(FLIP_TRY_S);
+		memcpy(img, run->fi->img, FLIP_LEN);
+		flip_some(img, run->fi, &seed);
+		flip_write(name, img);
+		errno = 0;
+		shmheap_memory_handle h = shmheap_connect(name);
+		TU_REQUIRE(h || errno != 0, "connect failed without errno");
+		if (h) {
+			flip_calls(h, run->fi->named);
+			const struct heap_header *hdr = shmheap_underlying(h);
+			bool marked = hdr->flags & HEAP_FLAG_DAMAGED;
+			shmheap_disconnect(h);
+			/* A heap a call found damaged is refused from then on. */
+			errno = 0;
+			h = marked ? shmheap_connect(name) : NULL;
+			TU_REQUIRE(!h && (!marked || errno == EINVAL),
+				   "connect took a heap marked damaged");
+		}
+		struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_VERIFY};
+		FLIP_CALL((h = shmheap_connect_ex(name, &o)) != NULL,
+			  "verifying connect");
+		shmheap_disconnect(h);
+		shm_unlink(name);
+	}
+	free(img);
+}
+
+static void flip_tries(bool cached)
+{
+	struct flip_image *fi = malloc(sizeof(*fi));
+	ck_assert_ptr_nonnull(fi);
+	flip_template(fi, cached);
+	const char *env = getenv("SHMHEAP_FLIP_TRIES");
+	unsigned tries = env ? (unsigned)strtoul(env, NULL, 10) : 2000;
+	struct flip_progress *at = mmap(NULL, sizeof(*at), PROT_READ | PROT_WRITE,
+					MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(at, MAP_FAILED);
+	struct flip_run run = {fi, at, tries, cached ? 1000000007u : 1};
+	char why[256];
+	pid_t pid = tu_fork(flip_child, &run, 0);
+	int ret = tu_wait(pid, 0, why, sizeof(why));
+	ck_assert_msg(ret == 0, "%s heap, try %u (seed %llu): %s",
+		      cached ? "cached" : "plain", at->tries_done,
+		      (unsigned long long)at->seed, why);
+	munmap(at, sizeof(*at));
+	free(fi);
+}
+
+START_TEST(bit_flips_fail_cleanly)
+{
+	flip_tries(false);
+}
+END_TEST
+
+START_TEST(bit_flips_fail_cleanly_cached)
+{
+	flip_tries(true);
 }
 END_TEST
 
@@ -471,6 +769,10 @@ static Suite *hostile_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tu_tcase("growth", 300);
 	tcase_add_test(tc, unlocked_readers_while_growing);
+	suite_add_tcase(s, tc);
+	tc = tu_tcase("flips", 900);
+	tcase_add_test(tc, bit_flips_fail_cleanly);
+	tcase_add_test(tc, bit_flips_fail_cleanly_cached);
 	suite_add_tcase(s, tc);
 	tc = tu_tcase("crafted", 60);
 	tcase_add_test(tc, crafted_index_is_checked_in_linear_time);

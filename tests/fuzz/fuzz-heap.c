@@ -6,9 +6,14 @@
  * a /dev/shm object, zero-padded to a page multiple unless the control byte
  * says otherwise, and then every entry point that reads a heap must cope:
  *   - shmheap_info;
- *   - shmheap_connect: refuses the image (NULL) or returns a heap that is
- *     sound: shmheap_check finds nothing, allocations and frees work, and
- *     freeing every object the walk reports leaves one free block;
+ *   - shmheap_connect: refuses the image (NULL), or takes it (it checks the
+ *     header alone).  A heap shmheap_check finds sound must behave as one:
+ *     allocations and frees work, and freeing every object the walk
+ *     reports leaves one free block.  On a damaged one every call either
+ *     works or fails with an errno (EUCLEAN where it meets the damage);
+ *     afterwards connect refuses the heap (EINVAL);
+ *   - shmheap_connect_ex with SHMHEAP_CONNECT_VERIFY: takes only a heap
+ *     shmheap_check finds sound;
  *   - shmheap_connect_ex with SHMHEAP_CONNECT_INSPECT, with and without
  *     SHMHEAP_CONNECT_UNLOCKED: check, stats and walk on the unverified image
  *     must not crash; alloc must fail with EPERM.
@@ -32,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -149,15 +155,69 @@ static int collect_live(const struct shmheap_block *blk, void *arg)
 	return 0;
 }
 
-/* The heap connect accepted must behave like a heap. */
+static const size_t sizes[] = {0, 8, 24, 40, 100, 1000, 5000};
+
+/* A call that failed must say why. */
+static void failed_with_errno(int failed, const char *what)
+{
+	if (failed && errno == 0)
+		fail(what);
+}
+
+/* A damaged heap connect took: every call works or fails with an errno; no
+ * crash, hang or access outside the heap (the sanitizers watch). */
+static void exercise_damaged(shmheap_memory_handle mem)
+{
+	void *p[sizeof(sizes) / sizeof(sizes[0])];
+	struct shmheap_stats st;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		errno = 0;
+		p[i] = shmheap_alloc(mem, sizes[i]);
+		failed_with_errno(!p[i], "shmheap_alloc failed without errno");
+		if (p[i])
+			memset(p[i], 0xa5, sizes[i]);
+	}
+	errno = 0;
+	void *a = shmheap_alloc_aligned(mem, 64, 100);
+	failed_with_errno(!a, "shmheap_alloc_aligned failed without errno");
+	errno = 0;
+	void *r = p[3] ? shmheap_realloc(mem, p[3], 3000) : NULL;
+	failed_with_errno(p[3] && !r, "shmheap_realloc failed without errno");
+	if (r)
+		p[3] = r;
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		errno = 0;
+		failed_with_errno(p[i] && shmheap_free_checked(mem, p[i]) != 0,
+				  "shmheap_free_checked failed without errno");
+	}
+	errno = 0;
+	failed_with_errno(a && shmheap_free_checked(mem, a) != 0,
+			  "shmheap_free_checked failed without errno");
+	/* What the image held, as far as a walk gets. */
+	struct live_list live = {.n = 0};
+	(void)shmheap_walk(mem, collect_live, &live);
+	unsigned char *base = shmheap_underlying(mem);
+	for (size_t i = 0; i < live.n; i++) {
+		errno = 0;
+		failed_with_errno(shmheap_free_checked(mem, base + live.off[i]) != 0,
+				  "shmheap_free_checked failed without errno");
+	}
+	errno = 0;
+	failed_with_errno(shmheap_stats(mem, &st) < 0,
+			  "shmheap_stats failed without errno");
+	(void)shmheap_walk(mem, count_block, &n);
+	(void)shmheap_check(mem, NULL, NULL);
+}
+
+/* The heap connect accepted and shmheap_check finds sound must behave like
+ * a heap. */
 static void exercise(shmheap_memory_handle mem)
 {
 	struct shmheap_stats before, after;
-	static const size_t sizes[] = {0, 8, 24, 40, 100, 1000, 5000};
 	void *p[sizeof(sizes) / sizeof(sizes[0])];
 
-	if (shmheap_check(mem, NULL, NULL) != 0)
-		fail("a heap connect accepted fails shmheap_check");
 	if (shmheap_stats(mem, &before) < 0)
 		fail("shmheap_stats on a connected heap");
 	size_t made = 0;
@@ -216,6 +276,47 @@ static void inspect(unsigned flags)
 	shmheap_disconnect(mem);
 }
 
+/* Whether a connect with SHMHEAP_CONNECT_VERIFY takes the heap; it refuses
+ * one with EINVAL, as a plain connect refuses a damaged header. */
+static bool verifying_connect_takes(void)
+{
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_VERIFY};
+	shmheap_memory_handle mem = shmheap_connect_ex(name, &o);
+	if (!mem && errno != EINVAL)
+		fail("a verifying connect refused an image other than with EINVAL");
+	shmheap_disconnect(mem);
+	return mem != NULL;
+}
+
+static void connect_and_exercise(void)
+{
+	shmheap_memory_handle mem = shmheap_connect(name);
+	if (!mem) {
+		if (errno != EINVAL)
+			fail("shmheap_connect refused an image other than with EINVAL");
+		return;
+	}
+	if (shmheap_check(mem, NULL, NULL) == 0) {
+		exercise(mem);
+		shmheap_disconnect(mem);
+		if (!verifying_connect_takes())
+			fail("a verifying connect refused a sound heap");
+		return;
+	}
+	exercise_damaged(mem);
+	/* The calls may have freed what was damaged, or met it and marked
+	 * the heap (a problem shmheap_check reports). */
+	int problems = shmheap_check(mem, NULL, NULL);
+	shmheap_disconnect(mem);
+	if (verifying_connect_takes() != (problems == 0))
+		fail("a verifying connect and shmheap_check disagree");
+	/* A refusing verifying connect marked the heap, if no call had. */
+	mem = shmheap_connect(name);
+	if ((mem != NULL) != (problems == 0) || (!mem && errno != EINVAL))
+		fail("connect took a heap marked damaged, or refused a sound one");
+	shmheap_disconnect(mem);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!shm_name[0]) {
@@ -245,13 +346,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		inspect(SHMHEAP_CONNECT_INSPECT);
 		inspect(SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED);
 		if (!(ctl & CTL_RAW_MUTEX) || (ctl & CTL_FILE)) {
-			shmheap_memory_handle mem = shmheap_connect(name);
-			if (mem) {
-				exercise(mem);
-				shmheap_disconnect(mem);
-			} else if (errno != EINVAL) {
-				fail("shmheap_connect refused an image other than with EINVAL");
-			}
+			connect_and_exercise();
 		}
 	}
 	remove_object();
