@@ -344,8 +344,8 @@ static int locked_once(struct shmheap_queue *q, int producer, shmheap_object_han
 	return ret;
 }
 
-static int queue_call(struct shmheap_queue *q, enum queue_call call,
-		      shmheap_object_handle *arg, int timeout_ms)
+static int queue_call_ring(struct shmheap_queue *q, enum queue_call call,
+			   shmheap_object_handle *arg, int timeout_ms)
 {
 	if (!q || !arg) {
 		errno = EINVAL;
@@ -392,6 +392,23 @@ static int queue_call(struct shmheap_queue *q, enum queue_call call,
 		if (!logged)
 			o = ring_queue(q);
 	}
+}
+
+/*
+ * A call that met damage (EUCLEAN) marks the heap, as the calls under the
+ * lock do (heap_end_call), so that later connects refuse it: the plain calls
+ * met it without the lock, and take it to mark.  errno stays EUCLEAN.
+ */
+static int queue_call(struct shmheap_queue *q, enum queue_call call,
+		      shmheap_object_handle *arg, int timeout_ms)
+{
+	int ret = queue_call_ring(q, call, arg, timeout_ms);
+	if (ret < 0 && errno == EUCLEAN && heap_lock_brief(q->mem) == 0) {
+		heap_met_damage(q->mem);
+		heap_unlock_brief(q->mem);
+		errno = EUCLEAN;
+	}
+	return ret;
 }
 
 EXPORT int shmheap_queue_push(shmheap_queue *q, shmheap_object_handle h, int timeout_ms)

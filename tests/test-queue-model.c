@@ -320,11 +320,50 @@ START_TEST(random_calls_against_the_model)
 }
 END_TEST
 
+/*
+ * A slot whose lap no call can leave is damage: the plain pop meets it
+ * without the lock, fails with EUCLEAN and marks the heap, which later
+ * connects then refuse.
+ */
+START_TEST(damaged_slot_marks_the_heap)
+{
+	struct qt_heap hp;
+	qt_make(&hp, QT_POSIX, 1 << 20, 0);
+	shmheap_queue *q = shmheap_queue_create(hp.h, "q", 8);
+	ck_assert_ptr_nonnull(q);
+	for (int i = 0; i < 3; i++) {
+		void *obj = shmheap_alloc(hp.h, 64);
+		ck_assert_ptr_nonnull(obj);
+		ck_assert_int_eq(shmheap_queue_push(q, shmheap_ptr_to_handle(hp.h, obj), 0), 0);
+	}
+	const struct heap_header *hdr = shmheap_underlying(hp.h);
+	ck_assert_uint_eq(hdr->flags & HEAP_FLAG_DAMAGED, 0);
+
+	/* The oldest handle's slot five laps ahead. */
+	struct queue_obj *o = (struct queue_obj *)(void *)(hp.h->base + q->obj);
+	uint64_t head = o->head ^ q->hint_key;
+	uint64_t *slot = &o->ring[head % 8];
+	*slot = slot_make(slot_lap(*slot) + 5, slot_unit(*slot));
+	shmheap_object_handle got = {0};
+	errno = 0;
+	ck_assert_int_eq(shmheap_queue_pop(q, &got, 0), -1);
+	ck_assert_int_eq(errno, EUCLEAN);
+	ck_assert_uint_ne(__atomic_load_n(&hdr->flags, __ATOMIC_ACQUIRE) & HEAP_FLAG_DAMAGED,
+			  0);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(hp.name));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(shmheap_queue_close(q), 0);
+	qt_destroy(&hp);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
 	Suite *s = suite_create("queue-model");
 	TCase *tc = bt_tcase("model", 300);
 	tcase_add_test(tc, random_calls_against_the_model);
+	tcase_add_test(tc, damaged_slot_marks_the_heap);
 	suite_add_tcase(s, tc);
 	return s;
 }
