@@ -240,6 +240,8 @@ static void print_plain(const struct view *v)
 	       (unsigned long)in->uid, (unsigned long)in->gid, fmt_mode(b, in->mode));
 	lock_text(text, sizeof(text), in);
 	printf("lock:           %s\n", text);
+	if (in->damaged)
+		printf("damaged:        a call met damage in it; connects refuse it (see check)\n");
 	printf("mapped by:      ");
 	for (size_t i = 0; i < v->npids && i < MAX_PIDS; i++)
 		printf("%s%ld", i ? ", " : "", (long)v->pids[i]);
@@ -341,6 +343,7 @@ static void print_json(const struct view *v)
 	else
 		json_null(&j, "owner_pid");
 	json_object_end(&j);
+	json_bool(&j, "damaged", in->damaged);
 	json_bool(&j, "read_under_lock", !v->h->unlocked);
 	json_string(&j, "note", v->h->unlocked ? v->h->why_unlocked : NULL);
 	json_array_begin(&j, "pids");

@@ -159,6 +159,11 @@ static void examine(struct entry *e, const struct shm_maps *maps,
 	e->status = "ok";
 	if (need->chain)
 		read_chain(e, timeout_ms);
+	/* Marked by a call that met damage: connects refuse it. */
+	if (e->info.damaged && !e->gone) {
+		e->status = "damaged";
+		e->note = "a call met damage in it; connects refuse it (see check)";
+	}
 }
 
 static int cmp_entry(const void *a, const void *b)

@@ -142,6 +142,10 @@ struct shmheap_info {
 	mode_t mode;	  /* permission bits of the object */
 	int lock_state;	  /* enum shmheap_lock_state */
 	pid_t lock_owner; /* thread id of the holder (HELD, OWNER_DEAD), else 0 */
+	/* Since 0.5.0: 1 when a call met damage in the heap and marked it, so
+	 * that connects refuse it (see shmheap_check).  A program built against
+	 * an older header gets the older structure. */
+	int damaged;
 };
 /* -1 with errno ENOENT, EACCES, EINVAL (not a heap), EUCLEAN (a heap whose
  * header is damaged) or EAGAIN (its creator has not finished it). */

@@ -86,6 +86,29 @@ cmp -s "$TMP/before" "/dev/shm/${P#/}-dead" && pass "check left the dead owner's
 run "$CTL" inspect --json "$P-dead"
 expect_eq "$(json lock.state)" "owner-dead" "check did not repair the heap"
 
+# A heap marked damaged by a call that met damage: list, inspect and check
+# say so; nothing connects to it any more.
+make_heap "$P-marked" || exit 99
+"$MAKER" mark-damaged "$P-marked"
+case $? in
+0)
+	run "$CTL" list --json
+	expect_eq "$(json "heaps.name=$P-marked.status")" "damaged" "list of a marked heap"
+	run "$CTL" inspect --json "$P-marked"
+	expect_rc 1 "inspect of a marked heap (its damaged block breaks the chain)"
+	expect_eq "$(json damaged)" "true" "inspect --json of a marked heap"
+	run "$CTL" inspect "$P-marked"
+	grep -q '^damaged: ' "$TMP/out" || fail "inspect damaged line: $(cat "$TMP/out")"
+	run "$CTL" check "$P-marked"
+	expect_rc 1 "check of a marked heap"
+	grep -q "heap marked damaged" "$TMP/out" || fail "check names the mark: $(cat "$TMP/out")"
+	run "$CTL" inspect --json "$P-a"
+	expect_eq "$(json damaged)" "false" "inspect --json of a sound heap"
+	;;
+77) skip_part "a debug build's calls abort on damage: no heap gets marked" ;;
+*) fail "mark-damaged: the heap was not marked" ;;
+esac
+
 # Usage.
 run "$CTL" check
 expect_rc 2 "check without a name"

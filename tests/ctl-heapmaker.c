@@ -13,6 +13,10 @@
  *   corrupt-size NAME    makes the header claim more pages than the object has
  *   corrupt-chain NAME   gives the first block a size that runs past the heap
  *   corrupt-tag NAME     flips a bit of the first (live) block's tag
+ *   mark-damaged NAME    a free block whose size runs past the heap, met by
+ *                        the free of its neighbour, which fails with EUCLEAN
+ *                        and marks the heap (exit 77 in a debug build, whose
+ *                        calls abort on damage instead)
  *   garbage NAME SEED    a heap of 1 to 4 pages whose bytes after the lock are
  *                        random, behind mostly plausible header fields
  *   shrink NAME          a child holds NAME's heap lock, prints its pid, and
@@ -399,6 +403,33 @@ static int garbage(const char *name, const char *seed_arg)
 	return 0;
 }
 
+/* See mark-damaged above. */
+static int mark_damaged(const char *name)
+{
+#ifdef SHMHEAP_DEBUG
+	(void)name;
+	return 77;
+#else
+	shmheap_memory_handle h = shmheap_connect(name);
+	if (!h)
+		die("connect", name);
+	void *a = shmheap_alloc(h, 48), *b = shmheap_alloc(h, 48), *c = shmheap_alloc(h, 48);
+	if (!a || !b || !c)
+		die("alloc", name);
+	shmheap_free(h, b);
+	uint64_t *w = (uint64_t *)b - 1;
+	*w = (*w & ~BW_SIZE_MASK) | 0x7fffff8ull;
+	errno = 0;
+	if (shmheap_free_checked(h, a) == 0 || errno != EUCLEAN) {
+		fprintf(stderr, "ctl-heapmaker: %s: the free that meets damage did not fail "
+				"with EUCLEAN\n", name);
+		return 1;
+	}
+	shmheap_disconnect(h);
+	return 0;
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -422,6 +453,8 @@ int main(int argc, char **argv)
 		return giveaway(name);
 	if (strcmp(cmd, "scribble") == 0)
 		return scribbler(name);
+	if (strcmp(cmd, "mark-damaged") == 0)
+		return mark_damaged(name);
 	if (strcmp(cmd, "garbage") == 0 && argc > 3)
 		return garbage(name, argv[3]);
 	if (strncmp(cmd, "corrupt-", 8) == 0 && corrupt(name, cmd) == 0)

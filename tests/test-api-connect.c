@@ -263,6 +263,9 @@ START_TEST(connect_does_not_walk_the_heap)
 	shmheap_memory_handle c = shmheap_connect(name);
 	ck_assert_msg(c != NULL, "connect: %s", strerror(errno));
 	ck_assert(!marked_damaged(c));
+	struct shmheap_info before;
+	ck_assert_int_eq(shmheap_info(name, &before), 0);
+	ck_assert_int_eq(before.damaged, 0);
 	void *q = shmheap_alloc(c, 48); /* the first free block fits */
 	ck_assert_ptr_nonnull(q);
 	ck_assert_int_eq(shmheap_free_checked(c, q), 0);
@@ -278,6 +281,9 @@ START_TEST(connect_does_not_walk_the_heap)
 	ck_assert_int_eq(shmheap_free_checked(c, left), -1);
 	ck_assert_int_eq(errno, EUCLEAN);
 	ck_assert(marked_damaged(c));
+	struct shmheap_info info;
+	ck_assert_int_eq(shmheap_info(name, &info), 0);
+	ck_assert_int_eq(info.damaged, 1);
 
 	expect_connect_fails(name, EINVAL);
 	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_VERIFY};

@@ -89,6 +89,7 @@ START_TEST(info_describes_heap)
 	ck_assert_uint_eq(in.mode, 0640);
 	ck_assert_int_eq(in.lock_state, SHMHEAP_LOCK_FREE);
 	ck_assert_int_eq(in.lock_owner, 0);
+	ck_assert_int_eq(in.damaged, 0);
 	/* It follows growth. */
 	ck_assert_int_eq(shmheap_grow(h, 8 * PAGE), 0);
 	ck_assert_int_eq(shmheap_info(name, &in), 0);
@@ -101,6 +102,48 @@ START_TEST(info_describes_heap)
 	ck_assert_int_eq(in.growable, 0);
 	ck_assert_uint_eq(in.max_size, PAGE);
 	shmheap_destroy(name, f);
+}
+END_TEST
+
+/* The structure and the version of shmheap_info that programs built against
+ * 0.1 to 0.4 call: it ends at lock_owner. */
+struct info_0_1 {
+	unsigned version;
+	size_t heap_size, max_size, object_size;
+	int growable;
+	time_t created;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	int lock_state;
+	pid_t lock_owner;
+};
+int info_0_1(const char *name, struct info_0_1 *info);
+__asm__(".symver info_0_1, shmheap_info@SHMHEAP_0.1");
+
+START_TEST(info_of_older_programs)
+{
+	const char *name;
+	shmheap_memory_handle h = make_heap(&name, 2 * PAGE);
+	struct {
+		struct info_0_1 in;
+		unsigned char canary[16];
+	} old;
+	memset(&old, 0x5a, sizeof(old));
+	ck_assert_int_eq(info_0_1(name, &old.in), 0);
+	for (size_t i = 0; i < sizeof(old.canary); i++)
+		ck_assert_uint_eq(old.canary[i], 0x5a);
+	struct shmheap_info in;
+	ck_assert_int_eq(shmheap_info(name, &in), 0);
+	ck_assert_uint_eq(old.in.version, in.version);
+	ck_assert_uint_eq(old.in.heap_size, in.heap_size);
+	ck_assert_uint_eq(old.in.max_size, in.max_size);
+	ck_assert_int_eq(old.in.lock_state, in.lock_state);
+	ck_assert_uint_eq(old.in.mode, in.mode);
+	errno = 0;
+	ck_assert_int_eq(info_0_1(name, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	shmheap_destroy(name, h);
 }
 END_TEST
 
@@ -259,6 +302,7 @@ int main(void)
 	tcase_add_test(tc, info_describes_heap);
 	tcase_add_test(tc, other_users_get_eacces);
 	tcase_add_test(tc, info_errors);
+	tcase_add_test(tc, info_of_older_programs);
 	tcase_add_test(tc, connect_inspect_never_changes);
 	tcase_add_test(tc, connect_inspect_opens_damaged_heap);
 	tcase_add_test(tc, connect_ex_invalid_options);
