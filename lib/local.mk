@@ -19,6 +19,7 @@ lib_libshmheap_la_SOURCES = \
 	lib/blocks.c \
 	lib/blocks.h \
 	lib/connection.h \
+	lib/cpu.h \
 	lib/debug.c \
 	lib/export.h \
 	lib/freeindex.c \

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "connection.h"
+#include "cpu.h"
 #include "lock.h"
 #include "mapping.h"
 #include "repair.h"
@@ -445,15 +446,6 @@ wait_for_lock(struct shmheap_heap *h, const struct timespec *deadline)
 			nap.tv_nsec *= 2;
 	}
 	return took_lock(h, queue(m, deadline), 1);
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
 }
 
 /*

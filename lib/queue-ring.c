@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cpu.h"
 #include "queue-ring.h"
 #include "testhooks.h"
 
@@ -158,15 +159,6 @@ enum ring_state ring_find(struct shmheap_queue *q, struct queue_obj *o, int prod
 			return RING_BAD;
 	}
 	return RING_BAD;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
 }
 
 static int blocked(struct shmheap_queue *q, struct queue_obj *o, int producer)
