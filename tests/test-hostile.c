@@ -720,6 +720,13 @@ static void flip_child(void *arg)
 
 static void flip_tries(bool cached)
 {
+#ifdef SHMHEAP_DEBUG
+	/* --enable-debug verifies the heap after every call that changed it and
+	 * aborts on any problem, the damage mark a call sets included: a build
+	 * that stops on damage by design has nothing to show here. */
+	(void)cached;
+	return;
+#endif
 	struct flip_image *fi = malloc(sizeof(*fi));
 	ck_assert_ptr_nonnull(fi);
 	flip_template(fi, cached);
