@@ -359,6 +359,28 @@ int tu_check(shmheap_memory_handle mem)
 	return shmheap_check(mem, print_problem, NULL);
 }
 
+shmheap_memory_handle tu_expect_needs_trust(const char *name)
+{
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(name));
+	ck_assert_int_eq(errno, EPERM);
+	struct shmheap_connect_options o = {.flags = SHMHEAP_CONNECT_INSPECT,
+					    .lock_timeout_ms = 100};
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_ex(name, &o));
+	ck_assert_int_eq(errno, EPERM);
+	o.flags = SHMHEAP_CONNECT_INSPECT | SHMHEAP_CONNECT_UNLOCKED;
+	shmheap_memory_handle r = shmheap_connect_ex(name, &o);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(tu_check(r), 0);
+	shmheap_disconnect(r);
+	o.flags = SHMHEAP_CONNECT_TRUST_OWNER;
+	shmheap_memory_handle t = shmheap_connect_ex(name, &o);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_nonnull(shmheap_alloc(t, 8));
+	return t;
+}
+
 static uint64_t pattern_word(uint32_t owner, uint32_t seq)
 {
 	uint64_t x = ((uint64_t)owner << 32 | seq) + 0x9e3779b97f4a7c15ull;

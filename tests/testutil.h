@@ -140,6 +140,15 @@ void tu_layout_free(struct tu_layout *l);
 /* shmheap_check with every problem printed on stderr. */
 int tu_check(shmheap_memory_handle mem);
 
+/*
+ * The heap name, which another user than the caller may write, as the
+ * library must treat it: connect and an inspecting connect fail with EPERM,
+ * an unlocked inspection reads it and finds it sound, and a connection that
+ * trusts the owner may allocate in it.  Returns that connection (ck_assert
+ * on any failure).
+ */
+shmheap_memory_handle tu_expect_needs_trust(const char *name);
+
 /* Fills and verifies an object with bytes derived from (owner, seq). */
 void tu_fill(void *p, size_t len, uint32_t owner, uint32_t seq);
 /* The offset of the first wrong byte, or -1 if all are right. */
