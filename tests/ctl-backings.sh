@@ -116,11 +116,18 @@ done
 # ipcmk draws the key at random; a key of the form of shmseg(3)'s numbered
 # segments (0x4..., 0x5..., 0x6..., 0x7...) is listed as one of those, so such
 # a segment is made again.
+# The key of segment id ID as /proc lists it (a signed number), unsigned.
+# Shell arithmetic does the conversion: awk would print a key above 2^31 as
+# 2.8e+09, which is no number to the shell.
+segment_key() {
+	k=$(awk -v id="$1" 'NR > 1 && $2 == id { print $1 }' /proc/sysvipc/shm)
+	[ -n "$k" ] && echo $(( k < 0 ? k + 4294967296 : k ))
+}
 sysv_random_segment() {
 	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 		i=$(ipcmk -M 4096 -p 0600 2>/dev/null | awk '{print $NF}') || return 1
 		[ -n "$i" ] || return 1
-		k=$(awk -v id="$i" 'NR > 1 && $2 == id { print ($1 < 0 ? $1 + 4294967296 : $1) }' /proc/sysvipc/shm)
+		k=$(segment_key "$i")
 		if [ -n "$k" ] && [ $(( k & 0xc0000000 )) -ne $(( 0x40000000 )) ]; then
 			echo "$i"
 			return 0
@@ -133,7 +140,7 @@ if command -v ipcmk >/dev/null && command -v perl >/dev/null &&
 	id=$(sysv_random_segment); then
 	perl -e 'shmwrite($ARGV[0], "not a heap " x 40, 0, 400) or exit 1' "$id" ||
 		fail "perl shmwrite"
-	key=$(awk -v id="$id" 'NR > 1 && $2 == id { printf "0x%08x", ($1 < 0 ? $1 + 4294967296 : $1) }' /proc/sysvipc/shm)
+	key=$(segment_key "$id") && key=$(printf '0x%08x' "$key")
 	if [ -n "$key" ] && [ "$key" != 0x00000000 ]; then
 		run "$CTL" list
 		grep -q "sysv:$key" "$TMP/out" && fail "list shows a segment that is no heap"
@@ -141,8 +148,12 @@ if command -v ipcmk >/dev/null && command -v perl >/dev/null &&
 		expect_eq "$(json "heaps.name=sysv:$key.status")" not-heap "list --all: a segment that is no heap"
 		run "$CTL" unlink "sysv:$key"
 		expect_rc 1 "unlink of a segment that is no heap"
+	else
+		fail "segment $id: no key in /proc/sysvipc/shm"
 	fi
 	ipcrm -m "$id" 2>/dev/null
+else
+	skip_part "no ipcmk or perl, or no segment made: a segment that is no heap"
 fi
 
 sysv_listed && fail "segment $KEY left behind"
