@@ -21,10 +21,24 @@ static pid_t runner(void)
 	return bt_runner ? bt_runner : getpid();
 }
 
+/*
+ * The run's directory of files, made once under $TMPDIR (or /tmp) with a
+ * name no one can guess and take first (mkdtemp); bt_run makes it before any
+ * test forks, so that every test process uses the same one.  Mode 0755: the
+ * tests that drop to another user reach files in it.  A run that cannot make
+ * it ends (status 99, a hard error).
+ */
 const char *bt_dir(void)
 {
-	snprintf(bt_path, sizeof(bt_path), "/tmp/%sfiles-%ld", TU_PREFIX, (long)runner());
-	mkdir(bt_path, 0755);
+	if (bt_path[0])
+		return bt_path;
+	const char *tmp = getenv("TMPDIR");
+	snprintf(bt_path, sizeof(bt_path), "%s/%sfiles-XXXXXX",
+		 tmp && tmp[0] == '/' ? tmp : "/tmp", TU_PREFIX);
+	if (!mkdtemp(bt_path) || chmod(bt_path, 0755) < 0) {
+		perror(bt_path);
+		exit(99);
+	}
 	return bt_path;
 }
 
@@ -109,6 +123,7 @@ TCase *bt_tcase(const char *name, double timeout_s)
 int bt_run(Suite *s)
 {
 	bt_runner = getpid();
+	bt_dir();
 	int ret = tu_run(s);
 	bt_sweep();
 	rmdir(bt_dir());

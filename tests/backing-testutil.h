@@ -13,7 +13,8 @@
 
 #define BT_NAME_MAX 256
 
-/* The runner's directory for heap files (made on first use). */
+/* The runner's directory for heap files (made with an unguessable name on
+ * first use: bt_run makes it before the tests fork). */
 const char *bt_dir(void);
 /* A fresh "file:<dir>/<tag>-<pid>-<n>" name (in a buffer the next call
  * reuses), and the path in it. */
