@@ -104,7 +104,7 @@ void cache_sweep(struct shmheap_heap *h)
 			 * caches' blocks, and merges and indexes them; then
 			 * the heap is checked whole, as after every repair. */
 			if (heap_repair(h) == 0)
-				(void)heap_repair_verify(h);
+				(void)heap_verify_or_mark(h);
 			return;
 		}
 	}

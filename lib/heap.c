@@ -17,7 +17,6 @@
 #include "heap.h"
 #include "heapname.h"
 #include "heapread.h"
-#include "inspect.h"
 #include "layers.h"
 #include "lock.h"
 #include "mapping.h"
@@ -366,15 +365,11 @@ static int verify_on_connect(struct shmheap_heap *h)
 {
 	if (lock_on_connect(h) < 0)
 		return -1;
-	int problems = heap_verify(h, NULL, NULL);
-	if (problems)
-		heap_mark_damaged(h);
+	int ret = heap_verify_or_mark(h);
 	heap_unlock(h);
-	if (problems) {
+	if (ret < 0)
 		errno = EINVAL;
-		return -1;
-	}
-	return 0;
+	return ret;
 }
 
 /*
@@ -445,7 +440,7 @@ static int reset_stale_lock(void *arg)
 		return -1;
 	ret = heap_repair(h);
 	if (ret == 0)
-		ret = heap_repair_verify(h);
+		ret = heap_verify_or_mark(h);
 	int err = errno;
 	heap_unlock(h);
 	errno = err;

@@ -101,7 +101,7 @@ static int __attribute__((noinline, cold)) after_owner_died(struct shmheap_heap 
 	 * full check: what the repair could not mend is damage, marked so that
 	 * no connect takes the heap.  The call goes on, checking what it reads
 	 * like any other (a check reports the problems). */
-	(void)heap_repair_verify(h);
+	(void)heap_verify_or_mark(h);
 	return 0;
 }
 

@@ -84,7 +84,7 @@ int heap_repair(struct shmheap_heap *h)
 	return 0;
 }
 
-int heap_repair_verify(struct shmheap_heap *h)
+int heap_verify_or_mark(struct shmheap_heap *h)
 {
 	if (!h->damaged && heap_verify(h, NULL, NULL) == 0)
 		return 0;

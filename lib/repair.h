@@ -10,8 +10,9 @@ struct shmheap_heap;
 /* Under the lock: rebuilds the index (and fixes block words) from the block
  * chain; -1 (EUCLEAN) when the chain does not tile the heap. */
 HIDDEN int heap_repair(struct shmheap_heap *h);
-/* Under the lock, after heap_repair: checks the whole heap (heap_verify); 0,
- * or -1 with EUCLEAN once a heap with problems is marked damaged. */
-HIDDEN int heap_repair_verify(struct shmheap_heap *h);
+/* Under the lock (after a repair, or at a verifying connect): checks the
+ * whole heap (heap_verify); 0, or -1 with EUCLEAN once a heap with problems,
+ * or whose call met damage, is marked damaged. */
+HIDDEN int heap_verify_or_mark(struct shmheap_heap *h);
 
 #endif /* SHMHEAP_REPAIR_H */
