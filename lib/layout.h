@@ -72,7 +72,7 @@
 /*
  * A call met damage in this heap (a link, size or word that cannot be), or a
  * repair left problems: connects refuse the heap (inspecting ones excepted).
- * Set under the lock, with an atomic or; nothing clears it.  Libraries before
+ * Set with an atomic or; nothing clears it.  Libraries before
  * the flag existed take a heap with an unknown flag for a damaged header and
  * refuse it too.
  */

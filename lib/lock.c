@@ -123,12 +123,17 @@ static int after_acquire(struct shmheap_heap *h, int err)
 	return -1;
 }
 
-int heap_mark_damaged(struct shmheap_heap *h)
+void heap_flag_damaged(struct shmheap_heap *h)
 {
 	/* An inspecting connection promises not to write the heap. */
 	if (!(h->connect_flags & SHMHEAP_CONNECT_INSPECT))
 		__atomic_fetch_or(&h->hdr->flags, (uint16_t)HEAP_FLAG_DAMAGED,
 				  __ATOMIC_RELEASE);
+}
+
+int heap_mark_damaged(struct shmheap_heap *h)
+{
+	heap_flag_damaged(h);
 	h->damaged = 0;
 	errno = EUCLEAN;
 	return -1;

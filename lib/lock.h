@@ -76,8 +76,12 @@ static inline void heap_debug_verify(struct shmheap_heap *h, const char *call)
 }
 #endif
 
-/* Under the lock: marks the heap damaged in its header (HEAP_FLAG_DAMAGED,
- * which later connects refuse) and forgets h->damaged; -1 with EUCLEAN. */
+/* Marks the heap damaged in its header (HEAP_FLAG_DAMAGED, which later
+ * connects refuse), by an atomic or: needs no lock (nothing for an
+ * inspecting connection). */
+HIDDEN void heap_flag_damaged(struct shmheap_heap *h);
+/* Under the lock: heap_flag_damaged, and forgets h->damaged; -1 with
+ * EUCLEAN. */
 HIDDEN int heap_mark_damaged(struct shmheap_heap *h);
 
 /*

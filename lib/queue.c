@@ -396,18 +396,15 @@ static int queue_call_ring(struct shmheap_queue *q, enum queue_call call,
 
 /*
  * A call that met damage (EUCLEAN) marks the heap, as the calls under the
- * lock do (heap_end_call), so that later connects refuse it: the plain calls
- * met it without the lock, and take it to mark.  errno stays EUCLEAN.
+ * lock do (heap_end_call), so that later connects refuse it; the plain calls
+ * met it without the lock, and the mark needs none.
  */
 static int queue_call(struct shmheap_queue *q, enum queue_call call,
 		      shmheap_object_handle *arg, int timeout_ms)
 {
 	int ret = queue_call_ring(q, call, arg, timeout_ms);
-	if (ret < 0 && errno == EUCLEAN && heap_lock_brief(q->mem) == 0) {
-		heap_met_damage(q->mem);
-		heap_unlock_brief(q->mem);
-		errno = EUCLEAN;
-	}
+	if (ret < 0 && errno == EUCLEAN)
+		heap_flag_damaged(q->mem);
 	return ret;
 }
 
