@@ -125,6 +125,22 @@ static inline heap_unit root_of(const struct tree *t)
 	return checked(t, *t->root);
 }
 
+/* The outermost node of t on one side (right: the last, else the first), in
+ * *out (0: t is empty); false when the walk passed FI_MAX_DEPTH (damage). */
+static bool outermost(const struct tree *t, bool right, heap_unit *out)
+{
+	heap_unit u = root_of(t), next;
+	for (unsigned d = 0; u && (next = child_of(t, u, right)); d++) {
+		if (d == FI_MAX_DEPTH) {
+			damage(t);
+			return false;
+		}
+		u = next;
+	}
+	*out = u;
+	return true;
+}
+
 /* The link of u on the side where key belongs. */
 static inline link_word *toward(const struct tree *t, heap_unit u, heap_unit key)
 {
@@ -471,14 +487,9 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 		path->depth = best ? depth : 0;
 	if (need <= BLOCK_MIN) {
 		struct tree tiny = tree_for(fi, BLOCK_MIN);
-		heap_unit v = root_of(&tiny), l;
-		for (unsigned d = 0; v && (l = left_of(&tiny, v)); d++) {
-			if (d == FI_MAX_DEPTH) {
-				damage(&tiny);
-				return 0;
-			}
-			v = l;
-		}
+		heap_unit v;
+		if (!outermost(&tiny, false, &v))
+			return 0;
 		v = handed_out(&tiny, v);
 		if (v && (!best || v < best))
 			best = v;
@@ -530,14 +541,9 @@ heap_off fi_last(const struct free_index *fi)
 	heap_unit last = 0;
 	for (int tiny = 0; tiny < 2; tiny++) {
 		struct tree t = tree_for(fi, tiny ? BLOCK_MIN : BLOCK_MAIN_MIN);
-		heap_unit u = root_of(&t), r;
-		for (unsigned d = 0; u && (r = right_of(&t, u)); d++) {
-			if (d == FI_MAX_DEPTH) {
-				damage(&t);
-				return 0;
-			}
-			u = r;
-		}
+		heap_unit u;
+		if (!outermost(&t, true, &u))
+			return 0;
 		u = handed_out(&t, u);
 		if (u > last)
 			last = u;
