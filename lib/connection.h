@@ -26,7 +26,8 @@ struct shmheap_heap {
 	unsigned char *base;	 /* where this process maps the heap */
 	struct heap_header *hdr; /* == base */
 	size_t mapped;		 /* bytes mapped now, only grows (mapping.c) */
-	size_t reserved;	 /* address space reserved for growth */
+	size_t reserved;	 /* the heap's maximum size, reserved for */
+	size_t reserved_span;	 /* address space reserved: heap and index */
 	uint32_t seed;		 /* the heap's seed, immutable */
 	struct backing backing;
 	size_t invalid_frees;	  /* updated atomically */
@@ -38,6 +39,7 @@ struct shmheap_heap {
 	int lock_queued;	  /* the holder got the lock from the kernel's queue */
 	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
+	struct fm_geometry fitmap_geo; /* index.geo: a fitmap's geometry */
 	/* Set under the lock when a call met damage (index.damaged points
 	 * here); the end of the call marks the heap and fails (lock.h). */
 	int damaged;

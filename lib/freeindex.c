@@ -454,6 +454,11 @@ static void tree_move(const struct tree *t, heap_unit old, heap_unit new,
 
 heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path *path)
 {
+	if (fi->flat) {
+		if (path)
+			path->depth = 0;
+		return fm_first_fit(fi, need);
+	}
 	struct tree main_t = tree_for(fi, BLOCK_MAIN_MIN);
 	heap_unit best = 0;
 	heap_unit u = root_of(&main_t);
@@ -499,12 +504,20 @@ heap_off fi_first_fit(const struct free_index *fi, uint64_t need, struct fi_path
 
 void fi_insert(const struct free_index *fi, heap_off off)
 {
+	if (fi->flat) {
+		fm_insert(fi, off);
+		return;
+	}
 	struct tree t = tree_for(fi, bw_size(*block_word(fi->base, off)));
 	tree_insert(&t, off_to_unit(off));
 }
 
 void fi_remove(const struct free_index *fi, heap_off off, const struct fi_path *path)
 {
+	if (fi->flat) {
+		fm_remove(fi, off);
+		return;
+	}
 	struct tree t = tree_for(fi, bw_size(*block_word(fi->base, off)));
 	tree_remove(&t, off_to_unit(off), t.aug ? path : NULL);
 }
@@ -512,12 +525,20 @@ void fi_remove(const struct free_index *fi, heap_off off, const struct fi_path *
 void fi_move(const struct free_index *fi, heap_off old_off, heap_off new_off,
 	     const struct fi_path *path)
 {
+	if (fi->flat) {
+		fm_move(fi, old_off, new_off);
+		return;
+	}
 	struct tree t = tree_for(fi, BLOCK_MAIN_MIN);
 	tree_move(&t, off_to_unit(old_off), off_to_unit(new_off), path);
 }
 
 void fi_grown(const struct free_index *fi, heap_off off)
 {
+	if (fi->flat) {
+		fm_grown(fi, off);
+		return;
+	}
 	struct tree t = tree_for(fi, BLOCK_MAIN_MIN);
 	heap_unit key = off_to_unit(off);
 	uint64_t size = bw_size(*block_word(fi->base, off));
@@ -538,6 +559,8 @@ void fi_grown(const struct free_index *fi, heap_off off)
 
 heap_off fi_last(const struct free_index *fi)
 {
+	if (fi->flat)
+		return fm_last(fi);
 	heap_unit last = 0;
 	for (int tiny = 0; tiny < 2; tiny++) {
 		struct tree t = tree_for(fi, tiny ? BLOCK_MIN : BLOCK_MAIN_MIN);
@@ -553,6 +576,10 @@ heap_off fi_last(const struct free_index *fi)
 
 void fi_clear(const struct free_index *fi)
 {
+	if (fi->flat) {
+		fm_clear(fi);
+		return;
+	}
 	fi->hdr->main_root = 0;
 	fi->hdr->tiny_root = 0;
 }
@@ -657,6 +684,8 @@ static heap_unit first_from(const struct tree *t, heap_unit u, heap_unit key,
 
 heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off from)
 {
+	if (fi->flat)
+		return fm_first_fit_from(fi, need, from);
 	struct tree main_t = tree_for(fi, BLOCK_MAIN_MIN);
 	heap_unit key = off_to_unit(from);
 	/* A node per BLOCK_MAIN_MIN bytes at most. */
@@ -680,6 +709,36 @@ heap_off fi_first_fit_from(const struct free_index *fi, uint64_t need, heap_off 
 		v = handed_out(&tiny, v);
 		if (v && (!best || v < best))
 			best = v;
+	}
+	return unit_to_off(best);
+}
+
+/* The highest-addressed node of treap t at or below unit key; 0 if none. */
+static heap_unit at_or_below(const struct tree *t, heap_unit key)
+{
+	heap_unit best = 0;
+	unsigned depth = 0;
+	for (heap_unit u = root_of(t); u && depth++ < FI_MAX_DEPTH;) {
+		if (u <= key) {
+			best = u;
+			u = right_of(t, u);
+		} else {
+			u = left_of(t, u);
+		}
+	}
+	return best;
+}
+
+heap_off fi_free_at_or_below(const struct free_index *fi, heap_off off)
+{
+	if (fi->flat)
+		return fm_free_at_or_below(fi, off);
+	heap_unit best = 0;
+	for (int tiny = 0; tiny < 2; tiny++) {
+		struct tree t = tree_for(fi, tiny ? BLOCK_MIN : BLOCK_MAIN_MIN);
+		heap_unit u = at_or_below(&t, off_to_unit(off));
+		if (u > best)
+			best = u;
 	}
 	return unit_to_off(best);
 }

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* freeindex.h - the index of free blocks, kept inside the free blocks. */
+/*
+ * freeindex.h - the index of free blocks.  A heap made since 0.6.0 keeps it
+ * in a flat map after its last block (HEAP_FLAG_FITMAP, fitmap.c); an older
+ * heap keeps it inside the free blocks, as treaps (freeindex.c), and goes on
+ * doing so.  Every fi_ call serves both.
+ */
 #ifndef SHMHEAP_FREEINDEX_H
 #define SHMHEAP_FREEINDEX_H
 
+#include "fitmap.h"
 #include "layout.h"
 
 /*
@@ -25,6 +31,8 @@ struct free_index {
 	struct heap_header *hdr;
 	const size_t *mapped; /* the connection's mapped bytes */
 	int *damaged;	      /* set when damage was met (under the lock) */
+	bool flat;	      /* the heap keeps a fitmap (HEAP_FLAG_FITMAP) */
+	struct fm_geometry *geo; /* its geometry, kept by the connection */
 };
 
 /* A path from the main treap's root, as fi_first_fit leaves it. */
@@ -65,8 +73,11 @@ void fi_grown(const struct free_index *fi, heap_off off);
 /* The highest-addressed free block, or 0. */
 heap_off fi_last(const struct free_index *fi);
 
-/* Empties both treaps (before they are rebuilt from the blocks). */
+/* Empties the index (before it is rebuilt from the blocks). */
 void fi_clear(const struct free_index *fi);
+
+/* The highest-addressed free block at or below off, or 0. */
+heap_off fi_free_at_or_below(const struct free_index *fi, heap_off off);
 
 /*
  * Verifies one treap (the tiny one or the main one, from its root): key

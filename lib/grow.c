@@ -7,8 +7,8 @@
  * moves (mapping.c).  The grower reserves the memory of the new range first
  * (posix_fallocate of that range alone, so that growth costs the same however
  * large the heap: a full /dev/shm fails here, not with SIGBUS later), maps
- * it, writes a free block word there, and only then publishes the new size in
- * the header; other processes map the new space when they next take the lock
+ * it, writes a free block word there (a fitmap index moves to the new end
+ * first), and only then publishes the new size in the header; other processes map the new space when they next take the lock
  * or resolve a handle that points into it.
  */
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "blocks.h"
 #include "lock.h"
 #include "mapping.h"
+#include "testhooks.h"
 
 /* Growth doubles the heap, but by no more than this at a time. */
 #define GROWTH_STEP_MAX ((uint64_t)256 << 20)
@@ -62,7 +63,9 @@ int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size)
 		errno = EUCLEAN;
 		return -1;
 	}
-	if (h->backing.ops->extend(&h->backing, old, new_size) < 0 ||
+	bool flat = h->index.flat;
+	if (h->backing.ops->extend(&h->backing, flat ? old + fm_bytes(old) : old,
+				   flat ? new_size + fm_bytes(new_size) : new_size) < 0 ||
 	    heap_map_to(h, new_size) < 0)
 		return -1;
 
@@ -71,6 +74,12 @@ int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size)
 	uint64_t prev_state = BW_PREV_USED;
 	if (last && last + bw_size(*block_word(h->base, last)) == old)
 		prev_state = prev_state_for_free(bw_size(*block_word(h->base, last)));
+	/* A fitmap moves to the new end first: the new block's word lands
+	 * where it was.  Killed before the size is published, the heap keeps
+	 * its old size and the repair rebuilds the index there. */
+	if (flat)
+		fm_relocate(&h->index, old, new_size);
+	SHMHEAP_KILL_POINT("grow", 1);
 
 	uint64_t size = new_size - old;
 	*block_word(h->base, old) = size | prev_state |

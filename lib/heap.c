@@ -21,6 +21,7 @@
 #include "lock.h"
 #include "mapping.h"
 #include "repair.h"
+#include "testhooks.h"
 
 /* How long connect waits for a heap whose creator is still initialising it,
  * and for the lock under which it verifies the heap. */
@@ -116,12 +117,19 @@ static bool round_to_pages(size_t len, size_t *out)
 	return *out <= HEAP_MAX_SIZE;
 }
 
+/* The length of a new heap's object: the heap, and its fitmap after it. */
+static size_t object_length(const struct create_params *p)
+{
+	return p->len + ((p->flags & HEAP_FLAG_FITMAP) ? fm_bytes(p->len) : 0);
+}
+
 /* Sizes the new object of h (name: its backing's name, NULL for none) and
  * makes it a heap; on failure removes the object and releases h. */
 static shmheap_memory_handle heap_init_new(struct shmheap_heap *h, const char *name,
 					   const struct create_params *p)
 {
-	if (h->backing.ops->extend(&h->backing, 0, p->len) < 0 ||
+	h->heap_flags = p->flags; /* the mapping follows the index kept */
+	if (h->backing.ops->extend(&h->backing, 0, object_length(p)) < 0 ||
 	    heap_mapping_init_at(h, p->len, p->max, p->address) < 0 ||
 	    init_heap(h, p) < 0 || heap_layers_attach(h) < 0) {
 		int err = errno;
@@ -144,7 +152,7 @@ static shmheap_memory_handle heap_create(const struct heap_name *n,
 	struct shmheap_heap *h = heap_new(n->ops);
 	if (!h)
 		return NULL;
-	if (h->backing.ops->create(&h->backing, n->arg, p->mode, p->len) < 0) {
+	if (h->backing.ops->create(&h->backing, n->arg, p->mode, object_length(p)) < 0) {
 		int err = errno;
 		heap_release(h);
 		errno = err;
@@ -161,7 +169,9 @@ static shmheap_memory_handle heap_create(const struct heap_name *n,
 static int create_params_from(size_t len, const struct shmheap_options *opts,
 			      int fixed_size, struct create_params *out)
 {
-	struct create_params p = {0, 0, 0600, HEAP_FLAG_GROWABLE, NULL};
+	struct create_params p = {0, 0, 0600, HEAP_FLAG_GROWABLE | HEAP_FLAG_FITMAP, NULL};
+	if (SHMHEAP_TEST_TREAP_HEAPS())
+		p.flags &= ~HEAP_FLAG_FITMAP; /* a heap as 0.5 made them */
 	if (!round_to_pages(len, &p.len)) {
 		errno = EINVAL;
 		return -1;
@@ -189,7 +199,7 @@ static int create_params_from(size_t len, const struct shmheap_options *opts,
 			}
 		}
 		if (opts->flags & SHMHEAP_NO_GROW)
-			p.flags = 0;
+			p.flags &= ~HEAP_FLAG_GROWABLE;
 		if (opts->flags & SHMHEAP_CACHED)
 			p.flags |= HEAP_FLAG_CACHED;
 		/* A maximum is rounded up like len: it too is a whole number of pages. */
@@ -299,12 +309,16 @@ static int read_header_once(struct backing *b, struct heap_header *hdr, size_t *
 	uint64_t max = heap_max_bytes(hdr);
 	/* Growth lengthens the object before it publishes the new size, so a
 	 * size beyond the length read first may be growth that landed between
-	 * the two reads: the length read after the header holds it. */
-	if (size > *len && b->ops->length(b, len) < 0)
+	 * the two reads: the length read after the header holds it.  A heap
+	 * with a fitmap spans its index too. */
+	uint64_t span = size;
+	if ((hdr->flags & HEAP_FLAG_FITMAP) && size <= HEAP_MAX_SIZE)
+		span += fm_bytes(size);
+	if (span > *len && b->ops->length(b, len) < 0)
 		return -1;
 	if ((hdr->flags & ~(HEAP_FLAG_GROWABLE | HEAP_FLAG_EXT | HEAP_FLAG_CACHED |
-			    HEAP_FLAG_DAMAGED)) ||
-	    size < HEAP_PAGE || size > *len ||
+			    HEAP_FLAG_DAMAGED | HEAP_FLAG_FITMAP)) ||
+	    size < HEAP_PAGE || span > *len ||
 	    heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() || max < size ||
 	    max > HEAP_MAX_SIZE || unit_to_off(hdr->main_root) >= size ||
 	    unit_to_off(hdr->tiny_root) >= size) {
@@ -474,12 +488,12 @@ static shmheap_memory_handle heap_connect_opened(struct shmheap_heap *h, unsigne
 		errno = EINVAL;
 		goto fail;
 	}
+	h->heap_flags = hdr.flags; /* before the mapping, which follows the index */
 	if (heap_mapping_init_at(h, heap_size_bytes(&hdr), heap_max_bytes(&hdr),
 				 address) < 0)
 		goto fail;
 	h->seed = hdr.seed;
 	h->lock_kind = heap_lock_kind(&hdr.lock);
-	h->heap_flags = hdr.flags;
 	heap_layers_select(h);
 	/* An inspecting connection changes nothing, a stale lock included. */
 	if (!(flags & SHMHEAP_CONNECT_INSPECT) && h->backing.ops->revive &&

@@ -35,6 +35,7 @@ struct view {
 	struct heap_view v;	 /* v.hdr is &hdr */
 	struct heap_header hdr;
 	struct heap_windows win; /* an unlocked view's windows (v.r.win) */
+	uint64_t length;	 /* the object's, read with the header */
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -59,6 +60,7 @@ static int view_locked(struct view *v, struct shmheap_heap *h)
 	if (h->backing.ops->length(&h->backing, &len) < 0)
 		return -1;
 	memcpy(&v->hdr, h->hdr, sizeof(v->hdr));
+	v->length = len;
 	view_set(v, h, min_u64(len, heap_mapped_bytes(h)));
 	return 0;
 }
@@ -79,6 +81,7 @@ static int view_unlocked(struct view *v, struct shmheap_heap *h)
 			errno = EUCLEAN; /* shorter than a header: truncated */
 		return -1;
 	}
+	v->length = len;
 	view_set(v, h, min_u64(len, h->reserved));
 	hr_windows_init(&v->win, &h->backing, v->v.end, &h->read_stash);
 	v->v.r.win = &v->win;
@@ -355,14 +358,15 @@ struct check_ctx {
 	shmheap_problem_fn fn; /* NULL: stop at the first problem */
 	void *arg;
 	int problems;
-	bool tiny;	  /* the treap being matched */
+	int tiny;	  /* the sequence matched: the main treap (0), the tiny
+			   * one (1), or every free block (2: a fitmap) */
 	bool told_torn;	  /* the truncation was reported */
 	heap_off cursor;  /* end of the last index node that matched a block */
 	heap_off walk;	  /* the chain position after pending */
 	heap_off pending; /* the next free block of the chain the index must name */
 	/* Where check_chain found the first and last free block of each treap
 	 * (main, tiny): the merge walks the chain between them only. */
-	heap_off first_free[2], last_free[2];
+	heap_off first_free[3], last_free[3];
 };
 
 static void report(struct check_ctx *c, heap_off off, const char *problem)
@@ -403,13 +407,13 @@ static inline __attribute__((always_inline)) void pending_from(struct check_ctx 
 {
 	const struct heap_view *v = c->v;
 	const heap_off end = v->end, last = c->last_free[c->tiny];
-	const bool tiny = c->tiny;
+	const int tiny = c->tiny;
 	for (heap_off off = c->walk; off < end && off <= last;) {
 		uint64_t bw = hr_word_from(base, &v->r, off);
 		uint64_t size = block_step(off, bw, end);
 		if (!size)
 			break; /* check_chain reports it */
-		if (!(bw & BW_IN_USE) && (size == BLOCK_MIN) == tiny) {
+		if (!(bw & BW_IN_USE) && (tiny == 2 || (size == BLOCK_MIN) == tiny)) {
 			c->walk = off + size;
 			c->pending = off;
 			return;
@@ -489,10 +493,13 @@ static inline __attribute__((always_inline)) void chain_from(struct check_ctx *c
 		}
 		bool used = bw & BW_IN_USE;
 		if (!used) {
-			bool tiny = size == BLOCK_MIN;
+			int tiny = size == BLOCK_MIN;
 			if (!c->first_free[tiny])
 				c->first_free[tiny] = off;
 			c->last_free[tiny] = off;
+			if (!c->first_free[2])
+				c->first_free[2] = off;
+			c->last_free[2] = off;
 		}
 		if ((bw & BW_PREV_MASK) != prev_state)
 			report(c, off,
@@ -537,6 +544,38 @@ static void check_header(struct check_ctx *c)
 		report(c, 0, "heap marked damaged: a call met damage in it");
 }
 
+/*
+ * A fitmap lies after the heap's last block: it is read when the object
+ * holds it whole, through the mapping under the lock (which maps it with
+ * the heap) or through windows of its own.
+ */
+static void check_fitmap(struct check_ctx *c, const struct view *vw)
+{
+	const struct heap_view *v = c->v;
+	uint64_t span = v->size + fm_bytes(v->size);
+	if (v->end < v->size || vw->length < span || v->size > HEAP_MAX_SIZE) {
+		report(c, v->size, "free-block index missing (object shorter than heap and index)");
+		return;
+	}
+	c->tiny = 2;
+	c->cursor = HEAP_FIRST_BLOCK;
+	c->walk = c->first_free[2] ? c->first_free[2] : v->end;
+	next_pending(c);
+	if (v->r.base) {
+		fm_verify(&v->r, v->size, match_node, problem, c);
+	} else {
+		struct heap_windows win;
+		hr_windows_init(&win, vw->win.b, span, NULL);
+		struct heap_reader r = {.win = &win};
+		fm_verify(&r, v->size, match_node, problem, c);
+		if (win.torn || win.err)
+			report(c, v->size, "free-block index could not be read (object truncated)");
+		hr_windows_free(&win);
+	}
+	if (!done(c) && c->pending != v->end)
+		report(c, c->pending, "free block missing from the index");
+}
+
 static int verify_view(const struct shmheap_heap *h, const struct view *vw,
 		       shmheap_problem_fn fn, void *arg)
 {
@@ -544,7 +583,10 @@ static int verify_view(const struct shmheap_heap *h, const struct view *vw,
 	struct check_ctx c = {.h = h, .v = v, .fn = fn, .arg = arg};
 	check_header(&c);
 	check_chain(&c);
-	for (int tiny = 0; tiny < 2 && !done(&c); tiny++) {
+	if (v->hdr->flags & HEAP_FLAG_FITMAP)
+		check_fitmap(&c, vw);
+	for (int tiny = 0; tiny < 2 && !done(&c) && !(v->hdr->flags & HEAP_FLAG_FITMAP);
+	     tiny++) {
 		c.tiny = tiny;
 		c.cursor = HEAP_FIRST_BLOCK;
 		c.walk = c.first_free[tiny] ? c.first_free[tiny] : v->end;

@@ -77,6 +77,14 @@
  * refuse it too.
  */
 #define HEAP_FLAG_DAMAGED 0x8u
+/*
+ * Since 0.6.0: the free-block index is a flat map after the heap's last
+ * block (fitmap.h), and the object is that much longer than the heap; the
+ * header's roots stay 0.  Without it the treaps of freeindex.c are the index.
+ * Earlier libraries take the unknown flag for a damaged header and refuse
+ * the heap, as they must: they would not keep the map.
+ */
+#define HEAP_FLAG_FITMAP 0x10u
 
 /*
  * The lock's slot: the first 40 bytes of the header.

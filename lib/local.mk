@@ -22,6 +22,8 @@ lib_libshmheap_la_SOURCES = \
 	lib/cpu.h \
 	lib/debug.c \
 	lib/export.h \
+	lib/fitmap.c \
+	lib/fitmap.h \
 	lib/freeindex.c \
 	lib/freeindex.h \
 	lib/grow.c \

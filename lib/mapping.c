@@ -26,7 +26,15 @@
 #include <sys/mman.h>
 
 #include "connection.h"
+#include "fitmap.h"
 #include "mapping.h"
+
+/* Where what a heap of size bytes needs mapped ends: the heap, and a
+ * fitmap's index right after it. */
+static uint64_t span_of(const struct shmheap_heap *h, uint64_t size)
+{
+	return size + (h->index.flat ? fm_bytes(size) : 0);
+}
 
 int heap_map_to(struct shmheap_heap *h, uint64_t size)
 {
@@ -40,13 +48,16 @@ int heap_map_to(struct shmheap_heap *h, uint64_t size)
 	/* A grower lengthens the object before it publishes the new size: a
 	 * size beyond the object is a damaged header, and a mapping past the
 	 * object's end would raise SIGBUS when touched. */
+	uint64_t span = span_of(h, size);
 	size_t len;
-	if (mapped && (h->backing.ops->length(&h->backing, &len) < 0 || size > len)) {
+	if (mapped && (h->backing.ops->length(&h->backing, &len) < 0 || span > len)) {
 		errno = EUCLEAN;
 		return -1;
 	}
+	/* From the old heap's end: the old index's place is mapped again, as
+	 * the same bytes of the object. */
 	if (!h->backing.ops->map_fixed(&h->backing, h->base + mapped, mapped,
-				       size - mapped))
+				       span - mapped))
 		return -1;
 	/* [0, size) is mapped now: publish it, unless a larger size already is. */
 	while (mapped < size &&
@@ -85,13 +96,17 @@ static void *reserve_at(void *at, size_t max)
 
 int heap_mapping_init_at(struct shmheap_heap *h, size_t len, size_t max, void *at)
 {
-	void *p = at ? reserve_at(at, max)
-		     : mmap(NULL, max, PROT_NONE,
+	h->index.flat = (h->heap_flags & HEAP_FLAG_FITMAP) != 0;
+	h->index.geo = &h->fitmap_geo;
+	size_t span = span_of(h, max);
+	void *p = at ? reserve_at(at, span)
+		     : mmap(NULL, span, PROT_NONE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	h->base = p;
 	h->reserved = max;
+	h->reserved_span = span;
 	h->mapped = 0;
 	if (heap_map_to(h, len) < 0)
 		return -1;
@@ -106,7 +121,7 @@ int heap_mapping_init_at(struct shmheap_heap *h, size_t len, size_t max, void *a
 void heap_mapping_release(struct shmheap_heap *h)
 {
 	if (h->base)
-		munmap(h->base, h->reserved);
+		munmap(h->base, h->reserved_span);
 	h->base = NULL;
 	h->hdr = NULL;
 	h->mapped = 0;

@@ -7,7 +7,7 @@
  *
  * A slot must lie inside a live object.  Finding the object that holds an
  * arbitrary address walks the block chain from the nearest free block below
- * it (found in the free-block treaps); the last object found is remembered
+ * it (found in the free-block index); the last object found is remembered
  * per connection, so that the slots of one shared structure are checked in
  * O(1).
  */
@@ -16,28 +16,6 @@
 #include "blocks.h"
 #include "ext.h"
 #include "lock.h"
-
-/* The highest-addressed free block of a treap at or below off; 0 if none. */
-static heap_off free_at_or_below(struct shmheap_heap *h, heap_unit root, heap_off off)
-{
-	uint64_t size = heap_size_bytes(h->hdr);
-	heap_off best = 0;
-	heap_unit u = root;
-	for (unsigned depth = 0; u && depth < FI_MAX_DEPTH; depth++) {
-		heap_off uo = unit_to_off(u);
-		if (uo < HEAP_FIRST_BLOCK || uo > size - BLOCK_MIN)
-			break;
-		const heap_unit *links = (const heap_unit *)(const void *)(h->base + uo +
-									   HEAP_UNIT);
-		if (uo <= off) {
-			best = uo;
-			u = links[1];
-		} else {
-			u = links[0];
-		}
-	}
-	return best;
-}
 
 /* The block of the live object that holds the 8 bytes at off, or 0. */
 static heap_off holder(struct shmheap_heap *h, heap_off off)
@@ -49,10 +27,7 @@ static heap_off holder(struct shmheap_heap *h, heap_off off)
 	    *block_word(h->base, e->slot_blk) == e->slot_bw)
 		return e->slot_blk;
 	heap_off start = HEAP_FIRST_BLOCK;
-	heap_off f = free_at_or_below(h, h->hdr->main_root, off);
-	if (f > start)
-		start = f;
-	f = free_at_or_below(h, h->hdr->tiny_root, off);
+	heap_off f = fi_free_at_or_below(&h->index, off);
 	if (f > start)
 		start = f;
 	for (heap_off o = start; o < end;) {

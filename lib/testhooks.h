@@ -11,6 +11,11 @@
  * process whose real and effective ids agree), the process SIGKILLs itself
  * there, so that a test can leave a heap at every step of the call and check
  * the repair that follows (tests/test-publish.c).
+ *
+ * SHMHEAP_TEST_TREAP_HEAPS(): true when SHMHEAP_TEST_TREAP_HEAPS=1 is in the
+ * environment: new heaps keep the free-block treaps of 0.5 and earlier
+ * instead of a fitmap, so that the tests can make the heaps older libraries
+ * made and go on using them.
  */
 #ifndef SHMHEAP_TESTHOOKS_H
 #define SHMHEAP_TESTHOOKS_H
@@ -35,9 +40,17 @@ static inline void testhook_kill_point(const char *call, int step)
 }
 #define SHMHEAP_KILL_POINT(call, step) testhook_kill_point(call, step)
 
+static inline int testhook_treap_heaps(void)
+{
+	const char *v = secure_getenv("SHMHEAP_TEST_TREAP_HEAPS");
+	return v && strcmp(v, "1") == 0;
+}
+#define SHMHEAP_TEST_TREAP_HEAPS() testhook_treap_heaps()
+
 #else
 
 #define SHMHEAP_KILL_POINT(call, step) ((void)0)
+#define SHMHEAP_TEST_TREAP_HEAPS() 0
 
 #endif
 

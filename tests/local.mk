@@ -75,7 +75,7 @@ SUITES += tests/test-debug
 SUITES += tests/test-repair-steps tests/test-repair-resize
 check_LTLIBRARIES += tests/librepair-images.la
 tests_librepair_images_la_SOURCES = tests/repair-images.c tests/repair-images.h \
-	lib/freeindex.c lib/heapread.c
+	lib/fitmap.c lib/freeindex.c lib/heapread.c
 tests_test_repair_steps_LDADD = tests/librepair-images.la $(LDADD)
 tests_test_repair_resize_LDADD = tests/librepair-images.la $(LDADD)
 

@@ -1,0 +1,657 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fitmap.c - exact first fit over a flat map of the free blocks (fitmap.h).
+ */
+#include <string.h>
+
+#include "fitmap.h"
+#include "freeindex.h"
+#include "heapread.h"
+
+#define FM_UNITS (FM_REGION / HEAP_UNIT) /* units per region: bits in its word */
+#define FM_NONE UINT32_MAX
+
+/* The index's first line: the top block (see fitmap.h), then nothing. */
+struct fm_head {
+	uint64_t top;
+	uint64_t unused[7];
+};
+
+void fm_geometry_of(uint64_t heap_size, struct fm_geometry *g)
+{
+	uint64_t off;
+	uint32_t n = (uint32_t)(heap_size / FM_REGION);
+
+	g->heap_size = heap_size;
+	g->regions = n;
+	off = FM_HEAD + round_up((uint64_t)n * sizeof(uint64_t), 64);
+	g->levels = 0;
+	for (;;) {
+		g->level_off[g->levels] = off;
+		g->level_len[g->levels] = n;
+		g->levels++;
+		off += round_up((uint64_t)n * sizeof(uint32_t), 64);
+		if (n == 1)
+			break;
+		n = (n + FM_FANOUT - 1) / FM_FANOUT;
+	}
+	g->bytes = round_up(off, HEAP_PAGE);
+}
+
+uint64_t fm_bytes(uint64_t heap_size)
+{
+	struct fm_geometry g;
+	fm_geometry_of(heap_size, &g);
+	return g.bytes;
+}
+
+/* One operation's view of the map. */
+struct fm {
+	unsigned char *base;
+	uint64_t size; /* the heap's, which the map follows */
+	struct fm_head *head;
+	uint64_t *bits;
+	const struct fm_geometry *g;
+	int *damaged;
+};
+
+static inline uint32_t *level(const struct fm *m, unsigned k)
+{
+	return (uint32_t *)(void *)((unsigned char *)m->head + m->g->level_off[k]);
+}
+
+static inline void damage(const struct fm *m)
+{
+	*m->damaged = 1;
+}
+
+/*
+ * The map of the heap's current size.  The geometry is kept per connection
+ * and recomputed when the heap has grown; the map must lie in the mapping
+ * (lock.c maps what others grew the heap by, index included).
+ */
+static bool fm_get(const struct free_index *fi, struct fm *m)
+{
+	uint64_t size = heap_size_bytes(fi->hdr);
+	if (size > __atomic_load_n(fi->mapped, __ATOMIC_RELAXED)) {
+		*fi->damaged = 1;
+		return false;
+	}
+	if (fi->geo->heap_size != size)
+		fm_geometry_of(size, fi->geo);
+	m->base = fi->base;
+	m->size = size;
+	m->head = (struct fm_head *)(void *)(fi->base + size);
+	m->bits = (uint64_t *)(void *)(fi->base + size + FM_HEAD);
+	m->g = fi->geo;
+	m->damaged = fi->damaged;
+	return true;
+}
+
+/* The size in units of the free block at off, if a sound one starts there;
+ * else 0, the damage noted. */
+static uint32_t free_units_at(const struct fm *m, heap_off off)
+{
+	uint64_t bw = __atomic_load_n(block_word(m->base, off), __ATOMIC_RELAXED);
+	uint64_t size = bw_size(bw);
+	if (off < HEAP_FIRST_BLOCK || (bw & BW_IN_USE) || size < BLOCK_MIN ||
+	    size > m->size - off) {
+		damage(m);
+		return 0;
+	}
+	return (uint32_t)(size / HEAP_UNIT);
+}
+
+/* The top block, if it is sound: free, ending the heap; else 0 (damage
+ * noted if the word held one). */
+static heap_off top_of(const struct fm *m)
+{
+	heap_off top = __atomic_load_n(&m->head->top, __ATOMIC_RELAXED);
+	if (!top)
+		return 0;
+	if (top >= HEAP_FIRST_BLOCK && top < m->size && top % HEAP_UNIT == 0) {
+		uint32_t u = free_units_at(m, top);
+		if (u && top + (uint64_t)u * HEAP_UNIT == m->size)
+			return top;
+	}
+	damage(m);
+	return 0;
+}
+
+/* Whether the free block at off, of u units, is the top block. */
+static inline bool ends_heap(const struct fm *m, heap_off off, uint32_t u)
+{
+	return off + (uint64_t)u * HEAP_UNIT == m->size;
+}
+
+static inline heap_off unit_off(uint32_t region, unsigned bit)
+{
+	return ((uint64_t)region * FM_UNITS + bit) * HEAP_UNIT;
+}
+
+/* The first block of region r at bit from or above with at least need
+ * units, or 0. */
+static heap_off region_first(const struct fm *m, uint32_t r, uint32_t need, unsigned from)
+{
+	uint64_t bits = m->bits[r] & (~UINT64_C(0) << from);
+	while (bits) {
+		heap_off off = unit_off(r, (unsigned)__builtin_ctzll(bits));
+		if (free_units_at(m, off) >= need)
+			return off;
+		bits &= bits - 1;
+	}
+	return 0;
+}
+
+/* The largest free block of region r, in units. */
+static uint32_t region_max(const struct fm *m, uint32_t r)
+{
+	uint64_t bits = m->bits[r];
+	uint32_t best = 0;
+	while (bits) {
+		uint32_t u = free_units_at(m, unit_off(r, (unsigned)__builtin_ctzll(bits)));
+		if (u > best)
+			best = u;
+		bits &= bits - 1;
+	}
+	return best;
+}
+
+/* The first child of node i of level k + 1 whose figure is at least need. */
+static uint32_t first_child(const struct fm *m, unsigned k, uint32_t i, uint32_t need)
+{
+	const uint32_t *lv = level(m, k);
+	uint64_t from = (uint64_t)i * FM_FANOUT;
+	uint64_t to = from + FM_FANOUT;
+	if (to > m->g->level_len[k])
+		to = m->g->level_len[k];
+	for (uint64_t c = from; c < to; c++)
+		if (lv[c] >= need)
+			return (uint32_t)c;
+	return FM_NONE;
+}
+
+/* Down from node i of level k to the first region under it that has a
+ * block of need units; FM_NONE (damage noted) if the figures lie. */
+static uint32_t descend(const struct fm *m, unsigned k, uint32_t i, uint32_t need)
+{
+	while (k-- > 0) {
+		i = first_child(m, k, i, need);
+		if (i == FM_NONE) {
+			damage(m);
+			return FM_NONE;
+		}
+	}
+	return i;
+}
+
+/* The first region at or after r whose figure is at least need; FM_NONE if
+ * none.  Up from r's group while it has none, then down. */
+static uint32_t region_from(const struct fm *m, uint32_t r, uint32_t need)
+{
+	uint64_t i = r;
+	for (unsigned k = 0; k < m->g->levels; k++) {
+		const uint32_t *lv = level(m, k);
+		uint64_t len = m->g->level_len[k];
+		if (i >= len)
+			return FM_NONE;
+		uint64_t end = (i | (FM_FANOUT - 1)) + 1;
+		if (end > len)
+			end = len;
+		for (; i < end; i++)
+			if (lv[i] >= need)
+				return descend(m, k, (uint32_t)i, need);
+		i = (end - 1) / FM_FANOUT + 1;
+	}
+	return FM_NONE;
+}
+
+static inline uint32_t units_of_need(uint64_t need)
+{
+	uint64_t u = (need + HEAP_UNIT - 1) / HEAP_UNIT;
+	return u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
+}
+
+heap_off fm_first_fit(const struct free_index *fi, uint64_t need)
+{
+	struct fm m;
+	if (!fm_get(fi, &m))
+		return 0;
+	uint32_t u = units_of_need(need);
+	unsigned root = m.g->levels - 1;
+	if (level(&m, root)[0] < u) {
+		/* No block of the map fits: the top, highest of all, if it does. */
+		heap_off top = top_of(&m);
+		return top && free_units_at(&m, top) >= u ? top : 0;
+	}
+	uint32_t r = descend(&m, root, 0, u);
+	if (r == FM_NONE)
+		return 0;
+	heap_off off = region_first(&m, r, u, 0);
+	if (!off)
+		damage(&m); /* a figure no block of its region has */
+	return off;
+}
+
+heap_off fm_first_fit_from(const struct free_index *fi, uint64_t need, heap_off from)
+{
+	struct fm m;
+	if (!fm_get(fi, &m))
+		return 0;
+	if (from < HEAP_FIRST_BLOCK)
+		from = HEAP_FIRST_BLOCK;
+	if (from >= m.size)
+		return 0;
+	uint32_t u = units_of_need(need);
+	uint32_t r = (uint32_t)(from / FM_REGION);
+	heap_off off = region_first(&m, r, u, (unsigned)(from / HEAP_UNIT % FM_UNITS));
+	if (off)
+		return off;
+	r = region_from(&m, r + 1, u);
+	if (r == FM_NONE) {
+		heap_off top = top_of(&m);
+		return top >= from && free_units_at(&m, top) >= u ? top : 0;
+	}
+	off = region_first(&m, r, u, 0);
+	if (!off)
+		damage(&m);
+	return off;
+}
+
+/* Stores skip unchanged values, as in freeindex.c: lines other processors
+ * read stay clean in their caches. */
+static inline void store(uint32_t *w, uint32_t v)
+{
+	if (*w != v)
+		*w = v;
+}
+
+/* Region r gained a block of v units: the figures below v on its path rise. */
+static void raise_to(const struct fm *m, uint32_t r, uint32_t v)
+{
+	uint32_t i = r;
+	for (unsigned k = 0; k < m->g->levels; k++, i /= FM_FANOUT) {
+		uint32_t *w = &level(m, k)[i];
+		if (*w >= v)
+			return;
+		*w = v;
+	}
+}
+
+static uint32_t max_of_children(const struct fm *m, unsigned k, uint32_t i)
+{
+	const uint32_t *lv = level(m, k);
+	uint64_t from = (uint64_t)i * FM_FANOUT, to = from + FM_FANOUT;
+	uint32_t best = 0;
+	if (to > m->g->level_len[k])
+		to = m->g->level_len[k];
+	for (uint64_t c = from; c < to; c++)
+		if (lv[c] > best)
+			best = lv[c];
+	return best;
+}
+
+/* Region r's figure becomes v; the nodes above follow while they change. */
+static void set_region(const struct fm *m, uint32_t r, uint32_t v)
+{
+	uint32_t *w = &level(m, 0)[r];
+	uint32_t old = *w, i = r;
+	if (old == v)
+		return;
+	*w = v;
+	for (unsigned k = 1; k < m->g->levels; k++) {
+		i /= FM_FANOUT;
+		uint32_t *pw = &level(m, k)[i];
+		uint32_t p = *pw, np;
+		if (v >= p)
+			np = v;
+		else if (old < p)
+			return; /* another child holds the maximum */
+		else
+			np = max_of_children(m, k - 1, i);
+		if (np == p)
+			return;
+		*pw = np;
+		old = p;
+		v = np;
+	}
+}
+
+static void refresh_region(const struct fm *m, uint32_t r)
+{
+	set_region(m, r, region_max(m, r));
+}
+
+static inline uint32_t region_of(heap_off off)
+{
+	return (uint32_t)(off / FM_REGION);
+}
+
+static inline uint64_t bit_of(heap_off off)
+{
+	return UINT64_C(1) << (off / HEAP_UNIT % FM_UNITS);
+}
+
+/* Whether off may be a block of the heap the map covers. */
+static bool in_heap(const struct fm *m, heap_off off)
+{
+	if (off >= HEAP_FIRST_BLOCK && off < m->size && off % HEAP_UNIT == 0)
+		return true;
+	damage(m);
+	return false;
+}
+
+/* Adds the free block at off, of u units, to the map. */
+static void map_insert(const struct fm *m, heap_off off, uint32_t u)
+{
+	m->bits[region_of(off)] |= bit_of(off);
+	raise_to(m, region_of(off), u);
+}
+
+/* Takes the block at off out of the map. */
+static void map_remove(const struct fm *m, heap_off off)
+{
+	uint64_t *w = &m->bits[region_of(off)];
+	if (!(*w & bit_of(off)))
+		damage(m); /* a free block the index does not hold */
+	*w &= ~bit_of(off);
+	refresh_region(m, region_of(off));
+}
+
+/* Indexes the free block at off: as the top, or in the map. */
+static void index_block(const struct fm *m, heap_off off)
+{
+	uint32_t u = free_units_at(m, off);
+	if (!u)
+		return;
+	if (ends_heap(m, off, u))
+		m->head->top = off;
+	else
+		map_insert(m, off, u);
+}
+
+/* Unindexes the free block at off, the top or one of the map. */
+static void unindex_block(const struct fm *m, heap_off off)
+{
+	if (m->head->top == off)
+		m->head->top = 0;
+	else
+		map_remove(m, off);
+}
+
+void fm_insert(const struct free_index *fi, heap_off off)
+{
+	struct fm m;
+	if (fm_get(fi, &m) && in_heap(&m, off))
+		index_block(&m, off);
+}
+
+void fm_remove(const struct free_index *fi, heap_off off)
+{
+	struct fm m;
+	if (fm_get(fi, &m) && in_heap(&m, off))
+		unindex_block(&m, off);
+}
+
+void fm_move(const struct free_index *fi, heap_off old_off, heap_off new_off)
+{
+	struct fm m;
+	if (!fm_get(fi, &m) || !in_heap(&m, old_off) || !in_heap(&m, new_off))
+		return;
+	/* The top stays the top when what is left of it still ends the heap
+	 * (an allocation carved from its front): one store. */
+	if (m.head->top == old_off) {
+		uint32_t u = free_units_at(&m, new_off);
+		if (u && ends_heap(&m, new_off, u)) {
+			m.head->top = new_off;
+			return;
+		}
+	}
+	unindex_block(&m, old_off);
+	index_block(&m, new_off);
+}
+
+void fm_grown(const struct free_index *fi, heap_off off)
+{
+	struct fm m;
+	if (!fm_get(fi, &m) || !in_heap(&m, off) || m.head->top == off)
+		return;
+	uint32_t u = free_units_at(&m, off);
+	if (!u)
+		return;
+	if (ends_heap(&m, off, u)) {
+		/* It took in the end of the heap: the map's block becomes the top. */
+		map_remove(&m, off);
+		m.head->top = off;
+	} else {
+		raise_to(&m, region_of(off), u);
+	}
+}
+
+/* Down from node i of level k to the last region under it with any free
+ * block; FM_NONE (damage noted) if the figures lie. */
+static uint32_t descend_last(const struct fm *m, unsigned k, uint32_t i)
+{
+	while (k-- > 0) {
+		const uint32_t *lv = level(m, k);
+		uint64_t from = (uint64_t)i * FM_FANOUT, c = from + FM_FANOUT;
+		if (c > m->g->level_len[k])
+			c = m->g->level_len[k];
+		while (c > from && !lv[c - 1])
+			c--;
+		if (c == from) {
+			damage(m);
+			return FM_NONE;
+		}
+		i = (uint32_t)(c - 1);
+	}
+	return i;
+}
+
+/* The last region before r with any free block; FM_NONE if none.  Up from
+ * r's group while it has none before r, then down. */
+static uint32_t region_before(const struct fm *m, uint32_t r)
+{
+	uint64_t i = r; /* the bound, exclusive, at level k */
+	for (unsigned k = 0; k < m->g->levels; k++) {
+		const uint32_t *lv = level(m, k);
+		uint64_t start = i & ~(uint64_t)(FM_FANOUT - 1);
+		if (i > m->g->level_len[k])
+			i = m->g->level_len[k];
+		while (i > start)
+			if (lv[--i])
+				return descend_last(m, k, (uint32_t)i);
+		if (!start)
+			return FM_NONE;
+		i = start / FM_FANOUT;
+	}
+	return FM_NONE;
+}
+
+/* The highest free block of region r below bit limit (64: all), if sound;
+ * else 0. */
+static heap_off region_last(const struct fm *m, uint32_t r, unsigned limit)
+{
+	uint64_t bits = m->bits[r];
+	if (limit < FM_UNITS)
+		bits &= (UINT64_C(1) << limit) - 1;
+	if (!bits)
+		return 0;
+	heap_off off = unit_off(r, 63u - (unsigned)__builtin_clzll(bits));
+	return free_units_at(m, off) ? off : 0;
+}
+
+heap_off fm_last(const struct free_index *fi)
+{
+	struct fm m;
+	if (!fm_get(fi, &m))
+		return 0;
+	heap_off top = top_of(&m);
+	if (top)
+		return top;
+	unsigned root = m.g->levels - 1;
+	if (!level(&m, root)[0])
+		return 0; /* no free block */
+	uint32_t r = descend_last(&m, root, 0);
+	if (r == FM_NONE)
+		return 0;
+	heap_off off = region_last(&m, r, FM_UNITS);
+	if (!off)
+		damage(&m);
+	return off;
+}
+
+heap_off fm_free_at_or_below(const struct free_index *fi, heap_off off)
+{
+	struct fm m;
+	if (!fm_get(fi, &m))
+		return 0;
+	if (off >= m.size)
+		off = m.size - HEAP_UNIT;
+	heap_off top = top_of(&m);
+	if (top && top <= off)
+		return top;
+	uint32_t r = region_of(off);
+	heap_off found = region_last(&m, r, (unsigned)(off / HEAP_UNIT % FM_UNITS) + 1);
+	if (found)
+		return found;
+	r = region_before(&m, r);
+	return r == FM_NONE ? 0 : region_last(&m, r, FM_UNITS);
+}
+
+void fm_clear(const struct free_index *fi)
+{
+	struct fm m;
+	if (fm_get(fi, &m))
+		memset(m.head, 0, m.g->bytes);
+}
+
+/* Every level above the regions' figures, from them. */
+static void rebuild_levels(const struct fm *m)
+{
+	for (unsigned k = 1; k < m->g->levels; k++) {
+		uint32_t *lv = level(m, k);
+		for (uint32_t i = 0; i < m->g->level_len[k]; i++)
+			lv[i] = max_of_children(m, k - 1, i);
+	}
+}
+
+void fm_relocate(const struct free_index *fi, uint64_t old_size, uint64_t new_size)
+{
+	struct fm_geometry og, ng;
+	fm_geometry_of(old_size, &og);
+	fm_geometry_of(new_size, &ng);
+	unsigned char *from = fi->base + old_size, *to = fi->base + new_size;
+	size_t n = og.regions;
+	struct fm_head head;
+	memcpy(&head, from, sizeof(head));
+
+	/* The new index lies a page or more above the old, and may overlap it:
+	 * the regions' figures first (their new place is above every old bit),
+	 * then the bits (whose new place may cover the old figures, copied by
+	 * then).  The top block stays the top: the new space is merged with it
+	 * once the size is published. */
+	memmove(to + ng.level_off[0], from + og.level_off[0], n * sizeof(uint32_t));
+	memmove(to + FM_HEAD, from + FM_HEAD, n * sizeof(uint64_t));
+	memset(to + FM_HEAD + n * sizeof(uint64_t), 0, (ng.regions - n) * sizeof(uint64_t));
+	memset(to + ng.level_off[0] + n * sizeof(uint32_t), 0,
+	       (ng.regions - n) * sizeof(uint32_t));
+	memcpy(to, &head, sizeof(head));
+	struct fm m = {.base = fi->base,
+		       .size = new_size,
+		       .head = (struct fm_head *)(void *)to,
+		       .bits = (uint64_t *)(void *)(to + FM_HEAD),
+		       .g = &ng,
+		       .damaged = fi->damaged};
+	rebuild_levels(&m);
+}
+
+/* ---- verification, through a reader ---- */
+
+struct fm_check {
+	const struct heap_reader *r;
+	struct fm_geometry g;
+	fm_node_fn fn;
+	fm_problem_fn bad;
+	void *arg;
+	size_t problems;
+};
+
+static void complain(struct fm_check *c, heap_off off, const char *problem)
+{
+	c->problems++;
+	if (c->bad)
+		c->bad(off, problem, c->arg);
+}
+
+/* The 32-bit figure i of level k, read through the reader. */
+static uint32_t read_figure(const struct fm_check *c, unsigned k, uint64_t i)
+{
+	heap_off at = c->g.heap_size + c->g.level_off[k] + i * sizeof(uint32_t);
+	uint64_t w = hr_word(c->r, at & ~(uint64_t)7);
+	uint32_t half[2];
+	memcpy(half, &w, sizeof(half));
+	return half[(at & 7) != 0];
+}
+
+size_t fm_verify(const struct heap_reader *r, uint64_t heap_size, fm_node_fn fn,
+		 fm_problem_fn bad, void *arg)
+{
+	struct fm_check c = {.r = r, .fn = fn, .bad = bad, .arg = arg};
+	fm_geometry_of(heap_size, &c.g);
+
+	for (uint32_t reg = 0; reg < c.g.regions; reg++) {
+		uint64_t bits = hr_word(r, heap_size + FM_HEAD + (uint64_t)reg * sizeof(uint64_t));
+		uint32_t best = 0;
+		while (bits) {
+			heap_off off = unit_off(reg, (unsigned)__builtin_ctzll(bits));
+			bits &= bits - 1;
+			if (off < HEAP_FIRST_BLOCK) {
+				complain(&c, off, "index bit before the first block");
+				continue;
+			}
+			uint64_t bw = hr_word(r, off);
+			uint64_t size = bw_size(bw);
+			if (bw & BW_IN_USE)
+				complain(&c, off, "index holds a block in use");
+			if (size < BLOCK_MIN || size > heap_size - off)
+				complain(&c, off, "indexed block has a bad size");
+			else if (!(bw & BW_IN_USE) && size / HEAP_UNIT > best)
+				best = (uint32_t)(size / HEAP_UNIT);
+			if (c.fn)
+				c.fn(off, bw, c.arg);
+		}
+		if (read_figure(&c, 0, reg) != best)
+			complain(&c, (uint64_t)reg * FM_REGION,
+				 "index figure of a region is wrong");
+	}
+	for (unsigned k = 1; k < c.g.levels; k++) {
+		for (uint64_t i = 0; i < c.g.level_len[k]; i++) {
+			uint32_t best = 0;
+			uint64_t from = i * FM_FANOUT, to = from + FM_FANOUT;
+			if (to > c.g.level_len[k - 1])
+				to = c.g.level_len[k - 1];
+			for (uint64_t ch = from; ch < to; ch++) {
+				uint32_t f = read_figure(&c, k - 1, ch);
+				if (f > best)
+					best = f;
+			}
+			if (read_figure(&c, k, i) != best) {
+				complain(&c, 0, "index figure above the regions is wrong");
+				return c.problems;
+			}
+		}
+	}
+	/* The top block, last in address order. */
+	heap_off top = hr_word(r, heap_size);
+	if (top) {
+		uint64_t bw = top >= HEAP_FIRST_BLOCK && top < heap_size && !(top % HEAP_UNIT)
+				      ? hr_word(r, top)
+				      : BW_IN_USE;
+		if ((bw & BW_IN_USE) || bw_size(bw) != heap_size - top)
+			complain(&c, top, "index's top is not the free block ending the heap");
+		else if (c.fn)
+			c.fn(top, bw, c.arg);
+	}
+	return c.problems;
+}

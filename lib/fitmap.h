@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fitmap.h - the free-block index of heaps made since 0.6.0: a flat map of
+ * the free blocks, kept out of band, right after the heap's last block.
+ *
+ * The heap is cut into regions of FM_REGION bytes.  A region has a 64-bit
+ * word with a bit for each 8-byte unit where a free block starts, and a
+ * 32-bit figure, the largest free block (in units) that starts in it.  Above
+ * those figures sits a tree of maxima, 16 children to a node, laid out level
+ * by level in arrays whose nodes are each one 64-byte line.  The
+ * lowest-addressed free block of at least n bytes lies in the first region
+ * whose figure is at least n: the search goes down the tree taking, at each
+ * node, the first child that fits, reads that region's word and tries its
+ * blocks in address order.  For a heap of 256 MiB that is 6 lines, the
+ * upper ones shared by every search and so in the cache, where the treap
+ * (freeindex.c) read one line per level of about 17.
+ *
+ *   heap_size                                                 + fm_bytes
+ *   +--------------+-----------------+-----------+-- - - --+----+- - -+
+ *   | bits[R] (u64)| level 0 [R] u32 | level 1   |  ...    |root| pad |
+ *   +--------------+-----------------+-----------+-- - - --+----+- - -+
+ *
+ * R = heap_size / FM_REGION; every level starts on a 64-byte boundary.  The
+ * object is heap_size + fm_bytes(heap_size) long; growth moves the index to
+ * the new end (fm_relocate) before it publishes the new size, so that the
+ * index always sits at the heap's size.  The index costs 12.3 bytes per
+ * 512 of heap (2.4%).
+ *
+ * Everything here is derived from the block chain, which heap_repair walks
+ * to rebuild it (fi_clear, then fi_insert of each free block), so a process
+ * killed inside an update leaves nothing the next locker does not redo.
+ * Every figure read from the map is only a guide: a block handed to the
+ * caller is checked whole (free, its size inside the heap), a path the
+ * figures promise and the bits do not keep sets *damaged, and no loop runs
+ * longer than the geometry allows, whatever the words say.
+ */
+#ifndef SHMHEAP_FITMAP_H
+#define SHMHEAP_FITMAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "layout.h"
+
+#define FM_REGION 512u	/* bytes of heap per region: 64 units */
+#define FM_FANOUT 16u	/* children per node: one line of 32-bit figures */
+#define FM_LEVELS_MAX 8 /* 2^35 / 512 = 2^26 regions: 8 levels up to the root */
+#define FM_HEAD 64u	/* the index's first line: the top block's offset */
+
+struct fm_geometry {
+	uint64_t heap_size; /* the heap it indexes */
+	uint64_t bytes;	    /* the index's length, whole HEAP_PAGEs */
+	uint32_t regions;
+	unsigned levels; /* level levels - 1 is the root, one figure */
+	uint64_t level_off[FM_LEVELS_MAX];
+	uint32_t level_len[FM_LEVELS_MAX];
+};
+
+/* The geometry of the index of a heap of heap_size bytes (a multiple of
+ * HEAP_PAGE, at most HEAP_MAX_SIZE). */
+void fm_geometry_of(uint64_t heap_size, struct fm_geometry *g);
+
+/* The bytes an index takes after a heap of heap_size bytes. */
+uint64_t fm_bytes(uint64_t heap_size);
+
+struct free_index;
+struct heap_reader;
+
+heap_off fm_first_fit(const struct free_index *fi, uint64_t need);
+heap_off fm_first_fit_from(const struct free_index *fi, uint64_t need, heap_off from);
+void fm_insert(const struct free_index *fi, heap_off off);
+void fm_remove(const struct free_index *fi, heap_off off);
+void fm_move(const struct free_index *fi, heap_off old_off, heap_off new_off);
+void fm_grown(const struct free_index *fi, heap_off off);
+heap_off fm_last(const struct free_index *fi);
+heap_off fm_free_at_or_below(const struct free_index *fi, heap_off off);
+void fm_clear(const struct free_index *fi);
+
+/*
+ * Growth from old_size to new_size (both mapped, with their indexes): the
+ * index moves from old_size to new_size, with the regions of the old heap
+ * as they were and the new ones empty.  Before the header's size changes.
+ */
+void fm_relocate(const struct free_index *fi, uint64_t old_size, uint64_t new_size);
+
+/*
+ * Verifies the index of a heap of heap_size bytes, read through r (which
+ * must reach heap_size + fm_bytes(heap_size)): every bit a free block of
+ * the heap, every figure the largest below it.  Calls fn() for each indexed
+ * block in address order with its block word, bad() for each problem;
+ * returns the number of problems.
+ */
+typedef void (*fm_problem_fn)(heap_off off, const char *problem, void *arg);
+typedef void (*fm_node_fn)(heap_off off, uint64_t bw, void *arg);
+size_t fm_verify(const struct heap_reader *r, uint64_t heap_size, fm_node_fn fn,
+		 fm_problem_fn bad, void *arg);
+
+#endif /* SHMHEAP_FITMAP_H */
