@@ -39,7 +39,7 @@ struct shmheap_heap {
 	int lock_queued;	  /* the holder got the lock from the kernel's queue */
 	int lock_handover;	  /* a queued locker was woken: let it in first */
 	struct free_index index;
-	struct fm_geometry fitmap_geo; /* index.geo: a fitmap's geometry */
+	struct fm_place fitmap_place; /* index.place: where a fitmap lies */
 	/* Set under the lock when a call met damage (index.damaged points
 	 * here); the end of the call marks the heap and fails (lock.h). */
 	int damaged;

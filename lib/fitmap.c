@@ -4,9 +4,11 @@
  */
 #include <string.h>
 
+#include "fitmap-simd.h"
 #include "fitmap.h"
 #include "freeindex.h"
 #include "heapread.h"
+#include "testhooks.h"
 
 #define FM_UNITS (FM_REGION / HEAP_UNIT) /* units per region: bits in its word */
 #define FM_NONE UINT32_MAX
@@ -20,7 +22,13 @@ struct fm_head {
 void fm_geometry_of(uint64_t heap_size, struct fm_geometry *g)
 {
 	uint64_t off;
+	/* Total over any size a damaged header can give: at least one region,
+	 * at most HEAP_MAX_SIZE's, so the levels stay within FM_LEVELS_MAX. */
+	if (heap_size > HEAP_MAX_SIZE)
+		heap_size = HEAP_MAX_SIZE;
 	uint32_t n = (uint32_t)(heap_size / FM_REGION);
+	if (!n)
+		n = 1;
 
 	g->heap_size = heap_size;
 	g->regions = n;
@@ -31,7 +39,7 @@ void fm_geometry_of(uint64_t heap_size, struct fm_geometry *g)
 		g->level_len[g->levels] = n;
 		g->levels++;
 		off += round_up((uint64_t)n * sizeof(uint32_t), 64);
-		if (n == 1)
+		if (n == 1 || g->levels == FM_LEVELS_MAX)
 			break;
 		n = (n + FM_FANOUT - 1) / FM_FANOUT;
 	}
@@ -45,22 +53,12 @@ uint64_t fm_bytes(uint64_t heap_size)
 	return g.bytes;
 }
 
-/* One operation's view of the map. */
-struct fm {
-	unsigned char *base;
-	uint64_t size; /* the heap's, which the map follows */
-	struct fm_head *head;
-	uint64_t *bits;
-	const struct fm_geometry *g;
-	int *damaged;
-};
-
-static inline uint32_t *level(const struct fm *m, unsigned k)
+static inline uint32_t *level(const struct fm_place *m, unsigned k)
 {
-	return (uint32_t *)(void *)((unsigned char *)m->head + m->g->level_off[k]);
+	return m->level[k];
 }
 
-static inline void damage(const struct fm *m)
+static inline void damage(const struct fm_place *m)
 {
 	*m->damaged = 1;
 }
@@ -70,27 +68,38 @@ static inline void damage(const struct fm *m)
  * and recomputed when the heap has grown; the map must lie in the mapping
  * (lock.c maps what others grew the heap by, index included).
  */
-static bool fm_get(const struct free_index *fi, struct fm *m)
+static void place_at(struct fm_place *p, unsigned char *base, uint64_t size, int *damaged)
+{
+	fm_geometry_of(size, &p->g);
+	unsigned char *ix = base + size;
+	p->base = base;
+	p->size = size;
+	p->top = (uint64_t *)(void *)ix;
+	p->bits = (uint64_t *)(void *)(ix + FM_HEAD);
+	for (unsigned k = 0; k < p->g.levels; k++)
+		p->level[k] = (uint32_t *)(void *)(ix + p->g.level_off[k]);
+	p->damaged = damaged;
+}
+
+static inline const struct fm_place *fm_get(const struct free_index *fi)
 {
 	uint64_t size = heap_size_bytes(fi->hdr);
-	if (size > __atomic_load_n(fi->mapped, __ATOMIC_RELAXED)) {
-		*fi->damaged = 1;
-		return false;
+	struct fm_place *p = fi->place;
+	if (__builtin_expect(p->size != size, 0)) {
+		/* A size no heap has (a damaged header) would put the index
+		 * over the header or past the mapping. */
+		if (size < HEAP_PAGE || size > __atomic_load_n(fi->mapped, __ATOMIC_RELAXED)) {
+			*fi->damaged = 1;
+			return NULL;
+		}
+		place_at(p, fi->base, size, fi->damaged);
 	}
-	if (fi->geo->heap_size != size)
-		fm_geometry_of(size, fi->geo);
-	m->base = fi->base;
-	m->size = size;
-	m->head = (struct fm_head *)(void *)(fi->base + size);
-	m->bits = (uint64_t *)(void *)(fi->base + size + FM_HEAD);
-	m->g = fi->geo;
-	m->damaged = fi->damaged;
-	return true;
+	return p;
 }
 
 /* The size in units of the free block at off, if a sound one starts there;
  * else 0, the damage noted. */
-static uint32_t free_units_at(const struct fm *m, heap_off off)
+static uint32_t free_units_at(const struct fm_place *m, heap_off off)
 {
 	uint64_t bw = __atomic_load_n(block_word(m->base, off), __ATOMIC_RELAXED);
 	uint64_t size = bw_size(bw);
@@ -104,9 +113,9 @@ static uint32_t free_units_at(const struct fm *m, heap_off off)
 
 /* The top block, if it is sound: free, ending the heap; else 0 (damage
  * noted if the word held one). */
-static heap_off top_of(const struct fm *m)
+static heap_off top_of(const struct fm_place *m)
 {
-	heap_off top = __atomic_load_n(&m->head->top, __ATOMIC_RELAXED);
+	heap_off top = __atomic_load_n(&*m->top, __ATOMIC_RELAXED);
 	if (!top)
 		return 0;
 	if (top >= HEAP_FIRST_BLOCK && top < m->size && top % HEAP_UNIT == 0) {
@@ -119,7 +128,7 @@ static heap_off top_of(const struct fm *m)
 }
 
 /* Whether the free block at off, of u units, is the top block. */
-static inline bool ends_heap(const struct fm *m, heap_off off, uint32_t u)
+static inline bool ends_heap(const struct fm_place *m, heap_off off, uint32_t u)
 {
 	return off + (uint64_t)u * HEAP_UNIT == m->size;
 }
@@ -131,7 +140,7 @@ static inline heap_off unit_off(uint32_t region, unsigned bit)
 
 /* The first block of region r at bit from or above with at least need
  * units, or 0. */
-static heap_off region_first(const struct fm *m, uint32_t r, uint32_t need, unsigned from)
+static heap_off region_first(const struct fm_place *m, uint32_t r, uint32_t need, unsigned from)
 {
 	uint64_t bits = m->bits[r] & (~UINT64_C(0) << from);
 	while (bits) {
@@ -144,7 +153,7 @@ static heap_off region_first(const struct fm *m, uint32_t r, uint32_t need, unsi
 }
 
 /* The largest free block of region r, in units. */
-static uint32_t region_max(const struct fm *m, uint32_t r)
+static uint32_t region_max(const struct fm_place *m, uint32_t r)
 {
 	uint64_t bits = m->bits[r];
 	uint32_t best = 0;
@@ -158,22 +167,21 @@ static uint32_t region_max(const struct fm *m, uint32_t r)
 }
 
 /* The first child of node i of level k + 1 whose figure is at least need. */
-static uint32_t first_child(const struct fm *m, unsigned k, uint32_t i, uint32_t need)
+static uint32_t first_child(const struct fm_place *m, unsigned k, uint32_t i, uint32_t need)
 {
-	const uint32_t *lv = level(m, k);
 	uint64_t from = (uint64_t)i * FM_FANOUT;
-	uint64_t to = from + FM_FANOUT;
-	if (to > m->g->level_len[k])
-		to = m->g->level_len[k];
-	for (uint64_t c = from; c < to; c++)
-		if (lv[c] >= need)
-			return (uint32_t)c;
-	return FM_NONE;
+	uint64_t len = m->g.level_len[k];
+	if (from >= len)
+		return FM_NONE;
+	unsigned fits = fm_fits(level(m, k) + from, need);
+	if (len - from < FM_FANOUT)
+		fits &= (1u << (len - from)) - 1; /* the last node's padding */
+	return fits ? (uint32_t)from + (unsigned)__builtin_ctz(fits) : FM_NONE;
 }
 
 /* Down from node i of level k to the first region under it that has a
  * block of need units; FM_NONE (damage noted) if the figures lie. */
-static uint32_t descend(const struct fm *m, unsigned k, uint32_t i, uint32_t need)
+static uint32_t descend(const struct fm_place *m, unsigned k, uint32_t i, uint32_t need)
 {
 	while (k-- > 0) {
 		i = first_child(m, k, i, need);
@@ -187,21 +195,20 @@ static uint32_t descend(const struct fm *m, unsigned k, uint32_t i, uint32_t nee
 
 /* The first region at or after r whose figure is at least need; FM_NONE if
  * none.  Up from r's group while it has none, then down. */
-static uint32_t region_from(const struct fm *m, uint32_t r, uint32_t need)
+static uint32_t region_from(const struct fm_place *m, uint32_t r, uint32_t need)
 {
 	uint64_t i = r;
-	for (unsigned k = 0; k < m->g->levels; k++) {
-		const uint32_t *lv = level(m, k);
-		uint64_t len = m->g->level_len[k];
+	for (unsigned k = 0; k < m->g.levels; k++) {
+		uint64_t len = m->g.level_len[k];
 		if (i >= len)
 			return FM_NONE;
-		uint64_t end = (i | (FM_FANOUT - 1)) + 1;
-		if (end > len)
-			end = len;
-		for (; i < end; i++)
-			if (lv[i] >= need)
-				return descend(m, k, (uint32_t)i, need);
-		i = (end - 1) / FM_FANOUT + 1;
+		uint64_t node = i & ~(uint64_t)(FM_FANOUT - 1);
+		unsigned fits = fm_fits(level(m, k) + node, need) >> (i - node) << (i - node);
+		if (len - node < FM_FANOUT)
+			fits &= (1u << (len - node)) - 1;
+		if (fits)
+			return descend(m, k, (uint32_t)node + (unsigned)__builtin_ctz(fits), need);
+		i = node / FM_FANOUT + 1;
 	}
 	return FM_NONE;
 }
@@ -209,52 +216,52 @@ static uint32_t region_from(const struct fm *m, uint32_t r, uint32_t need)
 static inline uint32_t units_of_need(uint64_t need)
 {
 	uint64_t u = (need + HEAP_UNIT - 1) / HEAP_UNIT;
-	return u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
+	return u > UINT32_MAX ? UINT32_MAX : u ? (uint32_t)u : 1;
 }
 
 heap_off fm_first_fit(const struct free_index *fi, uint64_t need)
 {
-	struct fm m;
-	if (!fm_get(fi, &m))
+	const struct fm_place *m = fm_get(fi);
+	if (!m)
 		return 0;
 	uint32_t u = units_of_need(need);
-	unsigned root = m.g->levels - 1;
-	if (level(&m, root)[0] < u) {
+	unsigned root = m->g.levels - 1;
+	if (level(m, root)[0] < u) {
 		/* No block of the map fits: the top, highest of all, if it does. */
-		heap_off top = top_of(&m);
-		return top && free_units_at(&m, top) >= u ? top : 0;
+		heap_off top = top_of(m);
+		return top && free_units_at(m, top) >= u ? top : 0;
 	}
-	uint32_t r = descend(&m, root, 0, u);
+	uint32_t r = descend(m, root, 0, u);
 	if (r == FM_NONE)
 		return 0;
-	heap_off off = region_first(&m, r, u, 0);
+	heap_off off = region_first(m, r, u, 0);
 	if (!off)
-		damage(&m); /* a figure no block of its region has */
+		damage(m); /* a figure no block of its region has */
 	return off;
 }
 
 heap_off fm_first_fit_from(const struct free_index *fi, uint64_t need, heap_off from)
 {
-	struct fm m;
-	if (!fm_get(fi, &m))
+	const struct fm_place *m = fm_get(fi);
+	if (!m)
 		return 0;
 	if (from < HEAP_FIRST_BLOCK)
 		from = HEAP_FIRST_BLOCK;
-	if (from >= m.size)
+	if (from >= m->size)
 		return 0;
 	uint32_t u = units_of_need(need);
 	uint32_t r = (uint32_t)(from / FM_REGION);
-	heap_off off = region_first(&m, r, u, (unsigned)(from / HEAP_UNIT % FM_UNITS));
+	heap_off off = region_first(m, r, u, (unsigned)(from / HEAP_UNIT % FM_UNITS));
 	if (off)
 		return off;
-	r = region_from(&m, r + 1, u);
+	r = region_from(m, r + 1, u);
 	if (r == FM_NONE) {
-		heap_off top = top_of(&m);
-		return top >= from && free_units_at(&m, top) >= u ? top : 0;
+		heap_off top = top_of(m);
+		return top >= from && free_units_at(m, top) >= u ? top : 0;
 	}
-	off = region_first(&m, r, u, 0);
+	off = region_first(m, r, u, 0);
 	if (!off)
-		damage(&m);
+		damage(m);
 	return off;
 }
 
@@ -267,39 +274,41 @@ static inline void store(uint32_t *w, uint32_t v)
 }
 
 /* Region r gained a block of v units: the figures below v on its path rise. */
-static void raise_to(const struct fm *m, uint32_t r, uint32_t v)
+static void raise_to(const struct fm_place *m, uint32_t r, uint32_t v)
 {
 	uint32_t i = r;
-	for (unsigned k = 0; k < m->g->levels; k++, i /= FM_FANOUT) {
+	for (unsigned k = 0; k < m->g.levels; k++, i /= FM_FANOUT) {
 		uint32_t *w = &level(m, k)[i];
 		if (*w >= v)
 			return;
 		*w = v;
+		SHMHEAP_KILL_POINT("fitmap", 1); /* a figure raised, not those above */
 	}
 }
 
-static uint32_t max_of_children(const struct fm *m, unsigned k, uint32_t i)
+static uint32_t max_of_children(const struct fm_place *m, unsigned k, uint32_t i)
 {
 	const uint32_t *lv = level(m, k);
 	uint64_t from = (uint64_t)i * FM_FANOUT, to = from + FM_FANOUT;
+	if (to <= m->g.level_len[k])
+		return fm_max16(lv + from);
 	uint32_t best = 0;
-	if (to > m->g->level_len[k])
-		to = m->g->level_len[k];
-	for (uint64_t c = from; c < to; c++)
+	for (uint64_t c = from; c < m->g.level_len[k]; c++)
 		if (lv[c] > best)
 			best = lv[c];
 	return best;
 }
 
 /* Region r's figure becomes v; the nodes above follow while they change. */
-static void set_region(const struct fm *m, uint32_t r, uint32_t v)
+static void set_region(const struct fm_place *m, uint32_t r, uint32_t v)
 {
 	uint32_t *w = &level(m, 0)[r];
 	uint32_t old = *w, i = r;
 	if (old == v)
 		return;
 	*w = v;
-	for (unsigned k = 1; k < m->g->levels; k++) {
+	SHMHEAP_KILL_POINT("fitmap", 2); /* a region's figure changed, not those above */
+	for (unsigned k = 1; k < m->g.levels; k++) {
 		i /= FM_FANOUT;
 		uint32_t *pw = &level(m, k)[i];
 		uint32_t p = *pw, np;
@@ -317,7 +326,7 @@ static void set_region(const struct fm *m, uint32_t r, uint32_t v)
 	}
 }
 
-static void refresh_region(const struct fm *m, uint32_t r)
+static void refresh_region(const struct fm_place *m, uint32_t r)
 {
 	set_region(m, r, region_max(m, r));
 }
@@ -333,7 +342,7 @@ static inline uint64_t bit_of(heap_off off)
 }
 
 /* Whether off may be a block of the heap the map covers. */
-static bool in_heap(const struct fm *m, heap_off off)
+static bool in_heap(const struct fm_place *m, heap_off off)
 {
 	if (off >= HEAP_FIRST_BLOCK && off < m->size && off % HEAP_UNIT == 0)
 		return true;
@@ -342,101 +351,120 @@ static bool in_heap(const struct fm *m, heap_off off)
 }
 
 /* Adds the free block at off, of u units, to the map. */
-static void map_insert(const struct fm *m, heap_off off, uint32_t u)
+static void map_insert(const struct fm_place *m, heap_off off, uint32_t u)
 {
 	m->bits[region_of(off)] |= bit_of(off);
+	SHMHEAP_KILL_POINT("fitmap", 3); /* a bit set, its figures not raised */
 	raise_to(m, region_of(off), u);
 }
 
 /* Takes the block at off out of the map. */
-static void map_remove(const struct fm *m, heap_off off)
+static void map_remove(const struct fm_place *m, heap_off off)
 {
 	uint64_t *w = &m->bits[region_of(off)];
 	if (!(*w & bit_of(off)))
 		damage(m); /* a free block the index does not hold */
 	*w &= ~bit_of(off);
+	SHMHEAP_KILL_POINT("fitmap", 4); /* a bit cleared, its figures not lowered */
 	refresh_region(m, region_of(off));
 }
 
 /* Indexes the free block at off: as the top, or in the map. */
-static void index_block(const struct fm *m, heap_off off)
+static void index_block(const struct fm_place *m, heap_off off)
 {
 	uint32_t u = free_units_at(m, off);
 	if (!u)
 		return;
 	if (ends_heap(m, off, u))
-		m->head->top = off;
+		*m->top = off;
 	else
 		map_insert(m, off, u);
 }
 
 /* Unindexes the free block at off, the top or one of the map. */
-static void unindex_block(const struct fm *m, heap_off off)
+static void unindex_block(const struct fm_place *m, heap_off off)
 {
-	if (m->head->top == off)
-		m->head->top = 0;
+	if (*m->top == off)
+		*m->top = 0;
 	else
 		map_remove(m, off);
 }
 
 void fm_insert(const struct free_index *fi, heap_off off)
 {
-	struct fm m;
-	if (fm_get(fi, &m) && in_heap(&m, off))
-		index_block(&m, off);
+	const struct fm_place *m = fm_get(fi);
+	if (m && in_heap(m, off))
+		index_block(m, off);
 }
 
 void fm_remove(const struct free_index *fi, heap_off off)
 {
-	struct fm m;
-	if (fm_get(fi, &m) && in_heap(&m, off))
-		unindex_block(&m, off);
+	const struct fm_place *m = fm_get(fi);
+	if (m && in_heap(m, off))
+		unindex_block(m, off);
 }
 
 void fm_move(const struct free_index *fi, heap_off old_off, heap_off new_off)
 {
-	struct fm m;
-	if (!fm_get(fi, &m) || !in_heap(&m, old_off) || !in_heap(&m, new_off))
+	const struct fm_place *m = fm_get(fi);
+	if (!m || !in_heap(m, old_off) || !in_heap(m, new_off))
 		return;
-	/* The top stays the top when what is left of it still ends the heap
-	 * (an allocation carved from its front): one store. */
-	if (m.head->top == old_off) {
-		uint32_t u = free_units_at(&m, new_off);
-		if (u && ends_heap(&m, new_off, u)) {
-			m.head->top = new_off;
+	uint32_t u = free_units_at(m, new_off);
+	bool top = u && ends_heap(m, new_off, u);
+	if (*m->top == old_off) {
+		/* What is left of the top still ends the heap (an allocation
+		 * carved from its front): one store. */
+		*m->top = top ? new_off : 0;
+		if (top || !u)
 			return;
-		}
+		map_insert(m, new_off, u);
+		return;
 	}
-	unindex_block(&m, old_off);
-	index_block(&m, new_off);
+	uint32_t r = region_of(old_off);
+	uint64_t *w = &m->bits[r];
+	if (!(*w & bit_of(old_off)))
+		damage(m); /* a free block the index does not hold */
+	*w &= ~bit_of(old_off);
+	SHMHEAP_KILL_POINT("fitmap", 5); /* the old block's bit cleared, the new one's not set */
+	if (top) {
+		*m->top = new_off;
+	} else if (u) {
+		m->bits[region_of(new_off)] |= bit_of(new_off);
+		/* Most often the block moves within its region: one pass
+		 * finds the region's new figure for both changes. */
+		if (region_of(new_off) != r)
+			raise_to(m, region_of(new_off), u);
+	}
+	refresh_region(m, r);
 }
 
 void fm_grown(const struct free_index *fi, heap_off off)
 {
-	struct fm m;
-	if (!fm_get(fi, &m) || !in_heap(&m, off) || m.head->top == off)
+	const struct fm_place *m = fm_get(fi);
+	if (!m || !in_heap(m, off) || *m->top == off)
 		return;
-	uint32_t u = free_units_at(&m, off);
+	uint32_t u = free_units_at(m, off);
 	if (!u)
 		return;
-	if (ends_heap(&m, off, u)) {
+	if (ends_heap(m, off, u)) {
 		/* It took in the end of the heap: the map's block becomes the top. */
-		map_remove(&m, off);
-		m.head->top = off;
+		map_remove(m, off);
+		SHMHEAP_KILL_POINT("fitmap", 6); /* out of the map, not yet the top */
+		*m->top = off;
 	} else {
-		raise_to(&m, region_of(off), u);
+		raise_to(m, region_of(off), u);
 	}
 }
 
 /* Down from node i of level k to the last region under it with any free
  * block; FM_NONE (damage noted) if the figures lie. */
-static uint32_t descend_last(const struct fm *m, unsigned k, uint32_t i)
+static uint32_t descend_last(const struct fm_place *m, unsigned k, uint32_t i)
 {
 	while (k-- > 0) {
 		const uint32_t *lv = level(m, k);
 		uint64_t from = (uint64_t)i * FM_FANOUT, c = from + FM_FANOUT;
-		if (c > m->g->level_len[k])
-			c = m->g->level_len[k];
+		if (c > m->g.level_len[k])
+			c = m->g.level_len[k];
 		while (c > from && !lv[c - 1])
 			c--;
 		if (c == from) {
@@ -450,14 +478,14 @@ static uint32_t descend_last(const struct fm *m, unsigned k, uint32_t i)
 
 /* The last region before r with any free block; FM_NONE if none.  Up from
  * r's group while it has none before r, then down. */
-static uint32_t region_before(const struct fm *m, uint32_t r)
+static uint32_t region_before(const struct fm_place *m, uint32_t r)
 {
 	uint64_t i = r; /* the bound, exclusive, at level k */
-	for (unsigned k = 0; k < m->g->levels; k++) {
+	for (unsigned k = 0; k < m->g.levels; k++) {
 		const uint32_t *lv = level(m, k);
 		uint64_t start = i & ~(uint64_t)(FM_FANOUT - 1);
-		if (i > m->g->level_len[k])
-			i = m->g->level_len[k];
+		if (i > m->g.level_len[k])
+			i = m->g.level_len[k];
 		while (i > start)
 			if (lv[--i])
 				return descend_last(m, k, (uint32_t)i);
@@ -470,7 +498,7 @@ static uint32_t region_before(const struct fm *m, uint32_t r)
 
 /* The highest free block of region r below bit limit (64: all), if sound;
  * else 0. */
-static heap_off region_last(const struct fm *m, uint32_t r, unsigned limit)
+static heap_off region_last(const struct fm_place *m, uint32_t r, unsigned limit)
 {
 	uint64_t bits = m->bits[r];
 	if (limit < FM_UNITS)
@@ -483,56 +511,61 @@ static heap_off region_last(const struct fm *m, uint32_t r, unsigned limit)
 
 heap_off fm_last(const struct free_index *fi)
 {
-	struct fm m;
-	if (!fm_get(fi, &m))
+	const struct fm_place *m = fm_get(fi);
+	if (!m)
 		return 0;
-	heap_off top = top_of(&m);
+	heap_off top = top_of(m);
 	if (top)
 		return top;
-	unsigned root = m.g->levels - 1;
-	if (!level(&m, root)[0])
+	unsigned root = m->g.levels - 1;
+	if (!level(m, root)[0])
 		return 0; /* no free block */
-	uint32_t r = descend_last(&m, root, 0);
+	uint32_t r = descend_last(m, root, 0);
 	if (r == FM_NONE)
 		return 0;
-	heap_off off = region_last(&m, r, FM_UNITS);
+	heap_off off = region_last(m, r, FM_UNITS);
 	if (!off)
-		damage(&m);
+		damage(m);
 	return off;
 }
 
 heap_off fm_free_at_or_below(const struct free_index *fi, heap_off off)
 {
-	struct fm m;
-	if (!fm_get(fi, &m))
+	const struct fm_place *m = fm_get(fi);
+	if (!m)
 		return 0;
-	if (off >= m.size)
-		off = m.size - HEAP_UNIT;
-	heap_off top = top_of(&m);
+	if (off >= m->size)
+		off = m->size - HEAP_UNIT;
+	heap_off top = top_of(m);
 	if (top && top <= off)
 		return top;
 	uint32_t r = region_of(off);
-	heap_off found = region_last(&m, r, (unsigned)(off / HEAP_UNIT % FM_UNITS) + 1);
+	heap_off found = region_last(m, r, (unsigned)(off / HEAP_UNIT % FM_UNITS) + 1);
 	if (found)
 		return found;
-	r = region_before(&m, r);
-	return r == FM_NONE ? 0 : region_last(&m, r, FM_UNITS);
+	r = region_before(m, r);
+	return r == FM_NONE ? 0 : region_last(m, r, FM_UNITS);
 }
 
 void fm_clear(const struct free_index *fi)
 {
-	struct fm m;
-	if (fm_get(fi, &m))
-		memset(m.head, 0, m.g->bytes);
+	const struct fm_place *m = fm_get(fi);
+	if (m)
+		memset(m->top, 0, m->g.bytes);
 }
 
-/* Every level above the regions' figures, from them. */
-static void rebuild_levels(const struct fm *m)
+/* Every level above the regions' figures, from them; the padding of each
+ * level's last node is zero, as fm_max16 needs. */
+static void rebuild_levels(const struct fm_place *m)
 {
-	for (unsigned k = 1; k < m->g->levels; k++) {
+	for (unsigned k = 0; k < m->g.levels; k++) {
 		uint32_t *lv = level(m, k);
-		for (uint32_t i = 0; i < m->g->level_len[k]; i++)
-			lv[i] = max_of_children(m, k - 1, i);
+		uint32_t len = m->g.level_len[k];
+		if (k)
+			for (uint32_t i = 0; i < len; i++)
+				lv[i] = max_of_children(m, k - 1, i);
+		for (uint32_t i = len; i % FM_FANOUT; i++)
+			lv[i] = 0;
 	}
 }
 
@@ -552,18 +585,15 @@ void fm_relocate(const struct free_index *fi, uint64_t old_size, uint64_t new_si
 	 * then).  The top block stays the top: the new space is merged with it
 	 * once the size is published. */
 	memmove(to + ng.level_off[0], from + og.level_off[0], n * sizeof(uint32_t));
+	SHMHEAP_KILL_POINT("fitmap", 7); /* growth: the figures moved, not the bits */
 	memmove(to + FM_HEAD, from + FM_HEAD, n * sizeof(uint64_t));
 	memset(to + FM_HEAD + n * sizeof(uint64_t), 0, (ng.regions - n) * sizeof(uint64_t));
 	memset(to + ng.level_off[0] + n * sizeof(uint32_t), 0,
 	       (ng.regions - n) * sizeof(uint32_t));
 	memcpy(to, &head, sizeof(head));
-	struct fm m = {.base = fi->base,
-		       .size = new_size,
-		       .head = (struct fm_head *)(void *)to,
-		       .bits = (uint64_t *)(void *)(to + FM_HEAD),
-		       .g = &ng,
-		       .damaged = fi->damaged};
-	rebuild_levels(&m);
+	struct fm_place place;
+	place_at(&place, fi->base, new_size, fi->damaged);
+	rebuild_levels(&place);
 }
 
 /* ---- verification, through a reader ---- */

@@ -56,6 +56,18 @@ struct fm_geometry {
 	uint32_t level_len[FM_LEVELS_MAX];
 };
 
+/* A connection's view of the map of its heap's current size: the geometry
+ * and where each array lies in its mapping (recomputed when the heap grew). */
+struct fm_place {
+	struct fm_geometry g;
+	unsigned char *base; /* the mapping's */
+	uint64_t size;	     /* g.heap_size; 0 until placed */
+	uint64_t *top;	     /* the top block's offset, first word of the index */
+	uint64_t *bits;	     /* each region's word */
+	uint32_t *level[FM_LEVELS_MAX];
+	int *damaged; /* the connection's mark of damage met */
+};
+
 /* The geometry of the index of a heap of heap_size bytes (a multiple of
  * HEAP_PAGE, at most HEAP_MAX_SIZE). */
 void fm_geometry_of(uint64_t heap_size, struct fm_geometry *g);

@@ -32,7 +32,7 @@ struct free_index {
 	const size_t *mapped; /* the connection's mapped bytes */
 	int *damaged;	      /* set when damage was met (under the lock) */
 	bool flat;	      /* the heap keeps a fitmap (HEAP_FLAG_FITMAP) */
-	struct fm_geometry *geo; /* its geometry, kept by the connection */
+	struct fm_place *place; /* where it lies, kept by the connection */
 };
 
 /* A path from the main treap's root, as fi_first_fit leaves it. */

@@ -97,7 +97,7 @@ static void *reserve_at(void *at, size_t max)
 int heap_mapping_init_at(struct shmheap_heap *h, size_t len, size_t max, void *at)
 {
 	h->index.flat = (h->heap_flags & HEAP_FLAG_FITMAP) != 0;
-	h->index.geo = &h->fitmap_geo;
+	h->index.place = &h->fitmap_place;
 	size_t span = span_of(h, max);
 	void *p = at ? reserve_at(at, span)
 		     : mmap(NULL, span, PROT_NONE,
