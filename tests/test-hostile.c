@@ -21,7 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "layout.h" /* HEAP_FLAG_DAMAGED */
+#include "fitmap.h" /* FM_HEAD, FM_REGION */
+#include "layout.h" /* HEAP_FLAG_DAMAGED, HEAP_FLAG_FITMAP */
 #include "testutil.h"
 
 #define PAGE 4096
@@ -395,14 +396,20 @@ END_TEST
  * (SHMHEAP_CONNECT_VERIFY); without it the first call to meet the wrong root
  * fails (EUCLEAN) and marks the heap, which connect then refuses.
  */
-START_TEST(crafted_index_is_checked_in_linear_time)
+/* A NO_GROW heap of CRAFTED_NODES 16-byte free blocks between 8-byte
+ * objects, of the index kind the environment chooses (lib/testhooks.h). */
+static shmheap_memory_handle crafted_heap(const char *name, bool treap)
 {
-	const char *name = tu_name("crafted");
 	size_t len = ((size_t)CRAFTED_NODES * 32 + tu_header_size() + 2 * PAGE) / PAGE *
 		     PAGE;
 	struct shmheap_options opt = {.flags = SHMHEAP_NO_GROW};
+	if (treap)
+		setenv("SHMHEAP_TEST_TREAP_HEAPS", "1", 1);
 	shmheap_memory_handle h = shmheap_create_ex(name, len, &opt);
+	unsetenv("SHMHEAP_TEST_TREAP_HEAPS");
 	ck_assert_ptr_nonnull(h);
+	const struct heap_header *hdr = shmheap_underlying(h);
+	ck_assert_int_eq(!(hdr->flags & HEAP_FLAG_FITMAP), treap);
 	void **p = malloc(2 * CRAFTED_NODES * sizeof(*p));
 	ck_assert_ptr_nonnull(p);
 	for (size_t i = 0; i < 2 * CRAFTED_NODES; i++)
@@ -411,7 +418,32 @@ START_TEST(crafted_index_is_checked_in_linear_time)
 		shmheap_free(h, p[i]);
 	free(p);
 	ck_assert_int_eq(shmheap_check(h, NULL, NULL), 0);
+	return h;
+}
 
+/* The damaged index is found in linear time, refused by a verifying connect,
+ * and met by the first allocation, which marks the heap. */
+static void crafted_expect_refused(shmheap_memory_handle h, const char *name)
+{
+	ck_assert_int_ge(shmheap_check(h, NULL, NULL), (int)CRAFTED_NODES);
+	struct shmheap_connect_options vo = {.flags = SHMHEAP_CONNECT_VERIFY};
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect_ex(name, &vo));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_alloc(h, 8));
+	ck_assert_int_eq(errno, EUCLEAN);
+	errno = 0;
+	ck_assert_ptr_null(shmheap_connect(name));
+	ck_assert_int_eq(errno, EINVAL);
+	shmheap_disconnect(h);
+}
+
+/* A heap of 0.5 and earlier (treaps): the two roots swapped. */
+START_TEST(crafted_index_is_checked_in_linear_time)
+{
+	const char *name = tu_name("crafted");
+	shmheap_memory_handle h = crafted_heap(name, true);
 	/* The roots follow the lock, magic, version, flags and the two sizes. */
 	unsigned char *base = shmheap_underlying(h);
 	uint32_t *roots = (uint32_t *)(void *)(base + sizeof(pthread_mutex_t) + 16);
@@ -419,20 +451,23 @@ START_TEST(crafted_index_is_checked_in_linear_time)
 	roots[0] = roots[1];
 	roots[1] = t;
 	/* Every 16-byte node is in the wrong treap and missing from its own. */
-	ck_assert_int_ge(shmheap_check(h, NULL, NULL), (int)CRAFTED_NODES);
-	/* The full check at connect, on request, is linear too. */
-	struct shmheap_connect_options vo = {.flags = SHMHEAP_CONNECT_VERIFY};
-	errno = 0;
-	ck_assert_ptr_null(shmheap_connect_ex(name, &vo));
-	ck_assert_int_eq(errno, EINVAL);
-	/* The first allocation meets the main treap's wrong root. */
-	errno = 0;
-	ck_assert_ptr_null(shmheap_alloc(h, 100));
-	ck_assert_int_eq(errno, EUCLEAN);
-	errno = 0;
-	ck_assert_ptr_null(shmheap_connect(name));
-	ck_assert_int_eq(errno, EINVAL);
-	shmheap_disconnect(h);
+	crafted_expect_refused(h, name);
+}
+END_TEST
+
+/* A fitmap (lib/fitmap.h): every region's bits moved one unit on, so that
+ * each names the live block after a free one. */
+START_TEST(crafted_fitmap_is_checked_in_linear_time)
+{
+	const char *name = tu_name("crafted");
+	shmheap_memory_handle h = crafted_heap(name, false);
+	struct shmheap_info in;
+	ck_assert_int_eq(shmheap_info(name, &in), 0);
+	unsigned char *base = shmheap_underlying(h);
+	uint64_t *bits = (uint64_t *)(void *)(base + in.heap_size + FM_HEAD);
+	for (size_t r = 0; r < in.heap_size / FM_REGION; r++)
+		bits[r] <<= 1;
+	crafted_expect_refused(h, name);
 }
 END_TEST
 
@@ -447,11 +482,14 @@ END_TEST
  * SHMHEAP_FLIP_TRIES sets the number of tries (the ASan run uses 20,000).
  */
 #define FLIP_LEN (64u * 1024u)
+/* The object: the heap and its free-block index after it (lib/fitmap.h). */
+#define FLIP_OBJ_MAX (FLIP_LEN + 16u * 1024u)
 #define FLIP_BLOCKS_MAX 512u
 #define FLIP_TRY_S 10
 
 struct flip_image {
-	unsigned char img[FLIP_LEN];
+	unsigned char img[FLIP_OBJ_MAX];
+	size_t len; /* of the object, index included */
 	size_t nblocks;
 	struct shmheap_block blk[FLIP_BLOCKS_MAX];
 	bool named;
@@ -506,14 +544,19 @@ static void flip_template(struct flip_image *fi, bool cached)
 	ck_assert_int_eq(shmheap_check(h, NULL, NULL), 0);
 	fi->nblocks = 0;
 	ck_assert_int_eq(shmheap_walk(h, take_block, fi), 0);
-	memcpy(fi->img, shmheap_underlying(h), FLIP_LEN);
+	struct shmheap_info in;
+	ck_assert_int_eq(shmheap_info(name, &in), 0);
+	ck_assert_uint_le(in.object_size, FLIP_OBJ_MAX);
+	ck_assert_uint_gt(in.object_size, FLIP_LEN);
+	fi->len = in.object_size;
+	memcpy(fi->img, shmheap_underlying(h), fi->len);
 	shmheap_destroy(name, h);
 }
 
 /* Flips a bit of the word at off. */
 static void flip_at(unsigned char *img, size_t off, uint64_t *seed)
 {
-	if (off + 8 > FLIP_LEN)
+	if (off + 8 > FLIP_OBJ_MAX)
 		return;
 	img[off + tu_rand(seed) % 8] ^= (unsigned char)(1u << tu_rand(seed) % 8);
 }
@@ -525,7 +568,7 @@ static void flip_some(unsigned char *img, const struct flip_image *fi, uint64_t 
 	for (unsigned f = 0; f < flips; f++) {
 		const struct shmheap_block *b = &fi->blk[tu_rand(seed) % fi->nblocks];
 		size_t bw = b->offset - 8, end = b->offset + b->size;
-		switch (tu_rand(seed) % 6) {
+		switch (tu_rand(seed) % 8) {
 		case 0: /* a block word */
 			flip_at(img, bw, seed);
 			break;
@@ -543,6 +586,13 @@ static void flip_some(unsigned char *img, const struct flip_image *fi, uint64_t 
 			img[at] ^= (unsigned char)(1u << tu_rand(seed) % 8);
 			break;
 		}
+		case 6: /* the index after the heap: the top, a region's bits or figure */
+			flip_at(img, FLIP_LEN + 8 * (tu_rand(seed) % ((fi->len - FLIP_LEN) / 8)),
+				seed);
+			break;
+		case 7: /* the index's first lines: the top and the first regions */
+			flip_at(img, FLIP_LEN + 8 * (tu_rand(seed) % 64), seed);
+			break;
 		default: /* anywhere in a block: a cache table, a name entry */
 			flip_at(img, bw + 8 * (tu_rand(seed) % (b->size / 8 + 1)), seed);
 			break;
@@ -550,12 +600,12 @@ static void flip_some(unsigned char *img, const struct flip_image *fi, uint64_t 
 	}
 }
 
-static void flip_write(const char *name, const unsigned char *img)
+static void flip_write(const char *name, const unsigned char *img, size_t len)
 {
 	int fd = shm_open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	TU_REQUIRE(fd >= 0, "shm_open: %s", strerror(errno));
-	TU_REQUIRE(ftruncate(fd, FLIP_LEN) == 0 &&
-			   pwrite(fd, img, FLIP_LEN, 0) == FLIP_LEN,
+	TU_REQUIRE(ftruncate(fd, (off_t)len) == 0 &&
+			   pwrite(fd, img, len, 0) == (ssize_t)len,
 		   "write the image: %s", strerror(errno));
 	close(fd);
 }
@@ -654,16 +704,16 @@ static void flip_child(void *arg)
 {
 	const struct flip_run *run = arg;
 	const char *name = tu_name("flip");
-	unsigned char *img = malloc(FLIP_LEN);
+	unsigned char *img = malloc(FLIP_OBJ_MAX);
 	TU_REQUIRE(img != NULL, "malloc");
 	for (unsigned t = 0; t < run->tries; t++) {
 		uint64_t seed = run->seed + t;
 		run->at->seed = seed;
 		run->at->tries_done = t;
 		alarm(FLIP_TRY_S);
-		memcpy(img, run->fi->img, FLIP_LEN);
+		memcpy(img, run->fi->img, run->fi->len);
 		flip_some(img, run->fi, &seed);
-		flip_write(name, img);
+		flip_write(name, img, run->fi->len);
 		errno = 0;
 		shmheap_memory_handle h = shmheap_connect(name);
 		TU_REQUIRE(h || errno != 0, "connect failed without errno");
@@ -752,6 +802,7 @@ static Suite *hostile_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tu_tcase("crafted", 60);
 	tcase_add_test(tc, crafted_index_is_checked_in_linear_time);
+	tcase_add_test(tc, crafted_fitmap_is_checked_in_linear_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
