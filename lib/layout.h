@@ -30,15 +30,19 @@
  *         a free left neighbour from this alone, without a search.
  *   tag   in a live block, 28 bits of a keyed hash of (offset, size): a pointer
  *         that is not the start of a live object is recognised and refused.
- *   prio  in a free block, its random treap priority.
+ *   prio  in a free block, its random treap priority (kept, unused, by a
+ *         heap with a fitmap).
  *
- * Free space holds the free-block index (see freeindex.c): two treaps keyed by
- * address, one of all free blocks of 24 bytes or more (augmented with the
- * largest size in each subtree, so the lowest-addressed block that fits is
- * found in O(log n)), and one of the 16-byte blocks, which only an 8-byte
- * object fits.  A free block's second word holds its left and right children
- * as 32-bit offsets in 8-byte units; a large block's third word holds its
- * subtree's largest size.  32-bit unit offsets are what limit a heap to 32 GiB.
+ * The free-block index of a heap made since 0.6.0 lies after its last block
+ * (HEAP_FLAG_FITMAP, fitmap.h): the object is the heap, then the index.  A
+ * heap made by 0.5.0 or earlier keeps it in free space (freeindex.c): two
+ * treaps keyed by address, one of all free blocks of 24 bytes or more
+ * (augmented with the largest size in each subtree, so the lowest-addressed
+ * block that fits is found in O(log n)), and one of the 16-byte blocks,
+ * which only an 8-byte object fits.  There a free block's second word holds
+ * its left and right children as 32-bit offsets in 8-byte units, and a large
+ * block's third word its subtree's largest size.  32-bit unit offsets are what
+ * limit a heap to 32 GiB.
  *
  * The header is full, so what the names directory and the intent log of
  * shmheap_alloc_into / shmheap_free_from need lives in an extension record,
