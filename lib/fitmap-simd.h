@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fitmap-simd.h - the two questions a fitmap asks of a node, one 64-byte
- * line of 16 figures: which figures are at least n, and which is the
- * largest.  With SSE2 (every x86-64) each is a handful of instructions over
- * four 16-byte lanes; elsewhere a loop the compiler may vectorise.
+ * line of 32 16-bit figures: which figures are at least n, and which is the
+ * largest.  With SSE2 (every x86-64) each is a dozen instructions over four
+ * 16-byte lanes, using unsigned saturating subtraction (n - x is 0 exactly
+ * when x >= n); elsewhere a loop the compiler may vectorise.
  */
 #ifndef SHMHEAP_FITMAP_SIMD_H
 #define SHMHEAP_FITMAP_SIMD_H
@@ -13,56 +14,55 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 
-/* SSE2 compares signed 32-bit lanes: flipping the top bit orders unsigned
- * figures the same way. */
-static inline __m128i fm_biased(const uint32_t *p)
+static inline __m128i fm_lane(const uint16_t *p)
 {
-	return _mm_xor_si128(_mm_load_si128((const __m128i *)(const void *)p),
-			     _mm_set1_epi32((int)0x80000000u));
+	return _mm_load_si128((const __m128i *)(const void *)p);
 }
 
 /* Bit i set when node[i] >= n (n >= 1); node is 64-byte aligned. */
-static inline unsigned fm_fits(const uint32_t *node, uint32_t n)
+static inline uint32_t fm_fits(const uint16_t *node, uint16_t n)
 {
-	__m128i below = _mm_set1_epi32((int)((n - 1) ^ 0x80000000u));
-	__m128i a = _mm_cmpgt_epi32(fm_biased(node), below);
-	__m128i b = _mm_cmpgt_epi32(fm_biased(node + 4), below);
-	__m128i c = _mm_cmpgt_epi32(fm_biased(node + 8), below);
-	__m128i d = _mm_cmpgt_epi32(fm_biased(node + 12), below);
-	__m128i bytes = _mm_packs_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(c, d));
-	return (unsigned)_mm_movemask_epi8(bytes);
+	const __m128i want = _mm_set1_epi16((short)n), zero = _mm_setzero_si128();
+	__m128i a = _mm_cmpeq_epi16(_mm_subs_epu16(want, fm_lane(node)), zero);
+	__m128i b = _mm_cmpeq_epi16(_mm_subs_epu16(want, fm_lane(node + 8)), zero);
+	__m128i c = _mm_cmpeq_epi16(_mm_subs_epu16(want, fm_lane(node + 16)), zero);
+	__m128i d = _mm_cmpeq_epi16(_mm_subs_epu16(want, fm_lane(node + 24)), zero);
+	uint32_t lo = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(a, b));
+	uint32_t hi = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(c, d));
+	return lo | hi << 16;
 }
 
-static inline __m128i fm_max4(__m128i x, __m128i y)
+/* max(x, y) of unsigned 16-bit lanes: y + (x - y, saturated at 0). */
+static inline __m128i fm_max8(__m128i x, __m128i y)
 {
-	__m128i gt = _mm_cmpgt_epi32(x, y);
-	return _mm_or_si128(_mm_and_si128(gt, x), _mm_andnot_si128(gt, y));
+	return _mm_add_epi16(y, _mm_subs_epu16(x, y));
 }
 
-/* The largest of node[0..15]; node is 64-byte aligned. */
-static inline uint32_t fm_max16(const uint32_t *node)
+/* The largest of node[0..31]; node is 64-byte aligned. */
+static inline uint16_t fm_max32(const uint16_t *node)
 {
-	__m128i m = fm_max4(fm_max4(fm_biased(node), fm_biased(node + 4)),
-			    fm_max4(fm_biased(node + 8), fm_biased(node + 12)));
-	m = fm_max4(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
-	m = fm_max4(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
-	return (uint32_t)_mm_cvtsi128_si32(m) ^ 0x80000000u;
+	__m128i m = fm_max8(fm_max8(fm_lane(node), fm_lane(node + 8)),
+			    fm_max8(fm_lane(node + 16), fm_lane(node + 24)));
+	m = fm_max8(m, _mm_srli_si128(m, 8));
+	m = fm_max8(m, _mm_srli_si128(m, 4));
+	m = fm_max8(m, _mm_srli_si128(m, 2));
+	return (uint16_t)_mm_extract_epi16(m, 0);
 }
 
 #else
 
-static inline unsigned fm_fits(const uint32_t *node, uint32_t n)
+static inline uint32_t fm_fits(const uint16_t *node, uint16_t n)
 {
-	unsigned bits = 0;
-	for (unsigned i = 0; i < 16; i++)
-		bits |= (unsigned)(node[i] >= n) << i;
+	uint32_t bits = 0;
+	for (unsigned i = 0; i < 32; i++)
+		bits |= (uint32_t)(node[i] >= n) << i;
 	return bits;
 }
 
-static inline uint32_t fm_max16(const uint32_t *node)
+static inline uint16_t fm_max32(const uint16_t *node)
 {
-	uint32_t best = 0;
-	for (unsigned i = 0; i < 16; i++)
+	uint16_t best = 0;
+	for (unsigned i = 0; i < 32; i++)
 		best = node[i] > best ? node[i] : best;
 	return best;
 }

@@ -38,7 +38,7 @@ void fm_geometry_of(uint64_t heap_size, struct fm_geometry *g)
 		g->level_off[g->levels] = off;
 		g->level_len[g->levels] = n;
 		g->levels++;
-		off += round_up((uint64_t)n * sizeof(uint32_t), 64);
+		off += round_up((uint64_t)n * sizeof(uint16_t), 64);
 		if (n == 1 || g->levels == FM_LEVELS_MAX)
 			break;
 		n = (n + FM_FANOUT - 1) / FM_FANOUT;
@@ -53,7 +53,7 @@ uint64_t fm_bytes(uint64_t heap_size)
 	return g.bytes;
 }
 
-static inline uint32_t *level(const struct fm_place *m, unsigned k)
+static inline uint16_t *level(const struct fm_place *m, unsigned k)
 {
 	return m->level[k];
 }
@@ -63,11 +63,12 @@ static inline void damage(const struct fm_place *m)
 	*m->damaged = 1;
 }
 
-/*
- * The map of the heap's current size.  The geometry is kept per connection
- * and recomputed when the heap has grown; the map must lie in the mapping
- * (lock.c maps what others grew the heap by, index included).
- */
+/* A figure: units, saturated. */
+static inline uint16_t figure_of(uint64_t units)
+{
+	return units > FM_FIGURE_MAX ? (uint16_t)FM_FIGURE_MAX : (uint16_t)units;
+}
+
 static void place_at(struct fm_place *p, unsigned char *base, uint64_t size, int *damaged)
 {
 	fm_geometry_of(size, &p->g);
@@ -77,10 +78,15 @@ static void place_at(struct fm_place *p, unsigned char *base, uint64_t size, int
 	p->top = (uint64_t *)(void *)ix;
 	p->bits = (uint64_t *)(void *)(ix + FM_HEAD);
 	for (unsigned k = 0; k < p->g.levels; k++)
-		p->level[k] = (uint32_t *)(void *)(ix + p->g.level_off[k]);
+		p->level[k] = (uint16_t *)(void *)(ix + p->g.level_off[k]);
 	p->damaged = damaged;
 }
 
+/*
+ * The map of the heap's current size, placed by the connection and placed
+ * again when the heap has grown.  It must lie in the mapping (lock.c maps
+ * what others grew the heap by, index included).
+ */
 static inline const struct fm_place *fm_get(const struct free_index *fi)
 {
 	uint64_t size = heap_size_bytes(fi->hdr);
@@ -115,7 +121,7 @@ static uint32_t free_units_at(const struct fm_place *m, heap_off off)
  * noted if the word held one). */
 static heap_off top_of(const struct fm_place *m)
 {
-	heap_off top = __atomic_load_n(&*m->top, __ATOMIC_RELAXED);
+	heap_off top = __atomic_load_n(m->top, __ATOMIC_RELAXED);
 	if (!top)
 		return 0;
 	if (top >= HEAP_FIRST_BLOCK && top < m->size && top % HEAP_UNIT == 0) {
@@ -138,6 +144,16 @@ static inline heap_off unit_off(uint32_t region, unsigned bit)
 	return ((uint64_t)region * FM_UNITS + bit) * HEAP_UNIT;
 }
 
+static inline uint32_t region_of(heap_off off)
+{
+	return (uint32_t)(off / FM_REGION);
+}
+
+static inline uint64_t bit_of(heap_off off)
+{
+	return UINT64_C(1) << (off / HEAP_UNIT % FM_UNITS);
+}
+
 /* The first block of region r at bit from or above with at least need
  * units, or 0. */
 static heap_off region_first(const struct fm_place *m, uint32_t r, uint32_t need, unsigned from)
@@ -152,8 +168,21 @@ static heap_off region_first(const struct fm_place *m, uint32_t r, uint32_t need
 	return 0;
 }
 
-/* The largest free block of region r, in units. */
-static uint32_t region_max(const struct fm_place *m, uint32_t r)
+/* The highest free block of region r below bit limit (64: all), if sound;
+ * else 0. */
+static heap_off region_last(const struct fm_place *m, uint32_t r, unsigned limit)
+{
+	uint64_t bits = m->bits[r];
+	if (limit < FM_UNITS)
+		bits &= (UINT64_C(1) << limit) - 1;
+	if (!bits)
+		return 0;
+	heap_off off = unit_off(r, 63u - (unsigned)__builtin_clzll(bits));
+	return free_units_at(m, off) ? off : 0;
+}
+
+/* Region r's figure, from its blocks. */
+static uint16_t region_figure(const struct fm_place *m, uint32_t r)
 {
 	uint64_t bits = m->bits[r];
 	uint32_t best = 0;
@@ -163,60 +192,149 @@ static uint32_t region_max(const struct fm_place *m, uint32_t r)
 			best = u;
 		bits &= bits - 1;
 	}
+	return figure_of(best);
+}
+
+/* The figures of the node at lv + node (FM_FANOUT of them, the last node's
+ * padding masked off) that are at least need, as bits. */
+static inline uint32_t node_fits(const uint16_t *lv, uint64_t node, uint64_t len,
+				 uint16_t need)
+{
+	uint32_t fits = fm_fits(lv + node, need);
+	if (len - node < FM_FANOUT)
+		fits &= (UINT32_C(1) << (len - node)) - 1;
+	return fits;
+}
+
+/* The largest figure among the children of node i of level k + 1. */
+static uint16_t max_of_children(const struct fm_place *m, unsigned k, uint64_t i)
+{
+	const uint16_t *lv = level(m, k);
+	uint64_t from = i * FM_FANOUT, len = m->g.level_len[k];
+	if (from + FM_FANOUT <= len)
+		return fm_max32(lv + from);
+	uint16_t best = 0;
+	for (uint64_t c = from; c < len; c++)
+		if (lv[c] > best)
+			best = lv[c];
 	return best;
 }
 
-/* The first child of node i of level k + 1 whose figure is at least need. */
-static uint32_t first_child(const struct fm_place *m, unsigned k, uint32_t i, uint32_t need)
+/* Down from node i of level k, whose figure is at least need, to the first
+ * region under it that has such a figure.  The figures are exact maxima of
+ * their children, so a node whose children do not keep its promise is
+ * damage (FM_NONE). */
+static uint32_t descend(const struct fm_place *m, unsigned k, uint64_t i, uint16_t need)
 {
-	uint64_t from = (uint64_t)i * FM_FANOUT;
-	uint64_t len = m->g.level_len[k];
-	if (from >= len)
-		return FM_NONE;
-	unsigned fits = fm_fits(level(m, k) + from, need);
-	if (len - from < FM_FANOUT)
-		fits &= (1u << (len - from)) - 1; /* the last node's padding */
-	return fits ? (uint32_t)from + (unsigned)__builtin_ctz(fits) : FM_NONE;
-}
-
-/* Down from node i of level k to the first region under it that has a
- * block of need units; FM_NONE (damage noted) if the figures lie. */
-static uint32_t descend(const struct fm_place *m, unsigned k, uint32_t i, uint32_t need)
-{
-	while (k-- > 0) {
-		i = first_child(m, k, i, need);
-		if (i == FM_NONE) {
+	while (k > 0) {
+		uint64_t node = i * FM_FANOUT;
+		k--;
+		uint32_t fits = node_fits(level(m, k), node, m->g.level_len[k], need);
+		if (!fits) {
 			damage(m);
 			return FM_NONE;
 		}
+		i = node + (unsigned)__builtin_ctz(fits);
 	}
-	return i;
+	return (uint32_t)i;
 }
 
-/* The first region at or after r whose figure is at least need; FM_NONE if
- * none.  Up from r's group while it has none, then down. */
-static uint32_t region_from(const struct fm_place *m, uint32_t r, uint32_t need)
+/*
+ * The first region at or after position i of level k (k = 0: region i; k
+ * above: the regions under node i and after it) whose figure is at least
+ * need; FM_NONE if none.  Up from i's node while it has none, then down.
+ */
+static uint32_t fit_from(const struct fm_place *m, unsigned k, uint64_t i, uint16_t need)
 {
-	uint64_t i = r;
-	for (unsigned k = 0; k < m->g.levels; k++) {
+	const unsigned levels = m->g.levels;
+	for (;;) {
 		uint64_t len = m->g.level_len[k];
 		if (i >= len)
 			return FM_NONE;
 		uint64_t node = i & ~(uint64_t)(FM_FANOUT - 1);
-		unsigned fits = fm_fits(level(m, k) + node, need) >> (i - node) << (i - node);
-		if (len - node < FM_FANOUT)
-			fits &= (1u << (len - node)) - 1;
-		if (fits)
-			return descend(m, k, (uint32_t)node + (unsigned)__builtin_ctz(fits), need);
+		uint32_t fits = node_fits(level(m, k), node, len, need) >> (i - node) << (i - node);
+		if (fits) {
+			i = node + (unsigned)__builtin_ctz(fits);
+			break;
+		}
+		if (k + 1 == levels)
+			return FM_NONE;
 		i = node / FM_FANOUT + 1;
+		k++;
 	}
-	return FM_NONE;
+	return descend(m, k, i, need);
+}
+
+/* The last region before r whose figure is at least 1 (that has a block);
+ * FM_NONE if none. */
+static uint32_t used_before(const struct fm_place *m, uint64_t r)
+{
+	const unsigned levels = m->g.levels;
+	uint64_t i = r; /* the bound, exclusive, at level k */
+	unsigned k = 0;
+	for (;;) {
+		uint64_t len = m->g.level_len[k];
+		if (i > len)
+			i = len;
+		if (!i)
+			return FM_NONE;
+		uint64_t node = (i - 1) & ~(uint64_t)(FM_FANOUT - 1);
+		uint32_t fits = node_fits(level(m, k), node, len, 1);
+		if (i - node < FM_FANOUT)
+			fits &= (UINT32_C(1) << (i - node)) - 1;
+		if (fits) {
+			i = node + 31u - (unsigned)__builtin_clz(fits);
+			break;
+		}
+		if (k + 1 == levels)
+			return FM_NONE;
+		i = node / FM_FANOUT;
+		k++;
+	}
+	while (k > 0) {
+		uint64_t node = i * FM_FANOUT;
+		k--;
+		uint32_t fits = node_fits(level(m, k), node, m->g.level_len[k], 1);
+		if (!fits) {
+			damage(m);
+			return FM_NONE;
+		}
+		i = node + 31u - (unsigned)__builtin_clz(fits);
+	}
+	return (uint32_t)i;
 }
 
 static inline uint32_t units_of_need(uint64_t need)
 {
 	uint64_t u = (need + HEAP_UNIT - 1) / HEAP_UNIT;
 	return u > UINT32_MAX ? UINT32_MAX : u ? (uint32_t)u : 1;
+}
+
+/*
+ * The first block of the map at or after region r (from bit `from` in r
+ * itself) with at least u units, or 0.  Regions whose saturated figure
+ * promised a block of 512 KiB or more that they do not have are passed.
+ */
+static heap_off map_fit_from(const struct fm_place *m, uint32_t r, unsigned from, uint32_t u)
+{
+	uint16_t need = figure_of(u);
+	if (from) {
+		heap_off off = region_first(m, r, u, from);
+		if (off)
+			return off;
+		r++;
+	}
+	for (uint32_t at = fit_from(m, 0, r, need); at != FM_NONE;
+	     at = fit_from(m, 0, (uint64_t)at + 1, need)) {
+		heap_off off = region_first(m, at, u, 0);
+		if (off)
+			return off;
+		if (u < FM_FIGURE_MAX) {
+			damage(m); /* a figure no block of its region has */
+			return 0;
+		}
+	}
+	return 0;
 }
 
 heap_off fm_first_fit(const struct free_index *fi, uint64_t need)
@@ -226,18 +344,23 @@ heap_off fm_first_fit(const struct free_index *fi, uint64_t need)
 		return 0;
 	uint32_t u = units_of_need(need);
 	unsigned root = m->g.levels - 1;
-	if (level(m, root)[0] < u) {
-		/* No block of the map fits: the top, highest of all, if it does. */
-		heap_off top = top_of(m);
-		return top && free_units_at(m, top) >= u ? top : 0;
+	heap_off off = 0;
+	if (level(m, root)[0] >= figure_of(u)) {
+		/* Down from the root; for a block of 512 KiB or more, on from
+		 * regions that only seemed to have one. */
+		uint32_t r = descend(m, root, 0, figure_of(u));
+		if (r != FM_NONE) {
+			off = region_first(m, r, u, 0);
+			if (!off)
+				off = u < FM_FIGURE_MAX ? (damage(m), 0)
+							: map_fit_from(m, r + 1, 0, u);
+		}
 	}
-	uint32_t r = descend(m, root, 0, u);
-	if (r == FM_NONE)
-		return 0;
-	heap_off off = region_first(m, r, u, 0);
-	if (!off)
-		damage(m); /* a figure no block of its region has */
-	return off;
+	if (off)
+		return off;
+	/* No block of the map fits: the top, highest of all, if it does. */
+	heap_off top = top_of(m);
+	return top && free_units_at(m, top) >= u ? top : 0;
 }
 
 heap_off fm_first_fit_from(const struct free_index *fi, uint64_t need, heap_off from)
@@ -250,35 +373,20 @@ heap_off fm_first_fit_from(const struct free_index *fi, uint64_t need, heap_off 
 	if (from >= m->size)
 		return 0;
 	uint32_t u = units_of_need(need);
-	uint32_t r = (uint32_t)(from / FM_REGION);
-	heap_off off = region_first(m, r, u, (unsigned)(from / HEAP_UNIT % FM_UNITS));
+	heap_off off = map_fit_from(m, region_of(from), (unsigned)(from / HEAP_UNIT % FM_UNITS), u);
 	if (off)
 		return off;
-	r = region_from(m, r + 1, u);
-	if (r == FM_NONE) {
-		heap_off top = top_of(m);
-		return top >= from && free_units_at(m, top) >= u ? top : 0;
-	}
-	off = region_first(m, r, u, 0);
-	if (!off)
-		damage(m);
-	return off;
+	heap_off top = top_of(m);
+	return top >= from && top && free_units_at(m, top) >= u ? top : 0;
 }
 
-/* Stores skip unchanged values, as in freeindex.c: lines other processors
- * read stay clean in their caches. */
-static inline void store(uint32_t *w, uint32_t v)
+/* Region r gained a block of v (a figure): the figures below v on its path
+ * rise. */
+static void raise_to(const struct fm_place *m, uint32_t r, uint16_t v)
 {
-	if (*w != v)
-		*w = v;
-}
-
-/* Region r gained a block of v units: the figures below v on its path rise. */
-static void raise_to(const struct fm_place *m, uint32_t r, uint32_t v)
-{
-	uint32_t i = r;
+	uint64_t i = r;
 	for (unsigned k = 0; k < m->g.levels; k++, i /= FM_FANOUT) {
-		uint32_t *w = &level(m, k)[i];
+		uint16_t *w = &level(m, k)[i];
 		if (*w >= v)
 			return;
 		*w = v;
@@ -286,32 +394,20 @@ static void raise_to(const struct fm_place *m, uint32_t r, uint32_t v)
 	}
 }
 
-static uint32_t max_of_children(const struct fm_place *m, unsigned k, uint32_t i)
-{
-	const uint32_t *lv = level(m, k);
-	uint64_t from = (uint64_t)i * FM_FANOUT, to = from + FM_FANOUT;
-	if (to <= m->g.level_len[k])
-		return fm_max16(lv + from);
-	uint32_t best = 0;
-	for (uint64_t c = from; c < m->g.level_len[k]; c++)
-		if (lv[c] > best)
-			best = lv[c];
-	return best;
-}
-
 /* Region r's figure becomes v; the nodes above follow while they change. */
-static void set_region(const struct fm_place *m, uint32_t r, uint32_t v)
+static void set_region(const struct fm_place *m, uint32_t r, uint16_t v)
 {
-	uint32_t *w = &level(m, 0)[r];
-	uint32_t old = *w, i = r;
+	uint16_t *w = &level(m, 0)[r];
+	uint16_t old = *w;
+	uint64_t i = r;
 	if (old == v)
 		return;
 	*w = v;
 	SHMHEAP_KILL_POINT("fitmap", 2); /* a region's figure changed, not those above */
 	for (unsigned k = 1; k < m->g.levels; k++) {
 		i /= FM_FANOUT;
-		uint32_t *pw = &level(m, k)[i];
-		uint32_t p = *pw, np;
+		uint16_t *pw = &level(m, k)[i];
+		uint16_t p = *pw, np;
 		if (v >= p)
 			np = v;
 		else if (old < p)
@@ -328,17 +424,7 @@ static void set_region(const struct fm_place *m, uint32_t r, uint32_t v)
 
 static void refresh_region(const struct fm_place *m, uint32_t r)
 {
-	set_region(m, r, region_max(m, r));
-}
-
-static inline uint32_t region_of(heap_off off)
-{
-	return (uint32_t)(off / FM_REGION);
-}
-
-static inline uint64_t bit_of(heap_off off)
-{
-	return UINT64_C(1) << (off / HEAP_UNIT % FM_UNITS);
+	set_region(m, r, region_figure(m, r));
 }
 
 /* Whether off may be a block of the heap the map covers. */
@@ -355,7 +441,7 @@ static void map_insert(const struct fm_place *m, heap_off off, uint32_t u)
 {
 	m->bits[region_of(off)] |= bit_of(off);
 	SHMHEAP_KILL_POINT("fitmap", 3); /* a bit set, its figures not raised */
-	raise_to(m, region_of(off), u);
+	raise_to(m, region_of(off), figure_of(u));
 }
 
 /* Takes the block at off out of the map. */
@@ -433,7 +519,7 @@ void fm_move(const struct free_index *fi, heap_off old_off, heap_off new_off)
 		/* Most often the block moves within its region: one pass
 		 * finds the region's new figure for both changes. */
 		if (region_of(new_off) != r)
-			raise_to(m, region_of(new_off), u);
+			raise_to(m, region_of(new_off), figure_of(u));
 	}
 	refresh_region(m, r);
 }
@@ -452,61 +538,8 @@ void fm_grown(const struct free_index *fi, heap_off off)
 		SHMHEAP_KILL_POINT("fitmap", 6); /* out of the map, not yet the top */
 		*m->top = off;
 	} else {
-		raise_to(m, region_of(off), u);
+		raise_to(m, region_of(off), figure_of(u));
 	}
-}
-
-/* Down from node i of level k to the last region under it with any free
- * block; FM_NONE (damage noted) if the figures lie. */
-static uint32_t descend_last(const struct fm_place *m, unsigned k, uint32_t i)
-{
-	while (k-- > 0) {
-		const uint32_t *lv = level(m, k);
-		uint64_t from = (uint64_t)i * FM_FANOUT, c = from + FM_FANOUT;
-		if (c > m->g.level_len[k])
-			c = m->g.level_len[k];
-		while (c > from && !lv[c - 1])
-			c--;
-		if (c == from) {
-			damage(m);
-			return FM_NONE;
-		}
-		i = (uint32_t)(c - 1);
-	}
-	return i;
-}
-
-/* The last region before r with any free block; FM_NONE if none.  Up from
- * r's group while it has none before r, then down. */
-static uint32_t region_before(const struct fm_place *m, uint32_t r)
-{
-	uint64_t i = r; /* the bound, exclusive, at level k */
-	for (unsigned k = 0; k < m->g.levels; k++) {
-		const uint32_t *lv = level(m, k);
-		uint64_t start = i & ~(uint64_t)(FM_FANOUT - 1);
-		if (i > m->g.level_len[k])
-			i = m->g.level_len[k];
-		while (i > start)
-			if (lv[--i])
-				return descend_last(m, k, (uint32_t)i);
-		if (!start)
-			return FM_NONE;
-		i = start / FM_FANOUT;
-	}
-	return FM_NONE;
-}
-
-/* The highest free block of region r below bit limit (64: all), if sound;
- * else 0. */
-static heap_off region_last(const struct fm_place *m, uint32_t r, unsigned limit)
-{
-	uint64_t bits = m->bits[r];
-	if (limit < FM_UNITS)
-		bits &= (UINT64_C(1) << limit) - 1;
-	if (!bits)
-		return 0;
-	heap_off off = unit_off(r, 63u - (unsigned)__builtin_clzll(bits));
-	return free_units_at(m, off) ? off : 0;
 }
 
 heap_off fm_last(const struct free_index *fi)
@@ -517,12 +550,9 @@ heap_off fm_last(const struct free_index *fi)
 	heap_off top = top_of(m);
 	if (top)
 		return top;
-	unsigned root = m->g.levels - 1;
-	if (!level(m, root)[0])
-		return 0; /* no free block */
-	uint32_t r = descend_last(m, root, 0);
+	uint32_t r = used_before(m, m->g.regions);
 	if (r == FM_NONE)
-		return 0;
+		return 0; /* no free block */
 	heap_off off = region_last(m, r, FM_UNITS);
 	if (!off)
 		damage(m);
@@ -543,7 +573,7 @@ heap_off fm_free_at_or_below(const struct free_index *fi, heap_off off)
 	heap_off found = region_last(m, r, (unsigned)(off / HEAP_UNIT % FM_UNITS) + 1);
 	if (found)
 		return found;
-	r = region_before(m, r);
+	r = used_before(m, r);
 	return r == FM_NONE ? 0 : region_last(m, r, FM_UNITS);
 }
 
@@ -555,11 +585,11 @@ void fm_clear(const struct free_index *fi)
 }
 
 /* Every level above the regions' figures, from them; the padding of each
- * level's last node is zero, as fm_max16 needs. */
+ * level's last node is zero, as fm_max32 needs. */
 static void rebuild_levels(const struct fm_place *m)
 {
 	for (unsigned k = 0; k < m->g.levels; k++) {
-		uint32_t *lv = level(m, k);
+		uint16_t *lv = level(m, k);
 		uint32_t len = m->g.level_len[k];
 		if (k)
 			for (uint32_t i = 0; i < len; i++)
@@ -584,12 +614,12 @@ void fm_relocate(const struct free_index *fi, uint64_t old_size, uint64_t new_si
 	 * then the bits (whose new place may cover the old figures, copied by
 	 * then).  The top block stays the top: the new space is merged with it
 	 * once the size is published. */
-	memmove(to + ng.level_off[0], from + og.level_off[0], n * sizeof(uint32_t));
+	memmove(to + ng.level_off[0], from + og.level_off[0], n * sizeof(uint16_t));
 	SHMHEAP_KILL_POINT("fitmap", 7); /* growth: the figures moved, not the bits */
 	memmove(to + FM_HEAD, from + FM_HEAD, n * sizeof(uint64_t));
 	memset(to + FM_HEAD + n * sizeof(uint64_t), 0, (ng.regions - n) * sizeof(uint64_t));
-	memset(to + ng.level_off[0] + n * sizeof(uint32_t), 0,
-	       (ng.regions - n) * sizeof(uint32_t));
+	memset(to + ng.level_off[0] + n * sizeof(uint16_t), 0,
+	       (ng.regions - n) * sizeof(uint16_t));
 	memcpy(to, &head, sizeof(head));
 	struct fm_place place;
 	place_at(&place, fi->base, new_size, fi->damaged);
@@ -614,14 +644,14 @@ static void complain(struct fm_check *c, heap_off off, const char *problem)
 		c->bad(off, problem, c->arg);
 }
 
-/* The 32-bit figure i of level k, read through the reader. */
-static uint32_t read_figure(const struct fm_check *c, unsigned k, uint64_t i)
+/* The figure i of level k, read through the reader. */
+static uint16_t read_figure(const struct fm_check *c, unsigned k, uint64_t i)
 {
-	heap_off at = c->g.heap_size + c->g.level_off[k] + i * sizeof(uint32_t);
+	heap_off at = c->g.heap_size + c->g.level_off[k] + i * sizeof(uint16_t);
 	uint64_t w = hr_word(c->r, at & ~(uint64_t)7);
-	uint32_t half[2];
-	memcpy(half, &w, sizeof(half));
-	return half[(at & 7) != 0];
+	uint16_t part[4];
+	memcpy(part, &w, sizeof(part));
+	return part[(at & 7) / sizeof(uint16_t)];
 }
 
 size_t fm_verify(const struct heap_reader *r, uint64_t heap_size, fm_node_fn fn,
@@ -651,18 +681,18 @@ size_t fm_verify(const struct heap_reader *r, uint64_t heap_size, fm_node_fn fn,
 			if (c.fn)
 				c.fn(off, bw, c.arg);
 		}
-		if (read_figure(&c, 0, reg) != best)
+		if (read_figure(&c, 0, reg) != figure_of(best))
 			complain(&c, (uint64_t)reg * FM_REGION,
 				 "index figure of a region is wrong");
 	}
 	for (unsigned k = 1; k < c.g.levels; k++) {
 		for (uint64_t i = 0; i < c.g.level_len[k]; i++) {
-			uint32_t best = 0;
+			uint16_t best = 0;
 			uint64_t from = i * FM_FANOUT, to = from + FM_FANOUT;
 			if (to > c.g.level_len[k - 1])
 				to = c.g.level_len[k - 1];
 			for (uint64_t ch = from; ch < to; ch++) {
-				uint32_t f = read_figure(&c, k - 1, ch);
+				uint16_t f = read_figure(&c, k - 1, ch);
 				if (f > best)
 					best = f;
 			}

@@ -5,26 +5,34 @@
  *
  * The heap is cut into regions of FM_REGION bytes.  A region has a 64-bit
  * word with a bit for each 8-byte unit where a free block starts, and a
- * 32-bit figure, the largest free block (in units) that starts in it.  Above
- * those figures sits a tree of maxima, 16 children to a node, laid out level
- * by level in arrays whose nodes are each one 64-byte line.  The
+ * 16-bit figure, the largest free block (in units) that starts in it,
+ * saturated at FM_FIGURE_MAX (512 KiB).  Above those figures sits a tree of
+ * maxima, 32 children to a node, laid out level by level in arrays whose
+ * nodes are each one 64-byte line.  The
  * lowest-addressed free block of at least n bytes lies in the first region
- * whose figure is at least n: the search goes down the tree taking, at each
- * node, the first child that fits, reads that region's word and tries its
- * blocks in address order.  For a heap of 256 MiB that is 6 lines, the
+ * whose figure is at least n, or else it is the top: the search goes down the
+ * tree taking, at each node, the first child that fits, reads that region's
+ * word and tries its blocks in address order.  For a heap of 256 MiB that is 5 lines, the
  * upper ones shared by every search and so in the cache, where the treap
- * (freeindex.c) read one line per level of about 17.
+ * (freeindex.c) read one line per level of about 17.  Saturation costs
+ * exactness only for blocks of 512 KiB and more: a search for one may reach
+ * a region whose figure is saturated and that holds none large enough, and
+ * then goes on to the next.
  *
- *   heap_size                                                 + fm_bytes
- *   +--------------+-----------------+-----------+-- - - --+----+- - -+
- *   | bits[R] (u64)| level 0 [R] u32 | level 1   |  ...    |root| pad |
- *   +--------------+-----------------+-----------+-- - - --+----+- - -+
+ *   heap_size                                              + fm_bytes
+ *   +-----+---------------+-----------------+---------+-----+------+- - -+
+ *   | top | bits[R] (u64) | level 0 [R] u16 | level 1 | ... | root | pad |
+ *   +-----+---------------+-----------------+---------+-----+------+- - -+
  *
  * R = heap_size / FM_REGION; every level starts on a 64-byte boundary.  The
+ * free block that ends the heap, the top, is not in the map: its offset is
+ * the index's first word (0: the heap ends with a block in use), so that
+ * allocations carved from the end of the heap, and those no block of the
+ * map fits, change that word alone.  The
  * object is heap_size + fm_bytes(heap_size) long; growth moves the index to
  * the new end (fm_relocate) before it publishes the new size, so that the
- * index always sits at the heap's size.  The index costs 12.3 bytes per
- * 512 of heap (2.4%).
+ * index always sits at the heap's size.  The index costs 10.1 bytes per
+ * 512 of heap (2.0%).
  *
  * Everything here is derived from the block chain, which heap_repair walks
  * to rebuild it (fi_clear, then fi_insert of each free block), so a process
@@ -43,8 +51,9 @@
 #include "layout.h"
 
 #define FM_REGION 512u	/* bytes of heap per region: 64 units */
-#define FM_FANOUT 16u	/* children per node: one line of 32-bit figures */
-#define FM_LEVELS_MAX 8 /* 2^35 / 512 = 2^26 regions: 8 levels up to the root */
+#define FM_FANOUT 32u	/* children per node: one line of 16-bit figures */
+#define FM_FIGURE_MAX 65535u /* a figure: units, saturated (512 KiB and more) */
+#define FM_LEVELS_MAX 8 /* 2^35 / 512 = 2^26 regions: 7 levels up to the root */
 #define FM_HEAD 64u	/* the index's first line: the top block's offset */
 
 struct fm_geometry {
@@ -64,7 +73,7 @@ struct fm_place {
 	uint64_t size;	     /* g.heap_size; 0 until placed */
 	uint64_t *top;	     /* the top block's offset, first word of the index */
 	uint64_t *bits;	     /* each region's word */
-	uint32_t *level[FM_LEVELS_MAX];
+	uint16_t *level[FM_LEVELS_MAX];
 	int *damaged; /* the connection's mark of damage met */
 };
 
