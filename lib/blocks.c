@@ -154,12 +154,39 @@ int block_release(struct shmheap_heap *h, heap_off off)
 void block_free(struct shmheap_heap *h, heap_off off)
 {
 	uint64_t *w = block_word(h->base, off);
-	uint32_t prio = block_priority(h->seed, off);
+	/* A treap's priority; a fitmap has none. */
+	uint32_t prio = h->index.flat ? 0 : block_priority(h->seed, off);
 
 	/* First the block itself becomes free: the chain stays walkable. */
 	block_commit(w, (*w & (BW_SIZE_MASK | BW_PREV_MASK)) | (uint64_t)prio
 								       << BW_TAG_SHIFT);
 	block_merge_free(h, off);
+}
+
+/*
+ * The merge of block_merge_free in a heap with a fitmap, where priorities
+ * mean nothing: the left neighbour grows in place, or the right one moves
+ * to the freed block, or the freed block enters the index.
+ */
+static void merge_in_fitmap(struct shmheap_heap *h, heap_off off, heap_off start,
+			    uint64_t total, heap_off prev, heap_off next, uint64_t nsize)
+{
+	uint64_t *w = block_word(h->base, off);
+	uint64_t start_prev = *block_word(h->base, start) & BW_PREV_MASK;
+	if (prev && nsize)
+		fi_remove(&h->index, next, NULL);
+	block_set_free(h, start, total, start_prev, 0);
+	/* Block words now inside the merged block must not pass for objects. */
+	if (start != off)
+		*w = 0;
+	if (nsize)
+		*block_word(h->base, next) = 0;
+	if (prev)
+		fi_grown(&h->index, start);
+	else if (nsize)
+		fi_move(&h->index, next, start, NULL);
+	else
+		fi_insert(&h->index, start);
 }
 
 void block_merge_free(struct shmheap_heap *h, heap_off off)
@@ -189,6 +216,10 @@ void block_merge_free(struct shmheap_heap *h, heap_off off)
 
 	heap_off start = prev ? prev : off;
 	uint64_t total = psize + size + nsize;
+	if (h->index.flat) {
+		merge_in_fitmap(h, off, start, total, prev, next, nsize);
+		return;
+	}
 	/* A neighbour keeps its node unless the merged block ends the heap and
 	 * so must become the top (see BLOCK_PRIO_TOP). */
 	uint32_t want = start + total == end ? BLOCK_PRIO_TOP : 0;
