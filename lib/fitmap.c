@@ -13,6 +13,8 @@
 #define FM_UNITS (FM_REGION / HEAP_UNIT) /* units per region: bits in its word */
 #define FM_NONE UINT32_MAX
 
+_Static_assert(FM_FANOUT * sizeof(uint16_t) == 64, "a node is one 64-byte line (fm_fits)");
+
 /* The index's first line: the top block (see fitmap.h), then nothing. */
 struct fm_head {
 	uint64_t top;
@@ -337,18 +339,38 @@ static heap_off map_fit_from(const struct fm_place *m, uint32_t r, unsigned from
 	return 0;
 }
 
+/*
+ * The lowest level whose first node holds every block of the map: the map's
+ * blocks all lie below the top block, so a heap used at its start (the
+ * rest of it the top) is searched from a node lower than the root.  A top
+ * word that lies makes a search miss blocks, never leave the map.
+ */
+static unsigned first_node_level(const struct fm_place *m)
+{
+	unsigned root = m->g.levels - 1;
+	heap_off top = __atomic_load_n(m->top, __ATOMIC_RELAXED);
+	if (!top || top >= m->size)
+		return root;
+	uint32_t last = region_of(top); /* the last region that may hold one */
+	if (!last)
+		return 0;
+	unsigned bits = 32u - (unsigned)__builtin_clz(last);
+	unsigned k = (bits + FM_FANOUT_BITS - 1) / FM_FANOUT_BITS;
+	return k < root ? k : root;
+}
+
 heap_off fm_first_fit(const struct free_index *fi, uint64_t need)
 {
 	const struct fm_place *m = fm_get(fi);
 	if (!m)
 		return 0;
 	uint32_t u = units_of_need(need);
-	unsigned root = m->g.levels - 1;
+	unsigned k = first_node_level(m);
 	heap_off off = 0;
-	if (level(m, root)[0] >= figure_of(u)) {
-		/* Down from the root; for a block of 512 KiB or more, on from
+	if (level(m, k)[0] >= figure_of(u)) {
+		/* Down from there; for a block of 512 KiB or more, on from
 		 * regions that only seemed to have one. */
-		uint32_t r = descend(m, root, 0, figure_of(u));
+		uint32_t r = descend(m, k, 0, figure_of(u));
 		if (r != FM_NONE) {
 			off = region_first(m, r, u, 0);
 			if (!off)

@@ -51,7 +51,8 @@
 #include "layout.h"
 
 #define FM_REGION 512u	/* bytes of heap per region: 64 units */
-#define FM_FANOUT 32u	/* children per node: one line of 16-bit figures */
+#define FM_FANOUT_BITS 5
+#define FM_FANOUT (1u << FM_FANOUT_BITS) /* children per node: one line of 16-bit figures */
 #define FM_FIGURE_MAX 65535u /* a figure: units, saturated (512 KiB and more) */
 #define FM_LEVELS_MAX 8 /* 2^35 / 512 = 2^26 regions: 7 levels up to the root */
 #define FM_HEAD 64u	/* the index's first line: the top block's offset */
