@@ -71,13 +71,14 @@ SUITES += tests/test-debug
 
 # Repair of heaps left at each step of blocks.c's commit protocol, and of an
 # in-place realloc or aligned carve; they build their images with the
-# library's own treap code.
+# library's own treap code, on heaps of the old layout (treaps in the
+# blocks), which only the test library makes (SHMHEAP_TEST_TREAP_HEAPS).
 SUITES += tests/test-repair-steps tests/test-repair-resize
 check_LTLIBRARIES += tests/librepair-images.la
 tests_librepair_images_la_SOURCES = tests/repair-images.c tests/repair-images.h \
 	lib/fitmap.c lib/freeindex.c lib/heapread.c
-tests_test_repair_steps_LDADD = tests/librepair-images.la $(LDADD)
-tests_test_repair_resize_LDADD = tests/librepair-images.la $(LDADD)
+tests_test_repair_steps_LDADD = tests/librepair-images.la $(LDADD_HOOKS)
+tests_test_repair_resize_LDADD = tests/librepair-images.la $(LDADD_HOOKS)
 
 # What the library refuses or leaves alone (issue 14 items 2 and 14).
 SUITES += tests/test-refuse
