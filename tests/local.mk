@@ -80,6 +80,15 @@ tests_librepair_images_la_SOURCES = tests/repair-images.c tests/repair-images.h 
 tests_test_repair_steps_LDADD = tests/librepair-images.la $(LDADD_HOOKS)
 tests_test_repair_resize_LDADD = tests/librepair-images.la $(LDADD_HOOKS)
 
+# The length of a heap's free-block index (fm_bytes, lib/fitmap.c), for the
+# suites that check an object's length: the heap, then its index.
+check_LTLIBRARIES += tests/libfitmap.la
+tests_libfitmap_la_SOURCES = lib/fitmap.c lib/heapread.c
+tests_test_api_create_LDADD = tests/libfitmap.la $(LDADD)
+tests_test_api_info_LDADD = tests/libfitmap.la $(LDADD)
+tests_test_sizes_LDADD = tests/libfitmap.la $(LDADD)
+tests_test_mapping_LDADD = tests/libfitmap.la $(LDADD)
+
 # What the library refuses or leaves alone (issue 14 items 2 and 14).
 SUITES += tests/test-refuse
 
