@@ -46,8 +46,10 @@ check_PROGRAMS += $(SUITES)
 TESTS += $(SUITES)
 tests_test_model_SOURCES = tests/test-model.c tests/model.c tests/model.h
 
-# What another user, or an unlucky moment, can do to a reader (issue 14).
+# What another user, or an unlucky moment, can do to a reader (issue 14);
+# heaps of the old layout (treaps) come from the test library.
 SUITES += tests/test-hostile
+tests_test_hostile_LDADD = tests/libfitmap.la $(LDADD_HOOKS)
 
 # What reading a heap without its lock costs: bounded memory, and a poller
 # on a heap that grows and is re-created (issue 31).
