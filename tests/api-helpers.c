@@ -69,17 +69,21 @@ struct shmheap_stats stats_of(shmheap_memory_handle h)
 	return st;
 }
 
-/* A heap image with three objects in it, taken from a real heap. */
-unsigned char *heap_image(size_t len)
+/* The whole object of a heap with three objects in it, taken from a real
+ * heap: a copy of the heap alone lacks the index, and connect refuses it. */
+unsigned char *heap_image(size_t len, size_t *object_len)
 {
 	const char *name;
 	shmheap_memory_handle h = make_heap(&name, len);
 	memset(shmheap_alloc(h, 24), 0x11, 24);
 	memset(shmheap_alloc(h, 8), 0x22, 8);
 	memset(shmheap_alloc(h, 300), 0x33, 300);
-	unsigned char *img = malloc(len);
-	ck_assert_ptr_nonnull(img);
-	memcpy(img, shmheap_underlying(h), len);
+	struct shmheap_info in;
+	ck_assert_int_eq(shmheap_info(name, &in), 0);
+	ck_assert_uint_eq(in.heap_size, len);
+	ck_assert_uint_ge(in.object_size, len);
+	unsigned char *img = read_object(name, object_len);
+	ck_assert_uint_eq(*object_len, in.object_size);
 	shmheap_destroy(name, h);
 	return img;
 }

@@ -27,8 +27,10 @@ shmheap_memory_handle make_heap(const char **name, size_t len);
 /* A heap of len bytes created with SHMHEAP_NO_GROW. */
 shmheap_memory_handle make_fixed_heap(const char **name, size_t len);
 struct shmheap_stats stats_of(shmheap_memory_handle h);
-/* A heap image with three objects in it, taken from a real heap (malloc'd). */
-unsigned char *heap_image(size_t len);
+/* The whole object of a heap of len bytes with three objects in it, taken
+ * from a real heap (malloc'd): the heap and, after it, its free-block index
+ * (fitmap.h); *object_len receives the object's length. */
+unsigned char *heap_image(size_t len, size_t *object_len);
 /* shmheap_connect(name) fails with errno err. */
 void expect_connect_fails(const char *name, int err);
 

@@ -18,7 +18,9 @@
  *                        and marks the heap (exit 77 in a debug build, whose
  *                        calls abort on damage instead)
  *   garbage NAME SEED    a heap of 1 to 4 pages whose bytes after the lock are
- *                        random, behind mostly plausible header fields
+ *                        random, its index's too, behind mostly plausible
+ *                        header fields (of either layout: with a fitmap or
+ *                        with treaps)
  *   shrink NAME          a child holds NAME's heap lock, prints its pid, and
  *                        0.3 s later truncates the object to one page and
  *                        releases the lock (then sleeps)
@@ -361,20 +363,30 @@ static int garbage(const char *name, const char *seed_arg)
 	if (!mem)
 		die("create", name);
 	shmheap_disconnect(mem);
+	/* The object: the heap, then its free-block index. */
+	struct shmheap_info info;
+	if (shmheap_info(name, &info) < 0 || info.heap_size != len ||
+	    info.object_size <= len)
+		die("info", name);
+	size_t obj_len = info.object_size;
 	int fd = shm_open(name, O_RDWR, 0);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size != len)
+	if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size != obj_len)
 		die("open", name);
-	unsigned char *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	unsigned char *base = mmap(NULL, obj_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		die("mmap", name);
-	for (size_t i = HEAP_LOCK_SLOT; i < len; i++)
+	for (size_t i = HEAP_LOCK_SLOT; i < obj_len; i++)
 		base[i] = (unsigned char)next_random(&s);
-	/* Mostly plausible header fields, so the garbage gets past the first checks. */
+	/* Mostly plausible header fields, so the garbage gets past the first
+	 * checks: a heap's of 0.6 (a fitmap) or of 0.5 (treaps, the index's
+	 * bytes then past its end). */
 	struct heap_header *hdr = (struct heap_header *)(void *)base;
 	hdr->magic = HEAP_MAGIC;
 	hdr->version = HEAP_LAYOUT_VERSION;
-	hdr->flags = next_random(&s) % 8 ? HEAP_FLAG_GROWABLE : (uint16_t)next_random(&s);
+	uint64_t layout = next_random(&s);
+	hdr->flags = layout % 8 ? HEAP_FLAG_GROWABLE | (layout / 8 % 2 ? HEAP_FLAG_FITMAP : 0)
+				: (uint16_t)next_random(&s);
 	hdr->size_pages = (uint32_t)(next_random(&s) % 6 ? pages : next_random(&s));
 	hdr->max_pages = (uint32_t)(next_random(&s) % 6 ? pages + next_random(&s) % 8
 							: next_random(&s));
@@ -398,7 +410,7 @@ static int garbage(const char *name, const char *seed_arg)
 		*block_word(base, HEAP_FIRST_BLOCK) = (next_random(&s) % 64 + 2) *
 							      HEAP_UNIT |
 						      (next_random(&s) & 1);
-	munmap(base, len);
+	munmap(base, obj_len);
 	close(fd);
 	return 0;
 }

@@ -46,10 +46,10 @@ check_PROGRAMS += $(SUITES)
 TESTS += $(SUITES)
 tests_test_model_SOURCES = tests/test-model.c tests/model.c tests/model.h
 
-# What another user, or an unlucky moment, can do to a reader (issue 14).
+# What another user, or an unlucky moment, can do to a reader (issue 14);
+# heaps of the old layout (treaps) come from the test library.
 SUITES += tests/test-hostile
-# Its crafted heaps include treap heaps, which only the test library makes.
-tests_test_hostile_LDADD = $(LDADD_HOOKS)
+tests_test_hostile_LDADD = tests/libfitmap.la $(LDADD_HOOKS)
 
 # What reading a heap without its lock costs: bounded memory, and a poller
 # on a heap that grows and is re-created (issue 31).
@@ -73,13 +73,23 @@ SUITES += tests/test-debug
 
 # Repair of heaps left at each step of blocks.c's commit protocol, and of an
 # in-place realloc or aligned carve; they build their images with the
-# library's own treap code.
+# library's own treap code, on heaps of the old layout (treaps in the
+# blocks), which only the test library makes (SHMHEAP_TEST_TREAP_HEAPS).
 SUITES += tests/test-repair-steps tests/test-repair-resize
 check_LTLIBRARIES += tests/librepair-images.la
 tests_librepair_images_la_SOURCES = tests/repair-images.c tests/repair-images.h \
 	lib/fitmap.c lib/freeindex.c lib/heapread.c
-tests_test_repair_steps_LDADD = tests/librepair-images.la $(LDADD)
-tests_test_repair_resize_LDADD = tests/librepair-images.la $(LDADD)
+tests_test_repair_steps_LDADD = tests/librepair-images.la $(LDADD_HOOKS)
+tests_test_repair_resize_LDADD = tests/librepair-images.la $(LDADD_HOOKS)
+
+# The length of a heap's free-block index (fm_bytes, lib/fitmap.c), for the
+# suites that check an object's length: the heap, then its index.
+check_LTLIBRARIES += tests/libfitmap.la
+tests_libfitmap_la_SOURCES = lib/fitmap.c lib/heapread.c
+tests_test_api_create_LDADD = tests/libfitmap.la $(LDADD)
+tests_test_api_info_LDADD = tests/libfitmap.la $(LDADD)
+tests_test_sizes_LDADD = tests/libfitmap.la $(LDADD)
+tests_test_mapping_LDADD = tests/libfitmap.la $(LDADD)
 
 # What the library refuses or leaves alone (issue 14 items 2 and 14).
 SUITES += tests/test-refuse

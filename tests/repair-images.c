@@ -20,20 +20,31 @@ void free_word(struct img *m, heap_off off, uint64_t size, uint64_t prev, uint32
 		*word(m, off + size - HEAP_UNIT) = size;
 }
 
-/* Lays the blocks of spec over a fresh heap and indexes the free ones. */
+/*
+ * Lays the blocks of spec over a fresh heap and indexes the free ones.  The
+ * cases write treap links by hand, so the heap is one of the old layout
+ * (treaps in the blocks, no HEAP_FLAG_FITMAP), which the test library makes
+ * when SHMHEAP_TEST_TREAP_HEAPS=1, and fi is a treap index (flat false).
+ */
 void build(struct img *m, const char *tag, const struct spec *spec)
 {
 	struct shmheap_options o = {.flags = SHMHEAP_NO_GROW};
 	m->name = tu_name(tag);
+	ck_assert_int_eq(setenv("SHMHEAP_TEST_TREAP_HEAPS", "1", 1), 0);
 	m->h = shmheap_create_ex(m->name, HEAP_BYTES, &o);
 	ck_assert_msg(m->h != NULL, "create: %s", strerror(errno));
+	unsetenv("SHMHEAP_TEST_TREAP_HEAPS");
 	m->base = shmheap_underlying(m->h);
-	m->fi.base = m->base;
-	m->fi.hdr = (struct heap_header *)(void *)m->base;
+	m->fi = (struct free_index){
+		.base = m->base,
+		.hdr = (struct heap_header *)(void *)m->base,
+		.mapped = &m->fi_mapped,
+		.damaged = &m->fi_damaged,
+	};
+	ck_assert_msg(!(m->fi.hdr->flags & HEAP_FLAG_FITMAP),
+		      "a heap with a fitmap: not the test library?");
 	m->fi_mapped = HEAP_BYTES;
 	m->fi_damaged = 0;
-	m->fi.mapped = &m->fi_mapped;
-	m->fi.damaged = &m->fi_damaged;
 	m->seed = m->fi.hdr->seed;
 
 	heap_off off = HEAP_FIRST_BLOCK;

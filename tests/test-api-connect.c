@@ -63,7 +63,8 @@ END_TEST
 START_TEST(connect_tiny_object)
 {
 	const char *name = tu_name("tiny");
-	unsigned char *img = heap_image(PAGE);
+	size_t len;
+	unsigned char *img = heap_image(PAGE, &len);
 	make_object(name, img, 40); /* shorter than the header */
 	expect_connect_fails(name, EINVAL);
 	free(img);
@@ -94,9 +95,10 @@ END_TEST
 START_TEST(connect_faithful_copy_works)
 {
 	/* The control for the damaged images below: an intact copy is a heap. */
-	unsigned char *img = heap_image(2 * PAGE);
+	size_t len; /* the heap and its free-block index after it */
+	unsigned char *img = heap_image(2 * PAGE, &len);
 	const char *name = tu_name("copy");
-	make_object(name, img, 2 * PAGE);
+	make_object(name, img, len);
 	shmheap_memory_handle h = shmheap_connect(name);
 	ck_assert_msg(h != NULL, "connect copy: %s", strerror(errno));
 	ck_assert_int_eq(tu_check(h), 0);
@@ -108,9 +110,11 @@ END_TEST
 
 START_TEST(connect_truncated)
 {
-	unsigned char *img = heap_image(2 * PAGE);
+	size_t len;
+	unsigned char *img = heap_image(2 * PAGE, &len);
+	/* Short of the heap, or of its index (the heap alone: 2 * PAGE). */
 	const size_t lens[] = {HEAP_HEADER_SIZE, HEAP_HEADER_SIZE + 16, 200, PAGE,
-			       2 * PAGE - 8};
+			       2 * PAGE - 8,	 2 * PAGE,		  len - 8};
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		const char *name = tu_name("trunc");
 		make_object(name, img, lens[i]);
@@ -123,6 +127,8 @@ START_TEST(connect_truncated)
 	shmheap_memory_handle h = make_heap(&name, 4 * PAGE);
 	int fd = shm_open(name, O_RDWR, 0);
 	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 4 * PAGE), 0); /* its index cut off */
+	expect_connect_fails(name, EINVAL);
 	ck_assert_int_eq(ftruncate(fd, PAGE), 0);
 	close(fd);
 	expect_connect_fails(name, EINVAL);
@@ -179,8 +185,8 @@ static void connect_with_field(const unsigned char *img, size_t len, size_t off,
 
 START_TEST(connect_damaged_header)
 {
-	const size_t len = 2 * PAGE;
-	unsigned char *img = heap_image(len);
+	size_t len; /* the whole object: the heap and its index */
+	unsigned char *img = heap_image(2 * PAGE, &len);
 	struct heap_header hdr;
 	memcpy(&hdr, img, sizeof(hdr));
 
@@ -189,11 +195,17 @@ START_TEST(connect_damaged_header)
 	connect_with_field(img, len, FIELD(version), hdr.version + 1);
 	connect_with_field(img, len, FIELD(version), 0);
 	connect_with_field(img, len, FIELD(flags), 0x8000);
-	connect_with_field(img, len, FIELD(size_pages), 3); /* beyond the object */
+	/* A heap as long as the whole object: its index lies beyond it. */
+	connect_with_field(img, len, FIELD(size_pages), len / PAGE);
 	connect_with_field(img, len, FIELD(size_pages), 0xffffffff);
 	connect_with_field(img, len, FIELD(size_pages), 0);
 	connect_with_field(img, len, FIELD(max_pages), 1);	    /* below the size */
 	connect_with_field(img, len, FIELD(max_pages), 0xffffffff); /* beyond 32 GiB */
+	/* A heap with a fitmap keeps its roots 0; one beyond the heap is
+	 * damage whatever the layout. */
+	ck_assert(hdr.flags & HEAP_FLAG_FITMAP);
+	ck_assert_uint_eq(hdr.main_root, 0);
+	ck_assert_uint_eq(hdr.tiny_root, 0);
 	connect_with_field(img, len, FIELD(main_root), 0xfffffff);
 	connect_with_field(img, len, FIELD(tiny_root), 0x7777777);
 #undef FIELD
@@ -203,15 +215,20 @@ END_TEST
 
 START_TEST(connect_damaged_blocks)
 {
-	const size_t len = 2 * PAGE;
-	unsigned char *img = heap_image(len);
+	size_t len; /* the whole object: the heap and its index */
+	unsigned char *img = heap_image(2 * PAGE, &len);
 	/* The first block word: size 0, a size past the end, an odd size. */
 	forge_field(img, len, HEAP_FIRST_BLOCK, 8, 0, false);
 	forge_field(img, len, HEAP_FIRST_BLOCK, 8, 0x0fffffff8ull | BW_IN_USE, false);
 	uint64_t bw;
 	memcpy(&bw, img + HEAP_FIRST_BLOCK, 8);
 	forge_field(img, len, HEAP_FIRST_BLOCK, 8, bw ^ 0x10, false);
-	/* Every byte after the header scrambled. */
+	/* The flag of the fitmap cleared: the free blocks are in no treap. */
+	struct heap_header hdr;
+	memcpy(&hdr, img, sizeof(hdr));
+	forge_field(img, len, offsetof(struct heap_header, flags), sizeof(hdr.flags),
+		    hdr.flags & ~HEAP_FLAG_FITMAP, false);
+	/* Every byte after the header scrambled, the index's too. */
 	unsigned char *copy = malloc(len);
 	memcpy(copy, img, HEAP_HEADER_SIZE);
 	uint64_t seed = 99;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fitmap.h" /* fm_bytes: the index that follows the heap */
 #include "layout.h" /* header field offsets, to forge damaged heaps */
 #include "mmf.h"
 #include "testutil.h"
@@ -23,7 +24,8 @@ START_TEST(create_makes_object_of_len)
 	shmheap_memory_handle h = make_heap(&name, 4 * PAGE);
 	size_t len;
 	free(read_object(name, &len));
-	ck_assert_uint_eq(len, 4 * PAGE);
+	/* The heap of len bytes, then its free-block index. */
+	ck_assert_uint_eq(len, 4 * PAGE + fm_bytes(4 * PAGE));
 	ck_assert_uint_eq(object_mode(name), 0600);
 	struct shmheap_stats st = stats_of(h);
 	ck_assert_uint_eq(st.heap_size, 4 * PAGE);

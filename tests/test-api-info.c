@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fitmap.h" /* fm_bytes: the index that follows the heap */
 #include "layout.h" /* header field offsets, to forge damaged heaps */
 #include "mmf.h"
 #include "testutil.h"
@@ -80,7 +81,11 @@ START_TEST(info_describes_heap)
 	ck_assert_uint_eq(in.version, HEAP_LAYOUT_VERSION);
 	ck_assert_uint_eq(in.heap_size, 2 * PAGE);
 	ck_assert_uint_eq(in.max_size, 1 << 20);
-	ck_assert_uint_eq(in.object_size, 2 * PAGE);
+	/* The object: the heap, then its free-block index. */
+	ck_assert_uint_eq(in.object_size, 2 * PAGE + fm_bytes(2 * PAGE));
+	size_t len;
+	free(read_object(name, &len));
+	ck_assert_uint_eq(in.object_size, len);
 	ck_assert_int_eq(in.growable, 1);
 	ck_assert_int_ge(in.created, t0 - 1);
 	ck_assert_int_le(in.created, time(NULL) + 1);
@@ -94,7 +99,9 @@ START_TEST(info_describes_heap)
 	ck_assert_int_eq(shmheap_grow(h, 8 * PAGE), 0);
 	ck_assert_int_eq(shmheap_info(name, &in), 0);
 	ck_assert_uint_eq(in.heap_size, 8 * PAGE);
-	ck_assert_uint_eq(in.object_size, 8 * PAGE);
+	ck_assert_uint_eq(in.object_size, 8 * PAGE + fm_bytes(8 * PAGE));
+	free(read_object(name, &len));
+	ck_assert_uint_eq(in.object_size, len);
 	shmheap_destroy(name, h);
 
 	shmheap_memory_handle f = make_fixed_heap(&name, PAGE);
@@ -177,11 +184,12 @@ START_TEST(info_errors)
 	ck_assert_int_eq(shmheap_info(name, &in), -1);
 	ck_assert_int_eq(errno, EINVAL);
 
-	unsigned char *img = heap_image(2 * PAGE);
-	uint32_t pages = 7;
+	size_t img_len;
+	unsigned char *img = heap_image(2 * PAGE, &img_len);
+	uint32_t pages = 7; /* a heap longer than the object */
 	memcpy(img + offsetof(struct heap_header, size_pages), &pages, sizeof(pages));
 	name = tu_name("bad-size");
-	make_object(name, img, 2 * PAGE);
+	make_object(name, img, img_len);
 	errno = 0;
 	ck_assert_int_eq(shmheap_info(name, &in), -1);
 	ck_assert_int_eq(errno, EUCLEAN);
@@ -235,8 +243,8 @@ END_TEST
 
 START_TEST(connect_inspect_opens_damaged_heap)
 {
-	const size_t len = 2 * PAGE;
-	unsigned char *img = heap_image(len);
+	size_t len; /* the whole object: the heap and its index */
+	unsigned char *img = heap_image(2 * PAGE, &len);
 	uint64_t bw;
 	memcpy(&bw, img + HEAP_FIRST_BLOCK, 8);
 	bw ^= (uint64_t)1 << 40; /* a live block's tag */

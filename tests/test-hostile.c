@@ -21,8 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fitmap.h" /* FM_HEAD, FM_REGION */
-#include "layout.h" /* HEAP_FLAG_DAMAGED, HEAP_FLAG_FITMAP */
+#include "fitmap.h" /* where a fitmap's words lie, to flip them */
+#include "layout.h" /* HEAP_FLAG_DAMAGED */
 #include "testutil.h"
 
 #define PAGE 4096
@@ -389,7 +389,9 @@ END_TEST
 
 /*
  * A heap of 16-byte blocks, every other one free, whose two treap roots are
- * swapped: the main treap then holds the 262,144 16-byte blocks.  Before the
+ * swapped: the main treap then holds the 262,144 16-byte blocks.  The heap
+ * is one of the old layout (treaps in the blocks), which the test library
+ * makes when SHMHEAP_TEST_TREAP_HEAPS=1: a heap with a fitmap has no roots.  Before the
  * fix, matching each of them against the chain walked the rest of the chain:
  * minutes for check and for connect (which did it under the lock); the test
  * case's timeout fails that.  Connect checks the whole heap only when asked
@@ -475,29 +477,33 @@ END_TEST
 
 /*
  * A heap image with one to three bits flipped in its block words, free-index
- * links, subtree maxima, footers, header fields, a queue, and in a cached
- * heap the cache table and the names directory: connect takes it or refuses it, and
- * every call either works or fails with an errno.  Nothing crashes, reads
- * outside the heap (the ASan build watches) or hangs (an alarm per try).
+ * links, subtree maxima, footers, header fields, a queue, in a cached heap
+ * the cache table and the names directory, and in a heap with a fitmap the
+ * index's words (the top block's offset, a region's bits, the figures above
+ * it): connect takes it or refuses it, and every call either works or fails
+ * with an errno.  Nothing crashes, reads outside the heap (the ASan build
+ * watches) or hangs (an alarm per try).  The image is the whole object (the
+ * heap, then its index), so that most tries get past connect.
  * SHMHEAP_FLIP_TRIES sets the number of tries (the ASan run uses 20,000).
  */
 #define FLIP_LEN (64u * 1024u)
-/* The object: the heap and its free-block index after it (lib/fitmap.h). */
-#define FLIP_OBJ_MAX (FLIP_LEN + 16u * 1024u)
+#define FLIP_OBJECT_MAX (2 * FLIP_LEN) /* the heap and its index */
 #define FLIP_BLOCKS_MAX 512u
 #define FLIP_TRY_S 10
 
 struct flip_image {
-	unsigned char img[FLIP_OBJ_MAX];
-	size_t len; /* of the object, index included */
+	unsigned char img[FLIP_OBJECT_MAX];
+	size_t len; /* of the object */
 	size_t nblocks;
 	struct shmheap_block blk[FLIP_BLOCKS_MAX];
 	bool named;
+	bool fitmap; /* a heap of 0.6: its index after the heap */
 };
 
 /* What the parent reads when the child dies: the try it was in. */
 struct flip_progress {
 	unsigned kind, tries_done;
+	unsigned connected; /* tries whose image connect took */
 	uint64_t seed;
 };
 
@@ -509,13 +515,20 @@ static int take_block(const struct shmheap_block *b, void *arg)
 	return 0;
 }
 
-/* A heap of free blocks of 16, 24 and larger sizes between live objects. */
-static void flip_template(struct flip_image *fi, bool cached)
+/* A heap of free blocks of 16, 24 and larger sizes between live objects; a
+ * treap heap (the old layout) comes from the test library. */
+static void flip_template(struct flip_image *fi, bool cached, bool treaps)
 {
 	const char *name = tu_name("fliptpl");
 	struct shmheap_options o = {.flags = cached ? SHMHEAP_CACHED : 0};
+	if (treaps)
+		ck_assert_int_eq(setenv("SHMHEAP_TEST_TREAP_HEAPS", "1", 1), 0);
 	shmheap_memory_handle h = shmheap_create_ex(name, FLIP_LEN, &o);
+	unsetenv("SHMHEAP_TEST_TREAP_HEAPS");
 	ck_assert_ptr_nonnull(h);
+	fi->fitmap = ((struct heap_header *)shmheap_underlying(h))->flags &
+		     HEAP_FLAG_FITMAP;
+	ck_assert(fi->fitmap == !treaps);
 	static const size_t sizes[] = {8, 16, 40, 100, 8, 300, 24, 8, 1000, 56, 8, 4000};
 	void *p[3 * sizeof(sizes) / sizeof(sizes[0])];
 	size_t n = sizeof(p) / sizeof(p[0]);
@@ -544,57 +557,73 @@ static void flip_template(struct flip_image *fi, bool cached)
 	ck_assert_int_eq(shmheap_check(h, NULL, NULL), 0);
 	fi->nblocks = 0;
 	ck_assert_int_eq(shmheap_walk(h, take_block, fi), 0);
-	struct shmheap_info in;
-	ck_assert_int_eq(shmheap_info(name, &in), 0);
-	ck_assert_uint_le(in.object_size, FLIP_OBJ_MAX);
-	ck_assert_uint_gt(in.object_size, FLIP_LEN);
-	fi->len = in.object_size;
+	struct shmheap_info info;
+	ck_assert_int_eq(shmheap_info(name, &info), 0);
+	ck_assert_uint_eq(info.heap_size, FLIP_LEN);
+	ck_assert_uint_le(info.object_size, FLIP_OBJECT_MAX);
+	fi->len = info.object_size;
 	memcpy(fi->img, shmheap_underlying(h), fi->len);
 	shmheap_destroy(name, h);
 }
 
 /* Flips a bit of the word at off. */
-static void flip_at(unsigned char *img, size_t off, uint64_t *seed)
+static void flip_at(unsigned char *img, size_t len, size_t off, uint64_t *seed)
 {
-	if (off + 8 > FLIP_OBJ_MAX)
+	if (off + 8 > len)
 		return;
 	img[off + tu_rand(seed) % 8] ^= (unsigned char)(1u << tu_rand(seed) % 8);
+}
+
+/* Where a word of a fitmap that the block at off concerns lies: the top
+ * block's offset, its region's bits, or a figure above that region. */
+static size_t fitmap_word(size_t off, uint64_t *seed)
+{
+	struct fm_geometry g;
+	fm_geometry_of(FLIP_LEN, &g);
+	uint32_t r = (uint32_t)(off / FM_REGION);
+	unsigned pick = (unsigned)(tu_rand(seed) % (g.levels + 2));
+	if (pick == 0)
+		return FLIP_LEN;
+	if (pick == 1)
+		return FLIP_LEN + FM_HEAD + 8u * r;
+	for (unsigned k = 0; k < pick - 2; k++)
+		r /= FM_FANOUT;
+	return FLIP_LEN + g.level_off[pick - 2] + sizeof(uint16_t) * r;
 }
 
 /* One to three flips in the places a call reads. */
 static void flip_some(unsigned char *img, const struct flip_image *fi, uint64_t *seed)
 {
 	unsigned flips = 1 + (unsigned)(tu_rand(seed) % 3);
+	size_t len = fi->len;
 	for (unsigned f = 0; f < flips; f++) {
 		const struct shmheap_block *b = &fi->blk[tu_rand(seed) % fi->nblocks];
 		size_t bw = b->offset - 8, end = b->offset + b->size;
-		switch (tu_rand(seed) % 8) {
+		switch (tu_rand(seed) % 6) {
 		case 0: /* a block word */
-			flip_at(img, bw, seed);
+			flip_at(img, len, bw, seed);
 			break;
-		case 1: /* a free block's links (or an object's first word) */
-			flip_at(img, bw + 8, seed);
+		case 1: /* a free block's links (or an object's first word); in a
+			 * heap with a fitmap, a word of the index */
+			if (fi->fitmap)
+				flip_at(img, len, fitmap_word(bw, seed), seed);
+			else
+				flip_at(img, len, bw + 8, seed);
 			break;
 		case 2: /* a subtree maximum */
-			flip_at(img, bw + 16, seed);
+			flip_at(img, len, bw + 16, seed);
 			break;
 		case 3: /* a footer, or the last word of an object */
-			flip_at(img, end - 8, seed);
+			flip_at(img, len, end - 8, seed);
 			break;
 		case 4: { /* a header field after the lock */
 			size_t at = 40 + tu_rand(seed) % 32;
 			img[at] ^= (unsigned char)(1u << tu_rand(seed) % 8);
 			break;
 		}
-		case 6: /* the index after the heap: the top, a region's bits or figure */
-			flip_at(img, FLIP_LEN + 8 * (tu_rand(seed) % ((fi->len - FLIP_LEN) / 8)),
-				seed);
-			break;
-		case 7: /* the index's first lines: the top and the first regions */
-			flip_at(img, FLIP_LEN + 8 * (tu_rand(seed) % 64), seed);
-			break;
 		default: /* anywhere in a block: a cache table, a name entry */
-			flip_at(img, bw + 8 * (tu_rand(seed) % (b->size / 8 + 1)), seed);
+			flip_at(img, len, bw + 8 * (tu_rand(seed) % (b->size / 8 + 1)),
+				seed);
 			break;
 		}
 	}
@@ -704,20 +733,22 @@ static void flip_child(void *arg)
 {
 	const struct flip_run *run = arg;
 	const char *name = tu_name("flip");
-	unsigned char *img = malloc(FLIP_OBJ_MAX);
+	size_t len = run->fi->len;
+	unsigned char *img = malloc(len);
 	TU_REQUIRE(img != NULL, "malloc");
 	for (unsigned t = 0; t < run->tries; t++) {
 		uint64_t seed = run->seed + t;
 		run->at->seed = seed;
 		run->at->tries_done = t;
 		alarm(FLIP_TRY_S);
-		memcpy(img, run->fi->img, run->fi->len);
+		memcpy(img, run->fi->img, len);
 		flip_some(img, run->fi, &seed);
-		flip_write(name, img, run->fi->len);
+		flip_write(name, img, len);
 		errno = 0;
 		shmheap_memory_handle h = shmheap_connect(name);
 		TU_REQUIRE(h || errno != 0, "connect failed without errno");
 		if (h) {
+			run->at->connected++;
 			flip_calls(h, run->fi->named);
 			const struct heap_header *hdr = shmheap_underlying(h);
 			bool marked = hdr->flags & HEAP_FLAG_DAMAGED;
@@ -737,18 +768,19 @@ static void flip_child(void *arg)
 	free(img);
 }
 
-static void flip_tries(bool cached)
+static void flip_tries(bool cached, bool treaps)
 {
 #ifdef SHMHEAP_DEBUG
 	/* --enable-debug verifies the heap after every call that changed it and
 	 * aborts on any problem, the damage mark a call sets included: a build
 	 * that stops on damage by design has nothing to show here. */
 	(void)cached;
+	(void)treaps;
 	return;
 #endif
 	struct flip_image *fi = malloc(sizeof(*fi));
 	ck_assert_ptr_nonnull(fi);
-	flip_template(fi, cached);
+	flip_template(fi, cached, treaps);
 	const char *env = getenv("SHMHEAP_FLIP_TRIES");
 	unsigned tries = env ? (unsigned)strtoul(env, NULL, 10) : 2000;
 	struct flip_progress *at = mmap(NULL, sizeof(*at), PROT_READ | PROT_WRITE,
@@ -761,19 +793,30 @@ static void flip_tries(bool cached)
 	ck_assert_msg(ret == 0, "%s heap, try %u (seed %llu): %s",
 		      cached ? "cached" : "plain", at->tries_done,
 		      (unsigned long long)at->seed, why);
+	/* Most damage lies past the header: most images get past connect to
+	 * the calls (an image connect cannot take tests nothing else). */
+	ck_assert_msg(at->connected >= tries / 2, "connect took %u of %u images",
+		      at->connected, tries);
 	munmap(at, sizeof(*at));
 	free(fi);
 }
 
 START_TEST(bit_flips_fail_cleanly)
 {
-	flip_tries(false);
+	flip_tries(false, false);
 }
 END_TEST
 
 START_TEST(bit_flips_fail_cleanly_cached)
 {
-	flip_tries(true);
+	flip_tries(true, false);
+}
+END_TEST
+
+/* A heap of 0.5 and earlier: the free-index links and maxima in the blocks. */
+START_TEST(bit_flips_fail_cleanly_treaps)
+{
+	flip_tries(false, true);
 }
 END_TEST
 
@@ -799,6 +842,7 @@ static Suite *hostile_suite(void)
 	tc = tu_tcase("flips", 900);
 	tcase_add_test(tc, bit_flips_fail_cleanly);
 	tcase_add_test(tc, bit_flips_fail_cleanly_cached);
+	tcase_add_test(tc, bit_flips_fail_cleanly_treaps);
 	suite_add_tcase(s, tc);
 	tc = tu_tcase("crafted", 60);
 	tcase_add_test(tc, crafted_index_is_checked_in_linear_time);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fitmap.h" /* fm_bytes: the index that follows the heap */
 #include "mmf.h"
 #include "testutil.h"
 
@@ -26,7 +27,7 @@ static size_t page(void)
 	return ps > 4096 ? (size_t)ps : 4096;
 }
 
-static size_t round_up(size_t len)
+static size_t page_round_up(size_t len)
 {
 	return (len + page() - 1) / page() * page();
 }
@@ -50,7 +51,7 @@ START_TEST(create_rounds_len_up)
 		ck_assert_msg(h != NULL, "len %zu: %s", lens[i], strerror(errno));
 		struct shmheap_stats st;
 		ck_assert_int_eq(shmheap_stats(h, &st), 0);
-		ck_assert_msg(st.heap_size == round_up(lens[i]), "len %zu: heap_size %zu",
+		ck_assert_msg(st.heap_size == page_round_up(lens[i]), "len %zu: heap_size %zu",
 			      lens[i], st.heap_size);
 		ck_assert_uint_eq(st.max_size, SHMHEAP_DEFAULT_MAX_SIZE);
 		/* The whole rounded heap is usable, without growing. */
@@ -59,13 +60,15 @@ START_TEST(create_rounds_len_up)
 		ck_assert_ptr_nonnull(all);
 		memset(all, 0xa5, st.largest_free);
 		ck_assert_int_eq(shmheap_stats(h, &st), 0);
-		ck_assert_uint_eq(st.heap_size, round_up(lens[i]));
+		ck_assert_uint_eq(st.heap_size, page_round_up(lens[i]));
 		ck_assert_int_eq(tu_check(h), 0);
 
 		struct shmheap_info info;
 		ck_assert_int_eq(shmheap_info(name, &info), 0);
-		ck_assert_uint_eq(info.heap_size, round_up(lens[i]));
-		ck_assert_uint_eq(info.object_size, round_up(lens[i]));
+		ck_assert_uint_eq(info.heap_size, page_round_up(lens[i]));
+		/* The object: the rounded heap, then its free-block index. */
+		ck_assert_uint_eq(info.object_size,
+				  info.heap_size + fm_bytes(info.heap_size));
 		shmheap_destroy(name, h);
 		ck_assert(!tu_shm_exists(name));
 	}
@@ -211,9 +214,9 @@ START_TEST(mmf_rounds_sz_up)
 		ck_assert_msg(m != NULL, "sz %zu: %s", sz, strerror(errno));
 		struct stat st;
 		ck_assert_int_eq(stat(path, &st), 0);
-		ck_assert_uint_eq((size_t)st.st_size, round_up(sz));
+		ck_assert_uint_eq((size_t)st.st_size, page_round_up(sz));
 		/* Every byte of the rounded mapping is the file's. */
-		memset(m + sz, 0x5a, round_up(sz) - sz);
+		memset(m + sz, 0x5a, page_round_up(sz) - sz);
 		for (size_t k = 0; k < sz; k++)
 			m[k] = (unsigned char)(k * 7 + 1);
 
@@ -228,7 +231,7 @@ START_TEST(mmf_rounds_sz_up)
 		int fd = open(path, O_RDONLY);
 		ck_assert_int_ge(fd, 0);
 		unsigned char tail = 0;
-		ck_assert_int_eq(pread(fd, &tail, 1, (off_t)round_up(sz) - 1), 1);
+		ck_assert_int_eq(pread(fd, &tail, 1, (off_t)page_round_up(sz) - 1), 1);
 		close(fd);
 		ck_assert_uint_eq(tail, 0x5a);
 		ck_assert_int_eq(unlink(path), 0);

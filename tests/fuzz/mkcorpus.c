@@ -3,7 +3,8 @@
  * mkcorpus.c - writes the seed corpus of fuzz-heap: images of real heaps.
  *
  * Usage: mkcorpus DIR.  Each file is fuzz-heap's control byte and then the
- * bytes of a heap made through the library: empty, with objects of many
+ * bytes of a heap's object (the heap, then its free-block index) made
+ * through the library: empty, with objects of many
  * sizes, after frees (free blocks of every index), grown, full; a few are
  * repeated with the other control bits, and a few are cut short or damaged.
  */
@@ -31,14 +32,24 @@ static void save(const char *file, unsigned ctl, const void *img, size_t len)
 	}
 }
 
+/* The length of the heap's object: the heap, then its free-block index. */
+static size_t object_len(void)
+{
+	struct shmheap_info in;
+	if (shmheap_info(name, &in) < 0) {
+		fprintf(stderr, "mkcorpus: %s: %s\n", name, strerror(errno));
+		exit(1);
+	}
+	return in.object_size;
+}
+
 static void save_heap(const char *file, shmheap_memory_handle mem)
 {
-	struct shmheap_stats st;
-	if (shmheap_check(mem, NULL, NULL) != 0 || shmheap_stats(mem, &st) < 0) {
+	if (shmheap_check(mem, NULL, NULL) != 0) {
 		fprintf(stderr, "mkcorpus: %s: the heap is not sound\n", file);
 		exit(1);
 	}
-	save(file, 0, shmheap_underlying(mem), st.heap_size);
+	save(file, 0, shmheap_underlying(mem), object_len());
 }
 
 static shmheap_memory_handle make(size_t len, size_t max)
@@ -71,10 +82,8 @@ int main(int argc, char **argv)
 
 	mem = make(4096, 0);
 	save_heap("empty-4k", mem);
-	struct shmheap_stats st;
-	shmheap_stats(mem, &st);
-	save("empty-4k-exact", 2, shmheap_underlying(mem), st.heap_size);
-	save("empty-4k-rawmutex", 1, shmheap_underlying(mem), st.heap_size);
+	save("empty-4k-exact", 2, shmheap_underlying(mem), object_len());
+	save("empty-4k-rawmutex", 1, shmheap_underlying(mem), object_len());
 	save("empty-4k-short", 0, shmheap_underlying(mem), 200);
 	done(mem);
 
