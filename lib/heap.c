@@ -321,7 +321,8 @@ static int read_header_once(struct backing *b, struct heap_header *hdr, size_t *
 	    size < HEAP_PAGE || span > *len ||
 	    heap_lock_kind(&hdr->lock) != heap_lock_expected_kind() || max < size ||
 	    max > HEAP_MAX_SIZE || unit_to_off(hdr->main_root) >= size ||
-	    unit_to_off(hdr->tiny_root) >= size) {
+	    unit_to_off(hdr->tiny_root) >= size ||
+	    ((hdr->flags & HEAP_FLAG_FITMAP) && (hdr->main_root || hdr->tiny_root))) {
 		errno = EUCLEAN; /* a heap whose header is damaged */
 		return -1;
 	}

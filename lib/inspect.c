@@ -535,6 +535,8 @@ static void check_header(struct check_ctx *c)
 		report(c, 0, "header sizes are inconsistent");
 	if (hdr->seed != c->v->seed)
 		report(c, 0, "header seed changed");
+	if ((hdr->flags & HEAP_FLAG_FITMAP) && (hdr->main_root || hdr->tiny_root))
+		report(c, 0, "treap roots set in a heap whose index is a fitmap");
 	/* The flags chose the heap's layers; only the record's and the mark of
 	 * damage are set later. */
 	if ((hdr->flags ^ c->h->heap_flags) & ~(HEAP_FLAG_EXT | HEAP_FLAG_DAMAGED))

@@ -201,13 +201,15 @@ START_TEST(connect_damaged_header)
 	connect_with_field(img, len, FIELD(size_pages), 0);
 	connect_with_field(img, len, FIELD(max_pages), 1);	    /* below the size */
 	connect_with_field(img, len, FIELD(max_pages), 0xffffffff); /* beyond 32 GiB */
-	/* A heap with a fitmap keeps its roots 0; one beyond the heap is
-	 * damage whatever the layout. */
+	/* A heap with a fitmap keeps its roots 0: any other root is damage,
+	 * inside the heap or beyond it. */
 	ck_assert(hdr.flags & HEAP_FLAG_FITMAP);
 	ck_assert_uint_eq(hdr.main_root, 0);
 	ck_assert_uint_eq(hdr.tiny_root, 0);
 	connect_with_field(img, len, FIELD(main_root), 0xfffffff);
 	connect_with_field(img, len, FIELD(tiny_root), 0x7777777);
+	connect_with_field(img, len, FIELD(main_root), 10);
+	connect_with_field(img, len, FIELD(tiny_root), 12);
 #undef FIELD
 	free(img);
 }
