@@ -121,6 +121,14 @@ VALGRIND_SUITES += tests/test-api-resize tests/test-model-resize \
 		   tests/test-fixed-address
 tests_test_model_resize_SOURCES = tests/test-model-resize.c tests/model.c tests/model.h
 
+# The fitmap index of 0.6 heaps (issue 29): a model of 1,000,000 random
+# calls (SHMHEAP_TEST_FITMAP_OPS), the same on a treap heap of the test
+# library; kills at every step of an index update, and random ones
+# (SHMHEAP_TEST_FITMAP_KILLS rounds), each repaired.
+SUITES += tests/test-fitmap-model
+tests_test_fitmap_model_SOURCES = tests/test-fitmap-model.c tests/model.c tests/model.h
+tests_test_fitmap_model_LDADD = $(LDADD_HOOKS)
+
 # Named objects and leak-proof publishing (issue 20): the directory's calls,
 # a model, concurrent processes; every step of each call killed (a kill
 # point of the test library) and repaired.
