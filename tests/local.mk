@@ -128,6 +128,9 @@ tests_test_model_resize_SOURCES = tests/test-model-resize.c tests/model.c tests/
 SUITES += tests/test-fitmap-model
 tests_test_fitmap_model_SOURCES = tests/test-fitmap-model.c tests/model.c tests/model.h
 tests_test_fitmap_model_LDADD = $(LDADD_HOOKS)
+SUITES += tests/test-fitmap-kill
+tests_test_fitmap_kill_SOURCES = tests/test-fitmap-kill.c tests/model.c tests/model.h
+tests_test_fitmap_kill_LDADD = $(LDADD_HOOKS)
 
 # Named objects and leak-proof publishing (issue 20): the directory's calls,
 # a model, concurrent processes; every step of each call killed (a kill
