@@ -1,7 +1,8 @@
 # Check test suites of the library: one program per concern.
 #   make check                        runs them (CK_FORK=yes, per-test timeouts)
 #   make check-valgrind-suites        runs them under valgrind with CK_FORK=no
-# SHMHEAP_TEST_MODEL_OPS, _THREAD_OPS and _PROCS_OPS shorten the random tests.
+# SHMHEAP_TEST_MODEL_OPS, _THREAD_OPS and _PROCS_OPS shorten the random tests,
+# SHMHEAP_TEST_FITMAP_OPS and _FITMAP_KILLS those of the fitmap.
 # tests/README: root and ordinary users, and how a test reports a skip.
 EXTRA_DIST += tests/README
 #

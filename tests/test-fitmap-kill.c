@@ -341,17 +341,25 @@ static int find_block(const struct tu_layout *l, uint64_t off)
 }
 
 /*
- * After the kill: the repair (the parent's first call), the checks, and
- * allocations against a model of the repaired heap, freed again.
+ * After the kill: the repair, by a new connection (reconnect) or by the next
+ * call of the test's own, the checks, and allocations against a model of the
+ * repaired heap, freed again.
  */
 static void verify_repaired(const char *name, shmheap_memory_handle h,
-			    const struct shared *sh, const char *point, unsigned round)
+			    const struct shared *sh, const char *point, unsigned round,
+			    int reconnect)
 {
 	struct shmheap_info info;
 	ck_assert_int_eq(shmheap_info(name, &info), 0);
 	ck_assert_msg(info.lock_state == SHMHEAP_LOCK_OWNER_DEAD,
 		      "%s (round %u): lock state %d after the kill", point, round,
 		      info.lock_state);
+	shmheap_memory_handle own = h;
+	if (reconnect) {
+		h = shmheap_connect(name);
+		ck_assert_msg(h != NULL, "%s (round %u): connect: %s", point, round,
+			      strerror(errno));
+	}
 	ck_assert_msg(tu_check(h) == 0, "%s (round %u): shmheap_check after the repair",
 		      point, round);
 	ck_assert_int_eq(shmheap_info(name, &info), 0);
@@ -405,6 +413,8 @@ static void verify_repaired(const char *name, shmheap_memory_handle h,
 	compare_listing(h, &m, &l, round);
 	free(m.b);
 	tu_layout_free(&l);
+	if (h != own)
+		shmheap_disconnect(h);
 }
 
 static struct shared *shared_map(void)
@@ -446,7 +456,7 @@ START_TEST(fixed_point)
 				      .op = op,
 				      .parent_h = h};
 		if (run_child(&a)) {
-			verify_repaired(name, h, sh, point, op);
+			verify_repaired(name, h, sh, point, op, 1);
 			snprintf(reached + strlen(reached), sizeof(reached) - strlen(reached),
 				 "%s%s", *reached ? ", " : "", op_names[op]);
 		} else {
@@ -491,7 +501,7 @@ START_TEST(random_points)
 			continue;
 		}
 		killed[which]++;
-		verify_repaired(name, h, sh, points[which], round);
+		verify_repaired(name, h, sh, points[which], round, round % 2);
 		/* A heap that would soon reach its maximum starts again. */
 		if (heap_size_of(h) > (64u << 20)) {
 			free_recorded(h, sh);
