@@ -35,10 +35,10 @@ struct model {
 
 /* ck_assert_msg without the mark Check writes to its log for every assertion
  * that holds (a system call): for what a long random run checks each step. */
-#define MODEL_REQUIRE(cond, ...)                     \
-	do {                                         \
-		if (!(cond))                         \
-			ck_abort_msg(__VA_ARGS__);   \
+#define MODEL_REQUIRE(cond, ...)                   \
+	do {                                       \
+		if (!(cond))                       \
+			ck_abort_msg(__VA_ARGS__); \
 	} while (0)
 
 static inline uint64_t round_up(uint64_t v, uint64_t to)
@@ -77,7 +77,7 @@ int model_grow_to(struct model *m, uint64_t new_size);
 
 /* What shmheap_stats says of the free blocks. */
 struct model_totals {
-	uint64_t free_bytes;   /* headers included */
+	uint64_t free_bytes; /* headers included */
 	uint64_t free_blocks;
 	uint64_t largest_free; /* the largest free block's object */
 };

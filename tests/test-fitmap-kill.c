@@ -129,8 +129,19 @@ static size_t heap_size_of(shmheap_memory_handle h)
 	return st.heap_size;
 }
 
+/* Mostly 1..64 bytes, some 65..600, a few up to 8 KiB. */
+static size_t random_size(uint64_t r)
+{
+	if (r % 10 < 7)
+		return 1 + (r >> 8) % 64;
+	if (r % 10 < 9)
+		return 65 + (r >> 8) % 536;
+	return 601 + (r >> 8) % 8000;
+}
+
 /* Random calls: alloc (mostly small), aligned, free, and now and then a
- * growth by a page or an allocation larger than the heap's free space. */
+ * growth by a page or an object of a quarter of the heap (at most 256 KiB),
+ * which grows it when no hole holds it. */
 static void c_random(struct child *c, unsigned long steps)
 {
 	for (unsigned long s = 0; s < steps; s++) {
@@ -138,20 +149,18 @@ static void c_random(struct child *c, unsigned long steps)
 		unsigned bias = c->sh->n < 200 ? 700 : c->sh->n >= 1500 ? 0 : 500;
 		if (c->sh->n == 0 || pick < bias) {
 			uint64_t r = tu_rand(&c->rng);
-			size_t sz = r % 10 < 7 ? 1 + (r >> 8) % 64
-				  : r % 10 < 9 ? 65 + (r >> 8) % 536
-					       : 601 + (r >> 8) % 8000;
+			size_t sz = random_size(r);
 			if (r % 32 == 0)
 				c_aligned(c, (size_t)16 << ((r >> 40) % 7), sz);
 			else
 				c_alloc(c, sz);
 		} else if (pick >= 996) {
 			size_t size = heap_size_of(c->h);
-			if (pick == 999) /* grows it if no hole holds it */
+			if (pick == 999)
 				c_alloc(c, size / 4 < (256 << 10) ? size / 4 : 256 << 10);
 			else
-				TU_REQUIRE(shmheap_grow(c->h, size + 4096) == 0, "grow: %s",
-					   strerror(errno));
+				TU_REQUIRE(shmheap_grow(c->h, size + 4096) == 0,
+					   "grow: %s", strerror(errno));
 		} else {
 			c_free(c, (uint32_t)(tu_rand(&c->rng) % c->sh->n));
 		}
@@ -195,7 +204,7 @@ enum op {
 	OP_ISOLATED,	  /* a free with no free neighbour */
 	OP_MERGE_RIGHT,	  /* a free whose right neighbour is free */
 	OP_MERGE_LEFT,	  /* ... whose left neighbour is free */
-	OP_ISOLATED2,
+	OP_ISOLATED2,	  /* another, two blocks before the first */
 	OP_MERGE_BOTH,	  /* ... both */
 	OP_TOP_DOWN,	  /* a free of the block before the top */
 	OP_SPLIT_TOP,	  /* an allocation from the top */
@@ -205,10 +214,13 @@ enum op {
 	OP_PLANTED,	  /* fitmap:6 only: see c_plant_top_prio */
 	N_OPS
 };
-static const char *const op_names[] = {
-	"split",      "split rest 16", "whole",	  "isolated free", "merge right",    "merge left",
-	"isolated free", "merge both", "top down",   "split top",      "aligned",
-	"grow",	      "grow by alloc", "planted top priority"};
+static const char *const op_names[] = {"split",		"split rest 16",
+				       "whole",		"isolated free",
+				       "merge right",	"merge left",
+				       "isolated free", "merge both",
+				       "top down",	"split top",
+				       "aligned",	"grow",
+				       "grow by alloc", "planted top priority"};
 
 /* Runs the scenario up to call last, armed for point just before it;
  * returns if the point was not met. */
@@ -221,7 +233,8 @@ static void c_scenario(struct child *c, const char *point, unsigned last)
 		x[i] = c_alloc(c, 600);
 	for (unsigned k = 0; k <= last; k++) {
 		if (k == last)
-			TU_REQUIRE(setenv("SHMHEAP_TEST_KILL_AT", point, 1) == 0, "setenv");
+			TU_REQUIRE(setenv("SHMHEAP_TEST_KILL_AT", point, 1) == 0,
+				   "setenv");
 		switch ((enum op)k) {
 		case OP_SPLIT: /* c_fragment's hole 3, 128 bytes: 80 left */
 			c_alloc(c, 40);
@@ -393,9 +406,10 @@ static void verify_repaired(const char *name, shmheap_memory_handle h,
 		errno = 0;
 		p[i] = shmheap_alloc(h, sizes[i]);
 		if (!want) {
-			ck_assert_msg(p[i] == NULL && errno == ENOMEM,
-				      "%s (round %u): alloc(%zu) at %td, model has no room",
-				      point, round, sizes[i], p[i] - base);
+			ck_assert_msg(
+				p[i] == NULL && errno == ENOMEM,
+				"%s (round %u): alloc(%zu) at %td, model has no room",
+				point, round, sizes[i], p[i] - base);
 			continue;
 		}
 		ck_assert_msg(p[i] != NULL && (uint64_t)(p[i] - base) == want,
@@ -457,8 +471,9 @@ START_TEST(fixed_point)
 				      .parent_h = h};
 		if (run_child(&a)) {
 			verify_repaired(name, h, sh, point, op, 1);
-			snprintf(reached + strlen(reached), sizeof(reached) - strlen(reached),
-				 "%s%s", *reached ? ", " : "", op_names[op]);
+			snprintf(reached + strlen(reached),
+				 sizeof(reached) - strlen(reached), "%s%s",
+				 *reached ? ", " : "", op_names[op]);
 		} else {
 			ck_assert_int_eq(tu_check(h), 0);
 		}

@@ -72,7 +72,8 @@ static uint64_t random_alignment(uint64_t *rng)
 }
 
 struct tally {
-	unsigned long fails, in_place, moved, aligned, grow_calls, grow_fails, grown_by_alloc;
+	unsigned long fails, in_place, moved, aligned, grow_calls, grow_fails,
+		grown_by_alloc;
 	size_t last_size;
 };
 
@@ -88,7 +89,8 @@ static void check_against_model(struct model_run *r, int treap, unsigned long st
 	model_totals(&r->m, &mt);
 	ck_assert_msg(st.heap_size == r->m.heap_size, "step %lu: heap of %zu, model %llu",
 		      step, st.heap_size, (unsigned long long)r->m.heap_size);
-	ck_assert_msg(st.free_bytes == mt.free_bytes && st.free_blocks == mt.free_blocks &&
+	ck_assert_msg(st.free_bytes == mt.free_bytes &&
+			      st.free_blocks == mt.free_blocks &&
 			      st.largest_free == mt.largest_free,
 		      "step %lu: free %zu bytes in %zu blocks, largest %zu; model %llu "
 		      "in %llu, largest %llu",
@@ -103,10 +105,11 @@ static void check_against_model(struct model_run *r, int treap, unsigned long st
 	if (treap)
 		ck_assert_uint_eq(info.object_size, info.heap_size);
 	else
-		ck_assert_msg(info.object_size > info.heap_size &&
-				      (info.object_size - info.heap_size) % PAGE == 0,
-			      "step %lu: object of %zu bytes for a heap of %zu: no fitmap",
-			      step, info.object_size, info.heap_size);
+		ck_assert_msg(
+			info.object_size > info.heap_size &&
+				(info.object_size - info.heap_size) % PAGE == 0,
+			"step %lu: object of %zu bytes for a heap of %zu: no fitmap",
+			step, info.object_size, info.heap_size);
 }
 
 static void step_realloc(struct model_run *r, uint64_t *rng, unsigned long step,
@@ -158,8 +161,8 @@ static void step_alloc(struct model_run *r, uint64_t *rng, unsigned long step,
 		p = shmheap_alloc(r->h, sz);
 	} else {
 		want = model_alloc_aligned(&r->m, sz, align);
-		snprintf(call, sizeof(call), "aligned(%llu, %zu)", (unsigned long long)align,
-			 sz);
+		snprintf(call, sizeof(call), "aligned(%llu, %zu)",
+			 (unsigned long long)align, sz);
 		p = shmheap_alloc_aligned(r->h, align, sz);
 	}
 	*result = want;
@@ -179,7 +182,8 @@ static void step_alloc(struct model_run *r, uint64_t *rng, unsigned long step,
 static void step_grow(struct model_run *r, uint64_t *rng, unsigned long step,
 		      struct tally *t, uint64_t *result)
 {
-	uint64_t to = r->m.heap_size + PAGE * (1 + tu_rand(rng) % 4) - tu_rand(rng) % PAGE;
+	uint64_t to = r->m.heap_size + PAGE * (1 + tu_rand(rng) % 4) -
+		      tu_rand(rng) % PAGE;
 	int want = model_grow_to(&r->m, to);
 	errno = 0;
 	int got = shmheap_grow(r->h, (size_t)to);
@@ -248,7 +252,8 @@ static void assert_point(unsigned which, unsigned long ops, const struct tally *
 		t->grow_fails, t->grown_by_alloc);
 	if (ops < 100000)
 		return;
-	ck_assert_msg(t->in_place > 0 && t->moved > 0 && t->aligned > 0 && t->grow_calls > 0,
+	ck_assert_msg(t->in_place > 0 && t->moved > 0 && t->aligned > 0 &&
+			      t->grow_calls > 0,
 		      "the run lost its point");
 	if (!cf->growable || cf->max < (8u << 20))
 		ck_assert_msg(t->fails > 0, "the heap never ran out");
@@ -271,7 +276,8 @@ END_TEST
 START_TEST(treap_heap_gives_same_offsets)
 {
 	unsigned long ops = tu_env_ulong("SHMHEAP_TEST_FITMAP_OPS", DEFAULT_OPS);
-	uint64_t *flat = malloc(ops * sizeof(*flat)), *treap = malloc(ops * sizeof(*treap));
+	uint64_t *flat = malloc(ops * sizeof(*flat)),
+		 *treap = malloc(ops * sizeof(*treap));
 	ck_assert_ptr_nonnull(flat);
 	ck_assert_ptr_nonnull(treap);
 	struct tally t;
