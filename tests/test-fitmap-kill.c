@@ -204,7 +204,7 @@ enum op {
 	OP_ISOLATED,	  /* a free with no free neighbour */
 	OP_MERGE_RIGHT,	  /* a free whose right neighbour is free */
 	OP_MERGE_LEFT,	  /* ... whose left neighbour is free */
-	OP_ISOLATED2,	  /* another, two blocks before the first */
+	OP_ISOLATED2,	  /* another isolated free, x[1] */
 	OP_MERGE_BOTH,	  /* ... both */
 	OP_TOP_DOWN,	  /* a free of the block before the top */
 	OP_SPLIT_TOP,	  /* an allocation from the top */
