@@ -1,7 +1,8 @@
 # Check test suites of the library: one program per concern.
 #   make check                        runs them (CK_FORK=yes, per-test timeouts)
 #   make check-valgrind-suites        runs them under valgrind with CK_FORK=no
-# SHMHEAP_TEST_MODEL_OPS, _THREAD_OPS and _PROCS_OPS shorten the random tests.
+# SHMHEAP_TEST_MODEL_OPS, _THREAD_OPS and _PROCS_OPS shorten the random tests,
+# SHMHEAP_TEST_FITMAP_OPS and _FITMAP_KILLS those of the fitmap.
 # tests/README: root and ordinary users, and how a test reports a skip.
 EXTRA_DIST += tests/README
 #
@@ -132,6 +133,17 @@ SUITES += tests/test-api-resize tests/test-model-resize tests/test-fixed-address
 VALGRIND_SUITES += tests/test-api-resize tests/test-model-resize \
 		   tests/test-fixed-address
 tests_test_model_resize_SOURCES = tests/test-model-resize.c tests/model.c tests/model.h
+
+# The fitmap index of 0.6 heaps (issue 29): a model of 1,000,000 random
+# calls (SHMHEAP_TEST_FITMAP_OPS), the same on a treap heap of the test
+# library; kills at every step of an index update, and random ones
+# (SHMHEAP_TEST_FITMAP_KILLS rounds), each repaired.
+SUITES += tests/test-fitmap-model
+tests_test_fitmap_model_SOURCES = tests/test-fitmap-model.c tests/model.c tests/model.h
+tests_test_fitmap_model_LDADD = $(LDADD_HOOKS)
+SUITES += tests/test-fitmap-kill
+tests_test_fitmap_kill_SOURCES = tests/test-fitmap-kill.c tests/model.c tests/model.h
+tests_test_fitmap_kill_LDADD = $(LDADD_HOOKS)
 
 # Named objects and leak-proof publishing (issue 20): the directory's calls,
 # a model, concurrent processes; every step of each call killed (a kill

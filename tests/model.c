@@ -101,8 +101,8 @@ size_t model_find(const struct model *m, uint64_t obj)
 		else
 			hi = mid;
 	}
-	ck_assert_uint_eq(m->b[lo].off, obj - 8);
-	ck_assert(m->b[lo].used);
+	MODEL_REQUIRE(m->b[lo].off == obj - 8 && m->b[lo].used,
+		      "no live object at %llu in the model", (unsigned long long)obj);
 	return lo;
 }
 
@@ -118,6 +118,118 @@ void model_free(struct model *m, uint64_t obj)
 		m->b[lo - 1].size += m->b[lo].size;
 		model_remove(m, lo);
 	}
+}
+
+/* The gap in front of an aligned object in a free block; -1 if it does not fit. */
+static int64_t model_gap(const struct mblock *blk, uint64_t need, uint64_t align)
+{
+	uint64_t obj = round_up(blk->off + 8, align);
+	uint64_t gap = obj - 8 - blk->off;
+	if (gap && gap < 16)
+		gap += align;
+	return gap + need <= blk->size ? (int64_t)gap : -1;
+}
+
+uint64_t model_alloc_aligned(struct model *m, size_t sz, uint64_t align)
+{
+	if (align == 8)
+		return model_alloc(m, sz);
+	uint64_t need = round_up(sz ? sz : 1, 8) + 8;
+	for (int grown = 0; grown < 2; grown++) {
+		for (size_t i = 0; i < m->n; i++) {
+			if (m->b[i].used)
+				continue;
+			int64_t gap = model_gap(&m->b[i], need, align);
+			if (gap < 0)
+				continue;
+			if (gap) {
+				struct mblock rest = {m->b[i].off + (uint64_t)gap,
+						      m->b[i].size - (uint64_t)gap, 0};
+				m->b[i].size = (uint64_t)gap;
+				model_insert(m, ++i, rest);
+			}
+			return model_take(m, i, need);
+		}
+		if (grown || !model_grow(m, need + align + 8))
+			return 0;
+	}
+	return 0;
+}
+
+uint64_t model_realloc(struct model *m, uint64_t obj, size_t sz)
+{
+	uint64_t need = round_up(sz ? sz : 1, 8) + 8;
+	size_t i = model_find(m, obj);
+	uint64_t size = m->b[i].size;
+	int next_free = i + 1 < m->n && !m->b[i + 1].used;
+	uint64_t avail = size + (next_free ? m->b[i + 1].size : 0);
+	if (need <= avail) {
+		uint64_t rest = avail - need;
+		uint64_t new_size = rest >= 16 ? need : avail;
+		if (new_size == size)
+			return obj;
+		if (next_free)
+			model_remove(m, i + 1);
+		m->b[i].size = new_size;
+		if (rest >= 16)
+			model_insert(m, i + 1,
+				     (struct mblock){m->b[i].off + new_size, rest, 0});
+		return obj;
+	}
+	uint64_t moved = model_alloc(m, sz);
+	if (moved)
+		model_free(m, obj);
+	return moved;
+}
+
+uint64_t model_usable(const struct model *m, uint64_t obj)
+{
+	return m->b[model_find(m, obj)].size - 8;
+}
+
+int model_grow_to(struct model *m, uint64_t new_size)
+{
+	uint64_t target = round_up(new_size, PAGE);
+	if (target <= m->heap_size)
+		return 1;
+	if (!m->growable || target > m->max_size)
+		return 0;
+	struct mblock *last = &m->b[m->n - 1];
+	if (last->used)
+		model_insert(m, m->n,
+			     (struct mblock){m->heap_size, target - m->heap_size, 0});
+	else
+		last->size += target - m->heap_size;
+	m->heap_size = target;
+	return 1;
+}
+
+void model_totals(const struct model *m, struct model_totals *t)
+{
+	*t = (struct model_totals){0};
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->b[i].used)
+			continue;
+		t->free_bytes += m->b[i].size;
+		t->free_blocks++;
+		if (m->b[i].size - 8 > t->largest_free)
+			t->largest_free = m->b[i].size - 8;
+	}
+}
+
+void model_from_layout(struct model *m, const struct tu_layout *l, uint64_t heap_size,
+		       uint64_t max, int growable)
+{
+	m->cap = l->n + 1024;
+	m->b = malloc(m->cap * sizeof(*m->b));
+	ck_assert_ptr_nonnull(m->b);
+	m->n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		m->b[m->n++] = (struct mblock){l->blk[i].offset - 8, l->blk[i].size + 8,
+					       l->blk[i].in_use};
+	m->heap_size = heap_size;
+	m->max_size = growable ? max : heap_size;
+	m->growable = growable;
 }
 
 static int collect(const struct shmheap_block *blk, void *arg)
@@ -141,7 +253,7 @@ void compare_listing(shmheap_memory_handle h, const struct model *m, struct tu_l
 		      m->n);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct shmheap_block *b = &l->blk[i];
-		ck_assert_msg(
+		MODEL_REQUIRE(
 			b->offset == m->b[i].off + 8 && b->size == m->b[i].size - 8 &&
 				b->in_use == m->b[i].used,
 			"step %lu block %zu: heap {%zu,%zu,%d} model {%llu,%llu,%d}",
@@ -175,14 +287,15 @@ int model_run_expect(const struct model_run *r, const char *p, uint64_t want,
 		     unsigned long step, const char *call)
 {
 	if (!want) {
-		ck_assert_msg(p == NULL, "step %lu: %s at %td, model has no room", step,
+		MODEL_REQUIRE(p == NULL, "step %lu: %s at %td, model has no room", step,
 			      call, p - r->base);
-		ck_assert_int_eq(errno, ENOMEM);
+		MODEL_REQUIRE(errno == ENOMEM, "step %lu: %s failed with %s, not ENOMEM",
+			      step, call, strerror(errno));
 		return 0;
 	}
-	ck_assert_msg(p != NULL, "step %lu: %s failed (%s), model gives %llu", step, call,
+	MODEL_REQUIRE(p != NULL, "step %lu: %s failed (%s), model gives %llu", step, call,
 		      strerror(errno), (unsigned long long)want);
-	ck_assert_msg((uint64_t)(p - r->base) == want,
+	MODEL_REQUIRE((uint64_t)(p - r->base) == want,
 		      "step %lu: %s at %td, model gives %llu", step, call, p - r->base,
 		      (unsigned long long)want);
 	return 1;
@@ -199,10 +312,11 @@ void model_run_free_random(struct model_run *r, uint64_t *rng, unsigned long ste
 	size_t i = (size_t)(tu_rand(rng) % r->n_live);
 	struct live v = r->live[i];
 	r->live[i] = r->live[--r->n_live];
-	ck_assert_msg(tu_verify(v.ptr, v.size, r->owner, v.seq) < 0,
+	MODEL_REQUIRE(tu_verify(v.ptr, v.size, r->owner, v.seq) < 0,
 		      "step %lu: object at %td overwritten", step, v.ptr - r->base);
 	model_free(&r->m, (uint64_t)(v.ptr - r->base));
-	ck_assert_int_eq(shmheap_free_checked(r->h, v.ptr), 0);
+	MODEL_REQUIRE(shmheap_free_checked(r->h, v.ptr) == 0, "step %lu: free of %td: %s",
+		      step, v.ptr - r->base, strerror(errno));
 }
 
 void model_run_finish(struct model_run *r, unsigned long ops)

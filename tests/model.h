@@ -33,6 +33,14 @@ struct model {
 	int growable;
 };
 
+/* ck_assert_msg without the mark Check writes to its log for every assertion
+ * that holds (a system call): for what a long random run checks each step. */
+#define MODEL_REQUIRE(cond, ...)                   \
+	do {                                       \
+		if (!(cond))                       \
+			ck_abort_msg(__VA_ARGS__); \
+	} while (0)
+
 static inline uint64_t round_up(uint64_t v, uint64_t to)
 {
 	return (v + to - 1) / to * to;
@@ -51,6 +59,33 @@ uint64_t model_alloc(struct model *m, size_t sz);
 /* The index of the live block of the object at obj (asserted). */
 size_t model_find(const struct model *m, uint64_t obj);
 void model_free(struct model *m, uint64_t obj);
+/* Aligned (tests/test-model-resize.c): the lowest free block that holds the
+ * object aligned; the gap in front becomes a free block (an 8-byte gap moves
+ * the object one alignment on); a heap that has none grows as for an object
+ * of need + align + 8 bytes.  The object's offset, or 0. */
+uint64_t model_alloc_aligned(struct model *m, size_t sz, uint64_t align);
+/* In place when the block and a free right neighbour hold sz (a rest of 16
+ * bytes or more stays free behind it); else first fit while the old object is
+ * still allocated, then the old one freed.  The object's new offset, or 0
+ * when it could not be resized (unchanged). */
+uint64_t model_realloc(struct model *m, uint64_t obj, size_t sz);
+/* The usable size of the object at obj. */
+uint64_t model_usable(const struct model *m, uint64_t obj);
+/* shmheap_grow(new_size): 1 if the heap now spans round_up(new_size, 4096)
+ * bytes or more, 0 if it may not grow so far (unchanged). */
+int model_grow_to(struct model *m, uint64_t new_size);
+
+/* What shmheap_stats says of the free blocks. */
+struct model_totals {
+	uint64_t free_bytes; /* headers included */
+	uint64_t free_blocks;
+	uint64_t largest_free; /* the largest free block's object */
+};
+void model_totals(const struct model *m, struct model_totals *t);
+/* A model of the heap as a listing shows it (shmheap_walk: every block), of
+ * heap_size bytes, growable up to max or not. */
+void model_from_layout(struct model *m, const struct tu_layout *l, uint64_t heap_size,
+		       uint64_t max, int growable);
 /* The heap's block listing must be the model's, block for block. */
 void compare_listing(shmheap_memory_handle h, const struct model *m, struct tu_layout *l,
 		     unsigned long step);

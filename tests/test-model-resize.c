@@ -10,6 +10,7 @@
  * Realloc: in place when the block and a free right neighbour hold the new
  * size (the rest, from 16 bytes, stays free behind it); else a new object by
  * first fit while the old one is still allocated, then the old one freed.
+ * Both are in model.c, which tests/test-fitmap-model.c shares.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,74 +19,6 @@
 
 #include "model.h"
 #include "testutil.h"
-
-/* The gap in front of an aligned object in a free block; -1 if it does not fit. */
-static int64_t model_gap(const struct mblock *blk, uint64_t need, uint64_t align)
-{
-	uint64_t obj = round_up(blk->off + 8, align);
-	uint64_t gap = obj - 8 - blk->off;
-	if (gap && gap < 16)
-		gap += align;
-	return gap + need <= blk->size ? (int64_t)gap : -1;
-}
-
-static uint64_t model_alloc_aligned(struct model *m, size_t sz, uint64_t align)
-{
-	if (align == 8)
-		return model_alloc(m, sz);
-	uint64_t need = round_up(sz ? sz : 1, 8) + 8;
-	for (int grown = 0; grown < 2; grown++) {
-		for (size_t i = 0; i < m->n; i++) {
-			if (m->b[i].used)
-				continue;
-			int64_t gap = model_gap(&m->b[i], need, align);
-			if (gap < 0)
-				continue;
-			if (gap) {
-				struct mblock rest = {m->b[i].off + (uint64_t)gap,
-						      m->b[i].size - (uint64_t)gap, 0};
-				m->b[i].size = (uint64_t)gap;
-				model_insert(m, ++i, rest);
-			}
-			return model_take(m, i, need);
-		}
-		if (grown || !model_grow(m, need + align + 8))
-			return 0;
-	}
-	return 0;
-}
-
-/* The object's new offset, or 0 when it could not be resized (unchanged). */
-static uint64_t model_realloc(struct model *m, uint64_t obj, size_t sz)
-{
-	uint64_t need = round_up(sz ? sz : 1, 8) + 8;
-	size_t i = model_find(m, obj);
-	uint64_t size = m->b[i].size;
-	int next_free = i + 1 < m->n && !m->b[i + 1].used;
-	uint64_t avail = size + (next_free ? m->b[i + 1].size : 0);
-	if (need <= avail) {
-		uint64_t rest = avail - need;
-		uint64_t new_size = rest >= 16 ? need : avail;
-		if (new_size == size)
-			return obj;
-		if (next_free)
-			model_remove(m, i + 1);
-		m->b[i].size = new_size;
-		if (rest >= 16)
-			model_insert(m, i + 1,
-				     (struct mblock){m->b[i].off + new_size, rest, 0});
-		return obj;
-	}
-	uint64_t moved = model_alloc(m, sz);
-	if (moved)
-		model_free(m, obj);
-	return moved;
-}
-
-static uint64_t model_usable(const struct model *m, uint64_t obj)
-{
-	return m->b[model_find(m, obj)].size - 8;
-}
 
 struct config {
 	uint64_t seed;
