@@ -19,9 +19,10 @@
  * rounds of random calls killed at a random occurrence of a random point, on
  * one heap that goes on from repair to repair (200 rounds,
  * SHMHEAP_TEST_FITMAP_KILLS for more).  fitmap:6 (a block of the map that
- * merges up to the end of the heap and becomes the top) needs a block no
- * public call leaves: the scenario plants it (c_plant_top_prio), the random
- * rounds leave that point out.
+ * merges up to the end of the heap and becomes the top: the free of the
+ * last object before the top, with a free block before it) is met by the
+ * random rounds; the fixed scenario plants such a block
+ * (c_plant_top_prio).
  */
 #include <errno.h>
 #include <signal.h>
@@ -48,7 +49,6 @@
 static const char *const points[] = {"fitmap:1", "fitmap:2", "fitmap:3", "fitmap:4",
 				     "fitmap:5", "fitmap:6", "fitmap:7", "grow:1"};
 #define N_POINTS (sizeof(points) / sizeof(points[0]))
-#define FITMAP6 5 /* points[FITMAP6] */
 
 struct rec {
 	uint64_t off; /* the object's */
@@ -178,12 +178,10 @@ static void c_fragment(struct child *c, unsigned n)
 		c_free_ptr(c, p[i]);
 }
 
-/* No public call leaves a free block in the map with the top's priority
- * (BLOCK_PRIO_TOP), which is what makes a merge keep the left neighbour's
- * place and then reach the end of the heap (fm_grown's move to the top,
- * fitmap:6).  A block before the top is given that tag by hand, as a heap
- * of another library version might hold it; the free of the object after
- * it, the last before the top, then merges both ways through fm_grown.
+/* A free block in the map with the top's priority (BLOCK_PRIO_TOP), as a
+ * heap of another library version might hold it: the free of the object
+ * after it, the last before the top, then merges both ways through
+ * fm_grown's move to the top (fitmap:6).
  * Objects larger than every hole of c_scenario sit at the top's front.
  * Returns that last object. */
 static char *c_plant_top_prio(struct child *c)
@@ -456,7 +454,7 @@ START_TEST(fixed_point)
 	struct shared *sh = shared_map();
 	char reached[512] = "";
 	for (unsigned op = 0; op < N_OPS; op++) {
-		if ((op == OP_PLANTED) != fitmap6)
+		if (op == OP_PLANTED && !fitmap6)
 			continue;
 		const char *name = tu_name("fitmap-kill");
 		struct shmheap_options o = {.max_size = 64 << 20};
@@ -499,10 +497,7 @@ START_TEST(random_points)
 	unsigned long killed[N_POINTS] = {0}, missed[N_POINTS] = {0};
 
 	for (unsigned round = 0; round < rounds; round++) {
-		/* fitmap:6 needs a planted block (c_plant_top_prio): no
-		 * random run of public calls meets it. */
-		unsigned which = (unsigned)(tu_rand(&rng) % (N_POINTS - 1));
-		which += which >= FITMAP6;
+		unsigned which = (unsigned)(tu_rand(&rng) % N_POINTS);
 		struct child_arg a = {.name = name,
 				      .point = points[which],
 				      .sh = sh,
@@ -527,9 +522,8 @@ START_TEST(random_points)
 		}
 	}
 	for (unsigned i = 0; i < N_POINTS; i++) {
-		if (i != FITMAP6)
-			ck_assert_msg(killed[i] > 0 || rounds < 100,
-				      "no round was killed at %s", points[i]);
+		ck_assert_msg(killed[i] > 0 || rounds < 100, "no round was killed at %s",
+			      points[i]);
 		fprintf(stderr, "random kills at %s: %lu, not reached in %lu rounds\n",
 			points[i], killed[i], missed[i]);
 	}
