@@ -54,6 +54,7 @@ struct old_heap {
 	int cached;
 	struct old_object obj[MAX_OBJECTS];
 	int n;
+	size_t bytes; /* of the image */
 };
 
 static void data_path(char *buf, size_t len, const struct image *img, const char *ext)
@@ -114,6 +115,7 @@ static void install(struct old_heap *oh, int i)
 	}
 	ck_assert_msg(out >= 0, "%s: %s", oh->name, strerror(errno));
 	tu_write_all(out, buf, (size_t)st.st_size);
+	oh->bytes = (size_t)st.st_size;
 	close(out);
 	free(buf);
 }
@@ -201,6 +203,10 @@ START_TEST(opens_clean_with_its_objects)
 	struct shmheap_info info;
 	ck_assert_int_eq(shmheap_info(oh.name, &info), 0);
 	ck_assert_int_eq(info.lock_state, SHMHEAP_LOCK_FREE);
+	ck_assert_uint_eq(info.version, HEAP_LAYOUT_VERSION);
+	/* A file holds a page of its own before the heap (backing_file.c). */
+	ck_assert_uint_eq(info.heap_size,
+			  oh.bytes - (strcmp(oh.img->kind, "file") == 0 ? 4096 : 0));
 	shmheap_memory_handle h = connect_clean(&oh);
 	assert_treap_heap(&oh, h);
 	assert_objects(&oh, h);
@@ -259,7 +265,7 @@ START_TEST(allocates_first_fit)
 	unsigned char *base = shmheap_underlying(h);
 	static const size_t sizes[] = {8, 16, 8, 100, 16, 24, 200, 8, 56, 300, 40, 1000, 8, 16};
 	unsigned char *got[64];
-	int n = 0;
+	int n = 0, predicted = 0;
 	uint64_t rng = 29;
 
 	for (int round = 0; round < 3; round++) {
@@ -270,6 +276,7 @@ START_TEST(allocates_first_fit)
 			ck_assert_msg(p != NULL, "alloc %zu: %s", size, strerror(errno));
 			/* A cached heap serves small objects from its caches: not
 			 * first fit by design, and said so in shmheap(7). */
+			predicted += !oh.cached && want;
 			if (!oh.cached && want)
 				ck_assert_msg((size_t)(p - base) == want,
 					      "%s %s: alloc %zu at %zu, first fit says %zu",
@@ -299,6 +306,9 @@ START_TEST(allocates_first_fit)
 	}
 	for (int i = 0; i < oh.n; i++)
 		assert_bytes(&oh.obj[i], base + oh.obj[i].offset);
+	/* Every request fitted a free block, so every one was predicted. */
+	if (!oh.cached)
+		ck_assert_int_ge(predicted, 42);
 	for (int k = 0; k < n; k++)
 		ck_assert_int_eq(shmheap_free_checked(h, got[k]), 0);
 	ck_assert_int_eq(tu_check(h), 0);
