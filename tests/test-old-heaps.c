@@ -223,6 +223,18 @@ START_TEST(opens_clean_with_its_objects)
 	ck_assert_int_eq(names, named);
 	shmheap_disconnect(h);
 
+	/* Tools read it as they read any heap. */
+	for (int u = 0; u < 2; u++) {
+		struct shmheap_connect_options co = {
+			.flags = SHMHEAP_CONNECT_INSPECT | (u ? SHMHEAP_CONNECT_UNLOCKED : 0)};
+		shmheap_memory_handle c = shmheap_connect_ex(oh.name, &co);
+		ck_assert_msg(c != NULL, "inspect %s: %s", oh.name, strerror(errno));
+		ck_assert_int_eq(tu_check(c), 0);
+		ck_assert_int_eq(shmheap_stats(c, &st), 0);
+		ck_assert_uint_eq(st.objects, (size_t)oh.n);
+		shmheap_disconnect(c);
+	}
+
 	/* And again, as a second connection finds it. */
 	h = connect_clean(&oh);
 	assert_objects(&oh, h);
