@@ -120,6 +120,11 @@ static void install(struct old_heap *oh, int i)
 	free(buf);
 }
 
+static unsigned char *obj_at(shmheap_memory_handle h, const struct old_object *o)
+{
+	return (unsigned char *)shmheap_underlying(h) + o->offset;
+}
+
 static uint16_t header_flags(shmheap_memory_handle h)
 {
 	const struct heap_header *hdr = shmheap_underlying(h);
@@ -226,7 +231,8 @@ START_TEST(opens_clean_with_its_objects)
 	/* Tools read it as they read any heap. */
 	for (int u = 0; u < 2; u++) {
 		struct shmheap_connect_options co = {
-			.flags = SHMHEAP_CONNECT_INSPECT | (u ? SHMHEAP_CONNECT_UNLOCKED : 0)};
+			.flags = SHMHEAP_CONNECT_INSPECT |
+				 (u ? SHMHEAP_CONNECT_UNLOCKED : 0)};
 		shmheap_memory_handle c = shmheap_connect_ex(oh.name, &co);
 		ck_assert_msg(c != NULL, "inspect %s: %s", oh.name, strerror(errno));
 		ck_assert_int_eq(tu_check(c), 0);
@@ -264,7 +270,8 @@ static int lowest_fit(const struct shmheap_block *blk, void *arg)
  * free block whose payload holds it (0: none, the heap would grow). */
 static size_t first_fit(shmheap_memory_handle h, size_t size)
 {
-	struct fit_search s = {.need = size < HEAP_UNIT ? HEAP_UNIT : round_up(size, HEAP_UNIT)};
+	struct fit_search s = {.need = size < HEAP_UNIT ? HEAP_UNIT
+							: round_up(size, HEAP_UNIT)};
 	ck_assert_int_eq(shmheap_walk(h, lowest_fit, &s), 0);
 	return s.any ? s.found : 0;
 }
@@ -275,14 +282,16 @@ START_TEST(allocates_first_fit)
 	install(&oh, _i);
 	shmheap_memory_handle h = connect_clean(&oh);
 	unsigned char *base = shmheap_underlying(h);
-	static const size_t sizes[] = {8, 16, 8, 100, 16, 24, 200, 8, 56, 300, 40, 1000, 8, 16};
+	static const size_t sizes[] = {8, 16, 8,   100, 16,   24, 200,
+				       8, 56, 300, 40,	1000, 8,  16};
+	const size_t n_sizes = sizeof(sizes) / sizeof(sizes[0]);
 	unsigned char *got[64];
 	int n = 0, predicted = 0;
 	uint64_t rng = 29;
 
 	for (int round = 0; round < 3; round++) {
-		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-			size_t size = sizes[(k + (size_t)round * 5) % (sizeof(sizes) / sizeof(sizes[0]))];
+		for (size_t k = 0; k < n_sizes; k++) {
+			size_t size = sizes[(k + (size_t)round * 5) % n_sizes];
 			size_t want = first_fit(h, size);
 			unsigned char *p = shmheap_alloc(h, size);
 			ck_assert_msg(p != NULL, "alloc %zu: %s", size, strerror(errno));
@@ -290,10 +299,11 @@ START_TEST(allocates_first_fit)
 			 * first fit by design, and said so in shmheap(7). */
 			predicted += !oh.cached && want;
 			if (!oh.cached && want)
-				ck_assert_msg((size_t)(p - base) == want,
-					      "%s %s: alloc %zu at %zu, first fit says %zu",
-					      oh.img->version, oh.img->kind, size,
-					      (size_t)(p - base), want);
+				ck_assert_msg(
+					(size_t)(p - base) == want,
+					"%s %s: alloc %zu at %zu, first fit says %zu",
+					oh.img->version, oh.img->kind, size,
+					(size_t)(p - base), want);
 			memset(p, 0x5a, size);
 			ck_assert_int_lt(n, 64);
 			got[n++] = p;
@@ -310,14 +320,16 @@ START_TEST(allocates_first_fit)
 		}
 		if (round == 1) {
 			for (int i = 0; i < oh.n; i += 3) {
-				ck_assert_int_eq(shmheap_free_checked(h, base + oh.obj[i].offset), 0);
+				ck_assert_int_eq(
+					shmheap_free_checked(h, obj_at(h, &oh.obj[i])),
+					0);
 				oh.obj[i].size = 0; /* no bytes to check any more */
 			}
 		}
 		ck_assert_int_eq(tu_check(h), 0);
 	}
 	for (int i = 0; i < oh.n; i++)
-		assert_bytes(&oh.obj[i], base + oh.obj[i].offset);
+		assert_bytes(&oh.obj[i], obj_at(h, &oh.obj[i]));
 	/* Every request fitted a free block, so every one was predicted. */
 	if (!oh.cached)
 		ck_assert_int_ge(predicted, 42);
@@ -429,16 +441,16 @@ START_TEST(killed_under_the_lock_is_repaired)
 		if (strcmp(at, "grow:1") == 0)
 			shmheap_grow(c, info0.heap_size * 2);
 		else
-			shmheap_name_set(c, "killed", shmheap_ptr_to_handle(
-							       c, (unsigned char *)shmheap_underlying(c) +
-									  oh.obj[0].offset),
+			shmheap_name_set(c, "killed",
+					 shmheap_ptr_to_handle(c, obj_at(c, &oh.obj[0])),
 					 0);
 		_exit(3); /* the step was not reached */
 	}
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-		      "%s: the child was not killed at the step (status %#x)", at, status);
+		      "%s: the child was not killed at the step (status %#x)", at,
+		      status);
 	ck_assert_int_eq(shmheap_info(oh.name, &info), 0);
 	ck_assert_int_eq(info.lock_state, SHMHEAP_LOCK_OWNER_DEAD);
 
@@ -453,9 +465,7 @@ START_TEST(killed_under_the_lock_is_repaired)
 	shmheap_object_handle got;
 	if (shmheap_name_get(h, "killed", &got) == 0)
 		ck_assert_uint_eq(got.value,
-				  shmheap_ptr_to_handle(h, (unsigned char *)shmheap_underlying(h) +
-								   oh.obj[0].offset)
-					  .value);
+				  shmheap_ptr_to_handle(h, obj_at(h, &oh.obj[0])).value);
 	/* And it works on. */
 	void *p = shmheap_alloc(h, 300);
 	ck_assert_ptr_nonnull(p);
@@ -482,7 +492,8 @@ int main(void)
 	tcase_add_loop_test(tc, grows_and_names_come_and_go, 0, N_IMAGES);
 	suite_add_tcase(s, tc);
 	tc = bt_tcase("killed", 60);
-	tcase_add_loop_test(tc, killed_under_the_lock_is_repaired, 0, N_IMAGES * N_KILL_AT);
+	tcase_add_loop_test(tc, killed_under_the_lock_is_repaired, 0,
+			    N_IMAGES * N_KILL_AT);
 	suite_add_tcase(s, tc);
 	return bt_run(s);
 }
