@@ -152,6 +152,25 @@ SUITES += tests/test-names tests/test-publish
 VALGRIND_SUITES += tests/test-names tests/test-publish
 tests_test_publish_LDADD = $(LDADD_HOOKS)
 
+# Heaps made by older releases (issue 29): images that 0.3.1 and 0.5.0 wrote
+# (tests/data/make-old-heaps.c, not built), opened, used, grown and repaired
+# after a kill at a kill point of the test library; they keep their treaps.
+SUITES += tests/test-old-heaps
+tests_test_old_heaps_LDADD = $(LDADD_HOOKS)
+EXTRA_DIST += tests/data/make-old-heaps.c \
+	tests/data/heap-0.3.1-default.img \
+	tests/data/heap-0.3.1-default.txt \
+	tests/data/heap-0.3.1-cached.img \
+	tests/data/heap-0.3.1-cached.txt \
+	tests/data/heap-0.3.1-file.img \
+	tests/data/heap-0.3.1-file.txt \
+	tests/data/heap-0.5.0-default.img \
+	tests/data/heap-0.5.0-default.txt \
+	tests/data/heap-0.5.0-cached.img \
+	tests/data/heap-0.5.0-cached.txt \
+	tests/data/heap-0.5.0-file.img \
+	tests/data/heap-0.5.0-file.txt
+
 # Cached heaps (SHMHEAP_CACHED): the table, refused frees, recovery at each
 # step of a cache operation, killed processes, threads sharing a cache.
 SUITES += tests/test-cache
