@@ -39,6 +39,18 @@ void model_remove(struct model *m, size_t i)
 	m->n--;
 }
 
+/* The heap grows to target bytes: the new space joins a free last block or
+ * becomes one. */
+static void extend_to(struct model *m, uint64_t target)
+{
+	struct mblock *last = &m->b[m->n - 1];
+	if (last->used)
+		model_insert(m, m->n, (struct mblock){m->heap_size, target - m->heap_size, 0});
+	else
+		last->size += target - m->heap_size;
+	m->heap_size = target;
+}
+
 /* Adds free space at the end; 0 if the heap may not grow enough. */
 int model_grow(struct model *m, uint64_t need)
 {
@@ -51,14 +63,7 @@ int model_grow(struct model *m, uint64_t need)
 		return 0;
 	uint64_t step = m->heap_size < GROWTH_STEP_MAX ? m->heap_size : GROWTH_STEP_MAX;
 	uint64_t target = m->heap_size + step > required ? m->heap_size + step : required;
-	if (target > m->max_size)
-		target = m->max_size;
-	if (last->used)
-		model_insert(m, m->n,
-			     (struct mblock){m->heap_size, target - m->heap_size, 0});
-	else
-		last->size += target - m->heap_size;
-	m->heap_size = target;
+	extend_to(m, target < m->max_size ? target : m->max_size);
 	return 1;
 }
 
@@ -194,13 +199,7 @@ int model_grow_to(struct model *m, uint64_t new_size)
 		return 1;
 	if (!m->growable || target > m->max_size)
 		return 0;
-	struct mblock *last = &m->b[m->n - 1];
-	if (last->used)
-		model_insert(m, m->n,
-			     (struct mblock){m->heap_size, target - m->heap_size, 0});
-	else
-		last->size += target - m->heap_size;
-	m->heap_size = target;
+	extend_to(m, target);
 	return 1;
 }
 

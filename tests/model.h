@@ -95,6 +95,14 @@ void compare_listing(shmheap_memory_handle h, const struct model *m, struct tu_l
  * its model, and the live objects, each filled with the run's owner tag and
  * the step that made it (tu_fill) and checked when it is freed.
  */
+/* A random run's heap and how many live objects it hovers between. */
+struct model_config {
+	uint64_t seed;
+	size_t len, max;
+	int growable;
+	size_t low, high;
+};
+
 struct live {
 	char *ptr;
 	size_t size;

@@ -33,14 +33,7 @@
 #endif
 #define CHECK_EVERY 10000ul
 
-struct config {
-	uint64_t seed;
-	size_t len, max;
-	int growable;
-	size_t low, high; /* live objects the run hovers between */
-};
-
-static const struct config configs[] = {
+static const struct model_config configs[] = {
 	/* grows from one page to several MiB, past every level count up to 4;
 	 * run on a treap heap too */
 	{0x51f7a3c9d2e4b601, 4096, 64 << 20, 1, 500, 4000},
@@ -206,7 +199,7 @@ static void step_grow(struct model_run *r, uint64_t *rng, unsigned long step,
 static void run(unsigned which, unsigned long ops, int treap, uint64_t *trace,
 		struct tally *t)
 {
-	const struct config *cf = &configs[which];
+	const struct model_config *cf = &configs[which];
 	struct model_run r;
 	if (treap)
 		ck_assert_int_eq(setenv("SHMHEAP_TEST_TREAP_HEAPS", "1", 1), 0);
@@ -245,7 +238,7 @@ static void run(unsigned which, unsigned long ops, int treap, uint64_t *trace,
 /* Whether the run did what it is there for, at full length. */
 static void assert_point(unsigned which, unsigned long ops, const struct tally *t)
 {
-	const struct config *cf = &configs[which];
+	const struct model_config *cf = &configs[which];
 	fprintf(stderr,
 		"fitmap model %u: %lu steps, %lu failed, %lu realloc in place, %lu "
 		"moved, %lu aligned, %lu grow calls (%lu refused), %lu growths by allocation\n",

@@ -20,14 +20,7 @@
 #include "model.h"
 #include "testutil.h"
 
-struct config {
-	uint64_t seed;
-	size_t len, max;
-	int growable;
-	size_t low, high; /* live objects the run hovers between */
-};
-
-static const struct config configs[] = {
+static const struct model_config configs[] = {
 	{0x1234567, 4096, 64 << 20, 1, 200, 2000},
 	{0xfeedface, 64 << 10, 0, 0, 300, 1500},     /* fixed: allocations fail */
 	{0x5eed5eed, 4096, 512 << 10, 1, 300, 2500}, /* grows to its maximum */
@@ -67,7 +60,7 @@ static uint64_t random_alignment(uint64_t *rng)
 
 START_TEST(random_ops_match_model)
 {
-	const struct config *cf = &configs[_i];
+	const struct model_config *cf = &configs[_i];
 	unsigned long ops = tu_env_ulong("SHMHEAP_TEST_MODEL_OPS", 100000) / 2;
 	const unsigned long every = 499;
 	struct model_run r;
