@@ -233,6 +233,11 @@ static void print_plain(const struct view *v)
 	       in->object_size);
 	printf("max size:       %zu bytes, %s\n", in->max_size,
 	       in->growable ? "grows on demand" : "fixed (no growth)");
+	if (in->index_size)
+		printf("index:          a map after the heap, %zu bytes (%.0f%% of the heap)\n",
+		       in->index_size, 100.0 * (double)in->index_size / (double)in->heap_size);
+	else
+		printf("index:          treaps in the free blocks (a heap made by 0.5.0 or earlier)\n");
 	time_text(text, sizeof(text), in->created);
 	printf("created:        %s\n", text);
 	struct passwd *pw = getpwuid(in->uid);
@@ -327,6 +332,7 @@ static void print_json(const struct view *v)
 	json_uint(&j, "size", in->heap_size);
 	json_uint(&j, "max_size", in->max_size);
 	json_uint(&j, "object_size", in->object_size);
+	json_uint(&j, "index_size", in->index_size);
 	json_bool(&j, "growable", in->growable);
 	json_int(&j, "created", (intmax_t)in->created);
 	time_text(text, sizeof(text), in->created);

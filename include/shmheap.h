@@ -146,6 +146,10 @@ struct shmheap_info {
 	 * that connects refuse it (see shmheap_check).  A program built against
 	 * an older header gets the older structure. */
 	int damaged;
+	/* Since 0.6.0: bytes of the free-block index after the heap (a fitmap);
+	 * 0 in a heap made by 0.5.0 or earlier, whose index lives in its free
+	 * blocks.  object_size is heap_size + index_size. */
+	size_t index_size;
 };
 /* -1 with errno ENOENT, EACCES, EINVAL (not a heap), EUCLEAN (a heap whose
  * header is damaged) or EAGAIN (its creator has not finished it). */

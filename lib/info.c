@@ -11,6 +11,7 @@
 #include <errno.h>
 
 #include "ext.h"
+#include "fitmap.h"
 #include "heap.h"
 #include "heapname.h"
 #include "lock.h"
@@ -55,16 +56,20 @@ static int info_of(const char *name, struct shmheap_info *info)
 		.gid = st.st_gid,
 		.mode = st.st_mode & 07777,
 		.damaged = (hdr.flags & HEAP_FLAG_DAMAGED) != 0,
+		/* heap_read_header checked the size against HEAP_MAX_SIZE. */
+		.index_size = (hdr.flags & HEAP_FLAG_FITMAP) ? fm_bytes(heap_size_bytes(&hdr)) : 0,
 	};
 	info->lock_state = heap_lock_probe(&hdr.lock, &info->lock_owner);
 	return 0;
 }
 
 /*
- * shmheap_info has two versions, as shmheap_stats (inspect.c).  The default,
- * SHMHEAP_0.5, fills the whole structure.  Programs linked against 0.1 to 0.4
- * call shmheap_info@SHMHEAP_0.1 with the structure of then, which ends at
- * lock_owner (damaged fits its padding on 64-bit systems, not on all).
+ * shmheap_info has three versions, as shmheap_stats has two (inspect.c).  The
+ * default, SHMHEAP_0.6, fills the whole structure.  Programs linked against
+ * 0.5 call shmheap_info@SHMHEAP_0.5 with the structure of then, which ends at
+ * damaged; those linked against 0.1 to 0.4 call shmheap_info@SHMHEAP_0.1,
+ * whose structure ends at lock_owner (damaged fits its padding on 64-bit
+ * systems, not on all).  Neither older version writes past its structure.
  */
 struct shmheap_info_0_1 {
 	unsigned version;
@@ -78,13 +83,55 @@ struct shmheap_info_0_1 {
 	pid_t lock_owner;
 };
 
-EXPORT int shmheap_info_0_5(const char *name, struct shmheap_info *info);
+/* Flat, as it was declared: damaged right after lock_owner. */
+struct shmheap_info_0_5 {
+	unsigned version;
+	size_t heap_size, max_size, object_size;
+	int growable;
+	time_t created;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	int lock_state;
+	pid_t lock_owner;
+	int damaged;
+};
+
+EXPORT int shmheap_info_0_6(const char *name, struct shmheap_info *info);
+EXPORT int shmheap_info_0_5(const char *name, struct shmheap_info_0_5 *info);
 EXPORT int shmheap_info_0_1(const char *name, struct shmheap_info_0_1 *info);
 
-__asm__(".symver shmheap_info_0_5, shmheap_info@@SHMHEAP_0.5");
-int shmheap_info_0_5(const char *name, struct shmheap_info *info)
+__asm__(".symver shmheap_info_0_6, shmheap_info@@SHMHEAP_0.6");
+int shmheap_info_0_6(const char *name, struct shmheap_info *info)
 {
 	return info_of(name, info);
+}
+
+__asm__(".symver shmheap_info_0_5, shmheap_info@SHMHEAP_0.5");
+int shmheap_info_0_5(const char *name, struct shmheap_info_0_5 *info)
+{
+	if (!info) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct shmheap_info all;
+	if (info_of(name, &all) < 0)
+		return -1;
+	*info = (struct shmheap_info_0_5){
+		.version = all.version,
+		.heap_size = all.heap_size,
+		.max_size = all.max_size,
+		.object_size = all.object_size,
+		.growable = all.growable,
+		.created = all.created,
+		.uid = all.uid,
+		.gid = all.gid,
+		.mode = all.mode,
+		.lock_state = all.lock_state,
+		.lock_owner = all.lock_owner,
+		.damaged = all.damaged,
+	};
+	return 0;
 }
 
 __asm__(".symver shmheap_info_0_1, shmheap_info@SHMHEAP_0.1");

@@ -3,9 +3,9 @@
 #  - interfaces added: current++, revision=0, age++
 #  - interfaces removed or changed: current++, revision=0, age=0
 # The SONAME is libshmheap.so.(current - age).
-LIBSHMHEAP_CURRENT = 4
-LIBSHMHEAP_REVISION = 1
-LIBSHMHEAP_AGE = 4
+LIBSHMHEAP_CURRENT = 5
+LIBSHMHEAP_REVISION = 0
+LIBSHMHEAP_AGE = 5
 
 lib_LTLIBRARIES += lib/libshmheap.la
 pkginclude_HEADERS = include/shmheap.h include/mmf.h

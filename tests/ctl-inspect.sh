@@ -40,6 +40,32 @@ expect_eq "$(json blocks.# blocks.0.offset blocks.0.size blocks.0.state blocks.1
 run "$CTL" inspect "$P-a" --blocks
 expect_eq "$(awk '/^blocks:/ {b = 1; next} b && $3 == "free"' "$TMP/out" | wc -l)" 4 "inspect --blocks lists the free blocks"
 
+# The free-block index: a map after a new heap (the object less the heap, and
+# about 2% of a heap that is not tiny); treaps in the free blocks of a heap of
+# the layout of 0.5.0, which the library built for the tests makes.
+# index_of NAME: sets size, object and index from --json, line from the text.
+index_of() {
+	run "$CTL" inspect --json "$1"
+	size=$(json size) object=$(json object_size) index=$(json index_size)
+	run "$CTL" inspect "$1"
+	line=$(grep '^index: ' "$TMP/out")
+}
+index_of "$P-a"
+expect_eq "$index" "$((object - size))" "inspect --json index_size: the object less the heap"
+[ "$index" -gt 0 ] || fail "inspect --json index_size of a new heap: $index"
+expect_eq "$line" "index:          a map after the heap, $index bytes ($(((index * 100 + size / 2) / size))% of the heap)" \
+	"inspect index line of a new heap"
+"$CTL" create "$P-big" 16M || exit 99
+index_of "$P-big"
+expect_eq "$size" 16777216 "the 16 MiB heap's size"
+expect_eq "$line" "index:          a map after the heap, $index bytes (2% of the heap)" \
+	"inspect index line of a 16 MiB heap"
+tests/ctl-treapmaker "$P-treap" 65536 || exit 99
+index_of "$P-treap"
+expect_eq "$index $object" "0 $size" "inspect --json index_size of a heap with treaps"
+expect_eq "$line" "index:          treaps in the free blocks (a heap made by 0.5.0 or earlier)" \
+	"inspect index line of a heap with treaps"
+
 # A heap whose lock owner died: shown with the dead pid, read without the lock,
 # and left for its next user to repair.
 make_heap "$P-dead"

@@ -18,6 +18,11 @@ tests_ctl_heapmaker_SOURCES = tests/ctl-heapmaker.c
 tests_ctl_heapmaker_LDADD = lib/libshmheap.la
 tests_ctl_json_SOURCES = tests/ctl-json.c
 tests_ctl_json_LDADD =
+# A heap of the layout of 0.5.0 (treaps in its free blocks), which only the
+# library built for the tests makes, for inspect's index line.
+check_PROGRAMS += tests/ctl-treapmaker
+tests_ctl_treapmaker_SOURCES = tests/ctl-treapmaker.c
+tests_ctl_treapmaker_LDADD = lib/libshmheap-test.la
 
 CTL_TESTS = \
 	tests/ctl-list.sh \

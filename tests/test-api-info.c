@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,51 @@ START_TEST(info_describes_heap)
 }
 END_TEST
 
+/*
+ * index_size: the bytes of the map after the heap, which is the object less
+ * the heap, and grows with it; 0 in a heap with treaps, of the layout of
+ * 0.5.0, which the library built for the tests makes when
+ * SHMHEAP_TEST_TREAP_HEAPS=1.
+ */
+START_TEST(info_index_size)
+{
+	const char *name = tu_name("index");
+	struct shmheap_options o = {.max_size = 1 << 22};
+	shmheap_memory_handle h = shmheap_create_ex(name, 2 * PAGE, &o);
+	ck_assert_ptr_nonnull(h);
+	struct shmheap_info in;
+	ck_assert_int_eq(shmheap_info(name, &in), 0);
+	ck_assert_uint_gt(in.index_size, 0);
+	ck_assert_uint_eq(in.index_size, in.object_size - in.heap_size);
+	ck_assert_uint_eq(in.index_size, fm_bytes(2 * PAGE));
+	size_t small = in.index_size;
+	ck_assert_int_eq(shmheap_grow(h, 1 << 22), 0);
+	ck_assert_int_eq(shmheap_info(name, &in), 0);
+	ck_assert_uint_eq(in.heap_size, 1 << 22);
+	ck_assert_uint_eq(in.index_size, in.object_size - in.heap_size);
+	ck_assert_uint_eq(in.index_size, fm_bytes(1 << 22));
+	ck_assert_uint_gt(in.index_size, small);
+	size_t len;
+	free(read_object(name, &len));
+	ck_assert_uint_eq(in.heap_size + in.index_size, len);
+	shmheap_destroy(name, h);
+
+	name = tu_name("treaps");
+	ck_assert_int_eq(setenv("SHMHEAP_TEST_TREAP_HEAPS", "1", 1), 0);
+	h = shmheap_create_ex(name, 2 * PAGE, &o);
+	unsetenv("SHMHEAP_TEST_TREAP_HEAPS");
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(shmheap_info(name, &in), 0);
+	ck_assert_uint_eq(in.index_size, 0);
+	ck_assert_uint_eq(in.object_size, 2 * PAGE);
+	ck_assert_int_eq(shmheap_grow(h, 8 * PAGE), 0);
+	ck_assert_int_eq(shmheap_info(name, &in), 0);
+	ck_assert_uint_eq(in.index_size, 0);
+	ck_assert_uint_eq(in.object_size, 8 * PAGE);
+	shmheap_destroy(name, h);
+}
+END_TEST
+
 /* The structure and the version of shmheap_info that programs built against
  * 0.1 to 0.4 call: it ends at lock_owner. */
 struct info_0_1 {
@@ -128,10 +174,37 @@ struct info_0_1 {
 int info_0_1(const char *name, struct info_0_1 *info);
 __asm__(".symver info_0_1, shmheap_info@SHMHEAP_0.1");
 
+/* Those that programs built against 0.5 call: it ends at damaged. */
+struct info_0_5 {
+	unsigned version;
+	size_t heap_size, max_size, object_size;
+	int growable;
+	time_t created;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	int lock_state;
+	pid_t lock_owner;
+	int damaged;
+};
+int info_0_5(const char *name, struct info_0_5 *info);
+__asm__(".symver info_0_5, shmheap_info@SHMHEAP_0.5");
+/* So that a canary right after it stands where index_size is. */
+_Static_assert(offsetof(struct shmheap_info, index_size) >= sizeof(struct info_0_5),
+	       "index_size lies past the structure of 0.5");
+
 START_TEST(info_of_older_programs)
 {
 	const char *name;
 	shmheap_memory_handle h = make_heap(&name, 2 * PAGE);
+	struct {
+		struct info_0_5 in;
+		unsigned char canary[16];
+	} old5;
+	memset(&old5, 0x5a, sizeof(old5));
+	ck_assert_int_eq(info_0_5(name, &old5.in), 0);
+	for (size_t i = 0; i < sizeof(old5.canary); i++)
+		ck_assert_uint_eq(old5.canary[i], 0x5a);
 	struct {
 		struct info_0_1 in;
 		unsigned char canary[16];
@@ -147,8 +220,18 @@ START_TEST(info_of_older_programs)
 	ck_assert_uint_eq(old.in.max_size, in.max_size);
 	ck_assert_int_eq(old.in.lock_state, in.lock_state);
 	ck_assert_uint_eq(old.in.mode, in.mode);
+	ck_assert_uint_eq(old5.in.version, in.version);
+	ck_assert_uint_eq(old5.in.heap_size, in.heap_size);
+	ck_assert_uint_eq(old5.in.max_size, in.max_size);
+	ck_assert_uint_eq(old5.in.object_size, in.object_size);
+	ck_assert_int_eq(old5.in.lock_state, in.lock_state);
+	ck_assert_uint_eq(old5.in.mode, in.mode);
+	ck_assert_int_eq(old5.in.damaged, 0);
 	errno = 0;
 	ck_assert_int_eq(info_0_1(name, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(info_0_5(name, NULL), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	shmheap_destroy(name, h);
 }
@@ -311,6 +394,7 @@ int main(void)
 	tcase_add_test(tc, other_users_get_eacces);
 	tcase_add_test(tc, info_errors);
 	tcase_add_test(tc, info_of_older_programs);
+	tcase_add_test(tc, info_index_size);
 	tcase_add_test(tc, connect_inspect_never_changes);
 	tcase_add_test(tc, connect_inspect_opens_damaged_heap);
 	tcase_add_test(tc, connect_ex_invalid_options);
