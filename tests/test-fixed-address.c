@@ -16,6 +16,9 @@
 
 #define PAGE ((size_t)4096)
 #define MAX_SIZE ((size_t)4 << 20)
+/* What a heap of MAX_SIZE reserves: its index follows it (at most the
+ * maximum / 50 + 8 KiB more, shmheap_create(3)). */
+#define RESERVED (MAX_SIZE + MAX_SIZE / 50 + 8192)
 
 /* An address range of len bytes that nothing in this process maps now. */
 static void *free_range(size_t len)
@@ -83,7 +86,7 @@ static void follow(void *arg)
 START_TEST(two_processes_follow_raw_pointers)
 {
 	const char *name = tu_name("fixed");
-	void *base = free_range(MAX_SIZE);
+	void *base = free_range(RESERVED);
 	int pfd[2];
 	ck_assert_int_eq(pipe(pfd), 0);
 	struct follower f = {name, base, pfd[0]};
@@ -173,7 +176,7 @@ END_TEST
 START_TEST(bad_addresses_are_einval)
 {
 	const char *name = tu_name("badaddr");
-	char *base = free_range(MAX_SIZE);
+	char *base = free_range(RESERVED);
 	struct shmheap_options o = {.flags = SHMHEAP_FIXED_ADDRESS | SHMHEAP_NO_GROW};
 	void *bad[] = {NULL, base + 8, base + 2048, (void *)(UINTPTR_MAX & ~(PAGE - 1))};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
