@@ -50,6 +50,16 @@ bench_growprobe_LDADD = lib/libshmheap.la
 bench_growprobe_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 # Connect time from 1 MiB to 2 GiB heaps (issue 33; bench/RESULTS.md);
+# W1's loop alone, for counting instructions and misses per pair under
+# valgrind (bench/RESULTS.md, 0.6.0); `make bench/w1probe` builds it.
+EXTRA_PROGRAMS += bench/w1probe
+CLEANFILES += bench/w1probe$(EXEEXT)
+bench_w1probe_SOURCES = bench/w1probe.c bench/ops.c bench/timing.c bench/bench.h
+bench_w1probe_CPPFLAGS = $(AM_CPPFLAGS)
+bench_w1probe_CFLAGS = $(AM_CFLAGS) -O2
+bench_w1probe_LDADD = lib/libshmheap.la
+bench_w1probe_LDFLAGS = $(AM_LDFLAGS) -no-install
+
 # `make bench/connectbench` builds it.
 EXTRA_PROGRAMS += bench/connectbench
 CLEANFILES += bench/connectbench$(EXEEXT)
