@@ -145,6 +145,7 @@ tests_test_fitmap_model_LDADD = $(LDADD_HOOKS)
 SUITES += tests/test-fitmap-kill
 tests_test_fitmap_kill_SOURCES = tests/test-fitmap-kill.c tests/model.c tests/model.h
 tests_test_fitmap_kill_LDADD = $(LDADD_HOOKS)
+VALGRIND_SUITES += tests/test-fitmap-model tests/test-fitmap-kill
 
 # Named objects and leak-proof publishing (issue 20): the directory's calls,
 # a model, concurrent processes; every step of each call killed (a kill
@@ -157,6 +158,7 @@ tests_test_publish_LDADD = $(LDADD_HOOKS)
 # (tests/data/make-old-heaps.c, not built), opened, used, grown and repaired
 # after a kill at a kill point of the test library; they keep their treaps.
 SUITES += tests/test-old-heaps
+VALGRIND_SUITES += tests/test-old-heaps
 tests_test_old_heaps_LDADD = $(LDADD_HOOKS)
 EXTRA_DIST += tests/data/make-old-heaps.c \
 	tests/data/heap-0.3.1-default.img \
@@ -190,6 +192,8 @@ check-valgrind-suites: $(VALGRIND_SUITES)
 		echo "valgrind $$t"; \
 		CK_FORK=no SHMHEAP_TEST_MODEL_OPS=$${SHMHEAP_TEST_MODEL_OPS:-5000} \
 		SHMHEAP_TEST_THREAD_OPS=$${SHMHEAP_TEST_THREAD_OPS:-5000} \
+		SHMHEAP_TEST_FITMAP_OPS=$${SHMHEAP_TEST_FITMAP_OPS:-20000} \
+		SHMHEAP_TEST_FITMAP_KILLS=$${SHMHEAP_TEST_FITMAP_KILLS:-20} \
 		$(VALGRIND) -q --error-exitcode=3 --leak-check=full ./$$t || exit 1; \
 	done
 endif
