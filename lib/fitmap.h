@@ -57,6 +57,20 @@
 #define FM_LEVELS_MAX 8 /* 2^35 / 512 = 2^26 regions: 7 levels up to the root */
 #define FM_HEAD 64u	/* the index's first line: the top block's offset */
 
+#define FM_UNITS (FM_REGION / HEAP_UNIT) /* units per region: bits in its word */
+
+/* A figure: units, saturated. */
+static inline uint16_t figure_of(uint64_t units)
+{
+	return units > FM_FIGURE_MAX ? (uint16_t)FM_FIGURE_MAX : (uint16_t)units;
+}
+
+/* The offset of unit bit of region. */
+static inline heap_off unit_off(uint32_t region, unsigned bit)
+{
+	return ((uint64_t)region * FM_UNITS + bit) * HEAP_UNIT;
+}
+
 struct fm_geometry {
 	uint64_t heap_size; /* the heap it indexes */
 	uint64_t bytes;	    /* the index's length, whole HEAP_PAGEs */

@@ -22,6 +22,7 @@ lib_libshmheap_la_SOURCES = \
 	lib/cpu.h \
 	lib/debug.c \
 	lib/export.h \
+	lib/fitmap-check.c \
 	lib/fitmap-simd.h \
 	lib/fitmap.c \
 	lib/fitmap.h \

@@ -86,7 +86,7 @@ tests_test_repair_resize_LDADD = tests/librepair-images.la $(LDADD_HOOKS)
 # The length of a heap's free-block index (fm_bytes, lib/fitmap.c), for the
 # suites that check an object's length: the heap, then its index.
 check_LTLIBRARIES += tests/libfitmap.la
-tests_libfitmap_la_SOURCES = lib/fitmap.c lib/heapread.c
+tests_libfitmap_la_SOURCES = lib/fitmap.c
 tests_test_api_create_LDADD = tests/libfitmap.la $(LDADD)
 # The test library: a heap with treaps (SHMHEAP_TEST_TREAP_HEAPS) has no index_size.
 tests_test_api_info_LDADD = tests/libfitmap.la $(LDADD_HOOKS)
