@@ -97,6 +97,14 @@ struct shmheap_info_0_5 {
 	int damaged;
 };
 
+/* The fields of the 0.1 structure, which every version has, from all. */
+#define INFO_0_1_FIELDS(all)                                                        \
+	.version = (all).version, .heap_size = (all).heap_size,                    \
+	.max_size = (all).max_size, .object_size = (all).object_size,              \
+	.growable = (all).growable, .created = (all).created, .uid = (all).uid,    \
+	.gid = (all).gid, .mode = (all).mode, .lock_state = (all).lock_state,      \
+	.lock_owner = (all).lock_owner
+
 EXPORT int shmheap_info_0_6(const char *name, struct shmheap_info *info);
 EXPORT int shmheap_info_0_5(const char *name, struct shmheap_info_0_5 *info);
 EXPORT int shmheap_info_0_1(const char *name, struct shmheap_info_0_1 *info);
@@ -117,20 +125,7 @@ int shmheap_info_0_5(const char *name, struct shmheap_info_0_5 *info)
 	struct shmheap_info all;
 	if (info_of(name, &all) < 0)
 		return -1;
-	*info = (struct shmheap_info_0_5){
-		.version = all.version,
-		.heap_size = all.heap_size,
-		.max_size = all.max_size,
-		.object_size = all.object_size,
-		.growable = all.growable,
-		.created = all.created,
-		.uid = all.uid,
-		.gid = all.gid,
-		.mode = all.mode,
-		.lock_state = all.lock_state,
-		.lock_owner = all.lock_owner,
-		.damaged = all.damaged,
-	};
+	*info = (struct shmheap_info_0_5){INFO_0_1_FIELDS(all), .damaged = all.damaged};
 	return 0;
 }
 
@@ -144,18 +139,6 @@ int shmheap_info_0_1(const char *name, struct shmheap_info_0_1 *info)
 	struct shmheap_info all;
 	if (info_of(name, &all) < 0)
 		return -1;
-	*info = (struct shmheap_info_0_1){
-		.version = all.version,
-		.heap_size = all.heap_size,
-		.max_size = all.max_size,
-		.object_size = all.object_size,
-		.growable = all.growable,
-		.created = all.created,
-		.uid = all.uid,
-		.gid = all.gid,
-		.mode = all.mode,
-		.lock_state = all.lock_state,
-		.lock_owner = all.lock_owner,
-	};
+	*info = (struct shmheap_info_0_1){INFO_0_1_FIELDS(all)};
 	return 0;
 }
