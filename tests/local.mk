@@ -190,7 +190,8 @@ check-valgrind-suites: $(VALGRIND_SUITES)
 	@test -n "$(VALGRIND)" || { echo "valgrind not found" >&2; exit 1; }
 	@for t in $(VALGRIND_SUITES); do \
 		echo "valgrind $$t"; \
-		CK_FORK=no SHMHEAP_TEST_MODEL_OPS=$${SHMHEAP_TEST_MODEL_OPS:-5000} \
+		CK_FORK=no srcdir=$(srcdir) \
+		SHMHEAP_TEST_MODEL_OPS=$${SHMHEAP_TEST_MODEL_OPS:-5000} \
 		SHMHEAP_TEST_THREAD_OPS=$${SHMHEAP_TEST_THREAD_OPS:-5000} \
 		SHMHEAP_TEST_FITMAP_OPS=$${SHMHEAP_TEST_FITMAP_OPS:-20000} \
 		SHMHEAP_TEST_FITMAP_KILLS=$${SHMHEAP_TEST_FITMAP_KILLS:-20} \
