@@ -301,8 +301,8 @@ static inline uint32_t units_of_need(uint64_t need)
 
 /*
  * The first block of the map at or after region r (from bit `from` in r
- * itself) with at least u units, or 0.  Regions whose saturated figure
- * promised a block of 512 KiB or more that they do not have are passed.
+ * itself) with at least u units, or 0.  Regions whose figure has the code
+ * of u (256 KiB or more) but whose block is smaller are passed.
  */
 static heap_off map_fit_from(const struct fm_place *m, uint32_t r, unsigned from, uint32_t u)
 {
@@ -318,7 +318,7 @@ static heap_off map_fit_from(const struct fm_place *m, uint32_t r, unsigned from
 		heap_off off = region_first(m, at, u, 0);
 		if (off)
 			return off;
-		if (u < FM_FIGURE_MAX) {
+		if (u < FM_FIGURE_EXACT) {
 			damage(m); /* a figure no block of its region has */
 			return 0;
 		}
@@ -355,13 +355,13 @@ heap_off fm_first_fit(const struct free_index *fi, uint64_t need)
 	unsigned k = first_node_level(m);
 	heap_off off = 0;
 	if (level(m, k)[0] >= figure_of(u)) {
-		/* Down from there; for a block of 512 KiB or more, on from
-		 * regions that only seemed to have one. */
+		/* Down from there; for a block of 256 KiB or more, on from
+		 * regions whose block only shared its code. */
 		uint32_t r = descend(m, k, 0, figure_of(u));
 		if (r != FM_NONE) {
 			off = region_first(m, r, u, 0);
 			if (!off)
-				off = u < FM_FIGURE_MAX ? (damage(m), 0)
+				off = u < FM_FIGURE_EXACT ? (damage(m), 0)
 							: map_fit_from(m, r + 1, 0, u);
 		}
 	}

@@ -5,8 +5,9 @@
  *
  * The heap is cut into regions of FM_REGION bytes.  A region has a 64-bit
  * word with a bit for each 8-byte unit where a free block starts, and a
- * 16-bit figure, the largest free block (in units) that starts in it,
- * saturated at FM_FIGURE_MAX (512 KiB).  Above those figures sits a tree of
+ * 16-bit figure of the largest free block that starts in it (its size in
+ * units below 256 KiB, a code that keeps the sizes' order above: see
+ * figure_of).  Above those figures sits a tree of
  * maxima, 32 children to a node, laid out level by level in arrays whose
  * nodes are each one 64-byte line.  The
  * lowest-addressed free block of at least n bytes lies in the first region
@@ -14,10 +15,10 @@
  * tree taking, at each node, the first child that fits, reads that region's
  * word and tries its blocks in address order.  For a heap of 256 MiB that is 5 lines, the
  * upper ones shared by every search and so in the cache, where the treap
- * (freeindex.c) read one line per level of about 17.  Saturation costs
- * exactness only for blocks of 512 KiB and more: a search for one may reach
- * a region whose figure is saturated and that holds none large enough, and
- * then goes on to the next.
+ * (freeindex.c) read one line per level of about 17.  The codes cost
+ * exactness only for blocks of 256 KiB and more: a search for one may reach
+ * a region whose largest block has its code but is up to 1/1024 smaller,
+ * and then goes on to the next.
  *
  *   heap_size                                              + fm_bytes
  *   +-----+---------------+-----------------+---------+-----+------+- - -+
@@ -53,16 +54,25 @@
 #define FM_REGION 512u	/* bytes of heap per region: 64 units */
 #define FM_FANOUT_BITS 5
 #define FM_FANOUT (1u << FM_FANOUT_BITS) /* children per node: one line of 16-bit figures */
-#define FM_FIGURE_MAX 65535u /* a figure: units, saturated (512 KiB and more) */
+/* A figure is a block's size in units below FM_FIGURE_EXACT (256 KiB), and
+ * above it a floating-point code with a 10-bit mantissa, rounded down: the
+ * codes keep the sizes' order, and two sizes share one only if they are
+ * within 1/1024 of each other. */
+#define FM_FIGURE_EXACT 32768u
 #define FM_LEVELS_MAX 8 /* 2^35 / 512 = 2^26 regions: 7 levels up to the root */
 #define FM_HEAD 64u	/* the index's first line: the top block's offset */
 
 #define FM_UNITS (FM_REGION / HEAP_UNIT) /* units per region: bits in its word */
 
-/* A figure: units, saturated. */
+/* The figure of a block of units units (see FM_FIGURE_EXACT). */
 static inline uint16_t figure_of(uint64_t units)
 {
-	return units > FM_FIGURE_MAX ? (uint16_t)FM_FIGURE_MAX : (uint16_t)units;
+	if (units < FM_FIGURE_EXACT)
+		return (uint16_t)units;
+	if (units > UINT32_MAX)
+		units = UINT32_MAX;
+	unsigned e = 63u - (unsigned)__builtin_clzll(units); /* 15 to 31 */
+	return (uint16_t)(FM_FIGURE_EXACT + (e - 15) * 1024 + ((units >> (e - 10)) & 1023));
 }
 
 /* The offset of unit bit of region. */

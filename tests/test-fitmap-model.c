@@ -287,33 +287,34 @@ START_TEST(growing_fitmap_and_treap_agree)
 END_TEST
 
 /*
- * Figures saturate at 512 KiB (FM_FIGURE_MAX units): a region holding a free
- * block of 520 KiB promises any larger size.  A search for 560 KiB must pass
- * that region and take the 600 KiB block after it, as first fit, plain and
- * aligned; 500 KiB still takes the first hole, and what fits neither the top.
+ * Above 256 KiB a figure is a code that two sizes within 1/1024 of each other
+ * share (figure_of, lib/fitmap.h): a region whose block of 600 KiB has the
+ * code of 600 KiB + 16 bytes promises that size.  A search for it must pass
+ * that region and take the 700 KiB block after it, as first fit, plain and
+ * aligned; 600 KiB still takes the first hole, and what fits neither the top.
  */
-START_TEST(saturated_figures_are_passed)
+START_TEST(shared_codes_are_passed)
 {
-	const char *name = tu_name("fitmap-sat");
+	const char *name = tu_name("fitmap-code");
 	struct shmheap_options o = {.flags = SHMHEAP_NO_GROW};
 	shmheap_memory_handle h = shmheap_create_ex(name, 8u << 20, &o);
 	ck_assert_ptr_nonnull(h);
-	char *a = shmheap_alloc(h, 520u << 10), *b = shmheap_alloc(h, 8);
-	char *c = shmheap_alloc(h, 600u << 10), *d = shmheap_alloc(h, 8);
+	char *a = shmheap_alloc(h, 600u << 10), *b = shmheap_alloc(h, 8);
+	char *c = shmheap_alloc(h, 700u << 10), *d = shmheap_alloc(h, 8);
 	ck_assert(a && b && c && d);
 	shmheap_free(h, a);
 	shmheap_free(h, c);
 	ck_assert_int_eq(tu_check(h), 0);
 
-	char *q = shmheap_alloc(h, 560u << 10);
+	char *q = shmheap_alloc(h, (600u << 10) + 16);
 	ck_assert_ptr_eq(q, c);
 	shmheap_free(h, q);
-	q = shmheap_alloc_aligned(h, 8, 560u << 10);
+	q = shmheap_alloc_aligned(h, 8, (600u << 10) + 16);
 	ck_assert_ptr_eq(q, c);
 	shmheap_free(h, q);
-	char *big = shmheap_alloc(h, 700u << 10);
+	char *big = shmheap_alloc(h, 800u << 10);
 	ck_assert(big > d); /* from the top */
-	char *r = shmheap_alloc(h, 500u << 10);
+	char *r = shmheap_alloc(h, 600u << 10);
 	ck_assert_ptr_eq(r, a);
 	ck_assert_int_eq(tu_check(h), 0);
 	shmheap_destroy(name, h);
@@ -325,7 +326,7 @@ int main(void)
 	Suite *s = suite_create("fitmap-model");
 	TCase *tc = tu_tcase("random", 600);
 	tcase_add_test(tc, growing_fitmap_and_treap_agree);
-	tcase_add_test(tc, saturated_figures_are_passed);
+	tcase_add_test(tc, shared_codes_are_passed);
 	tcase_add_loop_test(tc, random_ops_match_model, 1,
 			    (int)(sizeof(configs) / sizeof(configs[0])));
 	suite_add_tcase(s, tc);
