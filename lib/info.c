@@ -115,15 +115,22 @@ int shmheap_info_0_6(const char *name, struct shmheap_info *info)
 	return info_of(name, info);
 }
 
-__asm__(".symver shmheap_info_0_5, shmheap_info@SHMHEAP_0.5");
-int shmheap_info_0_5(const char *name, struct shmheap_info_0_5 *info)
+/* The whole structure, for an older version to copy its part from (info,
+ * the caller's, only checked). */
+static int info_for_older(const char *name, const void *info, struct shmheap_info *all)
 {
 	if (!info) {
 		errno = EINVAL;
 		return -1;
 	}
+	return info_of(name, all);
+}
+
+__asm__(".symver shmheap_info_0_5, shmheap_info@SHMHEAP_0.5");
+int shmheap_info_0_5(const char *name, struct shmheap_info_0_5 *info)
+{
 	struct shmheap_info all;
-	if (info_of(name, &all) < 0)
+	if (info_for_older(name, info, &all) < 0)
 		return -1;
 	*info = (struct shmheap_info_0_5){INFO_0_1_FIELDS(all), .damaged = all.damaged};
 	return 0;
@@ -132,12 +139,8 @@ int shmheap_info_0_5(const char *name, struct shmheap_info_0_5 *info)
 __asm__(".symver shmheap_info_0_1, shmheap_info@SHMHEAP_0.1");
 int shmheap_info_0_1(const char *name, struct shmheap_info_0_1 *info)
 {
-	if (!info) {
-		errno = EINVAL;
-		return -1;
-	}
 	struct shmheap_info all;
-	if (info_of(name, &all) < 0)
+	if (info_for_older(name, info, &all) < 0)
 		return -1;
 	*info = (struct shmheap_info_0_1){INFO_0_1_FIELDS(all)};
 	return 0;
