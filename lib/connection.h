@@ -26,8 +26,8 @@ struct shmheap_heap {
 	unsigned char *base;	 /* where this process maps the heap */
 	struct heap_header *hdr; /* == base */
 	size_t mapped;		 /* bytes mapped now, only grows (mapping.c) */
-	size_t reserved;	 /* the heap's maximum size, reserved for */
-	size_t reserved_span;	 /* address space reserved: heap and index */
+	size_t reserved;	 /* the heap's maximum size, reserved for with its
+				  * index (mapping.c) */
 	uint32_t seed;		 /* the heap's seed, immutable */
 	struct backing backing;
 	size_t invalid_frees;	  /* updated atomically */

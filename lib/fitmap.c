@@ -53,6 +53,11 @@ uint64_t fm_bytes(uint64_t heap_size)
 	return g.bytes;
 }
 
+uint64_t fm_span(uint64_t heap_size, bool fitmap)
+{
+	return heap_size + (fitmap ? fm_bytes(heap_size) : 0);
+}
+
 static inline uint16_t *level(const struct fm_place *m, unsigned k)
 {
 	return m->level[k];
@@ -210,10 +215,11 @@ static uint16_t max_of_children(const struct fm_place *m, unsigned k, uint64_t i
 }
 
 /* Down from node i of level k, whose figure is at least need, to the first
- * region under it that has such a figure.  The figures are exact maxima of
- * their children, so a node whose children do not keep its promise is
- * damage (FM_NONE). */
-static uint32_t descend(const struct fm_place *m, unsigned k, uint64_t i, uint16_t need)
+ * region under it that has such a figure (the last, if last says so).  The
+ * figures are exact maxima of their children, so a node whose children do
+ * not keep its promise is damage (FM_NONE). */
+static inline uint32_t descend(const struct fm_place *m, unsigned k, uint64_t i,
+			       uint16_t need, bool last)
 {
 	while (k > 0) {
 		uint64_t node = i * FM_FANOUT;
@@ -223,7 +229,8 @@ static uint32_t descend(const struct fm_place *m, unsigned k, uint64_t i, uint16
 			damage(m);
 			return FM_NONE;
 		}
-		i = node + (unsigned)__builtin_ctz(fits);
+		i = node + (last ? 31u - (unsigned)__builtin_clz(fits)
+				 : (unsigned)__builtin_ctz(fits));
 	}
 	return (uint32_t)i;
 }
@@ -251,7 +258,7 @@ static uint32_t fit_from(const struct fm_place *m, unsigned k, uint64_t i, uint1
 		i = node / FM_FANOUT + 1;
 		k++;
 	}
-	return descend(m, k, i, need);
+	return descend(m, k, i, need, false);
 }
 
 /* The last region before r whose figure is at least 1 (that has a block);
@@ -280,17 +287,7 @@ static uint32_t used_before(const struct fm_place *m, uint64_t r)
 		i = node / FM_FANOUT;
 		k++;
 	}
-	while (k > 0) {
-		uint64_t node = i * FM_FANOUT;
-		k--;
-		uint32_t fits = node_fits(level(m, k), node, m->g.level_len[k], 1);
-		if (!fits) {
-			damage(m);
-			return FM_NONE;
-		}
-		i = node + 31u - (unsigned)__builtin_clz(fits);
-	}
-	return (uint32_t)i;
+	return descend(m, k, i, 1, true);
 }
 
 static inline uint32_t units_of_need(uint64_t need)
@@ -357,7 +354,7 @@ heap_off fm_first_fit(const struct free_index *fi, uint64_t need)
 	if (level(m, k)[0] >= figure_of(u)) {
 		/* Down from there; for a block of 256 KiB or more, on from
 		 * regions whose block only shared its code. */
-		uint32_t r = descend(m, k, 0, figure_of(u));
+		uint32_t r = descend(m, k, 0, figure_of(u), false);
 		if (r != FM_NONE) {
 			off = region_first(m, r, u, 0);
 			if (!off)

@@ -109,6 +109,10 @@ void fm_geometry_of(uint64_t heap_size, struct fm_geometry *g);
 /* The bytes an index takes after a heap of heap_size bytes. */
 uint64_t fm_bytes(uint64_t heap_size);
 
+/* What a heap of heap_size bytes spans of its object: itself, and its index
+ * after it if it keeps a fitmap. */
+uint64_t fm_span(uint64_t heap_size, bool fitmap);
+
 struct free_index;
 struct heap_reader;
 

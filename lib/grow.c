@@ -8,8 +8,9 @@
  * (posix_fallocate of that range alone, so that growth costs the same however
  * large the heap: a full /dev/shm fails here, not with SIGBUS later), maps
  * it, writes a free block word there (a fitmap index moves to the new end
- * first), and only then publishes the new size in the header; other processes map the new space when they next take the lock
- * or resolve a handle that points into it.
+ * first), and only then publishes the new size in the header; other
+ * processes map the new space when they next take the lock or resolve a
+ * handle that points into it.
  */
 #include <errno.h>
 
@@ -64,8 +65,8 @@ int heap_grow_locked(struct shmheap_heap *h, uint64_t new_size)
 		return -1;
 	}
 	bool flat = h->index.flat;
-	if (h->backing.ops->extend(&h->backing, flat ? old + fm_bytes(old) : old,
-				   flat ? new_size + fm_bytes(new_size) : new_size) < 0 ||
+	if (h->backing.ops->extend(&h->backing, fm_span(old, flat),
+				   fm_span(new_size, flat)) < 0 ||
 	    heap_map_to(h, new_size) < 0)
 		return -1;
 

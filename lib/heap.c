@@ -120,7 +120,7 @@ static bool round_to_pages(size_t len, size_t *out)
 /* The length of a new heap's object: the heap, and its fitmap after it. */
 static size_t object_length(const struct create_params *p)
 {
-	return p->len + ((p->flags & HEAP_FLAG_FITMAP) ? fm_bytes(p->len) : 0);
+	return fm_span(p->len, p->flags & HEAP_FLAG_FITMAP);
 }
 
 /* Sizes the new object of h (name: its backing's name, NULL for none) and
@@ -311,9 +311,7 @@ static int read_header_once(struct backing *b, struct heap_header *hdr, size_t *
 	 * size beyond the length read first may be growth that landed between
 	 * the two reads: the length read after the header holds it.  A heap
 	 * with a fitmap spans its index too. */
-	uint64_t span = size;
-	if ((hdr->flags & HEAP_FLAG_FITMAP) && size <= HEAP_MAX_SIZE)
-		span += fm_bytes(size);
+	uint64_t span = fm_span(size, hdr->flags & HEAP_FLAG_FITMAP);
 	if (span > *len && b->ops->length(b, len) < 0)
 		return -1;
 	if ((hdr->flags & ~(HEAP_FLAG_GROWABLE | HEAP_FLAG_EXT | HEAP_FLAG_CACHED |

@@ -546,6 +546,23 @@ static void check_header(struct check_ctx *c)
 		report(c, 0, "heap marked damaged: a call met damage in it");
 }
 
+/* The index's blocks of sequence seq (check_ctx.tiny) are about to be matched
+ * against the chain's, in address order (match_node); match_end reports the
+ * chain's free blocks the index did not name. */
+static void match_begin(struct check_ctx *c, int seq)
+{
+	c->tiny = seq;
+	c->cursor = HEAP_FIRST_BLOCK;
+	c->walk = c->first_free[seq] ? c->first_free[seq] : c->v->end;
+	next_pending(c);
+}
+
+static void match_end(struct check_ctx *c)
+{
+	if (!done(c) && c->pending != c->v->end)
+		report(c, c->pending, "free block missing from the index");
+}
+
 /*
  * A fitmap lies after the heap's last block: it is read when the object
  * holds it whole, through the mapping under the lock (which maps it with
@@ -554,15 +571,12 @@ static void check_header(struct check_ctx *c)
 static void check_fitmap(struct check_ctx *c, const struct view *vw)
 {
 	const struct heap_view *v = c->v;
-	uint64_t span = v->size + fm_bytes(v->size);
+	uint64_t span = fm_span(v->size, true);
 	if (v->end < v->size || vw->length < span || v->size > HEAP_MAX_SIZE) {
 		report(c, v->size, "free-block index missing (object shorter than heap and index)");
 		return;
 	}
-	c->tiny = 2;
-	c->cursor = HEAP_FIRST_BLOCK;
-	c->walk = c->first_free[2] ? c->first_free[2] : v->end;
-	next_pending(c);
+	match_begin(c, 2);
 	if (v->r.base) {
 		fm_verify(&v->r, v->size, match_node, problem, c);
 	} else {
@@ -574,8 +588,7 @@ static void check_fitmap(struct check_ctx *c, const struct view *vw)
 			report(c, v->size, "free-block index could not be read (object truncated)");
 		hr_windows_free(&win);
 	}
-	if (!done(c) && c->pending != v->end)
-		report(c, c->pending, "free block missing from the index");
+	match_end(c);
 }
 
 static int verify_view(const struct shmheap_heap *h, const struct view *vw,
@@ -589,15 +602,11 @@ static int verify_view(const struct shmheap_heap *h, const struct view *vw,
 		check_fitmap(&c, vw);
 	for (int tiny = 0; tiny < 2 && !done(&c) && !(v->hdr->flags & HEAP_FLAG_FITMAP);
 	     tiny++) {
-		c.tiny = tiny;
-		c.cursor = HEAP_FIRST_BLOCK;
-		c.walk = c.first_free[tiny] ? c.first_free[tiny] : v->end;
-		next_pending(&c);
+		match_begin(&c, tiny);
 		heap_unit root = tiny ? v->hdr->tiny_root : v->hdr->main_root;
 		/* problem counts each problem it is told of. */
 		fi_verify(&v->r, root, tiny, v->end, match_node, problem, &c);
-		if (!done(&c) && c.pending != v->end)
-			report(&c, c.pending, "free block missing from the index");
+		match_end(&c);
 	}
 	/* The layers' structures: the names directory (names-check.c), a
 	 * cached heap's table (cache-check.c). */

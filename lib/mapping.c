@@ -33,7 +33,7 @@
  * fitmap's index right after it. */
 static uint64_t span_of(const struct shmheap_heap *h, uint64_t size)
 {
-	return size + (h->index.flat ? fm_bytes(size) : 0);
+	return fm_span(size, h->index.flat);
 }
 
 int heap_map_to(struct shmheap_heap *h, uint64_t size)
@@ -106,7 +106,6 @@ int heap_mapping_init_at(struct shmheap_heap *h, size_t len, size_t max, void *a
 		return -1;
 	h->base = p;
 	h->reserved = max;
-	h->reserved_span = span;
 	h->mapped = 0;
 	if (heap_map_to(h, len) < 0)
 		return -1;
@@ -121,7 +120,7 @@ int heap_mapping_init_at(struct shmheap_heap *h, size_t len, size_t max, void *a
 void heap_mapping_release(struct shmheap_heap *h)
 {
 	if (h->base)
-		munmap(h->base, h->reserved_span);
+		munmap(h->base, span_of(h, h->reserved));
 	h->base = NULL;
 	h->hdr = NULL;
 	h->mapped = 0;
