@@ -107,7 +107,7 @@ bench_pingpong_rtt_LDFLAGS = $(AM_LDFLAGS) -no-install
 EXTRA_PROGRAMS += bench/queuebench
 CLEANFILES += bench/queuebench$(EXEEXT)
 bench_queuebench_SOURCES = bench/queuebench.c bench/queuebench.h bench/timing.c \
-	bench/shm.c bench/bench.h
+	bench/shm.c bench/bench.h bench/queue_refs.c bench/queue_refs.h
 bench_queuebench_CPPFLAGS = $(AM_CPPFLAGS)
 bench_queuebench_CFLAGS = $(AM_CFLAGS) -O2
 bench_queuebench_CXXFLAGS = -O2 -Wall -Wextra

@@ -12,6 +12,11 @@
  *           sleeps WAKE_GAP_US, writes the time into the object and sends
  *           it; the consumer reads the clock when it returns.  p50 and p99.
  *
+ * Beside them, in the same rounds, references that tell a target from the
+ * machine's ceiling (queue_refs.h): two rings of one producer and one
+ * consumer, one with plain stores, one with a compare-and-swap per handle
+ * (throughput), and a bare futex and a unix socket (wake-up).
+ *
  * The methods alternate within each round (queue, pipe, message_queue, ...),
  * so that the machine's load falls on all alike; each figure is the median of
  * the rounds.  The queue holds QUEUE_CAP handles, the message_queue as many
@@ -22,6 +27,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +37,7 @@
 #include <shmheap.h>
 
 #include "bench.h"
+#include "queue_refs.h"
 #include "queuebench.h"
 
 #define QUEUE_CAP 256
@@ -38,9 +45,41 @@
 #define WAKE_GAP_US 300
 #define MAX_ROUNDS 64
 
-enum method { M_QUEUE, M_PIPE, M_MQ, M_QUEUE22, NMETHODS };
-static const char *const method_name[NMETHODS] = {"queue", "pipe", "message_queue",
-						  "queue 2x2"};
+enum method {
+	M_QUEUE,
+	M_PIPE,
+	M_MQ,
+	M_QUEUE22,
+	M_RING_PLAIN,
+	M_RING_CAS,
+	M_FUTEX,
+	M_SOCKET,
+	NMETHODS
+};
+static const char *const method_name[NMETHODS] = {
+	"queue",	      "pipe",	     "message_queue", "queue 2x2",
+	"ring, plain", "ring, one CAS", "futex",	      "unix socket"};
+/* What each method is measured for. */
+static const bool method_tput[NMETHODS] = {true, true, true, true, true, true};
+static const bool method_wake[NMETHODS] = {[M_QUEUE] = true, [M_PIPE] = true,
+					   [M_MQ] = true,    [M_FUTEX] = true,
+					   [M_SOCKET] = true};
+/* The reference channel of a method (queue_refs.h), or -1. */
+static int method_ref(enum method m)
+{
+	switch (m) {
+	case M_RING_PLAIN:
+		return REF_RING_PLAIN;
+	case M_RING_CAS:
+		return REF_RING_CAS;
+	case M_FUTEX:
+		return REF_FUTEX;
+	case M_SOCKET:
+		return REF_SOCKET;
+	default:
+		return -1;
+	}
+}
 
 struct obj {
 	uint64_t seq; /* or the sender's clock (wake) */
@@ -75,6 +114,7 @@ struct chan {
 	shmheap_queue *q;
 	int fd;
 	void *mq;
+	struct ref_chan ref;
 };
 
 static void chan_send(struct chan *c, shmheap_object_handle h)
@@ -87,8 +127,12 @@ static void chan_send(struct chan *c, shmheap_object_handle h)
 	case M_MQ:
 		rc = qb_mq_send(c->mq, h.value);
 		break;
-	default:
+	case M_QUEUE:
+	case M_QUEUE22:
 		rc = shmheap_queue_push(c->q, h, -1);
+		break;
+	default:
+		rc = ref_send(&c->ref, h.value);
 		break;
 	}
 	if (rc < 0)
@@ -106,8 +150,12 @@ static shmheap_object_handle chan_recv(struct chan *c)
 	case M_MQ:
 		rc = qb_mq_recv(c->mq, &h.value);
 		break;
-	default:
+	case M_QUEUE:
+	case M_QUEUE22:
 		rc = shmheap_queue_pop(c->q, &h, -1);
+		break;
+	default:
+		rc = ref_recv(&c->ref, &h.value);
 		break;
 	}
 	if (rc < 0)
@@ -181,6 +229,14 @@ static double measure(struct bench *b, enum method m, int nprod, int ncons, int 
 	if ((m == M_QUEUE || m == M_QUEUE22) &&
 	    !(q = shmheap_queue_create(b->heap, "bench", QUEUE_CAP)))
 		die("shmheap_queue_create");
+	struct ref_shared *ref = NULL;
+	struct ref_chan ref_end[2] = {{0}, {0}};
+	if (method_ref(m) >= 0) {
+		if (!(ref = ref_shared_new((enum ref_kind)method_ref(m))))
+			die("a reference channel");
+		ref_end[0].kind = ref_end[1].kind = (enum ref_kind)method_ref(m);
+		ref_chan_ends(ref, &ref_end[0], &ref_end[1]);
+	}
 	b->sh->go = 0;
 	b->sh->ready = 0;
 	pid_t pid[8];
@@ -195,9 +251,11 @@ static double measure(struct bench *b, enum method m, int nprod, int ncons, int 
 			die("fork");
 		if (pid[np] == 0) {
 			struct chan c = {m, q, p.role == PRODUCER ? fds[1] : fds[0],
-					 NULL};
+					 NULL, ref_end[p.role == PRODUCER ? 0 : 1]};
 			if (fds[0] >= 0)
 				close(p.role == PRODUCER ? fds[0] : fds[1]);
+			if (ref)
+				ref_chan_keep(&c.ref, &ref_end[p.role == PRODUCER ? 1 : 0]);
 			run_proc(b, &c, &p);
 			_exit(0);
 		}
@@ -207,6 +265,8 @@ static double measure(struct bench *b, enum method m, int nprod, int ncons, int 
 		close(fds[0]);
 		close(fds[1]);
 	}
+	if (ref)
+		ref_chan_close(&ref_end[0], &ref_end[1]);
 	while (__atomic_load_n(&b->sh->ready, __ATOMIC_ACQUIRE) < np)
 		usleep(100);
 	uint64_t t0 = bench_now_ns();
@@ -225,6 +285,8 @@ static double measure(struct bench *b, enum method m, int nprod, int ncons, int 
 	}
 	if (m == M_MQ)
 		qb_mq_remove(b->mq_name);
+	if (ref)
+		ref_shared_free(ref);
 	if (failed) {
 		errno = ECHILD;
 		die(method_name[m]);
@@ -320,13 +382,13 @@ int main(int argc, char **argv)
 	if (!have_mq)
 		printf("(no Boost.Interprocess: message_queue not measured)\n");
 	double tput[NMETHODS][MAX_ROUNDS];
-	double p50[3][MAX_ROUNDS], p99[3][MAX_ROUNDS];
+	double p50[NMETHODS][MAX_ROUNDS], p99[NMETHODS][MAX_ROUNDS];
 	uint64_t *lat = malloc(b.samples * sizeof(*lat));
 	if (!lat)
 		die("malloc");
 	for (int r = 0; r < rounds; r++) {
 		for (int m = 0; m < NMETHODS; m++) {
-			if (m == M_MQ && !have_mq)
+			if ((m == M_MQ && !have_mq) || !method_tput[m])
 				continue;
 			int k = m == M_QUEUE22 ? 2 : 1;
 			double s = measure(&b, (enum method)m, k, k, 0);
@@ -334,8 +396,8 @@ int main(int argc, char **argv)
 			printf("round %d  tput  %-14s %12.0f handles/s\n", r + 1,
 			       method_name[m], tput[m][r]);
 		}
-		for (int m = 0; m < 3; m++) {
-			if (m == M_MQ && !have_mq)
+		for (int m = 0; m < NMETHODS; m++) {
+			if ((m == M_MQ && !have_mq) || !method_wake[m])
 				continue;
 			measure(&b, (enum method)m, 1, 1, 1);
 			memcpy(lat, b.sh->lat, b.samples * sizeof(*lat));
@@ -350,15 +412,15 @@ int main(int argc, char **argv)
 	double load1 = load_now();
 	printf("\nmedians of %d rounds (load %.2f at the start, %.2f at the end):\n",
 	       rounds, load0, load1);
-	double med[NMETHODS] = {0}, m50[3] = {0}, m99[3] = {0};
+	double med[NMETHODS] = {0}, m50[NMETHODS] = {0}, m99[NMETHODS] = {0};
 	for (int m = 0; m < NMETHODS; m++) {
-		if (m == M_MQ && !have_mq)
+		if ((m == M_MQ && !have_mq) || !method_tput[m])
 			continue;
 		med[m] = bench_median(tput[m], (size_t)rounds);
 		printf("  tput  %-14s %12.0f handles/s\n", method_name[m], med[m]);
 	}
-	for (int m = 0; m < 3; m++) {
-		if (m == M_MQ && !have_mq)
+	for (int m = 0; m < NMETHODS; m++) {
+		if ((m == M_MQ && !have_mq) || !method_wake[m])
 			continue;
 		m50[m] = bench_median(p50[m], (size_t)rounds);
 		m99[m] = bench_median(p99[m], (size_t)rounds);
@@ -379,6 +441,18 @@ int main(int argc, char **argv)
 	printf("  queue 2x2 / 1x1 throughput       %6.2fx  (>= 1x: %s)\n",
 	       med[M_QUEUE22] / med[M_QUEUE],
 	       med[M_QUEUE22] >= med[M_QUEUE] ? "met" : "missed");
+	printf("\nceilings (references of the same rounds):\n");
+	printf("  ring, one CAS / pipe throughput  %6.2fx  (any queue that commits a handle by "
+	       "one atomic operation)\n",
+	       med[M_RING_CAS] / med[M_PIPE]);
+	printf("  ring, plain / pipe throughput    %6.2fx  (one producer and one consumer, "
+	       "no atomic operation)\n",
+	       med[M_RING_PLAIN] / med[M_PIPE]);
+	printf("  queue / ring, one CAS            %6.2fx\n", med[M_QUEUE] / med[M_RING_CAS]);
+	printf("  futex / pipe wake p50            %6.2f   (the kernel's bare wake-up)\n",
+	       m50[M_FUTEX] / m50[M_PIPE]);
+	printf("  unix socket / pipe wake p50      %6.2f\n", m50[M_SOCKET] / m50[M_PIPE]);
+	printf("  queue / futex wake p50           %6.2f\n", m50[M_QUEUE] / m50[M_FUTEX]);
 	free(lat);
 	shmheap_disconnect(b.heap);
 	return 0;

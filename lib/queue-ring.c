@@ -23,8 +23,8 @@
 /* The longest sleep between two looks at a queue: it bounds the sleep of a
  * waiter whose queue was destroyed, and its word reused, before it slept. */
 #define QUEUE_SLICE_MS 1000
-/* How long a caller watches the ring before it sleeps. */
-#define QUEUE_WATCH_NS 3000L
+/* A watch shorter than this is not worth its clock readings: none. */
+#define QUEUE_WATCH_MIN_NS 100u
 /* The most pauses between two looks of a watching caller. */
 #define QUEUE_WATCH_PAUSES 256
 /* More helping steps than a sound ring ever asks of one call: each hint lags
@@ -167,15 +167,26 @@ static int blocked(struct shmheap_queue *q, struct queue_obj *o, int producer)
 	return ring_find(q, o, producer, &at) == RING_BLOCKED;
 }
 
+static uint64_t ns_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)((now.tv_sec - start->tv_sec) * 1000000000L + now.tv_nsec -
+			  start->tv_nsec);
+}
+
 /*
- * Before it sleeps, a caller watches the ring for QUEUE_WATCH_NS: the
+ * Before it sleeps, a caller watches the ring for up to QUEUE_WATCH_NS: the
  * process at the other end, if it runs, changes it within a microsecond or
  * two, and a sleep and a wake-up cost both sides a system call.  1 when the
- * queue no longer looks full (empty).
+ * queue no longer looks full (empty) within budget nanoseconds.
  */
-static int watch(struct shmheap_queue *q, struct queue_obj *o, int producer)
+static int watch(struct shmheap_queue *q, struct queue_obj *o, int producer,
+		 uint32_t budget)
 {
-	struct timespec start, now;
+	if (budget < QUEUE_WATCH_MIN_NS)
+		return 0;
+	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (unsigned pauses = 1;; pauses = pauses < QUEUE_WATCH_PAUSES ? 2 * pauses : pauses) {
 		/* Each look reads the line the other end writes, and takes it
@@ -185,12 +196,26 @@ static int watch(struct shmheap_queue *q, struct queue_obj *o, int producer)
 			cpu_relax();
 		if (!blocked(q, o, producer))
 			return 1;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec -
-			    start.tv_nsec >=
-		    QUEUE_WATCH_NS)
+		if (ns_since(&start) >= budget)
 			return 0;
 	}
+}
+
+/*
+ * What the next wait of this side watches for.  A watch pays when the other
+ * end acts within it; when it does not, the caller sleeps anyway, and the
+ * watch cost a few microseconds of a processor and, the scheduler counting
+ * them, a later start when the wake-up comes.  So a wait that slept long
+ * halves the next watch (down to none), and one that ended within
+ * QUEUE_WATCH_NS, watching or asleep, restores it: a busy queue watches, an
+ * idle one sleeps at once and is woken as fast as a bare futex.
+ */
+static void watch_learn(struct shmheap_queue *q, int producer, uint32_t budget,
+			uint64_t waited_ns)
+{
+	uint32_t next = waited_ns < QUEUE_WATCH_NS ? QUEUE_WATCH_NS : budget / 2;
+	if (next != budget)
+		__atomic_store_n(&q->watch_ns[producer], next, __ATOMIC_RELAXED);
 }
 
 static long ms_until(const struct timespec *deadline)
@@ -260,8 +285,11 @@ void ring_wake(struct shmheap_queue *q, uint64_t *word)
 int ring_wait(struct shmheap_queue *q, struct queue_obj *o, int producer,
 	      const struct timespec *deadline)
 {
-	if (watch(q, o, producer))
+	uint32_t budget = __atomic_load_n(&q->watch_ns[producer], __ATOMIC_RELAXED);
+	if (watch(q, o, producer, budget)) {
+		watch_learn(q, producer, budget, 0);
 		return 0;
+	}
 	uint64_t *word = producer ? &o->prod_wait : &o->cons_wait;
 	uint32_t seq;
 	if (enlist(q, word, &seq) < 0) {
@@ -288,9 +316,11 @@ int ring_wait(struct shmheap_queue *q, struct queue_obj *o, int producer,
 	}
 	if (ms > QUEUE_SLICE_MS)
 		ms = QUEUE_SLICE_MS;
-	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L}, slept;
+	clock_gettime(CLOCK_MONOTONIC, &slept);
 	long r = futex(wait_seq(word), FUTEX_WAIT, seq, &t);
 	int err = errno;
+	watch_learn(q, producer, budget, ns_since(&slept));
 	delist(q, word, seq);
 	if (r < 0 && err == EINTR) {
 		errno = EINTR;

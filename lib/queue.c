@@ -539,6 +539,7 @@ static shmheap_queue *handle_on(struct shmheap_queue *q, struct shmheap_heap *h,
 		.magic = o->magic,
 		.hint_key = queue_hint_key(o->id),
 		.recip = UINT64_MAX / o->capacity,
+		.watch_ns = {QUEUE_WATCH_NS, QUEUE_WATCH_NS},
 	};
 	return q;
 }

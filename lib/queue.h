@@ -126,6 +126,9 @@ static inline uint64_t queue_v1_bytes(uint64_t capacity)
 /* A process's handle on a queue, with what every call checks the queue's
  * block against (computed once: the block's size and tag, the magic) and the
  * keys of its words. */
+/* The longest a waiting call watches the ring before it sleeps. */
+#define QUEUE_WATCH_NS 3000u
+
 struct shmheap_queue {
 	struct shmheap_heap *mem;
 	heap_off obj;	   /* the queue's object offset */
@@ -137,6 +140,9 @@ struct shmheap_queue {
 	uint64_t magic;
 	uint64_t hint_key;
 	uint64_t recip; /* UINT64_MAX / capacity: divides without a division */
+	/* How long a consumer's (0) and a producer's (1) wait watches the
+	 * ring before it sleeps, as the last waits taught (queue-ring.c). */
+	uint32_t watch_ns[2];
 };
 
 /* queue-repair.c, from the repair of the intent log (ext.c), under the lock:

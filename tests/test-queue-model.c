@@ -17,9 +17,11 @@
  * answer as the model does.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "connection.h"
 #include "queue-testutil.h"
@@ -358,12 +360,80 @@ START_TEST(damaged_slot_marks_the_heap)
 }
 END_TEST
 
+/*
+ * The watch before a sleep adapts (queue-ring.c): each wait that slept long
+ * halves the next watch of its side, down to none; the other side's is left
+ * alone; and a caller that no longer watches still sleeps and is woken.
+ */
+struct late_push {
+	shmheap_queue *q;
+	shmheap_object_handle h;
+};
+
+static void *push_after_a_while(void *arg)
+{
+	struct late_push *lp = arg;
+	nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
+	ck_assert_int_eq(shmheap_queue_push(lp->q, lp->h, -1), 0);
+	return NULL;
+}
+
+START_TEST(an_idle_side_stops_watching)
+{
+	struct qt_heap hp;
+	qt_make(&hp, QT_POSIX, 1 << 20, 0);
+	shmheap_queue *q = shmheap_queue_create(hp.h, "idle", 2);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq(q->watch_ns[0], QUEUE_WATCH_NS);
+	ck_assert_uint_eq(q->watch_ns[1], QUEUE_WATCH_NS);
+	shmheap_object_handle got;
+	/* Each timed-out pop slept at least once (more when its deadline
+	 * needed a second sleep): at least one halving per pop. */
+	uint32_t before = QUEUE_WATCH_NS;
+	for (int i = 0; i < 12; i++) {
+		errno = 0;
+		ck_assert_int_eq(shmheap_queue_pop(q, &got, 2), -1);
+		ck_assert_int_eq(errno, ETIMEDOUT);
+		ck_assert_uint_le(q->watch_ns[0], before / 2);
+		before = q->watch_ns[0];
+		ck_assert_uint_eq(q->watch_ns[1], QUEUE_WATCH_NS);
+	}
+	ck_assert_uint_eq(q->watch_ns[0], 0);
+
+	/* Without a watch, a consumer still sleeps until the push. */
+	void *obj = shmheap_alloc(hp.h, 64);
+	ck_assert_ptr_nonnull(obj);
+	struct late_push lp = {q, shmheap_ptr_to_handle(hp.h, obj)};
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, push_after_a_while, &lp), 0);
+	ck_assert_int_eq(shmheap_queue_pop(q, &got, -1), 0);
+	ck_assert_uint_eq(got.value, lp.h.value);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+
+	/* The producers' side learns alike, from a full queue. */
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(shmheap_queue_push(q, lp.h, 0), 0);
+	errno = 0;
+	ck_assert_int_eq(shmheap_queue_push(q, lp.h, 2), -1);
+	ck_assert_int_eq(errno, ETIMEDOUT);
+	ck_assert_uint_le(q->watch_ns[1], QUEUE_WATCH_NS / 2);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(shmheap_queue_pop(q, &got, 0), 0);
+	shmheap_free(hp.h, obj);
+	ck_assert_int_eq(tu_check(hp.h), 0);
+	ck_assert_int_eq(shmheap_queue_close(q), 0);
+	ck_assert_int_eq(shmheap_queue_destroy(hp.h, "idle"), 0);
+	qt_destroy(&hp);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
 	Suite *s = suite_create("queue-model");
 	TCase *tc = bt_tcase("model", 300);
 	tcase_add_test(tc, random_calls_against_the_model);
 	tcase_add_test(tc, damaged_slot_marks_the_heap);
+	tcase_add_test(tc, an_idle_side_stops_watching);
 	suite_add_tcase(s, tc);
 	return s;
 }
