@@ -91,14 +91,19 @@ void ref_chan_close(struct ref_chan *a, struct ref_chan *b)
 		close(b->fd);
 }
 
-/* Waits (spinning) until the cell's sequence is want, then sets it to next:
- * by a plain store, or by a compare-and-swap. */
-static void ring_step(struct ref_cell *cell, uint64_t want, uint64_t next, int cas)
+/* Spins until *word is want. */
+static void await_word(const uint64_t *word, uint64_t want)
 {
-	while (__atomic_load_n(&cell->seq, __ATOMIC_ACQUIRE) != want)
+	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) != want)
 		pause_briefly();
+}
+
+/* Takes the cell of sequence seen to its next: by a plain store, or by a
+ * compare-and-swap. */
+static void cell_publish(struct ref_cell *cell, uint64_t seen, uint64_t next, int cas)
+{
 	if (cas)
-		__atomic_compare_exchange_n(&cell->seq, &want, next, false,
+		__atomic_compare_exchange_n(&cell->seq, &seen, next, false,
 					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 	else
 		__atomic_store_n(&cell->seq, next, __ATOMIC_RELEASE);
@@ -117,16 +122,14 @@ int ref_send(struct ref_chan *c, uint64_t value)
 	case REF_RING_PLAIN:
 	case REF_RING_CAS: {
 		struct ref_cell *cell = &sh->ring[p % REF_RING_CAP];
-		while (__atomic_load_n(&cell->seq, __ATOMIC_ACQUIRE) != p)
-			pause_briefly();
+		await_word(&cell->seq, p);
 		cell->value = value;
-		ring_step(cell, p, p + 1, c->kind == REF_RING_CAS);
+		cell_publish(cell, p, p + 1, c->kind == REF_RING_CAS);
 		return 0;
 	}
 	case REF_FUTEX:
 		/* One handle in the mailbox at a time. */
-		while (__atomic_load_n(&sh->mail_taken, __ATOMIC_ACQUIRE) != p)
-			pause_briefly();
+		await_word(&sh->mail_taken, p);
 		sh->mail_value = value;
 		__atomic_add_fetch(&sh->mail_seq, 1, __ATOMIC_SEQ_CST);
 		return futex(&sh->mail_seq, FUTEX_WAKE, INT_MAX) < 0 ? -1 : 0;
@@ -146,10 +149,9 @@ int ref_recv(struct ref_chan *c, uint64_t *value)
 	case REF_RING_PLAIN:
 	case REF_RING_CAS: {
 		struct ref_cell *cell = &sh->ring[p % REF_RING_CAP];
-		while (__atomic_load_n(&cell->seq, __ATOMIC_ACQUIRE) != p + 1)
-			pause_briefly();
+		await_word(&cell->seq, p + 1);
 		*value = cell->value;
-		ring_step(cell, p + 1, p + REF_RING_CAP, c->kind == REF_RING_CAS);
+		cell_publish(cell, p + 1, p + REF_RING_CAP, c->kind == REF_RING_CAS);
 		return 0;
 	}
 	case REF_FUTEX:
