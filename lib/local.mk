@@ -4,7 +4,7 @@
 #  - interfaces removed or changed: current++, revision=0, age=0
 # The SONAME is libshmheap.so.(current - age).
 LIBSHMHEAP_CURRENT = 5
-LIBSHMHEAP_REVISION = 0
+LIBSHMHEAP_REVISION = 1
 LIBSHMHEAP_AGE = 5
 
 lib_LTLIBRARIES += lib/libshmheap.la
