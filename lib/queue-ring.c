@@ -208,7 +208,7 @@ static int watch(struct shmheap_queue *q, struct queue_obj *o, int producer,
  * them, a later start when the wake-up comes.  So a wait that slept long
  * halves the next watch (down to none), and one that ended within
  * QUEUE_WATCH_NS, watching or asleep, restores it: a busy queue watches, an
- * idle one sleeps at once and is woken as fast as a bare futex.
+ * idle one sleeps at once and is woken nearly as fast as on a bare futex.
  */
 static void watch_learn(struct shmheap_queue *q, int producer, uint32_t budget,
 			uint64_t waited_ns)

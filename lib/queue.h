@@ -123,12 +123,12 @@ static inline uint64_t queue_v1_bytes(uint64_t capacity)
 	return sizeof(struct queue_obj_v1) + capacity * sizeof(uint64_t);
 }
 
-/* A process's handle on a queue, with what every call checks the queue's
- * block against (computed once: the block's size and tag, the magic) and the
- * keys of its words. */
 /* The longest a waiting call watches the ring before it sleeps. */
 #define QUEUE_WATCH_NS 3000u
 
+/* A process's handle on a queue, with what every call checks the queue's
+ * block against (computed once: the block's size and tag, the magic) and the
+ * keys of its words. */
 struct shmheap_queue {
 	struct shmheap_heap *mem;
 	heap_off obj;	   /* the queue's object offset */
