@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * alloc.c - shmheap_alloc and shmheap_free, the calls every user makes: a
- * connection that serves calls before the lock (h->front, a cached heap's)
- * is asked first, then the block is found or freed under the lock.
+ * connection with a front (h->front, a cached heap's) hands the call to it,
+ * which serves it before the lock or passes it on under the lock
+ * (locked.c); any other connection goes under the lock at once.  Each hands
+ * the call on as its last step, so that nothing is kept for after it.
  */
 #include <errno.h>
 
 #include "blocks.h"
 #include "connection.h"
 #include "layer.h"
-#include "lock.h"
+#include "locked.h"
 
 EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 {
@@ -21,21 +23,9 @@ EXPORT void *shmheap_alloc(shmheap_memory_handle mem, size_t sz)
 		errno = ENOMEM;
 		return NULL;
 	}
-
-	/* A cached heap serves small blocks from the connection's cache. */
-	void *served;
-	if (mem->front && mem->front->alloc(mem, need, &served) <= 0)
-		return served;
-	if (heap_lock(mem) < 0)
-		return NULL;
-	heap_off off = block_alloc_growing(mem, need);
-	if (heap_end_call(mem, "shmheap_alloc") < 0)
-		return NULL; /* EUCLEAN */
-	if (!off) {
-		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
-		return NULL;
-	}
-	return mem->base + off + HEAP_UNIT;
+	if (mem->front)
+		return mem->front->alloc(mem, need);
+	return heap_alloc_locked(mem, need);
 }
 
 /* shmheap_free_checked, which shmheap_free calls directly rather than
@@ -46,22 +36,9 @@ static inline int free_checked(shmheap_memory_handle mem, void *ptr)
 		return 0;
 	if (heap_may_change(mem) < 0)
 		return -1;
-	int served = mem->front ? mem->front->free(mem, ptr) : 1;
-	if (served <= 0)
-		return served;
-	if (heap_lock(mem) < 0)
-		return -1;
-	heap_off off = block_of_object(mem, ptr);
-	if (off && block_release(mem, off) < 0)
-		off = 0;
-	if (heap_end_call(mem, "shmheap_free") < 0)
-		return -1; /* EUCLEAN */
-	if (!off) {
-		__atomic_add_fetch(&mem->invalid_frees, 1, __ATOMIC_RELAXED);
-		errno = EINVAL;
-		return -1;
-	}
-	return 0;
+	if (mem->front)
+		return mem->front->free(mem, ptr);
+	return heap_free_locked(mem, ptr);
 }
 
 EXPORT int shmheap_free_checked(shmheap_memory_handle mem, void *ptr)

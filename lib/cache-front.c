@@ -91,6 +91,7 @@
 #include "layer.h"
 #include "liveness.h"
 #include "lock.h"
+#include "locked.h"
 
 /* How often refills and flushes look for dead owners, at most. */
 #define CACHE_SWEEP_MS 100
@@ -483,31 +484,28 @@ static heap_off refill(struct shmheap_heap *h, struct heap_cache *c, unsigned k)
  * slot lock released.  Out of line, like flush_full, so that the calls a
  * stack serves save no registers for it.
  */
-static int __attribute__((noinline))
-alloc_refilled(struct shmheap_heap *h, struct heap_cache *c, unsigned k, bool locked,
-	       void **out)
+static void *__attribute__((noinline))
+alloc_refilled(struct shmheap_heap *h, struct heap_cache *c, unsigned k, bool locked)
 {
 	heap_off off = refill(h, c, k);
 	int err = errno;
 	slot_unlock(c, locked);
 	if (!off) {
-		*out = NULL;
 		errno = err == ENOSPC || err == ETIMEDOUT || err == ENOTRECOVERABLE ||
 					err == EUCLEAN
 				? err
 				: ENOMEM;
-		return -1;
+		return NULL;
 	}
-	*out = h->base + off + HEAP_UNIT;
-	return 0;
+	return h->base + off + HEAP_UNIT;
 }
 
 /* cache_alloc of a block of class k, under the slot lock if locked says
  * so: a pop, or a refill.  Inlined into both callers, so that the one of a
  * process without threads knows it holds no slot lock. */
-static inline __attribute__((always_inline)) int pop(struct shmheap_heap *h,
-						     struct heap_cache *c, uint64_t need,
-						     unsigned k, bool locked, void **out)
+static inline __attribute__((always_inline)) void *pop(struct shmheap_heap *h,
+						       struct heap_cache *c, uint64_t need,
+						       unsigned k, bool locked)
 {
 	struct cache_slot *s = c->slot;
 	uint32_t *stack = cache_stack(s, c->depth, k);
@@ -529,18 +527,16 @@ static inline __attribute__((always_inline)) int pop(struct shmheap_heap *h,
 		__atomic_store_n(&s->count[k], n, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE);
 		slot_unlock(c, locked);
-		*out = h->base + off + HEAP_UNIT;
-		return 0;
+		return h->base + off + HEAP_UNIT;
 	}
 	__atomic_store_n(&s->count[k], 0, __ATOMIC_RELAXED);
-	return alloc_refilled(h, c, k, locked, out);
+	return alloc_refilled(h, c, k, locked);
 }
 
-static int __attribute__((noinline))
-pop_threaded(struct shmheap_heap *h, struct heap_cache *c, uint64_t need, unsigned k,
-	     void **out)
+static void *__attribute__((noinline))
+pop_threaded(struct shmheap_heap *h, struct heap_cache *c, uint64_t need, unsigned k)
 {
-	return pop(h, c, need, k, slot_lock(c), out);
+	return pop(h, c, need, k, slot_lock(c));
 }
 
 /*
@@ -548,15 +544,15 @@ pop_threaded(struct shmheap_heap *h, struct heap_cache *c, uint64_t need, unsign
  * the slot lock of a threaded process) is in functions they end with, so
  * that the compiler saves no registers for it on their way.
  */
-int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out)
+void *cache_alloc(struct shmheap_heap *h, uint64_t need)
 {
 	struct heap_cache *c = h->cache;
 	if (need > CACHE_MAX_BLOCK || !*c->guard)
-		return 1;
+		return heap_alloc_locked(h, need);
 	unsigned k = cache_class(need);
 	if (!process_single_threaded())
-		return pop_threaded(h, c, need, k, out);
-	return pop(h, c, need, k, false, out);
+		return pop_threaded(h, c, need, k);
+	return pop(h, c, need, k, false);
 }
 
 /* Under the slot lock, with class k's stack full: flushes a batch and
@@ -644,17 +640,17 @@ int cache_free(struct shmheap_heap *h, void *ptr)
 	 * the heap by, and refuses what is no live object. */
 	if (!*c->guard || p < b + HEAP_FIRST_OBJECT || p - b >= mapped ||
 	    (p - b) % HEAP_UNIT)
-		return 1;
+		return heap_free_locked(h, ptr);
 	heap_off off = p - b - HEAP_UNIT;
 	uint64_t *w = block_word(h->base, off);
 	uint64_t bw = __atomic_load_n(w, __ATOMIC_RELAXED);
 	uint64_t size = bw_size(bw);
 	if (size < BLOCK_MIN || size > CACHE_MAX_BLOCK || size > mapped - off)
-		return 1;
+		return heap_free_locked(h, ptr);
 	unsigned k = cache_class(size);
 	uint64_t live = live_word(c, off, k);
 	if ((bw & ~BW_PREV_MASK) != live)
-		return 1;
+		return heap_free_locked(h, ptr);
 	if (!process_single_threaded())
 		return push_threaded(h, c, off, k, live, bw);
 	return push(h, c, off, k, live, bw, false);

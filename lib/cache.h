@@ -265,12 +265,13 @@ HIDDEN int cache_owner_state(struct shmheap_heap *h, unsigned i,
 HIDDEN int cache_attach(struct shmheap_heap *h);
 /* Flushes the connection's caches into the heap and releases its slot. */
 HIDDEN void cache_detach(struct shmheap_heap *h);
-/* Allocation of a block of need bytes through the cache: 0 with the object
- * in *out, -1 (errno set), or 1 when the block is larger than the cache
- * takes or this connection's cache is not this process's (a forked child). */
-HIDDEN int cache_alloc(struct shmheap_heap *h, uint64_t need, void **out);
-/* Free through the cache: 0, -1 (errno set), or 1 when the block is not one
- * the cache takes and the caller frees it under the lock. */
+/* shmheap_alloc of a block of need bytes on a cached heap: the object, or
+ * NULL with errno.  Through the cache, or under the lock (heap_alloc_locked)
+ * when the block is larger than the cache takes or this connection's cache
+ * is not this process's (a forked child). */
+HIDDEN void *cache_alloc(struct shmheap_heap *h, uint64_t need);
+/* shmheap_free on a cached heap: 0, or -1 with errno.  Through the cache,
+ * or under the lock (heap_free_locked) for a block the cache does not take. */
 HIDDEN int cache_free(struct shmheap_heap *h, void *ptr);
 /* Frees the live block at off for real, under the lock (block_release).  The
  * block word changes with a compare-and-swap, so that a free of the same

@@ -19,7 +19,7 @@ report=false
 [ "${1:-}" = --report ] && report=true
 
 # The core, and the files of each optional layer, by unit (a .c and its .h).
-CORE="align blocks connection cpu debug fitmap fitmap-check fitmap-simd freeindex grow heapread inspect layer layout lock mapping repair testhooks view"
+CORE="align blocks connection cpu debug fitmap fitmap-check fitmap-simd freeindex grow heapread inspect layer layout lock locked mapping repair testhooks view"
 layer_of() {
 	case $1 in
 	cache | cache-* | liveness) echo cache ;;

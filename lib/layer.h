@@ -45,10 +45,12 @@ struct heap_layer_ops {
 	int (*attach)(struct shmheap_heap *h);
 	void (*detach)(struct shmheap_heap *h);
 
-	/* Before the lock, for a connection whose h->front is the layer: 0 when
-	 * the layer served the call (alloc: the object in *out), -1 with errno
-	 * set, or 1 when the call goes on under the lock. */
-	int (*alloc)(struct shmheap_heap *h, uint64_t need, void **out);
+	/* The whole of shmheap_alloc (of need bytes, block_need) and of
+	 * shmheap_free, for a connection whose h->front is the layer: served
+	 * before the lock, or handed on as the last step to heap_alloc_locked
+	 * or heap_free_locked (locked.h).  alloc: the object, or NULL with
+	 * errno; free: 0, or -1 with errno. */
+	void *(*alloc)(struct shmheap_heap *h, uint64_t need);
 	int (*free)(struct shmheap_heap *h, void *ptr);
 
 	/* Under the lock, in a heap whose h->words is the layer, which changes

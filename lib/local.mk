@@ -37,6 +37,8 @@ lib_libshmheap_la_SOURCES = \
 	lib/layout.h \
 	lib/lock.c \
 	lib/lock.h \
+	lib/locked.c \
+	lib/locked.h \
 	lib/mapping.c \
 	lib/mapping.h \
 	lib/repair.c \

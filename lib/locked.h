@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * locked.h - what shmheap_alloc and shmheap_free do under the heap lock
+ * (locked.c): the whole call for a connection without a front, and the
+ * rest of it for a front (layer.h) that does not serve the block.
+ */
+#ifndef SHMHEAP_LOCKED_H
+#define SHMHEAP_LOCKED_H
+
+#include <stdint.h>
+
+#include "connection.h"
+
+/* A block of need bytes (block_need) by first fit, growing the heap if it
+ * must: the object, or NULL with errno (ENOMEM, ENOSPC, EUCLEAN, or the
+ * lock's). */
+HIDDEN void *heap_alloc_locked(struct shmheap_heap *h, uint64_t need);
+/* Frees the object at ptr: 0, or -1 with errno (EINVAL: no live object,
+ * counted in invalid_frees; EUCLEAN, or the lock's). */
+HIDDEN int heap_free_locked(struct shmheap_heap *h, void *ptr);
+
+#endif /* SHMHEAP_LOCKED_H */
