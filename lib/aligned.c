@@ -23,6 +23,7 @@
 #include "align.h"
 #include "blocks.h"
 #include "lock.h"
+#include "locked.h"
 
 /* The gap in front of an object aligned to align in the free block at b of
  * size s: 0 or at least BLOCK_MIN; false if the object does not fit. */
@@ -144,12 +145,6 @@ EXPORT void *shmheap_alloc_aligned(shmheap_memory_handle mem, size_t alignment,
 
 	if (heap_lock(mem) < 0)
 		return NULL;
-	heap_off off = heap_grow_retry(mem, room, alloc_aligned, &r);
-	if (heap_end_call(mem, "shmheap_alloc_aligned") < 0)
-		return NULL; /* EUCLEAN */
-	if (!off) {
-		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
-		return NULL;
-	}
-	return mem->base + off + HEAP_UNIT;
+	return heap_alloc_end(mem, heap_grow_retry(mem, room, alloc_aligned, &r),
+			      "shmheap_alloc_aligned");
 }

@@ -11,18 +11,22 @@
 #include "locked.h"
 #include "lock.h"
 
-void *heap_alloc_locked(struct shmheap_heap *h, uint64_t need)
+void *heap_alloc_end(struct shmheap_heap *h, heap_off off, const char *call)
 {
-	if (heap_lock(h) < 0)
-		return NULL;
-	heap_off off = block_alloc_growing(h, need);
-	if (heap_end_call(h, "shmheap_alloc") < 0)
+	if (heap_end_call(h, call) < 0)
 		return NULL; /* EUCLEAN */
 	if (!off) {
 		errno = errno == ENOSPC ? ENOSPC : ENOMEM;
 		return NULL;
 	}
 	return h->base + off + HEAP_UNIT;
+}
+
+void *heap_alloc_locked(struct shmheap_heap *h, uint64_t need)
+{
+	if (heap_lock(h) < 0)
+		return NULL;
+	return heap_alloc_end(h, block_alloc_growing(h, need), "shmheap_alloc");
 }
 
 int heap_free_locked(struct shmheap_heap *h, void *ptr)

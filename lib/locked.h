@@ -15,6 +15,10 @@
  * must: the object, or NULL with errno (ENOMEM, ENOSPC, EUCLEAN, or the
  * lock's). */
 HIDDEN void *heap_alloc_locked(struct shmheap_heap *h, uint64_t need);
+/* The end of an allocating call under the lock (heap_end_call) whose search
+ * gave the block at off, or 0 with errno: its object, or NULL with errno
+ * (EUCLEAN; ENOSPC when the heap may not grow; else ENOMEM). */
+HIDDEN void *heap_alloc_end(struct shmheap_heap *h, heap_off off, const char *call);
 /* Frees the object at ptr: 0, or -1 with errno (EINVAL: no live object,
  * counted in invalid_frees; EUCLEAN, or the lock's). */
 HIDDEN int heap_free_locked(struct shmheap_heap *h, void *ptr);
