@@ -76,19 +76,10 @@ void ref_chan_ends(struct ref_shared *sh, struct ref_chan *producer,
 	consumer->fd = sh->fds[1];
 }
 
-void ref_chan_keep(struct ref_chan *mine, struct ref_chan *other)
+void ref_chan_close(struct ref_chan *c)
 {
-	(void)mine;
-	if (other->fd >= 0)
-		close(other->fd);
-}
-
-void ref_chan_close(struct ref_chan *a, struct ref_chan *b)
-{
-	if (a->fd >= 0)
-		close(a->fd);
-	if (b->fd >= 0)
-		close(b->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 }
 
 /* Spins until *word is want. */

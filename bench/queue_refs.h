@@ -44,10 +44,9 @@ void ref_shared_free(struct ref_shared *sh);
 /* The two ends, made before the fork: the producer's and the consumer's. */
 void ref_chan_ends(struct ref_shared *sh, struct ref_chan *producer,
 		   struct ref_chan *consumer);
-/* In the child: keeps its own end of a socket, closing the other. */
-void ref_chan_keep(struct ref_chan *mine, struct ref_chan *other);
-/* After the fork, in the parent: closes both socket ends. */
-void ref_chan_close(struct ref_chan *a, struct ref_chan *b);
+/* Closes the socket of an end a process does not use (the child the other's,
+ * the parent both). */
+void ref_chan_close(struct ref_chan *c);
 int ref_send(struct ref_chan *c, uint64_t value);
 int ref_recv(struct ref_chan *c, uint64_t *value);
 

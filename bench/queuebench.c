@@ -60,7 +60,9 @@ static const char *const method_name[NMETHODS] = {
 	"queue",	      "pipe",	     "message_queue", "queue 2x2",
 	"ring, plain", "ring, one CAS", "futex",	      "unix socket"};
 /* What each method is measured for. */
-static const bool method_tput[NMETHODS] = {true, true, true, true, true, true};
+static const bool method_tput[NMETHODS] = {
+	[M_QUEUE] = true,      [M_PIPE] = true,	      [M_MQ] = true,
+	[M_QUEUE22] = true,    [M_RING_PLAIN] = true, [M_RING_CAS] = true};
 static const bool method_wake[NMETHODS] = {[M_QUEUE] = true, [M_PIPE] = true,
 					   [M_MQ] = true,    [M_FUTEX] = true,
 					   [M_SOCKET] = true};
@@ -255,7 +257,7 @@ static double measure(struct bench *b, enum method m, int nprod, int ncons, int 
 			if (fds[0] >= 0)
 				close(p.role == PRODUCER ? fds[0] : fds[1]);
 			if (ref)
-				ref_chan_keep(&c.ref, &ref_end[p.role == PRODUCER ? 1 : 0]);
+				ref_chan_close(&ref_end[p.role == PRODUCER ? 1 : 0]);
 			run_proc(b, &c, &p);
 			_exit(0);
 		}
@@ -265,8 +267,10 @@ static double measure(struct bench *b, enum method m, int nprod, int ncons, int 
 		close(fds[0]);
 		close(fds[1]);
 	}
-	if (ref)
-		ref_chan_close(&ref_end[0], &ref_end[1]);
+	if (ref) {
+		ref_chan_close(&ref_end[0]);
+		ref_chan_close(&ref_end[1]);
+	}
 	while (__atomic_load_n(&b->sh->ready, __ATOMIC_ACQUIRE) < np)
 		usleep(100);
 	uint64_t t0 = bench_now_ns();
